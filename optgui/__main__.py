@@ -1,0 +1,5 @@
+import sys
+
+from optgui.cli import main
+
+sys.exit(main())
