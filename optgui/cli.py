@@ -1,0 +1,87 @@
+"""Command line: `optgui [STORAGE] [--study NAME]` opens the GUI; subcommands run headless.
+
+The headless commands (run, inspect, verify) never import PySide6: a worker machine may have no libGL.
+Each subcommand lives in optgui/commands/<name>.py with `add_arguments(parser)` and `execute(args) -> int`.
+Errors are one line on stderr with exit code 3 (design §8), or a traceback with --debug.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from optgui import __version__
+from optgui.core.errors import EXIT_ERROR, OptguiError
+
+SUBCOMMANDS = {
+    "run": ("optgui.commands.run", "run a study headless: pause with Ctrl-C, rerun to resume"),
+    "inspect": ("optgui.commands.inspect", "print the studies of a storage, or a study's trials (read-only)"),
+    "verify": ("optgui.commands.verify", "replay a study's sampler and report whether its trials reproduce"),
+}
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # usage errors exit 3, as every other error (design §8)
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_ERROR, f"{self.prog}: error: {message}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="optgui", description="A desktop application for Optuna studies.")
+    parser.add_argument("--version", action="version", version=f"optgui {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    for name, (module, help_text) in SUBCOMMANDS.items():
+        sp = sub.add_parser(name, help=help_text, description=help_text)
+        sp.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help="show tracebacks")
+        importlib.import_module(module).add_arguments(sp)
+    return parser
+
+
+def build_gui_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="optgui", description="Open the optgui desktop application. "
+                     f"Headless commands: {', '.join(SUBCOMMANDS)} (see `optgui COMMAND --help`).")
+    parser.add_argument("--version", action="version", version=f"optgui {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+    parser.add_argument("storage", nargs="?", metavar="STORAGE", help="study file or storage URL to open")
+    parser.add_argument("--study", metavar="NAME", help="study to open in STORAGE")
+    parser.add_argument("--demo", action="store_true", help="open (creating if needed) the demo study")
+    return parser
+
+
+def _run_guarded(func, args) -> int:
+    try:
+        return int(func(args) or 0)
+    except OptguiError as exc:
+        if getattr(args, "debug", False):
+            raise
+        print(f"optgui: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        return 130
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    first = next((a for a in argv if not a.startswith("-")), None)
+    if first in SUBCOMMANDS or (argv and argv[0] in ("-h", "--help")):
+        args = build_parser().parse_args(argv)
+        if args.command is None:
+            build_parser().print_help()
+            return 0
+        module = importlib.import_module(SUBCOMMANDS[args.command][0])
+        return _run_guarded(module.execute, args)
+    args = build_gui_parser().parse_args(argv)
+    return _run_guarded(_open_gui, args)
+
+
+def _open_gui(args) -> int:
+    from optgui.qt.app import run_app  # imported only here: headless commands never load Qt
+
+    return run_app(storage=args.storage, study=args.study, demo=args.demo)
+
+
+def main_gui() -> int:
+    """Entry point of the `optgui-app` gui-script (launchers, file managers)."""
+    return main()
