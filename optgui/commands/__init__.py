@@ -1,0 +1,1 @@
+"""Subcommands of the optgui CLI: each has add_arguments(parser) and execute(args) -> int."""

@@ -1,0 +1,17 @@
+"""Shared test setup: app data and cache directories in a temporary folder, never the user's."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def _isolated_app_dirs(tmp_path_factory, monkeypatch):
+    base = tmp_path_factory.mktemp("appdirs")
+    monkeypatch.setenv("OPTGUI_DATA_DIR", str(base / "data"))
+    monkeypatch.setenv("OPTGUI_CACHE_DIR", str(base / "cache"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(base / "config"))
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    yield
