@@ -1,0 +1,122 @@
+"""`optgui run`: run a study headless. Ctrl-C or SIGTERM pauses cleanly (exit 0); rerunning the same command resumes.
+
+A second Ctrl-C abandons the trial in flight, as a crash would, and exits 130; the next run recovers it.
+"""
+
+from __future__ import annotations
+
+import signal
+import sys
+
+from optgui.core.errors import OptguiError
+from optgui.core.events import RecoveryPerformed, RunStarted, TrialFinished
+from optgui.core.paths import demo_study_path
+
+DEMO_STUDY = "demo"
+DEMO_OBJECTIVE = "builtin:quadratic"
+DEMO_SAMPLER = "TPESampler(seed=42)"
+DEMO_TRIALS = 200
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("storage", nargs="?", metavar="STORAGE",
+                        help="study file (created if missing; .log/.jsonl makes a journal file) or storage URL")
+    parser.add_argument("--study", metavar="NAME", help="study name (required unless --demo)")
+    parser.add_argument("--demo", action="store_true",
+                        help=f"run the demo study (in the app data directory; {DEMO_OBJECTIVE}, {DEMO_SAMPLER})")
+    parser.add_argument("--objective", metavar="REF",
+                        help="FILE.py:FUNCTION, package.module:FUNCTION or builtin:NAME[(args)]")
+    parser.add_argument("--sampler", metavar="SPEC", help="e.g. tpe, 'TPESampler(seed=42, multivariate=False)'")
+    parser.add_argument("--pruner", metavar="SPEC", help="e.g. 'MedianPruner(n_startup_trials=5)' (default)")
+    parser.add_argument("--seed", type=int, metavar="N", help="sampler seed (drawn and recorded if omitted)")
+    parser.add_argument("--direction", action="append", metavar="D", help="minimize or maximize (repeat per "
+                        "objective; new studies only)")
+    parser.add_argument("--metric-name", action="append", metavar="M", help="objective name (repeatable)")
+    parser.add_argument("--n-trials", type=int, metavar="N",
+                        help="total target of finished trials for the run (a rerun does the remainder)")
+    parser.add_argument("--timeout", type=float, metavar="S", help="stop after S seconds (this invocation only)")
+    parser.add_argument("--accept-version-change", action="store_true",
+                        help="resume although package versions differ from those recorded (recorded)")
+    parser.add_argument("--accept-objective-change", action="store_true",
+                        help="resume although the objective file changed since the run started (recorded)")
+    parser.add_argument("--quiet", action="store_true", help="no line per trial")
+
+
+def _request_from_args(args):
+    from optgui.core.runner import RunRequest
+
+    if args.demo:
+        path = demo_study_path()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return RunRequest(storage=args.storage or str(path), study_name=args.study or DEMO_STUDY,
+                          objective=args.objective or DEMO_OBJECTIVE,
+                          sampler=args.sampler or (None if path.exists() else DEMO_SAMPLER),
+                          pruner=args.pruner, seed=args.seed, n_trials=args.n_trials or DEMO_TRIALS,
+                          timeout=args.timeout)
+    if not args.storage:
+        raise OptguiError("run needs STORAGE (a study file or URL), or --demo")
+    if not args.study:
+        raise OptguiError("run needs --study NAME")
+    if args.n_trials is not None and args.n_trials < 0:
+        raise OptguiError(f"--n-trials must be >= 0, got {args.n_trials}")
+    return RunRequest(storage=args.storage, study_name=args.study, objective=args.objective, sampler=args.sampler,
+                      pruner=args.pruner, seed=args.seed, directions=args.direction, metric_names=args.metric_name,
+                      n_trials=args.n_trials, timeout=args.timeout,
+                      accept_version_change=args.accept_version_change,
+                      accept_objective_change=args.accept_objective_change)
+
+
+def _format_trial(event: TrialFinished) -> str:
+    target = f"/{event.n_target}" if event.n_target is not None else ""
+    values = ", ".join(f"{v:.6g}" for v in event.values) if event.values else "-"
+    line = f"trial {event.number} {event.state} value {values} ({event.duration:.2f}s) [{event.n_finished}{target}]"
+    if event.error:
+        line += f" error: {event.error.splitlines()[0] if event.error else ''}"
+    return line
+
+
+def execute(args) -> int:
+    from optgui.core.runner import StudyRunner
+
+    request = _request_from_args(args)
+
+    def listener(event):
+        if isinstance(event, TrialFinished) and not args.quiet:
+            print(_format_trial(event), flush=True)
+        elif isinstance(event, RecoveryPerformed):
+            print(f"optgui: recovered a run that died (segment {event.dead_segment}); "
+                  f"{'equivalent' if event.equivalent else 'NOT equivalent: ' + event.reason}", file=sys.stderr)
+        elif isinstance(event, RunStarted):
+            for note in event.notes:
+                print(f"optgui: {note}", file=sys.stderr)
+
+    runner = StudyRunner(request, listener)
+    interrupts = {"count": 0}
+
+    def on_signal(signum, frame):
+        interrupts["count"] += 1
+        if interrupts["count"] == 1:
+            print("\noptgui: pausing after the current trial… (Ctrl-C again abandons it)", file=sys.stderr,
+                  flush=True)
+            runner.request_stop("paused")
+        else:
+            raise KeyboardInterrupt
+
+    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        runner.prepare()
+        if runner.created_storage:
+            print(f"optgui: created {request.storage}", file=sys.stderr)
+        outcome = runner.run()
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+    target = f" of {outcome.n_target}" if outcome.n_target is not None else ""
+    if outcome.reason == "nothing-to-do":
+        print(f"optgui: nothing to do: {outcome.n_finished}{target} trials already finished", file=sys.stderr)
+    elif outcome.reason == "completed":
+        print(f"optgui: done: {outcome.n_finished}{target} trials finished", file=sys.stderr)
+    else:
+        how = "run the same command again to resume"
+        print(f"optgui: {outcome.reason} after {outcome.n_finished}{target} trials; {how}", file=sys.stderr)
+    return 0

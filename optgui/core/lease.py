@@ -1,0 +1,96 @@
+"""The run lease: one process at a time runs a study, and a dead owner is detected.
+
+Stored as the study system attribute `optgui:lease` = {host, pid, token, acquired, heartbeat}. A background thread
+refreshes the heartbeat every HEARTBEAT_SECONDS while the owner lives (also while a trial runs for hours). The owner
+is dead when it ran on this host and its pid is gone, or when its heartbeat is older than STALE_SECONDS.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import os
+import socket
+import threading
+import uuid
+
+from optgui.core.errors import LeaseHeldError
+from optgui.core.metadata import KEY_LEASE, now_iso
+
+HEARTBEAT_SECONDS = 10.0
+STALE_SECONDS = 60.0
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def lease_is_live(lease: dict | None, now: _dt.datetime | None = None) -> bool:
+    if not lease or lease.get("released"):
+        return False
+    if lease.get("host") == socket.gethostname() and not _pid_alive(int(lease["pid"])):
+        return False
+    now = now or _dt.datetime.now(_dt.timezone.utc)
+    beat = _dt.datetime.fromisoformat(lease["heartbeat"])
+    return (now - beat).total_seconds() < STALE_SECONDS
+
+
+def describe_lease(lease: dict) -> str:
+    return f"process {lease.get('pid')} on {lease.get('host')} (heartbeat {lease.get('heartbeat')})"
+
+
+class Lease:
+    """Acquire with `acquire()`; `release()` when done. The heartbeat thread is a daemon and stops on release."""
+
+    def __init__(self, storage, study_id: int):
+        self._storage = storage
+        self._study_id = study_id
+        self.token = uuid.uuid4().hex
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._record = {"host": socket.gethostname(), "pid": os.getpid(), "token": self.token}
+
+    def current(self) -> dict | None:
+        return self._storage.get_study_system_attrs(self._study_id).get(KEY_LEASE)
+
+    def acquire(self) -> dict | None:
+        """Take the lease. Returns the previous (dead or released) lease, or None. Raises LeaseHeldError when a
+        live process holds it."""
+        previous = self.current()
+        if lease_is_live(previous) and previous.get("token") != self.token:
+            raise LeaseHeldError(f"the study is being run by {describe_lease(previous)}; "
+                                 "pause or stop it there first (or wait a minute if that process was killed on "
+                                 "another machine)")
+        stamp = now_iso()
+        self._storage.set_study_system_attr(self._study_id, KEY_LEASE,
+                                            {**self._record, "acquired": stamp, "heartbeat": stamp})
+        # Read back: if two processes raced, exactly one token survives.
+        if (self.current() or {}).get("token") != self.token:
+            raise LeaseHeldError("another process took the study's run lease at the same moment")
+        self._thread = threading.Thread(target=self._beat, name="optgui-lease-heartbeat", daemon=True)
+        self._thread.start()
+        return previous
+
+    def _beat(self) -> None:
+        while not self._stop.wait(HEARTBEAT_SECONDS):
+            try:
+                lease = self.current() or {}
+                if lease.get("token") != self.token:
+                    return  # taken over (our heartbeat was stale): never overwrite the new owner
+                self._storage.set_study_system_attr(self._study_id, KEY_LEASE, {**lease, "heartbeat": now_iso()})
+            except Exception:  # noqa: BLE001 - a missed heartbeat is retried on the next beat
+                continue
+
+    def release(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        lease = self.current() or {}
+        if lease.get("token") == self.token:
+            self._storage.set_study_system_attr(self._study_id, KEY_LEASE,
+                                                {**lease, "released": True, "heartbeat": now_iso()})

@@ -1,0 +1,188 @@
+"""Objective references (design §8) and loading them.
+
+  path/to/file.py:function     split at the last colon; recorded as an absolute path plus a sha256 of the file
+  package.module:function      imported by name; the module file's hash is recorded when it has one
+  builtin:NAME / builtin:NAME(arg=value, ...)   optgui's built-ins, arguments parsed with ast.literal_eval
+
+A resume checks the file's hash against the record: a moved file may be re-pointed when its hash matches; a
+changed file is refused unless the user accepts the change (which the new segment records).
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import importlib
+import importlib.util
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from optgui.core.builtin_objectives import BUILTINS
+from optgui.core.errors import ObjectiveError
+
+
+@dataclass(frozen=True)
+class ObjectiveRef:
+    kind: str  # "builtin" | "file" | "module"
+    ref: str  # canonical text: builtin:NAME(...), /abs/path.py:func, pkg.mod:func
+    path: str | None = None
+    function: str | None = None
+    sha256: str | None = None
+
+    def to_record(self) -> dict:
+        return {"kind": self.kind, "ref": self.ref, "path": self.path, "function": self.function,
+                "sha256": self.sha256}
+
+    @classmethod
+    def from_record(cls, record: dict) -> "ObjectiveRef":
+        return cls(record["kind"], record["ref"], record.get("path"), record.get("function"), record.get("sha256"))
+
+    @property
+    def builtin_name(self) -> str | None:
+        if self.kind != "builtin":
+            return None
+        return _parse_builtin(self.ref)[0]
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _parse_builtin(text: str) -> tuple[str, dict]:
+    body = text[len("builtin:"):].strip()
+    try:
+        node = ast.parse(body, mode="eval").body
+    except SyntaxError as exc:
+        raise ObjectiveError(f"cannot parse objective {text!r}: {exc.msg}") from None
+    if isinstance(node, ast.Name):
+        name, kwargs = node.id, {}
+    elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and not node.args:
+        name = node.func.id
+        kwargs = {}
+        for kw in node.keywords:
+            try:
+                kwargs[kw.arg] = ast.literal_eval(kw.value)
+            except ValueError:
+                raise ObjectiveError(f"objective {text!r}: argument {kw.arg} must be a literal") from None
+    else:
+        raise ObjectiveError(f"cannot parse objective {text!r}: expected builtin:NAME or builtin:NAME(arg=value)")
+    if name not in BUILTINS:
+        raise ObjectiveError(f"unknown built-in objective {name!r}; choose one of {', '.join(sorted(BUILTINS))}")
+    return name, kwargs
+
+
+def parse_objective(text: str) -> ObjectiveRef:
+    """Resolve what the user typed. Files must exist (their hash is taken now); modules are not imported yet."""
+    text = text.strip()
+    if text.startswith("builtin:"):
+        name, kwargs = _parse_builtin(text)
+        args = ", ".join(f"{k}={v!r}" for k, v in kwargs.items())
+        return ObjectiveRef("builtin", f"builtin:{name}({args})" if kwargs else f"builtin:{name}")
+    target, sep, function = text.rpartition(":")
+    if not sep or not target or not function:
+        raise ObjectiveError(f"objective {text!r} must be FILE.py:FUNCTION, package.module:FUNCTION or builtin:NAME")
+    if not function.isidentifier():
+        raise ObjectiveError(f"objective {text!r}: {function!r} is not a function name")
+    if target.endswith(".py") or "/" in target or "\\" in target:
+        path = Path(target).expanduser().absolute()
+        if not path.is_file():
+            raise ObjectiveError(f"objective file {path} does not exist")
+        return ObjectiveRef("file", f"{path}:{function}", str(path), function, _sha256(path))
+    if not all(part.isidentifier() for part in target.split(".")):
+        raise ObjectiveError(f"objective {text!r}: {target!r} is neither a .py file nor a module name")
+    sha = None
+    spec = importlib.util.find_spec(target.split(".")[0])
+    if spec is None:
+        raise ObjectiveError(f"objective module {target!r} cannot be found (is it installed or on PYTHONPATH?)")
+    try:
+        full = importlib.util.find_spec(target)
+    except (ImportError, ValueError):
+        full = None
+    if full is not None and full.origin and Path(full.origin).is_file():
+        sha = _sha256(Path(full.origin))
+    return ObjectiveRef("module", f"{target}:{function}", full.origin if full else None, function, sha)
+
+
+def load_objective(ref: ObjectiveRef) -> Callable:
+    """Import (or build) the objective. Raises ObjectiveError with a specific message on every failure."""
+    if ref.kind == "builtin":
+        name, kwargs = _parse_builtin(ref.ref)
+        try:
+            return BUILTINS[name](**kwargs)
+        except TypeError as exc:
+            raise ObjectiveError(f"objective {ref.ref}: {exc}") from None
+    if ref.kind == "file":
+        path = Path(ref.path)
+        if not path.is_file():
+            raise ObjectiveError(f"objective file {path} does not exist")
+        module_name = f"optgui_objective_{hashlib.sha1(str(path).encode()).hexdigest()[:12]}"
+        spec = importlib.util.spec_from_file_location(module_name, path)
+        module = importlib.util.module_from_spec(spec)
+        sys.path.insert(0, str(path.parent))  # let the objective import its sibling modules
+        try:
+            spec.loader.exec_module(module)
+        except SyntaxError as exc:
+            raise ObjectiveError(f"objective file {path} has a syntax error at line {exc.lineno}: {exc.msg}") from None
+        except Exception as exc:  # noqa: BLE001 - any import-time failure of user code
+            raise ObjectiveError(f"importing objective file {path} failed: {exc.__class__.__name__}: {exc}") from None
+        finally:
+            try:
+                sys.path.remove(str(path.parent))
+            except ValueError:
+                pass
+        sys.modules[module_name] = module
+    else:
+        module_name = ref.ref.rpartition(":")[0]
+        try:
+            module = importlib.import_module(module_name)
+        except SyntaxError as exc:
+            raise ObjectiveError(f"objective module {module_name} has a syntax error at line {exc.lineno}: "
+                                 f"{exc.msg}") from None
+        except Exception as exc:  # noqa: BLE001
+            raise ObjectiveError(f"importing objective module {module_name} failed: {exc.__class__.__name__}: "
+                                 f"{exc}") from None
+    func = getattr(module, ref.function, None)
+    if func is None:
+        raise ObjectiveError(f"objective {ref.ref}: no function {ref.function!r} in {ref.path or module_name}")
+    if not callable(func):
+        raise ObjectiveError(f"objective {ref.ref}: {ref.function!r} is not callable")
+    return func
+
+
+def check_against_record(given: ObjectiveRef | None, recorded: dict, *, accept_change: bool) -> tuple[ObjectiveRef,
+                                                                                                    dict | None]:
+    """Pick the objective for a resume and say what changed.
+
+    Returns (objective to use, change note or None). A recorded file that moved can be re-pointed with a file of
+    the same hash; a file whose content changed is refused unless accept_change.
+    """
+    rec = ObjectiveRef.from_record(recorded)
+    if given is None:
+        if rec.kind == "file":
+            path = Path(rec.path)
+            if not path.is_file():
+                raise ObjectiveError(f"the recorded objective file {path} no longer exists; pass --objective "
+                                     "NEWPATH.py:" f"{rec.function} to re-point it (its content must be unchanged)")
+            current = ObjectiveRef("file", rec.ref, rec.path, rec.function, _sha256(path))
+        elif rec.kind == "module":
+            current = parse_objective(rec.ref)
+        else:
+            return rec, None
+    else:
+        current = given
+        if current.kind != rec.kind or (rec.kind == "builtin" and current.ref != rec.ref):
+            raise ObjectiveError(f"--objective {current.ref} differs from the study's recorded objective {rec.ref}")
+        if current.function != rec.function:
+            raise ObjectiveError(f"--objective {current.ref} names function {current.function!r}, but the study "
+                                 f"was run with {rec.function!r} ({rec.ref})")
+    if rec.sha256 is not None and current.sha256 != rec.sha256:
+        if not accept_change:
+            raise ObjectiveError(f"objective {current.path or current.ref} changed since the run started "
+                                 f"(sha256 {rec.sha256[:12]}… recorded, {str(current.sha256)[:12]}… now); "
+                                 "rerun with --accept-objective-change to continue anyway (recorded)")
+        return current, {"objective_changed": {"recorded": rec.sha256, "now": current.sha256}}
+    if current.path != rec.path:
+        return current, {"objective_moved": {"recorded": rec.path, "now": current.path}}
+    return current, None

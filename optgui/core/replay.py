@@ -1,0 +1,158 @@
+"""Re-enacting a recorded study history with a rebuilt sampler, without calling the objective.
+
+The truth of a run is *seed + recorded history*: a sampler rebuilt from its spec, fed the same trials in the same
+order (ask, the same suggests in the recorded order with the recorded distributions, the same intermediate values
+and constraints, tell with the recorded state and values), passes through exactly the RNG states the original did.
+Crash recovery uses this to rebuild the sampler state of a dead process; the verifier uses it to prove a study is
+reproducible. Replay runs in a fresh in-memory study with the original's name and pruner (HyperbandPruner's
+brackets, which filter what the sampler sees, hash the study name and trial number).
+"""
+
+from __future__ import annotations
+
+import math
+import struct
+import warnings
+from dataclasses import dataclass
+from typing import Any, Iterable, Sequence
+
+import optuna
+from optuna.distributions import BaseDistribution
+from optuna.trial import FrozenTrial, TrialState
+
+from optgui.core import rng_state
+from optgui.core.metadata import PREFIX
+
+# Trial system attributes the user's objective (not the sampler) sets, which samplers read: constraints.
+_USER_SET_TRIAL_ATTRS = ("constraints",)
+
+
+def float_bits(value: float) -> int:
+    """The IEEE-754 bit pattern, so that comparisons are exact (0.0 != -0.0, one ulp counts)."""
+    return struct.unpack("<q", struct.pack("<d", float(value)))[0]
+
+
+@dataclass(frozen=True)
+class Mismatch:
+    """The first parameter of a trial that the replay suggested differently from the record."""
+
+    number: int
+    param: str
+    recorded: Any
+    replayed: Any
+
+
+def _user_set_attrs(trial: FrozenTrial) -> dict[str, Any]:
+    return {k: v for k, v in trial.system_attrs.items()
+            if k in _USER_SET_TRIAL_ATTRS or k.startswith("constraints:")}
+
+
+class Reenactor:
+    """A sampler plus an in-memory study that mirrors a recorded study, advanced trial by trial."""
+
+    def __init__(self, sampler, *, study_name: str, directions: Sequence[str], pruner=None):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            self.sampler = sampler
+            self.study = optuna.create_study(storage=optuna.storages.InMemoryStorage(), sampler=sampler,
+                                             pruner=pruner, study_name=study_name, directions=list(directions))
+        self._storage = self.study._storage
+        self._study_id = self.study._study_id
+        # Grid's after_trial calls study.stop(), which Optuna only allows inside its optimize loop.
+        self.study._thread_local.in_optimize_loop = True
+        self.n_trials = 0
+
+    # --- building the starting point ----------------------------------------------------------------------
+    def add_history(self, trials: Iterable[FrozenTrial]) -> None:
+        """Copy finished trials verbatim (with the sampler's own system attributes), without sampling."""
+        for trial in trials:
+            self._storage.create_new_trial(self._study_id, template_trial=trial)
+            self.n_trials += 1
+
+    def set_study_attrs(self, attrs: dict[str, Any]) -> None:
+        """Set sampler-owned study system attributes (QMC counters, GA parent caches) as of a boundary."""
+        for key, value in attrs.items():
+            if not key.startswith(PREFIX):
+                self._storage.set_study_system_attr(self._study_id, key, value)
+
+    def study_attrs(self) -> dict[str, Any]:
+        return {k: v for k, v in self._storage.get_study_system_attrs(self._study_id).items()
+                if not k.startswith(PREFIX)}
+
+    def restore(self, sampler_state: dict) -> None:
+        rng_state.restore(self.sampler, sampler_state)
+
+    def capture(self) -> dict:
+        return rng_state.capture(self.sampler)
+
+    # --- re-enacting ------------------------------------------------------------------------------------------
+    def _ask(self, recorded: FrozenTrial):
+        fixed = recorded.system_attrs.get("fixed_params")
+        if fixed is not None:
+            # An enqueued trial: the sampler sees fixed_params exactly as in the original.
+            self.study.enqueue_trial(fixed, skip_if_exists=False)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            trial = self.study.ask()
+        if trial.number != recorded.number:
+            raise ReplayError(f"replay numbered trial {trial.number} where the record has {recorded.number}")
+        return trial
+
+    def _suggest_all(self, trial, recorded: FrozenTrial, params: Sequence[tuple[str, BaseDistribution]]
+                     ) -> Mismatch | None:
+        first = None
+        for name, dist in params:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                value = trial._suggest(name, dist)
+            if first is None:
+                rec_internal = dist.to_internal_repr(recorded.params[name])
+                got_internal = dist.to_internal_repr(value)
+                if float_bits(rec_internal) != float_bits(got_internal) and not (
+                        math.isnan(rec_internal) and math.isnan(got_internal)):
+                    first = Mismatch(recorded.number, name, recorded.params[name], value)
+        return first
+
+    def reenact(self, recorded: FrozenTrial) -> Mismatch | None:
+        """Re-enact one finished trial; return the first parameter that differs from the record, if any.
+
+        After a mismatch the replayed study holds the values the sampler produced, not the recorded ones: a
+        caller that goes on sees what the sampler really does from there.
+        """
+        trial = self._ask(recorded)
+        mismatch = self._suggest_all(trial, recorded, list(recorded.distributions.items()))
+        for step in sorted(recorded.intermediate_values):
+            trial.report(recorded.intermediate_values[step], step)
+        for key, value in _user_set_attrs(recorded).items():
+            self._storage.set_trial_system_attr(trial._trial_id, key, value)
+        self._tell(trial, recorded)
+        self.n_trials += 1
+        return mismatch
+
+    def reenact_partial(self, recorded: FrozenTrial) -> tuple[Any, Mismatch | None]:
+        """Ask and re-issue the suggests a zombie trial made before its process died; leave it RUNNING."""
+        trial = self._ask(recorded)
+        mismatch = self._suggest_all(trial, recorded, list(recorded.distributions.items()))
+        self.n_trials += 1
+        return trial, mismatch
+
+    def _tell(self, trial, recorded: FrozenTrial) -> None:
+        from optuna.study._tell import _tell_with_warning
+
+        state = recorded.state
+        if state == TrialState.COMPLETE:
+            values = list(recorded.values)
+        else:
+            values = None
+        if state == TrialState.RUNNING or state == TrialState.WAITING:
+            raise ReplayError(f"trial {recorded.number} is {state.name}; only finished trials can be re-enacted")
+        _tell_with_warning(self.study, trial, values, state=state, suppress_warning=True)
+
+    def tell_fail(self, trial) -> None:
+        from optuna.study._tell import _tell_with_warning
+
+        _tell_with_warning(self.study, trial, None, state=TrialState.FAIL, suppress_warning=True)
+
+
+class ReplayError(Exception):
+    """The recorded history cannot be re-enacted as it stands."""

@@ -1,0 +1,596 @@
+"""StudyRunner: the Qt-free run engine. Ask/tell loop with start, pause, resume, stop, checkpoints, crash recovery.
+
+A run equals plain Optuna's `study.optimize(objective, n_trials=N, catch=(Exception,))` with the same sampler and
+seed, however it is interrupted (design §2). The loop below mirrors Optuna's own `_run_trial` (same storage calls,
+same tell semantics for exceptions, pruning, NaN and None) and adds only:
+
+* at each segment start and end, the sampler state as JSON under `optgui:state:<boundary>`;
+* a checkpoint at most every CHECKPOINT_SECONDS (one study attribute write, amortised over many trials);
+* the error text of a failed trial before its tell;
+* a lease with a heartbeat thread.
+
+Control (from any thread) is through threading.Event: pause, resume and stop act at the next trial boundary (the
+trial in flight completes and is recorded). `abandon_trial()` interrupts the trial in flight as a crash would; the
+next resume recovers it (optgui.core.recovery).
+
+Test-only fault points (OPTGUI_FAULT="point:trial", e.g. "before_tell:12") SIGKILL the process at named places,
+so that tests can prove recovery at exactly those moments: in_objective (after the trial's first suggest),
+before_tell, after_tell, state_save (after a state key is written, before its segment or checkpoint record).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+import traceback
+import warnings
+from dataclasses import dataclass, field
+from typing import Callable
+
+import optuna
+from optuna.trial import TrialState
+
+from optgui import __version__
+from optgui.core import metadata as md
+from optgui.core import rng_state
+from optgui.core.errors import OptguiError, SpecError, StudyStateError
+from optgui.core.events import (RecoveryPerformed, RunStarted, RunStateChanged, TrialFinished, TrialStarted)
+from optgui.core.lease import Lease
+from optgui.core.metadata import StudyMetadata
+from optgui.core.objectives import ObjectiveRef, check_against_record, load_objective, parse_objective
+from optgui.core.builtin_objectives import DEFAULT_DIRECTIONS
+from optgui.core.recovery import plan_recovery, reset_zombie_rdb
+from optgui.core.samplers import DEFAULT_PRUNER, Spec, draw_seed, parse_spec, resolve_seed
+from optgui.core.storage import open_for_run, parse_storage
+from optgui.core.versions import current_versions, version_differences
+
+DEFAULT_SAMPLER = "TPESampler"
+ENDED_WITH_STATE = ("paused", "stopped", "completed", "exhausted", "timeout")
+
+
+@dataclass
+class RunRequest:
+    """What the user asked for. None means "as recorded in the study" (or the default for a new study)."""
+
+    storage: str
+    study_name: str
+    objective: str | None = None
+    sampler: str | None = None
+    pruner: str | None = None
+    seed: int | None = None
+    directions: list[str] | None = None
+    metric_names: list[str] | None = None
+    n_trials: int | None = None
+    timeout: float | None = None
+    create_storage: bool = True
+    accept_version_change: bool = False
+    accept_objective_change: bool = False
+
+
+@dataclass
+class RunOutcome:
+    reason: str  # completed | paused | stopped | timeout | exhausted | nothing-to-do | interrupted
+    n_finished: int
+    n_target: int | None
+    last_trial: int | None
+    notes: list[str] = field(default_factory=list)
+
+
+class RunInterrupted(OptguiError):
+    """The trial in flight was abandoned (second Ctrl-C / abort); the next resume recovers it."""
+
+    exit_code = 130
+
+
+class _AbandonTrial(BaseException):
+    """Raised inside the objective's thread to abandon the trial in flight (not an Exception: never caught as an
+    objective error)."""
+
+
+def _fault(point: str, number: int) -> None:
+    spec = os.environ.get("OPTGUI_FAULT")
+    if spec and spec == f"{point}:{number}":
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+def _checkpoint_seconds() -> float:
+    return float(os.environ.get("OPTGUI_CHECKPOINT_SECONDS", md.CHECKPOINT_SECONDS))
+
+
+class StudyRunner:
+    def __init__(self, request: RunRequest, listener: Callable[[object], None] | None = None,
+                 objective: Callable | None = None):
+        self.request = request
+        self._listener = listener
+        self._objective_override = objective
+        self._pause = threading.Event()
+        self._resume = threading.Event()
+        self._stop = threading.Event()
+        self._abandon = threading.Event()
+        self._prepared = False
+        self.notes: list[str] = []
+        self.created_storage = False
+
+    # --- control (thread-safe) -----------------------------------------------------------------------------
+    def request_pause(self) -> None:
+        self._resume.clear()
+        self._pause.set()
+        self._emit(RunStateChanged("pausing", "pausing after the current trial…"))
+
+    def request_resume(self) -> None:
+        self._pause.clear()
+        self._resume.set()
+
+    def request_stop(self, reason: str = "stopped") -> None:
+        """End the run after the trial in flight. reason is recorded: "stopped", or "paused" for a CLI Ctrl-C
+        (both can be resumed later)."""
+        self._stop_reason = reason
+        self._stop.set()
+        self._resume.set()
+        self._emit(RunStateChanged("stopping", "stopping after the current trial…"))
+
+    def abandon_trial(self) -> None:
+        """Interrupt the trial in flight at its next suggest/report call, as a crash would."""
+        self._abandon.set()
+        self._stop.set()
+        self._resume.set()
+
+    def _emit(self, event) -> None:
+        if self._listener is not None:
+            self._listener(event)
+
+    # --- preparation ----------------------------------------------------------------------------------------
+    def prepare(self) -> None:
+        """Open the storage, create or validate the study and its metadata, take the lease, recover if needed."""
+        req = self.request
+        ref = parse_storage(req.storage)
+        self._ref = ref
+        storage, self.created_storage = open_for_run(ref, create=req.create_storage)
+        self._storage = storage
+        try:
+            study_id = storage.get_study_id_from_name(req.study_name)
+        except KeyError:
+            study_id = None
+        if study_id is None:
+            self._create_study()
+        else:
+            self._study_id = study_id
+            meta = md.read_metadata(storage, study_id)
+            if meta.present:
+                self._validate_against_record(meta)
+            else:
+                self._adopt_study()
+        self._lease = Lease(self._storage, self._study_id)
+        self._lease.acquire()
+        try:
+            self._setup_segment()
+        except BaseException:
+            self._lease.release()
+            raise
+        self._prepared = True
+
+    def _resolve_specs(self, meta_run: dict | None) -> tuple[Spec, Spec, int | None]:
+        req = self.request
+        sampler = parse_spec(req.sampler or DEFAULT_SAMPLER, "sampler")
+        sampler = resolve_seed(sampler, req.seed)
+        if sampler.accepts_seed() and sampler.seed is None:
+            sampler = sampler.with_seed(draw_seed())
+        pruner = parse_spec(req.pruner, "pruner") if req.pruner else DEFAULT_PRUNER
+        return sampler, pruner, sampler.seed
+
+    def _new_run_record(self, objective: ObjectiveRef, sampler: Spec, pruner: Spec, directions, metric_names,
+                        origin: str, history_until: int) -> dict:
+        return {
+            "created": md.now_iso(), "optgui_version": __version__, "origin": origin,
+            "history_until": history_until, "sampler": sampler.to_json_obj(), "pruner": pruner.to_json_obj(),
+            "seed": sampler.seed, "objective": objective.to_record(), "directions": list(directions),
+            "metric_names": metric_names, "versions": current_versions(),
+        }
+
+    def _create_study(self) -> None:
+        req = self.request
+        if not req.objective:
+            raise StudyStateError(f"study {req.study_name!r} does not exist; a new study needs --objective "
+                                  "(FILE.py:FUNCTION, module:FUNCTION or builtin:NAME)")
+        objective = parse_objective(req.objective)
+        self._objective_fn = self._objective_override or load_objective(objective)
+        sampler, pruner, _ = self._resolve_specs(None)
+        directions = req.directions or DEFAULT_DIRECTIONS.get(objective.builtin_name or "", ["minimize"])
+        directions = [_check_direction(d) for d in directions]
+        if req.metric_names and len(req.metric_names) != len(directions):
+            raise StudyStateError(f"{len(req.metric_names)} metric names for {len(directions)} objectives")
+        sampler.build()  # fail on a spec that cannot be built before the study is created
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            study = optuna.create_study(storage=self._storage, study_name=req.study_name, directions=directions)
+            if req.metric_names:
+                study.set_metric_names(list(req.metric_names))
+        self._study_id = study._study_id
+        record = self._new_run_record(objective, sampler, pruner, directions, req.metric_names, "new", 0)
+        self._write_run_record(record, req.n_trials)
+        self._objective_ref = objective
+
+    def _adopt_study(self) -> None:
+        """A study made by another tool: record a run whose claims start after its existing trials."""
+        req = self.request
+        if not req.objective:
+            raise StudyStateError(f"study {req.study_name!r} was not made by optgui (no optgui metadata), so its "
+                                  "objective is unknown: pass --objective (and --sampler/--seed) to run it")
+        objective = parse_objective(req.objective)
+        self._objective_fn = self._objective_override or load_objective(objective)
+        sampler, pruner, _ = self._resolve_specs(None)
+        sampler.build()
+        directions = [d.name.lower() for d in self._storage.get_study_directions(self._study_id)]
+        if req.directions and [_check_direction(d) for d in req.directions] != directions:
+            raise StudyStateError(f"--direction {' '.join(req.directions)} differs from the study's directions "
+                                  f"{' '.join(directions)}")
+        n_existing = len(self._storage.get_all_trials(self._study_id, deepcopy=False))
+        metric_names = self._storage.get_study_system_attrs(self._study_id).get("study:metric_names")
+        record = self._new_run_record(objective, sampler, pruner, directions, metric_names,
+                                      "adopted" if n_existing else "new", n_existing)
+        self._write_run_record(record, req.n_trials)
+        self._objective_ref = objective
+        if n_existing:
+            self.notes.append(f"study {req.study_name!r} has {n_existing} trials made without optgui: they are "
+                              f"history; determinism claims start at trial {n_existing}")
+
+    def _write_run_record(self, record: dict, n_trials: int | None) -> None:
+        self._storage.set_study_system_attr(self._study_id, md.KEY_SCHEMA, md.SCHEMA_VERSION)
+        self._storage.set_study_system_attr(self._study_id, md.KEY_TARGET, {"n_trials": n_trials})
+        self._storage.set_study_system_attr(self._study_id, md.KEY_RUN, record)
+
+    def _validate_against_record(self, meta: StudyMetadata) -> None:
+        req, run = self.request, meta.run
+        if meta.schema != md.SCHEMA_VERSION:
+            raise StudyStateError(f"the study's optgui metadata has schema {meta.schema}; this optgui reads "
+                                  f"schema {md.SCHEMA_VERSION}")
+        recorded_sampler = parse_spec(run["sampler"], "sampler")
+        if req.sampler is not None:
+            given = parse_spec(req.sampler, "sampler")
+            if req.seed is not None:
+                given = resolve_seed(given, req.seed)
+            if given.seed is None and recorded_sampler.seed is not None:
+                given = given.with_seed(recorded_sampler.seed)
+            if given != recorded_sampler:
+                raise SpecError(f"--sampler {given.to_text()} differs from the study's recorded sampler "
+                                f"{recorded_sampler.to_text()}")
+        if req.seed is not None and req.seed != run.get("seed"):
+            raise SpecError(f"--seed {req.seed} differs from the study's recorded seed {run.get('seed')}")
+        recorded_pruner = parse_spec(run["pruner"], "pruner")
+        if req.pruner is not None and parse_spec(req.pruner, "pruner") != recorded_pruner:
+            raise SpecError(f"--pruner {req.pruner} differs from the study's recorded pruner "
+                            f"{recorded_pruner.to_text()}")
+        if req.directions and [_check_direction(d) for d in req.directions] != run["directions"]:
+            raise StudyStateError(f"--direction {' '.join(req.directions)} differs from the study's directions "
+                                  f"{' '.join(run['directions'])}")
+        if req.metric_names and list(req.metric_names) != (run.get("metric_names") or []):
+            raise StudyStateError(f"--metric-name {' '.join(req.metric_names)} differs from the study's metric "
+                                  f"names {' '.join(run.get('metric_names') or []) or '(none)'}")
+        given_obj = parse_objective(req.objective) if req.objective else None
+        objective, change = check_against_record(given_obj, run["objective"],
+                                                 accept_change=req.accept_objective_change)
+        self._objective_ref = objective
+        self._objective_fn = self._objective_override or load_objective(objective)
+        self._accepted = dict(change or {})
+        recorded_versions = (meta.last_segment or {}).get("versions") or run["versions"]
+        diffs = version_differences(recorded_versions, current_versions())
+        if diffs:
+            text = ", ".join(f"{k} {a} -> {b}" for k, (a, b) in diffs.items())
+            if not req.accept_version_change:
+                raise StudyStateError(f"package versions differ from those the study was run with ({text}); the "
+                                      "sampler may suggest differently. Rerun with --accept-version-change to "
+                                      "continue anyway (the new segment is marked as such)")
+            self._accepted["versions"] = {k: list(v) for k, v in diffs.items()}
+        if req.n_trials is not None and (meta.target or {}).get("n_trials") != req.n_trials:
+            self._storage.set_study_system_attr(self._study_id, md.KEY_TARGET, {"n_trials": req.n_trials})
+
+    # --- segments -------------------------------------------------------------------------------------------
+    def _specs_from_record(self, meta: StudyMetadata) -> tuple[Spec, Spec]:
+        return parse_spec(meta.run["sampler"], "sampler"), parse_spec(meta.run["pruner"], "pruner")
+
+    def _setup_segment(self) -> None:
+        storage, study_id = self._storage, self._study_id
+        meta = md.read_metadata(storage, study_id)
+        self._run_record = meta.run
+        self._sampler_spec, self._pruner_spec = self._specs_from_record(meta)
+        self._target = (meta.target or {}).get("n_trials")
+        if self.request.n_trials is not None:
+            self._target = self.request.n_trials
+        self._directions = meta.run["directions"]
+        accepted = getattr(self, "_accepted", None) or None
+        self._reenter_trial_id = None
+        trials = storage.get_all_trials(study_id, deepcopy=False)
+        n_total = len(trials)
+        last = meta.last_segment
+        recovery_info = None
+        sampler = self._sampler_spec.build()
+        if last is None:
+            resumed_by = "start"
+            boundary = n_total
+            foreign_before = []
+            study_attrs = md.sampler_owned_study_attrs(storage, study_id)
+            sampler_state = rng_state.capture(sampler)
+        elif last.get("end") and last["end"].get("reason") in ENDED_WITH_STATE:
+            resumed_by = "resume"
+            saved_boundary = last["end"]["last_trial"] + 1
+            record = meta.states.get(saved_boundary)
+            if record is None:
+                raise StudyStateError(f"the sampler state saved at trial {saved_boundary} is missing from the "
+                                      "study; it cannot be resumed deterministically")
+            sampler_state = record["sampler_state"]
+            study_attrs = record.get("study_attrs", {})
+            boundary = n_total
+            foreign_before = list(range(saved_boundary, n_total))
+            if foreign_before:
+                self.notes.append(f"{len(foreign_before)} trials ({foreign_before[0]}–{foreign_before[-1]}) were "
+                                  "added by another process since optgui paused: the resumed run is no longer "
+                                  "equivalent to an uninterrupted one")
+            rng_state.restore(sampler, sampler_state)
+        else:
+            resumed_by = "recovery"
+            foreign_before = []
+            plan = plan_recovery(
+                trials=trials, meta=meta, build_sampler=self._sampler_spec.build,
+                build_pruner=self._pruner_spec.build, study_name=self.request.study_name,
+                directions=self._directions, sampler_name=self._sampler_spec.name,
+                reentry_supported=self._ref.kind != "journal")
+            recovery_info = plan.info
+            zombie_number = plan.info["zombie"]
+            if plan.reenter_trial_id is not None:
+                reset_zombie_rdb(_engine_of(storage), study_id=study_id, trial_id=plan.reenter_trial_id,
+                                 study_attrs=plan.study_attrs)
+                # A fresh storage object: nothing cached from before the reset survives.
+                storage, _ = open_for_run(self._ref, create=False)
+                self._storage = storage
+                self._lease._storage = storage
+                storage.set_trial_system_attr(plan.reenter_trial_id, md.TRIAL_RECOVERED,
+                                              {"segment": last["index"] + 1, "dead_segment": last["index"]})
+                self._reenter_trial_id = plan.reenter_trial_id
+            elif zombie_number is not None:
+                zombie = trials[zombie_number]
+                storage.set_trial_system_attr(zombie._trial_id, md.TRIAL_ABANDONED,
+                                              {"segment": last["index"], "reason": "process died during the trial"})
+                storage.set_trial_state_values(zombie._trial_id, TrialState.FAIL)
+            boundary = plan.boundary
+            sampler_state, study_attrs = plan.sampler_state, plan.study_attrs
+            rng_state.restore(sampler, sampler_state)
+            self._finish_dead_segment(last, plan)
+            self._emit(RecoveryPerformed(last["index"], zombie_number, plan.info["handling"],
+                                         plan.info["replayed_trials"], plan.info["equivalent"], plan.info["reason"]))
+            self.notes.append(_describe_recovery(plan.info))
+        self._sampler = sampler
+        self._save_state(boundary, sampler_state, study_attrs)
+        index = last["index"] + 1 if last else 0
+        self._segment = {
+            "index": index, "start_trial": boundary, "state_key": md.state_key(boundary), "started": md.now_iso(),
+            "host": os.uname().nodename, "pid": os.getpid(), "versions": current_versions(),
+            "resumed_by": resumed_by, "accepted": accepted, "foreign_before": foreign_before,
+            "recovery": recovery_info, "end": None,
+        }
+        storage.set_study_system_attr(study_id, md.segment_key(index), self._segment)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            self.study = optuna.load_study(study_name=self.request.study_name, storage=storage, sampler=sampler,
+                                           pruner=self._pruner_spec.build())
+        meta_now = md.read_metadata(storage, study_id)
+        all_trials = storage.get_all_trials(study_id, deepcopy=False)
+        self._n_finished = _count_finished(meta_now, all_trials)
+        self._last_checkpoint = time.monotonic()
+        self._last_trial = None
+
+    def _finish_dead_segment(self, segment: dict, plan) -> None:
+        end = dict(segment.get("end") or {})
+        end.update({"reason": end.get("reason", "crashed"), "at": md.now_iso(),
+                    "last_trial": plan.boundary - 1, "detected_by_recovery": True})
+        self._storage.set_study_system_attr(self._study_id, md.segment_key(segment["index"]), {**segment, "end": end})
+
+    def _save_state(self, boundary: int, sampler_state: dict, study_attrs: dict, *, checkpoint: bool = False
+                    ) -> None:
+        record = {"boundary": boundary, "sampler_state": sampler_state, "study_attrs": study_attrs,
+                  "saved": md.now_iso()}
+        if checkpoint:
+            _fault("state_save", boundary)
+            self._storage.set_study_system_attr(self._study_id, md.KEY_CHECKPOINT,
+                                                {**record, "segment": self._segment["index"]})
+        else:
+            self._storage.set_study_system_attr(self._study_id, md.state_key(boundary), record)
+
+    def _end_segment(self, reason: str) -> None:
+        boundary = (self._last_trial + 1) if self._last_trial is not None else self._segment["start_trial"]
+        if reason != "interrupted":
+            self._save_state(boundary, rng_state.capture(self._sampler),
+                             md.sampler_owned_study_attrs(self._storage, self._study_id))
+            _fault("state_save", boundary)
+        self._segment = {**self._segment, "end": {"reason": reason, "at": md.now_iso(), "last_trial": boundary - 1,
+                                                  "n_finished": self._n_finished}}
+        self._storage.set_study_system_attr(self._study_id, md.segment_key(self._segment["index"]), self._segment)
+
+    def _start_next_segment(self) -> None:
+        """After an in-process pause: a new segment from the state saved when pausing."""
+        boundary = self._segment["end"]["last_trial"] + 1
+        index = self._segment["index"] + 1
+        self._segment = {
+            "index": index, "start_trial": boundary, "state_key": md.state_key(boundary), "started": md.now_iso(),
+            "host": os.uname().nodename, "pid": os.getpid(), "versions": current_versions(),
+            "resumed_by": "resume", "accepted": None, "foreign_before": [], "recovery": None, "end": None,
+        }
+        self._storage.set_study_system_attr(self._study_id, md.segment_key(index), self._segment)
+
+    # --- the loop -------------------------------------------------------------------------------------------
+    @property
+    def n_finished(self) -> int:
+        return self._n_finished
+
+    @property
+    def target(self) -> int | None:
+        return self._target
+
+    def run(self) -> RunOutcome:
+        if not self._prepared:
+            self.prepare()
+        study = self.study
+        study._thread_local.in_optimize_loop = True  # Study.stop() (GridSampler) needs it, as in optimize
+        started = time.monotonic()
+        timeout = self.request.timeout
+        self._emit(RunStarted(self.request.study_name, self._segment["index"], self._n_finished, self._target,
+                              self._segment["resumed_by"], tuple(self.notes)))
+        if self._target is not None and self._n_finished >= self._target:
+            self._end_segment("completed")
+            self._lease.release()
+            self._emit(RunStateChanged("completed", f"nothing to do: {self._n_finished} of {self._target} trials "
+                                       "already finished"))
+            return RunOutcome("nothing-to-do", self._n_finished, self._target, None, self.notes)
+        self._emit(RunStateChanged("running"))
+        reason = None
+        try:
+            while True:
+                if self._stop.is_set():
+                    reason = getattr(self, "_stop_reason", "stopped")
+                elif self._target is not None and self._n_finished >= self._target:
+                    reason = "completed"
+                elif timeout is not None and time.monotonic() - started >= timeout:
+                    reason = "timeout"
+                elif study._stop_flag:
+                    reason = "exhausted"
+                elif self._pause.is_set():
+                    self._end_segment("paused")
+                    self._emit(RunStateChanged("paused", f"paused after trial {self._last_trial}"))
+                    self._resume.wait()
+                    if self._stop.is_set():
+                        self._lease.release()
+                        self._emit(RunStateChanged("stopped"))
+                        return RunOutcome("paused", self._n_finished, self._target, self._last_trial, self.notes)
+                    self._pause.clear()
+                    self._start_next_segment()
+                    self._emit(RunStateChanged("running"))
+                    continue
+                if reason is not None:
+                    break
+                self._run_one_trial()
+                if time.monotonic() - self._last_checkpoint >= _checkpoint_seconds():
+                    self._checkpoint()
+        except _AbandonTrial:
+            self._end_segment("interrupted")
+            self._lease.release()
+            self._emit(RunStateChanged("stopped", "trial abandoned; resume to recover it"))
+            raise RunInterrupted("the trial in flight was abandoned; run again to recover it and continue")
+        except KeyboardInterrupt:
+            self._end_segment("interrupted")
+            self._lease.release()
+            self._emit(RunStateChanged("stopped", "interrupted"))
+            raise RunInterrupted("interrupted: the trial in flight was abandoned; run again to recover it")
+        except BaseException as exc:
+            # Storage failures and bugs: leave the segment open (it looks crashed, and the next resume recovers
+            # it from the saved states), but free the lease so that resume is possible at once.
+            try:
+                self._lease.release()
+            finally:
+                self._emit(RunStateChanged("failed", f"{exc.__class__.__name__}: {exc}"))
+            raise
+        self._end_segment(reason)
+        self._lease.release()
+        self._emit(RunStateChanged("completed" if reason in ("completed", "exhausted") else
+                                   "paused" if reason == "paused" else "stopped", reason))
+        return RunOutcome(reason, self._n_finished, self._target, self._last_trial, self.notes)
+
+    def _checkpoint(self) -> None:
+        boundary = self._last_trial + 1
+        self._save_state(boundary, rng_state.capture(self._sampler),
+                         md.sampler_owned_study_attrs(self._storage, self._study_id), checkpoint=True)
+        self._last_checkpoint = time.monotonic()
+
+    def _run_one_trial(self) -> None:
+        from optuna.study._tell import _tell_with_warning
+
+        study = self.study
+        if self._reenter_trial_id is not None:
+            study._thread_local.cached_all_trials = None  # as Study.ask does
+            trial = optuna.Trial(study, self._reenter_trial_id)
+            self._reenter_trial_id = None
+        else:
+            trial = study.ask()
+        number = trial.number
+        self._emit(TrialStarted(number))
+        self._instrument(trial, number)
+        state = None
+        value = None
+        error = None
+        t0 = time.monotonic()
+        try:
+            value = self._objective_fn(trial)
+        except optuna.TrialPruned:
+            state = TrialState.PRUNED
+        except (_AbandonTrial, KeyboardInterrupt):
+            raise
+        except Exception as exc:  # noqa: BLE001 - objective errors become FAIL trials, as optimize(catch=...)
+            state = TrialState.FAIL
+            error = {"type": exc.__class__.__name__, "message": str(exc), "traceback": traceback.format_exc()}
+            self._storage.set_trial_system_attr(trial._trial_id, md.TRIAL_ERROR, error)
+        duration = time.monotonic() - t0
+        _fault("before_tell", number)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            final_state, values, message = _tell_with_warning(study, trial, value, state=state, suppress_warning=True)
+        _fault("after_tell", number)
+        if final_state == TrialState.FAIL and error is None and message:
+            error = {"type": "InvalidValue", "message": message, "traceback": ""}
+        self._n_finished += 1
+        self._last_trial = number
+        self._emit(TrialFinished(number, final_state.name, tuple(values) if values else None,
+                                 tuple(trial.params.items()), duration, error["message"] if error else None,
+                                 self._n_finished, self._target))
+
+    def _instrument(self, trial, number: int) -> None:
+        """Hooks on this trial's suggest/report calls: the abandon request and the in_objective fault point."""
+        original = trial._suggest
+        fault_in_objective = os.environ.get("OPTGUI_FAULT") == f"in_objective:{number}"
+        abandon = self._abandon
+
+        def suggest(name, distribution):
+            if abandon.is_set():
+                raise _AbandonTrial()
+            result = original(name, distribution)
+            if fault_in_objective:
+                os.kill(os.getpid(), signal.SIGKILL)
+            return result
+
+        trial._suggest = suggest
+        original_report = trial.report
+
+        def report(value, step):
+            if abandon.is_set():
+                raise _AbandonTrial()
+            return original_report(value, step)
+
+        trial.report = report
+
+
+def _engine_of(storage):
+    backend = getattr(storage, "_backend", storage)
+    return backend.engine
+
+
+def _check_direction(direction: str) -> str:
+    d = direction.lower()
+    if d not in ("minimize", "maximize"):
+        raise StudyStateError(f"direction must be minimize or maximize, got {direction!r}")
+    return d
+
+
+def _count_finished(meta: StudyMetadata, trials) -> int:
+    """Finished trials of the run, as optimize counts them (FAIL counts; abandoned and foreign trials do not)."""
+    mine = meta.optgui_trial_numbers(len(trials))
+    return sum(1 for t in trials if t.number in mine and t.state.is_finished()
+               and md.TRIAL_ABANDONED not in t.system_attrs)
+
+
+def _describe_recovery(info: dict) -> str:
+    what = {"reentered": f"re-entered trial {info['zombie']} (same number)",
+            "abandoned": f"abandoned trial {info['zombie']}", "none": "no trial was in flight"}[info["handling"]]
+    text = (f"recovered from a run that died: replayed {info['replayed_trials']} trials from the state saved at "
+            f"trial {info['replayed_from']}; {what}")
+    if not info["equivalent"]:
+        text += f"; NOT equivalent to an uninterrupted run: {info['reason']}"
+    return text
