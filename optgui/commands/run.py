@@ -76,8 +76,11 @@ def _format_trial(event: TrialFinished) -> str:
 
 
 def execute(args) -> int:
+    import optuna
+
     from optgui.core.runner import StudyRunner
 
+    optuna.logging.set_verbosity(optuna.logging.WARNING)  # optgui prints its own line per trial
     request = _request_from_args(args)
 
     def listener(event):

@@ -113,7 +113,23 @@ def flaky(every: int = 4):
     return objective
 
 
+def discrete():
+    """A finite 6 x 6 integer grid (for GridSampler and BruteForceSampler), minimum at (4, 1)."""
+
+    def objective(trial):
+        x = trial.suggest_int("x", 0, 5)
+        y = trial.suggest_int("y", 0, 5)
+        return (x - 4) ** 2 + (y - 1) ** 2 + 0.1 * x * y
+
+    return objective
+
+
+# The search space of `discrete` as a GridSampler argument.
+DISCRETE_GRID = {"x": list(range(6)), "y": list(range(6))}
+
+
 BUILTINS = {
+    "discrete": discrete,
     "quadratic": quadratic,
     "mixed": mixed,
     "conditional": conditional,
