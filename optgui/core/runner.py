@@ -36,7 +36,8 @@ from optgui import __version__
 from optgui.core import metadata as md
 from optgui.core import rng_state
 from optgui.core.errors import OptguiError, SpecError, StudyStateError
-from optgui.core.events import (RecoveryPerformed, RunStarted, RunStateChanged, TrialFinished, TrialStarted)
+from optgui.core.events import (RecoveryPerformed, RunFailed, RunStarted, RunStateChanged, TrialFinished,
+                                 TrialStarted)
 from optgui.core.lease import Lease
 from optgui.core.metadata import StudyMetadata
 from optgui.core.objectives import ObjectiveRef, check_against_record, load_objective, parse_objective
@@ -361,7 +362,15 @@ class StudyRunner:
                                          plan.info["replayed_trials"], plan.info["equivalent"], plan.info["reason"]))
             self.notes.append(_describe_recovery(plan.info))
         self._sampler = sampler
-        self._save_state(boundary, sampler_state, study_attrs)
+        self._nothing_to_do = False
+        if resumed_by != "recovery" and self._target is not None and \
+                _count_finished(meta, trials) >= self._target:
+            # Already done: no new segment, nothing written (a rerun of a finished command changes nothing).
+            self._nothing_to_do = True
+            self._n_finished = _count_finished(meta, trials)
+            return
+        if boundary not in meta.states:  # a boundary's state is written once, never overwritten
+            self._save_state(boundary, sampler_state, study_attrs)
         index = last["index"] + 1 if last else 0
         self._segment = {
             "index": index, "start_trial": boundary, "state_key": md.state_key(boundary), "started": md.now_iso(),
@@ -430,18 +439,17 @@ class StudyRunner:
     def run(self) -> RunOutcome:
         if not self._prepared:
             self.prepare()
+        if self._nothing_to_do:
+            self._lease.release()
+            self._emit(RunStateChanged("completed", f"nothing to do: {self._n_finished} of {self._target} trials "
+                                       "already finished"))
+            return RunOutcome("nothing-to-do", self._n_finished, self._target, None, self.notes)
         study = self.study
         study._thread_local.in_optimize_loop = True  # Study.stop() (GridSampler) needs it, as in optimize
         started = time.monotonic()
         timeout = self.request.timeout
         self._emit(RunStarted(self.request.study_name, self._segment["index"], self._n_finished, self._target,
                               self._segment["resumed_by"], tuple(self.notes)))
-        if self._target is not None and self._n_finished >= self._target:
-            self._end_segment("completed")
-            self._lease.release()
-            self._emit(RunStateChanged("completed", f"nothing to do: {self._n_finished} of {self._target} trials "
-                                       "already finished"))
-            return RunOutcome("nothing-to-do", self._n_finished, self._target, None, self.notes)
         self._emit(RunStateChanged("running"))
         reason = None
         try:
@@ -487,6 +495,7 @@ class StudyRunner:
             try:
                 self._lease.release()
             finally:
+                self._emit(RunFailed(f"{exc.__class__.__name__}: {exc}", traceback.format_exc()))
                 self._emit(RunStateChanged("failed", f"{exc.__class__.__name__}: {exc}"))
             raise
         self._end_segment(reason)
