@@ -1,7 +1,10 @@
 """The determinism contract (design §2), sampler by sampler: optgui's run equals plain Optuna run uninterrupted with
-the same sampler, seed and objective, however it is interrupted — stop and resume in new processes, SIGKILL at
-the engine's named fault points — and the naive resume (load_study with a freshly seeded sampler) diverges, which
-shows these comparisons can fail.
+the same sampler, seed and objective, however it is interrupted, and the naive resume (load_study with a freshly
+seeded sampler) diverges, which shows these comparisons can fail.
+
+Each case interrupts one study many times, in new processes: a clean stop at a target, then SIGKILL at each of the
+engine's named fault points in turn (inside the objective after its first suggest, right before tell, right after
+tell, in the middle of a state save), each followed by a recovering resume, and finally a run to the end.
 """
 
 from __future__ import annotations
@@ -14,23 +17,27 @@ from determinism_support import first_difference, naive_resume, recorded, refere
 
 GRID = "GridSampler({'x': [0, 1, 2, 3, 4, 5], 'y': [0, 1, 2, 3, 4, 5]}, seed=5)"
 
-# (case id, sampler spec, objective, trials, kill at trial)
+# (case id, sampler spec, objective, trials, first stop, kill points)
 CASES = [
-    ("random", "RandomSampler(seed=5)", "builtin:quadratic", 30, 12),
-    ("tpe-mixed", "TPESampler(seed=5)", "builtin:mixed", 30, 12),
-    ("tpe-pruned", "TPESampler(seed=5, multivariate=False)", "builtin:pruned", 30, 12),
-    ("tpe-failing", "TPESampler(seed=5, group=True, multivariate=True)", "builtin:flaky", 30, 12),
-    ("tpe-conditional", "TPESampler(seed=5)", "builtin:conditional", 30, 12),
-    ("cmaes", "CmaEsSampler(seed=5)", "builtin:quadratic", 30, 12),
-    ("qmc", "QMCSampler(seed=5, scramble=True)", "builtin:quadratic", 30, 12),
-    ("nsgaii", "NSGAIISampler(seed=5, population_size=6)", "builtin:multi", 30, 12),
-    ("nsgaiii", "NSGAIIISampler(seed=5, population_size=6)", "builtin:multi", 30, 12),
-    ("grid", GRID, "builtin:discrete", 30, 12),
-    ("bruteforce", "BruteForceSampler(seed=5)", "builtin:discrete", 30, 12),
-    ("gp", "GPSampler(seed=5, n_startup_trials=5)", "builtin:quadratic", 16, 9),
+    ("random", "RandomSampler(seed=5)", "builtin:quadratic", 30),
+    ("tpe-mixed", "TPESampler(seed=5)", "builtin:mixed", 30),
+    ("tpe-pruned", "TPESampler(seed=5, multivariate=False)", "builtin:pruned", 30),
+    ("tpe-failing", "TPESampler(seed=5, group=True, multivariate=True)", "builtin:flaky", 30),
+    ("tpe-conditional", "TPESampler(seed=5)", "builtin:conditional", 30),
+    ("cmaes", "CmaEsSampler(seed=5)", "builtin:quadratic", 30),
+    ("qmc", "QMCSampler(seed=5, scramble=True)", "builtin:quadratic", 30),
+    ("nsgaii", "NSGAIISampler(seed=5, population_size=6)", "builtin:multi", 30),
+    ("nsgaiii", "NSGAIIISampler(seed=5, population_size=6)", "builtin:multi", 30),
+    ("grid", GRID, "builtin:discrete", 30),
+    ("bruteforce", "BruteForceSampler(seed=5)", "builtin:discrete", 30),
+    ("gp", "GPSampler(seed=5, n_startup_trials=5)", "builtin:quadratic", 16),
 ]
+FAULTS = ("in_objective", "before_tell", "after_tell", "state_save")
 
-FAULTS = ["in_objective", "before_tell", "after_tell", "state_save"]
+
+def _kill_points(n: int) -> list[int]:
+    """Four trials spread over the run's second fifth to its last fifth."""
+    return [n * k // 6 + 1 for k in range(1, 5)]
 
 
 def _needs(spec: str):
@@ -38,58 +45,74 @@ def _needs(spec: str):
         pytest.skip("GPSampler needs torch")
 
 
-@pytest.fixture(scope="module")
-def references():
-    return {}
-
-
-def _reference(cache, sampler, objective, n):
-    key = (sampler, objective, n)
-    if key not in cache:
-        cache[key] = reference(sampler, objective, n)
-    return cache[key]
-
-
-@pytest.mark.parametrize("case_id,sampler,objective,n,kill_at", CASES, ids=[c[0] for c in CASES])
-def test_stop_and_resume_in_new_processes(tmp_path, references, case_id, sampler, objective, n, kill_at):
+@pytest.mark.parametrize("case_id,sampler,objective,n", CASES, ids=[c[0] for c in CASES])
+def test_stops_and_sigkills_at_every_fault_point_still_equal_the_uninterrupted_run(
+        tmp_path, case_id, sampler, objective, n):
     _needs(sampler)
     path = str(tmp_path / "study.db")
-    for target in (kill_at // 2, kill_at, n):
-        result = run_cli(path, sampler, objective, target)
-        assert result.returncode == 0, result.stderr
-    expected = _reference(references, sampler, objective, n)
-    got = recorded(path)
-    assert first_difference(expected, got) is None
-    assert len(got) == len(expected)
-
-
-@pytest.mark.parametrize("fault", FAULTS)
-@pytest.mark.parametrize("case_id,sampler,objective,n,kill_at", CASES, ids=[c[0] for c in CASES])
-def test_sigkill_at_fault_point_then_resume(tmp_path, references, case_id, sampler, objective, n, kill_at, fault):
-    _needs(sampler)
-    path = str(tmp_path / "study.db")
-    # Checkpoint after every trial, so that state_save hits a checkpoint write in the middle of the run.
-    env = {"OPTGUI_CHECKPOINT_SECONDS": "0"} if fault == "state_save" else None
-    killed = run_cli(path, sampler, objective, n, fault=f"{fault}:{kill_at}", extra_env=env)
-    assert killed.returncode == -9, f"the fault point did not fire: {killed.stderr}"
+    first_stop = n // 6
+    stopped = run_cli(path, sampler, objective, first_stop)
+    assert stopped.returncode == 0, stopped.stderr
+    for fault, at in zip(FAULTS, _kill_points(n)):
+        # state_save: checkpoint after every trial, so the kill lands in the middle of a checkpoint write.
+        env = {"OPTGUI_CHECKPOINT_SECONDS": "0"} if fault == "state_save" else None
+        killed = run_cli(path, sampler, objective, n, fault=f"{fault}:{at}", extra_env=env)
+        assert killed.returncode == -9, f"{fault}:{at} did not fire: {killed.stderr}"
+        assert "NOT equivalent" not in killed.stderr, killed.stderr
     resumed = run_cli(path, sampler, objective, n)
     assert resumed.returncode == 0, resumed.stderr
-    assert "recovered a run that died" in resumed.stderr
-    assert "NOT equivalent" not in resumed.stderr
-    expected = _reference(references, sampler, objective, n)
+    assert "recovered a run that died" in resumed.stderr and "NOT equivalent" not in resumed.stderr
+    expected = reference(sampler, objective, n)
     got = recorded(path)
     assert first_difference(expected, got) is None, f"diverged at position {first_difference(expected, got)}"
-    assert len(got) == len(expected)
+    assert len(got) == len(expected) == n
 
 
-@pytest.mark.parametrize("case_id,sampler,objective,n,kill_at", CASES, ids=[c[0] for c in CASES])
-def test_naive_resume_diverges(tmp_path, references, case_id, sampler, objective, n, kill_at):
-    """The comparison above has teeth: Optuna's own resume (fresh sampler, same seed) differs — except where the
-    sampler's whole state is in storage (seeded QMC) or a function of the trial number (Grid within its size)."""
+@pytest.mark.parametrize("case_id,sampler,objective,n", CASES, ids=[c[0] for c in CASES])
+def test_naive_resume_diverges(tmp_path, case_id, sampler, objective, n):
+    """The comparison above has teeth: Optuna's own resume (fresh sampler, same seed) differs right after the
+    resume — except where the sampler's whole state is in storage (seeded QMC) or a function of the trial number
+    (Grid within its size)."""
     _needs(sampler)
-    expected = _reference(references, sampler, objective, n)
-    naive = naive_resume(str(tmp_path / "naive.db"), sampler, objective, kill_at, n)
+    resume_at = _kill_points(n)[0]
+    expected = reference(sampler, objective, n)
+    naive = naive_resume(str(tmp_path / "naive.db"), sampler, objective, resume_at, n)
     if case_id in ("qmc", "grid"):
         assert first_difference(expected, naive) is None
     else:
-        assert first_difference(expected, naive) == kill_at
+        assert first_difference(expected, naive) == resume_at
+
+
+@pytest.mark.parametrize("case_id,sampler,objective,n", CASES, ids=[c[0] for c in CASES])
+def test_pause_and_resume_in_one_process(tmp_path, case_id, sampler, objective, n):
+    """Pause/resume from another thread, as the GUI does, at two trial boundaries."""
+    import threading
+
+    from optgui.core.events import RunStateChanged, TrialFinished
+    from optgui.core.runner import RunRequest, StudyRunner
+
+    _needs(sampler)
+    path = tmp_path / "study.db"
+    pause_after = set(_kill_points(n)[:2])
+    paused = threading.Event()
+
+    def listener(event):
+        if isinstance(event, TrialFinished) and event.number in pause_after:
+            runner.request_pause()
+        elif isinstance(event, RunStateChanged) and event.state == "paused":
+            paused.set()
+
+    runner = StudyRunner(RunRequest(storage=str(path), study_name="det", objective=objective, sampler=sampler,
+                                    n_trials=n), listener)
+    worker = threading.Thread(target=runner.run)
+    worker.start()
+    for _ in pause_after:
+        assert paused.wait(120), "the run did not pause"
+        paused.clear()
+        runner.request_resume()
+    worker.join(300)
+    assert not worker.is_alive()
+    expected = reference(sampler, objective, n)
+    got = recorded(str(path))
+    assert first_difference(expected, got) is None
+    assert len(got) == n
