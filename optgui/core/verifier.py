@@ -27,19 +27,20 @@ its new trials, and `checkpoint()` lets a later session resume without replaying
 from __future__ import annotations
 
 import bisect
-import importlib.util
+import importlib
 import threading
 import time
 import warnings
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Sequence
 
+from optuna.distributions import FloatDistribution
 from optuna.trial import FrozenTrial, TrialState
 
 from optgui.core import rng_state
 from optgui.core.errors import OptguiError, SpecError
 from optgui.core.metadata import SCHEMA_VERSION, TRIAL_ABANDONED, TRIAL_RECOVERED, StudyMetadata
-from optgui.core.replay import Reenactor, ReplayError
+from optgui.core.replay import Reenactor, ReplayError, float_bits
 from optgui.core.samplers import DEFAULT_PRUNER, Spec, parse_spec
 from optgui.core.verdict import (DIVERGED, UNVERIFIABLE, VERIFIED, Divergence, Progress, SegmentSummary,
                                  Verdict)
@@ -76,8 +77,11 @@ def missing_requirement(spec: Spec) -> str | None:
     """Why this sampler cannot run here (a missing optional package), or None."""
     for name in _spec_names(spec):
         need = _REQUIREMENTS.get(name)
-        if need is not None and importlib.util.find_spec(need[0]) is None:
-            return need[1]
+        if need is not None:
+            try:
+                importlib.import_module(need[0])  # import, not find_spec: a broken install counts as missing
+            except ImportError:
+                return need[1]
     return None
 
 
@@ -307,7 +311,8 @@ class Verifier:
         if role == "outside":
             self._outside_seen.append(number)
         if mismatch is not None:
-            self._diverge(Divergence(number, mismatch.param, mismatch.recorded, mismatch.replayed), None, batch)
+            self._diverge(Divergence(number, mismatch.param, mismatch.recorded, mismatch.replayed),
+                          None, batch, trial)
             return
         if trial.state.is_finished():
             self._n_checked += 1
@@ -393,11 +398,42 @@ class Verifier:
             self._reasons.append(f"segment {i}: crash recovery could not hide the crash: {rec.get('reason')}")
 
     # --- divergence causes -------------------------------------------------------------------------------------
-    def _diverge(self, divergence: Divergence, cause: str | None, batch: Sequence[FrozenTrial] = ()) -> None:
+    def _diverge(self, divergence: Divergence, cause: str | None, batch: Sequence[FrozenTrial] = (),
+                 trial: FrozenTrial | None = None) -> None:
         self._divergence = divergence
         causes = [cause] if cause else []
         causes.extend(self._likely_causes(divergence.trial))
+        if trial is not None and not causes:
+            causes.extend(self._record_edit_causes(divergence, trial, batch))
         self._cause = "; ".join(dict.fromkeys(causes)) or None
+
+    def _record_edit_causes(self, divergence: Divergence, trial: FrozenTrial, batch) -> list[str]:
+        """Clues that the record itself was edited: reordered trials, a value moved by a few ulps."""
+        name, number = divergence.param, divergence.trial
+        dist = trial.distributions[name]
+        try:
+            replayed_bits = float_bits(dist.to_internal_repr(divergence.replayed))
+            recorded_bits = float_bits(dist.to_internal_repr(divergence.recorded))
+        except (TypeError, ValueError):
+            return []
+        for other in batch:
+            if other.number != number and name in other.params and other.distributions[name] == dist and \
+                    float_bits(dist.to_internal_repr(other.params[name])) == replayed_bits:
+                return [f"the replay produced at trial {number} what the record holds for trial {other.number}: "
+                        "trials were reordered or renumbered"]
+        previous = [t for t in batch if t.number == number - 1]
+        if previous and previous[0].datetime_start and trial.datetime_start and \
+                trial.datetime_start < previous[0].datetime_start:
+            return [f"trial {number} started before trial {number - 1}: trials were reordered or renumbered"]
+        if isinstance(dist, (FloatDistribution,)) and (replayed_bits >= 0) == (recorded_bits >= 0):
+            ulps = abs(replayed_bits - recorded_bits)
+            if ulps <= 16:
+                return [f"recorded and replayed values differ by {ulps} ulp{'s' if ulps > 1 else ''}: the recorded "
+                        "value was edited, or a numeric library computes differently here"]
+        if self.meta.present:
+            return [f"trial {number} is not what the sampler produces from the recorded history: the record was "
+                    "edited or the trial was written by another process"]
+        return []
 
     def _gap_cause(self, trial: FrozenTrial, batch, index) -> str:
         if trial.number > self._next:
@@ -525,9 +561,8 @@ class Verifier:
         if self._outside_seen:
             reasons.append(f"trials {_span(self._outside_seen)} lie outside every optgui run segment (written by "
                            "another process)")
-        if not self.meta.present:
-            reasons.append("the study has no optgui metadata: nothing records how it was run, so only "
-                           "replayability can be shown")
+        # A study without metadata replays from one freshly built sampler with no state restored anywhere: if it
+        # reproduces, it is exactly what one uninterrupted run of that spec produces.
         if self._start_state_mismatch is not None and self._divergence is None:
             reasons.append(f"the sampler built from the spec does not start in the state saved at trial "
                            f"{self._start_state_mismatch}")

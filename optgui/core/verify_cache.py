@@ -28,6 +28,7 @@ from optuna.distributions import distribution_to_json
 from optuna.trial import FrozenTrial
 
 from optgui import __version__
+from optgui.core.errors import OptguiError
 from optgui.core.metadata import KEY_CHECKPOINT, KEY_LEASE, KEY_RUN, KEY_SEGMENT, KEY_STATE
 from optgui.core.paths import cache_dir
 from optgui.core.samplers import Spec, parse_spec
@@ -85,7 +86,12 @@ class TrialChain:
 def _spec_text(spec: Spec | str | None) -> str | None:
     if spec is None:
         return None
-    return (spec if isinstance(spec, Spec) else parse_spec(spec, "sampler")).to_json()
+    if isinstance(spec, Spec):
+        return spec.to_json()
+    try:
+        return parse_spec(spec, "sampler").to_json()
+    except OptguiError:
+        return spec  # unparseable: the verifier reports it; the key only needs to be stable
 
 
 def _stable_attrs(system_attrs: dict[str, Any]) -> dict[str, Any]:
