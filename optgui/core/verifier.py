@@ -359,11 +359,30 @@ class Verifier:
                 note = f"the sampler state saved at trial {b} differs from the replayed one and nothing explains it"
                 self._unexplained.append(b)
                 self._reasons.append(f"segment {seg['index']}: {note}")
+        if seg.get("resumed_by") == "recovery" and (seg.get("recovery") or {}).get("handling") == "reentered" \
+                and record is not None:
+            note = self._replay_attr_rollback(seg, record, note)
+            if note and kind == "seamless":
+                kind = "restored"
         for s in boundary.segments:
             self._equivalence_of(s)
             self._segment_summaries[s["index"]] = SegmentSummary(
                 s["index"], s["start_trial"], (s.get("end") or {}).get("last_trial"), s.get("resumed_by", "?"),
                 kind, note)
+
+    def _replay_attr_rollback(self, seg: dict, record: dict, note: str) -> str:
+        """A re-entering recovery rolled the study's sampler-owned attributes back to the values it saved with the
+        boundary state; the replay does the same, and says so when those values differ from the replayed ones."""
+        saved = _translate_parent_ids(record.get("study_attrs", {}), self._id_to_number)
+        mine = self._reenactor.study_attrs()
+        differing = sorted(k for k in saved if mine.get(k) != saved[k])
+        self._reenactor.set_study_attrs(saved)
+        if not differing:
+            return note
+        text = (f"crash recovery rewrote study attributes {', '.join(differing)} with values that differ from the "
+                "replayed history")
+        self._reasons.append(f"segment {seg['index']}: {text}")
+        return f"{note}; {text}" if note else text
 
     @staticmethod
     def _why_restored(seg: dict) -> str:
