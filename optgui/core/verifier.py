@@ -90,17 +90,6 @@ def _is_unseeded(spec: Spec) -> bool:
     return spec.accepts_seed() and spec.seed is None and spec.name != "GridSampler"
 
 
-def _translate_parent_ids(attrs: dict[str, Any], id_to_number: dict[int, int]) -> dict[str, Any]:
-    """GA samplers cache parent populations as storage trial_ids; in the replay's in-memory study a trial's id is
-    its number, so the cached ids are mapped to numbers."""
-    out = {}
-    for key, value in attrs.items():
-        if ":parent:" in key and isinstance(value, list) and all(isinstance(v, int) for v in value):
-            value = [id_to_number.get(v, v) for v in value]
-        out[key] = value
-    return out
-
-
 def _interval(trial: FrozenTrial):
     return trial.datetime_start, trial.datetime_complete
 
@@ -134,7 +123,6 @@ class Verifier:
         self._outside_seen: list[int] = []
         self._known_total = 0
         self._pending = 0
-        self._id_to_number: dict[int, int] = {}
         self._resolve_spec(spec)
         self._plan_segments()
         if self.unverifiable is None:
@@ -253,7 +241,6 @@ class Verifier:
         batch = [t for t in trials if t.number >= self._next]
         batch.sort(key=lambda t: (t.number, t._trial_id))
         for t in batch:
-            self._id_to_number[t._trial_id] = t.number
             if t.state.is_finished() and self.role(t.number) != "history":
                 self._intervals[t.number] = _interval(t)
         self._known_total = self._n_checked + sum(
@@ -332,7 +319,7 @@ class Verifier:
             kind = "start"
             if self._n_history and record is not None:
                 # Adopted history was copied without sampling: give the sampler the study attributes it had.
-                reenactor.set_study_attrs(_translate_parent_ids(record.get("study_attrs", {}), self._id_to_number))
+                reenactor.set_study_attrs(record.get("study_attrs", {}))
             if record is not None and record.get("sampler_state") != replayed:
                 self._start_state_mismatch = b
                 note = "the sampler built from the recorded spec does not start in the state saved with the run"
@@ -373,7 +360,7 @@ class Verifier:
     def _replay_attr_rollback(self, seg: dict, record: dict, note: str) -> str:
         """A re-entering recovery rolled the study's sampler-owned attributes back to the values it saved with the
         boundary state; the replay does the same, and says so when those values differ from the replayed ones."""
-        saved = _translate_parent_ids(record.get("study_attrs", {}), self._id_to_number)
+        saved = record.get("study_attrs", {})  # recorded trial ids: the Reenactor translates them
         mine = self._reenactor.study_attrs()
         differing = sorted(k for k in saved if mine.get(k) != saved[k])
         self._reenactor.set_study_attrs(saved)
@@ -549,8 +536,6 @@ class Verifier:
         self._reenactor.add_history(prefix)
         self._reenactor.set_study_attrs(checkpoint["study_attrs"])
         self._reenactor.restore(checkpoint["sampler_state"])
-        for t in prefix:
-            self._id_to_number[t._trial_id] = t.number
         self._next = n
         self._n_checked = checkpoint["n_checked"]
         self._first_checked = checkpoint["first_checked"]
