@@ -515,21 +515,30 @@ class RdbStudyReader(StudyReader):
     def _fingerprint(row: tuple) -> tuple:
         return (row[1], str(row[2]), *row[3:])
 
-    def _watermark(self, study_id: int, table: TrialTable, fingerprints: dict[int, tuple]) -> Watermark:
+    def _anchor(self, study_id: int) -> tuple | None:
+        rows = self.db.rows("SELECT trial_id, datetime_start FROM trials WHERE study_id = ? "
+                            "ORDER BY trial_id LIMIT 1", (study_id,))
+        return (rows[0][0], str(rows[0][1])) if rows else None
+
+    def _watermark(self, study_id: int, table: TrialTable, fingerprints: dict[int, tuple],
+                   anchor: tuple | None) -> Watermark:
         ids = table.trial_id
         max_id = int(ids[-1]) if len(ids) else 0
         unfinished = tuple((int(tid), fingerprints.get(int(tid), ("unknown",)))
                            for tid in ids[np.isin(table.state, UNFINISHED_STATES)].tolist())
         recent = frozenset(ids[ids > max_id - self._lookback].tolist()) if self._lookback else frozenset()
-        return Watermark(study_id=study_id, max_trial_id=max_id, unfinished=unfinished, recent_ids=recent)
+        return Watermark(study_id=study_id, max_trial_id=max_id, unfinished=unfinished, recent_ids=recent,
+                         anchor=anchor)
 
     def poll(self, study_name: str, watermark: Watermark | None = None) -> TrialDelta:
         study_id, directions = self._study(study_name)
-        if watermark is None or watermark.study_id != study_id or watermark.log_offset is not None:
+        anchor = self._anchor(study_id)
+        if (watermark is None or watermark.study_id != study_id or watermark.log_offset is not None
+                or (watermark.anchor is not None and watermark.anchor != anchor)):
             table = self._read(study_name, study_id, directions, self._full_selection(study_id))
             # Fingerprints of unfinished trials are unknown here (taking them after the read could miss a change
             # made in between), so the next poll sends those trials once more with fingerprints taken first.
-            return TrialDelta(table, self._watermark(study_id, table, {}), True, len(table), 0)
+            return TrialDelta(table, self._watermark(study_id, table, {}, anchor), True, len(table), 0)
 
         fingerprint_sql = self._fingerprint_sql()
         fingerprints: dict[int, tuple] = {}
@@ -555,7 +564,8 @@ class RdbStudyReader(StudyReader):
         if self._lookback:
             recent = frozenset(i for i in (*watermark.recent_ids, *new_ids) if i > max_id - self._lookback)
         new_watermark = Watermark(study_id=study_id, max_trial_id=max_id,
-                                  unfinished=tuple(sorted(still.items())), recent_ids=recent)
+                                  unfinished=tuple(sorted(still.items())), recent_ids=recent,
+                                  anchor=anchor if anchor is not None else self._anchor(study_id))
         n_new = len(set(new_ids))
         return TrialDelta(table, new_watermark, False, n_new, len(table) - n_new)
 
