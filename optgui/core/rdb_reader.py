@@ -154,9 +154,11 @@ class RdbStudyReader(StudyReader):
         self._param_keys: list[tuple[str, str]] = []
         self._param_key_index: dict[tuple[str, str], int] = {}
         self._distributions: dict[str, ParamDistribution] = {}
-        self._value_type = _TYPE_CASE.format(col="v.value_type") if schema.has_value_type else "0"
+        # Old files have no type columns: the value is the float itself. ("0 * column", not "0": a bare integer in
+        # GROUP BY means "the n-th column" to SQL.)
+        self._value_type = _TYPE_CASE.format(col="v.value_type") if schema.has_value_type else "0 * v.objective"
         self._inter_type = (_TYPE_CASE.format(col="i.intermediate_value_type")
-                            if schema.has_intermediate_value_type else "0")
+                            if schema.has_intermediate_value_type else "0 * i.step")
 
     # ----------------------------------------------------------------------------------------------- studies
     def study_names(self) -> list[str]:

@@ -159,6 +159,8 @@ def test_old_schema_reads_with_warning(tmp_path):
     with open_reader(str(path)) as reader:
         assert "created by Optuna 3.0.0, schema v3.0.0.a" in reader.notes[0]
         assert len(reader.trials("old")) == 7
+        (summary,) = reader.studies()
+        assert summary.n_trials == 7 and summary.best_values is not None
     assert file_state(path) == before
 
 
