@@ -42,8 +42,10 @@ METRIC_NAMES_KEY = "study:metric_names"
 
 _STATE_CASE = ("CASE {col} WHEN 'RUNNING' THEN 0 WHEN 'COMPLETE' THEN 1 WHEN 'PRUNED' THEN 2 "
                "WHEN 'FAIL' THEN 3 WHEN 'WAITING' THEN 4 ELSE -1 END")
-# 0 finite (or NULL meaning NaN in old files), 1 +inf, 2 -inf, 3 NaN
-_TYPE_CASE = "CASE {col} WHEN 'INF_POS' THEN 1 WHEN 'INF_NEG' THEN 2 WHEN 'NAN' THEN 3 ELSE 0 END"
+# 0 finite (or NULL meaning NaN in old files), 1 +inf, 2 -inf, 3 NaN. PostgreSQL rejects comparing an enum with
+# a label it does not have, so values (no NAN label) and intermediate values get separate expressions.
+_VALUE_TYPE_CASE = "CASE {col} WHEN 'INF_POS' THEN 1 WHEN 'INF_NEG' THEN 2 ELSE 0 END"
+_INTERMEDIATE_TYPE_CASE = "CASE {col} WHEN 'INF_POS' THEN 1 WHEN 'INF_NEG' THEN 2 WHEN 'NAN' THEN 3 ELSE 0 END"
 _DIRECTIONS = {"MINIMIZE": "minimize", "MAXIMIZE": "maximize", "NOT_SET": "not_set"}
 
 
@@ -156,8 +158,8 @@ class RdbStudyReader(StudyReader):
         self._distributions: dict[str, ParamDistribution] = {}
         # Old files have no type columns: the value is the float itself. ("0 * column", not "0": a bare integer in
         # GROUP BY means "the n-th column" to SQL.)
-        self._value_type = _TYPE_CASE.format(col="v.value_type") if schema.has_value_type else "0 * v.objective"
-        self._inter_type = (_TYPE_CASE.format(col="i.intermediate_value_type")
+        self._value_type = _VALUE_TYPE_CASE.format(col="v.value_type") if schema.has_value_type else "0 * v.objective"
+        self._inter_type = (_INTERMEDIATE_TYPE_CASE.format(col="i.intermediate_value_type")
                             if schema.has_intermediate_value_type else "0 * i.step")
 
     # ----------------------------------------------------------------------------------------------- studies

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import optuna
+import pytest
 
 from optgui.core.tables import STATE_NAMES
 
@@ -57,12 +58,15 @@ def objective_three(trial: optuna.Trial) -> tuple[float, float, float]:
     return a, float(b) if trial.number % 4 else float("-inf"), a * b
 
 
-def populate(storage, *, interleave: bool = True) -> list[str]:
-    """Several studies in one storage; returns their names. Trials of two studies are interleaved."""
+def populate(storage, *, interleave: bool = True, prefix: str = "") -> list[str]:
+    """Several studies in one storage; returns their names. Trials of two studies are interleaved.
+
+    `prefix` makes the names unique when a server database is shared by several test runs.
+    """
     sampler = optuna.samplers.RandomSampler(seed=1)
-    varied = optuna.create_study(storage=storage, study_name="varied", sampler=sampler)
+    varied = optuna.create_study(storage=storage, study_name=prefix + "varied", sampler=sampler)
     varied.set_user_attr("owner", "tests")
-    other = optuna.create_study(storage=storage, study_name=UNICODE_NAME, direction="maximize",
+    other = optuna.create_study(storage=storage, study_name=prefix + UNICODE_NAME, direction="maximize",
                                 sampler=optuna.samplers.RandomSampler(seed=2))
     for _ in range(2 if interleave else 1):
         varied.optimize(objective_varied, n_trials=10, catch=(ValueError,))
@@ -72,22 +76,22 @@ def populate(storage, *, interleave: bool = True) -> list[str]:
     running.suggest_float("x", -5, 5)
     running.report(0.5, 3)
     varied.enqueue_trial({"x": 1.25, "kind": "tree"}, user_attrs={"enqueued": True})
-    multi = optuna.create_study(storage=storage, study_name="three", sampler=optuna.samplers.RandomSampler(seed=3),
+    multi = optuna.create_study(storage=storage, study_name=prefix + "three", sampler=optuna.samplers.RandomSampler(seed=3),
                                 directions=["minimize", "maximize", "minimize"])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
         multi.set_metric_names(["loss", "accuracy", "latency"])
     multi.optimize(objective_three, n_trials=12, catch=(ValueError,))
-    optuna.create_study(storage=storage, study_name="empty")
-    only_bad = optuna.create_study(storage=storage, study_name="only-running-fail")
+    optuna.create_study(storage=storage, study_name=prefix + "empty")
+    only_bad = optuna.create_study(storage=storage, study_name=prefix + "only-running-fail")
     only_bad.ask()
     only_bad.optimize(lambda t: 1 / 0, n_trials=2, catch=(ZeroDivisionError,))
-    fixed = optuna.create_study(storage=storage, study_name="added")
+    fixed = optuna.create_study(storage=storage, study_name=prefix + "added")
     fixed.add_trial(optuna.trial.create_trial(
         params={"c": "b", "v": 3}, distributions={
             "c": optuna.distributions.CategoricalDistribution(["a", "b"]),
             "v": optuna.distributions.IntDistribution(0, 5)}, value=1.5, user_attrs={"u": "ü"}))
-    return ["varied", UNICODE_NAME, "three", "empty", "only-running-fail", "added"]
+    return [prefix + name for name in ("varied", UNICODE_NAME, "three", "empty", "only-running-fail", "added")]
 
 
 def _same_float(a: float, b: float) -> bool:
@@ -203,3 +207,12 @@ def _legacy_distribution(text: str) -> str:
         return json.dumps({"name": "IntUniformDistribution",
                            "attributes": {"low": attrs["low"], "high": attrs["high"], "step": attrs["step"]}})
     return text
+
+
+@pytest.fixture(scope="session")
+def varied_sqlite(tmp_path_factory):
+    """One SQLite file with the populate() studies per test process (building it takes seconds); copy it before
+    anything that could touch it."""
+    path = tmp_path_factory.mktemp("varied") / "varied.db"
+    names = populate(f"sqlite:///{path}")
+    return path, names

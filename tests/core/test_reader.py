@@ -17,16 +17,9 @@ from optgui.core.reader import open_reader
 from optgui.core.schema import HEAD_REVISION, upgrade_with_backup
 from optgui.core.storage import snapshot_copy
 from optgui.core.tables import COMPLETE, RUNNING
-from reader_fixtures import (
-    UNICODE_NAME, assert_matches_optuna, current_schema_db, file_state, make_old_schema, populate,
+from reader_fixtures import (  # noqa: F401 - varied_sqlite is a fixture
+    UNICODE_NAME, assert_matches_optuna, current_schema_db, file_state, make_old_schema, populate, varied_sqlite,
 )
-
-
-@pytest.fixture(scope="module")
-def varied_sqlite(tmp_path_factory):
-    path = tmp_path_factory.mktemp("varied") / "varied.db"
-    names = populate(f"sqlite:///{path}")
-    return path, names
 
 
 @pytest.fixture(scope="module")

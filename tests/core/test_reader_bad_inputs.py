@@ -18,7 +18,9 @@ import pytest
 from optgui.core.errors import StorageError
 from optgui.core.reader import open_reader
 from optgui.core.tables import COMPLETE, FAIL, RUNNING
-from reader_fixtures import UNICODE_NAME, current_schema_db, file_state, make_old_schema, populate
+from reader_fixtures import (  # noqa: F401 - varied_sqlite is a fixture
+    UNICODE_NAME, current_schema_db, file_state, make_old_schema, varied_sqlite,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 VALID_LINE = b'{"op_code":0,"worker_id":"w-1","study_name":"s","directions":[1]}\n'
@@ -30,11 +32,9 @@ def good_db(tmp_path_factory) -> Path:
     return current_schema_db(tmp_path_factory.mktemp("good") / "good.db")
 
 
-@pytest.fixture(scope="module")
-def unusual_db(tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("unusual") / "unusual.db"
-    populate(f"sqlite:///{path}", interleave=False)
-    return path
+@pytest.fixture
+def unusual_db(varied_sqlite) -> Path:
+    return varied_sqlite[0]
 
 
 def _copy(src: Path, dst: Path) -> Path:
