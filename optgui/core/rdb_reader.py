@@ -37,6 +37,8 @@ _ID_LIST_CHUNK = 500  # ids per IN (...) list: far below every backend's paramet
 # Server databases can commit a lower trial_id after a higher one (two workers inserting at once); polls there
 # look back this many ids below the watermark for trials that were not visible yet. SQLite serialises writers.
 SERVER_LOOKBACK_IDS = 256
+#: At most this many new trials per poll (see TrialDelta.has_more).
+POLL_BATCH = 20_000
 OPTGUI_PREFIX = "optgui:"
 METRIC_NAMES_KEY = "study:metric_names"
 
@@ -555,7 +557,12 @@ class RdbStudyReader(StudyReader):
                     changed.append(row[0])
         floor = watermark.max_trial_id - self._lookback
         new_ids = []
-        for row in self.db.rows(fingerprint_sql + "WHERE t.study_id = ? AND t.trial_id > ?", (study_id, floor)):
+        # Bounded: a poll far behind the writer returns a batch and says so (has_more), keeping every statement
+        # short; the next poll continues from there.
+        found = self.db.rows(fingerprint_sql + "WHERE t.study_id = ? AND t.trial_id > ? ORDER BY t.trial_id LIMIT ?",
+                             (study_id, floor, POLL_BATCH + 1))
+        has_more = len(found) > POLL_BATCH
+        for row in found[:POLL_BATCH]:
             if row[0] > watermark.max_trial_id or (row[0] not in watermark.recent_ids and row[0] not in previous):
                 new_ids.append(row[0])
                 fingerprints[row[0]] = self._fingerprint(row)
@@ -571,7 +578,7 @@ class RdbStudyReader(StudyReader):
                                   unfinished=tuple(sorted(still.items())), recent_ids=recent,
                                   anchor=anchor if anchor is not None else self._anchor(study_id))
         n_new = len(set(new_ids))
-        return TrialDelta(table, new_watermark, False, n_new, len(table) - n_new)
+        return TrialDelta(table, new_watermark, False, n_new, len(table) - n_new, has_more=has_more)
 
     # ------------------------------------------------------------------------------------- on-demand columns
     def intermediate_values(self, study_name: str) -> IntermediateValues:

@@ -371,13 +371,15 @@ class Watermark:
 @dataclass(frozen=True)
 class TrialDelta:
     """A poll's result: `table` holds trials added or changed since the watermark passed in (all trials when
-    `is_full`), `watermark` is the one to pass next time."""
+    `is_full`), `watermark` is the one to pass next time. `has_more`: the poll stopped at a batch limit (a poll
+    far behind a fast writer); poll again at once for the rest."""
 
     table: TrialTable
     watermark: Watermark
     is_full: bool
     n_new: int
     n_changed: int
+    has_more: bool = False
 
 
 def json_float(value: float) -> float | str:

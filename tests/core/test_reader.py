@@ -298,3 +298,25 @@ def test_reader_never_imports_qt():
             "optgui.core.schema; bad = [m for m in sys.modules if m.startswith(('PySide6', 'pyqtgraph'))]; "
             "print(bad); sys.exit(1 if bad else 0)")
     assert subprocess.run([sys.executable, "-c", code], capture_output=True).returncode == 0
+
+
+def test_poll_far_behind_returns_batches(tmp_path, monkeypatch):
+    import optgui.core.rdb_reader as rdb_reader
+
+    monkeypatch.setattr(rdb_reader, "POLL_BATCH", 3)
+    path = tmp_path / "batch.db"
+    storage = optuna.storages.RDBStorage(f"sqlite:///{path}")
+    study = optuna.create_study(storage=storage, study_name="b")
+    study.optimize(lambda t: 1.0, n_trials=1)
+    with open_reader(str(path)) as reader:
+        mark = reader.poll("b").watermark
+        study.optimize(lambda t: 2.0, n_trials=7)
+        sizes = []
+        while True:
+            delta = reader.poll("b", mark)
+            sizes.append(len(delta.table))
+            mark = delta.watermark
+            if not delta.has_more:
+                break
+        assert sizes == [3, 3, 1]
+    storage.engine.dispose()
