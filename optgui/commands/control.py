@@ -14,7 +14,7 @@ from optgui.core.errors import StudyStateError
 def add_arguments(parser) -> None:
     parser.add_argument("storage", metavar="STORAGE", help="the shared storage URL or journal file")
     parser.add_argument("--study", metavar="NAME", required=True, help="study name")
-    parser.add_argument("command", choices=("pause", "resume", "stop", "status"),
+    parser.add_argument("action", metavar="pause|resume|stop|status", choices=("pause", "resume", "stop", "status"),
                         help="pause: finish trials in flight and wait; resume; stop: finish and exit; status: show "
                         "the fleet")
     parser.add_argument("--json", action="store_true", help="status as JSON (with a \"schema\" field)")
@@ -31,9 +31,9 @@ def execute(args) -> int:
     except KeyError:
         raise StudyStateError(f"no study {args.study!r} in {ref.display}") from None
     store = fl.fleet_store(storage, study_id, ref)
-    if args.command != "status":
-        record = fl.send_command(store, args.command)
-        print(f"optgui: sent {args.command} (#{record['seq']}) to the fleet of study {args.study!r}")
+    if args.action != "status":
+        record = fl.send_command(store, args.action)
+        print(f"optgui: sent {args.action} (#{record['seq']}) to the fleet of study {args.study!r}")
         return 0
     status = fl.read_status(store)
     if args.json:

@@ -98,8 +98,6 @@ def batched_reference(sampler: str, path: Path, n_trials: int, batch: int, *, st
                     outcomes.append((trial, evaluate(trial), None))
                 except optuna.TrialPruned:
                     outcomes.append((trial, None, optuna.trial.TrialState.PRUNED))
-            if tell_order == "reversed":
-                outcomes.reverse()
             for trial, value, state in outcomes:
                 study.tell(trial, value, state=state)
             if not pending and asked < n_trials:

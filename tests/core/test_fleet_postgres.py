@@ -24,8 +24,8 @@ from optgui.core import metadata as md
 
 pytestmark = [pytest.mark.server, pytest.mark.xdist_group("postgres-fleet")]
 
-SAMPLER = "TPESampler(seed=7)"
-N_TRIALS = 16
+SAMPLER = "TPESampler(seed=7, n_startup_trials=4)"
+N_TRIALS = 12
 
 
 @pytest.fixture
@@ -127,7 +127,7 @@ def test_fleet_pause_leaves_nothing_running_and_resumes_identically(pg_url, stud
 
     objective = write_objective(tmp_path)
     name = study_names("pause")
-    n_trials = 24
+    n_trials = 16
     proc = run_fleet(pg_url, name, f"{objective}:search_space,evaluate", SAMPLER, n_trials, workers=4, batch=4,
                      env=child_env(FLEET_JITTER_SEED="q", FLEET_MAX_SLEEP=0.05), background=True)
     try:
