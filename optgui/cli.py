@@ -1,6 +1,6 @@
 """Command line: `optgui [STORAGE] [--study NAME]` opens the GUI; subcommands run headless.
 
-The headless commands (run, inspect, verify) never import PySide6: a worker machine may have no libGL.
+The headless commands (run, inspect, verify, worker, control) never import PySide6: a worker machine may have no libGL.
 Each subcommand lives in optgui/commands/<name>.py with `add_arguments(parser)` and `execute(args) -> int`.
 Errors are one line on stderr with exit code 3 (design §8), or a traceback with --debug.
 """
@@ -18,6 +18,8 @@ SUBCOMMANDS = {
     "run": ("optgui.commands.run", "run a study headless: pause with Ctrl-C, rerun to resume"),
     "inspect": ("optgui.commands.inspect", "print the studies of a storage, or a study's trials (read-only)"),
     "verify": ("optgui.commands.verify", "replay a study's sampler and report whether its trials reproduce"),
+    "worker": ("optgui.commands.worker", "evaluate trials of a parallel run (any number, on any machine)"),
+    "control": ("optgui.commands.control", "pause, resume or stop every process of a parallel run; show status"),
 }
 
 
@@ -35,7 +37,14 @@ def build_parser() -> argparse.ArgumentParser:
     for name, (module, help_text) in SUBCOMMANDS.items():
         sp = sub.add_parser(name, help=help_text, description=help_text)
         sp.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help="show tracebacks")
-        importlib.import_module(module).add_arguments(sp)
+        try:
+            command_module = importlib.import_module(module)
+        except ModuleNotFoundError as exc:
+            # A build without this command (e.g. a partial checkout) must not break the other commands.
+            if exc.name != module:
+                raise
+            continue
+        command_module.add_arguments(sp)
     return parser
 
 

@@ -40,6 +40,16 @@ def add_arguments(parser) -> None:
     parser.add_argument("--accept-objective-change", action="store_true",
                         help="resume although the objective file changed since the run started (recorded)")
     parser.add_argument("--quiet", action="store_true", help="no line per trial")
+    fleet = parser.add_argument_group("parallel runs (PostgreSQL/MySQL URL or journal file)")
+    fleet.add_argument("--workers", type=int, metavar="N",
+                       help="start N local worker processes (more can join from any machine: optgui worker)")
+    fleet.add_argument("--mode", choices=("deterministic", "free"),
+                       help="deterministic (default): one coordinator samples, workers evaluate, results told in "
+                       "trial-number order; free: classic Optuna, each worker samples (not reproducible)")
+    fleet.add_argument("--batch", type=int, metavar="K", help="deterministic mode: trials asked per batch "
+                       "(default: the number of workers); part of the run's definition")
+    fleet.add_argument("--pipeline", action="store_true", default=None,
+                       help="deterministic mode: ask the next batch while the current one is evaluated")
 
 
 def _request_from_args(args):
@@ -75,6 +85,22 @@ def _format_trial(event: TrialFinished) -> str:
     return line
 
 
+def _recorded_fleet(request) -> dict | None:
+    """The parallel-run definition recorded in an existing study, if any (read without creating anything)."""
+    from optgui.core import metadata as md
+    from optgui.core.storage import open_for_run, parse_storage
+
+    ref = parse_storage(request.storage)
+    if ref.kind == "sqlite" or not ref.exists:
+        return None
+    storage, _ = open_for_run(ref, create=False)
+    try:
+        study_id = storage.get_study_id_from_name(request.study_name)
+    except KeyError:
+        return None
+    return (md.read_metadata(storage, study_id).run or {}).get("fleet")
+
+
 def execute(args) -> int:
     import optuna
 
@@ -82,6 +108,11 @@ def execute(args) -> int:
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)  # optgui prints its own line per trial
     request = _request_from_args(args)
+    fleet_args = (args.workers, args.mode, args.batch, args.pipeline)
+    if any(a is not None for a in fleet_args) or _recorded_fleet(request) is not None:
+        from optgui.commands.fleet_run import execute_fleet
+
+        return execute_fleet(args, request, _format_trial)
 
     def listener(event):
         if isinstance(event, TrialFinished) and not args.quiet:

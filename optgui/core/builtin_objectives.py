@@ -84,15 +84,26 @@ def multi():
     return objective
 
 
-def slow(sleep: float = 0.5):
-    """The 2-D quadratic, sleeping `sleep` seconds per trial (for pause/abort demos)."""
+def _quadratic_space(trial):
+    trial.suggest_float("x", -10.0, 10.0)
+    trial.suggest_float("y", -10.0, 10.0)
+
+
+def slow(sleep: float = 0.5, jitter: float = 0.0, seed: int | None = None):
+    """The 2-D quadratic, sleeping `sleep` seconds per trial (for pause/abort demos and parallel benchmarks), plus
+    a random extra of up to `jitter` seconds (the value never depends on it; `seed` fixes the delays)."""
+    import random
+
     inner = quadratic()
+    delays = random.Random(seed)
 
     def objective(trial):
         value = inner(trial)
-        time.sleep(float(sleep))
+        time.sleep(float(sleep) + (delays.random() * float(jitter) if jitter else 0.0))
         return value
 
+    # The suggest phase a deterministic parallel run executes in its coordinator (optgui.core.split).
+    objective.search_space = _quadratic_space
     return objective
 
 

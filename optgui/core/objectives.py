@@ -3,6 +3,9 @@
   path/to/file.py:function     split at the last colon; recorded as an absolute path plus a sha256 of the file
   package.module:function      imported by name; the module file's hash is recorded when it has one
   builtin:NAME / builtin:NAME(arg=value, ...)   optgui's built-ins, arguments parsed with ast.literal_eval
+  path/to/file.py:search_space,evaluate (or package.module:search_space,evaluate)   an objective in two parts, for
+                               deterministic parallel runs (optgui.core.split): search_space(trial) only suggests,
+                               evaluate(trial) computes the value from the same trial (see optgui.core.split)
 
 A resume checks the file's hash against the record: a moved file may be re-pointed when its hash matches; a
 changed file is refused unless the user accepts the change (which the new segment records).
@@ -83,8 +86,9 @@ def parse_objective(text: str) -> ObjectiveRef:
     target, sep, function = text.rpartition(":")
     if not sep or not target or not function:
         raise ObjectiveError(f"objective {text!r} must be FILE.py:FUNCTION, package.module:FUNCTION or builtin:NAME")
-    if not function.isidentifier():
-        raise ObjectiveError(f"objective {text!r}: {function!r} is not a function name")
+    if not all(part.isidentifier() for part in function.split(",")) or function.count(",") > 1:
+        raise ObjectiveError(f"objective {text!r}: {function!r} is not a function name (or a pair "
+                             "search_space,evaluate)")
     if target.endswith(".py") or "/" in target or "\\" in target:
         path = Path(target).expanduser().absolute()
         if not path.is_file():
@@ -143,12 +147,19 @@ def load_objective(ref: ObjectiveRef) -> Callable:
         except Exception as exc:  # noqa: BLE001
             raise ObjectiveError(f"importing objective module {module_name} failed: {exc.__class__.__name__}: "
                                  f"{exc}") from None
-    func = getattr(module, ref.function, None)
-    if func is None:
-        raise ObjectiveError(f"objective {ref.ref}: no function {ref.function!r} in {ref.path or module_name}")
-    if not callable(func):
-        raise ObjectiveError(f"objective {ref.ref}: {ref.function!r} is not callable")
-    return func
+    funcs = []
+    for name in ref.function.split(","):
+        func = getattr(module, name, None)
+        if func is None:
+            raise ObjectiveError(f"objective {ref.ref}: no function {name!r} in {ref.path or module_name}")
+        if not callable(func):
+            raise ObjectiveError(f"objective {ref.ref}: {name!r} is not callable")
+        funcs.append(func)
+    if len(funcs) == 2:
+        from optgui.core.split import SplitObjective
+
+        return SplitObjective(*funcs)
+    return funcs[0]
 
 
 def check_against_record(given: ObjectiveRef | None, recorded: dict, *, accept_change: bool) -> tuple[ObjectiveRef,

@@ -101,6 +101,9 @@ def _checkpoint_seconds() -> float:
 
 
 class StudyRunner:
+    # A study recorded as a parallel run (run record "fleet") is continued only by its coordinator/workers.
+    runs_fleet = False
+
     def __init__(self, request: RunRequest, listener: Callable[[object], None] | None = None,
                  objective: Callable | None = None):
         self.request = request
@@ -240,6 +243,9 @@ class StudyRunner:
 
     def _validate_against_record(self, meta: StudyMetadata) -> None:
         req, run = self.request, meta.run
+        if run.get("fleet") and not self.runs_fleet:
+            raise StudyStateError(f"study {req.study_name!r} is a parallel run ({run['fleet']['mode']} mode); continue "
+                                  "it with optgui run --workers N or optgui worker")
         if meta.schema != md.SCHEMA_VERSION:
             raise StudyStateError(f"the study's optgui metadata has schema {meta.schema}; this optgui reads "
                                   f"schema {md.SCHEMA_VERSION}")

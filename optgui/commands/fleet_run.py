@@ -1,0 +1,131 @@
+"""`optgui run --workers N [--mode deterministic|free] [--batch K] [--pipeline]`: a parallel run.
+
+Deterministic mode runs the coordinator in this process and starts N local workers; free-running mode records the
+run and starts N local workers. Workers on other machines join with `optgui worker STORAGE --study NAME`.
+Ctrl-C or SIGTERM stops the fleet (the trials already asked are finished and told, every worker exits) and exits 0;
+rerunning the command resumes.
+"""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+
+from optgui.core.errors import OptguiError
+from optgui.core.events import RunStarted, TrialFinished
+
+WORKER_EXIT_SECONDS = 30.0
+
+
+def start_local_workers(storage: str, study: str, n: int, *, quiet: bool = True) -> list[subprocess.Popen]:
+    """N `optgui worker` processes of this Python, each in its own session (a terminal's Ctrl-C reaches only the
+    coordinator, which then stops the fleet in order)."""
+    cmd = [sys.executable, "-m", "optgui", "worker", storage, "--study", study] + (["--quiet"] if quiet else [])
+    return [subprocess.Popen(cmd, start_new_session=True, stdin=subprocess.DEVNULL) for _ in range(n)]
+
+
+def wait_workers(processes: list[subprocess.Popen], timeout: float = WORKER_EXIT_SECONDS) -> None:
+    deadline = time.monotonic() + timeout
+    for proc in processes:
+        try:
+            proc.wait(max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            proc.terminate()
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+def execute_fleet(args, request, format_trial) -> int:
+    from optgui.core.coordinator import Coordinator, FleetOptions, FreeRunSetup
+
+    explicit = frozenset(k for k, v in (("mode", args.mode), ("batch", args.batch), ("pipeline", args.pipeline))
+                         if v is not None)
+    n_workers = args.workers if args.workers is not None else 0
+    if n_workers < 0:
+        raise OptguiError(f"--workers must be >= 0, got {n_workers}")
+    from optgui.commands.run import _recorded_fleet
+
+    recorded = _recorded_fleet(request) or {}
+    mode = args.mode or recorded.get("mode") or "deterministic"
+    if recorded and args.mode and args.mode != recorded.get("mode"):
+        raise OptguiError(f"--mode {args.mode} differs from the study's recorded mode {recorded.get('mode')}")
+
+    def listener(event):
+        if isinstance(event, TrialFinished) and not args.quiet:
+            print(format_trial(event), flush=True)
+        elif isinstance(event, RunStarted):
+            for note in event.notes:
+                print(f"optgui: {note}", file=sys.stderr)
+
+    if mode == "free":
+        setup = FreeRunSetup(request, explicit)
+        setup.prepare()
+        if setup.created_storage:
+            print(f"optgui: created {request.storage}", file=sys.stderr)
+        if n_workers == 0:
+            print("optgui: free-running study ready; start workers with optgui worker STORAGE --study NAME",
+                  file=sys.stderr)
+            return 0
+        workers = start_local_workers(request.storage, request.study_name, n_workers, quiet=args.quiet)
+        stop = {"sent": False}
+
+        def on_signal(signum, frame):
+            if not stop["sent"]:
+                from optgui.core import fleet as fl
+
+                stop["sent"] = True
+                print("\noptgui: stopping the fleet after the trials in flight…", file=sys.stderr, flush=True)
+                fl.send_command(setup.store, "stop")
+
+        previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            codes = [proc.wait() for proc in workers]
+        finally:
+            for s, handler in previous.items():
+                signal.signal(s, handler)
+        setup.set_state("stopped" if stop["sent"] else "completed")
+        print(f"optgui: {len(workers)} workers finished (exit codes {codes})", file=sys.stderr)
+        return 0 if all(c == 0 for c in codes) else 3
+
+    batch = args.batch if args.batch is not None else recorded.get("batch") or max(1, n_workers)
+    pipeline = bool(args.pipeline) if args.pipeline is not None else bool(recorded.get("pipeline", False))
+    coordinator = Coordinator(request, FleetOptions("deterministic", batch, pipeline), listener,
+                              explicit_options=explicit)
+    interrupts = {"count": 0}
+
+    def on_signal(signum, frame):
+        interrupts["count"] += 1
+        if interrupts["count"] == 1:
+            print("\noptgui: stopping the fleet: the trials already asked are finished first…", file=sys.stderr,
+                  flush=True)
+            coordinator.request_stop("paused")
+        else:
+            raise KeyboardInterrupt
+
+    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+    workers: list[subprocess.Popen] = []
+    try:
+        coordinator.prepare()
+        if coordinator.created_storage:
+            print(f"optgui: created {request.storage}", file=sys.stderr)
+        workers = start_local_workers(request.storage, request.study_name, n_workers, quiet=args.quiet)
+        if n_workers == 0:
+            print("optgui: coordinating; start workers with optgui worker STORAGE --study NAME", file=sys.stderr)
+        outcome = coordinator.run()
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+        wait_workers(workers)
+    target = f" of {outcome.n_target}" if outcome.n_target is not None else ""
+    if outcome.reason == "nothing-to-do":
+        print(f"optgui: nothing to do: {outcome.n_finished}{target} trials already finished", file=sys.stderr)
+    elif outcome.reason in ("completed", "exhausted"):
+        print(f"optgui: done: {outcome.n_finished}{target} trials finished", file=sys.stderr)
+    else:
+        print(f"optgui: {outcome.reason} after {outcome.n_finished}{target} trials; run the same command again to "
+              "resume", file=sys.stderr)
+    return 0

@@ -1,0 +1,137 @@
+"""Helpers for the fleet tests: the plain-Optuna batched reference loop, an objective file in two parts, and
+running `optgui run --workers N` as a subprocess."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+import warnings
+from pathlib import Path
+
+import optuna
+
+from determinism_support import trial_signature
+from optgui.core.samplers import parse_spec
+
+REPO = Path(__file__).resolve().parents[2]
+
+# An objective in two parts. The delay is random (its own RNG, seeded per run from the environment) and never
+# changes the value, so any difference between runs can only come from sampling or ordering.
+OBJECTIVE_SOURCE = textwrap.dedent('''
+    import math, os, random, time
+    import optuna
+
+    _delays = random.Random(os.environ.get("FLEET_JITTER_SEED", "0") + str(os.getpid()))
+    MAX_SLEEP = float(os.environ.get("FLEET_MAX_SLEEP", "0.03"))
+
+    def search_space(trial):
+        trial.suggest_float("x", -10.0, 10.0)
+        trial.suggest_int("n", 1, 8)
+        trial.suggest_categorical("kind", ["a", "b", "c"])
+
+    def evaluate(trial):
+        x = trial.suggest_float("x", -10.0, 10.0)
+        n = trial.suggest_int("n", 1, 8)
+        kind = trial.suggest_categorical("kind", ["a", "b", "c"])
+        time.sleep(_delays.random() * MAX_SLEEP)
+        loss = (x - 2.0) ** 2 + (n - 3) ** 2 * 0.5 + {"a": 0.0, "b": 0.7, "c": 1.3}[kind]
+        for step in range(3):
+            trial.report(loss * (3 - step), step)
+            if trial.should_prune():
+                raise optuna.TrialPruned()
+        return loss
+
+    def objective(trial):
+        search_space(trial)
+        return evaluate(trial)
+''')
+
+
+def write_objective(folder: Path) -> Path:
+    path = folder / "fleet_objective.py"
+    path.write_text(OBJECTIVE_SOURCE)
+    return path
+
+
+def load_parts(path: Path):
+    namespace: dict = {}
+    exec(compile(path.read_text(), str(path), "exec"), namespace)  # noqa: S102 - the test's own objective file
+    return namespace["search_space"], namespace["evaluate"]
+
+
+def batched_reference(sampler: str, path: Path, n_trials: int, batch: int, *, study_name: str,
+                      pipeline: bool = False, naive: bool = False) -> list[tuple]:
+    """Plain Optuna in one thread: ask k trials (each followed by its suggests), evaluate them, tell them in
+    trial-number order. naive=True is the usual mistake: ask the batch, then let each trial's suggests run in
+    whatever order the workers happen to reach them (here: backwards), as define-by-run objectives on workers do."""
+    search_space, evaluate = load_parts(path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        optuna.logging.set_verbosity(optuna.logging.ERROR)
+        study = optuna.create_study(sampler=parse_spec(sampler).build(), study_name=study_name)
+        asked = 0
+
+        def ask(size):
+            nonlocal asked
+            trials = []
+            for _ in range(size):
+                trial = study.ask()
+                if not naive:
+                    search_space(trial)
+                trials.append(trial)
+            if naive:
+                for trial in reversed(trials):
+                    search_space(trial)
+            asked += size
+            return trials
+
+        pending = [ask(min(batch, n_trials))]
+        while pending:
+            if pipeline and asked < n_trials and len(pending) == 1:
+                pending.append(ask(min(batch, n_trials - asked)))
+            current = pending.pop(0)
+            outcomes = []
+            for trial in current:
+                try:
+                    outcomes.append((trial, evaluate(trial), None))
+                except optuna.TrialPruned:
+                    outcomes.append((trial, None, optuna.trial.TrialState.PRUNED))
+            for trial, value, state in outcomes:
+                study.tell(trial, value, state=state)
+            if not pending and asked < n_trials:
+                pending.append(ask(min(batch, n_trials - asked)))
+    return [trial_signature(t) for t in study.trials]
+
+
+def recorded_signatures(storage, study_name: str) -> list[tuple]:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        study = optuna.load_study(study_name=study_name, storage=storage)
+        return [trial_signature(t) for t in study.get_trials(deepcopy=False)]
+
+
+def child_env(**extra) -> dict:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
+    env.pop("OPTGUI_FAULT", None)
+    env.update({k: str(v) for k, v in extra.items()})
+    return env
+
+
+def optgui_cmd(*args: str) -> list[str]:
+    return [sys.executable, "-m", "optgui", *args]
+
+
+def run_fleet(storage: str, study: str, objective: str, sampler: str, n_trials: int, *, workers: int,
+              batch: int, mode: str = "deterministic", pipeline: bool = False, env: dict | None = None,
+              timeout: float = 240, background: bool = False):
+    cmd = optgui_cmd("run", storage, "--study", study, "--objective", objective, "--sampler", sampler,
+                     "--n-trials", str(n_trials), "--workers", str(workers), "--mode", mode, "--quiet")
+    if mode == "deterministic":
+        cmd += ["--batch", str(batch)] + (["--pipeline"] if pipeline else [])
+    if background:
+        return subprocess.Popen(cmd, env=env or child_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                text=True)
+    return subprocess.run(cmd, env=env or child_env(), capture_output=True, text=True, timeout=timeout)

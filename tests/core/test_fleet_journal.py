@@ -1,0 +1,78 @@
+"""Parallel runs on one machine through an Optuna journal file, and the fleet pieces that need no server."""
+
+from __future__ import annotations
+
+import optuna
+import pytest
+from optuna.storages.journal import JournalFileBackend, JournalStorage
+
+from determinism_support import first_difference
+from fleet_support import batched_reference, child_env, recorded_signatures, run_fleet, write_objective
+from optgui.core import fleet as fl
+from optgui.core.errors import OptguiError
+from optgui.core.split import SuggestOnlyTrial, SuggestPhaseEnded, run_suggest_phase
+
+SAMPLER = "TPESampler(seed=3, n_startup_trials=4)"
+
+
+def test_journal_fleet_with_one_function_objective_equals_batched_reference(tmp_path):
+    objective = write_objective(tmp_path)
+    journal = tmp_path / "fleet.log"
+    # The one-function form: the coordinator runs `objective` until its first non-suggest use (report).
+    proc = run_fleet(str(journal), "j", f"{objective}:objective", SAMPLER, 9, workers=2, batch=3,
+                     env=child_env(FLEET_JITTER_SEED="j", FLEET_MAX_SLEEP=0.02))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    storage = JournalStorage(JournalFileBackend(str(journal)))
+    assert first_difference(batched_reference(SAMPLER, objective, 9, 3, study_name="ref"),
+                            recorded_signatures(storage, "j")) is None
+    status = fl.read_status(fl.fleet_store(storage, storage.get_study_id_from_name("j"),
+                                           _journal_ref(journal)))
+    assert [w.state for w in status.workers] == ["exited", "exited"] and status.state == "completed"
+
+
+def _journal_ref(path):
+    from optgui.core.storage import parse_storage
+
+    return parse_storage(str(path))
+
+
+def test_journal_claims_are_insert_once(tmp_path):
+    journal = tmp_path / "c.log"
+    storage = JournalStorage(JournalFileBackend(str(journal)))
+    study = optuna.create_study(storage=storage, study_name="c")
+    trial = study.ask()
+    store = fl.fleet_store(storage, study._study_id, _journal_ref(journal))
+    assert store.insert_trial_attr_once(trial._trial_id, fl.claim_key(0), {"worker": 0})
+    assert not store.insert_trial_attr_once(trial._trial_id, fl.claim_key(0), {"worker": 1})
+    assert storage.get_trial(trial._trial_id).system_attrs[fl.claim_key(0)] == {"worker": 0}
+    first = fl.WorkerRegistration(store, mode="deterministic")
+    second = fl.WorkerRegistration(store, mode="deterministic")
+    assert (first.index, second.index) == (0, 1)
+
+
+def test_sqlite_is_refused_for_parallel_runs(tmp_path):
+    proc = run_fleet(str(tmp_path / "s.db"), "s", "builtin:quadratic", SAMPLER, 4, workers=2, batch=2)
+    assert proc.returncode == 3 and "SQLite cannot take concurrent writers" in proc.stderr
+    assert proc.stderr.count("\n") == 1
+
+
+def test_suggest_only_trial_ends_the_phase_at_the_first_other_use():
+    study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0))
+    trial = study.ask()
+    proxy = SuggestOnlyTrial(trial)
+    proxy.suggest_float("x", 0, 1)
+    with pytest.raises(SuggestPhaseEnded):
+        proxy.report(1.0, 0)
+
+    def returns_early(t):
+        t.suggest_int("n", 0, 3)
+        return 1.0
+
+    assert run_suggest_phase(returns_early, study.ask()) == "returned"
+
+    def space_that_reports(t):
+        t.report(0.0, 0)
+
+    space_that_reports.search_space = space_that_reports
+    with pytest.raises(OptguiError, match="may only call trial.suggest_"):
+        run_suggest_phase(space_that_reports, study.ask())
