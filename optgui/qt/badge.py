@@ -32,7 +32,10 @@ class Badge(QPushButton):
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
         t = theme.current()
         if t is not None:
-            t.changed.connect(lambda *_: self.set_state(self.state))
+            t.changed.connect(self._restyle)
+        self.set_state(self.state)
+
+    def _restyle(self, _colors) -> None:
         self.set_state(self.state)
 
     def set_state(self, state: BadgeState) -> None:

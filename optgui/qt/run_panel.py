@@ -166,8 +166,11 @@ class RunPanel(QWidget):
         self._clock.timeout.connect(self._tick)
         t = theme.current()
         if t is not None:
-            t.changed.connect(lambda *_: self.set_state(self.state))
+            t.changed.connect(self._restyle)
         self.set_state("idle")
+
+    def _restyle(self, _colors) -> None:
+        self.set_state(self.state)
 
     def _action(self, text: str, shortcut: str, tip: str, signal) -> QAction:
         action = QAction(text, self)

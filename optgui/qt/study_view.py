@@ -130,7 +130,7 @@ class StudyView(QWidget):
         self.summary = summary
         meta = reading.metadata_of(summary)
         target = (meta.target or {}).get("n_trials")
-        self.panel.show_definition(meta.run, target, resumable=meta.present and bool(meta.segments),
+        self.panel.show_definition(meta.run, target, resumable=meta.present and bool(meta.segments) and summary.n_trials > 0,
                                    adopted_trials=summary.n_trials if not meta.present else 0)
         self._update_subtitle()
 

@@ -8,6 +8,7 @@ import os
 import sys
 from dataclasses import dataclass, field
 
+import shiboken6
 from PySide6.QtCore import QObject, QProcess, QProcessEnvironment, Signal
 
 
@@ -123,8 +124,8 @@ class VerifyJob(QObject):
                 self._publish(BadgeState.from_verdict(message["verdict"]))
 
     def _finished(self, proc: QProcess) -> None:
-        if proc is not self._proc:
-            return
+        if proc is not self._proc or not shiboken6.isValid(proc) or not shiboken6.isValid(self):
+            return  # cancelled, or torn down with the application
         self._read()
         if self.last.kind == "checking":
             err = bytes(proc.readAllStandardError()).decode(errors="replace").strip().splitlines()
