@@ -35,7 +35,14 @@ def build_parser() -> argparse.ArgumentParser:
     for name, (module, help_text) in SUBCOMMANDS.items():
         sp = sub.add_parser(name, help=help_text, description=help_text)
         sp.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help="show tracebacks")
-        importlib.import_module(module).add_arguments(sp)
+        try:
+            command_module = importlib.import_module(module)
+        except ModuleNotFoundError as exc:
+            # A build without this command (e.g. a partial checkout) must not break the other commands.
+            if exc.name != module:
+                raise
+            continue
+        command_module.add_arguments(sp)
     return parser
 
 

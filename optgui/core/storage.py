@@ -9,7 +9,9 @@ creates tables and stamps versions on empty or old files.
 
 from __future__ import annotations
 
+import json
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -22,6 +24,10 @@ JOURNAL_SUFFIXES = (".log", ".jsonl")
 RDB_SCHEMES = ("sqlite", "postgresql", "postgres", "mysql", "mariadb")
 
 StorageKind = Literal["sqlite", "journal", "rdb"]
+
+# A journal's first line is short (a CREATE_STUDY record); reading more than this to sniff is pointless.
+_JOURNAL_SNIFF_LIMIT = 1 << 20
+_JOURNAL_START = re.compile(rb'\{\s*"op_code"\s*:\s*\d')
 
 
 @dataclass(frozen=True)
@@ -65,12 +71,27 @@ def _scheme(text: str) -> str | None:
 
 
 def sniff_file_kind(path: Path) -> StorageKind | None:
-    """Tell SQLite from an Optuna journal by the first bytes; None if neither (or empty)."""
+    """Tell SQLite from an Optuna journal by content; None if neither (or empty).
+
+    A journal's first line is a JSON object with an integer "op_code" (Optuna writes compact JSON, but any
+    spacing is accepted). A first line without its newline is still a journal when it starts like one: a
+    writer may be appending it right now.
+    """
     with open(path, "rb") as handle:
-        head = handle.read(64)
-    if head.startswith(SQLITE_HEADER):
-        return "sqlite"
-    if head.lstrip().startswith(b'{"op_code"') or head.lstrip().startswith(b'{"op_code'):
+        head = handle.read(len(SQLITE_HEADER))
+        if head.startswith(SQLITE_HEADER):
+            return "sqlite"
+        handle.seek(0)
+        first_line = handle.readline(_JOURNAL_SNIFF_LIMIT)
+    stripped = first_line.lstrip()
+    if not stripped.startswith(b"{"):
+        return None
+    try:
+        record = json.loads(first_line)
+    except ValueError:
+        complete = first_line.endswith(b"\n")
+        return "journal" if not complete and _JOURNAL_START.match(stripped) else None
+    if isinstance(record, dict) and isinstance(record.get("op_code"), int):
         return "journal"
     return None
 
@@ -101,15 +122,108 @@ def parse_storage(text: str) -> StorageRef:
     if path.is_dir():
         raise StorageError(f"{path} is a directory, not a study file")
     if path.exists():
-        kind = sniff_file_kind(path) if path.is_file() else None
-        if kind is None:
-            if path.stat().st_size == 0:
-                raise StorageError(f"{path} is empty: not an Optuna study database")
-            raise StorageError(f"{path} is neither a SQLite database nor an Optuna journal file")
+        kind = _existing_file_kind(path)
     else:
         kind = "journal" if path.suffix.lower() in JOURNAL_SUFFIXES else "sqlite"
     url = f"sqlite:///{path}" if kind == "sqlite" else None
     return StorageRef(kind, text, url=url, path=path)
+
+
+def _existing_file_kind(path: Path) -> StorageKind:
+    if not path.is_file():
+        raise StorageError(f"{path} is not a regular file")
+    try:
+        kind = sniff_file_kind(path)
+    except PermissionError:
+        raise StorageError(f"cannot read {path}: permission denied") from None
+    except OSError as exc:
+        raise StorageError(f"cannot read {path}: {exc.strerror or exc}") from None
+    if kind is None:
+        if path.stat().st_size == 0:
+            raise StorageError(f"{path} is empty: not an Optuna study database")
+        raise StorageError(f"{path} is neither a SQLite database nor an Optuna journal file")
+    return kind
+
+
+def resolve_for_reading(storage: str | StorageRef) -> StorageRef:
+    """Name a storage that must already exist, for read-only inspection. Never creates anything.
+
+    Accepts what the user typed or a StorageRef. Raises StorageError, with a message naming the problem, for a
+    missing path, a directory, an unreadable or empty file, or a file that is neither SQLite nor an Optuna
+    journal. Server URLs are returned as they are (they are checked when connecting).
+    """
+    ref = parse_storage(storage) if isinstance(storage, str) else storage
+    if ref.path is None:
+        return ref
+    path = ref.path
+    if not path.exists():
+        if not path.parent.is_dir():
+            raise StorageError(f"{path} does not exist (nor does its folder {path.parent})")
+        raise StorageError(f"{path} does not exist")
+    if path.is_dir():
+        raise StorageError(f"{path} is a directory, not a study file")
+    kind = _existing_file_kind(path)
+    if ref.kind == "sqlite" and kind != "sqlite":
+        raise StorageError(f"{path} is an Optuna journal file, not SQLite: open it by its path, without sqlite:///")
+    return StorageRef(kind, ref.text, url=ref.url if kind == "sqlite" else None, path=path)
+
+
+def sqlite_uses_wal(path: Path) -> bool:
+    """True when the database file is in WAL mode (header bytes 18 and 19, read/write format versions, are 2)."""
+    with open(path, "rb") as handle:
+        header = handle.read(20)
+    return len(header) == 20 and header[18] == 2 and header[19] == 2
+
+
+def sqlite_side_files(path: Path) -> list[Path]:
+    """The journal/WAL companions of a SQLite file that exist right now."""
+    return [p for p in (Path(f"{path}{suffix}") for suffix in ("-journal", "-wal", "-shm")) if p.exists()]
+
+
+def snapshot_copy(storage: str | StorageRef, dest: str | Path | None = None) -> Path:
+    """Copy a SQLite study (including unmerged WAL content) into a self-contained file and return its path.
+
+    This is the fallback for WAL databases that cannot be read in place without creating side files next to
+    them. The original is only read: its files are copied byte for byte into a private temporary folder, and the
+    copy (never the original) is opened by SQLite, which merges the WAL into it; the result is written to `dest`
+    (default: a new file in the system temporary folder) in rollback-journal mode. A copy taken while another
+    process writes may miss that process's last transaction, never more.
+    """
+    import shutil
+    import sqlite3
+    import tempfile
+
+    ref = resolve_for_reading(storage)
+    if ref.kind != "sqlite" or ref.path is None:
+        raise StorageError(f"{ref.display}: only SQLite files can be copied to a snapshot")
+    if dest is None:
+        handle, name = tempfile.mkstemp(prefix=f"{ref.path.stem}-snapshot-", suffix=".db")
+        os.close(handle)
+        os.unlink(name)
+        dest_path = Path(name)
+    else:
+        dest_path = Path(dest).expanduser().absolute()
+        if dest_path.exists():
+            raise StorageError(f"{dest_path} already exists; choose a new file for the snapshot")
+    with tempfile.TemporaryDirectory(prefix="optgui-snapshot-") as scratch:
+        staged = Path(scratch) / "study.db"
+        shutil.copyfile(ref.path, staged)
+        wal = Path(f"{ref.path}-wal")
+        if wal.exists():
+            shutil.copyfile(wal, f"{staged}-wal")
+        source = sqlite3.connect(staged)
+        target = sqlite3.connect(dest_path)
+        try:
+            source.backup(target)
+            target.execute("PRAGMA journal_mode=DELETE")
+        except sqlite3.DatabaseError as exc:
+            target.close()
+            dest_path.unlink(missing_ok=True)
+            raise StorageError(f"cannot copy {ref.display}: {exc}") from None
+        finally:
+            source.close()
+            target.close()
+    return dest_path
 
 
 def open_for_run(ref: StorageRef, *, create: bool):
