@@ -35,6 +35,11 @@ class AboutDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle("About optgui")
         layout = QVBoxLayout(self)
+        from optgui.qt.icons import app_icon  # packaging: the application icon above the title
+
+        self.icon = QLabel()
+        self.icon.setPixmap(app_icon().pixmap(64, 64))
+        layout.addWidget(self.icon)
         title = QLabel(f"<h2>optgui {optgui.__version__}</h2>"
                        "<p>A desktop application for Optuna studies: open them read-only, run them with "
                        "pause and resume, and verify that the result equals an uninterrupted run.</p>")

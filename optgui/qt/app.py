@@ -60,11 +60,18 @@ def setup(app: QApplication, settings=None):
 
 def run_app(storage: str | None = None, study: str | None = None, demo: bool = False) -> int:
     app = create_application()
+    # Desktop integration (packaging): icon, macOS FileOpen, hand-over to an already running optgui.
+    from optgui.qt.desktop_integration import DesktopIntegration
+
+    desktop = DesktopIntegration(app)
+    if desktop.hand_over(storage, study, demo):
+        return 0
     settings = setup(app)
     from optgui.qt.main_window import MainWindow
 
     window = MainWindow(settings)
     window.show()
+    desktop.attach(window)  # desktop integration (packaging)
     if demo:
         window.open_demo()
     elif storage:
