@@ -62,8 +62,10 @@ def server_name(key: str | None = None) -> str:
     # Unix: a socket file. The per-user runtime directory (private, cleared at logout) is the right home;
     # otherwise Qt's temp directory.
     runtime = os.environ.get("XDG_RUNTIME_DIR", "")
-    base = runtime if runtime and os.path.isdir(runtime) else QDir.tempPath()
-    return str(Path(base) / name)
+    path = Path(runtime) / name if runtime and os.path.isdir(runtime) else None
+    if path is None or len(str(path)) > 100:  # a Unix socket path holds at most 107 bytes
+        path = Path(QDir.tempPath()) / name
+    return str(path)
 
 
 def _lock_path(name: str) -> str:
