@@ -63,7 +63,7 @@ class Badge(QPushButton):
     def sizeHint(self):
         hint = super().sizeHint()
         width = self.fontMetrics().horizontalAdvance(self._full_text) + 32
-        hint.setWidth(min(width, 360 if self.compact else 640))
+        hint.setWidth(min(width, 360 if self.compact else 480))
         return hint
 
     def resizeEvent(self, event) -> None:

@@ -165,7 +165,12 @@ class ConvergencePlot(QWidget):
         self.pruned.setData(*decimate(*d.pruned.view(), x0, x1, columns))
         self.failed.setData(*decimate(*d.failed.view(), x0, x1, columns))
         self.best.setData(*decimate(self._numbers(d.n), d.best[:d.n], x0, x1, columns))
-        self.strip.setVisible(d.failed.n > 0)
+        has_failed = d.failed.n > 0
+        if has_failed != self.strip.isVisible():
+            self.strip.setVisible(has_failed)
+            # The trial-number axis sits under the failed strip when it is shown, else under the main plot.
+            self.main.showAxis("bottom", show=not has_failed)
+            self.main.setLabel("bottom", "trial number" if not has_failed else None)
         self.placeholder.setVisible(d.n == 0)
         if d.n == 0:
             self.placeholder.setPos(0.5, 0.5)
