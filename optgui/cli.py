@@ -56,6 +56,11 @@ def build_gui_parser() -> argparse.ArgumentParser:
     parser.add_argument("storage", nargs="?", metavar="STORAGE", help="study file or storage URL to open")
     parser.add_argument("--study", metavar="NAME", help="study to open in STORAGE")
     parser.add_argument("--demo", action="store_true", help="open (creating if needed) the demo study")
+    desktop = parser.add_mutually_exclusive_group()
+    desktop.add_argument("--install-desktop-entry", action="store_true",
+                         help="add optgui to this user's application menu and file associations (Linux), then exit")
+    desktop.add_argument("--uninstall-desktop-entry", action="store_true",
+                         help="remove what --install-desktop-entry added, then exit")
     return parser
 
 
@@ -82,6 +87,10 @@ def main(argv: list[str] | None = None) -> int:
         module = importlib.import_module(SUBCOMMANDS[args.command][0])
         return _run_guarded(module.execute, args)
     args = build_gui_parser().parse_args(argv)
+    if args.install_desktop_entry or args.uninstall_desktop_entry:
+        from optgui import desktop_entry  # Qt-free: works where Qt cannot start
+
+        return _run_guarded(desktop_entry.execute, args)
     return _run_guarded(_open_gui, args)
 
 

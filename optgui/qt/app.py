@@ -1,0 +1,90 @@
+"""QApplication setup and the `optgui [STORAGE] [--study NAME] [--demo]` entry point."""
+
+from __future__ import annotations
+
+import gc
+import sys
+
+from PySide6.QtCore import QCoreApplication, Qt
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QApplication
+
+from optgui import APP_ID, APP_NAME, ORGANIZATION, __version__
+
+STYLE = """
+QLabel#startTitle { font-size: 30px; font-weight: 700; }
+QLabel#studyTitle { font-size: 18px; font-weight: 600; }
+QLabel#sectionTitle { font-size: 13px; font-weight: 600; }
+QLabel#muted { color: palette(placeholder-text); }
+QPushButton#startButton { font-size: 13px; font-weight: 600; text-align: left; padding: 6px 14px; }
+QGroupBox { font-weight: 600; border: 1px solid palette(mid); border-radius: 6px; margin-top: 10px;
+            padding: 8px 6px 6px 6px; }
+QGroupBox::title { subcontrol-origin: margin; left: 8px; padding: 0 4px; }
+QToolButton { padding: 5px 8px; border: 1px solid palette(mid); border-radius: 4px; background: palette(button); }
+QToolButton:hover:enabled { border-color: palette(highlight); }
+QToolButton:disabled { color: palette(placeholder-text); }
+QToolButton#primary:enabled { background: palette(highlight); color: palette(highlighted-text); font-weight: 600; }
+QTableView { border: 1px solid palette(mid); }
+QListWidget#recentList { border: 1px solid palette(mid); border-radius: 4px; }
+QListWidget#recentList::item { padding: 6px; }
+QStatusBar QLabel { padding: 0 6px; }
+"""
+
+
+def identify_application() -> None:
+    """Names that QSettings and QStandardPaths derive paths from: set before anything reads settings."""
+    QCoreApplication.setOrganizationName(ORGANIZATION)
+    QCoreApplication.setApplicationName(APP_NAME)
+    QCoreApplication.setApplicationVersion(__version__)
+    QGuiApplication.setDesktopFileName(APP_ID)
+
+
+def create_application(argv: list[str] | None = None) -> QApplication:
+    identify_application()
+    app = QApplication.instance() or QApplication(argv if argv is not None else sys.argv[:1])
+    identify_application()
+    return app
+
+
+def setup(app: QApplication, settings=None):
+    """Theme, error dialogs, style: everything a window needs, after the application id is set."""
+    from optgui.qt import errors, theme
+    from optgui.qt.settings import Settings
+
+    settings = settings or Settings()
+    theme.install(app, settings.theme())
+    errors.install(app)
+    app.setStyleSheet(STYLE)
+    return settings
+
+
+def run_app(storage: str | None = None, study: str | None = None, demo: bool = False) -> int:
+    app = create_application()
+    # Desktop integration (packaging): icon, macOS FileOpen, hand-over to an already running optgui.
+    from optgui.qt.desktop_integration import DesktopIntegration
+
+    desktop = DesktopIntegration(app)
+    if desktop.hand_over(storage, study, demo):
+        return 0
+    settings = setup(app)
+    from optgui.qt.main_window import MainWindow
+
+    window = MainWindow(settings)
+    window.show()
+    desktop.attach(window)  # desktop integration (packaging)
+    if demo:
+        window.open_demo()
+    elif storage:
+        window.open_storage(storage, study)
+    # Objects alive now (modules, widgets) never become garbage: keep them out of every future collection, so
+    # a full collection during a run walks only what the run allocates (fewer, shorter GUI stalls).
+    gc.collect()
+    gc.freeze()
+    return app.exec()
+
+
+def _dpi_policy() -> None:
+    QGuiApplication.setHighDpiScaleFactorRoundingPolicy(Qt.HighDpiScaleFactorRoundingPolicy.PassThrough)
+
+
+_dpi_policy()

@@ -1,0 +1,152 @@
+"""Run the objective in a child process, so that "Abort trial" stops a long trial at once.
+
+The trial itself stays in the engine's thread: the child gets a proxy whose suggest/report/should_prune/... calls
+travel over a pipe and are performed on the real trial, so the storage, the sampler and the engine see exactly
+what an in-process objective would produce (same calls, same order). Aborting kills the child and abandons the
+trial the way a crash would; the engine's recovery then keeps determinism.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import threading
+
+# Reading the trial's state goes through these attribute names; everything else is a forwarded method call.
+_PROPERTIES = ("number", "params", "distributions", "user_attrs", "system_attrs", "datetime_start")
+
+
+class _AbortRequested(Exception):
+    pass
+
+
+class _TrialProxy:
+    def __init__(self, conn):
+        self._conn = conn
+
+    def _request(self, message):
+        self._conn.send(message)
+        kind, payload = self._conn.recv()
+        if kind == "ok":
+            return payload
+        if kind == "pruned":
+            import optuna
+
+            raise optuna.TrialPruned(payload)
+        raise payload
+
+    def __getattr__(self, name):
+        if name.startswith("_"):
+            raise AttributeError(name)
+        if name in _PROPERTIES:
+            return self._request(("get", name))
+        return lambda *args, **kwargs: self._request(("call", name, args, kwargs))
+
+
+def _child_main(objective_ref: str, conn) -> None:
+    from optgui.core.objectives import load_objective, parse_objective
+
+    try:
+        objective = load_objective(parse_objective(objective_ref))
+    except Exception as exc:  # noqa: BLE001 - reported to the parent, which fails the trial with it
+        conn.send(("load_error", f"{exc.__class__.__name__}: {exc}"))
+        return
+    conn.send(("ready", None))
+    proxy = _TrialProxy(conn)
+    while True:
+        message = conn.recv()
+        if message is None:
+            return
+        import optuna
+
+        try:
+            result = objective(proxy)
+            conn.send(("return", result))
+        except optuna.TrialPruned as exc:
+            conn.send(("pruned", str(exc)))
+        except Exception as exc:  # noqa: BLE001 - an objective error becomes a FAIL trial in the parent
+            import traceback
+
+            conn.send(("raise", (exc.__class__.__name__, str(exc), traceback.format_exc())))
+
+
+class ChildObjectiveError(Exception):
+    """An exception raised by the objective in the child process (its type name and message are kept)."""
+
+
+class ChildProcessObjective:
+    """A callable objective for StudyRunner(objective=...). One child per run, reused across trials."""
+
+    def __init__(self, objective_ref: str):
+        self.objective_ref = objective_ref
+        self._abort = threading.Event()
+        self._proc = None
+        self._conn = None
+
+    def _ensure_child(self) -> None:
+        if self._proc is not None and self._proc.is_alive():
+            return
+        ctx = multiprocessing.get_context("spawn")
+        parent, child = ctx.Pipe()
+        self._proc = ctx.Process(target=_child_main, args=(self.objective_ref, child), daemon=True,
+                                 name="optgui-objective")
+        self._proc.start()
+        child.close()
+        self._conn = parent
+        kind, payload = self._receive()
+        if kind == "load_error":
+            raise ChildObjectiveError(payload)
+
+    def _receive(self):
+        while not self._conn.poll(0.05):
+            if self._abort.is_set():
+                raise _AbortRequested()
+            if not self._proc.is_alive():
+                raise ChildObjectiveError(f"the objective's process died (exit code {self._proc.exitcode})")
+        return self._conn.recv()
+
+    def __call__(self, trial):
+        import optuna
+
+        from optgui.core.runner import _AbandonTrial
+
+        self._abort.clear()
+        try:
+            self._ensure_child()
+            self._conn.send(("trial", trial.number))
+            while True:
+                kind, *rest = self._receive()
+                if kind == "return":
+                    return rest[0]
+                if kind == "pruned":
+                    raise optuna.TrialPruned(rest[0])
+                if kind == "raise":
+                    name, message, _tb = rest[0]
+                    raise ChildObjectiveError(f"{name}: {message}")
+                if kind == "get":
+                    self._conn.send(("ok", getattr(trial, rest[0])))
+                elif kind == "call":
+                    name, args, kwargs = rest
+                    try:
+                        self._conn.send(("ok", getattr(trial, name)(*args, **kwargs)))
+                    except optuna.TrialPruned as exc:
+                        self._conn.send(("pruned", str(exc)))
+                    except _AbandonTrial:
+                        raise
+                    except Exception as exc:  # noqa: BLE001 - e.g. a bad suggest: re-raised inside the child
+                        self._conn.send(("error", exc))
+        except _AbortRequested:
+            self.close()
+            raise _AbandonTrial() from None
+
+    def abort(self) -> None:
+        self._abort.set()
+
+    def close(self) -> None:
+        proc, self._proc = self._proc, None
+        if proc is not None:
+            if proc.is_alive():
+                proc.kill()
+            proc.join(5)
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None

@@ -1,0 +1,96 @@
+"""Persistent preferences in an INI file under the platform's config directory (QSettings, INI format).
+
+INI QSettings hand back strings, so every read passes `type=`. Storage URLs are stored with their password
+removed (design §8): recent files never hold a secret.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QByteArray, QSettings, QStandardPaths
+
+from optgui import APP_NAME
+from optgui.core.storage import redact_url
+
+MAX_RECENT = 10
+
+
+def settings_path() -> Path:
+    # Resolved on every call: tests point XDG_CONFIG_HOME at a temporary folder per test.
+    base = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.GenericConfigLocation)
+    return Path(base) / APP_NAME / f"{APP_NAME}.ini"
+
+
+class Settings:
+    def __init__(self, path: Path | None = None):
+        self.path = path or settings_path()
+        self._qs = QSettings(str(self.path), QSettings.Format.IniFormat)
+
+    # --- recent storages --------------------------------------------------------------------------------
+    def recent(self) -> list[str]:
+        """Recent storages, newest first; local files that no longer exist are pruned."""
+        items = self._qs.value("recent/storages", [], type=list) or []
+        kept = [s for s in items if _still_there(s)]
+        if kept != items:
+            self._set_recent(kept)
+        return kept
+
+    def add_recent(self, storage: str) -> None:
+        shown = redact_url(storage)
+        items = [s for s in self.recent() if s != shown]
+        self._set_recent([shown, *items][:MAX_RECENT])
+
+    def remove_recent(self, storage: str) -> None:
+        self._set_recent([s for s in self.recent() if s != storage])
+
+    def clear_recent(self) -> None:
+        self._set_recent([])
+
+    def _set_recent(self, items: list[str]) -> None:
+        self._qs.setValue("recent/storages", list(items))
+        self._qs.sync()
+
+    # --- plain values -------------------------------------------------------------------------------------
+    def theme(self) -> str:
+        return self._qs.value("view/theme", "system", type=str)
+
+    def set_theme(self, mode: str) -> None:
+        self._qs.setValue("view/theme", mode)
+
+    def live_refresh(self) -> tuple[bool, float]:
+        return (self._qs.value("view/live_refresh", True, type=bool),
+                self._qs.value("view/refresh_seconds", 2.0, type=float))
+
+    def set_live_refresh(self, enabled: bool, seconds: float) -> None:
+        self._qs.setValue("view/live_refresh", enabled)
+        self._qs.setValue("view/refresh_seconds", float(seconds))
+
+    def log_scale(self) -> bool:
+        return self._qs.value("view/log_scale", False, type=bool)
+
+    def set_log_scale(self, on: bool) -> None:
+        self._qs.setValue("view/log_scale", on)
+
+    def bytes(self, key: str) -> QByteArray | None:
+        value = self._qs.value(f"window/{key}", None, type=QByteArray)
+        return value if value is not None and not value.isEmpty() else None
+
+    def set_bytes(self, key: str, value: QByteArray) -> None:
+        self._qs.setValue(f"window/{key}", value)
+
+    def sync(self) -> None:
+        self._qs.sync()
+
+
+def _still_there(storage: str) -> bool:
+    if "://" in storage:
+        if storage.startswith("sqlite:"):
+            from optgui.core.storage import parse_storage
+
+            try:
+                return parse_storage(storage).exists
+            except Exception:  # noqa: BLE001 - an unparseable entry is pruned like a missing file
+                return False
+        return True
+    return Path(storage).exists()

@@ -1,0 +1,272 @@
+"""One study: header, convergence (and Pareto) plot, run panel and determinism badge.
+
+Trials reach the plot through the reader only (a poll returns the rows added or changed since the last one), both
+for live refresh of a study someone else writes and for this window's own run, whose batched events just trigger
+the next poll: one path, O(new trials) per update.
+"""
+
+from __future__ import annotations
+
+import time
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QSplitter, QTabWidget, QVBoxLayout, QWidget
+
+from optgui.core.errors import OptguiError
+from optgui.core.runner import RunRequest
+from optgui.core.tables import StudySummary
+from optgui.qt import dialogs, reading
+from optgui.qt.badge import Badge, VerdictDialog
+from optgui.qt.convergence_plot import ConvergencePlot, ParetoPlot
+from optgui.qt.run_controller import RunController
+from optgui.qt.run_panel import RunPanel
+from optgui.qt.trial_data import TrialData
+from optgui.qt.verification import BadgeState, VerifyJob
+
+VERIFY_DURING_RUN_SECONDS = 30.0
+
+
+class StudyView(QWidget):
+    changed = Signal()  # counts, run state or badge changed: the status bar follows
+    run_finished = Signal()  # the run thread ended: the study list re-reads summaries
+
+    def __init__(self, controller: RunController, verifier: VerifyJob, parent=None):
+        super().__init__(parent)
+        self.controller = controller
+        self.verifier = verifier
+        self.reader = None
+        self.storage: str | None = None
+        self.summary: StudySummary | None = None
+        self.data: TrialData | None = None
+        self.watermark = None
+        self._last_verify = 0.0
+        self.write_confirmed: set[str] = set()
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(8)
+        head = QHBoxLayout()
+        titles = QVBoxLayout()
+        titles.setSpacing(0)
+        self.title = QLabel("No study selected")
+        self.title.setObjectName("studyTitle")
+        self.subtitle = QLabel()
+        self.subtitle.setObjectName("muted")
+        self.subtitle.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        # The subtitle (counts, file path) may be cut rather than push the badge into an ellipsis.
+        self.subtitle.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.subtitle.setMinimumWidth(200)
+        titles.addWidget(self.title)
+        titles.addWidget(self.subtitle)
+        head.addLayout(titles, 1)
+        self.badge = Badge()
+        self.badge.clicked.connect(self.show_verdict)
+        head.addWidget(self.badge, 0, Qt.AlignmentFlag.AlignTop)
+        layout.addLayout(head)
+
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.setObjectName("studySplitter")
+        self.tabs = QTabWidget()
+        self.plot = ConvergencePlot()
+        self.pareto = ParetoPlot()
+        self.tabs.addTab(self.plot, "Convergence")
+        self.tabs.addTab(self.pareto, "Pareto front")
+        self.tabs.currentChanged.connect(lambda *_: self.pareto.refresh())
+        self.splitter.addWidget(self.tabs)
+        self.panel = RunPanel()
+        self.panel.setMinimumWidth(300)
+        self.splitter.addWidget(self.panel)
+        self.splitter.setStretchFactor(0, 3)
+        self.splitter.setStretchFactor(1, 1)
+        layout.addWidget(self.splitter, 1)
+
+        self.panel.start_requested.connect(self.start_run)
+        self.panel.resume_requested.connect(self.resume_run)
+        self.panel.pause_requested.connect(controller.pause)
+        self.panel.stop_requested.connect(controller.stop)
+        self.panel.abort_requested.connect(self.abort_trial)
+        controller.trials_landed.connect(self._trials_landed)
+        controller.state_changed.connect(self._run_state)
+        controller.run_started.connect(self._run_started)
+        controller.run_failed.connect(self._run_failed)
+        controller.lease_refused.connect(self._lease_refused)
+        controller.ended.connect(self._run_ended)
+        verifier.state.connect(self._badge_state)
+
+    # --- opening ------------------------------------------------------------------------------------------
+    def open(self, storage: str, reader, summary: StudySummary, display: str) -> None:
+        self.storage, self.reader, self.summary = storage, reader, summary
+        self.title.setText(summary.name)
+        self.display = display
+        table, self.watermark = reading.initial_trials(reader, summary.name)
+        self.data = TrialData(summary.directions, capacity=max(1024, len(table) + 1024))
+        self.data.load(table)
+        names = list(summary.metric_names or [])
+        self.plot.set_data(self.data, names)
+        multi = len(summary.directions) == 2
+        self.tabs.setTabVisible(1, multi)
+        self.tabs.tabBar().setVisible(multi)
+        self.tabs.setDocumentMode(True)
+        if multi:
+            self.pareto.set_data(self.data, names)
+        self.panel.set_notice(None)
+        self.panel.set_last_error(None, None)
+        self.panel.reset_clock()
+        self._show_summary(summary)
+        if self.controller.state in ("leased", "failed", "interrupted", "completed", "stopped") \
+                and not self.controller.active:
+            self.controller.state = "idle"
+        self.panel.set_state(self.controller.state if self.controller.active else "idle")
+        self.panel.set_progress(self._finished_count(), self.panel.n_trials.value() or None)
+        meta = reading.metadata_of(summary)
+        self.verifier.cancel()
+        if meta.present:
+            self.verify()
+        else:
+            self._badge_state(BadgeState("unverifiable", "Not verifiable: not run by optgui (no run record)",
+                                         verdict={"reason": "the study has no optgui run record: its sampler and "
+                                                            "seed are unknown"}))
+        self.changed.emit()
+
+    def _finished_count(self) -> int:
+        c = self.data.counts()
+        return c["COMPLETE"] + c["PRUNED"] + c["FAIL"]
+
+    def _show_summary(self, summary: StudySummary) -> None:
+        self.summary = summary
+        meta = reading.metadata_of(summary)
+        target = (meta.target or {}).get("n_trials")
+        self.panel.show_definition(meta.run, target, resumable=meta.present and bool(meta.segments) and summary.n_trials > 0,
+                                   adopted_trials=summary.n_trials if not meta.present else 0)
+        self._update_subtitle()
+
+    def _update_subtitle(self) -> None:
+        if self.data is None:
+            return
+        c = self.data.counts()
+        best = self.data.best_value()
+        parts = [" / ".join(self.summary.directions), f"{self.data.n} trials",
+                 f"{c['COMPLETE']} complete · {c['PRUNED']} pruned · {c['FAIL']} failed · {c['RUNNING']} running"]
+        if best is not None and len(self.summary.directions) == 1:
+            parts.append(f"best {best:.6g}")
+        parts.append(self.display)
+        self.subtitle.setText("   ·   ".join(parts))
+
+    def summary_updated(self, summary: StudySummary) -> None:
+        """The study list re-read the storage."""
+        if self.summary is not None and summary.name == self.summary.name and not self.controller.active:
+            self._show_summary(summary)
+
+    # --- refresh ------------------------------------------------------------------------------------------
+    def refresh(self) -> int:
+        """Poll the reader for new or changed trials and update the views. Returns the number of rows applied."""
+        if self.reader is None or self.data is None:
+            return 0
+        delta = reading.poll(self.reader, self.summary.name, self.watermark)
+        self.watermark = delta.watermark
+        if delta.is_full:
+            self.data.load(delta.table)
+            n = len(delta.table)
+        else:
+            n = self.data.apply(delta.table)
+        if n:
+            self.plot.refresh()
+            if self.tabs.currentIndex() == 1:
+                self.pareto.refresh()
+            self._update_subtitle()
+            self.changed.emit()
+        return n
+
+    # --- running ------------------------------------------------------------------------------------------
+    def _confirm_write(self) -> bool:
+        if self.storage in self.write_confirmed:
+            return True
+        ok = dialogs.confirm(self, "Run the study?",
+                             f"Running writes trials and optgui's run record into\n{self.display}\n\n"
+                             "The file stays a valid Optuna database.", "Run")
+        if ok:
+            self.write_confirmed.add(self.storage)
+        return ok
+
+    def start_run(self) -> None:
+        if self.controller.active or self.summary is None or not self._confirm_write():
+            return
+        fields = self.panel.request_fields()
+        if not self.panel.defined and not fields.get("objective"):
+            self.panel.set_notice("Choose an objective first (e.g. builtin:quadratic or path/to/file.py:function).")
+            return
+        request = RunRequest(storage=self.storage, study_name=self.summary.name, create_storage=False, **fields)
+        objective = None
+        if self.panel.child_process.isChecked():
+            from optgui.qt.child_objective import ChildProcessObjective
+
+            meta = reading.metadata_of(self.summary)
+            ref = fields.get("objective") or (meta.run or {}).get("objective", {}).get("ref")
+            objective = ChildProcessObjective(ref)
+        self.panel.set_notice(None)
+        self.panel.set_last_error(None, None)
+        self.verifier.cancel()
+        self.controller.start(request, objective)
+
+    def resume_run(self) -> None:
+        if self.controller.active:
+            self.controller.resume()
+        else:
+            self.start_run()
+
+    def abort_trial(self) -> None:
+        self.controller.abandon()
+
+    def _trials_landed(self, events: list) -> None:
+        last = events[-1]
+        self.panel.set_progress(last.n_finished, last.n_target)
+        errors = [e for e in events if e.error]
+        if errors:
+            self.panel.set_last_error(errors[-1].number, errors[-1].error)
+        self.refresh()
+        if (not self.verifier.running and time.monotonic() - self._last_verify > VERIFY_DURING_RUN_SECONDS):
+            self.verify()
+
+    def _run_started(self, event) -> None:
+        self.panel.run_began(event.n_finished, event.n_target)
+        if event.notes:
+            self.panel.set_notice("\n".join(event.notes))
+
+    def _run_state(self, state: str, message: str) -> None:
+        self.panel.set_state(state, message)
+        if state in ("paused", "stopped", "completed"):
+            self.refresh()
+            self.verify()
+        self.changed.emit()
+
+    def _run_failed(self, message: str, details: str) -> None:
+        self.panel.set_notice(f"The run stopped: {message}")
+        if details:
+            dialogs.error(self, "The run failed", message, details)
+
+    def _lease_refused(self, message: str) -> None:
+        self.panel.set_notice(f"Another process is running this study, so it cannot be run here as well.\n"
+                              f"{message}\nThe view follows its progress with live refresh.")
+
+    def _run_ended(self, ended) -> None:
+        self.refresh()
+        self.run_finished.emit()
+        self.changed.emit()
+
+    # --- determinism ----------------------------------------------------------------------------------------
+    def verify(self, check_objective: bool = False) -> None:
+        if self.summary is None:
+            return
+        self._last_verify = time.monotonic()
+        self.verifier.start(self.storage, self.summary.name, check_objective=check_objective)
+
+    def _badge_state(self, state: BadgeState) -> None:
+        self.badge.set_state(state)
+        self.changed.emit()
+
+    def show_verdict(self) -> None:
+        if self.summary is None:
+            return
+        dialog = VerdictDialog(self.badge.state, self.summary.name, self)
+        dialog.check_objective.connect(lambda: self.verify(check_objective=True))
+        dialogs.run_dialog(dialog)

@@ -1,0 +1,98 @@
+"""pytest-qt fixtures: real windows with settings in a temporary folder, modal dialogs answered automatically,
+and a check that no test leaves a run thread behind."""
+
+from __future__ import annotations
+
+import warnings
+
+import optuna
+import pytest
+
+from optgui.qt import app as qt_app
+from optgui.qt import dialogs
+
+qt_app.identify_application()
+optuna.logging.set_verbosity(optuna.logging.ERROR)
+
+
+@pytest.fixture(autouse=True)
+def _no_run_thread_left(qapp):
+    from optgui.qt.run_controller import running_threads
+
+    yield
+    left = running_threads()
+    for thread in left:  # let the process end cleanly before failing
+        thread.wait(30000)
+    assert not left, f"QThreads left running: {[t.objectName() for t in left]}"
+
+
+class DialogLog:
+    """Records every modal dialog; answers questions with `answers` (a list consumed in order) or the default."""
+
+    def __init__(self):
+        self.errors: list[tuple[str, str, str]] = []
+        self.questions: list[tuple[str, str]] = []
+        self.answers: list = []
+        self.open_file: str | None = None
+        self.dialog_hook = None
+
+    def choose(self, parent, title, text, choices, default=0):
+        self.questions.append((title, text))
+        return self.answers.pop(0) if self.answers else default
+
+    def error(self, parent, title, text, details=""):
+        self.errors.append((title, text, details))
+
+
+@pytest.fixture
+def dialog_log(monkeypatch):
+    log = DialogLog()
+    monkeypatch.setattr(dialogs, "choose", log.choose)
+    monkeypatch.setattr(dialogs, "confirm", lambda *a, **k: log.choose(None, a[1], a[2], [a[3]]) == 0)
+    monkeypatch.setattr(dialogs, "error", log.error)
+    monkeypatch.setattr(dialogs, "info", lambda *a, **k: None)
+    monkeypatch.setattr(dialogs, "open_file", lambda *a, **k: log.open_file)
+    monkeypatch.setattr(dialogs, "text", lambda *a, **k: None)
+
+    def run_dialog(dialog):
+        return log.dialog_hook(dialog) if log.dialog_hook else False
+
+    monkeypatch.setattr(dialogs, "run_dialog", run_dialog)
+    return log
+
+
+@pytest.fixture
+def make_window(qapp, qtbot, dialog_log):
+    from optgui.qt import theme
+    from optgui.qt.main_window import MainWindow
+    from optgui.qt.settings import Settings
+
+    if theme.current() is None:
+        theme.install(qapp, "light")
+    qapp.setStyleSheet(qt_app.STYLE)
+    windows = []
+
+    def make():
+        window = MainWindow(Settings())
+        qtbot.addWidget(window)
+        window.show()
+        windows.append(window)
+        return window
+
+    yield make
+    for window in windows:
+        if window.controller.active:
+            window.controller.stop("paused")
+            window.controller.wait(60000)
+        window.verifier.cancel()
+
+
+def plain_study(path, name="det", directions=("minimize",), trials=0, objective=None, seed=0):
+    """A study made by plain Optuna (no optgui metadata)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        study = optuna.create_study(storage=f"sqlite:///{path}", study_name=name, directions=list(directions),
+                                    sampler=optuna.samplers.RandomSampler(seed=seed))
+        if trials:
+            study.optimize(objective, n_trials=trials)
+    return path

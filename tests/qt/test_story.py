@@ -1,0 +1,138 @@
+"""The whole story through the real widgets: open a SQLite study, run TPE, pause, close the window, reopen,
+resume, finish; the badge says verified and the trials equal plain Optuna's uninterrupted run."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+
+from tests.core.determinism_support import recorded, reference
+from tests.qt.conftest import plain_study
+
+SAMPLER = "TPESampler(seed=42)"
+OBJECTIVE = "builtin:quadratic"
+
+
+def click(qtbot, panel, name):
+    button = panel.buttons[name]
+    assert button.isEnabled(), f"{name} is disabled"
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+
+
+def test_run_pause_close_reopen_resume_verified(qtbot, tmp_path, make_window, dialog_log):
+    db = plain_study(tmp_path / "study.db")
+    window = make_window()
+    assert window.open_storage(str(db))
+    view = window.study_view
+    panel = view.panel
+    assert panel.objective.isEnabled()  # not run by optgui yet: the definition is editable
+    panel.objective.setCurrentText(OBJECTIVE)
+    panel.sampler.setText(SAMPLER)
+    panel.n_trials.setValue(30)
+    click(qtbot, panel, "Start")
+    assert dialog_log.questions and dialog_log.questions[0][0] == "Run the study?"  # writing asks first
+    qtbot.waitUntil(lambda: view.data.counts()["COMPLETE"] >= 5, timeout=30000)
+    click(qtbot, panel, "Pause")
+    qtbot.waitUntil(lambda: window.controller.state == "paused", timeout=30000)
+    assert panel.resume_action.isEnabled() and not panel.pause_action.isEnabled()
+    paused_at = view.data.counts()["COMPLETE"]
+    assert 5 <= paused_at < 30
+
+    window.close()
+    qtbot.waitUntil(lambda: not window.isVisible(), timeout=30000)
+    assert not window.controller.active
+
+    again = make_window()
+    assert again.open_storage(str(db), "det")
+    view = again.study_view
+    panel = view.panel
+    assert view.data.counts()["COMPLETE"] == paused_at
+    assert not panel.objective.isEnabled()  # recorded with the run
+    assert panel.sampler.text() == SAMPLER
+    assert panel.resume_action.isEnabled() and not panel.start_action.isEnabled()
+    click(qtbot, panel, "Resume")
+    qtbot.waitUntil(lambda: again.controller.state == "completed" and not again.controller.active, timeout=60000)
+    assert view.data.counts()["COMPLETE"] == 30
+    qtbot.waitUntil(lambda: view.badge.state.kind in ("verified", "diverged", "unverifiable"), timeout=60000)
+    assert view.badge.state.kind == "verified", view.badge.state.text
+    assert view.badge.state.text.startswith("Sampler replay verified 30/30 · equivalent to an uninterrupted run")
+    assert again.status_badge.state == view.badge.state
+    assert recorded(str(db)) == reference(SAMPLER, OBJECTIVE, 30)
+    assert not dialog_log.errors
+
+
+def test_abort_trial_in_child_process_then_resume_equals_uninterrupted(qtbot, tmp_path, make_window, dialog_log):
+    db = plain_study(tmp_path / "study.db")
+    window = make_window()
+    window.open_storage(str(db))
+    view, panel = window.study_view, window.study_view.panel
+    panel.objective.setCurrentText("builtin:slow(sleep=0.4)")
+    panel.sampler.setText(SAMPLER)
+    panel.n_trials.setValue(8)
+    panel.child_process.setChecked(True)
+    click(qtbot, panel, "Start")
+    qtbot.waitUntil(lambda: view.data.counts()["COMPLETE"] >= 2 and window.controller.trial_in_flight is not None,
+                    timeout=60000)
+    aborted = window.controller.trial_in_flight
+    click(qtbot, panel, "Abort trial")
+    # The child is killed at once: the run ends long before the trial's 0.4 s sleep could have finished twice.
+    qtbot.waitUntil(lambda: not window.controller.active, timeout=5000)
+    assert window.controller.state == "interrupted"
+    assert view.data.state[aborted] == 0  # left RUNNING, as a crash would
+    qtbot.waitUntil(lambda: panel.resume_action.isEnabled(), timeout=10000)
+    panel.child_process.setChecked(False)
+    click(qtbot, panel, "Resume")
+    qtbot.waitUntil(lambda: window.controller.state == "completed" and not window.controller.active, timeout=60000)
+    # The zombie trial was re-entered under its number: the study equals an uninterrupted run.
+    assert recorded(str(db)) == reference(SAMPLER, OBJECTIVE, 8)
+    qtbot.waitUntil(lambda: view.badge.state.kind == "verified", timeout=60000)
+    assert "equivalent to an uninterrupted run" in view.badge.state.text
+
+
+def test_second_run_refused_while_another_process_holds_the_study(qtbot, tmp_path, make_window, dialog_log):
+    import os
+    import signal
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    db = tmp_path / "study.db"
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[2]))
+    proc = subprocess.Popen([sys.executable, "-m", "optgui", "run", str(db), "--study", "det", "--objective",
+                             "builtin:slow(sleep=0.3)", "--sampler", SAMPLER, "--n-trials", "200", "--quiet"],
+                            env=env, stderr=subprocess.PIPE)
+    try:
+        window = make_window()
+
+        def opened_with_a_trial():
+            if not db.exists() or not window.open_storage(str(db)) or window.study_view.summary is None:
+                return False
+            return window.study_view.summary.name == "det" and window.study_view.data.n >= 1
+
+        qtbot.waitUntil(opened_with_a_trial, timeout=30000)
+        view, panel = window.study_view, window.study_view.panel
+        assert panel.resume_action.isEnabled()
+        click(qtbot, panel, "Resume")
+        qtbot.waitUntil(lambda: window.controller.state == "leased" and not window.controller.active, timeout=30000)
+        assert panel.notice.isVisible()
+        assert "Another process is running this study" in panel.notice.text()
+        assert f"process {proc.pid}" in panel.notice.text()
+        assert proc.poll() is None  # the other run goes on untouched
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(60)
+
+
+def test_objective_errors_show_in_the_run_panel(qtbot, tmp_path, make_window, dialog_log):
+    db = plain_study(tmp_path / "study.db")
+    window = make_window()
+    window.open_storage(str(db))
+    panel = window.study_view.panel
+    panel.objective.setCurrentText("builtin:flaky")
+    panel.sampler.setText("RandomSampler(seed=3)")
+    panel.n_trials.setValue(12)
+    click(qtbot, panel, "Start")
+    qtbot.waitUntil(lambda: window.controller.state == "completed" and not window.controller.active, timeout=60000)
+    assert window.study_view.data.counts()["FAIL"] > 0
+    assert panel.last_error.isVisible()
+    assert "failed" in panel.last_error.text()
+    assert not dialog_log.errors  # objective errors are not application errors
