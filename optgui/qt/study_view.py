@@ -18,8 +18,10 @@ from optgui.core.tables import StudySummary
 from optgui.qt import dialogs, reading
 from optgui.qt.badge import Badge, VerdictDialog
 from optgui.qt.convergence_plot import ConvergencePlot, ParetoPlot
+from optgui.qt.plots.panel import AnalysisPanel
 from optgui.qt.run_controller import RunController
 from optgui.qt.run_panel import RunPanel
+from optgui.qt.selection import TrialSelection
 from optgui.qt.trial_data import TrialData
 from optgui.qt.verification import BadgeState, VerifyJob
 
@@ -69,6 +71,10 @@ class StudyView(QWidget):
         self.tabs.addTab(self.plot, "Convergence")
         self.tabs.addTab(self.pareto, "Pareto front")
         self.tabs.currentChanged.connect(lambda *_: self.pareto.refresh())
+        # The selected trial and the brushing filter, shared by the analysis views (and the trials table).
+        self.selection = TrialSelection(self)
+        self.analysis = AnalysisPanel(self.selection)
+        self.tabs.addTab(self.analysis, "Analysis")
         self.splitter.addWidget(self.tabs)
         self.panel = RunPanel()
         self.panel.setMinimumWidth(300)
@@ -100,6 +106,7 @@ class StudyView(QWidget):
         self.data.load(table)
         names = list(summary.metric_names or [])
         self.plot.set_data(self.data, names)
+        self.analysis.open(reader, summary)
         multi = len(summary.directions) == 2
         self.tabs.setTabVisible(1, multi)
         if multi:
@@ -158,6 +165,7 @@ class StudyView(QWidget):
             return 0
         delta = reading.poll(self.reader, self.summary.name, self.watermark)
         self.watermark = delta.watermark
+        self.analysis.apply(delta.table)
         if delta.is_full:
             self.data.load(delta.table)
             n = len(delta.table)
