@@ -493,7 +493,6 @@ def ped_anova_importances(table: TrialTable, objective: int | None = None, *, ta
     target=lambda t: ±t.values[k]).
     """
     from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
-    from optuna.importance._ped_anova.scott_parzen_estimator import ScottParzenEstimator
 
     if objective is None:
         if table.n_objectives != 1:
@@ -546,8 +545,8 @@ def ped_anova_importances(table: TrialTable, objective: int | None = None, *, ta
             alpha = tgt.sum() / n_target
             beta = members.sum() / n_region
             total += alpha ** 2 / beta * _pearson_divergence(values[tgt], values[members], dist,
-                                                             ScottParzenEstimator, CategoricalDistribution,
-                                                             FloatDistribution, IntDistribution)
+                                                             CategoricalDistribution, FloatDistribution,
+                                                             IntDistribution)
         result[name] = total * quantile ** 2
     result = dict(sorted(result.items(), key=lambda kv: kv[1], reverse=True))
     return _normalized(result) if normalize else result
@@ -567,15 +566,53 @@ def _grid_counts(values: np.ndarray, dist, n_steps: int, categorical_cls, int_cl
     return np.bincount(indices, minlength=n_steps)
 
 
-def _pearson_divergence(target_values, region_values, dist, estimator_cls, categorical_cls, float_cls,
-                        int_cls, n_steps: int = 50, prior_weight: float = 1.0) -> float:
+def _scott_parzen_pdf(counts: np.ndarray, categorical: bool, prior_weight: float) -> np.ndarray:
+    """Optuna's ScottParzenEstimator (optuna/importance/_ped_anova/scott_parzen_estimator.py) built on grid counts
+    and evaluated on the grid, with the same TPE mixture distributions. Re-stated here because importing
+    optuna.importance imports its fANOVA module and with it scikit-learn (tens of seconds on a busy machine)."""
+    from optuna.samplers._tpe.probability_distributions import _BatchedCategoricalDistributions, \
+        _BatchedDiscreteTruncNormDistributions, _MixtureOfProductDistribution
+
+    grid_size = counts.size
+    observations = np.flatnonzero(counts)
+    weights_obs = counts[observations].astype(float)
+    weights = np.append(weights_obs, [prior_weight]) if len(observations) else np.array([1.0])
+    weights = weights / weights.sum()
+    if categorical:
+        if len(observations) == 0:
+            dist = _BatchedCategoricalDistributions(weights=np.full((1, grid_size), 1.0 / grid_size))
+        else:
+            n_kernels = len(observations) + 1
+            w = np.full((n_kernels, grid_size), prior_weight / n_kernels)
+            w[np.arange(len(observations)), observations] += 1
+            row_sums = w.sum(axis=1, keepdims=True)
+            dist = _BatchedCategoricalDistributions(w / np.where(row_sums == 0, 1, row_sums))
+    else:
+        low, high = 0, grid_size - 1
+        obs = observations.astype(float)
+        weights_cum = np.cumsum(weights_obs)
+        weights_sum = weights_cum[-1]
+        mean_est = (obs @ weights_obs) / weights_sum
+        sigma_est = np.sqrt(((obs - mean_est) ** 2 @ weights_obs) / max(1, weights_sum - 1))
+        q1_idx = np.searchsorted(weights_cum, weights_sum // 4, side="left")
+        q3_idx = np.searchsorted(weights_cum, weights_sum * 3 // 4, side="right")
+        iqr = obs[min(obs.size - 1, q3_idx)] - obs[q1_idx]
+        sigma_est = 1.059 * min(iqr / 1.34, sigma_est) * weights_sum ** -0.2
+        sigma_min = 0.5 / 1.64
+        mus = np.r_[obs, (low + high) / 2.0]
+        sigmas = np.r_[np.full_like(obs, max(sigma_est, sigma_min), dtype=np.float64), high - low + 1]
+        dist = _BatchedDiscreteTruncNormDistributions(mu=mus, sigma=sigmas, low=low, high=high, step=1)
+    mixture = _MixtureOfProductDistribution(weights=weights, distributions=[dist])
+    return np.exp(mixture.log_pdf(np.arange(grid_size, dtype=float)[:, np.newaxis]))
+
+
+def _pearson_divergence(target_values, region_values, dist, categorical_cls, float_cls, int_cls,
+                        n_steps: int = 50, prior_weight: float = 1.0) -> float:
+    categorical = isinstance(dist, categorical_cls)
+
     def pdf(values):
         counts = _grid_counts(values, dist, n_steps, categorical_cls, int_cls)
-        space = dist if isinstance(dist, categorical_cls) else int_cls(low=0, high=counts.size - 1)
-        observations = np.flatnonzero(counts)
-        estimator = estimator_cls(observations=observations, search_space=space,
-                                  predetermined_weights=counts[observations], prior_weight=prior_weight)
-        return estimator.pdf(np.arange(counts.size)) + 1e-12
+        return _scott_parzen_pdf(counts, categorical, prior_weight) + 1e-12
 
     pdf_top, pdf_local = pdf(target_values), pdf(region_values)
     return float(pdf_local @ ((pdf_top / pdf_local - 1) ** 2))

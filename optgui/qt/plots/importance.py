@@ -75,6 +75,7 @@ class ImportancePlot(AnalysisPlot):
         self.objective_box = self.add_combo("Objective", self.invalidate)
         self.plot = self.canvas.addPlot()
         self.plot.setLabel("bottom", "importance (normalized)")
+        self.plot.getAxis("bottom").enableAutoSIPrefix(False)
         self.bars = pg.BarGraphItem(x0=[], y=[], height=0.6, width=[])
         self.plot.addItem(self.bars)
         self.plot.setMouseEnabled(x=False, y=False)

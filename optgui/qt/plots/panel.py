@@ -37,9 +37,10 @@ class AnalysisPanel(QWidget):
         layout.setContentsMargins(0, 4, 0, 0)
         self.picker = QListWidget()
         self.picker.setObjectName("plotPicker")
-        self.picker.setMaximumWidth(190)
         for cls in self.classes.values():
             self.picker.addItem(cls.title)
+        # As wide as its longest title: the study view's splitter would otherwise squeeze the names.
+        self.picker.setFixedWidth(self.picker.sizeHintForColumn(0) + 2 * self.picker.frameWidth() + 12)
         self.stack = QStackedWidget()
         layout.addWidget(self.picker)
         layout.addWidget(self.stack, 1)

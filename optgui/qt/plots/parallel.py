@@ -94,7 +94,7 @@ class ParallelCoordinatesPlot(AnalysisPlot):
 
     def restyle(self) -> None:
         self.selected_line.setPen(pg.mkPen(self.colors.foreground, width=3))
-        self.dimmed.setPen(pg.mkPen(with_alpha(self.colors.muted, 35)))
+        self.dimmed.setPen(pg.mkPen(with_alpha(self.colors.muted, 18 if self.colors.dark else 35)))
 
     def draw(self) -> None:
         table = self.source.table()

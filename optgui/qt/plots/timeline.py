@@ -58,13 +58,19 @@ class TimelinePlot(AnalysisPlot):
         self.marker = pg.PlotCurveItem()
         self.marker.setZValue(20)
         self.plot.addItem(self.marker)
-        self.bounds = pg.PlotDataItem([], [])  # invisible: gives auto-range the extent of all bars
-        self.plot.addItem(self.bounds)
         self.message = placeholder(self.plot)
         self.bars: analysis.Timeline | None = None
         self._rerender = deferred(self, self.rasterize)
         self.plot.vb.sigRangeChanged.connect(self._range_changed)
         self.plot.scene().sigMouseClicked.connect(self._clicked)
+        self.full_range = None
+        # pyqtgraph's "auto range" button would fit the image, i.e. the current view: fit all bars instead
+        self.plot.autoBtn.clicked.disconnect()
+        self.plot.autoBtn.clicked.connect(self.show_all)
+
+    def show_all(self) -> None:
+        if self.full_range is not None:
+            self.plot.setRange(xRange=self.full_range[0], yRange=self.full_range[1], padding=0.02)
 
     def restyle(self) -> None:
         self.marker.setPen(pg.mkPen(self.colors.foreground, width=3))
@@ -88,11 +94,11 @@ class TimelinePlot(AnalysisPlot):
             self.set_status("")
             return
         show_message(self.message, self.plot, "", self.colors.muted)
-        self.bounds.setData([float(bars.start.min()), float(bars.end.max())],
-                            [float(bars.numbers.min()) - 0.5, float(bars.numbers.max()) + 0.5])
-        self.bounds.setPen(None)
-        self.plot.enableAutoRange()
-        self.plot.vb.updateAutoRange()
+        # The image covers the view itself, so auto-range has nothing to measure: the full extent is set here.
+        self.full_range = ((float(bars.start.min()), float(bars.end.max())),
+                           (float(bars.numbers.min()) - 0.5, float(bars.numbers.max()) + 0.5))
+        self.plot.vb.disableAutoRange()
+        self.plot.setRange(xRange=self.full_range[0], yRange=self.full_range[1], padding=0.02)
         self.rasterize()
         counts = {STATE_NAMES[s]: int((bars.state == s).sum()) for s in PAINT_ORDER if (bars.state == s).any()}
         c = self.colors
