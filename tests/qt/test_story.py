@@ -57,6 +57,16 @@ def test_run_pause_close_reopen_resume_verified(qtbot, tmp_path, make_window, di
     assert view.badge.state.text.startswith("Sampler replay verified 30/30 · equivalent to an uninterrupted run")
     assert again.status_badge.state == view.badge.state
     assert recorded(str(db)) == reference(SAMPLER, OBJECTIVE, 30)
+
+    # The verdict dialog's button runs the objective check.
+    def press_check_objective(dialog):
+        dialog.objective_button.click()
+        return True
+
+    dialog_log.dialog_hook = press_check_objective
+    qtbot.mouseClick(view.badge, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "objective reproduced" in view.badge.state.text, timeout=180000)
+    assert view.badge.state.text.endswith("· objective reproduced 10/10")
     assert not dialog_log.errors
 
 
