@@ -40,6 +40,12 @@ def main() -> int:
 
     from PySide6.QtCore import QThreadPool
     from optgui.qt import app as qt_app
+    from optgui.qt import dialogs
+
+    def fail(parent, title, text, details=""):  # a modal dialog would wait forever under Xvfb
+        raise SystemExit(f"{title}: {text}\n{details}")
+
+    dialogs.error = fail
     from optgui.qt.main_window import MainWindow
 
     app = qt_app.create_application([sys.argv[0]])
