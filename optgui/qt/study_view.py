@@ -9,17 +9,19 @@ from __future__ import annotations
 
 import time
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QSplitter, QTabWidget, QVBoxLayout, QWidget
 
-from optgui.core.errors import OptguiError
+from optgui.core.lease import describe_lease, lease_is_live
 from optgui.core.runner import RunRequest
 from optgui.core.tables import StudySummary
 from optgui.qt import dialogs, reading
 from optgui.qt.badge import Badge, VerdictDialog
 from optgui.qt.convergence_plot import ConvergencePlot, ParetoPlot
+from optgui.qt.plots.panel import AnalysisPanel
 from optgui.qt.run_controller import RunController
 from optgui.qt.run_panel import RunPanel
+from optgui.qt.selection import TrialSelection
 from optgui.qt.trial_data import TrialData
 from optgui.qt.verification import BadgeState, VerifyJob
 
@@ -72,6 +74,10 @@ class StudyView(QWidget):
         self.tabs.addTab(self.plot, "Convergence")
         self.tabs.addTab(self.pareto, "Pareto front")
         self.tabs.currentChanged.connect(lambda *_: self.pareto.refresh())
+        # The selected trial and the brushing filter, shared by the analysis views (and the trials table).
+        self.selection = TrialSelection(self)
+        self.analysis = AnalysisPanel(self.selection)
+        self.tabs.addTab(self.analysis, "Analysis")
         self.splitter.addWidget(self.tabs)
         self.panel = RunPanel()
         self.panel.setMinimumWidth(300)
@@ -95,14 +101,15 @@ class StudyView(QWidget):
 
     # --- opening ------------------------------------------------------------------------------------------
     def open(self, storage: str, reader, summary: StudySummary, display: str) -> None:
-        self.storage, self.reader, self.summary = storage, reader, summary
+        table, watermark = reading.initial_trials(reader, summary.name)  # may raise: change nothing before
+        self.storage, self.reader, self.summary, self.watermark = storage, reader, summary, watermark
         self.title.setText(summary.name)
         self.display = display
-        table, self.watermark = reading.initial_trials(reader, summary.name)
         self.data = TrialData(summary.directions, capacity=max(1024, len(table) + 1024))
         self.data.load(table)
         names = list(summary.metric_names or [])
         self.plot.set_data(self.data, names)
+        self.analysis.open(reader, summary)
         multi = len(summary.directions) == 2
         self.tabs.setTabVisible(1, multi)
         self.tabs.tabBar().setVisible(multi)
@@ -136,7 +143,11 @@ class StudyView(QWidget):
         self.summary = summary
         meta = reading.metadata_of(summary)
         target = (meta.target or {}).get("n_trials")
-        self.panel.show_definition(meta.run, target, resumable=meta.present and bool(meta.segments) and summary.n_trials > 0,
+        n_trials = max(summary.n_trials, self.data.n if self.data is not None else 0)  # the summary may be older
+        if not self.controller.active and lease_is_live(meta.lease):
+            self.panel.set_notice(f"Another process is running this study ({describe_lease(meta.lease)}); the "
+                                  "view follows it with live refresh.")
+        self.panel.show_definition(meta.run, target, resumable=meta.present and bool(meta.segments) and n_trials > 0,
                                    adopted_trials=summary.n_trials if not meta.present else 0)
         self._update_subtitle()
 
@@ -164,11 +175,14 @@ class StudyView(QWidget):
             return 0
         delta = reading.poll(self.reader, self.summary.name, self.watermark)
         self.watermark = delta.watermark
+        self.analysis.apply(delta.table)
         if delta.is_full:
             self.data.load(delta.table)
             n = len(delta.table)
         else:
             n = self.data.apply(delta.table)
+        if getattr(delta, "has_more", False):  # a bounded batch of a long backlog: fetch the rest next pass
+            QTimer.singleShot(0, self.refresh)
         if n:
             self.plot.refresh()
             if self.tabs.currentIndex() == 1:

@@ -1,0 +1,158 @@
+"""Parameter importance, computed off the GUI thread: PED-ANOVA by default (Optuna's evaluator run on columns,
+well under a second at 100k trials), fANOVA on request (Optuna's random forest; needs scikit-learn, uses at
+most 20k trials, and takes a while). Results are cached by (study, evaluator, objective, trial counts), so
+switching views or re-opening the tab does not recompute until trials change.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+
+from optgui.core import analysis
+from optgui.core.tables import COMPLETE, TrialTable
+from optgui.qt.plots.base import AnalysisPlot, placeholder, show_message
+
+EVALUATORS = ("PED-ANOVA", "fANOVA")
+
+
+@dataclass(frozen=True)
+class ImportanceResult:
+    key: tuple
+    importances: dict | None
+    trials_used: int
+    seconds: float
+    error: str | None = None
+
+
+def compute_importance(table: TrialTable, evaluator: str, objective: int | None) -> tuple[dict, int]:
+    if evaluator == "fANOVA":
+        return analysis.fanova_importances(table, objective)
+    n = int(((table.state == COMPLETE) & np.isfinite(table.values).all(axis=1)).sum())
+    return analysis.ped_anova_importances(table, objective), n
+
+
+class _Signals(QObject):
+    done = Signal(object)  # ImportanceResult
+
+
+class ImportanceJob(QRunnable):
+    """Runs in the global thread pool on an immutable table snapshot; reports through a queued signal."""
+
+    def __init__(self, key: tuple, table: TrialTable, evaluator: str, objective: int | None):
+        super().__init__()
+        self.key, self.table, self.evaluator, self.objective = key, table, evaluator, objective
+        self.signals = _Signals()
+
+    def run(self) -> None:
+        t = time.perf_counter()
+        try:
+            result, used = compute_importance(self.table, self.evaluator, self.objective)
+            out = ImportanceResult(self.key, result, used, time.perf_counter() - t)
+        except ImportError as exc:
+            out = ImportanceResult(self.key, None, 0, 0.0, f"{self.evaluator} needs scikit-learn "
+                                                           f"(pip install 'optgui[fanova]'): {exc}")
+        except Exception as exc:  # shown in the view, not a crash: importance is optional information
+            out = ImportanceResult(self.key, None, 0, 0.0, f"{type(exc).__name__}: {exc}")
+        self.signals.done.emit(out)
+
+
+_cache: dict[tuple, ImportanceResult] = {}
+
+
+class ImportancePlot(AnalysisPlot):
+    title = "Parameter importance"
+    key = "importance"
+    computed = Signal(object)  # ImportanceResult, once shown
+
+    def build(self) -> None:
+        self.evaluator_box = self.add_combo("Importance evaluator", self.invalidate)
+        self.evaluator_box.addItems(EVALUATORS)
+        self.objective_box = self.add_combo("Objective", self.invalidate)
+        self.plot = self.canvas.addPlot()
+        self.plot.setLabel("bottom", "importance (normalized)")
+        self.plot.getAxis("bottom").enableAutoSIPrefix(False)
+        self.bars = pg.BarGraphItem(x0=[], y=[], height=0.6, width=[])
+        self.plot.addItem(self.bars)
+        self.plot.setMouseEnabled(x=False, y=False)
+        self.message = placeholder(self.plot)
+        self.result: ImportanceResult | None = None
+        self.pending_key: tuple | None = None
+        self._jobs: list[ImportanceJob] = []
+
+    def restyle(self) -> None:
+        self.bars.setOpts(brush=pg.mkBrush(self.colors.complete), pen=pg.mkPen(None))
+
+    def _key(self, table: TrialTable) -> tuple:
+        objective = self.objective_box.currentIndex() if table.n_objectives > 1 else None
+        n_complete = int((table.state == COMPLETE).sum())
+        return (self.source.study_name, id(self.source.reader), self.evaluator_box.currentText(), objective,
+                len(table), n_complete)
+
+    def draw(self) -> None:
+        table = self.source.table()
+        self.set_items(self.objective_box, self.objective_names())
+        self.objective_box.setVisible(table.n_objectives > 1)
+        key = self._key(table)
+        cached = _cache.get(key)
+        if cached is not None:
+            self.show_result(cached)
+            return
+        if key == self.pending_key:
+            return
+        self.pending_key = key
+        show_message(self.message, self.plot, f"Computing {key[2]} importance…", self.colors.muted)
+        self.set_status("computing…")
+        job = ImportanceJob(key, table, key[2], key[3])
+        job.setAutoDelete(False)  # kept in self._jobs until its signal arrived
+        job.signals.done.connect(self._done)
+        self._jobs.append(job)
+        QThreadPool.globalInstance().start(job)
+
+    def _done(self, result: ImportanceResult) -> None:
+        self._jobs = [j for j in self._jobs if j.key != result.key]
+        if result.error is None:
+            _cache[result.key] = result
+        if result.key == self.pending_key:
+            self.pending_key = None
+            self.show_result(result)
+
+    def show_result(self, result: ImportanceResult) -> None:
+        self.result = result
+        if result.error is not None or not result.importances:
+            self.bars.setOpts(x0=[], y=[], width=[])
+            show_message(self.message, self.plot, result.error or "No parameters to assess", self.colors.muted)
+            self.set_status("")
+            self.computed.emit(result)
+            return
+        show_message(self.message, self.plot, "", self.colors.muted)
+        names = list(result.importances)
+        values = np.array([result.importances[n] for n in names])
+        y = np.arange(len(names))[::-1].astype(float)  # most important on top
+        self.bars.setOpts(x0=np.zeros(len(names)), y=y, width=values, height=0.6)
+        self.plot.getAxis("left").setTicks([[(float(yi), n) for yi, n in zip(y, names)]])
+        self.plot.setYRange(-0.6, len(names) - 0.4, padding=0)
+        self.plot.setXRange(0, max(float(values.max()), 1e-9) * 1.08, padding=0)
+        for label in getattr(self, "_value_labels", []):
+            self.plot.removeItem(label)
+        self._value_labels = []
+        for yi, v in zip(y, values):
+            label = pg.TextItem(f"{v:.3f}", color=self.colors.foreground, anchor=(0, 0.5))
+            label.setPos(float(v), float(yi))
+            self.plot.addItem(label)
+            self._value_labels.append(label)
+        evaluator = result.key[2]
+        total = result.key[5]
+        used = f"{result.trials_used:,} of {total:,} complete trials" if result.trials_used < total else \
+            f"{result.trials_used:,} complete trials"
+        self.set_status(f"{evaluator} · {used} · {result.seconds:.2f} s")
+        self.computed.emit(result)
+
+    def csv_columns(self) -> dict:
+        if self.result is None or not self.result.importances:
+            return {"param": [], "importance": []}
+        return {"param": list(self.result.importances), "importance": list(self.result.importances.values())}

@@ -1,0 +1,73 @@
+"""Slice plot: one param against the objective for every COMPLETE trial, coloured by trial number (later trials
+brighter and drawn on top), thinned per pixel cell for the visible range."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+
+from optgui.core import analysis
+from optgui.qt.plots.base import AnalysisPlot, ThinnedScatter, brushes_for, category_ticks, color_at, \
+    placeholder, quantised, show_message
+
+
+class SlicePlot(AnalysisPlot):
+    title = "Slice"
+    key = "slice"
+
+    def build(self) -> None:
+        self.param_box = self.add_combo("Parameter on the x axis", self.invalidate)
+        self.objective_box = self.add_combo("Objective on the y axis", self.invalidate)
+        self.plot = self.canvas.addPlot()
+        self.scatter = ThinnedScatter(self.plot, size=6)
+        self.scatter.callbacks.append(self.selection.select)
+        self.marker = pg.ScatterPlotItem(size=14, brush=None)
+        self.marker.setZValue(30)
+        self.plot.addItem(self.marker)
+        self.message = placeholder(self.plot)
+        self.data: analysis.SliceData | None = None
+
+    def restyle(self) -> None:
+        self.marker.setPen(pg.mkPen(self.colors.foreground, width=2))
+
+    def draw(self) -> None:
+        table = self.source.table()
+        names = analysis.param_names_in(table, analysis.complete_rows(table, None))
+        self.set_items(self.param_box, names)
+        self.set_items(self.objective_box, self.objective_names())
+        self.objective_box.setVisible(table.n_objectives > 1)
+        if not names:
+            self.data = None
+            self.scatter.set_points([], [], [])
+            show_message(self.message, self.plot, "No complete trials with params yet", self.colors.muted)
+            return
+        show_message(self.message, self.plot, "", self.colors.muted)
+        objective = max(self.objective_box.currentIndex(), 0)
+        self.data = d = analysis.slice_data(table, self.param_box.currentText(), objective)
+        x = np.log10(d.x) if d.is_log else d.x
+        self.plot.getAxis("bottom").setLogMode(d.is_log)
+        self.plot.getAxis("bottom").setTicks(category_ticks(d.labels))
+        self.plot.setLabel("bottom", d.param)
+        self.plot.setLabel("left", self.objective_box.currentText() or "objective")
+        n = table.number.max() if len(table) else 1
+        t = quantised(d.numbers / max(float(n), 1.0))
+        self.scatter.set_points(x, d.y, d.numbers, priority=d.numbers.astype(float),
+                                brushes=brushes_for(color_at(self.colors, t)))
+        self.plot.enableAutoRange()
+        self.set_status(f"{len(d.numbers):,} complete trials · colour: trial number (later = brighter)")
+
+    def highlight(self, number) -> None:
+        d = self.data
+        where = np.flatnonzero(d.numbers == number) if d is not None and number is not None else []
+        if len(where) == 0:
+            self.marker.setData([], [])
+            return
+        x = d.x[where[0]]
+        self.marker.setData([np.log10(x) if d.is_log else x], [d.y[where[0]]])
+
+    def csv_columns(self) -> dict:
+        d = self.data
+        if d is None:
+            return {"number": []}
+        x = [d.labels[int(i)] for i in d.x] if d.labels is not None else d.x
+        return {"number": d.numbers, d.param: x, "value": d.y}
