@@ -70,3 +70,22 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, np.generic):
         return _jsonable(value.item())
     return value
+
+
+def params_as_json(params: dict[str, Any]) -> str:
+    """Params as a JSON object (floats in full precision; json.loads gives them back exactly)."""
+    return json.dumps(params, indent=2)
+
+
+def params_as_python(params: dict[str, Any]) -> str:
+    """Params as a Python dict literal to paste into a training script (ast.literal_eval gives them back)."""
+    if not params:
+        return "{}"
+    body = ",\n".join(f"    {name!r}: {_literal(value)}" for name, value in params.items())
+    return "{\n" + body + ",\n}"
+
+
+def _literal(value: Any) -> str:
+    if isinstance(value, float) and not np.isfinite(value):
+        return f"float({str(value)!r})"
+    return repr(value)
