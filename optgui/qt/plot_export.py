@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pyqtgraph as pg
 import pyqtgraph.exporters as pg_exporters
-from PySide6.QtCore import QRect, QSize
+from PySide6.QtCore import QRect, QRectF, QSize
 from PySide6.QtGui import QPainter
 from PySide6.QtSvg import QSvgGenerator
 
@@ -40,9 +40,10 @@ def export_plot(view: pg.GraphicsLayoutWidget, path: str | Path, *, use_fallback
 
 
 def _svg_by_painting(view: pg.GraphicsLayoutWidget, path: Path) -> None:
-    size = view.viewport().size()
-    if size.isEmpty():
-        size = QSize(900, 500)
+    source = view.ci.sceneBoundingRect()
+    if source.isEmpty():
+        source = QRectF(0, 0, 900, 500)
+    size = QSize(int(source.width()), int(source.height()))
     generator = QSvgGenerator()
     generator.setFileName(str(path))
     generator.setSize(size)
@@ -50,6 +51,6 @@ def _svg_by_painting(view: pg.GraphicsLayoutWidget, path: Path) -> None:
     generator.setTitle("optgui plot")
     painter = QPainter(generator)
     try:
-        view.render(painter)
+        view.scene().render(painter, QRectF(0, 0, size.width(), size.height()), source)
     finally:
         painter.end()

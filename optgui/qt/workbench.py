@@ -421,11 +421,10 @@ class Workbench(QObject):
         panel = self.view.panel
         if not self.window.controller.active:
             panel.child_process.setChecked(prefs.objective_in_child_process)
-        if not panel.defined:  # a study optgui has not run yet: start from the preferred sampler and seed
-            if not panel.sampler.text().strip():
-                panel.sampler.setText(prefs.default_sampler)
-            if not panel.seed.text().strip() and prefs.default_seed is not None:
-                panel.seed.setText(str(prefs.default_seed))
+        if self.view.summary is not None and not panel.defined and not self.window.controller.active:
+            # a study optgui has not run yet: start from the preferred sampler and seed
+            panel.sampler.setText(prefs.default_sampler)
+            panel.seed.setText("" if prefs.default_seed is None else str(prefs.default_seed))
 
 
 def install(window) -> Workbench:
