@@ -43,13 +43,37 @@ class Badge(QPushButton):
         c = theme.colors()
         color = badge_color(state, c)
         text = state.text
-        if self.compact and len(text) > 60:
-            text = text[:57] + "…"
-        self.setText(f"{ICONS.get(state.kind, '')} {text}")
+        self._full_text = f"{ICONS.get(state.kind, '')} {text}"
+        self._elide()
         self.setToolTip(f"Determinism: {state.text}\nClick for the full verdict")
         pad = "2px 6px" if self.compact else "4px 10px"
         self.setStyleSheet(f"QPushButton {{ color: {color}; border: 1px solid {color}; border-radius: 4px; "
                            f"padding: {pad}; text-align: left; font-weight: 600; }}")
+
+
+    # The badge never widens the window: it shows as much of its text as fits and elides the rest (the full
+    # text is in the tooltip and the dialog).
+    _full_text = ""
+
+    def minimumSizeHint(self):
+        hint = super().minimumSizeHint()
+        hint.setWidth(min(hint.width(), 160))
+        return hint
+
+    def sizeHint(self):
+        hint = super().sizeHint()
+        width = self.fontMetrics().horizontalAdvance(self._full_text) + 32
+        hint.setWidth(min(width, 360 if self.compact else 480))
+        return hint
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._elide()
+
+    def _elide(self) -> None:
+        room = max(40, self.width() - 28)
+        self.setText(self.fontMetrics().elidedText(self._full_text, Qt.TextElideMode.ElideRight, room))
+        self.updateGeometry()
 
 
 def _fmt(value) -> str:

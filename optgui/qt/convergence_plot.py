@@ -64,9 +64,6 @@ class ConvergencePlot(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(4)
         top = QHBoxLayout()
-        self.title = QLabel("Convergence")
-        self.title.setObjectName("sectionTitle")
-        top.addWidget(self.title)
         top.addStretch(1)
         self.objective_box = QComboBox()
         self.objective_box.setToolTip("Objective shown in the convergence plot")
@@ -84,7 +81,10 @@ class ConvergencePlot(QWidget):
         self.view.ci.layout.setRowStretchFactor(1, 1)
         self.strip.setMaximumHeight(46)
         self.strip.setXLink(self.main)
-        self.strip.hideAxis("left")
+        # Same axis widths on both plots, so that the strip's trial numbers line up with the main plot's.
+        self.strip.getAxis("left").setStyle(showValues=False)
+        self.strip.getAxis("left").setWidth(64)
+        self.main.getAxis("left").setWidth(64)
         self.strip.showAxis("right")
         self.strip.getAxis("right").setTicks([[(0, "failed")]])
         self.strip.getAxis("right").setWidth(52)
@@ -165,7 +165,12 @@ class ConvergencePlot(QWidget):
         self.pruned.setData(*decimate(*d.pruned.view(), x0, x1, columns))
         self.failed.setData(*decimate(*d.failed.view(), x0, x1, columns))
         self.best.setData(*decimate(self._numbers(d.n), d.best[:d.n], x0, x1, columns))
-        self.strip.setVisible(d.failed.n > 0)
+        has_failed = d.failed.n > 0
+        if has_failed != self.strip.isVisible():
+            self.strip.setVisible(has_failed)
+            # The trial-number axis sits under the failed strip when it is shown, else under the main plot.
+            self.main.showAxis("bottom", show=not has_failed)
+            self.main.setLabel("bottom", "trial number" if not has_failed else None)
         self.placeholder.setVisible(d.n == 0)
         if d.n == 0:
             self.placeholder.setPos(0.5, 0.5)

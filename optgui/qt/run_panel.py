@@ -234,7 +234,9 @@ class RunPanel(QWidget):
         color = {"running": c.info, "pausing": c.warn, "paused": c.warn, "stopping": c.warn, "completed": c.ok,
                  "failed": c.bad, "leased": c.bad, "interrupted": c.warn}.get(state, c.muted)
         text = STATE_TEXT.get(state, state)
-        if message and state in ("stopped", "completed", "paused"):
+        if message and state == "paused":
+            text = message[:1].upper() + message[1:]  # "paused after trial 61"
+        elif message and state in ("stopped", "completed") and message != state:
             text += f" — {message}"
         self.state_label.setText(f'<span style="color:{color}; font-weight:600">● {text}</span>')
         if state in ("running", "starting"):
@@ -261,6 +263,12 @@ class RunPanel(QWidget):
         self._run_start = time.monotonic()
         self._rate_window = [(self._run_start, n_finished)]
         self.set_progress(n_finished, target)
+
+    def reset_clock(self) -> None:
+        self._run_start = None
+        self._rate_window = []
+        self.elapsed_label.setText("Elapsed —")
+        self._tick()
 
     def set_progress(self, n_finished: int, target: int | None) -> None:
         self._done, self._target = n_finished, target

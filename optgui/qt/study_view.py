@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QSplitter, QTabWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QSplitter, QTabWidget, QVBoxLayout, QWidget
 
 from optgui.core.errors import OptguiError
 from optgui.core.runner import RunRequest
@@ -56,6 +56,9 @@ class StudyView(QWidget):
         self.subtitle = QLabel()
         self.subtitle.setObjectName("muted")
         self.subtitle.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        # The subtitle (counts, file path) may be cut rather than push the badge into an ellipsis.
+        self.subtitle.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.subtitle.setMinimumWidth(200)
         titles.addWidget(self.title)
         titles.addWidget(self.subtitle)
         head.addLayout(titles, 1)
@@ -105,10 +108,13 @@ class StudyView(QWidget):
         self.plot.set_data(self.data, names)
         multi = len(summary.directions) == 2
         self.tabs.setTabVisible(1, multi)
+        self.tabs.tabBar().setVisible(multi)
+        self.tabs.setDocumentMode(True)
         if multi:
             self.pareto.set_data(self.data, names)
         self.panel.set_notice(None)
         self.panel.set_last_error(None, None)
+        self.panel.reset_clock()
         self._show_summary(summary)
         if self.controller.state in ("leased", "failed", "interrupted", "completed", "stopped") \
                 and not self.controller.active:

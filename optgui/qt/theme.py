@@ -94,6 +94,9 @@ class Theme(QObject):
         dark = self.system_is_dark() if self.mode == "system" else self.mode == "dark"
         self.colors = DARK if dark else LIGHT
         self._app.setPalette(_palette(self.colors))
+        # Widgets polished under an application style sheet keep the palette they were polished with:
+        # re-applying the sheet repolishes every widget with the new colours.
+        self._app.setStyleSheet(self._app.styleSheet())
         self.changed.emit(self.colors)
 
 
