@@ -275,28 +275,32 @@ class TrialFrame:
         self._key_cache[column.key] = key
         return key
 
-    def display(self, column: Column, row: int) -> str:
-        """The text shown in the table (and written to CSV) for one cell."""
+    def display(self, column: Column, row: int, full: bool = True) -> str:
+        """One cell as text: in full (CSV, tooltips: floats that read back exactly, datetimes to the microsecond)
+        or compact for the table (7 significant digits, datetimes to the second)."""
         kind = column.kind
+        fmt = format_value if full else format_compact
         if kind == PARAM:
             store = self.params[column.source]
             if not store.present[row]:
                 return ""
-            return format_value(store.distributions[int(store.dist_index[row])].decode(float(store.values[row])))
+            return fmt(store.distributions[int(store.dist_index[row])].decode(float(store.values[row])))
         if kind == NUMERIC:
             source = column.source
             if source == "number":
                 return str(int(self.number[row]))
             value = float(self.values[row, int(source[7:])] if source.startswith("values:")
                           else getattr(self, source)[row])
-            return "" if value != value else repr(value)
+            return "" if value != value else (repr(value) if full else format_compact(value))
         if kind == STATE:
             return STATE_NAMES[int(self.state[row])]
         if kind == DATETIME:
             value = getattr(self, column.source)[row]
-            return "" if np.isnat(value) else local_time_text(value)
+            if np.isnat(value):
+                return ""
+            return local_time_text(value) if full else local_time_text(value)[:19]
         value = self.user_attrs[column.source][row]
-        return "" if value is None else format_value(value)
+        return "" if value is None else fmt(value)
 
     # --- questions the views ask ------------------------------------------------------------------------------
     def params_of(self, row: int) -> dict[str, Any]:
@@ -375,6 +379,13 @@ def format_value(value: Any) -> str:
     if value is None:
         return ""
     return str(value)
+
+
+def format_compact(value: Any) -> str:
+    """Floats with 7 significant digits (the table's width); everything else as format_value."""
+    if isinstance(value, (float, np.floating)):
+        return f"{float(value):.7g}"
+    return format_value(value)
 
 
 def local_time_text(value: np.datetime64) -> str:

@@ -119,7 +119,7 @@ def capture_to(path: Path, number: int) -> Iterator[None]:
             yield
         except BaseException as exc:
             if _is_objective_error(exc):
-                sink.write("".join(traceback.format_exception(exc)))
+                sink.write(strip_engine_frames("".join(traceback.format_exception(exc))))
             raise
     finally:
         root.removeHandler(handler)
@@ -138,6 +138,27 @@ def capture_to(path: Path, number: int) -> Iterator[None]:
 def capture_trial(storage: str, study_name: str, segment: int, number: int):
     """The engine's entry point: capture trial `number` of run segment `segment` into its log file."""
     return capture_to(segment_log_path(storage, study_name, segment), number)
+
+
+_ENGINE_DIR = str(Path(__file__).resolve().parent)
+_FRAME = re.compile(r'^  File "(.*)", line \d+')
+
+
+def strip_engine_frames(text: str) -> str:
+    """A traceback without optgui's own frames (the engine calling the objective): the user's frames remain."""
+    out, skipping = [], False
+    for line in text.splitlines(keepends=True):
+        frame = _FRAME.match(line)
+        if frame:
+            skipping = str(Path(frame.group(1)).resolve()).startswith(_ENGINE_DIR)
+            if skipping:
+                continue
+        elif skipping and line.startswith("    "):
+            continue  # the source line and carets of a skipped frame
+        else:
+            skipping = False
+        out.append(line)
+    return "".join(out)
 
 
 def _is_objective_error(exc: BaseException) -> bool:

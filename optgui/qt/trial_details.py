@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (QLabel, QPlainTextEdit, QSplitter, QTreeWidget, Q
 from optgui.core import trial_output
 from optgui.core.metadata import TRIAL_ERROR
 from optgui.core.tables import STATE_NAMES, ParamDistribution
-from optgui.core.trial_frame import TrialFrame, format_value, local_time_text
+from optgui.core.trial_frame import TrialFrame, format_compact, format_value, local_time_text
 from optgui.qt import theme
 
 
@@ -84,14 +84,16 @@ class TrialDetails(QWidget):
         self.header.setWordWrap(True)
         self.header.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         layout.addWidget(self.header)
-        self.splitter = QSplitter(Qt.Orientation.Vertical)
+        # Side by side: attributes on the left; intermediate values, error and output on the right.
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.right = QSplitter(Qt.Orientation.Vertical)
         self.tree = QTreeWidget()
         self.tree.setColumnCount(3)
         self.tree.setHeaderLabels(["Name", "Value", "Distribution / details"])
         self.tree.setRootIsDecorated(True)
         self.tree.setAlternatingRowColors(True)
-        self.tree.setColumnWidth(0, 150)
-        self.tree.setColumnWidth(1, 170)
+        self.tree.setColumnWidth(0, 120)
+        self.tree.setColumnWidth(1, 110)
         self.splitter.addWidget(self.tree)
         self.plot = pg.PlotWidget()
         self.plot.setMinimumHeight(110)
@@ -99,7 +101,7 @@ class TrialDetails(QWidget):
         self.plot.setLabel("left", "intermediate value")
         self.plot.showGrid(x=True, y=True, alpha=0.3)
         self.curve = self.plot.plot([], [], symbol="o", symbolSize=4)
-        self.splitter.addWidget(self.plot)
+        self.right.addWidget(self.plot)
         error_box = QWidget()
         el = QVBoxLayout(error_box)
         el.setContentsMargins(0, 0, 0, 0)
@@ -112,7 +114,7 @@ class TrialDetails(QWidget):
         self.error_text.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
         el.addWidget(self.error_text)
         self.error_box = error_box
-        self.splitter.addWidget(error_box)
+        self.right.addWidget(error_box)
         output_box = QWidget()
         ol = QVBoxLayout(output_box)
         ol.setContentsMargins(0, 0, 0, 0)
@@ -124,8 +126,11 @@ class TrialDetails(QWidget):
         self.output.setFont(mono)
         self.output.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
         ol.addWidget(self.output)
-        self.splitter.addWidget(output_box)
-        self.splitter.setSizes([300, 120, 160, 160])
+        self.right.addWidget(output_box)
+        self.right.setSizes([90, 190, 150])
+        self.splitter.addWidget(self.right)
+        self.splitter.setStretchFactor(0, 1)
+        self.splitter.setStretchFactor(1, 1)
         layout.addWidget(self.splitter, 1)
         t = theme.current()
         if t is not None:
@@ -194,19 +199,18 @@ class TrialDetails(QWidget):
             note = describe_distribution(dists[name])
             if isinstance(fixed, dict) and name in fixed:
                 note += "  · enqueued"
-            QTreeWidgetItem(group, [name, format_value(value), note])
+            self._item(group, name, value, note)
         group = self._group("Values")
         for k in range(frame.values.shape[1]):
             v = frame.values[number, k]
             title = frame.metric_names[k] if frame.metric_names else (f"value {k}" if frame.values.shape[1] > 1
                                                                       else "value")
-            QTreeWidgetItem(group, [title, "" if np.isnan(v) else format_value(float(v)),
-                                    frame.directions[k]])
+            self._item(group, title, None if np.isnan(v) else float(v), frame.directions[k])
         attrs = frame.attrs_of(number)
         if attrs:
             group = self._group(f"User attributes ({len(attrs)})")
             for key, value in attrs.items():
-                QTreeWidgetItem(group, [key, format_value(value), ""])
+                self._item(group, key, value, "")
         if system:
             group = self._group(f"System attributes ({len(system)})")
             for key, value in system.items():
@@ -215,6 +219,13 @@ class TrialDetails(QWidget):
                     text = f"{value.get('type')}: {value.get('message')}"
                 QTreeWidgetItem(group, [key, text[:300], ""])
         self.tree.expandAll()
+
+    @staticmethod
+    def _item(group: QTreeWidgetItem, name: str, value, note: str) -> QTreeWidgetItem:
+        item = QTreeWidgetItem(group, [name, "" if value is None else format_compact(value), note])
+        item.setToolTip(1, "" if value is None else format_value(value))  # full precision on hover
+        item.setToolTip(2, note)
+        return item
 
     def _group(self, title: str) -> QTreeWidgetItem:
         item = QTreeWidgetItem(self.tree, [title])
@@ -242,7 +253,7 @@ class TrialDetails(QWidget):
             return
         if isinstance(error, dict):
             title = f"{error.get('type', 'Error')}: {error.get('message', '')}"
-            body = error.get("traceback") or title
+            body = trial_output.strip_engine_frames(error.get("traceback") or "") or title
         else:
             title, body = "Error", str(error)
         self.error_title.setText(title)

@@ -22,8 +22,8 @@ from optgui.core.trial_frame import DATETIME, NUMERIC, STATE, Column, TrialFrame
 from optgui.qt import theme
 
 ROW_ROLE = Qt.ItemDataRole.UserRole + 1  # the trial number of a view row
-_DISPLAY, _ALIGN, _FOREGROUND = (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.TextAlignmentRole,
-                                 Qt.ItemDataRole.ForegroundRole)
+_DISPLAY, _ALIGN, _FOREGROUND, _TOOLTIP = (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.TextAlignmentRole,
+                                           Qt.ItemDataRole.ForegroundRole, Qt.ItemDataRole.ToolTipRole)
 _RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 _LEFT = int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
 
@@ -245,6 +245,9 @@ class TrialsModel(QAbstractTableModel):
     def data(self, index: QModelIndex, role: int = Qt.ItemDataRole.DisplayRole):
         # Called for every role of every cell on screen at each repaint: return early, compute little.
         if role == _DISPLAY:
+            column = self.columns[index.column()]
+            return self.frame.display(column, int(self._order[index.row()]), full=False)
+        if role == _TOOLTIP:
             column = self.columns[index.column()]
             return self.frame.display(column, int(self._order[index.row()]))
         if role == _ALIGN:

@@ -49,12 +49,15 @@ class Workbench(QObject):
         self.loaded = False
         self.table = TrialsTable()
         self.details = TrialDetails()
-        self.trials_page = QSplitter(Qt.Orientation.Horizontal)
+        # Table above, details below: the study view shares the window's width with the study list and the run
+        # panel, so both get the full width of the tab.
+        self.trials_page = QSplitter(Qt.Orientation.Vertical)
         self.trials_page.setObjectName("trialsSplitter")
         self.trials_page.addWidget(self.table)
         self.trials_page.addWidget(self.details)
-        self.trials_page.setStretchFactor(0, 3)
-        self.trials_page.setStretchFactor(1, 2)
+        self.trials_page.setStretchFactor(0, 1)
+        self.trials_page.setStretchFactor(1, 1)
+        self.trials_page.setSizes([360, 440])  # a failed trial's traceback and output need the room
         self.best = BestPanel()
         self.log = RunLog()
         tabs = self.view.tabs
@@ -69,7 +72,7 @@ class Workbench(QObject):
         self.table.export_requested.connect(self.export_csv)
         self.best.enqueue_requested.connect(self.enqueue)
         self._build_menus()
-        self.apply_preferences()
+        self.apply_preferences(startup=True)
 
     # --- tabs and data ------------------------------------------------------------------------------------
     def show_tab(self, widget) -> None:
@@ -80,6 +83,7 @@ class Workbench(QObject):
             self.ensure_loaded()
 
     def _study_opened(self) -> None:
+        self.view.tabs.tabBar().setVisible(True)  # the workbench tabs are there for every study
         self.loaded = False
         self.details.clear()
         self.log.set_study(self.view.storage, self.view.summary.name)
@@ -402,17 +406,20 @@ class Workbench(QObject):
         self.apply_preferences()
         return True
 
-    def apply_preferences(self) -> None:
+    def apply_preferences(self, startup: bool = False) -> None:
+        """Make the window follow the saved preferences. At startup the window has already applied the theme and
+        live refresh from the same settings."""
         window = self.window
         settings = window.settings
         prefs = Preferences(settings)
-        mode = settings.theme()
-        if mode in window.theme_actions:
-            window.set_theme(mode)
-        live, seconds = settings.live_refresh()
-        window.study_list.interval.setValue(seconds)
-        window.study_list.live.setChecked(live)
-        window._live_changed(live, seconds)
+        if not startup:
+            mode = settings.theme()
+            if mode in window.theme_actions:
+                window.set_theme(mode)
+            live, seconds = settings.live_refresh()
+            window.study_list.interval.setValue(seconds)
+            window.study_list.live.setChecked(live)
+            window._live_changed(live, seconds)
         self.view.auto_verify = prefs.verify_automatically
         self._apply_run_defaults()
 
