@@ -362,7 +362,8 @@ class JournalStudyReader(StudyReader):
             datetime_complete=frozen_array(complete), duration=frozen_array(durations(start, complete)),
             params=frozen_mapping(columns), user_attrs=frozen_mapping({k: frozen_array(v) for k, v in attrs.items()}))
 
-    def trials(self, study_name: str, *, params: bool = True, user_attrs: bool = True) -> TrialTable:
+    def trials(self, study_name: str, *, params: bool = True, user_attrs: bool = True,
+               datetimes: bool = True) -> TrialTable:
         self.refresh()
         study = self._study(study_name)
         return self._table(study, study.trial_ids, params=params, user_attrs=user_attrs)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import time
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import numpy as np
 
@@ -37,13 +37,17 @@ _ID_LIST_CHUNK = 500  # ids per IN (...) list: far below every backend's paramet
 # Server databases can commit a lower trial_id after a higher one (two workers inserting at once); polls there
 # look back this many ids below the watermark for trials that were not visible yet. SQLite serialises writers.
 SERVER_LOOKBACK_IDS = 256
+#: At most this many new trials per poll (see TrialDelta.has_more).
+POLL_BATCH = 20_000
 OPTGUI_PREFIX = "optgui:"
 METRIC_NAMES_KEY = "study:metric_names"
 
 _STATE_CASE = ("CASE {col} WHEN 'RUNNING' THEN 0 WHEN 'COMPLETE' THEN 1 WHEN 'PRUNED' THEN 2 "
                "WHEN 'FAIL' THEN 3 WHEN 'WAITING' THEN 4 ELSE -1 END")
-# 0 finite (or NULL meaning NaN in old files), 1 +inf, 2 -inf, 3 NaN
-_TYPE_CASE = "CASE {col} WHEN 'INF_POS' THEN 1 WHEN 'INF_NEG' THEN 2 WHEN 'NAN' THEN 3 ELSE 0 END"
+# 0 finite (or NULL meaning NaN in old files), 1 +inf, 2 -inf, 3 NaN. PostgreSQL rejects comparing an enum with
+# a label it does not have, so values (no NAN label) and intermediate values get separate expressions.
+_VALUE_TYPE_CASE = "CASE {col} WHEN 'INF_POS' THEN 1 WHEN 'INF_NEG' THEN 2 ELSE 0 END"
+_INTERMEDIATE_TYPE_CASE = "CASE {col} WHEN 'INF_POS' THEN 1 WHEN 'INF_NEG' THEN 2 WHEN 'NAN' THEN 3 ELSE 0 END"
 _DIRECTIONS = {"MINIMIZE": "minimize", "MAXIMIZE": "maximize", "NOT_SET": "not_set"}
 
 
@@ -52,17 +56,21 @@ def _state_sql(col: str) -> str:
 
 
 class _Chunker:
-    """Adaptive trial_id ranges: each statement should take about CHUNK_TARGET_SECONDS."""
+    """Adaptive trial_id (or primary key) ranges: each statement should take about CHUNK_TARGET_SECONDS."""
 
     def __init__(self, db: ReadOnlyDb, first: int = _FIRST_CHUNK) -> None:
         self.db = db
         self.size = first
 
-    def rows(self, sql: str, params: tuple, lo: int, hi: int) -> Iterator[list[tuple]]:
-        """Run `sql` (ending in `BETWEEN ? AND ?` placeholders after `params`) over [lo, hi] in chunks."""
+    def run(self, statement: Callable[[], tuple[str, tuple]], lo: int, hi: int) -> Iterator[list[tuple]]:
+        """Run statement() -> (sql ending in `BETWEEN ? AND ?`, its other parameters) over [lo, hi] in chunks.
+
+        statement() is called before each chunk, so a caller can change the SQL between chunks.
+        """
         start = lo
         while start <= hi:
             stop = min(hi, start + self.size - 1)
+            sql, params = statement()
             began = time.perf_counter()
             rows = self.db.rows(sql, (*params, start, stop))
             elapsed = time.perf_counter() - began
@@ -71,6 +79,9 @@ class _Chunker:
                 self.size = int(min(_MAX_CHUNK, max(_MIN_CHUNK, self.size * scale)))
             yield rows
             start = stop + 1
+
+    def rows(self, sql: str, params: tuple, lo: int, hi: int) -> Iterator[list[tuple]]:
+        return self.run(lambda: (sql, params), lo, hi)
 
 
 def _id_lists(ids: list[int]) -> Iterator[list[int]]:
@@ -107,12 +118,28 @@ def _apply_value_types(values: np.ndarray, types: np.ndarray) -> np.ndarray:
 
 
 class _Selection:
-    """Which trials of a study to read: a trial_id range (chunked) or an explicit id list."""
+    """Which trials of a study to read, and how.
 
-    def __init__(self, study_id: int, *, lo: int = 0, hi: int = -1, ids: list[int] | None = None,
-                 sparse: bool = False) -> None:
-        self.study_id = study_id
-        self.lo, self.hi, self.ids, self.sparse = lo, hi, ids, sparse
+    "table": the study holds most trials of the database, so every table is scanned by its own primary key
+    (a sequential read, about twice as fast as going through the trial_id index) and other studies' rows are
+    dropped in numpy. "join": the study's trials are interleaved with many others', so child rows are reached
+    through a join on the study's trial_id range. "ids": an explicit id list (polls).
+    """
+
+    def __init__(self, study_id: int, mode: str, *, lo: int = 0, hi: int = -1, ids: list[int] | None = None):
+        self.study_id, self.mode, self.lo, self.hi, self.ids = study_id, mode, lo, hi, ids
+
+    @property
+    def empty(self) -> bool:
+        return (self.mode == "ids" and not self.ids) or (self.mode != "ids" and self.hi < self.lo)
+
+
+_PRIMARY_KEYS = {"trials": "trial_id", "trial_values": "trial_value_id", "trial_params": "param_id",
+                 "trial_user_attributes": "trial_user_attribute_id",
+                 "trial_intermediate_values": "trial_intermediate_value_id"}
+# Param (name, distribution) pairs mapped to small ints inside SQL; beyond this many the CASE gets slower than
+# shipping the strings.
+_MAX_CASE_KEYS = 64
 
 
 class RdbStudyReader(StudyReader):
@@ -125,9 +152,17 @@ class RdbStudyReader(StudyReader):
         self.display = display
         self.notes: tuple[str, ...] = tuple(db.notes) + ((schema.warning,) if schema.warning else ())
         self._lookback = 0 if db.dialect == "sqlite" else SERVER_LOOKBACK_IDS
-        self._value_type = _TYPE_CASE.format(col="v.value_type") if schema.has_value_type else "0"
-        self._inter_type = (_TYPE_CASE.format(col="i.intermediate_value_type")
-                            if schema.has_intermediate_value_type else "0")
+        # MySQL's default collations compare case- and accent-insensitively, so "x" = "X" there: keys are matched
+        # in Python instead.
+        self._case_keys = db.dialect != "mysql"
+        self._param_keys: list[tuple[str, str]] = []
+        self._param_key_index: dict[tuple[str, str], int] = {}
+        self._distributions: dict[str, ParamDistribution] = {}
+        # Old files have no type columns: the value is the float itself. ("0 * column", not "0": a bare integer in
+        # GROUP BY means "the n-th column" to SQL.)
+        self._value_type = _VALUE_TYPE_CASE.format(col="v.value_type") if schema.has_value_type else "0 * v.objective"
+        self._inter_type = (_INTERMEDIATE_TYPE_CASE.format(col="i.intermediate_value_type")
+                            if schema.has_intermediate_value_type else "0 * i.step")
 
     # ----------------------------------------------------------------------------------------------- studies
     def study_names(self) -> list[str]:
@@ -174,16 +209,16 @@ class RdbStudyReader(StudyReader):
         first: dict[int, Any] = {}
         last: dict[int, Any] = {}
         best: dict[tuple[int, int], list] = {}  # (study, objective) -> [min finite, max finite, has +inf, has -inf]
-        (lo, hi), = self.db.rows("SELECT MIN(trial_id), MAX(trial_id) FROM trials")
+        (lo, hi), = self.db.rows("SELECT (SELECT MIN(trial_id) FROM trials), (SELECT MAX(trial_id) FROM trials)")
         if lo is not None:
             chunker = _Chunker(self.db)
-            count_sql = (f"SELECT study_id, {_state_sql('state')}, COUNT(*), MIN(datetime_start), "
-                         "MAX(datetime_start), MAX(datetime_complete) FROM trials "
-                         f"WHERE trial_id BETWEEN ? AND ? GROUP BY study_id, {_state_sql('state')}")
+            count_sql = ("SELECT study_id, state, COUNT(*), MIN(datetime_start), MAX(datetime_start), "
+                         "MAX(datetime_complete) FROM trials WHERE trial_id BETWEEN ? AND ? GROUP BY study_id, state")
             for rows in chunker.rows(count_sql, (), lo, hi):
                 for sid, state, n, start_min, start_max, complete_max in rows:
                     per = counts.setdefault(sid, {})
-                    name = STATE_NAMES[state] if 0 <= state < len(STATE_NAMES) else "UNKNOWN"
+                    name = str(getattr(state, "name", state)).upper()
+                    name = name if name in STATE_NAMES else "UNKNOWN"
                     per[name] = per.get(name, 0) + n
                     for value in (start_min,):
                         if value is not None and (sid not in first or value < first[sid]):
@@ -241,45 +276,82 @@ class RdbStudyReader(StudyReader):
         (lo, hi, n), = self.db.rows("SELECT MIN(trial_id), MAX(trial_id), COUNT(*) FROM trials WHERE study_id = ?",
                                     (study_id,))
         if lo is None:
-            return _Selection(study_id, lo=0, hi=-1)
-        # A study whose ids are interleaved with other studies' is read through a join, so rows of the other
-        # studies are not fetched only to be dropped.
-        return _Selection(study_id, lo=lo, hi=hi, sparse=n * 2 < (hi - lo + 1))
+            return _Selection(study_id, "join")
+        (all_lo, all_hi), = self.db.rows(
+            "SELECT (SELECT MIN(trial_id) FROM trials), (SELECT MAX(trial_id) FROM trials)")
+        dense = n * 2 >= (all_hi - all_lo + 1)
+        return _Selection(study_id, "table" if dense else "join", lo=lo, hi=hi)
 
-    def _fetch(self, sel: _Selection, dense_sql: str, sparse_sql: str, ids_sql: str,
-               with_study: bool = False) -> Iterator[list[tuple]]:
-        """Rows for the selection. `dense_sql`/`sparse_sql` end in `BETWEEN ? AND ?`; `ids_sql` ends in
-        `IN ({ids})`. Study-filtered variants take the study id as their first parameter."""
-        if sel.ids is not None:
+    def _fetch(self, sel: _Selection, table: str, alias: str, cols: str | Callable[[], tuple[str, tuple]],
+               ) -> Iterator[list[tuple]]:
+        """Rows of `cols` from `table` (as `alias`) for the selection's trials.
+
+        `cols` may be a function returning (columns SQL, parameters for its `?`s), called before each statement,
+        so what is selected can change as a read learns more. Rows of other studies may be included in "table"
+        mode; callers drop them by trial_id.
+        """
+        if sel.empty:
+            return
+
+        def current() -> tuple[str, tuple]:
+            return cols() if callable(cols) else (cols, ())
+
+        if sel.mode == "ids":
+            assert sel.ids is not None
             for chunk in _id_lists(sel.ids):
-                params = (sel.study_id, *chunk) if with_study else tuple(chunk)
-                yield self.db.rows(ids_sql.format(ids=_in_list(chunk)), params)
+                text, params = current()
+                yield self.db.rows(f"SELECT {text} FROM {table} {alias} WHERE {alias}.trial_id IN ({_in_list(chunk)})",
+                                   (*params, *chunk))
             return
-        if sel.hi < sel.lo:
+        if sel.mode == "table":
+            pk = _PRIMARY_KEYS[table]
+            # Two subqueries: SQLite answers a lone MIN or MAX of a key from the b-tree ends, but not both at once.
+            (lo, hi), = self.db.rows(f"SELECT (SELECT MIN({pk}) FROM {table}), (SELECT MAX({pk}) FROM {table})")
+            if lo is None:
+                return
+
+            def by_key() -> tuple[str, tuple]:
+                text, params = current()
+                return f"SELECT {text} FROM {table} {alias} WHERE {alias}.{pk} BETWEEN ? AND ?", params
+
+            yield from _Chunker(self.db).run(by_key, lo, hi)
             return
-        if sel.sparse or with_study:
-            yield from _Chunker(self.db).rows(sparse_sql, (sel.study_id,), sel.lo, sel.hi)
-        else:
-            yield from _Chunker(self.db).rows(dense_sql, (), sel.lo, sel.hi)
+
+        def by_trial() -> tuple[str, tuple]:
+            text, params = current()
+            if table == "trials":
+                sql = f"SELECT {text} FROM trials t WHERE t.study_id = ? AND t.trial_id BETWEEN ? AND ?"
+            else:
+                sql = (f"SELECT {text} FROM trials t JOIN {table} {alias} ON {alias}.trial_id = t.trial_id "
+                       "WHERE t.study_id = ? AND t.trial_id BETWEEN ? AND ?")
+            return sql, (*params, sel.study_id)
+
+        yield from _Chunker(self.db).run(by_trial, sel.lo, sel.hi)
 
     def _read(self, study_name: str, study_id: int, directions: tuple[str, ...], sel: _Selection, *,
-              params: bool = True, user_attrs: bool = True) -> TrialTable:
+              params: bool = True, user_attrs: bool = True, datetimes: bool = True) -> TrialTable:
         state = _state_sql("t.state")
-        cols = f"t.trial_id, t.number, {state}, t.datetime_start, t.datetime_complete"
-        trial_parts = []
-        for rows in self._fetch(
-                sel, "", f"SELECT {cols} FROM trials t WHERE t.study_id = ? AND t.trial_id BETWEEN ? AND ?",
-                f"SELECT {cols} FROM trials t WHERE t.study_id = ? AND t.trial_id IN ({{ids}})", with_study=True):
+        times = "t.datetime_start, t.datetime_complete" if datetimes else "NULL, NULL"
+        parts = []
+        for rows in self._fetch(sel, "trials", "t", f"t.study_id, t.trial_id, t.number, {state}, {times}"):
             if rows:
-                trial_parts.append(list(zip(*rows)))
-        if trial_parts:
-            trial_id = np.concatenate([np.array(p[0], dtype=np.int64) for p in trial_parts])
-            number = np.concatenate([np.array(p[1], dtype=np.int64) for p in trial_parts])
-            state_codes = np.concatenate([np.array(p[2], dtype=np.int8) for p in trial_parts])
-            start = np.concatenate([_datetime64(p[3]) for p in trial_parts])
-            complete = np.concatenate([_datetime64(p[4]) for p in trial_parts])
-            order = np.argsort(trial_id, kind="stable")
-            if np.any(order != np.arange(len(order))):
+                columns = list(zip(*rows))
+                mine = np.array(columns[0], dtype=np.int64) == study_id
+                part = [np.array(columns[1], dtype=np.int64), np.array(columns[2], dtype=np.int64),
+                        np.array(columns[3], dtype=np.int8),
+                        _datetime64(columns[4]) if datetimes else None,
+                        _datetime64(columns[5]) if datetimes else None]
+                if not mine.all():
+                    part = [None if a is None else a[mine] for a in part]
+                parts.append(part)
+        if parts:
+            trial_id, number, state_codes = (np.concatenate([p[k] for p in parts]) for k in range(3))
+            if datetimes:
+                start, complete = (np.concatenate([p[k] for p in parts]) for k in (3, 4))
+            else:
+                start = complete = np.full(len(trial_id), NAT)
+            if len(trial_id) > 1 and np.any(trial_id[1:] < trial_id[:-1]):
+                order = np.argsort(trial_id, kind="stable")
                 trial_id, number, state_codes, start, complete = (
                     a[order] for a in (trial_id, number, state_codes, start, complete))
         else:
@@ -287,12 +359,12 @@ class RdbStudyReader(StudyReader):
             state_codes = np.empty(0, dtype=np.int8)
             start = complete = np.empty(0, dtype="datetime64[us]")
         n = len(trial_id)
-        if n and sel.ids is None:
+        if sel.mode == "join" and n:
             # Child rows are read for the ids actually seen: trials created after the trials chunk are left to
             # the next poll, together with their params.
-            sel = _Selection(sel.study_id, lo=int(trial_id[0]), hi=int(trial_id[-1]), sparse=sel.sparse)
-        elif sel.ids is not None:
-            sel = _Selection(sel.study_id, ids=trial_id.tolist())
+            sel = _Selection(study_id, "join", lo=int(trial_id[0]), hi=int(trial_id[-1]))
+        elif sel.mode == "ids":
+            sel = _Selection(study_id, "ids", ids=trial_id.tolist())
 
         values = np.full((n, len(directions)), np.nan)
         if n:
@@ -314,12 +386,7 @@ class RdbStudyReader(StudyReader):
         return rows, trial_id[rows] == ids
 
     def _read_values(self, sel: _Selection, trial_id: np.ndarray, values: np.ndarray) -> None:
-        cols = f"v.trial_id, v.objective, v.value, {self._value_type}"
-        for rows in self._fetch(
-                sel, f"SELECT {cols} FROM trial_values v WHERE v.trial_id BETWEEN ? AND ?",
-                f"SELECT {cols} FROM trials t JOIN trial_values v ON v.trial_id = t.trial_id "
-                "WHERE t.study_id = ? AND t.trial_id BETWEEN ? AND ?",
-                f"SELECT {cols} FROM trial_values v WHERE v.trial_id IN ({{ids}})"):
+        for rows in self._fetch(sel, "trial_values", "v", f"v.trial_id, v.objective, v.value, {self._value_type}"):
             if not rows:
                 continue
             ids, objectives, raw, types = zip(*rows)
@@ -329,73 +396,101 @@ class RdbStudyReader(StudyReader):
             mine &= (objective >= 0) & (objective < values.shape[1])
             values[where[mine], objective[mine]] = value[mine]
 
+    def _param_key_case(self) -> tuple[str, tuple]:
+        """SQL giving each row's (name, distribution) key as a small int (-1: not known yet), and its params."""
+        known = self._param_keys[:_MAX_CASE_KEYS]
+        if not self._case_keys or not known:
+            return "-1", ()
+        whens = " ".join(f"WHEN p.param_name = ? AND p.distribution_json = ? THEN {k}" for k in range(len(known)))
+        return f"CASE {whens} ELSE -1 END", tuple(x for key in known for x in key)
+
+    def _register_keys(self, pairs) -> None:
+        for key in pairs:
+            if key not in self._param_key_index:
+                self._param_key_index[key] = len(self._param_keys)
+                self._param_keys.append(key)
+
     def _read_params(self, sel: _Selection, trial_id: np.ndarray) -> dict[str, ParamColumn]:
-        cols = "p.trial_id, p.param_id, p.param_name, p.param_value, p.distribution_json"
-        keys: dict[tuple[str, str], int] = {}
+        # Each row's distribution JSON (~100 bytes) would cost a Python string per row; instead SQL maps known
+        # (name, distribution) pairs to ints, and only rows with a pair not seen before carry the strings.
         parts = []
-        for rows in self._fetch(
-                sel, f"SELECT {cols} FROM trial_params p WHERE p.trial_id BETWEEN ? AND ?",
-                f"SELECT {cols} FROM trials t JOIN trial_params p ON p.trial_id = t.trial_id "
-                "WHERE t.study_id = ? AND t.trial_id BETWEEN ? AND ?",
-                f"SELECT {cols} FROM trial_params p WHERE p.trial_id IN ({{ids}})"):
+
+        def columns() -> tuple[str, tuple]:
+            case_sql, case_params = self._param_key_case()
+            return f"p.trial_id, p.param_id, p.param_value, {case_sql}", case_params
+
+        for rows in self._fetch(sel, "trial_params", "p", columns):
             if not rows:
                 continue
-            ids, pids, names, raw, dists = zip(*rows)
-            # One small int per (name, distribution) pair: strings are hashed once per row, never parsed per row.
-            setdefault = keys.setdefault
-            codes = [setdefault(key, len(keys)) for key in zip(names, dists)]
-            parts.append((np.array(ids, dtype=np.int64), np.array(pids, dtype=np.int64),
-                          np.array(raw, dtype=np.float64), np.array(codes, dtype=np.int32)))
+            ids, pids, raw, codes = zip(*rows)
+            code = np.array(codes, dtype=np.int64)
+            ids_a, pids_a, raw_a = (np.array(ids, dtype=np.int64), np.array(pids, dtype=np.int64),
+                                    np.array(raw, dtype=np.float64))
+            unknown = code < 0
+            if unknown.any():
+                # Rows whose key is not (yet) mapped: fetch their names and distributions by param_id.
+                missing = pids_a[unknown].tolist()
+                by_pid = {}
+                for chunk in _id_lists(missing):
+                    for pid, name, dist in self.db.rows(
+                            "SELECT p.param_id, p.param_name, p.distribution_json FROM trial_params p "
+                            f"WHERE p.param_id IN ({_in_list(chunk)})", tuple(chunk)):
+                        by_pid[pid] = (name, dist)
+                self._register_keys(by_pid.values())
+                code[unknown] = [self._param_key_index[by_pid[pid]] if pid in by_pid else -1 for pid in missing]
+                keep = code >= 0  # a param deleted in between (never by Optuna) is skipped
+                ids_a, pids_a, raw_a, code = ids_a[keep], pids_a[keep], raw_a[keep], code[keep]
+            parts.append((ids_a, pids_a, raw_a, code))
         if not parts:
             return {}
-        ids = np.concatenate([p[0] for p in parts])
-        pids = np.concatenate([p[1] for p in parts])
-        raw = np.concatenate([p[2] for p in parts])
-        codes = np.concatenate([p[3] for p in parts])
+        ids, pids, raw, codes = (np.concatenate([p[k] for p in parts]) for k in range(4))
         where, mine = self._rows_of(trial_id, ids)
         if not mine.all():
             ids, pids, raw, codes, where = ids[mine], pids[mine], raw[mine], codes[mine], where[mine]
-        key_list = list(keys)
-        name_list: list[str] = []
-        name_of_key = np.empty(len(key_list), dtype=np.int32)
-        for k, (name, _) in enumerate(key_list):
-            if name not in name_list:
-                name_list.append(name)
-            name_of_key[k] = name_list.index(name)
+        if not len(ids):
+            return {}
+        keys = self._param_keys
+        names: list[str] = list(dict.fromkeys(keys[k][0] for k in np.unique(codes).tolist()))
+        name_index = {name: i for i, name in enumerate(names)}
+        name_of_key = np.array([name_index.get(name, -1) for name, _ in keys], dtype=np.int32)
         name_codes = name_of_key[codes]
         # Columns in the order Optuna returns params: by param_id, i.e. the order they were first suggested.
-        first_pid = {i: int(pids[name_codes == i].min()) for i in range(len(name_list)) if np.any(name_codes == i)}
+        first_pid = np.full(len(names), np.iinfo(np.int64).max)
+        np.minimum.at(first_pid, name_codes, pids)
         n = len(trial_id)
         columns: dict[str, ParamColumn] = {}
-        for i in sorted(first_pid, key=first_pid.get):
-            name = name_list[i]
-            sel_rows = name_codes == i
-            key_ids = [k for k in range(len(key_list)) if name_of_key[k] == i]
-            local = {k: j for j, k in enumerate(key_ids)}
-            dists = tuple(ParamDistribution.from_json(key_list[k][1]) for k in key_ids)
-            remap = np.full(len(key_list), -1, dtype=np.int16)
-            for k, j in local.items():
-                remap[k] = j
+        for i in np.argsort(first_pid, kind="stable").tolist():
+            name = names[i]
+            rows_of_name = name_codes == i
+            key_ids = np.unique(codes[rows_of_name]).tolist()
+            remap = np.full(len(keys), -1, dtype=np.int16)
+            remap[key_ids] = np.arange(len(key_ids))
+            dists = tuple(self._distribution(keys[k][1]) for k in key_ids)
             column = np.full(n, np.nan)
             present = np.zeros(n, dtype=bool)
             dist_index = np.full(n, -1, dtype=np.int16)
-            rows = where[sel_rows]
-            column[rows] = raw[sel_rows]
+            rows = where[rows_of_name]
+            column[rows] = raw[rows_of_name]
             present[rows] = True
-            dist_index[rows] = remap[codes[sel_rows]]
+            dist_index[rows] = remap[codes[rows_of_name]]
             columns[name] = ParamColumn(name, frozen_array(column), frozen_array(present), dists,
                                         frozen_array(dist_index))
         return columns
 
+    def _distribution(self, text: str) -> ParamDistribution:
+        dist = self._distributions.get(text)
+        if dist is None:
+            try:
+                dist = self._distributions[text] = ParamDistribution.from_json(text)
+            except (ValueError, KeyError, TypeError) as exc:
+                raise StorageError(f"{self.display}: a stored param distribution is not valid ({exc}): "
+                                   f"{text[:80]}") from None
+        return dist
+
     def _read_user_attrs(self, sel: _Selection, trial_id: np.ndarray) -> dict[str, np.ndarray]:
-        cols = "a.trial_id, a.key, a.value_json"
         n = len(trial_id)
         columns: dict[str, np.ndarray] = {}
-        for rows in self._fetch(
-                sel, f"SELECT {cols} FROM trial_user_attributes a WHERE a.trial_id BETWEEN ? AND ?",
-                f"SELECT {cols} FROM trials t JOIN trial_user_attributes a ON a.trial_id = t.trial_id "
-                "WHERE t.study_id = ? AND t.trial_id BETWEEN ? AND ?",
-                f"SELECT {cols} FROM trial_user_attributes a WHERE a.trial_id IN ({{ids}})"):
+        for rows in self._fetch(sel, "trial_user_attributes", "a", "a.trial_id, a.key, a.value_json"):
             if not rows:
                 continue
             ids, keys, texts = zip(*rows)
@@ -408,10 +503,11 @@ class RdbStudyReader(StudyReader):
                     column[row] = _json_or_text(text)
         return {key: frozen_array(column) for key, column in columns.items()}
 
-    def trials(self, study_name: str, *, params: bool = True, user_attrs: bool = True) -> TrialTable:
+    def trials(self, study_name: str, *, params: bool = True, user_attrs: bool = True,
+               datetimes: bool = True) -> TrialTable:
         study_id, directions = self._study(study_name)
         return self._read(study_name, study_id, directions, self._full_selection(study_id),
-                          params=params, user_attrs=user_attrs)
+                          params=params, user_attrs=user_attrs, datetimes=datetimes)
 
     # -------------------------------------------------------------------------------------------------- poll
     def _fingerprint_sql(self) -> str:
@@ -425,21 +521,30 @@ class RdbStudyReader(StudyReader):
     def _fingerprint(row: tuple) -> tuple:
         return (row[1], str(row[2]), *row[3:])
 
-    def _watermark(self, study_id: int, table: TrialTable, fingerprints: dict[int, tuple]) -> Watermark:
+    def _anchor(self, study_id: int) -> tuple | None:
+        rows = self.db.rows("SELECT trial_id, datetime_start FROM trials WHERE study_id = ? "
+                            "ORDER BY trial_id LIMIT 1", (study_id,))
+        return (rows[0][0], str(rows[0][1])) if rows else None
+
+    def _watermark(self, study_id: int, table: TrialTable, fingerprints: dict[int, tuple],
+                   anchor: tuple | None) -> Watermark:
         ids = table.trial_id
         max_id = int(ids[-1]) if len(ids) else 0
         unfinished = tuple((int(tid), fingerprints.get(int(tid), ("unknown",)))
                            for tid in ids[np.isin(table.state, UNFINISHED_STATES)].tolist())
         recent = frozenset(ids[ids > max_id - self._lookback].tolist()) if self._lookback else frozenset()
-        return Watermark(study_id=study_id, max_trial_id=max_id, unfinished=unfinished, recent_ids=recent)
+        return Watermark(study_id=study_id, max_trial_id=max_id, unfinished=unfinished, recent_ids=recent,
+                         anchor=anchor)
 
     def poll(self, study_name: str, watermark: Watermark | None = None) -> TrialDelta:
         study_id, directions = self._study(study_name)
-        if watermark is None or watermark.study_id != study_id or watermark.log_offset is not None:
+        anchor = self._anchor(study_id)
+        if (watermark is None or watermark.study_id != study_id or watermark.log_offset is not None
+                or (watermark.anchor is not None and watermark.anchor != anchor)):
             table = self._read(study_name, study_id, directions, self._full_selection(study_id))
             # Fingerprints of unfinished trials are unknown here (taking them after the read could miss a change
             # made in between), so the next poll sends those trials once more with fingerprints taken first.
-            return TrialDelta(table, self._watermark(study_id, table, {}), True, len(table), 0)
+            return TrialDelta(table, self._watermark(study_id, table, {}, anchor), True, len(table), 0)
 
         fingerprint_sql = self._fingerprint_sql()
         fingerprints: dict[int, tuple] = {}
@@ -452,12 +557,17 @@ class RdbStudyReader(StudyReader):
                     changed.append(row[0])
         floor = watermark.max_trial_id - self._lookback
         new_ids = []
-        for row in self.db.rows(fingerprint_sql + "WHERE t.study_id = ? AND t.trial_id > ?", (study_id, floor)):
+        # Bounded: a poll far behind the writer returns a batch and says so (has_more), keeping every statement
+        # short; the next poll continues from there.
+        found = self.db.rows(fingerprint_sql + "WHERE t.study_id = ? AND t.trial_id > ? ORDER BY t.trial_id LIMIT ?",
+                             (study_id, floor, POLL_BATCH + 1))
+        has_more = len(found) > POLL_BATCH
+        for row in found[:POLL_BATCH]:
             if row[0] > watermark.max_trial_id or (row[0] not in watermark.recent_ids and row[0] not in previous):
                 new_ids.append(row[0])
                 fingerprints[row[0]] = self._fingerprint(row)
         ids = sorted(set(new_ids) | set(changed))
-        table = self._read(study_name, study_id, directions, _Selection(study_id, ids=ids))
+        table = self._read(study_name, study_id, directions, _Selection(study_id, "ids", ids=ids))
         # The next watermark: unfinished trials from before that are still unfinished, plus new unfinished ones.
         still = {tid: fp for tid, fp in fingerprints.items() if fp[0] in UNFINISHED_STATES}
         max_id = max([watermark.max_trial_id, *new_ids])
@@ -465,9 +575,10 @@ class RdbStudyReader(StudyReader):
         if self._lookback:
             recent = frozenset(i for i in (*watermark.recent_ids, *new_ids) if i > max_id - self._lookback)
         new_watermark = Watermark(study_id=study_id, max_trial_id=max_id,
-                                  unfinished=tuple(sorted(still.items())), recent_ids=recent)
+                                  unfinished=tuple(sorted(still.items())), recent_ids=recent,
+                                  anchor=anchor if anchor is not None else self._anchor(study_id))
         n_new = len(set(new_ids))
-        return TrialDelta(table, new_watermark, False, n_new, len(table) - n_new)
+        return TrialDelta(table, new_watermark, False, n_new, len(table) - n_new, has_more=has_more)
 
     # ------------------------------------------------------------------------------------- on-demand columns
     def intermediate_values(self, study_name: str) -> IntermediateValues:

@@ -60,9 +60,13 @@ class StudyReader:
         activity, optgui metadata), read in one pass."""
         raise NotImplementedError
 
-    def trials(self, study_name: str, *, params: bool = True, user_attrs: bool = True) -> TrialTable:
-        """All trials of a study as columns. `params=False`/`user_attrs=False` skip those columns (faster: the
-        convergence plot needs only numbers, states and values)."""
+    def trials(self, study_name: str, *, params: bool = True, user_attrs: bool = True,
+               datetimes: bool = True) -> TrialTable:
+        """All trials of a study as columns.
+
+        `params=False`, `user_attrs=False` and `datetimes=False` skip those columns (empty params/user_attrs,
+        NaT datetimes) for speed: a convergence plot needs only numbers, states and values.
+        """
         raise NotImplementedError
 
     def poll(self, study_name: str, watermark: Watermark | None = None) -> TrialDelta:

@@ -196,8 +196,15 @@ class ServerReadOnlyDb(ReadOnlyDb):
             raise StorageError(f"{self.display}: unsupported database {name!r}")
         self._lock = threading.Lock()
         try:
-            self._conn = self._engine.raw_connection()
-            self._conn.autocommit = True
+            self._pooled = self._engine.raw_connection()
+            # The driver's own connection: setting attributes on SQLAlchemy's pool proxy would not reach it.
+            self._conn = self._pooled.dbapi_connection
+            # Autocommit makes every SELECT its own transaction: no snapshot is held between statements (MySQL's
+            # REPEATABLE READ would otherwise hide new trials from polls) and no lock outlives a statement.
+            if callable(getattr(self._conn, "autocommit", None)):
+                self._conn.autocommit(True)  # PyMySQL
+            else:
+                self._conn.autocommit = True  # psycopg
             cursor = self._conn.cursor()
             if self.dialect == "postgresql":
                 cursor.execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
@@ -236,7 +243,7 @@ class ServerReadOnlyDb(ReadOnlyDb):
     def close(self) -> None:
         with self._lock:
             try:
-                self._conn.close()
+                self._pooled.close()
             finally:
                 self._engine.dispose()
 

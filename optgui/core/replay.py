@@ -11,6 +11,7 @@ brackets, which filter what the sampler sees, hash the study name and trial numb
 from __future__ import annotations
 
 import math
+import re
 import struct
 import warnings
 from dataclasses import dataclass
@@ -22,6 +23,10 @@ from optuna.trial import FrozenTrial, TrialState
 
 from optgui.core import rng_state
 from optgui.core.metadata import PREFIX
+
+# Study system attributes that hold storage trial ids (GA samplers' parent cache "<Class>:parent:<generation>"):
+# ids differ between the recorded storage and the in-memory replay, so they are translated both ways.
+_TRIAL_ID_LIST_KEY = re.compile(r".+:parent:\d+$")
 
 # Trial system attributes the user's objective (not the sampler) sets, which samplers read: constraints.
 _USER_SET_TRIAL_ATTRS = ("constraints",)
@@ -61,23 +66,35 @@ class Reenactor:
         # Grid's after_trial calls study.stop(), which Optuna only allows inside its optimize loop.
         self.study._thread_local.in_optimize_loop = True
         self.n_trials = 0
+        self._replay_id_of: dict[int, int] = {}  # recorded trial_id -> replay trial_id
 
     # --- building the starting point ----------------------------------------------------------------------
     def add_history(self, trials: Iterable[FrozenTrial]) -> None:
         """Copy finished trials verbatim (with the sampler's own system attributes), without sampling."""
         for trial in trials:
-            self._storage.create_new_trial(self._study_id, template_trial=trial)
+            new_id = self._storage.create_new_trial(self._study_id, template_trial=trial)
+            self._replay_id_of[trial._trial_id] = new_id
             self.n_trials += 1
 
     def set_study_attrs(self, attrs: dict[str, Any]) -> None:
         """Set sampler-owned study system attributes (QMC counters, GA parent caches) as of a boundary."""
         for key, value in attrs.items():
             if not key.startswith(PREFIX):
+                if _TRIAL_ID_LIST_KEY.match(key) and isinstance(value, list):
+                    value = [self._replay_id_of[i] for i in value]
                 self._storage.set_study_system_attr(self._study_id, key, value)
 
     def study_attrs(self) -> dict[str, Any]:
-        return {k: v for k, v in self._storage.get_study_system_attrs(self._study_id).items()
-                if not k.startswith(PREFIX)}
+        """Sampler-owned study system attributes, with trial ids translated back to the recorded storage's."""
+        recorded_id_of = {v: k for k, v in self._replay_id_of.items()}
+        out = {}
+        for key, value in self._storage.get_study_system_attrs(self._study_id).items():
+            if key.startswith(PREFIX):
+                continue
+            if _TRIAL_ID_LIST_KEY.match(key) and isinstance(value, list):
+                value = [recorded_id_of[i] for i in value]
+            out[key] = value
+        return out
 
     def restore(self, sampler_state: dict) -> None:
         rng_state.restore(self.sampler, sampler_state)
@@ -96,6 +113,7 @@ class Reenactor:
             trial = self.study.ask()
         if trial.number != recorded.number:
             raise ReplayError(f"replay numbered trial {trial.number} where the record has {recorded.number}")
+        self._replay_id_of[recorded._trial_id] = trial._trial_id
         return trial
 
     def _suggest_all(self, trial, recorded: FrozenTrial, params: Sequence[tuple[str, BaseDistribution]]

@@ -36,7 +36,8 @@ from optgui import __version__
 from optgui.core import metadata as md
 from optgui.core import rng_state, trial_output
 from optgui.core.errors import OptguiError, SpecError, StudyStateError
-from optgui.core.events import (RecoveryPerformed, RunStarted, RunStateChanged, TrialFinished, TrialStarted)
+from optgui.core.events import (RecoveryPerformed, RunFailed, RunStarted, RunStateChanged, TrialFinished,
+                                 TrialStarted)
 from optgui.core.lease import Lease
 from optgui.core.metadata import StudyMetadata
 from optgui.core.objectives import ObjectiveRef, check_against_record, load_objective, parse_objective
@@ -171,14 +172,20 @@ class StudyRunner:
             raise
         self._prepared = True
 
-    def _resolve_specs(self, meta_run: dict | None) -> tuple[Spec, Spec, int | None]:
+    def _definition_for_new_run(self, missing_objective: str) -> tuple[ObjectiveRef, Spec, Spec]:
+        """Objective and specs of a run optgui has not recorded yet; a missing seed is drawn here (and recorded)."""
         req = self.request
-        sampler = parse_spec(req.sampler or DEFAULT_SAMPLER, "sampler")
-        sampler = resolve_seed(sampler, req.seed)
+        if not req.objective:
+            raise StudyStateError(missing_objective)
+        objective = parse_objective(req.objective)
+        self._objective_fn = self._objective_override or load_objective(objective)
+        self._objective_ref = objective
+        sampler = resolve_seed(parse_spec(req.sampler or DEFAULT_SAMPLER, "sampler"), req.seed)
         if sampler.accepts_seed() and sampler.seed is None:
             sampler = sampler.with_seed(draw_seed())
+        sampler.build()  # fail on a spec that cannot be built before anything is written
         pruner = parse_spec(req.pruner, "pruner") if req.pruner else DEFAULT_PRUNER
-        return sampler, pruner, sampler.seed
+        return objective, sampler, pruner
 
     def _new_run_record(self, objective: ObjectiveRef, sampler: Spec, pruner: Spec, directions, metric_names,
                         origin: str, history_until: int) -> dict:
@@ -191,17 +198,13 @@ class StudyRunner:
 
     def _create_study(self) -> None:
         req = self.request
-        if not req.objective:
-            raise StudyStateError(f"study {req.study_name!r} does not exist; a new study needs --objective "
-                                  "(FILE.py:FUNCTION, module:FUNCTION or builtin:NAME)")
-        objective = parse_objective(req.objective)
-        self._objective_fn = self._objective_override or load_objective(objective)
-        sampler, pruner, _ = self._resolve_specs(None)
+        objective, sampler, pruner = self._definition_for_new_run(
+            f"study {req.study_name!r} does not exist; a new study needs --objective "
+            "(FILE.py:FUNCTION, module:FUNCTION or builtin:NAME)")
         directions = req.directions or DEFAULT_DIRECTIONS.get(objective.builtin_name or "", ["minimize"])
         directions = [_check_direction(d) for d in directions]
         if req.metric_names and len(req.metric_names) != len(directions):
             raise StudyStateError(f"{len(req.metric_names)} metric names for {len(directions)} objectives")
-        sampler.build()  # fail on a spec that cannot be built before the study is created
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             study = optuna.create_study(storage=self._storage, study_name=req.study_name, directions=directions)
@@ -210,18 +213,13 @@ class StudyRunner:
         self._study_id = study._study_id
         record = self._new_run_record(objective, sampler, pruner, directions, req.metric_names, "new", 0)
         self._write_run_record(record, req.n_trials)
-        self._objective_ref = objective
 
     def _adopt_study(self) -> None:
         """A study made by another tool: record a run whose claims start after its existing trials."""
         req = self.request
-        if not req.objective:
-            raise StudyStateError(f"study {req.study_name!r} was not made by optgui (no optgui metadata), so its "
-                                  "objective is unknown: pass --objective (and --sampler/--seed) to run it")
-        objective = parse_objective(req.objective)
-        self._objective_fn = self._objective_override or load_objective(objective)
-        sampler, pruner, _ = self._resolve_specs(None)
-        sampler.build()
+        objective, sampler, pruner = self._definition_for_new_run(
+            f"study {req.study_name!r} was not made by optgui (no optgui metadata), so its objective is unknown: "
+            "pass --objective (and --sampler/--seed) to run it")
         directions = [d.name.lower() for d in self._storage.get_study_directions(self._study_id)]
         if req.directions and [_check_direction(d) for d in req.directions] != directions:
             raise StudyStateError(f"--direction {' '.join(req.directions)} differs from the study's directions "
@@ -231,7 +229,6 @@ class StudyRunner:
         record = self._new_run_record(objective, sampler, pruner, directions, metric_names,
                                       "adopted" if n_existing else "new", n_existing)
         self._write_run_record(record, req.n_trials)
-        self._objective_ref = objective
         if n_existing:
             self.notes.append(f"study {req.study_name!r} has {n_existing} trials made without optgui: they are "
                               f"history; determinism claims start at trial {n_existing}")
@@ -361,7 +358,15 @@ class StudyRunner:
                                          plan.info["replayed_trials"], plan.info["equivalent"], plan.info["reason"]))
             self.notes.append(_describe_recovery(plan.info))
         self._sampler = sampler
-        self._save_state(boundary, sampler_state, study_attrs)
+        self._nothing_to_do = False
+        if resumed_by != "recovery" and self._target is not None and \
+                _count_finished(meta, trials) >= self._target:
+            # Already done: no new segment, nothing written (a rerun of a finished command changes nothing).
+            self._nothing_to_do = True
+            self._n_finished = _count_finished(meta, trials)
+            return
+        if boundary not in meta.states:  # a boundary's state is written once, never overwritten
+            self._save_state(boundary, sampler_state, study_attrs)
         index = last["index"] + 1 if last else 0
         self._segment = {
             "index": index, "start_trial": boundary, "state_key": md.state_key(boundary), "started": md.now_iso(),
@@ -430,18 +435,17 @@ class StudyRunner:
     def run(self) -> RunOutcome:
         if not self._prepared:
             self.prepare()
+        if self._nothing_to_do:
+            self._lease.release()
+            self._emit(RunStateChanged("completed", f"nothing to do: {self._n_finished} of {self._target} trials "
+                                       "already finished"))
+            return RunOutcome("nothing-to-do", self._n_finished, self._target, None, self.notes)
         study = self.study
         study._thread_local.in_optimize_loop = True  # Study.stop() (GridSampler) needs it, as in optimize
         started = time.monotonic()
         timeout = self.request.timeout
         self._emit(RunStarted(self.request.study_name, self._segment["index"], self._n_finished, self._target,
                               self._segment["resumed_by"], tuple(self.notes)))
-        if self._target is not None and self._n_finished >= self._target:
-            self._end_segment("completed")
-            self._lease.release()
-            self._emit(RunStateChanged("completed", f"nothing to do: {self._n_finished} of {self._target} trials "
-                                       "already finished"))
-            return RunOutcome("nothing-to-do", self._n_finished, self._target, None, self.notes)
         self._emit(RunStateChanged("running"))
         reason = None
         try:
@@ -487,6 +491,7 @@ class StudyRunner:
             try:
                 self._lease.release()
             finally:
+                self._emit(RunFailed(f"{exc.__class__.__name__}: {exc}", traceback.format_exc()))
                 self._emit(RunStateChanged("failed", f"{exc.__class__.__name__}: {exc}"))
             raise
         self._end_segment(reason)

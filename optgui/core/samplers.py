@@ -171,6 +171,9 @@ def _resolve_name(raw: str, expected: str) -> str:
     aliases = SAMPLER_ALIASES if expected == "sampler" else PRUNER_ALIASES if expected == "pruner" else {}
     name = aliases.get(raw.lower().replace("-", "").replace("_", ""), raw)
     kind = _kind_of(name)
+    if kind is None and expected not in ("sampler", "pruner"):
+        raise SpecError(f"unknown name {raw!r} in spec: only Python literals and nested specs of built-in samplers, "
+                        f"pruners or {', '.join(OBJECT_CLASSES)} are allowed")
     if kind is None:
         known = SAMPLER_CLASSES if expected == "sampler" else PRUNER_CLASSES if expected == "pruner" else []
         alias_list = ", ".join(sorted(aliases))

@@ -353,7 +353,8 @@ class StudySummary:
 class Watermark:
     """Where a poll stopped: pass it to the next poll. Opaque to callers; cheap to keep and compare.
 
-    study_id identifies the study's incarnation (a deleted and recreated study gets a full reload);
+    study_id and anchor (the study's first trial id and start) identify the study's incarnation: SQLite reuses
+    the ids of a deleted study, and a deleted and recreated study gets a full reload;
     max_trial_id: the highest trial_id seen; unfinished: (trial_id, fingerprint) of RUNNING/WAITING trials, which
     can still change; recent_ids: the study's trial ids just below max_trial_id (server databases can commit a
     lower id after a higher one); log_offset / log_number: the journal position (journal files only).
@@ -364,18 +365,21 @@ class Watermark:
     unfinished: tuple[tuple[int, tuple], ...] = ()
     recent_ids: frozenset = frozenset()
     log_offset: int | None = None
+    anchor: tuple | None = None
 
 
 @dataclass(frozen=True)
 class TrialDelta:
     """A poll's result: `table` holds trials added or changed since the watermark passed in (all trials when
-    `is_full`), `watermark` is the one to pass next time."""
+    `is_full`), `watermark` is the one to pass next time. `has_more`: the poll stopped at a batch limit (a poll
+    far behind a fast writer); poll again at once for the rest."""
 
     table: TrialTable
     watermark: Watermark
     is_full: bool
     n_new: int
     n_changed: int
+    has_more: bool = False
 
 
 def json_float(value: float) -> float | str:

@@ -119,7 +119,9 @@ class VerdictDialog(QDialog):
         if state.kind == "unverifiable":
             form.addRow("Reason:", self._wrap(v.get("reason", state.text)))
         obj = v.get("objective")
-        if obj is not None:
+        if v.get("objective_error"):
+            form.addRow("Objective:", self._wrap(f"the check failed: {v['objective_error']}"))
+        elif obj is not None:
             text = f"{obj['reproduced']} of {obj['checked']} values reproduced bit for bit"
             if obj.get("first_mismatch"):
                 m = obj["first_mismatch"]
@@ -128,6 +130,12 @@ class VerdictDialog(QDialog):
         elif state.kind == "verified":
             form.addRow("Objective:", QLabel("not checked (the check calls the objective once per trial)"))
         layout.addLayout(form)
+        if v.get("summary"):
+            layout.addWidget(QLabel("Full verdict:"))
+            summary = QPlainTextEdit("\n".join(v["summary"]))
+            summary.setReadOnly(True)
+            summary.setMaximumHeight(120)
+            layout.addWidget(summary)
         versions = v.get("versions")
         if versions:
             box = QPlainTextEdit(json.dumps(versions, indent=1, sort_keys=True))

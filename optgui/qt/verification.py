@@ -1,15 +1,17 @@
-"""The GUI's door to the verifier: runs it in a child process (never on the GUI thread) and turns its output
-into a BadgeState. A new check cancels the one in flight."""
+"""The GUI's door to the verifier (optgui.core.verify_process / objective_check): both run in child processes,
+polled from a GUI timer, so the GUI never waits for them; their results become a BadgeState."""
 
 from __future__ import annotations
 
-import json
-import os
-import sys
+import threading
 from dataclasses import dataclass, field
 
-import shiboken6
-from PySide6.QtCore import QObject, QProcess, QProcessEnvironment, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
+
+from optgui.core.verdict import DIVERGED, VERIFIED, ObjectiveCheck, Verdict
+
+POLL_MS = 100
+OBJECTIVE_CHECK_TRIALS = 10
 
 
 @dataclass(frozen=True)
@@ -18,7 +20,7 @@ class BadgeState:
     text: str
     checked: int = 0
     total: int = 0
-    verdict: dict = field(default_factory=dict)
+    verdict: dict = field(default_factory=dict)  # what the verdict dialog shows
 
     @property
     def equivalent(self) -> bool:
@@ -29,110 +31,134 @@ class BadgeState:
         return cls("none", text)
 
     @classmethod
-    def checking(cls, checked: int, total: int) -> "BadgeState":
-        return cls("checking", f"Checking… 0–{checked} of {total}", checked, total)
+    def checking(cls, checked: int, total: int, first: int | None = None, last: int | None = None) -> "BadgeState":
+        span = f"{first if first is not None else 0}–{last}" if last is not None else "0"
+        return cls("checking", f"Checking… {span} of {total}", checked, total)
 
     @classmethod
-    def from_verdict(cls, v: dict) -> "BadgeState":
-        status = v.get("status")
-        n, total = int(v.get("n_checked", 0)), int(v.get("n_total", 0))
-        if status == "verified":
-            text = f"Sampler replay verified {n}/{total}"
-            text += " · equivalent to an uninterrupted run" if v.get("equivalent") else " · replayable only"
-            obj = v.get("objective")
-            if obj is None:
+    def from_verdict(cls, v: Verdict) -> "BadgeState":
+        details = {
+            "sampler": v.sampler, "n_checked": v.n_checked, "n_total": v.n_total, "segments": len(v.segments),
+            "equivalent": v.equivalent, "equivalence_reason": "; ".join(v.reasons), "cause": v.cause,
+            "reason": v.reason, "versions": v.versions, "summary": v.summary(),
+        }
+        if v.divergence is not None:
+            d = v.divergence
+            details["divergence"] = {"trial": d.trial, "param": d.param, "recorded": d.recorded,
+                                     "replayed": d.replayed}
+        check = v.objective_check
+        if check is not None:
+            bad = next((t for t in check.trials if not t.reproduced), None)
+            details["objective"] = {"checked": len(check.trials), "reproduced": check.n_reproduced,
+                                    "first_mismatch": None if bad is None else {
+                                        "trial": bad.trial, "recorded": bad.recorded,
+                                        "reproduced": bad.error or bad.evaluated}}
+        if v.kind == VERIFIED:
+            text = f"Sampler replay verified {v.n_checked}/{v.n_total}"
+            text += " · equivalent to an uninterrupted run" if v.equivalent else " · replayable only"
+            if check is None:
                 text += " · objective not checked"
-            elif obj["reproduced"] == obj["checked"]:
-                text += f" · objective reproduced {obj['reproduced']}/{obj['checked']}"
+            elif check.ok:
+                text += f" · objective reproduced {check.n_reproduced}/{len(check.trials)}"
             else:
-                text += f" · objective differs at trial {obj['first_mismatch']['trial']} " \
-                        f"({obj['reproduced']}/{obj['checked']} reproduced)"
-            return cls("verified", text, n, total, v)
-        if status == "diverged":
-            return cls("diverged", f"Diverged at trial {v['divergence']['trial']}", n, total, v)
-        return cls("unverifiable", f"Not verifiable: {v.get('reason', 'unknown reason')}", n, total, v)
+                text += f" · objective differs ({check.n_reproduced}/{len(check.trials)} reproduced)"
+            return cls("verified", text, v.n_checked, v.n_total, details)
+        if v.kind == DIVERGED:
+            at = v.divergence.trial if v.divergence is not None else "?"
+            return cls("diverged", f"Diverged at trial {at}", v.n_checked, v.n_total, details)
+        return cls("unverifiable", f"Not verifiable: {v.reason}", v.n_checked, v.n_total, details)
 
-
-def _child_environment() -> QProcessEnvironment:
-    env = QProcessEnvironment.systemEnvironment()
-    # The child must import this very optgui (a source checkout may shadow an installed one).
-    package_root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    path = env.value("PYTHONPATH", "")
-    env.insert("PYTHONPATH", package_root + (os.pathsep + path if path else ""))
-    return env
+    @classmethod
+    def failed(cls, reason: str) -> "BadgeState":
+        return cls("unverifiable", f"Not verifiable: {reason}", verdict={"reason": reason})
 
 
 class VerifyJob(QObject):
-    """One verification of one study in a child process. Emits `state` (BadgeState) as it progresses."""
+    """Verification of one study at a time. Emits `state` (BadgeState) as it progresses; a new start() cancels
+    the check in flight."""
 
     state = Signal(object)
 
     def __init__(self, parent=None):
         super().__init__(parent)
-        self._proc: QProcess | None = None
-        self._buffer = b""
+        self._job = None
+        self._objective: dict | None = None  # {"thread", "result", "error"} of a running objective check
+        self.verdict: Verdict | None = None
         self.last: BadgeState = BadgeState.none()
-        self.target: tuple[str, str] | None = None
+        self._timer = QTimer(self)
+        self._timer.setInterval(POLL_MS)
+        self._timer.timeout.connect(self._poll)
 
     @property
     def running(self) -> bool:
-        return self._proc is not None
+        return self._job is not None or self._objective is not None
 
     def start(self, storage: str, study: str, *, check_objective: bool = False) -> None:
+        from optgui.core.verify_process import VerifyJob as CoreJob
+
         self.cancel()
         self.target = (storage, study)
-        proc = QProcess(self)
-        proc.setProcessEnvironment(_child_environment())
-        proc.setProcessChannelMode(QProcess.ProcessChannelMode.SeparateChannels)
-        proc.readyReadStandardOutput.connect(self._read)
-        proc.finished.connect(lambda *_: self._finished(proc))
-        args = ["-m", "optgui.qt.verify_child", storage, study]
-        if check_objective:
-            args.append("--objective")
-        self._proc = proc
-        self._buffer = b""
-        self._publish(BadgeState("checking", "Checking…"))
-        proc.start(sys.executable, args)
+        if check_objective and self.verdict is not None:
+            self._start_objective_check(storage, study)
+        else:
+            self.verdict = None
+            self._job = CoreJob(storage, study).start()
+            self._publish(BadgeState("checking", "Checking…"))
+        self._timer.start()
+
+    def _start_objective_check(self, storage: str, study: str) -> None:
+        from optgui.core.objective_check import run_objective_check
+
+        box: dict = {}
+
+        def work():
+            try:
+                box["result"] = run_objective_check(storage, study, OBJECTIVE_CHECK_TRIALS)
+            except Exception as exc:  # noqa: BLE001 - shown in the verdict dialog, never fatal
+                box["error"] = str(exc)
+
+        box["thread"] = threading.Thread(target=work, name="optgui-objective-check", daemon=True)
+        box["thread"].start()
+        self._objective = box
+        self._publish(BadgeState("checking", "Checking the objective…", verdict=self.last.verdict))
 
     def cancel(self) -> None:
-        proc, self._proc = self._proc, None
-        if proc is not None:
-            proc.finished.disconnect()
-            proc.readyReadStandardOutput.disconnect()
-            proc.kill()
-            proc.waitForFinished(2000)
-            proc.deleteLater()
+        job, self._job = self._job, None
+        if job is not None:
+            job.cancel()
+        self._objective = None  # its thread ends with its child process; the result is dropped
+        self._timer.stop()
 
-    def wait(self, ms: int = 30000) -> bool:
-        if self._proc is None:
-            return True
-        return self._proc.waitForFinished(ms)
-
-    def _read(self) -> None:
-        if self._proc is None:
+    def _poll(self) -> None:
+        if self._objective is not None:
+            box = self._objective
+            if box["thread"].is_alive():
+                return
+            self._objective = None
+            if "result" in box:
+                self.verdict = self.verdict.with_objective_check(box["result"])
+                self._publish(BadgeState.from_verdict(self.verdict))
+            else:
+                check = ObjectiveCheck(None, (), note=box.get("error", "failed"))
+                state = BadgeState.from_verdict(self.verdict)
+                self._publish(BadgeState(state.kind, state.text + " · objective check failed", state.checked,
+                                         state.total, {**state.verdict, "objective_error": check.note}))
+        if self._job is None:
+            if self._objective is None:
+                self._timer.stop()
             return
-        self._buffer += bytes(self._proc.readAllStandardOutput())
-        *lines, self._buffer = self._buffer.split(b"\n")
-        for line in lines:
-            try:
-                message = json.loads(line)
-            except ValueError:
-                continue
-            if "progress" in message:
-                self._publish(BadgeState.checking(*message["progress"]))
-            elif "verdict" in message:
-                self._publish(BadgeState.from_verdict(message["verdict"]))
-
-    def _finished(self, proc: QProcess) -> None:
-        if proc is not self._proc or not shiboken6.isValid(proc) or not shiboken6.isValid(self):
-            return  # cancelled, or torn down with the application
-        self._read()
-        if self.last.kind == "checking":
-            err = bytes(proc.readAllStandardError()).decode(errors="replace").strip().splitlines()
-            reason = err[-1] if err else f"the verifier exited with code {proc.exitCode()}"
-            self._publish(BadgeState("unverifiable", f"Not verifiable: {reason}", verdict={"reason": reason}))
-        self._proc = None
-        proc.deleteLater()
+        job = self._job
+        for message in job.poll():
+            p = message.progress
+            if p is not None:
+                self._publish(BadgeState.checking(p.checked, p.total, p.first_trial, p.last_trial))
+        if job.done:
+            self._job = None
+            if job.verdict is not None:
+                self.verdict = job.verdict
+                self._publish(BadgeState.from_verdict(job.verdict))
+            elif not job.cancelled:
+                self._publish(BadgeState.failed(job.error or "the verifier stopped without a verdict"))
 
     def _publish(self, state: BadgeState) -> None:
         self.last = state

@@ -30,15 +30,15 @@ def test_run_pause_close_reopen_resume_verified(qtbot, tmp_path, make_window, di
     panel.n_trials.setValue(30)
     click(qtbot, panel, "Start")
     assert dialog_log.questions and dialog_log.questions[0][0] == "Run the study?"  # writing asks first
-    qtbot.waitUntil(lambda: view.data.counts()["COMPLETE"] >= 5, timeout=30000)
+    qtbot.waitUntil(lambda: view.data.counts()["COMPLETE"] >= 5, timeout=180000)
     click(qtbot, panel, "Pause")
-    qtbot.waitUntil(lambda: window.controller.state == "paused", timeout=30000)
+    qtbot.waitUntil(lambda: window.controller.state == "paused", timeout=180000)
     assert panel.resume_action.isEnabled() and not panel.pause_action.isEnabled()
     paused_at = view.data.counts()["COMPLETE"]
     assert 5 <= paused_at < 30
 
     window.close()
-    qtbot.waitUntil(lambda: not window.isVisible(), timeout=30000)
+    qtbot.waitUntil(lambda: not window.isVisible(), timeout=180000)
     assert not window.controller.active
 
     again = make_window()
@@ -50,13 +50,23 @@ def test_run_pause_close_reopen_resume_verified(qtbot, tmp_path, make_window, di
     assert panel.sampler.text() == SAMPLER
     assert panel.resume_action.isEnabled() and not panel.start_action.isEnabled()
     click(qtbot, panel, "Resume")
-    qtbot.waitUntil(lambda: again.controller.state == "completed" and not again.controller.active, timeout=60000)
+    qtbot.waitUntil(lambda: again.controller.state == "completed" and not again.controller.active, timeout=180000)
     assert view.data.counts()["COMPLETE"] == 30
-    qtbot.waitUntil(lambda: view.badge.state.kind in ("verified", "diverged", "unverifiable"), timeout=60000)
+    qtbot.waitUntil(lambda: view.badge.state.kind in ("verified", "diverged", "unverifiable"), timeout=180000)
     assert view.badge.state.kind == "verified", view.badge.state.text
     assert view.badge.state.text.startswith("Sampler replay verified 30/30 · equivalent to an uninterrupted run")
     assert again.status_badge.state == view.badge.state
     assert recorded(str(db)) == reference(SAMPLER, OBJECTIVE, 30)
+
+    # The verdict dialog's button runs the objective check.
+    def press_check_objective(dialog):
+        dialog.objective_button.click()
+        return True
+
+    dialog_log.dialog_hook = press_check_objective
+    qtbot.mouseClick(view.badge, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "objective reproduced" in view.badge.state.text, timeout=180000)
+    assert view.badge.state.text.endswith("· objective reproduced 10/10")
     assert not dialog_log.errors
 
 
@@ -71,7 +81,7 @@ def test_abort_trial_in_child_process_then_resume_equals_uninterrupted(qtbot, tm
     panel.child_process.setChecked(True)
     click(qtbot, panel, "Start")
     qtbot.waitUntil(lambda: view.data.counts()["COMPLETE"] >= 2 and window.controller.trial_in_flight is not None,
-                    timeout=60000)
+                    timeout=180000)
     aborted = window.controller.trial_in_flight
     click(qtbot, panel, "Abort trial")
     # The child is killed at once: the run ends long before the trial's 0.4 s sleep could have finished twice.
@@ -81,10 +91,10 @@ def test_abort_trial_in_child_process_then_resume_equals_uninterrupted(qtbot, tm
     qtbot.waitUntil(lambda: panel.resume_action.isEnabled(), timeout=10000)
     panel.child_process.setChecked(False)
     click(qtbot, panel, "Resume")
-    qtbot.waitUntil(lambda: window.controller.state == "completed" and not window.controller.active, timeout=60000)
+    qtbot.waitUntil(lambda: window.controller.state == "completed" and not window.controller.active, timeout=180000)
     # The zombie trial was re-entered under its number: the study equals an uninterrupted run.
     assert recorded(str(db)) == reference(SAMPLER, OBJECTIVE, 8)
-    qtbot.waitUntil(lambda: view.badge.state.kind == "verified", timeout=60000)
+    qtbot.waitUntil(lambda: view.badge.state.kind == "verified", timeout=180000)
     assert "equivalent to an uninterrupted run" in view.badge.state.text
 
 
@@ -108,11 +118,11 @@ def test_second_run_refused_while_another_process_holds_the_study(qtbot, tmp_pat
                 return False
             return window.study_view.summary.name == "det" and window.study_view.data.n >= 1
 
-        qtbot.waitUntil(opened_with_a_trial, timeout=30000)
+        qtbot.waitUntil(opened_with_a_trial, timeout=180000)
         view, panel = window.study_view, window.study_view.panel
         assert panel.resume_action.isEnabled()
         click(qtbot, panel, "Resume")
-        qtbot.waitUntil(lambda: window.controller.state == "leased" and not window.controller.active, timeout=30000)
+        qtbot.waitUntil(lambda: window.controller.state == "leased" and not window.controller.active, timeout=180000)
         assert panel.notice.isVisible()
         assert "Another process is running this study" in panel.notice.text()
         assert f"process {proc.pid}" in panel.notice.text()
@@ -131,7 +141,7 @@ def test_objective_errors_show_in_the_run_panel(qtbot, tmp_path, make_window, di
     panel.sampler.setText("RandomSampler(seed=3)")
     panel.n_trials.setValue(12)
     click(qtbot, panel, "Start")
-    qtbot.waitUntil(lambda: window.controller.state == "completed" and not window.controller.active, timeout=60000)
+    qtbot.waitUntil(lambda: window.controller.state == "completed" and not window.controller.active, timeout=180000)
     assert window.study_view.data.counts()["FAIL"] > 0
     assert panel.last_error.isVisible()
     assert "failed" in panel.last_error.text()

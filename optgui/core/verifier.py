@@ -1,0 +1,624 @@
+"""Replay verification: re-enact a study's recorded history with its sampler and compare every suggestion exactly.
+
+The truth of a study is *seed + recorded history* (design §2). The verifier rebuilds the sampler from the study's
+recorded spec (or a SPEC the user supplies for a study made by plain Optuna) in a fresh in-memory study and walks
+the trials in number order:
+
+* history (trials made before optgui adopted the study, and trials other processes added between optgui
+  segments, listed in `foreign_before`) is copied verbatim: claims start at the segment boundary;
+* every other trial is re-enacted (ask, the recorded suggests in order, intermediate values, constraints, tell of
+  the recorded state and values) and its suggestions compared bit for bit with the record;
+* at each segment boundary b the replayed sampler state is compared with the state the run saved under
+  `optgui:state:<b>`: equal means the resume was seamless; otherwise the saved state is restored (a recovery that
+  abandoned a trial rewinds the sampler; an accepted version change may move it) and the study is only
+  *replayable* unless the recovery says it stayed equivalent. The first segment's start is the exception: there
+  the sampler built from the recorded spec is the truth, so a changed seed or spec shows up as a divergence at
+  the first trial rather than being papered over by the saved state.
+
+Crash-recovered trials replay as the engine handled them: a re-entered zombie (RDB) holds the re-entered
+suggestions and replays as a normal trial; an abandoned zombie (journal) replays as ask + its partial suggests +
+FAIL, after which the boundary state is restored; a trial still RUNNING while later trials were sampled is
+re-enacted up to its suggests and left RUNNING, as the sampler saw it.
+
+The verifier is incremental: `extend()` continues from where the last call stopped, so a growing study costs only
+its new trials, and `checkpoint()` lets a later session resume without replaying the verified prefix again.
+"""
+
+from __future__ import annotations
+
+import bisect
+import importlib
+import threading
+import time
+import warnings
+from dataclasses import dataclass
+from typing import Any, Callable, Iterable, Sequence
+
+from optuna.distributions import FloatDistribution
+from optuna.trial import FrozenTrial, TrialState
+
+from optgui.core import rng_state
+from optgui.core.errors import OptguiError, SpecError
+from optgui.core.metadata import SCHEMA_VERSION, TRIAL_ABANDONED, TRIAL_RECOVERED, StudyMetadata
+from optgui.core.replay import Reenactor, ReplayError, float_bits
+from optgui.core.samplers import DEFAULT_PRUNER, Spec, parse_spec
+from optgui.core.verdict import (DIVERGED, UNVERIFIABLE, VERIFIED, Divergence, Progress, SegmentSummary,
+                                 Verdict)
+from optgui.core.versions import current_versions, version_differences
+
+PROGRESS_INTERVAL = 0.2  # seconds between progress reports
+
+# Optional packages each sampler needs at sampling time (GPSampler imports torch lazily: building it succeeds).
+_REQUIREMENTS = {
+    "GPSampler": ("torch", "GPSampler needs torch (pip install torch)"),
+    "CmaEsSampler": ("cmaes", "CmaEsSampler needs cmaes (pip install cmaes)"),
+    "QMCSampler": ("scipy", "QMCSampler needs scipy (pip install scipy)"),
+}
+
+
+class VerificationCancelled(OptguiError):
+    """The caller cancelled a verification in progress."""
+
+
+@dataclass
+class _Boundary:
+    number: int
+    segments: list[dict]
+
+
+def _spec_names(spec: Spec) -> Iterable[str]:
+    yield spec.name
+    for value in spec.kwargs.values():
+        if isinstance(value, Spec):
+            yield from _spec_names(value)
+
+
+def missing_requirement(spec: Spec) -> str | None:
+    """Why this sampler cannot run here (a missing optional package), or None."""
+    for name in _spec_names(spec):
+        need = _REQUIREMENTS.get(name)
+        if need is not None:
+            try:
+                importlib.import_module(need[0])  # import, not find_spec: a broken install counts as missing
+            except ImportError:
+                return need[1]
+    return None
+
+
+def _is_unseeded(spec: Spec) -> bool:
+    # GridSampler treats seed=None as 0: its permutation is deterministic anyway.
+    return spec.accepts_seed() and spec.seed is None and spec.name != "GridSampler"
+
+
+def _interval(trial: FrozenTrial):
+    return trial.datetime_start, trial.datetime_complete
+
+
+class Verifier:
+    """Holds a replay of one study and extends it as trials arrive. Not thread-safe; use from one thread."""
+
+    def __init__(self, *, study_name: str, directions: Sequence[str], system_attrs: dict[str, Any],
+                 spec: Spec | str | None = None):
+        self.study_name = study_name
+        self.directions = list(directions)
+        self.meta = StudyMetadata.from_system_attrs(system_attrs)
+        self._system_attrs = system_attrs
+        self.unverifiable: str | None = None
+        self.spec: Spec | None = None
+        self.spec_source = "recorded"
+        self._reenactor: Reenactor | None = None
+        self._next = 0  # the next trial number to process
+        self._n_checked = 0
+        self._first_checked: int | None = None
+        self._last_checked: int | None = None
+        self._n_history = 0
+        self._divergence: Divergence | None = None
+        self._cause: str | None = None
+        self._reasons: list[str] = []
+        self._notes: list[str] = []
+        self._segment_summaries: dict[int, SegmentSummary] = {}
+        self._start_state_mismatch: int | None = None  # boundary where the spec-built sampler differed
+        self._unexplained: list[int] = []
+        self._intervals: dict[int, tuple] = {}
+        self._outside_seen: list[int] = []
+        self._known_total = 0
+        self._pending = 0
+        self._resolve_spec(spec)
+        self._plan_segments()
+        if self.unverifiable is None:
+            self._build()
+
+    # --- setup -----------------------------------------------------------------------------------------------
+    def _resolve_spec(self, spec: Spec | str | None) -> None:
+        meta = self.meta
+        recorded: Spec | None = None
+        if meta.present:
+            if meta.schema != SCHEMA_VERSION:
+                self.unverifiable = (f"the study's optgui metadata has schema {meta.schema}; this optgui reads schema "
+                                     f"{SCHEMA_VERSION}")
+                return
+            try:
+                recorded = parse_spec(meta.run["sampler"], "sampler")
+            except SpecError as exc:
+                self.unverifiable = f"the recorded sampler cannot be rebuilt: {exc}"
+                return
+        if spec is not None:
+            try:
+                given = parse_spec(spec, "sampler") if not isinstance(spec, Spec) else spec
+            except SpecError as exc:
+                if str(exc).startswith("unknown sampler"):
+                    self.unverifiable = f"custom sampler: {exc}"
+                    return
+                raise
+            if recorded is not None and given != recorded:
+                raise SpecError(f"--spec {given.to_text()} differs from the study's recorded sampler "
+                                f"{recorded.to_text()}; leave --spec out to verify against the record")
+            self.spec = given
+            self.spec_source = "supplied" if recorded is None else "recorded"
+        elif recorded is not None:
+            self.spec = recorded
+        else:
+            self.unverifiable = ("no optgui metadata (the study was not run by optgui) and no SPEC supplied: pass the "
+                                 "sampler it was made with, e.g. --spec 'TPESampler(seed=42)'")
+            return
+        if _is_unseeded(self.spec) and not meta.present:
+            self.unverifiable = (f"{self.spec.to_text()} has no seed: an unseeded sampler draws from OS entropy and "
+                                 "cannot be replayed; supply the seed the study was run with")
+            return
+        missing = missing_requirement(self.spec)
+        if missing:
+            self.unverifiable = missing
+
+    def _plan_segments(self) -> None:
+        meta = self.meta
+        self._segments = list(meta.segments)
+        self._starts = [s["start_trial"] for s in self._segments]
+        self._boundaries: dict[int, _Boundary] = {}
+        for seg in self._segments:
+            self._boundaries.setdefault(seg["start_trial"], _Boundary(seg["start_trial"], [])).segments.append(seg)
+        self._foreign: set[int] = set()
+        for seg in self._segments:
+            self._foreign.update(seg.get("foreign_before") or [])
+        if meta.present:
+            first = self._starts[0] if self._starts else meta.run.get("history_until", 0)
+            self._history_until = first
+        else:
+            self._history_until = 0
+
+    def _build(self) -> None:
+        pruner_spec = parse_spec(self.meta.run["pruner"], "pruner") if self.meta.present else DEFAULT_PRUNER
+        try:
+            sampler = self.spec.build()
+            pruner = pruner_spec.build()
+        except SpecError as exc:
+            self.unverifiable = str(exc)
+            return
+        self._reenactor = Reenactor(sampler, study_name=self.study_name, directions=self.directions, pruner=pruner)
+
+    # --- what a trial is ---------------------------------------------------------------------------------------
+    def _owner(self, number: int) -> dict | None:
+        i = bisect.bisect_right(self._starts, number) - 1
+        return self._segments[i] if i >= 0 else None
+
+    def role(self, number: int) -> str:
+        """history (copied, not claimed) | claimed (made by the sampler under test) | outside (written by someone
+        else after an optgui segment ended: replayed and flagged)."""
+        if not self.meta.present:
+            return "claimed"
+        if number < self._history_until or number in self._foreign:
+            return "history"
+        owner = self._owner(number)
+        if owner is None:
+            return "history"
+        end = owner.get("end")
+        if end and end.get("last_trial") is not None and number > end["last_trial"]:
+            return "outside"
+        return "claimed"
+
+    # --- running -----------------------------------------------------------------------------------------------
+    @property
+    def done(self) -> bool:
+        """True when nothing more can be learned (diverged or unverifiable)."""
+        return self.unverifiable is not None or self._divergence is not None
+
+    @property
+    def next_number(self) -> int:
+        return self._next
+
+    def progress(self) -> Progress:
+        return Progress(self._n_checked, max(self._known_total, self._n_checked), self._first_checked,
+                        self._last_checked)
+
+    def extend(self, trials: Sequence[FrozenTrial], *, progress: Callable[[Progress], None] | None = None,
+               cancel: threading.Event | None = None) -> Progress:
+        """Replay the trials not replayed yet (numbers below next_number are skipped: they were checked before).
+
+        `trials` are the study's trials in number order (all of them, or just the new ones). Stops before the first
+        unfinished trial at the end of the study; a later call continues from there.
+        """
+        if self.done:
+            return self.progress()
+        batch = [t for t in trials if t.number >= self._next]
+        batch.sort(key=lambda t: (t.number, t._trial_id))
+        for t in batch:
+            if t.state.is_finished() and self.role(t.number) != "history":
+                self._intervals[t.number] = _interval(t)
+        self._known_total = self._n_checked + sum(
+            1 for t in batch if t.state.is_finished() and self.role(t.number) != "history")
+        last_finished = max((t.number for t in batch if t.state.is_finished()), default=-1)
+        self._pending = sum(1 for t in batch if not t.state.is_finished() and t.number > last_finished)
+        last_report = time.monotonic()
+        for i, trial in enumerate(batch):
+            if cancel is not None and cancel.is_set():
+                raise VerificationCancelled("verification cancelled")
+            if trial.number != self._next:
+                self._diverge(Divergence(self._next, None), self._gap_cause(trial, batch, i))
+                break
+            if not trial.state.is_finished() and trial.number > last_finished:
+                break  # in flight (or a crash not recovered yet): checked when it finishes
+            self._step(trial, batch)
+            if self.done:
+                break
+            if progress is not None and time.monotonic() - last_report >= PROGRESS_INTERVAL:
+                progress(self.progress())
+                last_report = time.monotonic()
+        prog = self.progress()
+        if progress is not None:
+            progress(prog)
+        return prog
+
+    def _step(self, trial: FrozenTrial, batch: Sequence[FrozenTrial]) -> None:
+        number = trial.number
+        reenactor = self._reenactor
+        if number in self._boundaries:
+            self._cross_boundary(self._boundaries[number])
+        role = self.role(number)
+        if role == "history":
+            reenactor.add_history([trial])
+            self._n_history += 1
+            self._next += 1
+            return
+        try:
+            if trial.state.is_finished():
+                mismatch = reenactor.reenact(trial)
+            elif trial.state == TrialState.RUNNING:
+                _, mismatch = reenactor.reenact_partial(trial)
+                self._notes.append(f"trial {number} is unfinished (RUNNING) while later trials finished; it was "
+                                   "replayed as running, as the sampler saw it")
+            else:
+                reenactor.add_history([trial])  # WAITING in the middle: nothing was sampled for it
+                self._next += 1
+                return
+        except (ReplayError, Exception) as exc:  # noqa: BLE001 - the sampler refusing the record is a divergence
+            self._diverge(Divergence(number, None),
+                          f"the sampler failed while re-enacting trial {number}: {exc.__class__.__name__}: {exc}",
+                          batch)
+            return
+        self._next += 1
+        if role == "outside":
+            self._outside_seen.append(number)
+        if mismatch is not None:
+            self._diverge(Divergence(number, mismatch.param, mismatch.recorded, mismatch.replayed),
+                          None, batch, trial)
+            return
+        if trial.state.is_finished():
+            self._n_checked += 1
+            if self._first_checked is None:
+                self._first_checked = number
+            self._last_checked = number
+
+    def _cross_boundary(self, boundary: _Boundary) -> None:
+        b = boundary.number
+        seg = boundary.segments[-1]
+        record = self.meta.states.get(b)
+        reenactor = self._reenactor
+        is_start = any(s.get("resumed_by") == "start" for s in boundary.segments)
+        replayed = reenactor.capture()
+        note = ""
+        if is_start:
+            kind = "start"
+            if self._n_history and record is not None:
+                # Adopted history was copied without sampling: give the sampler the study attributes it had.
+                reenactor.set_study_attrs(record.get("study_attrs", {}))
+            if record is not None and record.get("sampler_state") != replayed:
+                self._start_state_mismatch = b
+                note = "the sampler built from the recorded spec does not start in the state saved with the run"
+        elif record is None:
+            kind = "missing"
+            note = f"no sampler state was saved at trial {b}"
+            self._reasons.append(f"segment {seg['index']}: {note}")
+        elif record.get("sampler_state") == replayed:
+            kind = "seamless"
+        else:
+            try:
+                reenactor.restore(record["sampler_state"])
+            except rng_state.SamplerStateError as exc:
+                self.unverifiable = (f"the sampler state saved at trial {b} does not fit this Optuna "
+                                     f"({exc}); recorded versions: {self._recorded_versions_text(seg)}")
+                return
+            explained = [s for s in boundary.segments
+                         if s.get("resumed_by") == "recovery" or s.get("accepted") or s.get("foreign_before")]
+            if explained:
+                kind = "restored"
+                note = "saved state restored: " + ", ".join(self._why_restored(s) for s in explained)
+            else:
+                kind = "unexplained"
+                note = f"the sampler state saved at trial {b} differs from the replayed one and nothing explains it"
+                self._unexplained.append(b)
+                self._reasons.append(f"segment {seg['index']}: {note}")
+        if seg.get("resumed_by") == "recovery" and (seg.get("recovery") or {}).get("handling") == "reentered" \
+                and record is not None:
+            note = self._replay_attr_rollback(seg, record, note)
+            if note and kind == "seamless":
+                kind = "restored"
+        for s in boundary.segments:
+            self._equivalence_of(s)
+            self._segment_summaries[s["index"]] = SegmentSummary(
+                s["index"], s["start_trial"], (s.get("end") or {}).get("last_trial"), s.get("resumed_by", "?"),
+                kind, note)
+
+    def _replay_attr_rollback(self, seg: dict, record: dict, note: str) -> str:
+        """A re-entering recovery rolled the study's sampler-owned attributes back to the values it saved with the
+        boundary state; the replay does the same, and says so when those values differ from the replayed ones."""
+        saved = record.get("study_attrs", {})  # recorded trial ids: the Reenactor translates them
+        mine = self._reenactor.study_attrs()
+        differing = sorted(k for k in saved if mine.get(k) != saved[k])
+        self._reenactor.set_study_attrs(saved)
+        if not differing:
+            return note
+        text = (f"crash recovery rewrote study attributes {', '.join(differing)} with values that differ from the "
+                "replayed history")
+        self._reasons.append(f"segment {seg['index']}: {text}")
+        return f"{note}; {text}" if note else text
+
+    @staticmethod
+    def _why_restored(seg: dict) -> str:
+        if seg.get("resumed_by") == "recovery":
+            rec = seg.get("recovery") or {}
+            handling = rec.get("handling")
+            if handling == "abandoned":
+                return f"crash recovery abandoned trial {rec.get('zombie')}"
+            return "crash recovery"
+        if seg.get("accepted"):
+            return "accepted " + ", ".join(sorted(seg["accepted"]))
+        return "trials added by another process"
+
+    def _equivalence_of(self, seg: dict) -> None:
+        i = seg["index"]
+        if seg.get("accepted"):
+            changes = seg["accepted"]
+            parts = []
+            if "versions" in changes:
+                parts.append("package versions " + ", ".join(f"{k} {a} -> {b}" for k, (a, b) in
+                                                             changes["versions"].items()))
+            if "objective_changed" in changes:
+                parts.append("a changed objective file")
+            if "objective_moved" in changes:
+                parts.append("a moved objective file")
+            self._reasons.append(f"segment {i} was resumed after accepting {', '.join(parts) or 'changes'}")
+        foreign = seg.get("foreign_before") or []
+        if foreign:
+            self._reasons.append(f"trials {_span(foreign)} were written by another process before segment {i}")
+        rec = seg.get("recovery")
+        if seg.get("resumed_by") == "recovery" and rec is not None and not rec.get("equivalent", False):
+            self._reasons.append(f"segment {i}: crash recovery could not hide the crash: {rec.get('reason')}")
+
+    # --- divergence causes -------------------------------------------------------------------------------------
+    def _diverge(self, divergence: Divergence, cause: str | None, batch: Sequence[FrozenTrial] = (),
+                 trial: FrozenTrial | None = None) -> None:
+        self._divergence = divergence
+        causes = [cause] if cause else []
+        causes.extend(self._likely_causes(divergence.trial))
+        if trial is not None and not causes:
+            causes.extend(self._record_edit_causes(divergence, trial, batch))
+        self._cause = "; ".join(dict.fromkeys(causes)) or None
+
+    def _record_edit_causes(self, divergence: Divergence, trial: FrozenTrial, batch) -> list[str]:
+        """Clues that the record itself was edited: reordered trials, a value moved by a few ulps."""
+        name, number = divergence.param, divergence.trial
+        dist = trial.distributions[name]
+        try:
+            replayed_bits = float_bits(dist.to_internal_repr(divergence.replayed))
+            recorded_bits = float_bits(dist.to_internal_repr(divergence.recorded))
+        except (TypeError, ValueError):
+            return []
+        for other in batch:
+            if other.number != number and name in other.params and other.distributions[name] == dist and \
+                    float_bits(dist.to_internal_repr(other.params[name])) == replayed_bits:
+                return [f"the replay produced at trial {number} what the record holds for trial {other.number}: "
+                        "trials were reordered or renumbered"]
+        previous = [t for t in batch if t.number == number - 1]
+        if previous and previous[0].datetime_start and trial.datetime_start and \
+                trial.datetime_start < previous[0].datetime_start:
+            return [f"trial {number} started before trial {number - 1}: trials were reordered or renumbered"]
+        if isinstance(dist, (FloatDistribution,)) and (replayed_bits >= 0) == (recorded_bits >= 0):
+            ulps = abs(replayed_bits - recorded_bits)
+            if ulps <= 16:
+                return [f"recorded and replayed values differ by {ulps} ulp{'s' if ulps > 1 else ''}: the recorded "
+                        "value was edited, or a numeric library computes differently here"]
+        if self.meta.present:
+            return [f"trial {number} is not what the sampler produces from the recorded history: the record was "
+                    "edited or the trial was written by another process"]
+        return []
+
+    def _gap_cause(self, trial: FrozenTrial, batch, index) -> str:
+        if trial.number > self._next:
+            missing = trial.number - self._next
+            return (f"trial {self._next} is missing from the record ({missing} trial number"
+                    f"{'s' if missing > 1 else ''} skipped): trials were deleted or edited")
+        return f"trial number {trial.number} appears twice in the record: trials were edited"
+
+    def _likely_causes(self, number: int) -> list[str]:
+        causes = []
+        if self.meta.present and self.role(number) == "outside":
+            owner = self._owner(number)
+            causes.append(f"trial {number} was written by another process: it lies outside every optgui run segment "
+                          f"(segment {owner['index']} ended at trial {owner['end']['last_trial']})")
+        overlap = self._first_overlap()
+        if overlap is not None:
+            a, b = overlap
+            if self.meta.present:
+                causes.append(f"trials {a} and {b} ran at the same time: another process or n_jobs>1 wrote to the "
+                              "study during the run")
+            else:
+                causes.append(f"trials {a} and {b} ran at the same time: the study was run with n_jobs>1 (or by "
+                              "several processes), which reseeds the sampler from OS entropy on every trial")
+        if self._start_state_mismatch is not None:
+            causes.append(f"seed or spec changed: the sampler built from the recorded spec {self.spec.to_text()} does "
+                          f"not start in the state the run saved at trial {self._start_state_mismatch}")
+        for b in self._unexplained:
+            if b <= number:
+                causes.append(f"the sampler state saved at trial {b} does not match the replayed history")
+        diffs = self._version_diffs(number)
+        if diffs:
+            causes.append("package versions differ from those recorded: "
+                          + ", ".join(f"{k} {a} -> {b}" for k, (a, b) in diffs.items()))
+        if not self.meta.present and not causes:
+            if number == 0:
+                causes.append(f"the study was not made by {self.spec.to_text()}: its sampler, seed or arguments "
+                              "differ")
+            else:
+                causes.append(f"the sampler, seed or arguments differ from {self.spec.to_text()}, or the study was "
+                              f"resumed at trial {number} with a fresh sampler (plain Optuna does not save sampler "
+                              "state)")
+        return causes
+
+    def _first_overlap(self) -> tuple[int, int] | None:
+        """The first two trials whose start–complete intervals overlap (concurrent trials), by start time."""
+        latest_end = latest_number = None
+        timed = sorted((start, number, end) for number, (start, end) in self._intervals.items() if start is not None)
+        for start, number, end in timed:
+            if latest_end is not None and start < latest_end:
+                return tuple(sorted((latest_number, number)))
+            if end is not None and (latest_end is None or end > latest_end):
+                latest_end, latest_number = end, number
+        return None
+
+    def _version_diffs(self, number: int) -> dict:
+        if not self.meta.present:
+            return {}
+        owner = self._owner(number)
+        recorded = (owner or {}).get("versions") or self.meta.run.get("versions") or {}
+        return version_differences(recorded, current_versions())
+
+    def _recorded_versions_text(self, seg: dict) -> str:
+        versions = seg.get("versions") or self.meta.run.get("versions") or {}
+        return ", ".join(f"{k} {v}" for k, v in versions.items() if k in ("optuna", "numpy", "scipy", "torch"))
+
+    # --- resuming in a later session ---------------------------------------------------------------------------
+    def checkpoint(self) -> dict | None:
+        """Everything needed to continue this replay later without re-enacting the verified prefix, as JSON.
+
+        A verified prefix's replayed trials equal the recorded ones, so a later session rebuilds the replay's
+        in-memory study by copying the recorded prefix and restores the sampler state captured here.
+        """
+        if self.done or self._reenactor is None:
+            return None
+        return {
+            "next": self._next, "n_checked": self._n_checked, "first_checked": self._first_checked,
+            "last_checked": self._last_checked, "n_history": self._n_history, "reasons": list(self._reasons),
+            "notes": list(self._notes), "start_state_mismatch": self._start_state_mismatch,
+            "unexplained": list(self._unexplained), "outside_seen": list(self._outside_seen),
+            "segments": {str(k): list(v.__dict__.values()) for k, v in self._segment_summaries.items()},
+            "intervals": {str(n): [_iso(a), _iso(b)] for n, (a, b) in self._intervals.items() if n < self._next},
+            "sampler_state": self._reenactor.capture(), "study_attrs": self._reenactor.study_attrs(),
+        }
+
+    def resume(self, checkpoint: dict, prefix: Sequence[FrozenTrial]) -> None:
+        """Continue from `checkpoint()` of an earlier session; `prefix` are the recorded trials below its "next"
+        (the caller has checked that they are unchanged)."""
+        if self.done:
+            return
+        n = checkpoint["next"]
+        prefix = sorted((t for t in prefix if t.number < n), key=lambda t: t.number)
+        if [t.number for t in prefix] != list(range(n)):
+            raise ValueError("resume needs every recorded trial below the checkpoint")
+        self._reenactor.add_history(prefix)
+        self._reenactor.set_study_attrs(checkpoint["study_attrs"])
+        self._reenactor.restore(checkpoint["sampler_state"])
+        self._next = n
+        self._n_checked = checkpoint["n_checked"]
+        self._first_checked = checkpoint["first_checked"]
+        self._last_checked = checkpoint["last_checked"]
+        self._n_history = checkpoint["n_history"]
+        self._reasons = list(checkpoint["reasons"])
+        self._notes = list(checkpoint["notes"])
+        self._start_state_mismatch = checkpoint["start_state_mismatch"]
+        self._unexplained = list(checkpoint["unexplained"])
+        self._outside_seen = list(checkpoint["outside_seen"])
+        self._segment_summaries = {int(k): SegmentSummary(*v) for k, v in checkpoint["segments"].items()}
+        self._intervals = {int(k): (_from_iso(a), _from_iso(b)) for k, (a, b) in checkpoint["intervals"].items()}
+
+    # --- result ------------------------------------------------------------------------------------------------
+    def verdict(self) -> Verdict:
+        versions = {"current": current_versions()}
+        if self.meta.present:
+            versions["recorded"] = (self.meta.last_segment or {}).get("versions") or self.meta.run.get("versions")
+        common = dict(study=self.study_name, sampler=self.spec.to_text() if self.spec else None,
+                      versions=versions, spec_source=self.spec_source, history=self._n_history,
+                      segments=tuple(self._segment_summaries[i] for i in sorted(self._segment_summaries)))
+        if self.unverifiable is not None:
+            return Verdict(UNVERIFIABLE, reason=self.unverifiable, **common)
+        total = max(self._known_total, self._n_checked)
+        notes = list(self._notes)
+        reasons = list(dict.fromkeys(self._reasons))
+        if self._outside_seen:
+            reasons.append(f"trials {_span(self._outside_seen)} lie outside every optgui run segment (written by "
+                           "another process)")
+        # A study without metadata replays from one freshly built sampler with no state restored anywhere: if it
+        # reproduces, it is exactly what one uninterrupted run of that spec produces.
+        if self._start_state_mismatch is not None and self._divergence is None:
+            reasons.append(f"the sampler built from the spec does not start in the state saved at trial "
+                           f"{self._start_state_mismatch}")
+        if self._divergence is not None:
+            return Verdict(DIVERGED, n_checked=self._n_checked, n_total=total, first_trial=self._first_checked,
+                           last_trial=self._last_checked, divergence=self._divergence, cause=self._cause,
+                           reasons=tuple(reasons), pending=self._pending, notes=tuple(notes), **common)
+        return Verdict(VERIFIED, n_checked=self._n_checked, n_total=total, first_trial=self._first_checked,
+                       last_trial=self._last_checked, equivalent=not reasons, reasons=tuple(reasons),
+                       pending=self._pending, notes=tuple(notes), **common)
+
+
+def _iso(value) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _from_iso(text):
+    import datetime as _dt
+
+    return _dt.datetime.fromisoformat(text) if text is not None else None
+
+
+def _span(numbers: Sequence[int]) -> str:
+    numbers = sorted(numbers)
+    if not numbers:
+        return ""
+    if numbers[-1] - numbers[0] + 1 == len(numbers) and len(numbers) > 1:
+        return f"{numbers[0]}–{numbers[-1]}"
+    return ", ".join(str(n) for n in numbers)
+
+
+def verify_snapshot(snapshot, *, spec: Spec | str | None = None, progress: Callable[[Progress], None] | None = None,
+                    cancel: threading.Event | None = None) -> Verdict:
+    """Verify a study already read (optgui.core.study_read.StudySnapshot) from scratch."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        verifier = Verifier(study_name=snapshot.name, directions=snapshot.directions,
+                            system_attrs=snapshot.system_attrs, spec=spec)
+        if not verifier.done:
+            verifier.extend(snapshot.trials, progress=progress, cancel=cancel)
+    return verifier.verdict()
+
+
+def verify_study(storage_text: str, study_name: str | None = None, spec: Spec | str | None = None, *,
+                 progress: Callable[[Progress], None] | None = None, cancel: threading.Event | None = None,
+                 use_cache: bool = True) -> Verdict:
+    """Read the study (never writing to its storage) and verify it, using and filling the verdict cache."""
+    from optgui.core import verify_cache
+    from optgui.core.study_read import read_study, resolve_study_name
+
+    name = resolve_study_name(storage_text, study_name)
+    snapshot = read_study(storage_text, name)
+    if not use_cache:
+        return verify_snapshot(snapshot, spec=spec, progress=progress, cancel=cancel)
+    return verify_cache.verify_with_cache(snapshot, spec=spec, progress=progress, cancel=cancel)

@@ -1,0 +1,52 @@
+"""The verifier in a child process: progress lines, a different hash seed, cancellation, missing torch, and
+no Qt anywhere on the verify path."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+from optgui.core.verify_process import VerifyJob
+from verify_support import ROOT, SAMPLERS, cli_env, run_in_process
+
+
+def test_job_streams_progress_and_a_verdict_from_a_fresh_hash_seed(tmp_path):
+    path = tmp_path / "s.db"
+    run_in_process(path, *SAMPLERS["tpe"], 12)
+    job = VerifyJob(str(path), env=cli_env(), use_cache=False).start()
+    messages = list(job)
+    events = [m.event for m in messages]
+    assert events[0] == "started" and events[-2:] == ["verdict", "exited"]
+    assert "progress" in events
+    assert messages[0].data["hash_seed"] == job.hash_seed != os.environ.get("PYTHONHASHSEED")
+    assert job.last_progress.checked == 12
+    assert job.verdict.kind == "verified" and job.verdict.n_checked == 12 and job.poll() == []
+
+
+def test_cancel_stops_the_child(tmp_path):
+    path = tmp_path / "s.db"
+    run_in_process(path, *SAMPLERS["random"], 3)
+    job = VerifyJob(str(path), env=cli_env(), use_cache=False).start()
+    job.cancel()
+    list(job)
+    assert job.verdict is None and job.cancelled and job.done
+
+
+def test_gp_study_without_torch_is_unverifiable(tmp_path):
+    path = tmp_path / "s.db"
+    run_in_process(path, "GPSampler(seed=1, n_startup_trials=2)", "builtin:quadratic", 2)
+    fake = tmp_path / "no_torch" / "torch"
+    fake.mkdir(parents=True)
+    (fake / "__init__.py").write_text("raise ImportError('No module named torch')\n")
+    env = cli_env()
+    env["PYTHONPATH"] = f"{fake.parent}{os.pathsep}{env['PYTHONPATH']}"
+    verdict = VerifyJob(str(path), env=env, use_cache=False).wait(timeout=300)
+    assert verdict.kind == "unverifiable" and verdict.reason == "GPSampler needs torch (pip install torch)"
+
+
+def test_verify_path_imports_no_qt():
+    code = ("import sys, optgui.commands.verify, optgui.core.verifier, optgui.core.verify_process, "
+            "optgui.core.verify_cache, optgui.core.objective_check, optgui.core.study_read; "
+            "assert not [m for m in sys.modules if m.startswith(('PySide6', 'pyqtgraph'))]")
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT, env={**os.environ, **cli_env()})

@@ -1,0 +1,104 @@
+"""Everyday basics: About, error dialogs from any thread, window state restored, plot data updates."""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+from PySide6.QtWidgets import QApplication
+
+from optgui.core.tables import COMPLETE, FAIL, RUNNING, TrialTable
+from optgui.qt.trial_data import TrialData
+
+
+def test_about_lists_versions_and_copies_them(qtbot, make_window, dialog_log):
+    import optuna
+
+    from optgui.qt.about import AboutDialog
+
+    dialog = AboutDialog()
+    qtbot.addWidget(dialog)
+    text = dialog.text.toPlainText()
+    for name in ("optgui", "Optuna", "PySide6", "Qt", "pyqtgraph", "numpy", "Python"):
+        assert name in text
+    assert f"Optuna {optuna.__version__}" in text
+    dialog.copy_button.click()
+    assert QApplication.clipboard().text() == text
+
+
+def test_an_error_in_any_thread_becomes_a_dialog_on_the_gui_thread(qtbot, dialog_log, monkeypatch):
+    import sys
+
+    from optgui.qt import errors
+
+    monkeypatch.setattr(sys, "excepthook", sys.excepthook)
+    monkeypatch.setattr(threading, "excepthook", threading.excepthook)
+    reporter = errors.install()
+    shown_on = []
+    original = dialog_log.error
+
+    def record(*args):
+        shown_on.append(threading.current_thread() is threading.main_thread())
+        original(*args)
+
+    monkeypatch.setattr("optgui.qt.dialogs.error", record)
+
+    def boom():
+        raise ValueError("broken in a worker")
+
+    thread = threading.Thread(target=boom)
+    thread.start()
+    thread.join()
+    qtbot.waitUntil(lambda: bool(dialog_log.errors), timeout=5000)
+    title, text, details = dialog_log.errors[0]
+    assert "ValueError: broken in a worker" in text and "Traceback" in details
+    assert shown_on == [True]
+    assert reporter.history
+
+
+def test_window_geometry_and_splitters_are_restored(qtbot, make_window, dialog_log):
+    window = make_window()
+    window.resize(900, 650)
+    window.splitter.setSizes([300, 600])
+    saved = window.size()
+    window_sizes = window.splitter.sizes()
+    assert saved != again_default_size()
+    window.close()
+    again = make_window()
+    assert again.size() == saved
+    assert again.splitter.sizes() == window_sizes
+
+
+def again_default_size():
+    from PySide6.QtCore import QSize
+
+    return QSize(1280, 800)
+
+
+def _table(numbers, states, values):
+    n = len(numbers)
+    nat = np.full(n, np.datetime64("NaT", "us"))
+    return TrialTable("s", ("minimize",), np.array(numbers) + 1, np.array(numbers), np.array(states, dtype=np.int8),
+                      np.array(values, dtype=float).reshape(n, 1), nat, nat, np.full(n, np.nan))
+
+
+def test_trial_data_updates_in_place_and_keeps_best_so_far():
+    data = TrialData(("minimize",), capacity=2)
+    data.load(_table([0, 1, 2], [COMPLETE, RUNNING, FAIL], [5.0, np.nan, np.nan]))
+    assert data.complete.n == 1 and data.failed.n == 1
+    data.apply(_table([1, 3, 4], [COMPLETE, COMPLETE, COMPLETE], [2.0, 7.0, 1.0]))
+    assert data.n == 5
+    assert data.best[:5].tolist() == [5.0, 2.0, 2.0, 2.0, 1.0]
+    assert data.complete.view()[0].tolist() == [0.0, 1.0, 3.0, 4.0]  # the late finisher was put in order
+    assert data.counts() == {"COMPLETE": 4, "PRUNED": 0, "FAIL": 1, "RUNNING": 0}
+
+
+def test_decimation_keeps_extremes_of_every_pixel_column():
+    from optgui.qt.convergence_plot import decimate
+
+    x = np.arange(100_000, dtype=float)
+    y = np.sin(x / 1000.0)
+    y[54_321] = -5.0
+    dx, dy = decimate(x, y, 0, 100_000, 500)
+    assert len(dx) <= 1000
+    assert dy.min() == -5.0 and dy.max() == y.max()
