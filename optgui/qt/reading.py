@@ -20,19 +20,19 @@ def summaries(reader: StudyReader) -> list[StudySummary]:
 
 
 def initial_trials(reader: StudyReader, study: str) -> tuple[TrialTable, Watermark | None]:
-    """Numbers, states and values of every trial (no params: what the plot needs, ~4x faster at 100k trials)
-    and the watermark for the next poll.
+    """Numbers, states and values of every trial (no params, attributes or datetimes: what the plot needs, several
+    times faster at 100k trials) and the watermark for the next poll.
 
-    The reader builds watermarks only in poll(), whose first call also reads params; until it offers a
-    params-free first poll, the watermark is derived here for SQL readers and left None (a first full poll)
-    otherwise.
+    The reader builds watermarks only in poll(), whose first call reads everything; until it offers a light first
+    poll, the watermark is derived with the SQL reader's own helper when its shape is the one known here, and is
+    None otherwise (the next poll is then a full read, which is correct, only slower).
     """
-    table = reader.trials(study, params=False, user_attrs=False)
-    make = getattr(reader, "_watermark", None)
-    if make is None:
+    table = reader.trials(study, params=False, user_attrs=False, datetimes=False)
+    try:
+        study_id, _ = reader._study(study)
+        return table, reader._watermark(study_id, table, {}, reader._anchor(study_id))
+    except (AttributeError, TypeError):
         return table, None
-    study_id, _ = reader._study(study)
-    return table, make(study_id, table, {})
 
 
 def poll(reader: StudyReader, study: str, watermark: Watermark | None) -> TrialDelta:

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import time
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QSplitter, QTabWidget, QVBoxLayout, QWidget
 
-from optgui.core.errors import OptguiError
+from optgui.core.lease import describe_lease, lease_is_live
 from optgui.core.runner import RunRequest
 from optgui.core.tables import StudySummary
 from optgui.qt import dialogs, reading
@@ -98,10 +98,10 @@ class StudyView(QWidget):
 
     # --- opening ------------------------------------------------------------------------------------------
     def open(self, storage: str, reader, summary: StudySummary, display: str) -> None:
-        self.storage, self.reader, self.summary = storage, reader, summary
+        table, watermark = reading.initial_trials(reader, summary.name)  # may raise: change nothing before
+        self.storage, self.reader, self.summary, self.watermark = storage, reader, summary, watermark
         self.title.setText(summary.name)
         self.display = display
-        table, self.watermark = reading.initial_trials(reader, summary.name)
         self.data = TrialData(summary.directions, capacity=max(1024, len(table) + 1024))
         self.data.load(table)
         names = list(summary.metric_names or [])
@@ -142,7 +142,11 @@ class StudyView(QWidget):
         self.summary = summary
         meta = reading.metadata_of(summary)
         target = (meta.target or {}).get("n_trials")
-        self.panel.show_definition(meta.run, target, resumable=meta.present and bool(meta.segments) and summary.n_trials > 0,
+        n_trials = max(summary.n_trials, self.data.n if self.data is not None else 0)  # the summary may be older
+        if not self.controller.active and lease_is_live(meta.lease):
+            self.panel.set_notice(f"Another process is running this study ({describe_lease(meta.lease)}); the "
+                                  "view follows it with live refresh.")
+        self.panel.show_definition(meta.run, target, resumable=meta.present and bool(meta.segments) and n_trials > 0,
                                    adopted_trials=summary.n_trials if not meta.present else 0)
         self._update_subtitle()
 
@@ -176,6 +180,8 @@ class StudyView(QWidget):
         else:
             n = self.data.apply(delta.table)
         self.polled.emit(delta)
+        if getattr(delta, "has_more", False):  # a bounded batch of a long backlog: fetch the rest next pass
+            QTimer.singleShot(0, self.refresh)
         if n:
             self.plot.refresh()
             if self.tabs.currentIndex() == 1:

@@ -116,7 +116,8 @@ def test_second_run_refused_while_another_process_holds_the_study(qtbot, tmp_pat
         def opened_with_a_trial():
             if not db.exists() or not window.open_storage(str(db)) or window.study_view.summary is None:
                 return False
-            return window.study_view.summary.name == "det" and window.study_view.data.n >= 1
+            view = window.study_view
+            return view.summary.name == "det" and view.data is not None and view.data.n >= 1
 
         qtbot.waitUntil(opened_with_a_trial, timeout=180000)
         view, panel = window.study_view, window.study_view.panel
@@ -141,7 +142,8 @@ def test_objective_errors_show_in_the_run_panel(qtbot, tmp_path, make_window, di
     panel.sampler.setText("RandomSampler(seed=3)")
     panel.n_trials.setValue(12)
     click(qtbot, panel, "Start")
-    qtbot.waitUntil(lambda: window.controller.state == "completed" and not window.controller.active, timeout=180000)
+    qtbot.waitUntil(lambda: not window.controller.active, timeout=180000)
+    assert window.controller.state == "completed", (window.controller.state, panel.notice.text(), dialog_log.errors)
     assert window.study_view.data.counts()["FAIL"] > 0
     assert panel.last_error.isVisible()
     assert "failed" in panel.last_error.text()
