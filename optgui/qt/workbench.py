@@ -387,9 +387,13 @@ class Workbench(QObject):
         path = self._export_path("Export verdict", f"{self.view.summary.name}-verdict.json", JSON_FILTER)
         if not path:
             return None
+        # The verifier's own JSON (its schema, as `optgui verify --json` prints it) when a check has finished;
+        # the badge says what is known otherwise ("checking", "not checked", a reason it cannot be checked).
+        details = {k: v for k, v in state.verdict.items() if k != "json"}
         data = {"schema": VERDICT_SCHEMA, "study": self.view.summary.name,
                 "storage": self.window.reader.display if self.window.reader is not None else None,
-                "badge": {"kind": state.kind, "text": state.text}, "verdict": dict(state.verdict)}
+                "badge": {"kind": state.kind, "text": state.text},
+                "verdict": state.verdict.get("json"), "details": details}
         try:
             write_json(data, path)
         except OSError as exc:

@@ -276,7 +276,10 @@ def test_plot_and_verdict_exports(qtbot, tmp_path, make_window, dialog_log, monk
     data = json.loads(verdict.read_text())
     assert data["schema"] == "optgui.verdict-export/1" and data["study"] == "det"
     assert data["badge"]["kind"] == view.badge.state.kind == "verified"
-    assert data["verdict"]["status"] == "verified"
+    from optgui.core.verdict import VERDICT_SCHEMA
+
+    assert data["verdict"]["schema"] == VERDICT_SCHEMA and data["verdict"]["kind"] == "verified"
+    assert data["verdict"]["n_checked"] == 8 and data["details"]["equivalent"] is True
 
 
 def test_preferences_are_saved_and_applied(qtbot, tmp_path, make_window, dialog_log):
