@@ -98,7 +98,7 @@ class TrialDetails(QWidget):
         self.plot = pg.PlotWidget()
         self.plot.setMinimumHeight(110)
         self.plot.setLabel("bottom", "step")
-        self.plot.setLabel("left", "intermediate value")
+        self.plot.setLabel("left", "reported")
         self.plot.showGrid(x=True, y=True, alpha=0.3)
         self.curve = self.plot.plot([], [], symbol="o", symbolSize=4)
         self.right.addWidget(self.plot)
