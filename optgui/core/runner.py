@@ -34,7 +34,7 @@ from optuna.trial import TrialState
 
 from optgui import __version__
 from optgui.core import metadata as md
-from optgui.core import rng_state
+from optgui.core import rng_state, trial_output
 from optgui.core.errors import OptguiError, SpecError, StudyStateError
 from optgui.core.events import (RecoveryPerformed, RunFailed, RunStarted, RunStateChanged, TrialFinished,
                                  TrialStarted)
@@ -530,7 +530,9 @@ class StudyRunner:
         error = None
         t0 = time.monotonic()
         try:
-            value = self._objective_fn(trial)
+            with trial_output.capture_trial(self.request.storage, self.request.study_name, self._segment["index"],
+                                            number):
+                value = self._objective_fn(trial)
         except optuna.TrialPruned:
             state = TrialState.PRUNED
         except (_AbandonTrial, KeyboardInterrupt):

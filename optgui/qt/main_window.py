@@ -86,6 +86,9 @@ class MainWindow(QMainWindow):
         self.log_action.setChecked(self.settings.log_scale())
         self.tray: QSystemTrayIcon | None = None
         self._refresh_recent()
+        from optgui.qt import workbench
+
+        self.workbench = workbench.install(self)  # trials table, details, best, study management, preferences
         self._restore_state()
         self._update_status()
 
@@ -231,6 +234,9 @@ class MainWindow(QMainWindow):
 
     def new_study(self) -> None:
         dialog = NewStudyDialog(self, folder=str(Path.home()))
+        from optgui.qt.preferences import apply_new_study_defaults
+
+        apply_new_study_defaults(dialog, self.settings)
         if not dialogs.run_dialog(dialog):
             return
         values = dialog.values()

@@ -31,6 +31,8 @@ VERIFY_DURING_RUN_SECONDS = 30.0
 class StudyView(QWidget):
     changed = Signal()  # counts, run state or badge changed: the status bar follows
     run_finished = Signal()  # the run thread ended: the study list re-reads summaries
+    opened = Signal()  # a study was opened (the workbench loads its table)
+    polled = Signal(object)  # a reader poll's TrialDelta, after the plot applied it (the workbench follows)
 
     def __init__(self, controller: RunController, verifier: VerifyJob, parent=None):
         super().__init__(parent)
@@ -42,6 +44,7 @@ class StudyView(QWidget):
         self.data: TrialData | None = None
         self.watermark = None
         self._last_verify = 0.0
+        self.auto_verify = True  # preference: check determinism on open and after runs without being asked
         self.write_confirmed: set[str] = set()
 
         layout = QVBoxLayout(self)
@@ -127,7 +130,10 @@ class StudyView(QWidget):
         self.panel.set_progress(self._finished_count(), self.panel.n_trials.value() or None)
         meta = reading.metadata_of(summary)
         self.verifier.cancel()
-        if meta.present:
+        self.opened.emit()
+        if meta.present and not self.auto_verify:
+            self._badge_state(BadgeState.none("Not checked (automatic checks are off: click to check)"))
+        elif meta.present:
             self.verify()
         else:
             self._badge_state(BadgeState("unverifiable", "Not verifiable: not run by optgui (no run record)",
@@ -181,6 +187,7 @@ class StudyView(QWidget):
             n = len(delta.table)
         else:
             n = self.data.apply(delta.table)
+        self.polled.emit(delta)
         if getattr(delta, "has_more", False):  # a bounded batch of a long backlog: fetch the rest next pass
             QTimer.singleShot(0, self.refresh)
         if n:
@@ -238,7 +245,8 @@ class StudyView(QWidget):
         if errors:
             self.panel.set_last_error(errors[-1].number, errors[-1].error)
         self.refresh()
-        if (not self.verifier.running and time.monotonic() - self._last_verify > VERIFY_DURING_RUN_SECONDS):
+        if (self.auto_verify and not self.verifier.running
+                and time.monotonic() - self._last_verify > VERIFY_DURING_RUN_SECONDS):
             self.verify()
 
     def _run_started(self, event) -> None:
@@ -250,7 +258,8 @@ class StudyView(QWidget):
         self.panel.set_state(state, message)
         if state in ("paused", "stopped", "completed"):
             self.refresh()
-            self.verify()
+            if self.auto_verify:
+                self.verify()
         self.changed.emit()
 
     def _run_failed(self, message: str, details: str) -> None:

@@ -41,6 +41,7 @@ class BadgeState:
             "sampler": v.sampler, "n_checked": v.n_checked, "n_total": v.n_total, "segments": len(v.segments),
             "equivalent": v.equivalent, "equivalence_reason": "; ".join(v.reasons), "cause": v.cause,
             "reason": v.reason, "versions": v.versions, "summary": v.summary(),
+            "json": v.to_json_obj(),  # the verifier's own JSON (as `optgui verify --json`), for Export verdict
         }
         if v.divergence is not None:
             d = v.divergence

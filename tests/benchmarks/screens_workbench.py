@@ -1,0 +1,115 @@
+"""Screenshots of the workbench in a real window (run under a display, e.g. `xvfb-run -a python ...`):
+the trials table with a filter, a failed trial's details, and the preferences dialog.
+
+    python tests/benchmarks/screens_workbench.py OUT_DIR [light|dark]
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+OBJECTIVE = '''
+import logging
+import math
+
+log = logging.getLogger("train")
+
+
+def objective(trial):
+    lr = trial.suggest_float("lr", 1e-5, 1e-1, log=True)
+    layers = trial.suggest_int("layers", 1, 6)
+    optimizer = trial.suggest_categorical("optimizer", ["adam", "sgd", "rmsprop"])
+    print(f"training with lr={lr:.2e} layers={layers} optimizer={optimizer}")
+    loss = 1.0
+    for epoch in range(5):
+        loss = abs(math.log10(lr) + 3) / (epoch + 1) + 0.1 * layers + (optimizer == "sgd") * 0.3
+        trial.report(loss, epoch)
+        log.warning("epoch %d loss %.4f", epoch, loss)
+    trial.set_user_attr("final_loss", loss)
+    if layers == 6 and optimizer == "sgd":
+        raise FloatingPointError(f"loss diverged to inf at epoch 4 (lr={lr:.3g})")
+    return loss
+'''
+
+
+def main() -> None:
+    out = Path(sys.argv[1]).resolve()
+    mode = sys.argv[2] if len(sys.argv) > 2 else "light"
+    out.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix="optgui-screens-"))
+    os.environ["OPTGUI_DATA_DIR"] = str(work / "data")
+    os.environ["OPTGUI_CACHE_DIR"] = str(work / "cache")
+    os.environ["XDG_CONFIG_HOME"] = str(work / "config")
+    source = work / "train.py"
+    source.write_text(OBJECTIVE)
+    db = work / "experiments.db"
+    subprocess.run([sys.executable, "-m", "optgui", "run", str(db), "--study", "resnet-sweep", "--objective",
+                    f"{source}:objective", "--sampler", "TPESampler(seed=4)", "--n-trials", "120", "--quiet"],
+                   check=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
+
+    from PySide6.QtWidgets import QApplication
+
+    from optgui.qt import app as qt_app
+    from optgui.qt.settings import Settings
+
+    app = qt_app.create_application()
+    settings = Settings()
+    settings.set_theme(mode)
+    qt_app.setup(app, settings)
+    from optgui.qt.main_window import MainWindow
+    from optgui.qt.preferences import PreferencesDialog
+
+    window = MainWindow(settings)
+    window.resize(1440, 860)
+    window.show()
+    window.open_storage(str(db), "resnet-sweep")
+    bench = window.workbench
+
+    def settle(ms: int = 600) -> None:
+        end = __import__("time").monotonic() + ms / 1000
+        while __import__("time").monotonic() < end:
+            app.processEvents()
+
+    deadline = __import__("time").monotonic() + 60
+    while window.verifier.running and __import__("time").monotonic() < deadline:
+        settle(200)
+    settle(800)
+    bench.show_tab(bench.trials_page)
+    bench.table.expression.setText("lr < 0.001 and state == COMPLETE")
+    bench.table.apply_expression()
+    from PySide6.QtCore import Qt
+
+    bench.table.view.horizontalHeader().setSortIndicator(bench.table.model.column_index("value"),
+                                                         Qt.SortOrder.AscendingOrder)
+    bench.table.view.selectRow(0)
+    settle()
+    window.grab().save(str(out / f"table_filter_{mode}.png"))
+
+    bench.table.expression.setText("state == FAIL")
+    bench.table.apply_expression()
+    bench.table.view.selectRow(0)
+    settle()
+    window.grab().save(str(out / f"failed_trial_{mode}.png"))
+
+    dialog = PreferencesDialog(settings, window)
+    dialog.show()
+    settle()
+    dialog.grab().save(str(out / f"preferences_{mode}.png"))
+    dialog.close()
+
+    bench.show_tab(bench.best)
+    settle()
+    window.grab().save(str(out / f"best_{mode}.png"))
+    window.close()
+    print(out)
+
+
+if __name__ == "__main__":
+    main()

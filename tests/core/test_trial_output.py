@@ -1,0 +1,71 @@
+"""Per-trial output capture: only the objective's thread is captured, markers slice the log per trial, the
+traceback of an objective error is recorded, and a live tail sees new text."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import threading
+
+import optuna
+import pytest
+
+from optgui.core import trial_output
+
+
+def test_capture_is_per_thread_and_sliced_per_trial(tmp_path, capsys):
+    path = tmp_path / "0.log"
+    other_thread_may_print = threading.Event()
+    done = threading.Event()
+
+    def chatter():
+        other_thread_may_print.wait()
+        print("GUI thread noise")
+        logging.getLogger("gui").warning("gui warning")
+        done.set()
+    t = threading.Thread(target=chatter)
+    t.start()
+    log = logging.getLogger("user")
+    with trial_output.capture_to(path, 0):
+        print("trial zero says hi")
+        other_thread_may_print.set()
+        done.wait(5)
+        log.warning("loss %d", 3)
+        sys.stderr.write("to stderr\n")
+    t.join()
+    with pytest.raises(ValueError):
+        with trial_output.capture_to(path, 1):
+            print("about to fail")
+            raise ValueError("boom 1")
+    with pytest.raises(optuna.TrialPruned):
+        with trial_output.capture_to(path, 2):
+            raise optuna.TrialPruned()
+    parts = trial_output.split_trials(path.read_text())
+    assert parts[0] == "trial zero says hi\nWARNING user: loss 3\nto stderr\n"
+    assert parts[1].startswith("about to fail\nTraceback (most recent call last):")
+    assert parts[1].rstrip().endswith("ValueError: boom 1")
+    assert parts[2] == ""  # pruning is not an error
+    assert "GUI thread noise" in capsys.readouterr().out  # still printed, just not captured
+    assert sys.stdout is not None and not isinstance(sys.stdout, trial_output._ThreadTee)
+
+
+def test_read_trial_output_across_segments_and_tail(tmp_path):
+    storage, study = str(tmp_path / "s.db"), "det"
+    with trial_output.capture_trial(storage, study, 0, 0):
+        print("first segment")
+    tail = trial_output.LogTail(storage, study)
+    text, switched = tail.read()
+    assert switched and "=== trial 0 ===\nfirst segment" in text
+    with trial_output.capture_trial(storage, study, 1, 1):
+        print("second segment, trial 1")
+    text, switched = tail.read()
+    assert switched and "second segment" in text
+    with trial_output.capture_trial(storage, study, 1, 2):
+        print("trial 2")
+    text, switched = tail.read()
+    assert not switched and text == "=== trial 2 ===\ntrial 2\n"
+    assert trial_output.read_trial_output(storage, study, 1) == "second segment, trial 1\n"
+    assert trial_output.read_trial_output(storage, study, 0) == "first segment\n"
+    assert trial_output.read_trial_output(storage, study, 7) is None
+    # the same file opened under another spelling of its path is the same study's log
+    assert trial_output.study_log_dir(str(tmp_path / "." / "s.db"), study) == trial_output.study_log_dir(storage, study)
