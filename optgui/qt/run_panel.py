@@ -9,7 +9,7 @@ import time
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QGridLayout, QGroupBox,
-                               QHBoxLayout, QLabel, QLineEdit, QProgressBar, QPushButton, QSpinBox, QToolButton,
+                               QHBoxLayout, QLabel, QLineEdit, QProgressBar, QSpinBox, QToolButton,
                                QVBoxLayout, QWidget)
 
 from optgui.core.builtin_objectives import BUILTINS

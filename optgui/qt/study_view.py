@@ -191,12 +191,15 @@ class StudyView(QWidget):
         if getattr(delta, "has_more", False):  # a bounded batch of a long backlog: fetch the rest next pass
             QTimer.singleShot(0, self.refresh)
         if n:
-            self.plot.refresh()
-            if self.tabs.currentIndex() == 1:
-                self.pareto.refresh()
-            self._update_subtitle()
-            self.changed.emit()
+            self._redraw()
         return n
+
+    def _redraw(self) -> None:
+        self.plot.refresh()
+        if self.tabs.currentIndex() == 1:
+            self.pareto.refresh()
+        self._update_subtitle()
+        self.changed.emit()
 
     # --- running ------------------------------------------------------------------------------------------
     def _confirm_write(self) -> bool:
@@ -244,9 +247,11 @@ class StudyView(QWidget):
         errors = [e for e in events if e.error]
         if errors:
             self.panel.set_last_error(errors[-1].number, errors[-1].error)
-        self.refresh()
-        if (self.auto_verify and not self.verifier.running
-                and time.monotonic() - self._last_verify > VERIFY_DURING_RUN_SECONDS):
+        # The run's own events carry what the plot needs: no storage read on the GUI thread while the engine
+        # writes (a SQLite reader can wait for the writer's lock). The reader catches up when the run ends.
+        if self.data is not None and self.data.apply_events(events):
+            self._redraw()
+        if (self.auto_verify and not self.verifier.running and time.monotonic() - self._last_verify > VERIFY_DURING_RUN_SECONDS):
             self.verify()
 
     def _run_started(self, event) -> None:

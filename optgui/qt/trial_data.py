@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from optgui.core.tables import COMPLETE, FAIL, PRUNED, RUNNING, TrialTable
+from optgui.core.tables import COMPLETE, FAIL, PRUNED, RUNNING, STATE_CODES, TrialTable
 
 _NAN = np.nan
 
@@ -86,23 +86,38 @@ class TrialData:
 
     def apply(self, table: TrialTable) -> int:
         """Merge a table of new or changed trials. Returns the number of rows written."""
-        if len(table) == 0:
+        return self.apply_rows(table.number, table.state, table.values)
+
+    def apply_rows(self, number: np.ndarray, state: np.ndarray, values: np.ndarray) -> int:
+        """Merge trials given as columns (trial numbers, state codes, values n x objectives)."""
+        if len(number) == 0:
             return 0
-        rows = table.number.astype(np.int64)
+        rows = np.asarray(number, dtype=np.int64)
         top = int(rows.max()) + 1
         self._grow(top)
         if top > self.n:
             self.state[self.n:top] = RUNNING
             self.values[self.n:top] = _NAN
             self.n = top
-        self.state[rows] = table.state
-        self.values[rows] = table.values
-        finished = rows[(table.state != RUNNING) & ~self._plotted[rows]]
+        self.state[rows] = state
+        self.values[rows] = values
+        finished = rows[(np.asarray(state) != RUNNING) & ~self._plotted[rows]]
         finished.sort()
         if not self._append_points(finished):
             self._rebuild_points()
         self._update_best(int(rows.min()))
         return len(rows)
+
+    def apply_events(self, events) -> int:
+        """Merge the engine's TrialFinished events (no storage read: what a running window does per update)."""
+        k = self.n_objectives
+        number = np.fromiter((e.number for e in events), dtype=np.int64, count=len(events))
+        state = np.fromiter((STATE_CODES[e.state] for e in events), dtype=np.int8, count=len(events))
+        values = np.full((len(events), k), _NAN)
+        for i, e in enumerate(events):
+            if e.values and e.state != "FAIL":
+                values[i, :len(e.values)] = e.values[:k]
+        return self.apply_rows(number, state, values)
 
     def _append_points(self, rows: np.ndarray) -> bool:
         self._plotted[rows] = True

@@ -82,7 +82,6 @@ def make_window():
 
 
 def timed_run(app, folder: Path, n_trials: int, index: int, tuned: bool):
-    from optgui.qt import dialogs
     from optgui.qt.main_window import define_study
 
     db = folder / f"run{index}.db"
@@ -90,7 +89,6 @@ def timed_run(app, folder: Path, n_trials: int, index: int, tuned: bool):
                  n_trials=n_trials)
     window = make_window()
     window.open_storage(str(db), "bench")
-    dialogs.confirm = lambda *a, **k: True
     if not tuned:
         import optgui.qt.run_controller as rc
 
@@ -161,6 +159,12 @@ def main() -> int:
     app = qt_app.create_application([sys.argv[0]])
     qt_app.setup(app)
     sys.excepthook = sys.__excepthook__
+    from optgui.qt import dialogs
+
+    # Nothing may wait for a click here: errors are printed, questions take their default answer.
+    dialogs.error = lambda parent, title, text, details="": print(f"[dialog] {title}: {text}", file=sys.stderr)
+    dialogs.choose = lambda *a, **k: 0
+    dialogs.confirm = lambda *a, **k: True
     optuna.logging.set_verbosity(optuna.logging.ERROR)
 
     print(f"optgui GUI benchmark: {os.cpu_count()} CPUs, Qt platform {app.platformName()}, "

@@ -120,13 +120,14 @@ def test_second_run_refused_while_another_process_holds_the_study(qtbot, tmp_pat
             return view.summary.name == "det" and view.data is not None and view.data.n >= 1
 
         qtbot.waitUntil(opened_with_a_trial, timeout=180000)
-        view, panel = window.study_view, window.study_view.panel
+        panel = window.study_view.panel
         assert panel.resume_action.isEnabled()
         click(qtbot, panel, "Resume")
         qtbot.waitUntil(lambda: window.controller.state == "leased" and not window.controller.active, timeout=180000)
         assert panel.notice.isVisible()
         assert "Another process is running this study" in panel.notice.text()
         assert f"process {proc.pid}" in panel.notice.text()
+        assert window.study_view.data.n >= 1  # the study stays readable while the other process runs it
         assert proc.poll() is None  # the other run goes on untouched
     finally:
         proc.send_signal(signal.SIGTERM)
