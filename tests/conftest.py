@@ -6,6 +6,9 @@ import os
 
 import pytest
 
+# Before any QApplication exists (pytest-qt's session-scoped qapp is set up before function fixtures run).
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
 
 @pytest.fixture(autouse=True)
 def _isolated_app_dirs(tmp_path_factory, monkeypatch):
@@ -13,5 +16,4 @@ def _isolated_app_dirs(tmp_path_factory, monkeypatch):
     monkeypatch.setenv("OPTGUI_DATA_DIR", str(base / "data"))
     monkeypatch.setenv("OPTGUI_CACHE_DIR", str(base / "cache"))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(base / "config"))
-    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     yield

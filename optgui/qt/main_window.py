@@ -297,10 +297,12 @@ class MainWindow(QMainWindow):
 
     # --- view ---------------------------------------------------------------------------------------------
     def refresh(self) -> None:
-        if self.reader is None or self.controller.active:
-            return  # during a run the run's own events drive the views; the list is re-read when it ends
+        if self.reader is None:
+            return
         try:
             self.study_list.set_summaries(reading.summaries(self.reader))
+            if self.controller.active and self.controller.state != "paused":
+                return  # a running study's view follows the run's own events; only the list's counts are re-read
             for s in self.study_list.model._all:
                 self.study_view.summary_updated(s)
             self.study_view.refresh()

@@ -26,6 +26,7 @@ from optgui.qt.trial_data import TrialData
 from optgui.qt.verification import BadgeState, VerifyJob
 
 VERIFY_DURING_RUN_SECONDS = 30.0
+RUN_POLL_SECONDS = 2.0
 
 
 class StudyView(QWidget):
@@ -44,6 +45,7 @@ class StudyView(QWidget):
         self.data: TrialData | None = None
         self.watermark = None
         self._last_verify = 0.0
+        self._last_run_poll = 0.0
         self.auto_verify = True  # preference: check determinism on open and after runs without being asked
         self.write_confirmed: set[str] = set()
 
@@ -251,6 +253,12 @@ class StudyView(QWidget):
         # writes (a SQLite reader can wait for the writer's lock). The reader catches up when the run ends.
         if self.data is not None and self.data.apply_events(events):
             self._redraw()
+        # The trials table and analysis views need full rows (params, attributes): poll the reader for them, but
+        # at most every RUN_POLL_SECONDS so that the GUI thread rarely meets the writer's lock. Rows merge by trial
+        # number, so the plot's event-driven rows are not counted twice.
+        if time.monotonic() - self._last_run_poll >= RUN_POLL_SECONDS:
+            self._last_run_poll = time.monotonic()
+            self.refresh()
         if (self.auto_verify and not self.verifier.running and time.monotonic() - self._last_verify > VERIFY_DURING_RUN_SECONDS):
             self.verify()
 
