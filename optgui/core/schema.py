@@ -1,7 +1,7 @@
 """Which Optuna schema a database has, whether optgui can read it, and upgrading it (with a backup first).
 
 Optuna records its schema in two places: the alembic revision (`alembic_version.version_num`, head `v3.2.0.a`
-since Optuna 3.2) and the library that created the file (`version_info.library_version`). Files from Optuna 0.9
+since Optuna 3.2) and the library that created the file (the `library_version` column of `version_info`). Files from Optuna 0.9
 predate alembic and have only `version_info` (schema_version 11).
 
 Reading needs the multi-objective layout (`study_directions`, `trial_values.objective`), which arrived with
@@ -39,14 +39,14 @@ OPTUNA_MARKER_TABLES = frozenset({"studies", "trials", "trial_params", "version_
 class SchemaInfo:
     """The schema of an Optuna database that optgui can read.
 
-    revision: alembic revision (e.g. "v3.2.0.a"); library_version: the Optuna version that created the file (as
+    revision: alembic revision (e.g. "v3.2.0.a"); optuna_version: the Optuna version that created the file (as
     recorded by it; may be None); is_current: revision == HEAD_REVISION. has_value_type /
     has_intermediate_value_type: whether ±inf (and NaN) are encoded in type columns (revisions v3.0.0.d / v3.0.0.c
     and later); older files store the float itself.
     """
 
     revision: str
-    library_version: str | None
+    optuna_version: str | None
     is_current: bool
     has_value_type: bool
     has_intermediate_value_type: bool
@@ -54,7 +54,7 @@ class SchemaInfo:
     @property
     def description(self) -> str:
         """E.g. "created by Optuna 3.0.0, schema v3.0.0.d"."""
-        made_by = f"created by Optuna {self.library_version}" if self.library_version else "created by Optuna"
+        made_by = f"created by Optuna {self.optuna_version}" if self.optuna_version else "created by Optuna"
         return f"{made_by}, schema {self.revision}"
 
     @property
@@ -67,7 +67,7 @@ class SchemaInfo:
                 "upgrades it after writing a backup copy")
 
     def as_dict(self) -> dict:
-        return {"revision": self.revision, "library_version": self.library_version, "current": self.is_current,
+        return {"revision": self.revision, "library_version": self.optuna_version, "current": self.is_current,
                 "head": HEAD_REVISION}
 
 
@@ -117,7 +117,7 @@ def read_schema(db: ReadOnlyDb) -> SchemaInfo:
                            f"{', '.join(sorted(missing))}: the file is damaged or was not written by Optuna")
     return SchemaInfo(
         revision=revision,
-        library_version=library_version,
+        optuna_version=library_version,
         is_current=revision == HEAD_REVISION,
         has_value_type="value_type" in db.column_names("trial_values"),
         has_intermediate_value_type="intermediate_value_type" in db.column_names("trial_intermediate_values"),
