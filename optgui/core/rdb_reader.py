@@ -137,6 +137,11 @@ class _Selection:
 _PRIMARY_KEYS = {"trials": "trial_id", "trial_values": "trial_value_id", "trial_params": "param_id",
                  "trial_user_attributes": "trial_user_attribute_id",
                  "trial_intermediate_values": "trial_intermediate_value_id"}
+# Packed integer reads (SQLite): bits for a trial number and an objective index; trial ids below the limit fit
+# the packed words into 63 bits.
+_NUMBER_BITS = 32
+_OBJECTIVE_BITS = 16
+_PACK_TRIAL_ID_LIMIT = 1 << 27
 # Param (name, distribution) pairs mapped to small ints inside SQL; beyond this many the CASE gets slower than
 # shipping the strings.
 _MAX_CASE_KEYS = 64
@@ -226,9 +231,16 @@ class RdbStudyReader(StudyReader):
                     for value in (start_max, complete_max):
                         if value is not None and (sid not in last or value > last[sid]):
                             last[sid] = value
-            best_sql = (f"SELECT t.study_id, v.objective, {self._value_type}, MIN(v.value), MAX(v.value) "
-                        "FROM trials t JOIN trial_values v ON v.trial_id = t.trial_id "
-                        "WHERE t.state = 'COMPLETE' AND t.trial_id BETWEEN ? AND ? "
+            if self.db.dialect == "sqlite":
+                # SQLite's planner walks trials and probes trial_values through its (trial_id, objective) index;
+                # walking trial_values and probing trials by primary key (CROSS JOIN fixes that order in SQLite)
+                # does one lookup per value instead of two: ~40% less time.
+                join = ("FROM trial_values v CROSS JOIN trials t ON t.trial_id = v.trial_id "
+                        "WHERE t.state = 'COMPLETE' AND v.trial_id BETWEEN ? AND ? ")
+            else:
+                join = ("FROM trials t JOIN trial_values v ON v.trial_id = t.trial_id "
+                        "WHERE t.state = 'COMPLETE' AND t.trial_id BETWEEN ? AND ? ")
+            best_sql = (f"SELECT t.study_id, v.objective, {self._value_type}, MIN(v.value), MAX(v.value) {join}"
                         f"GROUP BY t.study_id, v.objective, {self._value_type}")
             for rows in _Chunker(self.db).rows(best_sql, (), lo, hi):
                 for sid, objective, vtype, vmin, vmax in rows:
@@ -312,6 +324,10 @@ class RdbStudyReader(StudyReader):
 
             def by_key() -> tuple[str, tuple]:
                 text, params = current()
+                if table == "trials":
+                    # The row carries its study: filtering in SQL is free and spares Python other studies' rows.
+                    return (f"SELECT {text} FROM trials {alias} WHERE {alias}.study_id = ? "
+                            f"AND {alias}.{pk} BETWEEN ? AND ?", (*params, sel.study_id))
                 return f"SELECT {text} FROM {table} {alias} WHERE {alias}.{pk} BETWEEN ? AND ?", params
 
             yield from _Chunker(self.db).run(by_key, lo, hi)
@@ -331,19 +347,20 @@ class RdbStudyReader(StudyReader):
     def _read(self, study_name: str, study_id: int, directions: tuple[str, ...], sel: _Selection, *,
               params: bool = True, user_attrs: bool = True, datetimes: bool = True) -> TrialTable:
         state = _state_sql("t.state")
-        times = "t.datetime_start, t.datetime_complete" if datetimes else "NULL, NULL"
+        # Every statement filters on the study (see _fetch), so each row is this study's. Columns that are not
+        # asked for are not selected at all: every value costs a Python object per row.
+        times = ", t.datetime_start, t.datetime_complete" if datetimes else ""
         parts = []
-        for rows in self._fetch(sel, "trials", "t", f"t.study_id, t.trial_id, t.number, {state}, {times}"):
-            if rows:
-                columns = list(zip(*rows))
-                mine = np.array(columns[0], dtype=np.int64) == study_id
-                part = [np.array(columns[1], dtype=np.int64), np.array(columns[2], dtype=np.int64),
-                        np.array(columns[3], dtype=np.int8),
-                        _datetime64(columns[4]) if datetimes else None,
-                        _datetime64(columns[5]) if datetimes else None]
-                if not mine.all():
-                    part = [None if a is None else a[mine] for a in part]
-                parts.append(part)
+        if not datetimes and self._packs(sel):
+            parts = self._read_packed_trials(sel)
+        else:
+            for rows in self._fetch(sel, "trials", "t", f"t.trial_id, t.number, {state}{times}"):
+                if rows:
+                    columns = list(zip(*rows))
+                    parts.append([np.array(columns[0], dtype=np.int64), np.array(columns[1], dtype=np.int64),
+                                  np.array(columns[2], dtype=np.int8),
+                                  _datetime64(columns[3]) if datetimes else None,
+                                  _datetime64(columns[4]) if datetimes else None])
         if parts:
             trial_id, number, state_codes = (np.concatenate([p[k] for p in parts]) for k in range(3))
             if datetimes:
@@ -378,6 +395,44 @@ class RdbStudyReader(StudyReader):
             duration=frozen_array(durations(start, complete)), params=frozen_mapping(param_columns),
             user_attrs=frozen_mapping(attr_columns))
 
+    # --- packed integer reads (SQLite) ----------------------------------------------------------------------
+    # Turning each SQL value into a Python object is most of a read's cost. Integer columns of one row are
+    # therefore packed into one integer in SQL, and for the trials table the packed integers of a whole chunk are
+    # joined into one text that numpy parses: three columns of 100k trials cost one Python string instead of
+    # 300k objects (~3x less CPU). Floats are never packed or passed through text: values arrive as SQL reals.
+    # Only SQLite (64-bit integer arithmetic, local file: the CPU is the cost; on a server the network is).
+
+    def _packs(self, sel: _Selection) -> bool:
+        if self.db.dialect != "sqlite" or sel.mode not in ("table", "join"):
+            return False
+        # Scans by key also pass other studies' rows: every trial id of the file must fit (SQLite turns an
+        # overflowing integer product into a float instead of failing).
+        (top,), = self.db.rows("SELECT MAX(trial_id) FROM trials")
+        return top is not None and top < _PACK_TRIAL_ID_LIMIT
+
+    def _read_packed_trials(self, sel: _Selection) -> list[list]:
+        """[trial_id, number, state code, None, None] per chunk, as _read's row path gives them."""
+        state = _state_sql("t.state")
+        packed = f"((t.trial_id * {1 << _NUMBER_BITS} + t.number) * 8 + {state} + 1)"
+        # A number outside [0, 2^32) cannot be packed: such a chunk (never made by Optuna) is read row by row.
+        cols = f"group_concat({packed}), MIN(t.number), MAX(t.number), COUNT(*), MIN(t.trial_id), MAX(t.trial_id)"
+        parts = []
+        for rows in self._fetch(sel, "trials", "t", cols):
+            text, low, high, count, first, last = rows[0] if rows else (None, None, None, 0, None, None)
+            if not count:
+                continue
+            if low < 0 or high >= 1 << _NUMBER_BITS:
+                chunk = self.db.rows(f"SELECT t.trial_id, t.number, {state} FROM trials t WHERE t.study_id = ? "
+                                     "AND t.trial_id BETWEEN ? AND ?", (sel.study_id, first, last))
+                columns = list(zip(*chunk))
+                parts.append([np.array(columns[0], dtype=np.int64), np.array(columns[1], dtype=np.int64),
+                              np.array(columns[2], dtype=np.int8), None, None])
+                continue
+            words = np.array(text.split(","), dtype=np.int64)
+            parts.append([words >> (_NUMBER_BITS + 3), (words >> 3) & ((1 << _NUMBER_BITS) - 1),
+                          ((words & 7) - 1).astype(np.int8), None, None])
+        return parts
+
     @staticmethod
     def _rows_of(trial_id: np.ndarray, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Row index of each id in sorted `trial_id`, and a mask of the ids that belong to the table."""
@@ -386,13 +441,30 @@ class RdbStudyReader(StudyReader):
         return rows, trial_id[rows] == ids
 
     def _read_values(self, sel: _Selection, trial_id: np.ndarray, values: np.ndarray) -> None:
-        for rows in self._fetch(sel, "trial_values", "v", f"v.trial_id, v.objective, v.value, {self._value_type}"):
+        # Packed (see above): trial id, objective and value type in one integer, the value beside it.
+        packs = self._packs(sel)
+        # An objective index outside the packable range (Optuna never writes one) becomes the largest index,
+        # which no study has, so the range check below drops it as it drops any unknown objective.
+        top = (1 << _OBJECTIVE_BITS) - 1
+        objective_sql = f"CASE WHEN v.objective BETWEEN 0 AND {top} THEN v.objective ELSE {top} END"
+        cols = (f"(v.trial_id * {1 << _OBJECTIVE_BITS} + {objective_sql}) * 4 + {self._value_type}, v.value"
+                if packs else f"v.trial_id, v.objective, v.value, {self._value_type}")
+        for rows in self._fetch(sel, "trial_values", "v", cols):
             if not rows:
                 continue
-            ids, objectives, raw, types = zip(*rows)
-            objective = np.array(objectives, dtype=np.int64)
-            value = _apply_value_types(np.array(raw, dtype=np.float64), np.array(types, dtype=np.int8))
-            where, mine = self._rows_of(trial_id, np.array(ids, dtype=np.int64))
+            if packs:
+                words, raw = zip(*rows)
+                words = np.array(words, dtype=np.int64)
+                ids = words >> (_OBJECTIVE_BITS + 2)
+                objective = (words >> 2) & top
+                types = (words & 3).astype(np.int8)
+            else:
+                ids, objectives, raw, types = zip(*rows)
+                objective = np.array(objectives, dtype=np.int64)
+                types = np.array(types, dtype=np.int8)
+                ids = np.array(ids, dtype=np.int64)
+            value = _apply_value_types(np.array(raw, dtype=np.float64), types)
+            where, mine = self._rows_of(trial_id, ids)
             mine &= (objective >= 0) & (objective < values.shape[1])
             values[where[mine], objective[mine]] = value[mine]
 
@@ -584,26 +656,41 @@ class RdbStudyReader(StudyReader):
     def intermediate_values(self, study_name: str) -> IntermediateValues:
         study_id, _ = self._study(study_name)
         sel = self._full_selection(study_id)
-        cols = f"t.trial_id, t.number, i.step, i.intermediate_value, {self._inter_type}"
-        parts = []
-        if sel.hi >= sel.lo:
-            for rows in _Chunker(self.db).rows(
-                    f"SELECT {cols} FROM trials t JOIN trial_intermediate_values i ON i.trial_id = t.trial_id "
-                    "WHERE t.study_id = ? AND t.trial_id BETWEEN ? AND ?", (study_id,), sel.lo, sel.hi):
-                if rows:
-                    parts.append(list(zip(*rows)))
-        if not parts:
-            empty_i = frozen_array(np.empty(0, dtype=np.int64))
+        empty_i = frozen_array(np.empty(0, dtype=np.int64))
+        if sel.empty:
             return IntermediateValues(empty_i, empty_i, empty_i, frozen_array(np.empty(0)))
-        tid = np.concatenate([np.array(p[0], dtype=np.int64) for p in parts])
-        num = np.concatenate([np.array(p[1], dtype=np.int64) for p in parts])
-        step = np.concatenate([np.array(p[2], dtype=np.int64) for p in parts])
-        raw = np.concatenate([np.array(p[3], dtype=np.float64) for p in parts])
-        types = np.concatenate([np.array(p[4], dtype=np.int8) for p in parts])
-        value = _apply_value_types(raw, types)
-        order = np.lexsort((step, tid))
-        return IntermediateValues(frozen_array(tid[order]), frozen_array(num[order]), frozen_array(step[order]),
-                                  frozen_array(value[order]))
+        # The study's trial ids and numbers first (cheap), then the reports without a join: in a study holding
+        # most of the database, a scan of the reports by their own key is sequential and several times faster
+        # than probing them trial by trial; rows of other studies are dropped by trial id.
+        trials = [(np.array(c[0], dtype=np.int64), np.array(c[1], dtype=np.int64))
+                  for rows in self._fetch(sel, "trials", "t", "t.trial_id, t.number") if rows
+                  for c in [list(zip(*rows))]]
+        if not trials:
+            return IntermediateValues(empty_i, empty_i, empty_i, frozen_array(np.empty(0)))
+        trial_id = np.concatenate([t[0] for t in trials])
+        number = np.concatenate([t[1] for t in trials])
+        order = np.argsort(trial_id, kind="stable")
+        trial_id, number = trial_id[order], number[order]
+        if sel.mode == "join":
+            sel = _Selection(study_id, "join", lo=int(trial_id[0]), hi=int(trial_id[-1]))
+        parts = []
+        for rows in self._fetch(sel, "trial_intermediate_values", "i",
+                                f"i.trial_id, i.step, i.intermediate_value, {self._inter_type}"):
+            if rows:
+                ids, steps, raw, types = zip(*rows)
+                where, mine = self._rows_of(trial_id, np.array(ids, dtype=np.int64))
+                parts.append((where[mine], np.array(steps, dtype=np.int64)[mine],
+                              _apply_value_types(np.array(raw, dtype=np.float64),
+                                                 np.array(types, dtype=np.int8))[mine]))
+        if not parts:
+            return IntermediateValues(empty_i, empty_i, empty_i, frozen_array(np.empty(0)))
+        rows_of = np.concatenate([p[0] for p in parts])
+        step = np.concatenate([p[1] for p in parts])
+        value = np.concatenate([p[2] for p in parts])
+        order = np.lexsort((step, rows_of))
+        rows_of, step, value = rows_of[order], step[order], value[order]
+        return IntermediateValues(frozen_array(trial_id[rows_of]), frozen_array(number[rows_of]),
+                                  frozen_array(step), frozen_array(value))
 
     def trial_system_attrs(self, study_name: str, prefix: str = OPTGUI_PREFIX) -> dict[int, dict[str, Any]]:
         """{trial number: {key: value}} of trial system attributes whose keys start with `prefix`."""
