@@ -45,6 +45,11 @@ class ReadOnlyDb:
     def column_names(self, table: str) -> set[str]:  # pragma: no cover - interface
         raise NotImplementedError
 
+    def twin(self) -> "ReadOnlyDb | None":
+        """A second read-only connection to the same database for a statement run in parallel, or None where
+        parallel reads would not pay (servers: the network is the cost)."""
+        return None
+
     def close(self) -> None:  # pragma: no cover - interface
         raise NotImplementedError
 
@@ -138,6 +143,10 @@ class SqliteReadOnlyDb(ReadOnlyDb):
                 return self._conn.execute(sql, params).fetchall()
             except sqlite3.Error as exc:
                 raise StorageError(_sqlite_message(self.display, exc)) from None
+
+    def twin(self) -> "SqliteReadOnlyDb":
+        # Same checks and mode as this connection (read-only, immutable for a WAL file without a writer).
+        return SqliteReadOnlyDb(self.path, busy_timeout=self._busy_timeout)
 
     def table_names(self) -> set[str]:
         return {name for (name,) in self.rows("SELECT name FROM sqlite_master WHERE type = 'table'")}
