@@ -250,15 +250,43 @@ class JournalFleetStore(FleetStore):
             return True
 
 
-def fleet_store(storage, study_id: int, ref) -> FleetStore:
-    if ref.kind == "journal":
-        return JournalFleetStore(storage, study_id, str(ref.path))
-    if ref.kind == "sqlite":
+def require_parallel_storage(kind: str) -> None:
+    """Refuse a storage kind ("sqlite", "journal", "rdb") that parallel workers cannot share."""
+    if kind == "sqlite":
         # SQLite serialises writers with a 5 s busy timeout and no row locks: parallel workers on one file fail
         # with "database is locked" (Optuna's own FAQ says the same). A journal file is the one-machine route.
         raise OptguiError("parallel workers need a PostgreSQL/MySQL URL or an Optuna journal file (.log/.jsonl); "
                           "SQLite cannot take concurrent writers")
+
+
+def fleet_store(storage, study_id: int, ref) -> FleetStore:
+    if ref.kind == "journal":
+        return JournalFleetStore(storage, study_id, str(ref.path))
+    require_parallel_storage(ref.kind)
     return RdbFleetStore(storage, study_id)
+
+
+def open_fleet_store(storage_text: str, study_name: str) -> FleetStore:
+    """The fleet records of an existing study, for a process that only watches or steers the fleet (the GUI).
+    Raises OptguiError with a message for the user (SQLite, missing file, no such study)."""
+    from optgui.core.errors import StudyStateError
+    from optgui.core.storage import open_for_run, parse_storage
+
+    ref = parse_storage(storage_text)
+    require_parallel_storage(ref.kind)
+    storage, _ = open_for_run(ref, create=False)
+    try:
+        study_id = storage.get_study_id_from_name(study_name)
+    except KeyError:
+        raise StudyStateError(f"no study {study_name!r} in {ref.display}") from None
+    return fleet_store(storage, study_id, ref)
+
+
+def dispose_fleet_store(store: FleetStore) -> None:
+    """Close the connections of a store made by open_fleet_store (journal files hold none)."""
+    engine = getattr(getattr(store.storage, "_backend", store.storage), "engine", None)
+    if engine is not None:
+        engine.dispose()
 
 
 # --- control ----------------------------------------------------------------------------------------------------
