@@ -401,6 +401,21 @@ def read_status(store: FleetStore) -> FleetStatus:
                        tuple(workers), running)
 
 
+def evaluating_trials(trials: Iterable[RunningTrial]) -> dict[int, int]:
+    """Worker index -> the RUNNING trial it evaluates now, from the trials themselves (a worker's own record
+    carries its trial only as of its last heartbeat): the latest claim (deterministic mode) or the asker (free
+    mode) of each trial whose result is not posted yet."""
+    out: dict[int, int] = {}
+    for trial in trials:
+        if trial.result is not None:
+            continue
+        claims = trial.claims
+        worker = claims[-1][1].get("worker") if claims else (trial.attrs.get(TRIAL_ASKED_BY) or {}).get("worker")
+        if worker is not None:
+            out[int(worker)] = trial.number
+    return out
+
+
 def live_claimer(trial: RunningTrial, workers: dict[str, Any], now=None) -> int | None:
     """The index of the live worker evaluating the trial (its latest claim), or None if unclaimed or dead."""
     claims = trial.claims

@@ -3,7 +3,7 @@
 A parentless QObject moved to a QThread (design §5): its only slot runs for the thread's whole life, reading the
 fleet's status from the study's storage every POLL_SECONDS and writing the Pause / Resume / Stop commands the GUI
 queues, through optgui.core.fleet — the same records `optgui control` reads and writes. Snapshots leave through
-`Signal(object)` as the core's frozen FleetStatus.
+`Signal(object)` as frozen FleetSnapshots (the core's FleetStatus plus who evaluates which trial).
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from __future__ import annotations
 import queue
 import traceback
 import weakref
+from dataclasses import dataclass
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
@@ -28,8 +29,14 @@ def running_monitor_threads() -> list[QThread]:
     return [t for t in list(_threads) if t.isRunning()]
 
 
+@dataclass(frozen=True)
+class FleetSnapshot:
+    status: fl.FleetStatus
+    evaluating: dict  # worker index -> trial number it evaluates now (a fresh dict per snapshot, never shared)
+
+
 class _Watcher(QObject):
-    status = Signal(object)  # optgui.core.fleet.FleetStatus
+    status = Signal(object)  # FleetSnapshot
     unavailable = Signal(str, str)  # message, details: the storage cannot be read (the thread ends)
     command_failed = Signal(str, str, str)  # command, message, details
     command_sent = Signal(str)
@@ -55,7 +62,8 @@ class _Watcher(QObject):
             failures = 0
             while True:
                 try:
-                    self.status.emit(fl.read_status(store))
+                    status = fl.read_status(store)
+                    self.status.emit(FleetSnapshot(status, fl.evaluating_trials(store.running_trials())))
                     failures = 0
                 except Exception as exc:  # noqa: BLE001 - a server hiccup: say so once, keep trying
                     failures += 1

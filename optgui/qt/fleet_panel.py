@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QGridLayout, QGroup
 from optgui.core import fleet as fl
 from optgui.core.errors import OptguiError
 from optgui.qt import dialogs, theme
-from optgui.qt.fleet_monitor import FleetMonitor
+from optgui.qt.fleet_monitor import FleetMonitor, FleetSnapshot
 from optgui.qt.fleet_processes import FleetProcesses
 
 COLUMNS = ("Worker", "Host", "PID", "State", "Trial", "Evaluated", "Heartbeat")
@@ -79,6 +79,7 @@ class FleetPanel(QWidget):
         self.recorded_fleet: dict | None = None  # the run record's fleet options, once a fleet has run
         self.single_run_active = False
         self.status: fl.FleetStatus | None = None
+        self.evaluating: dict[int, int] = {}  # worker index -> trial in evaluation
         self.phase = "none"
         self._last_signature = None
         self._close_then: Callable[[], None] | None = None
@@ -125,17 +126,17 @@ class FleetPanel(QWidget):
                                                ("Mode", self.mode))):
             grid.addWidget(QLabel(label), 0, 2 * col)
             grid.addWidget(widget, 0, 2 * col + 1)
-        grid.setColumnStretch(5, 1)
+        grid.setColumnStretch(6, 1)  # the fields keep their size; the row's slack goes to the right
         buttons = QHBoxLayout()
         buttons.addWidget(self.start_button)
         buttons.addWidget(self.add_button)
         buttons.addStretch(1)
-        grid.addLayout(buttons, 1, 0, 1, 6)
+        grid.addLayout(buttons, 1, 0, 1, 7)
         self.start_note = QLabel()
         self.start_note.setObjectName("muted")
         self.start_note.setWordWrap(True)
         self.start_note.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        grid.addWidget(self.start_note, 2, 0, 1, 6)
+        grid.addWidget(self.start_note, 2, 0, 1, 7)
         outer.addWidget(start_box)
 
         fleet_box = QGroupBox("Fleet")
@@ -167,7 +168,7 @@ class FleetPanel(QWidget):
         self.table.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        header.setStretchLastSection(True)
         fl_layout.addWidget(self.table, 1)
         self.note = QLabel()
         self.note.setObjectName("muted")
@@ -178,7 +179,10 @@ class FleetPanel(QWidget):
 
         t = theme.current()
         if t is not None:
-            t.changed.connect(lambda *_: self._render())
+            t.changed.connect(self._restyle)  # a bound slot: disconnected when the panel is deleted
+        self._render()
+
+    def _restyle(self, _colors) -> None:
         self._render()
 
     # --- study --------------------------------------------------------------------------------------------
@@ -187,7 +191,7 @@ class FleetPanel(QWidget):
         record (its "fleet" entry fixes mode and batch)."""
         if (storage, study) != (self.storage, self.study):
             self.monitor.retire()
-            self.status, self._last_signature = None, None
+            self.status, self.evaluating, self._last_signature = None, {}, None
         self.storage, self.study, self.display = storage, study, display
         try:
             fl.require_parallel_storage(kind)
@@ -214,6 +218,13 @@ class FleetPanel(QWidget):
     def set_single_run_active(self, active: bool) -> None:
         self.single_run_active = active
         self._update_controls()
+
+    def started_here(self, lease: dict | None) -> bool:
+        """Whether a run lease is held by a process this window started (the fleet's coordinator)."""
+        import socket
+
+        return bool(lease) and lease.get("host") == socket.gethostname() and \
+            int(lease.get("pid") or 0) in self.processes.pids()
 
     @property
     def busy(self) -> bool:
@@ -318,9 +329,10 @@ class FleetPanel(QWidget):
         self.monitor.stop()
 
     # --- display -------------------------------------------------------------------------------------------
-    def _show_status(self, status: fl.FleetStatus) -> None:
+    def _show_status(self, snapshot: FleetSnapshot) -> None:
         previous = self.phase
-        self.status = status
+        status = self.status = snapshot.status
+        self.evaluating = snapshot.evaluating
         self.phase = fleet_phase(status)
         signature = (status.state, status.command, status.running_trials,
                      sum(w.n_evaluated for w in status.workers))
@@ -373,7 +385,8 @@ class FleetPanel(QWidget):
                   "failed": c.bad, "exited": c.muted}
         self.table.setRowCount(len(workers))
         for row, w in enumerate(workers):
-            values = (str(w.index), w.host, str(w.pid), w.state, "—" if w.trial is None else str(w.trial),
+            trial = self.evaluating.get(w.index)
+            values = (str(w.index), w.host, str(w.pid), w.state, "—" if trial is None else str(trial),
                       str(w.n_evaluated), "—" if w.state in ("exited", "failed") else _age(w.heartbeat_age))
             for col, value in enumerate(values):
                 item = self.table.item(row, col)

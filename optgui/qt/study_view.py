@@ -159,7 +159,9 @@ class StudyView(QWidget):
         meta = reading.metadata_of(summary)
         target = (meta.target or {}).get("n_trials")
         n_trials = max(summary.n_trials, self.data.n if self.data is not None else 0)  # the summary may be older
-        if not self.controller.active and lease_is_live(meta.lease):
+        if not self.controller.active and lease_is_live(meta.lease) and self.fleet.started_here(meta.lease):
+            self.panel.set_notice("The fleet started in the Fleet tab is running this study; steer it there.")
+        elif not self.controller.active and lease_is_live(meta.lease):
             self.panel.set_notice(f"Another process is running this study ({describe_lease(meta.lease)}); the "
                                   "view follows it with live refresh.")
         self.fleet.set_run_record(meta.run)
@@ -299,8 +301,17 @@ class StudyView(QWidget):
 
     # --- fleet (other processes write the trials: the reader follows them) ----------------------------------
     def _fleet_activity(self) -> None:
-        if not self.controller.active:
-            self.refresh()
+        if self.controller.active:
+            return
+        # The window's refresh re-reads the study list and this study's summary (run record, lease notice) too.
+        self.run_finished.emit()
+        self.panel.set_progress(self._finished_count(), self.panel.n_trials.value() or None)
+        if (self.auto_verify and not self.verifier.running
+                and time.monotonic() - self._last_verify > VERIFY_DURING_RUN_SECONDS):
+            self.verify()
+        elif not self.auto_verify and self.badge.state.kind == "unverifiable" \
+                and reading.metadata_of(self.summary).present:  # the fleet wrote the run record since opening
+            self._badge_state(BadgeState.none("Not checked (automatic checks are off: click to check)"))
 
     def _fleet_settled(self, phase: str) -> None:
         self.refresh()
