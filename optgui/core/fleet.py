@@ -250,15 +250,43 @@ class JournalFleetStore(FleetStore):
             return True
 
 
-def fleet_store(storage, study_id: int, ref) -> FleetStore:
-    if ref.kind == "journal":
-        return JournalFleetStore(storage, study_id, str(ref.path))
-    if ref.kind == "sqlite":
+def require_parallel_storage(kind: str) -> None:
+    """Refuse a storage kind ("sqlite", "journal", "rdb") that parallel workers cannot share."""
+    if kind == "sqlite":
         # SQLite serialises writers with a 5 s busy timeout and no row locks: parallel workers on one file fail
         # with "database is locked" (Optuna's own FAQ says the same). A journal file is the one-machine route.
         raise OptguiError("parallel workers need a PostgreSQL/MySQL URL or an Optuna journal file (.log/.jsonl); "
                           "SQLite cannot take concurrent writers")
+
+
+def fleet_store(storage, study_id: int, ref) -> FleetStore:
+    if ref.kind == "journal":
+        return JournalFleetStore(storage, study_id, str(ref.path))
+    require_parallel_storage(ref.kind)
     return RdbFleetStore(storage, study_id)
+
+
+def open_fleet_store(storage_text: str, study_name: str) -> FleetStore:
+    """The fleet records of an existing study, for a process that only watches or steers the fleet (the GUI).
+    Raises OptguiError with a message for the user (SQLite, missing file, no such study)."""
+    from optgui.core.errors import StudyStateError
+    from optgui.core.storage import open_for_run, parse_storage
+
+    ref = parse_storage(storage_text)
+    require_parallel_storage(ref.kind)
+    storage, _ = open_for_run(ref, create=False)
+    try:
+        study_id = storage.get_study_id_from_name(study_name)
+    except KeyError:
+        raise StudyStateError(f"no study {study_name!r} in {ref.display}") from None
+    return fleet_store(storage, study_id, ref)
+
+
+def dispose_fleet_store(store: FleetStore) -> None:
+    """Close the connections of a store made by open_fleet_store (journal files hold none)."""
+    engine = getattr(getattr(store.storage, "_backend", store.storage), "engine", None)
+    if engine is not None:
+        engine.dispose()
 
 
 # --- control ----------------------------------------------------------------------------------------------------
@@ -371,6 +399,21 @@ def read_status(store: FleetStore) -> FleetStatus:
     running = tuple(t.number for t in store.running_trials())
     return FleetStatus(fleet.get("mode"), fleet.get("state"), effective_command(attrs.get(KEY_CONTROL)),
                        tuple(workers), running)
+
+
+def evaluating_trials(trials: Iterable[RunningTrial]) -> dict[int, int]:
+    """Worker index -> the RUNNING trial it evaluates now, from the trials themselves (a worker's own record
+    carries its trial only as of its last heartbeat): the latest claim (deterministic mode) or the asker (free
+    mode) of each trial whose result is not posted yet."""
+    out: dict[int, int] = {}
+    for trial in trials:
+        if trial.result is not None:
+            continue
+        claims = trial.claims
+        worker = claims[-1][1].get("worker") if claims else (trial.attrs.get(TRIAL_ASKED_BY) or {}).get("worker")
+        if worker is not None:
+            out[int(worker)] = trial.number
+    return out
 
 
 def live_claimer(trial: RunningTrial, workers: dict[str, Any], now=None) -> int | None:

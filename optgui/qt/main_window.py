@@ -210,6 +210,9 @@ class MainWindow(QMainWindow):
             return
         if self.controller.active:
             return
+        if self.study_view.fleet.busy and name != self.study_view.fleet.study:
+            self.statusBar().showMessage("Stop the fleet started here before opening another study", 10000)
+            return
         try:
             self.study_view.open(self.storage, self.reader, summary, self.reader.display)
         except OptguiError as exc:
@@ -390,6 +393,10 @@ class MainWindow(QMainWindow):
         self.settings.sync()
 
     def closeEvent(self, event) -> None:
+        if not self.study_view.fleet.close_when_stopped(self.close):
+            event.ignore()
+            self.statusBar().showMessage("Stopping the fleet: the trials in flight are finished first…")
+            return
         if self.controller.active:
             event.ignore()
             if self._closing:
@@ -416,6 +423,7 @@ class MainWindow(QMainWindow):
             return
         self.live_timer.stop()
         self.verifier.cancel()
+        self.study_view.fleet.close()
         self._close_reader()
         self._save_state()
         event.accept()

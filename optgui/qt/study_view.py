@@ -18,6 +18,7 @@ from optgui.core.tables import StudySummary
 from optgui.qt import dialogs, reading
 from optgui.qt.badge import Badge, VerdictDialog
 from optgui.qt.convergence_plot import ConvergencePlot, ParetoPlot
+from optgui.qt.fleet_panel import FleetPanel
 from optgui.qt.plots.panel import AnalysisPanel
 from optgui.qt.run_controller import RunController
 from optgui.qt.run_panel import RunPanel
@@ -83,6 +84,8 @@ class StudyView(QWidget):
         self.selection = TrialSelection(self)
         self.analysis = AnalysisPanel(self.selection)
         self.tabs.addTab(self.analysis, "Analysis")
+        self.fleet = FleetPanel(lambda: self.panel.request_fields(), self._confirm_write)
+        self.tabs.addTab(self.fleet, "Fleet")
         self.splitter.addWidget(self.tabs)
         self.panel = RunPanel()
         self.panel.setMinimumWidth(300)
@@ -103,6 +106,9 @@ class StudyView(QWidget):
         controller.lease_refused.connect(self._lease_refused)
         controller.ended.connect(self._run_ended)
         verifier.state.connect(self._badge_state)
+        controller.state_changed.connect(lambda *_: self.fleet.set_single_run_active(controller.active))
+        self.fleet.activity.connect(self._fleet_activity)
+        self.fleet.settled.connect(self._fleet_settled)
 
     # --- opening ------------------------------------------------------------------------------------------
     def open(self, storage: str, reader, summary: StudySummary, display: str) -> None:
@@ -131,6 +137,7 @@ class StudyView(QWidget):
         self.panel.set_state(self.controller.state if self.controller.active else "idle")
         self.panel.set_progress(self._finished_count(), self.panel.n_trials.value() or None)
         meta = reading.metadata_of(summary)
+        self.fleet.open(storage, summary.name, reader.kind, display, meta.run)
         self.verifier.cancel()
         self.opened.emit()
         if meta.present and not self.auto_verify:
@@ -152,9 +159,12 @@ class StudyView(QWidget):
         meta = reading.metadata_of(summary)
         target = (meta.target or {}).get("n_trials")
         n_trials = max(summary.n_trials, self.data.n if self.data is not None else 0)  # the summary may be older
-        if not self.controller.active and lease_is_live(meta.lease):
+        if not self.controller.active and lease_is_live(meta.lease) and self.fleet.started_here(meta.lease):
+            self.panel.set_notice("The fleet started in the Fleet tab is running this study; steer it there.")
+        elif not self.controller.active and lease_is_live(meta.lease):
             self.panel.set_notice(f"Another process is running this study ({describe_lease(meta.lease)}); the "
                                   "view follows it with live refresh.")
+        self.fleet.set_run_record(meta.run)
         self.panel.show_definition(meta.run, target, resumable=meta.present and bool(meta.segments) and n_trials > 0,
                                    adopted_trials=summary.n_trials if not meta.present else 0)
         self._update_subtitle()
@@ -288,6 +298,26 @@ class StudyView(QWidget):
         self.refresh()
         self.run_finished.emit()
         self.changed.emit()
+
+    # --- fleet (other processes write the trials: the reader follows them) ----------------------------------
+    def _fleet_activity(self) -> None:
+        if self.controller.active:
+            return
+        # The window's refresh re-reads the study list and this study's summary (run record, lease notice) too.
+        self.run_finished.emit()
+        self.panel.set_progress(self._finished_count(), self.panel.n_trials.value() or None)
+        if (self.auto_verify and not self.verifier.running
+                and time.monotonic() - self._last_verify > VERIFY_DURING_RUN_SECONDS):
+            self.verify()
+        elif not self.auto_verify and self.badge.state.kind == "unverifiable" \
+                and reading.metadata_of(self.summary).present:  # the fleet wrote the run record since opening
+            self._badge_state(BadgeState.none("Not checked (automatic checks are off: click to check)"))
+
+    def _fleet_settled(self, phase: str) -> None:
+        self.refresh()
+        if self.auto_verify:
+            self.verify()
+        self.run_finished.emit()  # the study list re-reads its counts
 
     # --- determinism ----------------------------------------------------------------------------------------
     def verify(self, check_objective: bool = False) -> None:
