@@ -283,34 +283,43 @@ class Verifier:
         last_report = time.monotonic()
         records = {t.number: t for t in batch}
         seen: set[int] = set()
-        for i, trial in enumerate(batch):
+        stopped = False
+        i = 0
+        while i < len(batch):
+            trial = batch[i]
             if cancel is not None and cancel.is_set():
                 raise VerificationCancelled("verification cancelled")
             if trial.number in seen:
                 self._diverge(Divergence(trial.number, None), self._gap_cause(trial, batch, i))
                 break
-            seen.add(trial.number)
             if trial.number < self._next:
+                seen.add(trial.number)
+                i += 1
                 continue  # asked by a batched step: told by it, now or later
             if trial.number != self._next:
                 self._diverge(Divergence(self._next, None), self._gap_cause(trial, batch, i))
                 break
             if self._untold or self._batching_of(trial.number) is not None:
                 if not self._batched_step(records, batch):
+                    stopped = True
                     break  # the batch is not finished yet: replayed when it is
+                if trial.number >= self._next and not self.done:
+                    continue  # the step only told the batch in flight (the pipeline drained): now this trial's
             else:
                 if not trial.state.is_finished() and trial.number > last_finished:
+                    stopped = True
                     break  # in flight (or a crash not recovered yet): checked when it finishes
                 self._step(trial, batch)
+            seen.add(trial.number)
+            i += 1
             if self.done:
                 break
             if progress is not None and time.monotonic() - last_report >= PROGRESS_INTERVAL:
                 progress(self.progress())
                 last_report = time.monotonic()
-        else:
+        if not stopped and self._untold and not self.done:
             # The record ends with the batch a pipelined replay asked last: tell it once it is finished.
-            if self._untold and not self.done:
-                self._batched_step(records, batch)
+            self._batched_step(records, batch)
         prog = self.progress()
         if progress is not None:
             progress(prog)
