@@ -20,6 +20,15 @@ suggestions and replays as a normal trial; an abandoned zombie (journal) replays
 FAIL, after which the boundary state is restored; a trial still RUNNING while later trials were sampled is
 re-enacted up to its suggests and left RUNNING, as the sampler saw it.
 
+Deterministic fleet runs (run record `fleet`, mode "deterministic") replay as their coordinator made them: in each
+segment, batches of k trials from its first trial, each batch asked (ask + suggests per trial) and then told in
+trial-number order; with `pipeline`, the next batch of the same segment is asked before the current one is told.
+A batch is replayed only once all its trials are finished. The coordinator tells a batch only after asking it
+completely (and the next one, when pipelined), so a finished trial proves its batch is in the record: the batch
+structure is read from the record, and the drained pipeline at a pause falls on the segment boundary. A
+free-running run (mode "free") is not replayed: each worker's sampler saw whatever the storage showed it, which the
+study does not record; its verdict says so (kind not-reproducible).
+
 The verifier is incremental: `extend()` continues from where the last call stopped, so a growing study costs only
 its new trials, and `checkpoint()` lets a later session resume without replaying the verified prefix again.
 """
