@@ -34,7 +34,7 @@ def add_arguments(parser) -> None:
 
 
 def _exit_code(verdict, require_equivalent: bool) -> int:
-    if verdict.kind == "unverifiable":
+    if verdict.kind in ("unverifiable", "not-reproducible"):
         return EXIT_UNVERIFIABLE
     if verdict.kind == "diverged":
         return EXIT_DIVERGED

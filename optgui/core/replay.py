@@ -154,6 +154,39 @@ class Reenactor:
         self.n_trials += 1
         return trial, mismatch
 
+    # --- batched re-enactment (deterministic fleets: asks of a batch first, tells later in number order) -------
+    def ask_only(self, recorded: FrozenTrial) -> Mismatch | None:
+        """Ask and re-issue the recorded suggests; the trial stays RUNNING until `finish`."""
+        return self.reenact_partial(recorded)[1]
+
+    def finish(self, recorded: FrozenTrial) -> None:
+        """Report, set the objective's attributes and tell a trial asked earlier by `ask_only` (or restored by
+        `add_running`). Goes through the storage and the trial number, not a Trial object: building an
+        optuna.Trial calls the sampler's before_trial, which an earlier ask already did."""
+        from optuna.study._tell import _tell_with_warning
+
+        trial_id = self._storage.get_trial_id_from_study_id_trial_number(self._study_id, recorded.number)
+        for step in sorted(recorded.intermediate_values):
+            self._storage.set_trial_intermediate_value(trial_id, step, float(recorded.intermediate_values[step]))
+        for key, value in _user_set_attrs(recorded).items():
+            self._storage.set_trial_system_attr(trial_id, key, value)
+        if recorded.state in (TrialState.RUNNING, TrialState.WAITING):
+            raise ReplayError(f"trial {recorded.number} is {recorded.state.name}; only finished trials can be told")
+        values = list(recorded.values) if recorded.state == TrialState.COMPLETE else None
+        _tell_with_warning(self.study, recorded.number, values, state=recorded.state, suppress_warning=True)
+
+    def add_running(self, recorded: FrozenTrial) -> None:
+        """Copy a trial as it was right after its suggest phase (RUNNING, its params, nothing reported): how a
+        later session restores the asked-but-untold trials of a batched replay without sampling again."""
+        running = FrozenTrial(
+            number=recorded.number, state=TrialState.RUNNING, value=None, values=None,
+            datetime_start=recorded.datetime_start, datetime_complete=None, params=dict(recorded.params),
+            distributions=dict(recorded.distributions), user_attrs=dict(recorded.user_attrs),
+            system_attrs={k: v for k, v in recorded.system_attrs.items()
+                          if k not in _USER_SET_TRIAL_ATTRS and not k.startswith("constraints:")},
+            intermediate_values={}, trial_id=recorded._trial_id)
+        self.add_history([running])
+
     def _tell(self, trial, recorded: FrozenTrial) -> None:
         from optuna.study._tell import _tell_with_warning
 

@@ -5,7 +5,10 @@ Kinds:
                 also equivalent to an uninterrupted run (otherwise it is only replayable, for `reasons`);
   diverged      the replay suggested something else at `divergence.trial` (Optuna's trial number); `cause` is
                 the likely reason when it can be told;
-  unverifiable  the replay cannot be attempted, for `reason`.
+  unverifiable  the replay cannot be attempted, for `reason`;
+  not-reproducible  a free-running parallel run (each worker its own sampler, trials in whatever order the workers
+                reached them): replayable only in its recorded order, not reproducible; `reason` says what the
+                replay would need that the study does not record.
 """
 
 from __future__ import annotations
@@ -19,6 +22,8 @@ VERDICT_SCHEMA = 1
 VERIFIED = "verified"
 DIVERGED = "diverged"
 UNVERIFIABLE = "unverifiable"
+NOT_REPRODUCIBLE = "not-reproducible"
+FREE_RUNNING_TEXT = "free-running parallel run: replayable only in its recorded order, not reproducible"
 
 
 @dataclass(frozen=True)
@@ -143,6 +148,8 @@ class Verdict:
         if self.kind == DIVERGED:
             at = f" at trial {self.divergence.trial}" if self.divergence else ""
             return f"Sampler replay diverged{at} ({self.n_checked}/{self.n_total} reproduced before it)"
+        if self.kind == NOT_REPRODUCIBLE:
+            return f"Not verifiable: {FREE_RUNNING_TEXT}"
         return f"Unverifiable: {self.reason}"
 
     def summary(self) -> list[str]:
@@ -157,6 +164,9 @@ class Verdict:
         if self.kind == VERIFIED and not self.equivalent:
             for reason in self.reasons:
                 lines.append(f"  not equivalent: {reason}")
+        if self.kind == NOT_REPRODUCIBLE and self.reason:
+            why = self.reason[len(FREE_RUNNING_TEXT):] if self.reason.startswith(FREE_RUNNING_TEXT) else self.reason
+            lines.append(f"  {why.lstrip(' —;:')}")
         if self.history:
             lines.append(f"  {self.history} trials taken as history (not made by the checked sampler run)")
         if self.pending:

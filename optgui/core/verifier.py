@@ -20,6 +20,15 @@ suggestions and replays as a normal trial; an abandoned zombie (journal) replays
 FAIL, after which the boundary state is restored; a trial still RUNNING while later trials were sampled is
 re-enacted up to its suggests and left RUNNING, as the sampler saw it.
 
+Deterministic fleet runs (run record `fleet`, mode "deterministic") replay as their coordinator made them: in each
+segment, batches of k trials from its first trial, each batch asked (ask + suggests per trial) and then told in
+trial-number order; with `pipeline`, the next batch of the same segment is asked before the current one is told.
+A batch is replayed only once all its trials are finished. The coordinator tells a batch only after asking it
+completely (and the next one, when pipelined), so a finished trial proves its batch is in the record: the batch
+structure is read from the record, and the drained pipeline at a pause falls on the segment boundary. A
+free-running run (mode "free") is not replayed: each worker's sampler saw whatever the storage showed it, which the
+study does not record; its verdict says so (kind not-reproducible).
+
 The verifier is incremental: `extend()` continues from where the last call stopped, so a growing study costs only
 its new trials, and `checkpoint()` lets a later session resume without replaying the verified prefix again.
 """
@@ -28,6 +37,7 @@ from __future__ import annotations
 
 import bisect
 import importlib
+import math
 import threading
 import time
 import warnings
@@ -42,11 +52,17 @@ from optgui.core.errors import OptguiError, SpecError
 from optgui.core.metadata import SCHEMA_VERSION, TRIAL_ABANDONED, TRIAL_RECOVERED, StudyMetadata
 from optgui.core.replay import Reenactor, ReplayError, float_bits
 from optgui.core.samplers import DEFAULT_PRUNER, Spec, parse_spec
-from optgui.core.verdict import (DIVERGED, UNVERIFIABLE, VERIFIED, Divergence, Progress, SegmentSummary,
-                                 Verdict)
+from optgui.core.verdict import (DIVERGED, FREE_RUNNING_TEXT, NOT_REPRODUCIBLE, UNVERIFIABLE, VERIFIED, Divergence,
+                                 Progress, SegmentSummary, Verdict)
 from optgui.core.versions import current_versions, version_differences
 
 PROGRESS_INTERVAL = 0.2  # seconds between progress reports
+
+# Why a free-running parallel run cannot be replayed: what its record lacks (see README "Verifying determinism").
+FREE_RUNNING_WHY = ("each worker sampled with its own sampler (seed + worker index) from whatever trials the "
+                    "storage showed it at that moment; the study records who asked each trial (optgui:asked_by) and "
+                    "the trials' start and finish times, but not which trials each sampler call saw, so no replay "
+                    "can re-create what every worker's sampler saw")
 
 # Optional packages each sampler needs at sampling time (GPSampler imports torch lazily: building it succeeds).
 _REQUIREMENTS = {
@@ -104,6 +120,7 @@ class Verifier:
         self.meta = StudyMetadata.from_system_attrs(system_attrs)
         self._system_attrs = system_attrs
         self.unverifiable: str | None = None
+        self.not_reproducible: str | None = None  # free-running parallel run: why it cannot be replayed
         self.spec: Spec | None = None
         self.spec_source = "recorded"
         self._reenactor: Reenactor | None = None
@@ -123,9 +140,14 @@ class Verifier:
         self._outside_seen: list[int] = []
         self._known_total = 0
         self._pending = 0
+        # Deterministic fleet runs: trials asked by the batched replay and not told yet (recorded versions, in
+        # number order). With pipelining one batch is always in flight between two steps.
+        self._untold: list[FrozenTrial] = []
+        self._fleet: dict | None = None
         self._resolve_spec(spec)
+        self._read_fleet()
         self._plan_segments()
-        if self.unverifiable is None:
+        if self.unverifiable is None and self.not_reproducible is None:
             self._build()
 
     # --- setup -----------------------------------------------------------------------------------------------
@@ -168,6 +190,24 @@ class Verifier:
         missing = missing_requirement(self.spec)
         if missing:
             self.unverifiable = missing
+
+    def _read_fleet(self) -> None:
+        """The run record's `fleet` entry: deterministic batches are replayed as the coordinator made them; a
+        free-running run is said to be what it is."""
+        fleet = (self.meta.run or {}).get("fleet") if self.meta.present else None
+        if fleet is None:
+            return
+        mode = fleet.get("mode")
+        if mode == "free":
+            self.not_reproducible = f"{FREE_RUNNING_TEXT} — {FREE_RUNNING_WHY}"
+        elif mode == "deterministic":
+            batch = fleet.get("batch")
+            if not isinstance(batch, int) or isinstance(batch, bool) or batch < 1:
+                self.unverifiable = f"the run record's parallel batch size {batch!r} is not a positive integer"
+                return
+            self._fleet = fleet
+        else:
+            self.unverifiable = f"the run record names an unknown parallel mode {mode!r}"
 
     def _plan_segments(self) -> None:
         meta = self.meta
@@ -219,11 +259,12 @@ class Verifier:
     @property
     def done(self) -> bool:
         """True when nothing more can be learned (diverged or unverifiable)."""
-        return self.unverifiable is not None or self._divergence is not None
+        return self.unverifiable is not None or self.not_reproducible is not None or self._divergence is not None
 
     @property
     def next_number(self) -> int:
-        return self._next
+        """The first trial not completely replayed: trials from here on are needed by the next `extend`."""
+        return self._untold[0].number if self._untold else self._next
 
     def progress(self) -> Progress:
         return Progress(self._n_checked, max(self._known_total, self._n_checked), self._first_checked,
@@ -238,30 +279,56 @@ class Verifier:
         """
         if self.done:
             return self.progress()
-        batch = [t for t in trials if t.number >= self._next]
+        batch = [t for t in trials if t.number >= self.next_number]
         batch.sort(key=lambda t: (t.number, t._trial_id))
         for t in batch:
-            if t.state.is_finished() and self.role(t.number) != "history":
+            # Trials of a batched fleet run overlap by design: they are not evidence of concurrent writers.
+            if t.state.is_finished() and self.role(t.number) != "history" and self._batching_of(t.number) is None:
                 self._intervals[t.number] = _interval(t)
-        self._known_total = self._n_checked + sum(
-            1 for t in batch if t.state.is_finished() and self.role(t.number) != "history")
+        self._known_total = self._n_checked + sum(  # trials a batched replay asked already are counted
+            1 for t in batch if t.number >= self._next and t.state.is_finished() and self.role(t.number) != "history")
         last_finished = max((t.number for t in batch if t.state.is_finished()), default=-1)
         self._pending = sum(1 for t in batch if not t.state.is_finished() and t.number > last_finished)
         last_report = time.monotonic()
-        for i, trial in enumerate(batch):
+        records = {t.number: t for t in batch}
+        seen: set[int] = set()
+        stopped = False
+        i = 0
+        while i < len(batch):
+            trial = batch[i]
             if cancel is not None and cancel.is_set():
                 raise VerificationCancelled("verification cancelled")
+            if trial.number in seen:
+                self._diverge(Divergence(trial.number, None), self._gap_cause(trial, batch, i))
+                break
+            if trial.number < self._next:
+                seen.add(trial.number)
+                i += 1
+                continue  # asked by a batched step: told by it, now or later
             if trial.number != self._next:
                 self._diverge(Divergence(self._next, None), self._gap_cause(trial, batch, i))
                 break
-            if not trial.state.is_finished() and trial.number > last_finished:
-                break  # in flight (or a crash not recovered yet): checked when it finishes
-            self._step(trial, batch)
+            if self._untold or self._batching_of(trial.number) is not None:
+                if not self._batched_step(records, batch):
+                    stopped = True
+                    break  # the batch is not finished yet: replayed when it is
+                if trial.number >= self._next and not self.done:
+                    continue  # the step only told the batch in flight (the pipeline drained): now this trial's
+            else:
+                if not trial.state.is_finished() and trial.number > last_finished:
+                    stopped = True
+                    break  # in flight (or a crash not recovered yet): checked when it finishes
+                self._step(trial, batch)
+            seen.add(trial.number)
+            i += 1
             if self.done:
                 break
             if progress is not None and time.monotonic() - last_report >= PROGRESS_INTERVAL:
                 progress(self.progress())
                 last_report = time.monotonic()
+        if not stopped and self._untold and not self.done:
+            # The record ends with the batch a pipelined replay asked last: tell it once it is finished.
+            self._batched_step(records, batch)
         prog = self.progress()
         if progress is not None:
             progress(prog)
@@ -306,6 +373,108 @@ class Verifier:
             if self._first_checked is None:
                 self._first_checked = number
             self._last_checked = number
+
+    # --- deterministic fleet runs: the coordinator's batches ------------------------------------------------------
+    def _batching_of(self, number: int) -> tuple[int, bool] | None:
+        """(k, pipeline) when trial `number` was made by a deterministic fleet's coordinator, else None."""
+        if self._fleet is None or self.role(number) != "claimed":
+            return None
+        return int(self._fleet["batch"]), bool(self._fleet.get("pipeline", False))
+
+    def _segment_stop(self, number: int) -> float:
+        """One past the last trial the segment owning `number` can hold (a segment never shares a batch)."""
+        i = bisect.bisect_right(self._starts, number) - 1
+        stop = self._starts[i + 1] if i + 1 < len(self._starts) else math.inf
+        end = self._segments[i].get("end") if i >= 0 else None
+        if end and end.get("last_trial") is not None:
+            stop = min(stop, end["last_trial"] + 1)
+        return stop
+
+    @staticmethod
+    def _batch_at(start: int, records: dict[int, FrozenTrial], k: int, stop: float) -> list[FrozenTrial] | None:
+        """The batch the coordinator asked from trial `start`: k consecutive recorded trials, fewer only where its
+        segment is known to end (the run's target, a pause or stop); empty at the segment's end. None while the
+        record does not settle it yet (a short batch in a segment still running: more trials may come)."""
+        limit = min(start + k, stop)
+        out = []
+        number = start
+        while number < limit and number in records:
+            out.append(records[number])
+            number += 1
+        if len(out) == k or start + len(out) >= stop:
+            return out
+        return None
+
+    def _batched_step(self, records: dict[int, FrozenTrial], batch: Sequence[FrozenTrial]) -> bool:
+        """One step of the coordinator's loop: (ask the current batch,) with pipelining ask the next batch of the
+        same segment, then tell the current batch in trial-number order. Returns False, having done nothing, while
+        the current batch is not finished in the record.
+
+        A batch is told only after all its trials were asked, and with pipelining the next batch is asked before
+        the current one is told, so a finished trial proves its batch (and any next batch) completely asked: the
+        batch structure is read from the record itself, and pipeline flushes fall at segment boundaries."""
+        fresh = not self._untold
+        first = self._untold[0].number if self._untold else self._next
+        k, pipeline = self._batching_of(first)
+        stop = self._segment_stop(first)  # batches never cross a segment boundary: pauses drain the pipeline
+        if fresh:
+            current = self._batch_at(self._next, records, k, stop)
+        else:
+            current = []
+            for asked in self._untold:
+                if asked.number not in records:
+                    self._diverge(Divergence(asked.number, None), f"trial {asked.number} is missing from the record: "
+                                  "trials were deleted or edited")
+                    return True
+                current.append(records[asked.number])
+        if not current or not all(t.state.is_finished() for t in current):
+            return False
+        following: list[FrozenTrial] = []
+        if pipeline:
+            # Asked before the current batch was told, so present in any record that shows it finished.
+            following = self._batch_at(current[-1].number + 1, records, k, stop)
+            if following is None:
+                return False
+        if fresh:
+            first = current[0].number
+            if first in self._boundaries:
+                self._cross_boundary(self._boundaries[first])
+                if self.done:
+                    return True
+            if not self._ask_batch(current, batch):
+                return True
+        if following and not self._ask_batch(following, batch):
+            return True
+        for trial in current:
+            try:
+                self._reenactor.finish(trial)
+            except Exception as exc:  # noqa: BLE001 - the sampler refusing the record is a divergence
+                self._diverge(Divergence(trial.number, None), f"the sampler failed while telling trial "
+                              f"{trial.number}: {exc.__class__.__name__}: {exc}", batch)
+                return True
+        self._untold = following
+        return True
+
+    def _ask_batch(self, trials: Sequence[FrozenTrial], batch: Sequence[FrozenTrial]) -> bool:
+        """Ask each trial and re-issue its suggests, in number order; False after a divergence."""
+        for trial in trials:
+            try:
+                mismatch = self._reenactor.ask_only(trial)
+            except Exception as exc:  # noqa: BLE001 - the sampler refusing the record is a divergence
+                self._diverge(Divergence(trial.number, None), f"the sampler failed while re-enacting trial "
+                              f"{trial.number}: {exc.__class__.__name__}: {exc}", batch)
+                return False
+            self._next = trial.number + 1
+            if mismatch is not None:
+                self._diverge(Divergence(trial.number, mismatch.param, mismatch.recorded, mismatch.replayed),
+                              None, batch, trial)
+                return False
+            if trial.state.is_finished():
+                self._n_checked += 1
+                if self._first_checked is None:
+                    self._first_checked = trial.number
+                self._last_checked = trial.number
+        return True
 
     def _cross_boundary(self, boundary: _Boundary) -> None:
         b = boundary.number
@@ -399,6 +568,9 @@ class Verifier:
         foreign = seg.get("foreign_before") or []
         if foreign:
             self._reasons.append(f"trials {_span(foreign)} were written by another process before segment {i}")
+        if seg.get("pipeline_flush"):
+            self._reasons.append(f"segment {i}: the pipeline was flushed at trial {seg['start_trial']} (an "
+                                 "uninterrupted pipelined run asks the next batch before telling the current one)")
         rec = seg.get("recovery")
         if seg.get("resumed_by") == "recovery" and rec is not None and not rec.get("equivalent", False):
             self._reasons.append(f"segment {i}: crash recovery could not hide the crash: {rec.get('reason')}")
@@ -515,7 +687,11 @@ class Verifier:
         if self.done or self._reenactor is None:
             return None
         return {
-            "next": self._next, "n_checked": self._n_checked, "first_checked": self._first_checked,
+            # next: every trial below it is told; asked_below: the batched replay also asked the trials between
+            # (`untold`, with their suggested params, which a later session restores as RUNNING).
+            "next": self.next_number, "asked_below": self._next,
+            "untold": {str(t.number): _param_fingerprint(t) for t in self._untold},
+            "n_checked": self._n_checked, "first_checked": self._first_checked,
             "last_checked": self._last_checked, "n_history": self._n_history, "reasons": list(self._reasons),
             "notes": list(self._notes), "start_state_mismatch": self._start_state_mismatch,
             "unexplained": list(self._unexplained), "outside_seen": list(self._outside_seen),
@@ -530,13 +706,22 @@ class Verifier:
         if self.done:
             return
         n = checkpoint["next"]
-        prefix = sorted((t for t in prefix if t.number < n), key=lambda t: t.number)
-        if [t.number for t in prefix] != list(range(n)):
+        asked_below = checkpoint.get("asked_below", n)
+        prefix = sorted((t for t in prefix if t.number < asked_below), key=lambda t: t.number)
+        if [t.number for t in prefix] != list(range(asked_below)):
             raise ValueError("resume needs every recorded trial below the checkpoint")
-        self._reenactor.add_history(prefix)
+        untold = prefix[n:]
+        expected = checkpoint.get("untold", {})
+        if sorted(expected) != sorted(str(t.number) for t in untold) or \
+                any(_param_fingerprint(t) != expected[str(t.number)] for t in untold):
+            raise ValueError("trials asked before the checkpoint differ from the record now")
+        self._reenactor.add_history(prefix[:n])
+        for trial in untold:
+            self._reenactor.add_running(trial)
+        self._untold = untold
         self._reenactor.set_study_attrs(checkpoint["study_attrs"])
         self._reenactor.restore(checkpoint["sampler_state"])
-        self._next = n
+        self._next = asked_below
         self._n_checked = checkpoint["n_checked"]
         self._first_checked = checkpoint["first_checked"]
         self._last_checked = checkpoint["last_checked"]
@@ -557,6 +742,8 @@ class Verifier:
         common = dict(study=self.study_name, sampler=self.spec.to_text() if self.spec else None,
                       versions=versions, spec_source=self.spec_source, history=self._n_history,
                       segments=tuple(self._segment_summaries[i] for i in sorted(self._segment_summaries)))
+        if self.not_reproducible is not None:
+            return Verdict(NOT_REPRODUCIBLE, reason=self.not_reproducible, **common)
         if self.unverifiable is not None:
             return Verdict(UNVERIFIABLE, reason=self.unverifiable, **common)
         total = max(self._known_total, self._n_checked)
@@ -577,6 +764,14 @@ class Verifier:
         return Verdict(VERIFIED, n_checked=self._n_checked, n_total=total, first_trial=self._first_checked,
                        last_trial=self._last_checked, equivalent=not reasons, reasons=tuple(reasons),
                        pending=self._pending, notes=tuple(notes), **common)
+
+
+def _param_fingerprint(trial: FrozenTrial) -> list:
+    """A trial's suggestions exactly (names, distributions, bit patterns), to recognise it in a later session."""
+    from optuna.distributions import distribution_to_json
+
+    return [[name, distribution_to_json(dist), float_bits(dist.to_internal_repr(trial.params[name]))]
+            for name, dist in trial.distributions.items()]
 
 
 def _iso(value) -> str | None:

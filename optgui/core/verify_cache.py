@@ -214,7 +214,11 @@ def verify_with_cache(snapshot, *, spec=None, progress: Callable[[Progress], Non
         if not verifier.done and _contiguous(snapshot.trials):
             checkpoint = load_resume(rid, snapshot, chain)
             if checkpoint is not None:
-                verifier.resume(checkpoint, snapshot.trials[:checkpoint["next"]])
+                try:
+                    verifier.resume(checkpoint, snapshot.trials[:checkpoint.get("asked_below", checkpoint["next"])])
+                except ValueError:  # the record moved under a batched replay's asked trials: start afresh
+                    verifier = Verifier(study_name=snapshot.name, directions=snapshot.directions,
+                                        system_attrs=snapshot.system_attrs, spec=spec)
         if not verifier.done:
             verifier.extend(snapshot.trials, progress=progress, cancel=cancel)
     verdict = verifier.verdict()
