@@ -54,7 +54,7 @@ from optgui.core.storage import parse_storage
 # Pruners that compare a trial with other *unfinished* trials: their decisions depend on how far other workers
 # have got, so no parallel evaluation can make them deterministic.
 PRUNERS_READING_RUNNING_TRIALS = ("SuccessiveHalvingPruner", "HyperbandPruner")
-POLL_SECONDS = 0.02
+POLL_SECONDS = 0.01  # polling for results, once they can be in (a single indexed query)
 IDLE_POLL_SECONDS = 0.5
 
 
@@ -82,6 +82,8 @@ class Coordinator(StudyRunner):
         self._explicit = explicit_options  # which of mode/batch/pipeline the user gave (others may come from record)
         self._warned_returned = False
         self.session = uuid.uuid4().hex
+        self._released_at = 0.0  # when the batch being evaluated was released (monotonic)
+        self._typical_duration = 0.0  # shortest evaluation of the last batch told
 
     # --- run record ---------------------------------------------------------------------------------------------
     def prepare(self) -> None:
@@ -203,9 +205,8 @@ class Coordinator(StudyRunner):
                 room = self._room()
                 if not draining and room > 0 and not study._stop_flag and \
                         (not pending or (self.options.pipeline and len(pending) == 1)):
-                    pending.append(self._ask_batch(min(room, self.options.batch)))
-                    if len(pending) == 1:
-                        self._release(pending[0])
+                    # A batch that is released at once is recorded asked and released in one write.
+                    pending.append(self._ask_batch(min(room, self.options.batch), release=not pending))
                     continue
                 if pending:
                     if draining and self._fleet["state"] == "running":
@@ -289,12 +290,12 @@ class Coordinator(StudyRunner):
             asked_before = recovered.partial_batch_size
             size = max(asked_before + 1, min(self.options.batch, self._room() + asked_before))
             self._reenter_trial_id = recovered.reenter_trial_id
-            pending[-1] = self._ask_batch(size - asked_before, pending[-1])
+            pending[-1] = self._ask_batch(size - asked_before, pending[-1], release=False)
         if pending:
             self._release(pending[0])
         return pending
 
-    def _ask_batch(self, size: int, batch: list | None = None) -> list:
+    def _ask_batch(self, size: int, batch: list | None = None, *, release: bool) -> list:
         batch = list(batch or [])
         for _ in range(size):
             with warnings.catch_warnings():
@@ -315,24 +316,32 @@ class Coordinator(StudyRunner):
                 self._emit(RunStateChanged("running", self.notes[-1]))
             batch.append(trial)
         self._n_asked += size
-        self._fleet_record(asked_below=batch[-1].number + 1)
+        if release:
+            self._release(batch, asked_below=batch[-1].number + 1)
+        else:
+            self._fleet_record(asked_below=batch[-1].number + 1)
         return batch
 
-    def _release(self, batch: list) -> None:
-        self._fleet_record(released_below=batch[-1].number + 1)
+    def _release(self, batch: list, **record) -> None:
+        self._fleet_record(released_below=batch[-1].number + 1, **record)
+        self._released_at = time.monotonic()
         for trial in batch:
             self._emit(TrialStarted(trial.number))
 
     def _wait_for_results(self, batch: list) -> list[tuple]:
+        """Poll for the batch's results with one small query, and only from about when they can be in: the
+        evaluations of the previous batch tell how long they take, and polling earlier only takes CPU from the
+        workers and the database."""
         wanted = {t._trial_id: t for t in batch}
         results: dict[int, dict] = {}
+        earliest = self._released_at + 0.8 * self._typical_duration
         while True:
-            for running in self._store.running_trials():
-                if running.trial_id in wanted and running.result is not None:
-                    results[running.trial_id] = running.result
+            results.update(self._store.results([i for i in wanted if i not in results]))
             if len(results) == len(wanted):
+                durations = [float(r.get("duration") or 0.0) for r in results.values()]
+                self._typical_duration = min(durations) if durations else 0.0
                 return [(t, results[t._trial_id]) for t in batch]
-            time.sleep(POLL_SECONDS)
+            time.sleep(max(POLL_SECONDS, earliest - time.monotonic()))
 
     def _tell_batch(self, items: list[tuple]) -> None:
         from optuna.study._tell import _tell_with_warning
