@@ -82,7 +82,11 @@ def recover_dead_coordinator(coordinator, meta) -> CoordinatorRecovery:
     dead_fleet = coordinator._store.fleet_attrs().get("optgui:fleet") or {}
 
     trials = storage.get_all_trials(study_id, deepcopy=False)
-    start = segment["start_trial"]
+    # A segment that itself recovered a dead coordinator continues that coordinator's schedule: its batches count
+    # from where the schedule was re-enacted from, not from its own first trial.
+    recovered = segment.get("recovery") or {}
+    start = recovered["schedule_from"] if segment.get("resumed_by") == "recovery" and recovered.get("coordinator") \
+        else segment["start_trial"]
     mine = [t for t in trials if t.number >= start]
     last_asked = mine[-1].number if mine else start - 1
     by_number = {t.number: t for t in trials}
@@ -99,7 +103,7 @@ def recover_dead_coordinator(coordinator, meta) -> CoordinatorRecovery:
     first_untold = untold[0].number if untold else last_asked + 1
     try:
         # A checkpoint is taken only with nothing asked and untold: the schedule starts afresh at its boundary.
-        replay_from, record = choose_start_state(meta, segment, first_untold)
+        replay_from, record = choose_start_state(meta, {**segment, "start_trial": start}, first_untold)
     except RecoveryError as exc:
         raise StudyStateError(f"cannot recover the dead coordinator: {exc}") from None
     events = coordinator_schedule(replay_from, last_asked, options.batch, options.pipeline)

@@ -68,27 +68,30 @@ def _kill_workers(storage, name: str) -> list[int]:
     return killed
 
 
-@pytest.mark.parametrize("fault,pipeline,kill_workers", [
-    ("coordinator_after_ask:5", False, False),  # died while asking batch 4-7; its workers live on
-    ("coordinator_after_tell:5", True, True),  # pipelined: 4-5 told, 6-7 evaluated or not, 8-11 asked; all die
-    ("coordinator_after_tell:9", False, True),  # died in the middle of telling batch 8-11
+@pytest.mark.parametrize("faults,pipeline,kill_workers", [
+    # died while asking batch 4-7 (its workers live on); the recovering run dies too, telling batch 8-11
+    (("coordinator_after_ask:5", "coordinator_after_tell:9"), False, False),
+    (("coordinator_after_tell:5",), True, True),  # pipelined: 4-5 told, 6-7 evaluated or not, 8-11 asked; all die
+    (("coordinator_after_tell:9",), False, True),  # died in the middle of telling batch 8-11
 ])
-def test_rerun_after_coordinator_sigkill_equals_uninterrupted_batched_loop(pg_url, study_name, tmp_path, fault,
+def test_rerun_after_coordinator_sigkill_equals_uninterrupted_batched_loop(pg_url, study_name, tmp_path, faults,
                                                                            pipeline, kill_workers):
     objective = write_objective(tmp_path)
     spec = f"{objective}:search_space,evaluate"
-    # The dying run's workers outlive it and keep its output pipes open: its output goes to a file.
-    log = tmp_path / "died.log"
-    with open(log, "w") as out:
-        died = run_fleet(pg_url, study_name, spec, SAMPLER, N_TRIALS, workers=3, batch=4, pipeline=pipeline,
-                         env=child_env(FLEET_JITTER_SEED="r", OPTGUI_FAULT=fault), output=out)
-    assert died.returncode == -signal.SIGKILL, log.read_text()[-2000:]
     storage = optuna.storages.RDBStorage(pg_url)
-    study_id = storage.get_study_id_from_name(study_name)
-    assert any(t.state == optuna.trial.TrialState.RUNNING for t in storage.get_all_trials(study_id)), \
-        "the coordinator died with nothing in flight: the fault point tests nothing"
-    if kill_workers:
-        assert _kill_workers(storage, study_name)
+    for i, fault in enumerate(faults):
+        # The dying run's workers outlive it and keep its output pipes open: its output goes to a file.
+        log = tmp_path / f"died{i}.log"
+        with open(log, "w") as out:
+            died = run_fleet(pg_url, study_name, spec, SAMPLER, N_TRIALS, workers=3, batch=4, pipeline=pipeline,
+                             env=child_env(FLEET_JITTER_SEED=f"r{i}", OPTGUI_FAULT=fault), output=out)
+        assert died.returncode == -signal.SIGKILL, log.read_text()[-2000:]
+        study_id = storage.get_study_id_from_name(study_name)
+        assert any(t.state == optuna.trial.TrialState.RUNNING for t in storage.get_all_trials(study_id)), \
+            "the coordinator died with nothing in flight: the fault point tests nothing"
+        if kill_workers:
+            assert _kill_workers(storage, study_name)
+    fault = faults[0]
 
     rerun = run_fleet(pg_url, study_name, spec, SAMPLER, N_TRIALS, workers=3, batch=4, pipeline=pipeline,
                       env=child_env(FLEET_JITTER_SEED="s"))
@@ -100,7 +103,7 @@ def test_rerun_after_coordinator_sigkill_equals_uninterrupted_batched_loop(pg_ur
     assert len(got) == N_TRIALS
     assert first_difference(expected, got) is None, f"first difference at trial {first_difference(expected, got)}"
     meta = md.read_metadata(storage, study_id)
-    assert [s["end"]["reason"] for s in meta.segments] == ["crashed", "completed"]
+    assert [s["end"]["reason"] for s in meta.segments] == ["crashed"] * len(faults) + ["completed"]
     recovery = meta.segments[1]["recovery"]
     assert recovery["equivalent"] and recovery["in_flight"]
     if fault.startswith("coordinator_after_ask"):
