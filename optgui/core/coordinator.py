@@ -157,7 +157,7 @@ class Coordinator(StudyRunner):
     def _command(self) -> str:
         if self._stop.is_set():
             return "stop"
-        return fl.effective_command(self._store.fleet_attrs().get(fl.KEY_CONTROL))
+        return fl.effective_command(self._store.fleet_state().get(fl.KEY_CONTROL))
 
     def run(self) -> RunOutcome:
         if not self._prepared:
