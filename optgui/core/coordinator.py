@@ -41,20 +41,20 @@ import warnings
 from typing import Callable
 
 import optuna
-from optuna.trial import TrialState
+from optuna.trial import FrozenTrial, TrialState
 
 from optgui.core import fleet as fl
 from optgui.core import metadata as md
 from optgui.core.errors import OptguiError, StudyStateError
 from optgui.core.events import RunFailed, RunStarted, RunStateChanged, TrialFinished, TrialStarted
-from optgui.core.runner import ENDED_WITH_STATE, RunOutcome, RunRequest, StudyRunner
+from optgui.core.runner import ENDED_WITH_STATE, RunOutcome, RunRequest, StudyRunner, _fault
 from optgui.core.split import run_suggest_phase
 from optgui.core.storage import parse_storage
 
 # Pruners that compare a trial with other *unfinished* trials: their decisions depend on how far other workers
 # have got, so no parallel evaluation can make them deterministic.
 PRUNERS_READING_RUNNING_TRIALS = ("SuccessiveHalvingPruner", "HyperbandPruner")
-POLL_SECONDS = 0.02
+POLL_SECONDS = 0.01  # polling for results, once they can be in (a single indexed query)
 IDLE_POLL_SECONDS = 0.5
 
 
@@ -82,6 +82,8 @@ class Coordinator(StudyRunner):
         self._explicit = explicit_options  # which of mode/batch/pipeline the user gave (others may come from record)
         self._warned_returned = False
         self.session = uuid.uuid4().hex
+        self._released_at = 0.0  # when the batch being evaluated was released (monotonic)
+        self._typical_duration = 0.0  # shortest evaluation of the last batch told
 
     # --- run record ---------------------------------------------------------------------------------------------
     def prepare(self) -> None:
@@ -115,20 +117,20 @@ class Coordinator(StudyRunner):
         super()._validate_against_record(meta)
 
     def _setup_segment(self) -> None:
+        self._store = fl.fleet_store(self._storage, self._study_id, self._ref)
         meta = md.read_metadata(self._storage, self._study_id)
         last = meta.last_segment
+        self._recovered = None
         if last is not None and not (last.get("end") and last["end"].get("reason") in ENDED_WITH_STATE):
-            self._recover_dead_coordinator(meta)
+            from optgui.core.fleet_recovery import recover_dead_coordinator
+
+            self._recovered = recover_dead_coordinator(self, meta)
+            return
         super()._setup_segment()
         if self.options.pipeline and self._segment["index"] > 0:
             self._segment["pipeline_flush"] = True
             self._storage.set_study_system_attr(self._study_id, md.segment_key(self._segment["index"]),
                                                 self._segment)
-
-    def _recover_dead_coordinator(self, meta) -> None:
-        from optgui.core.fleet_recovery import recover_dead_coordinator
-
-        recover_dead_coordinator(self, meta)
 
     # --- control: through the study, so that every worker sees it ---------------------------------------------
     def request_pause(self) -> None:
@@ -155,7 +157,7 @@ class Coordinator(StudyRunner):
     def _command(self) -> str:
         if self._stop.is_set():
             return "stop"
-        return fl.effective_command(self._store.fleet_attrs().get(fl.KEY_CONTROL))
+        return fl.effective_command(self._store.fleet_state().get(fl.KEY_CONTROL))
 
     def run(self) -> RunOutcome:
         if not self._prepared:
@@ -168,8 +170,13 @@ class Coordinator(StudyRunner):
         study = self.study
         study._thread_local.in_optimize_loop = True
         n_total = len(self._storage.get_all_trials(self._study_id, deepcopy=False))
+        asked_below = released_below = n_total
+        if self._recovered is not None:  # nothing in flight is released before its batch is (re)released
+            info = self._recovered.info
+            released_below = self._segment["start_trial"]
+            asked_below = info["zombie"] if info["zombie"] is not None else n_total
         self._fleet = {**self.options.to_record(), "session": self.session, "state": "running",
-                       "asked_below": n_total, "released_below": n_total, "host": socket.gethostname(),
+                       "asked_below": asked_below, "released_below": released_below, "host": socket.gethostname(),
                        "pid": os.getpid()}
         if fl.effective_command(self._store.fleet_attrs().get(fl.KEY_CONTROL)) != "run":
             fl.send_command(self._store, "run")  # a new run is not held back by an old session's pause or stop
@@ -178,13 +185,19 @@ class Coordinator(StudyRunner):
                               self._segment["resumed_by"], tuple(self.notes)))
         self._emit(RunStateChanged("running"))
         started = time.monotonic()
-        self._n_asked = 0  # trials asked in this invocation and not yet told
+        self._n_asked = 0  # trials asked and not yet told
         pending: list[list] = []  # batches asked and not yet told; pending[0] is released
         reason = None
+        drain_first = False
         try:
+            if self._recovered is not None:
+                pending = self._continue_recovered_batches()
+                # A predecessor that died while draining (pause/stop) asked no more: finish its drain, so that
+                # the schedule breaks where it broke, then go on from a clean boundary.
+                drain_first = bool(self._recovered.info.get("drained")) and bool(pending)
             while True:
                 command = self._command()
-                draining = command in ("pause", "stop") or reason is not None
+                draining = command in ("pause", "stop") or reason is not None or drain_first
                 if not draining and self.request.timeout is not None and \
                         time.monotonic() - started >= self.request.timeout:
                     reason = "timeout"
@@ -192,9 +205,8 @@ class Coordinator(StudyRunner):
                 room = self._room()
                 if not draining and room > 0 and not study._stop_flag and \
                         (not pending or (self.options.pipeline and len(pending) == 1)):
-                    pending.append(self._ask_batch(min(room, self.options.batch)))
-                    if len(pending) == 1:
-                        self._release(pending[0])
+                    # A batch that is released at once is recorded asked and released in one write.
+                    pending.append(self._ask_batch(min(room, self.options.batch), release=not pending))
                     continue
                 if pending:
                     if draining and self._fleet["state"] == "running":
@@ -208,6 +220,16 @@ class Coordinator(StudyRunner):
                         self._checkpoint()
                     continue
                 # Nothing asked and untold: a clean boundary.
+                if drain_first:
+                    drain_first = False
+                    self._end_segment("paused")
+                    self._start_next_segment()
+                    if self.options.pipeline:
+                        self._segment["pipeline_flush"] = True
+                        self._storage.set_study_system_attr(self._study_id, md.segment_key(self._segment["index"]),
+                                                            self._segment)
+                    self._fleet_record(state="running")
+                    continue
                 if command == "stop":
                     reason = getattr(self, "_stop_reason", "stopped")
                 elif command == "pause":
@@ -258,13 +280,34 @@ class Coordinator(StudyRunner):
                 return command
             time.sleep(IDLE_POLL_SECONDS)
 
-    def _ask_batch(self, size: int) -> list:
-        batch = []
+    def _continue_recovered_batches(self) -> list[list]:
+        """The batches the dead coordinator left in flight; a batch it was still asking is completed first (its
+        last trial asked again under the same number), exactly as the dead coordinator would have."""
+        recovered = self._recovered
+        pending = [list(batch) for batch in recovered.pending]
+        self._n_asked = sum(len(batch) for batch in pending)
+        if recovered.reenter_trial_id is not None:
+            asked_before = recovered.partial_batch_size
+            size = max(asked_before + 1, min(self.options.batch, self._room() + asked_before))
+            self._reenter_trial_id = recovered.reenter_trial_id
+            pending[-1] = self._ask_batch(size - asked_before, pending[-1], release=False)
+        if pending:
+            self._release(pending[0])
+        return pending
+
+    def _ask_batch(self, size: int, batch: list | None = None, *, release: bool) -> list:
+        batch = list(batch or [])
         for _ in range(size):
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                trial = self.study.ask()
+                if self._reenter_trial_id is not None:
+                    self.study._thread_local.cached_all_trials = None  # as Study.ask does
+                    trial = optuna.Trial(self.study, self._reenter_trial_id)
+                    self._reenter_trial_id = None
+                else:
+                    trial = self.study.ask()
                 how = run_suggest_phase(self._objective_fn, trial)
+                _fault("coordinator_after_ask", trial.number)
             if how == "returned" and not self._warned_returned:
                 self._warned_returned = True
                 self.notes.append("the objective ran to completion in the coordinator's suggest phase (it never "
@@ -273,24 +316,32 @@ class Coordinator(StudyRunner):
                 self._emit(RunStateChanged("running", self.notes[-1]))
             batch.append(trial)
         self._n_asked += size
-        self._fleet_record(asked_below=batch[-1].number + 1)
+        if release:
+            self._release(batch, asked_below=batch[-1].number + 1)
+        else:
+            self._fleet_record(asked_below=batch[-1].number + 1)
         return batch
 
-    def _release(self, batch: list) -> None:
-        self._fleet_record(released_below=batch[-1].number + 1)
+    def _release(self, batch: list, **record) -> None:
+        self._fleet_record(released_below=batch[-1].number + 1, **record)
+        self._released_at = time.monotonic()
         for trial in batch:
             self._emit(TrialStarted(trial.number))
 
     def _wait_for_results(self, batch: list) -> list[tuple]:
+        """Poll for the batch's results with one small query, and only from about when they can be in: the
+        evaluations of the previous batch tell how long they take, and polling earlier only takes CPU from the
+        workers and the database."""
         wanted = {t._trial_id: t for t in batch}
         results: dict[int, dict] = {}
+        earliest = self._released_at + 0.8 * self._typical_duration
         while True:
-            for running in self._store.running_trials():
-                if running.trial_id in wanted and running.result is not None:
-                    results[running.trial_id] = running.result
+            results.update(self._store.results([i for i in wanted if i not in results]))
             if len(results) == len(wanted):
+                durations = [float(r.get("duration") or 0.0) for r in results.values()]
+                self._typical_duration = min(durations) if durations else 0.0
                 return [(t, results[t._trial_id]) for t in batch]
-            time.sleep(POLL_SECONDS)
+            time.sleep(max(POLL_SECONDS, earliest - time.monotonic()))
 
     def _tell_batch(self, items: list[tuple]) -> None:
         from optuna.study._tell import _tell_with_warning
@@ -300,8 +351,12 @@ class Coordinator(StudyRunner):
             values = result.get("values") if state is None else None
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                final_state, told, message = _tell_with_warning(self.study, trial, values, state=state,
-                                                                suppress_warning=True)
+                # A trial recovered from a dead coordinator is a FrozenTrial: told by number (an optuna.Trial
+                # built for it would sample its relative parameters again).
+                final_state, told, message = _tell_with_warning(
+                    self.study, trial.number if isinstance(trial, FrozenTrial) else trial, values, state=state,
+                    suppress_warning=True)
+            _fault("coordinator_after_tell", trial.number)
             self._n_finished += 1
             self._n_asked -= 1
             self._last_trial = trial.number

@@ -108,6 +108,11 @@ class FleetStore:
         """optgui:fleet, optgui:control and every optgui:worker:<i> (not the saved sampler states)."""
         raise NotImplementedError
 
+    def fleet_state(self) -> dict[str, Any]:
+        """optgui:fleet and optgui:control only: the cheap read that processes of the fleet poll often."""
+        attrs = self.fleet_attrs()
+        return {k: v for k, v in attrs.items() if k in (KEY_FLEET, KEY_CONTROL)}
+
     def set_study_attr(self, key: str, value) -> None:
         self.storage.set_study_system_attr(self.study_id, key, value)
 
@@ -118,6 +123,11 @@ class FleetStore:
     def running_trials(self) -> list[RunningTrial]:
         """RUNNING trials of the study in number order, each with its optgui: system attributes."""
         raise NotImplementedError
+
+    def results(self, trial_ids: Iterable[int]) -> dict[int, dict]:
+        """The posted results (optgui:result) of the given trials, by trial id."""
+        wanted = set(trial_ids)
+        return {t.trial_id: t.result for t in self.running_trials() if t.trial_id in wanted and t.result is not None}
 
     def insert_trial_attr_once(self, trial_id: int, key: str, value) -> bool:
         raise NotImplementedError
@@ -148,6 +158,28 @@ class RdbFleetStore(FleetStore):
         with self._engine.connect() as conn:
             rows = conn.execute(query).fetchall()
         return {key: json.loads(value) for key, value in rows}
+
+    def fleet_state(self) -> dict[str, Any]:
+        import sqlalchemy as sa
+
+        table = self._m.StudySystemAttributeModel.__table__
+        query = sa.select(table.c.key, table.c.value_json).where(
+            table.c.study_id == self.study_id, table.c.key.in_([KEY_FLEET, KEY_CONTROL]))
+        with self._engine.connect() as conn:
+            rows = conn.execute(query).fetchall()
+        return {key: json.loads(value) for key, value in rows}
+
+    def results(self, trial_ids: Iterable[int]) -> dict[int, dict]:
+        import sqlalchemy as sa
+
+        ids = list(trial_ids)
+        if not ids:
+            return {}
+        attrs = self._m.TrialSystemAttributeModel.__table__
+        with self._engine.connect() as conn:
+            rows = conn.execute(sa.select(attrs.c.trial_id, attrs.c.value_json).where(
+                attrs.c.trial_id.in_(ids), attrs.c.key == TRIAL_RESULT)).fetchall()
+        return {trial_id: json.loads(value) for trial_id, value in rows}
 
     def insert_study_attr_once(self, key: str, value) -> bool:
         import sqlalchemy as sa

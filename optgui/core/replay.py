@@ -139,13 +139,19 @@ class Reenactor:
         """
         trial = self._ask(recorded)
         mismatch = self._suggest_all(trial, recorded, list(recorded.distributions.items()))
+        self.n_trials += 1
+        self.finish(trial, recorded)
+        return mismatch
+
+    def finish(self, trial, recorded: FrozenTrial) -> None:
+        """Tell a trial asked earlier (reenact_partial) what the record says: its intermediate values, the
+        attributes samplers read, its state and values. A deterministic fleet's coordinator asks a whole batch
+        before telling any of it, so its schedule is re-enacted with asks and tells apart."""
         for step in sorted(recorded.intermediate_values):
             trial.report(recorded.intermediate_values[step], step)
         for key, value in _user_set_attrs(recorded).items():
             self._storage.set_trial_system_attr(trial._trial_id, key, value)
         self._tell(trial, recorded)
-        self.n_trials += 1
-        return mismatch
 
     def reenact_partial(self, recorded: FrozenTrial) -> tuple[Any, Mismatch | None]:
         """Ask and re-issue the suggests a zombie trial made before its process died; leave it RUNNING."""

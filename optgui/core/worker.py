@@ -35,8 +35,13 @@ from optgui.core.split import fix_suggests
 from optgui.core.storage import open_for_run, parse_storage
 from optgui.core.versions import current_versions, version_differences
 
-# Released trials are picked up within POLL_SECONDS; a shorter poll only burns the cores the evaluations need.
-POLL_SECONDS = 0.05
+# A deterministic-mode worker polls one small query (the fleet record and the command) every POLL_SECONDS and looks
+# for trials to claim (three queries) only when the coordinator released more, after its own evaluation, or every
+# SCAN_SECONDS (a dead worker's trial to take over). With nothing new for BACKOFF_AFTER_SECONDS (a slow sampler,
+# a long pause) it polls every IDLE_POLL_SECONDS instead: polling only takes CPU the evaluations need.
+POLL_SECONDS = 0.02
+SCAN_SECONDS = 1.0
+BACKOFF_AFTER_SECONDS = 5.0
 IDLE_POLL_SECONDS = 0.5
 FINAL_FLEET_STATES = ("stopped", "completed", "failed")
 
@@ -171,24 +176,28 @@ class FleetWorker:
             study = optuna.load_study(study_name=self.study_name, storage=self._storage, sampler=_NoSampling(),
                                       pruner=self._pruner.build())
         self._set_state("running")
+        seen = None  # (session, released_below) at the last scan
+        last_scan = last_news = time.monotonic()
+        scan = True
         while True:
             if self._local_stop:
                 return "stopped"
-            attrs = self._store.fleet_attrs()
+            attrs = self._store.fleet_state()
             command = self._control(attrs)
-            released_below = int((attrs.get(fl.KEY_FLEET) or {}).get("released_below", 0))
-            candidates = [t for t in self._store.running_trials()
-                          if t.number < released_below and t.result is None and fl.live_claimer(t, attrs) is None]
-            claimed = None
-            for trial in candidates:
-                attempt = trial.claims[-1][0] + 1 if trial.claims else 0
-                if self._store.insert_trial_attr_once(trial.trial_id, fl.claim_key(attempt),
-                                                      {"worker": self.index, "at": md.now_iso()}):
-                    claimed = (trial, attempt)
-                    break
-            if claimed is not None:
-                self._evaluate_claimed(study, *claimed)
-                continue
+            fleet = attrs.get(fl.KEY_FLEET) or {}
+            released_below = int(fleet.get("released_below", 0))
+            now = time.monotonic()
+            released = (fleet.get("session"), released_below)
+            if scan or released != seen or now - last_scan >= SCAN_SECONDS:
+                if released != seen:
+                    last_news = now
+                claimed = self._claim_next(released_below)
+                seen, last_scan, scan = released, now, False
+                if claimed is not None:
+                    self._evaluate_claimed(study, *claimed)
+                    scan = True  # more of the batch may be unclaimed
+                    last_news = time.monotonic()
+                    continue
             if self._fleet_over(attrs):
                 return "completed" if (attrs.get(fl.KEY_FLEET) or {}).get("state") == "completed" else "stopped"
             if command == "pause":
@@ -199,7 +208,21 @@ class FleetWorker:
                 time.sleep(POLL_SECONDS * 5)
             else:
                 self._set_state("running")  # evaluating or waiting for the next batch: one write, not two per trial
-                time.sleep(POLL_SECONDS)
+                idle = time.monotonic() - last_news > BACKOFF_AFTER_SECONDS
+                time.sleep(IDLE_POLL_SECONDS if idle else POLL_SECONDS)
+
+    def _claim_next(self, released_below: int) -> tuple[fl.RunningTrial, int] | None:
+        """Claim the first released trial that has no result and no live claimer (insert-once: one worker wins)."""
+        attrs = self._store.fleet_attrs()  # the worker records, to tell a live claimer from a dead one
+        for trial in self._store.running_trials():
+            if trial.number >= released_below or trial.result is not None or \
+                    fl.live_claimer(trial, attrs) is not None:
+                continue
+            attempt = trial.claims[-1][0] + 1 if trial.claims else 0
+            if self._store.insert_trial_attr_once(trial.trial_id, fl.claim_key(attempt),
+                                                  {"worker": self.index, "at": md.now_iso()}):
+                return trial, attempt
+        return None
 
     def _evaluate_claimed(self, study, trial_ref: fl.RunningTrial, attempt: int) -> None:
         number = trial_ref.number

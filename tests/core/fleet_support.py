@@ -105,6 +105,58 @@ def batched_reference(sampler: str, path: Path, n_trials: int, batch: int, *, st
     return [trial_signature(t) for t in study.trials]
 
 
+def naive_restart_reference(sampler: str, path: Path, n_trials: int, batch: int, *, study_name: str,
+                            restart_after_tell: int, pipeline: bool = False) -> list[tuple]:
+    """What plain Optuna gives when the process running the batched loop dies after telling trial
+    `restart_after_tell` and is simply started again: the trials in flight are failed as stale (and not counted),
+    and the new process's sampler starts from its seed. The failed trials are left out of the result."""
+    search_space, evaluate = load_parts(path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        optuna.logging.set_verbosity(optuna.logging.ERROR)
+        study = optuna.create_study(sampler=parse_spec(sampler).build(), study_name=study_name)
+        asked = 0
+        failed: set[int] = set()
+
+        def ask(size):
+            nonlocal asked
+            trials = []
+            for _ in range(size):
+                trial = study.ask()
+                search_space(trial)
+                trials.append(trial)
+            asked += size
+            return trials
+
+        pending = [ask(min(batch, n_trials))]
+        restarted = False
+        while pending:
+            if pipeline and asked < n_trials and len(pending) == 1:
+                pending.append(ask(min(batch, n_trials - asked)))
+            current = pending.pop(0)
+            for trial in current:
+                if restarted or trial.number <= restart_after_tell:
+                    try:
+                        study.tell(trial, evaluate(trial))
+                    except optuna.TrialPruned:
+                        study.tell(trial, state=optuna.trial.TrialState.PRUNED)
+                else:
+                    failed.add(trial.number)
+                if not restarted and trial.number == restart_after_tell:
+                    restarted = True
+                    in_flight = [t for t in current if t.number > trial.number] + [t for b in pending for t in b]
+                    for stale in in_flight:
+                        study.tell(stale, state=optuna.trial.TrialState.FAIL)
+                        failed.add(stale.number)
+                    asked -= len(in_flight)
+                    pending = []
+                    study.sampler = parse_spec(sampler).build()
+                    break
+            if not pending and asked < n_trials:
+                pending.append(ask(min(batch, n_trials - asked)))
+    return [trial_signature(t) for t in study.trials if t.number not in failed]
+
+
 def recorded_signatures(storage, study_name: str) -> list[tuple]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -126,7 +178,8 @@ def optgui_cmd(*args: str) -> list[str]:
 
 def run_fleet(storage: str, study: str, objective: str, sampler: str, n_trials: int, *, workers: int,
               batch: int, mode: str = "deterministic", pipeline: bool = False, env: dict | None = None,
-              timeout: float = 240, background: bool = False):
+              timeout: float = 240, background: bool = False, output=None):
+    """output: a file for stdout and stderr (instead of capturing them), for a run whose workers outlive it."""
     cmd = optgui_cmd("run", storage, "--study", study, "--objective", objective, "--sampler", sampler,
                      "--n-trials", str(n_trials), "--workers", str(workers), "--mode", mode, "--quiet")
     if mode == "deterministic":
@@ -134,4 +187,6 @@ def run_fleet(storage: str, study: str, objective: str, sampler: str, n_trials: 
     if background:
         return subprocess.Popen(cmd, env=env or child_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                 text=True)
+    if output is not None:
+        return subprocess.run(cmd, env=env or child_env(), stdout=output, stderr=output, text=True, timeout=timeout)
     return subprocess.run(cmd, env=env or child_env(), capture_output=True, text=True, timeout=timeout)
