@@ -162,10 +162,10 @@ class Reenactor:
 
     # --- batched re-enactment (deterministic fleets: asks of a batch first, tells later in number order) -------
     def ask_only(self, recorded: FrozenTrial) -> Mismatch | None:
-        """Ask and re-issue the recorded suggests; the trial stays RUNNING until `finish`."""
+        """Ask and re-issue the recorded suggests; the trial stays RUNNING until `finish_by_number`."""
         return self.reenact_partial(recorded)[1]
 
-    def finish(self, recorded: FrozenTrial) -> None:
+    def finish_by_number(self, recorded: FrozenTrial) -> None:
         """Report, set the objective's attributes and tell a trial asked earlier by `ask_only` (or restored by
         `add_running`). Goes through the storage and the trial number, not a Trial object: building an
         optuna.Trial calls the sampler's before_trial, which an earlier ask already did."""

@@ -47,7 +47,8 @@ class SegmentSummary:
     """How one optgui run segment was checked. boundary: how the replay crossed its start:
     start (sampler built from the spec), seamless (replayed state equals the saved one), restored (saved state
     restored, explained by a recovery or accepted change), unexplained (restored, but nothing explains the
-    difference), missing (no saved state)."""
+    difference), missing (no saved state), continued (a deterministic fleet's coordinator died and the recovery
+    went on with its batches: the replay crosses the boundary inside the dead coordinator's schedule)."""
 
     index: int
     start_trial: int

@@ -381,9 +381,18 @@ class Verifier:
             return None
         return int(self._fleet["batch"]), bool(self._fleet.get("pipeline", False))
 
+    def _continues_schedule(self, seg: dict) -> bool:
+        """A segment started by recovering a deterministic fleet whose coordinator died: it goes on with the dead
+        coordinator's batches (optgui.core.fleet_recovery), so its start is no batch boundary."""
+        return (self._fleet is not None and seg.get("resumed_by") == "recovery"
+                and bool((seg.get("recovery") or {}).get("coordinator")))
+
     def _segment_stop(self, number: int) -> float:
-        """One past the last trial the segment owning `number` can hold (a segment never shares a batch)."""
+        """One past the last trial the segment owning `number` can hold (a segment never shares a batch, except
+        with the recovery segment that continues its schedule after its coordinator died)."""
         i = bisect.bisect_right(self._starts, number) - 1
+        while i + 1 < len(self._segments) and self._continues_schedule(self._segments[i + 1]):
+            i += 1
         stop = self._starts[i + 1] if i + 1 < len(self._starts) else math.inf
         end = self._segments[i].get("end") if i >= 0 else None
         if end and end.get("last_trial") is not None:
@@ -445,9 +454,14 @@ class Verifier:
                 return True
         if following and not self._ask_batch(following, batch):
             return True
+        for trial in (current if not fresh else current[1:]):
+            # A dead coordinator's recovery starts its segment inside a batch.
+            boundary = self._boundaries.get(trial.number)
+            if boundary is not None and any(self._continues_schedule(s) for s in boundary.segments):
+                self._cross_boundary(boundary)
         for trial in current:
             try:
-                self._reenactor.finish(trial)
+                self._reenactor.finish_by_number(trial)
             except Exception as exc:  # noqa: BLE001 - the sampler refusing the record is a divergence
                 self._diverge(Divergence(trial.number, None), f"the sampler failed while telling trial "
                               f"{trial.number}: {exc.__class__.__name__}: {exc}", batch)
@@ -479,6 +493,16 @@ class Verifier:
     def _cross_boundary(self, boundary: _Boundary) -> None:
         b = boundary.number
         seg = boundary.segments[-1]
+        if any(self._continues_schedule(s) for s in boundary.segments):
+            # The recovery rebuilt the sampler by re-enacting the dead coordinator's schedule, as this replay just
+            # did, and went on with it: nothing is restored here; whether the crash stayed invisible is what the
+            # recovery recorded (checked by _equivalence_of).
+            for s in boundary.segments:
+                self._equivalence_of(s)
+                self._segment_summaries[s["index"]] = SegmentSummary(
+                    s["index"], s["start_trial"], (s.get("end") or {}).get("last_trial"), s.get("resumed_by", "?"),
+                    "continued", "coordinator crash recovered: the dead coordinator's batches went on")
+            return
         record = self.meta.states.get(b)
         reenactor = self._reenactor
         is_start = any(s.get("resumed_by") == "start" for s in boundary.segments)

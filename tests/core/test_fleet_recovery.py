@@ -21,6 +21,7 @@ from fleet_support import (batched_reference, child_env, naive_restart_reference
 from optgui.core import fleet as fl
 from optgui.core import metadata as md
 from optgui.core.lease import _pid_alive
+from optgui.core.verifier import verify_study
 
 pytestmark = [pytest.mark.server, pytest.mark.xdist_group("postgres-fleet")]
 
@@ -108,6 +109,10 @@ def test_rerun_after_coordinator_sigkill_equals_uninterrupted_batched_loop(pg_ur
     assert recovery["equivalent"] and recovery["in_flight"]
     if fault.startswith("coordinator_after_ask"):
         assert recovery["zombie"] == 5  # re-entered under its number
+    # The verifier replays the recovered run as the coordinators made it, across the crash(es).
+    verdict = verify_study(pg_url, study_name, use_cache=False)
+    assert verdict.verified, verdict.headline()
+    assert verdict.equivalent, verdict.headline()
     # Teeth: restarting the way plain Optuna would (stale trials failed, sampler from its seed) differs.
     told = int(fault.split(":")[1]) if "tell" in fault else 3
     naive = naive_restart_reference(SAMPLER, objective, N_TRIALS, 4, study_name="ref", pipeline=pipeline,
