@@ -10,11 +10,12 @@ import numpy as np
 from PySide6.QtCore import QItemSelectionModel, Qt, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QMenu,
-                               QTableView, QToolButton, QVBoxLayout, QWidget)
+                               QToolButton, QVBoxLayout, QWidget)
 
 from optgui.core.table_filter import FilterError
 from optgui.core.tables import STATE_NAMES, TrialTable
 from optgui.qt.trials_model import TrialsModel
+from optgui.qt.trials_view import TrialsView
 
 DEFAULT_HIDDEN = ("datetime_start",)  # start and completion time together crowd the table; one is enough
 
@@ -78,7 +79,7 @@ class TrialsTable(QWidget):
         self.expression_error.hide()
         layout.addWidget(self.expression_error)
 
-        self.view = QTableView()
+        self.view = TrialsView()
         self.view.setModel(self.model)
         self.view.setSortingEnabled(True)
         self.view.sortByColumn(0, Qt.SortOrder.AscendingOrder)
