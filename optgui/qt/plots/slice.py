@@ -4,10 +4,9 @@ brighter and drawn on top), thinned per pixel cell for the visible range."""
 from __future__ import annotations
 
 import numpy as np
-import pyqtgraph as pg
 
 from optgui.core import analysis
-from optgui.qt.plots.base import AnalysisPlot, ThinnedScatter, brushes_for, category_ticks, color_at, \
+from optgui.qt.plots.base import AnalysisPlot, brushes_for, category_ticks, color_at, \
     placeholder, quantised, show_message
 
 
@@ -19,16 +18,9 @@ class SlicePlot(AnalysisPlot):
         self.param_box = self.add_combo("Parameter on the x axis", self.invalidate)
         self.objective_box = self.add_combo("Objective on the y axis", self.invalidate)
         self.plot = self.canvas.addPlot()
-        self.scatter = ThinnedScatter(self.plot, size=6)
-        self.scatter.callbacks.append(self.selection.select)
-        self.marker = pg.ScatterPlotItem(size=14, brush=None)
-        self.marker.setZValue(30)
-        self.plot.addItem(self.marker)
+        self.scatter = self.add_trial_scatter(self.plot, size=6)
         self.message = placeholder(self.plot)
         self.data: analysis.SliceData | None = None
-
-    def restyle(self) -> None:
-        self.marker.setPen(pg.mkPen(self.colors.foreground, width=2))
 
     def draw(self) -> None:
         table = self.source.table()
@@ -55,15 +47,6 @@ class SlicePlot(AnalysisPlot):
                                 brushes=brushes_for(color_at(self.colors, t)))
         self.plot.enableAutoRange()
         self.set_status(f"{len(d.numbers):,} complete trials · colour: trial number (later = brighter)")
-
-    def highlight(self, number) -> None:
-        d = self.data
-        where = np.flatnonzero(d.numbers == number) if d is not None and number is not None else []
-        if len(where) == 0:
-            self.marker.setData([], [])
-            return
-        x = d.x[where[0]]
-        self.marker.setData([np.log10(x) if d.is_log else x], [d.y[where[0]]])
 
     def csv_columns(self) -> dict:
         d = self.data
