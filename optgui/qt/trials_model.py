@@ -51,6 +51,7 @@ class TrialsModel(QAbstractTableModel):
         self.states: set[int] | None = None
         self.text = ""
         self.expression = ""
+        self.subset: np.ndarray | None = None  # trial numbers another view narrowed the table to (brushing)
         self._expression_mask = compile_expression("", self.frame)
         self._cells: dict[int, tuple[tuple, tuple, tuple]] = {}  # trial number -> (texts, alignments, colours)
         self._restyle(theme.colors(), repaint=False)
@@ -132,6 +133,10 @@ class TrialsModel(QAbstractTableModel):
         mask = state_mask(frame, self.states) & self._expression_mask(frame)
         if self.text:
             mask &= text_mask(frame, self.text)
+        if self.subset is not None:
+            chosen = np.zeros(frame.n, dtype=bool)
+            chosen[self.subset[self.subset < frame.n]] = True
+            mask &= chosen
         return mask if rows is None else mask[rows]
 
     def _compute_order(self) -> np.ndarray:
@@ -235,8 +240,9 @@ class TrialsModel(QAbstractTableModel):
         self.layoutChanged.emit()
 
     def set_filters(self, *, states: set[int] | None | type(...) = ..., text: str | None = None,
-                    expression: str | None = None) -> None:
-        """Change any of the filters. A bad expression raises FilterError and changes nothing."""
+                    expression: str | None = None, subset: np.ndarray | None | type(...) = ...) -> None:
+        """Change any of the filters. A bad expression raises FilterError and changes nothing. `subset`: only
+        these trial numbers (None: all)."""
         if expression is not None:
             mask = compile_expression(expression, self.frame)
             self.expression, self._expression_mask = expression.strip(), mask
@@ -244,6 +250,8 @@ class TrialsModel(QAbstractTableModel):
             self.states = None if states is None else set(states)
         if text is not None:
             self.text = text
+        if subset is not ...:
+            self.subset = None if subset is None else np.asarray(subset, dtype=np.int64)
         self.beginResetModel()
         self.order = self._compute_order()
         self.endResetModel()

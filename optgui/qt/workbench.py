@@ -68,7 +68,13 @@ class Workbench(QObject):
         self.view.opened.connect(self._study_opened)
         self.view.polled.connect(self._polled)
         window.controller.state_changed.connect(self._run_state)
-        self.table.trial_selected.connect(self.details.show_trial)
+        # One selected trial and one brushing filter for the whole study view: a row picked here is highlighted in
+        # the analysis plots, a point picked there selects (and scrolls to) its row and fills the details pane.
+        selection = self.view.selection
+        self.table.trial_selected.connect(selection.select)
+        selection.trial_selected.connect(self._trial_selected)
+        selection.filter_changed.connect(self._filter_changed)
+        self.table.subset_cleared.connect(lambda: selection.set_filter(None))
         self.table.export_requested.connect(self.export_csv)
         self.best.enqueue_requested.connect(self.enqueue)
         self._build_menus()
@@ -111,7 +117,21 @@ class Workbench(QObject):
         self.details.set_study(view.storage, view.reader, summary.name, frame)
         self.best.update_from(frame)
         self.loaded = True
+        selection = self.view.selection
+        self._filter_changed(selection.filter)
+        self._trial_selected(selection.selected)
         return True
+
+    def _trial_selected(self, number: int | None) -> None:
+        if not self.loaded or number is None:
+            return
+        self.table.select_trial(number)  # False when filtered out of the table: the details still show it
+        if number != self.details.number:
+            self.details.show_trial(number)
+
+    def _filter_changed(self, numbers) -> None:
+        if self.loaded:
+            self.table.show_only(numbers, self.view.selection.filter_source)
 
     def _polled(self, delta) -> None:
         if not self.loaded:

@@ -87,6 +87,7 @@ class ParallelCoordinatesPlot(AnalysisPlot):
         self.pc: analysis.ParallelCoordinates | None = None
         self.drawn_rows = np.zeros(0, dtype=np.int64)
         self.kept = None
+        self.selection.filter_changed.connect(self._filter_changed)
 
     @property
     def n_axes(self) -> int:
@@ -229,6 +230,14 @@ class ParallelCoordinatesPlot(AnalysisPlot):
         for rect in self.brush_rects.values():
             self.plot.removeItem(rect)
         self.brush_rects, self.brushes = {}, {}
+
+    def _filter_changed(self, numbers) -> None:
+        """Another view removed the filter (the trials table's "Show all trials"): drop the brushes too."""
+        if numbers is None and self.brushes:
+            self._drop_brush_items()
+            self.kept = None
+            if self.pc is not None and len(self.pc.numbers):
+                self._draw_lines()
 
     def _apply_brushes(self, emit: bool = True) -> None:
         if self.pc is None:
