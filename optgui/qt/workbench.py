@@ -20,6 +20,7 @@ from optgui.core.errors import OptguiError
 from optgui.core.exports import write_json, write_trials_csv
 from optgui.core.storage import parse_storage
 from optgui.qt import dialogs
+from optgui.qt.background import run_with_progress
 from optgui.qt.best_panel import BestPanel
 from optgui.qt.plot_export import export_plot
 from optgui.qt.preferences import Preferences, PreferencesDialog
@@ -266,8 +267,12 @@ class Workbench(QObject):
                                f"with optgui's run record) {where}?\n\nThe original is only read.", "Copy"):
             return None
         try:
-            with _WaitCursor():
-                study_admin.copy_study_with_metadata(storage, str(target), name)
+            run_with_progress(self.window, title, f"Copying study {name!r} to {target.name}",
+                              lambda progress, cancelled: study_admin.copy_study_with_metadata(
+                                  storage, str(target), name, progress=progress, cancelled=cancelled))
+        except study_admin.CopyCancelled:
+            self.window.statusBar().showMessage("Copy cancelled; nothing was written", 10000)
+            return None
         except Exception as exc:  # noqa: BLE001 - shown to the user; the original was not written
             self._fail(f"{title} failed", exc)
             return None
@@ -295,8 +300,12 @@ class Workbench(QObject):
                                "name.", "Rename"):
             return None
         try:
-            with _WaitCursor():
-                study_admin.rename_study(storage, name, new)
+            run_with_progress(self.window, "Rename study", f"Copying study {name!r} as {new!r}",
+                              lambda progress, cancelled: study_admin.rename_study(
+                                  storage, name, new, progress=progress, cancelled=cancelled))
+        except study_admin.CopyCancelled:
+            self.window.statusBar().showMessage(f"Rename cancelled; {name!r} is unchanged", 10000)
+            return None
         except Exception as exc:  # noqa: BLE001
             self._fail("Rename failed", exc)
             return None
