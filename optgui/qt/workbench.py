@@ -142,6 +142,7 @@ class Workbench(QObject):
             self.table.load(delta.table, summary.directions, summary.metric_names)
             frame = self.table.model.frame
             self.details.frame = frame
+            self.details.extras.invalidate()
             self.best.rows = np.empty(0, dtype=np.int64)
             self.best.update_from(frame)
             return
@@ -149,9 +150,7 @@ class Workbench(QObject):
             return
         self.table.apply(delta.table)
         frame = self.table.model.frame
-        self.details.extras.invalidate()
-        if self.details.number is not None and self.details.number in set(delta.table.number.tolist()):
-            self.details.data_changed(frame)
+        self.details.data_changed(frame, delta.table.number.tolist())
         self.best.update_from(frame, new_rows=delta.table.number)
 
     def _run_state(self, state: str, _message: str) -> None:
