@@ -403,6 +403,16 @@ def category_ticks(labels: list | None) -> list | None:
     return [[(i, str(label)) for i, label in enumerate(labels)]]
 
 
+def set_param_axis(plot: pg.PlotItem, name: str, param: str, log: bool, labels: list | None) -> None:
+    """Label a plot axis that shows a param: log10 positions for a log param (without pyqtgraph's SI-prefix
+    rescaling, which turned 1e-5..1e-1 into "0.01..100 (x0.001)"), category names for a categorical one."""
+    axis = plot.getAxis(name)
+    axis.setLogMode(log)
+    axis.enableAutoSIPrefix(not log and labels is None)
+    axis.setTicks(category_ticks(labels))
+    plot.setLabel(name, param)
+
+
 def placeholder(plot: pg.PlotItem) -> pg.TextItem:
     item = pg.TextItem("", anchor=(0.5, 0.5))
     item.setZValue(50)

@@ -8,8 +8,8 @@ import numpy as np
 import pyqtgraph as pg
 
 from optgui.core import analysis
-from optgui.qt.plots.base import AnalysisPlot, category_ticks, color_at, image_rect, \
-    placeholder, show_message
+from optgui.qt.plots.base import AnalysisPlot, color_at, image_rect, placeholder, set_param_axis, \
+    show_message
 
 DISPLAY_CELLS = 200
 
@@ -84,9 +84,7 @@ class ContourPlot(AnalysisPlot):
         self.image.setRect(image_rect(ux, uy))
         for name, log, labels, param in (("bottom", g.x_log, g.x_labels, g.x_param),
                                          ("left", g.y_log, g.y_labels, g.y_param)):
-            self.plot.getAxis(name).setLogMode(log)
-            self.plot.getAxis(name).setTicks(category_ticks(labels))
-            self.plot.setLabel(name, param)
+            set_param_axis(self.plot, name, param, log, labels)
         self.points.set_points(g.points_x, g.points_y, g.numbers)
         self.plot.enableAutoRange()
         grid = "Optuna's grid of distinct values" if g.exact else f"{len(g.x_centres)} × {len(g.y_centres)} bins"

@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 
 from optgui.core import analysis
-from optgui.qt.plots.base import AnalysisPlot, brushes_for, category_ticks, color_at, \
-    placeholder, quantised, show_message
+from optgui.qt.plots.base import AnalysisPlot, brushes_for, color_at, placeholder, quantised, \
+    set_param_axis, show_message
 
 
 class RankPlot(AnalysisPlot):
@@ -46,9 +46,7 @@ class RankPlot(AnalysisPlot):
         x, y = self._coords(d)
         for name, log, labels, param in (("bottom", d.x_log, d.x_labels, d.x_param),
                                          ("left", d.y_log, d.y_labels, d.y_param)):
-            self.plot.getAxis(name).setLogMode(log)
-            self.plot.getAxis(name).setTicks(category_ticks(labels))
-            self.plot.setLabel(name, param)
+            set_param_axis(self.plot, name, param, log, labels)
         self.scatter.set_points(x, y, d.numbers, priority=best, brushes=brushes_for(color_at(self.colors,
                                                                                              quantised(best))))
         self.plot.enableAutoRange()

@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 
 from optgui.core import analysis
-from optgui.qt.plots.base import AnalysisPlot, brushes_for, category_ticks, color_at, \
-    placeholder, quantised, show_message
+from optgui.qt.plots.base import AnalysisPlot, brushes_for, color_at, placeholder, quantised, \
+    set_param_axis, show_message
 
 
 class SlicePlot(AnalysisPlot):
@@ -37,9 +37,7 @@ class SlicePlot(AnalysisPlot):
         objective = max(self.objective_box.currentIndex(), 0)
         self.data = d = analysis.slice_data(table, self.param_box.currentText(), objective)
         x = np.log10(d.x) if d.is_log else d.x
-        self.plot.getAxis("bottom").setLogMode(d.is_log)
-        self.plot.getAxis("bottom").setTicks(category_ticks(d.labels))
-        self.plot.setLabel("bottom", d.param)
+        set_param_axis(self.plot, "bottom", d.param, d.is_log, d.labels)
         self.plot.setLabel("left", self.objective_box.currentText() or "objective")
         n = table.number.max() if len(table) else 1
         t = quantised(d.numbers / max(float(n), 1.0))
