@@ -112,6 +112,7 @@ class TrialDetails(QWidget):
         self.plot.setMinimumHeight(110)
         self.plot.setLabel("bottom", "step")
         self.plot.setLabel("left", "reported")
+        self.plot.getAxis("left").enableAutoSIPrefix(False)  # "reported (x0.001)" was cut off in the narrow pane
         self.plot.showGrid(x=True, y=True, alpha=0.3)
         self.curve = self.plot.plot([], [], symbol="o", symbolSize=4)
         self.right.addWidget(self.plot)
