@@ -366,6 +366,8 @@ def test_save_as_copies_off_the_gui_thread_and_cancel_leaves_no_file(qtbot, tmp_
     assert [(t.params, t.values) for t in _load(target).trials] == [(t.params, t.values) for t in _load(db).trials]
     assert window.findChild(QProgressDialog, "backgroundProgress") is None or \
         not window.findChild(QProgressDialog, "backgroundProgress").isVisible()
+    ticker.stop()
+    watcher.stop()
     assert db.read_bytes() == original
     assert not dialog_log.errors
 
