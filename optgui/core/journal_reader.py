@@ -21,7 +21,7 @@ import bisect
 import json
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 import numpy as np
 
@@ -384,11 +384,11 @@ class JournalStudyReader(StudyReader):
         n_new = sum(1 for t in ids if t > watermark.max_trial_id)
         return TrialDelta(table, mark, False, n_new, len(ids) - n_new)
 
-    def intermediate_values(self, study_name: str) -> IntermediateValues:
+    def intermediate_values(self, study_name: str, numbers: Sequence[int] | None = None) -> IntermediateValues:
         self.refresh()
         study = self._study(study_name)
         tid, num, step, value = [], [], [], []
-        for t in study.trial_ids:
+        for t in self._trial_ids_of(study, numbers):
             trial = self._trials[t]
             for s in sorted(trial.intermediate):
                 tid.append(trial.trial_id)
@@ -400,15 +400,30 @@ class JournalStudyReader(StudyReader):
                                   frozen_array(np.array(step, dtype=np.int64)),
                                   frozen_array(np.array(value, dtype=np.float64)))
 
-    def trial_system_attrs(self, study_name: str, prefix: str = OPTGUI_PREFIX) -> dict[int, dict[str, Any]]:
+    def trial_system_attrs(self, study_name: str, prefix: str = OPTGUI_PREFIX,
+                           numbers: Sequence[int] | None = None) -> dict[int, dict[str, Any]]:
         self.refresh()
         study = self._study(study_name)
         out: dict[int, dict[str, Any]] = {}
-        for t in study.trial_ids:
+        for t in self._trial_ids_of(study, numbers):
             trial = self._trials[t]
             picked = {k: v for k, v in trial.system_attrs.items() if k.startswith(prefix)}
             if picked:
                 out[trial.number] = picked
+        return out
+
+    def _trial_ids_of(self, study, numbers: Sequence[int] | None) -> list[int]:
+        """The study's trial ids, in order; only those numbered `numbers` when given."""
+        if numbers is None:
+            return study.trial_ids
+        ids = study.trial_ids
+        out = []
+        for n in sorted({int(n) for n in numbers}):
+            # Optuna numbers a study's trials 0, 1, 2, ... in creation order: look there first.
+            if 0 <= n < len(ids) and self._trials[ids[n]].number == n:
+                out.append(ids[n])
+            else:
+                out.extend(t for t in ids if self._trials[t].number == n)
         return out
 
     def close(self) -> None:

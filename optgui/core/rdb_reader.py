@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterator, Sequence
 
 import numpy as np
 
@@ -687,10 +687,24 @@ class RdbStudyReader(StudyReader):
         return TrialDelta(table, new_watermark, False, n_new, len(table) - n_new, has_more=has_more)
 
     # ------------------------------------------------------------------------------------- on-demand columns
-    def intermediate_values(self, study_name: str) -> IntermediateValues:
+    def intermediate_values(self, study_name: str, numbers: Sequence[int] | None = None) -> IntermediateValues:
         study_id, _ = self._study(study_name)
-        sel = self._full_selection(study_id)
         empty_i = frozen_array(np.empty(0, dtype=np.int64))
+        if numbers is not None:
+            # A few trials (the details pane): through the join, only for those trial numbers.
+            cols = f"t.trial_id, t.number, i.step, i.intermediate_value, {self._inter_type}"
+            sql = f"SELECT {cols} FROM trials t JOIN trial_intermediate_values i ON i.trial_id = t.trial_id " \
+                  "WHERE t.study_id = ?"
+            rows = [row for chunk in self._study_rows(sql, (study_id,), study_id, numbers) for row in chunk]
+            if not rows:
+                return IntermediateValues(empty_i, empty_i, empty_i, frozen_array(np.empty(0)))
+            columns = list(zip(*rows))
+            tid, num, step = (np.array(c, dtype=np.int64) for c in columns[:3])
+            value = _apply_value_types(np.array(columns[3], dtype=np.float64), np.array(columns[4], dtype=np.int8))
+            order = np.lexsort((step, tid))
+            return IntermediateValues(frozen_array(tid[order]), frozen_array(num[order]), frozen_array(step[order]),
+                                      frozen_array(value[order]))
+        sel = self._full_selection(study_id)
         if sel.empty:
             return IntermediateValues(empty_i, empty_i, empty_i, frozen_array(np.empty(0)))
         # The study's trial ids and numbers first (cheap), then the reports without a join: in a study holding
@@ -726,21 +740,30 @@ class RdbStudyReader(StudyReader):
         return IntermediateValues(frozen_array(trial_id[rows_of]), frozen_array(number[rows_of]),
                                   frozen_array(step), frozen_array(value))
 
-    def trial_system_attrs(self, study_name: str, prefix: str = OPTGUI_PREFIX) -> dict[int, dict[str, Any]]:
+    def trial_system_attrs(self, study_name: str, prefix: str = OPTGUI_PREFIX,
+                           numbers: Sequence[int] | None = None) -> dict[int, dict[str, Any]]:
         """{trial number: {key: value}} of trial system attributes whose keys start with `prefix`."""
         study_id, _ = self._study(study_name)
-        sel = self._full_selection(study_id)
         out: dict[int, dict[str, Any]] = {}
-        if sel.hi < sel.lo:
-            return out
-        for rows in _Chunker(self.db).rows(
-                "SELECT t.number, s.key, s.value_json FROM trials t JOIN trial_system_attributes s "
-                "ON s.trial_id = t.trial_id WHERE s.key LIKE ? AND t.study_id = ? AND t.trial_id BETWEEN ? AND ?",
-                (prefix + "%", study_id), sel.lo, sel.hi):
+        sql = "SELECT t.number, s.key, s.value_json FROM trials t JOIN trial_system_attributes s " \
+              "ON s.trial_id = t.trial_id WHERE s.key LIKE ? AND t.study_id = ?"
+        for rows in self._study_rows(sql, (prefix + "%", study_id), study_id, numbers):
             for number, key, text in rows:
                 if key.startswith(prefix):
                     out.setdefault(number, {})[key] = _json_or_text(text)
         return out
+
+    def _study_rows(self, sql: str, params: tuple, study_id: int,
+                    numbers: Sequence[int] | None) -> Iterator[list[tuple]]:
+        """Rows of `sql` (over trials `t` of the study) for every trial, in trial_id chunks, or only for the
+        trials numbered `numbers` (the details pane asks for one trial: no scan of the whole study)."""
+        if numbers is not None:
+            for chunk in _id_lists(sorted({int(n) for n in numbers})):
+                yield self.db.rows(f"{sql} AND t.number IN ({_in_list(chunk)})", (*params, *chunk))
+            return
+        sel = self._full_selection(study_id)
+        if sel.hi >= sel.lo:
+            yield from _Chunker(self.db).rows(f"{sql} AND t.trial_id BETWEEN ? AND ?", params, sel.lo, sel.hi)
 
     def close(self) -> None:
         if self._twin_db is not None:

@@ -30,7 +30,7 @@ connection).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Sequence
 
 from optgui.core.storage import StorageRef, resolve_for_reading
 from optgui.core.tables import IntermediateValues, StudySummary, TrialDelta, TrialTable, Watermark
@@ -78,12 +78,15 @@ class StudyReader:
         """
         raise NotImplementedError
 
-    def intermediate_values(self, study_name: str) -> IntermediateValues:
-        """Every reported intermediate value of the study (long format, sorted by trial and step)."""
+    def intermediate_values(self, study_name: str, numbers: Sequence[int] | None = None) -> IntermediateValues:
+        """Every reported intermediate value of the study (long format, sorted by trial and step); only of the
+        trials numbered `numbers` when given (read without scanning the whole study)."""
         raise NotImplementedError
 
-    def trial_system_attrs(self, study_name: str, prefix: str = "optgui:") -> dict[int, dict[str, Any]]:
-        """{trial number: {key: value}} of trial system attributes whose key starts with `prefix`.
+    def trial_system_attrs(self, study_name: str, prefix: str = "optgui:",
+                           numbers: Sequence[int] | None = None) -> dict[int, dict[str, Any]]:
+        """{trial number: {key: value}} of trial system attributes whose key starts with `prefix`; only of the
+        trials numbered `numbers` when given.
 
         Values are JSON-decoded, never unpickled.
         """

@@ -16,6 +16,7 @@ QLabel#startTitle { font-size: 30px; font-weight: 700; }
 QLabel#studyTitle { font-size: 18px; font-weight: 600; }
 QLabel#sectionTitle { font-size: 13px; font-weight: 600; }
 QLabel#muted { color: palette(placeholder-text); }
+QLabel#filterNote { color: palette(highlight); font-weight: 600; }
 QPushButton#startButton { font-size: 13px; font-weight: 600; text-align: left; padding: 6px 14px; }
 QGroupBox { font-weight: 600; border: 1px solid palette(mid); border-radius: 6px; margin-top: 10px;
             padding: 8px 6px 6px 6px; }

@@ -37,35 +37,48 @@ def describe_distribution(dist: ParamDistribution) -> str:
 
 
 class StudyExtras:
-    """Per-study reads the details pane needs, cached until `invalidate()` (called on each live update)."""
+    """Per-trial reads the details pane needs (system attributes, intermediate values), each read for the one
+    trial shown and kept until a live update touches that trial: following a live run re-reads nothing unless the
+    selected trial got new data (reading them for the whole study took seconds on large studies)."""
 
     def __init__(self):
         self.reader = None
         self.study: str | None = None
-        self._system: dict[int, dict] | None = None
-        self._intermediate = None
+        self._system: dict[int, dict] = {}
+        self._intermediate: dict[int, dict[int, float]] = {}
+        self.reads = 0  # storage reads made (what a live update costs the pane)
 
     def set_study(self, reader, study: str) -> None:
         self.reader, self.study = reader, study
         self.invalidate()
 
-    def invalidate(self) -> None:
-        self._system = None
-        self._intermediate = None
+    def invalidate(self, numbers=None) -> None:
+        """Forget what was read for these trials (all trials when None)."""
+        if numbers is None:
+            self._system.clear()
+            self._intermediate.clear()
+            return
+        for number in numbers:
+            self._system.pop(int(number), None)
+            self._intermediate.pop(int(number), None)
 
     def system_attrs(self, number: int) -> dict:
         if self.reader is None:
             return {}
-        if self._system is None:
-            self._system = self.reader.trial_system_attrs(self.study, prefix="")
-        return self._system.get(number, {})
+        if number not in self._system:
+            self.reads += 1
+            self._system[number] = self.reader.trial_system_attrs(self.study, prefix="", numbers=[number]).get(
+                number, {})
+        return self._system[number]
 
     def intermediate(self, number: int) -> dict[int, float]:
         if self.reader is None:
             return {}
-        if self._intermediate is None:
-            self._intermediate = self.reader.intermediate_values(self.study)
-        return self._intermediate.of_trial(number)
+        if number not in self._intermediate:
+            self.reads += 1
+            self._intermediate[number] = self.reader.intermediate_values(self.study, numbers=[number]).of_trial(
+                number)
+        return self._intermediate[number]
 
 
 class TrialDetails(QWidget):
@@ -99,6 +112,7 @@ class TrialDetails(QWidget):
         self.plot.setMinimumHeight(110)
         self.plot.setLabel("bottom", "step")
         self.plot.setLabel("left", "reported")
+        self.plot.getAxis("left").enableAutoSIPrefix(False)  # "reported (x0.001)" was cut off in the narrow pane
         self.plot.showGrid(x=True, y=True, alpha=0.3)
         self.curve = self.plot.plot([], [], symbol="o", symbolSize=4)
         self.right.addWidget(self.plot)
@@ -161,11 +175,12 @@ class TrialDetails(QWidget):
         self.error_box.hide()
         self.output.setPlainText("")
 
-    def data_changed(self, frame: TrialFrame) -> None:
-        """A live update arrived: re-read cached study data, and refresh the trial shown if it changed."""
+    def data_changed(self, frame: TrialFrame, numbers) -> None:
+        """A live update touched the trials `numbers`: forget what was read for them, and show the selected trial
+        again if it is one of them."""
         self.frame = frame
-        self.extras.invalidate()
-        if self.number is not None:
+        self.extras.invalidate(numbers)
+        if self.number is not None and self.number in set(int(n) for n in numbers):
             self.show_trial(self.number)
 
     # --- one trial ----------------------------------------------------------------------------------------

@@ -8,6 +8,12 @@ Live updates keep the user's place: new trials are inserted with beginInsertRows
 the end in the default number order), a trial that changes (RUNNING -> COMPLETE) is updated in place, and one
 whose sort position changed is moved with a layout change that carries persistent indexes along, so the
 selection follows it. Rows above the viewport never shift the scroll position by more than the rows inserted.
+
+Repaint cost: the view asks data() for 7 roles of every cell on screen at every repaint (a sort, a filter, and
+also every live append, because QTableView relays out and repaints the whole viewport when the row count
+changes). Formatting a cell (float to text, UTC to local time) costs far more than the call itself, so each shown
+trial's row is formatted once into `_cells` and served from there until that trial changes; roles the model
+does not answer return before touching anything.
 """
 
 from __future__ import annotations
@@ -26,6 +32,9 @@ _DISPLAY, _ALIGN, _FOREGROUND, _TOOLTIP = (Qt.ItemDataRole.DisplayRole, Qt.ItemD
                                            Qt.ItemDataRole.ForegroundRole, Qt.ItemDataRole.ToolTipRole)
 _RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 _LEFT = int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+_CELL_SLOT = {_DISPLAY: 0, _ALIGN: 1, _FOREGROUND: 2}  # where a role's answer sits in a formatted row
+_ANSWERED = frozenset((*_CELL_SLOT, _TOOLTIP, ROW_ROLE))
+_MAX_CACHED_ROWS = 4096  # a few screens' worth; rebuilding a row is cheap, keeping 100k rows of text is not
 
 
 class TrialsModel(QAbstractTableModel):
@@ -42,7 +51,9 @@ class TrialsModel(QAbstractTableModel):
         self.states: set[int] | None = None
         self.text = ""
         self.expression = ""
+        self.subset: np.ndarray | None = None  # trial numbers another view narrowed the table to (brushing)
         self._expression_mask = compile_expression("", self.frame)
+        self._cells: dict[int, tuple[tuple, tuple, tuple]] = {}  # trial number -> (texts, alignments, colours)
         self._restyle(theme.colors(), repaint=False)
         t = theme.current()
         if t is not None:
@@ -51,6 +62,7 @@ class TrialsModel(QAbstractTableModel):
     # --- loading ------------------------------------------------------------------------------------------
     def load(self, table: TrialTable, directions: tuple[str, ...], metric_names=None) -> None:
         self.beginResetModel()
+        self._cells.clear()
         self.frame = TrialFrame(directions, metric_names, capacity=max(1024, len(table) + 1024))
         self.frame.load(table)
         self.columns = list(self.frame.columns)
@@ -71,6 +83,8 @@ class TrialsModel(QAbstractTableModel):
             self._sync_columns()
         if len(new) == 0 and len(changed) == 0:
             return 0
+        for row in changed.tolist() + new.tolist():  # new: a placeholder row (a gap in the numbers) may be shown
+            self._cells.pop(row, None)
         touched = np.concatenate([changed, new])
         passes = self._mask_of(touched)
         visible_now = np.zeros(len(touched), dtype=bool)
@@ -103,6 +117,7 @@ class TrialsModel(QAbstractTableModel):
             if column.key in keys:
                 continue
             self.beginInsertColumns(QModelIndex(), position, position)
+            self._cells.clear()
             self.columns.insert(position, column)
             self.endInsertColumns()
             keys.insert(position, column.key)
@@ -118,6 +133,10 @@ class TrialsModel(QAbstractTableModel):
         mask = state_mask(frame, self.states) & self._expression_mask(frame)
         if self.text:
             mask &= text_mask(frame, self.text)
+        if self.subset is not None:
+            chosen = np.zeros(frame.n, dtype=bool)
+            chosen[self.subset[self.subset < frame.n]] = True
+            mask &= chosen
         return mask if rows is None else mask[rows]
 
     def _compute_order(self) -> np.ndarray:
@@ -221,8 +240,9 @@ class TrialsModel(QAbstractTableModel):
         self.layoutChanged.emit()
 
     def set_filters(self, *, states: set[int] | None | type(...) = ..., text: str | None = None,
-                    expression: str | None = None) -> None:
-        """Change any of the filters. A bad expression raises FilterError and changes nothing."""
+                    expression: str | None = None, subset: np.ndarray | None | type(...) = ...) -> None:
+        """Change any of the filters. A bad expression raises FilterError and changes nothing. `subset`: only
+        these trial numbers (None: all)."""
         if expression is not None:
             mask = compile_expression(expression, self.frame)
             self.expression, self._expression_mask = expression.strip(), mask
@@ -230,6 +250,8 @@ class TrialsModel(QAbstractTableModel):
             self.states = None if states is None else set(states)
         if text is not None:
             self.text = text
+        if subset is not ...:
+            self.subset = None if subset is None else np.asarray(subset, dtype=np.int64)
         self.beginResetModel()
         self.order = self._compute_order()
         self.endResetModel()
@@ -243,26 +265,32 @@ class TrialsModel(QAbstractTableModel):
         return 0 if parent.isValid() else len(self.columns)
 
     def data(self, index: QModelIndex, role: int = Qt.ItemDataRole.DisplayRole):
-        # Called for every role of every cell on screen at each repaint: return early, compute little.
-        if role == _DISPLAY:
-            column = self.columns[index.column()]
-            return self.frame.display(column, int(self._order[index.row()]), full=False)
-        if role == _TOOLTIP:
-            column = self.columns[index.column()]
-            return self.frame.display(column, int(self._order[index.row()]))
-        if role == _ALIGN:
-            column = self.columns[index.column()]
-            if column.kind == NUMERIC or (column.kind not in (STATE, DATETIME)
-                                          and self._is_number_cell(column, int(self._order[index.row()]))):
-                return _RIGHT
-            return _LEFT
-        if role == _FOREGROUND:
-            if self.columns[index.column()].kind == STATE:
-                return self._state_colors[int(self.frame.state[int(self._order[index.row()])])]
+        # Called for 7 roles of every cell on screen at each repaint: answer from the formatted row.
+        if role not in _ANSWERED:
             return None
+        row = int(self._order[index.row()])
+        slot = _CELL_SLOT.get(role)
+        if slot is not None:
+            cells = self._cells.get(row)
+            if cells is None:
+                cells = self._format_row(row)
+            return cells[slot][index.column()]
         if role == ROW_ROLE:
-            return int(self._order[index.row()])
-        return None
+            return row
+        return self.frame.display(self.columns[index.column()], row)  # the tooltip: full precision
+
+    def _format_row(self, row: int) -> tuple[tuple, tuple, tuple]:
+        if len(self._cells) >= _MAX_CACHED_ROWS:
+            self._cells.clear()
+        frame = self.frame
+        texts = tuple(frame.display(column, row, full=False) for column in self.columns)
+        aligns = tuple(_RIGHT if column.kind == NUMERIC or (column.kind not in (STATE, DATETIME)
+                                                            and self._is_number_cell(column, row)) else _LEFT
+                       for column in self.columns)
+        state_color = self._state_colors[int(frame.state[row])]
+        colors = tuple(state_color if column.kind == STATE else None for column in self.columns)
+        cells = self._cells[row] = (texts, aligns, colors)
+        return cells
 
     def _is_number_cell(self, column: Column, row: int) -> bool:
         if column.kind == "param":
@@ -282,6 +310,7 @@ class TrialsModel(QAbstractTableModel):
 
     def _restyle(self, colors, repaint: bool = True) -> None:
         self._state_colors = [QColor(colors.state(name)) for name in STATE_NAMES]
+        self._cells.clear()
         if repaint and self.order.size:
             self.dataChanged.emit(self.index(0, 0), self.index(len(self.order) - 1, len(self.columns) - 1))
 

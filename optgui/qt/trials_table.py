@@ -10,11 +10,12 @@ import numpy as np
 from PySide6.QtCore import QItemSelectionModel, Qt, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QMenu,
-                               QTableView, QToolButton, QVBoxLayout, QWidget)
+                               QToolButton, QVBoxLayout, QWidget)
 
 from optgui.core.table_filter import FilterError
 from optgui.core.tables import STATE_NAMES, TrialTable
 from optgui.qt.trials_model import TrialsModel
+from optgui.qt.trials_view import TrialsView
 
 DEFAULT_HIDDEN = ("datetime_start",)  # start and completion time together crowd the table; one is enough
 
@@ -22,6 +23,7 @@ DEFAULT_HIDDEN = ("datetime_start",)  # start and completion time together crowd
 class TrialsTable(QWidget):
     trial_selected = Signal(int)  # a trial number (the current row)
     export_requested = Signal()
+    subset_cleared = Signal()  # the user removed the narrowing set by another view (e.g. brushing)
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -77,8 +79,24 @@ class TrialsTable(QWidget):
         self.expression_error.setWordWrap(True)
         self.expression_error.hide()
         layout.addWidget(self.expression_error)
+        # Another view (parallel coordinates' brushes) may narrow the rows: say so, and let the user undo it here.
+        self.subset_bar = QWidget()
+        subset_row = QHBoxLayout(self.subset_bar)
+        subset_row.setContentsMargins(0, 0, 0, 0)
+        self.subset_label = QLabel()
+        self.subset_label.setObjectName("filterNote")
+        subset_row.addWidget(self.subset_label)
+        self.subset_clear = QToolButton()
+        self.subset_clear.setText("Show all trials")
+        self.subset_clear.setToolTip("Remove this filter (clears the brushes in parallel coordinates)")
+        self.subset_clear.clicked.connect(self.subset_cleared)
+        subset_row.addWidget(self.subset_clear)
+        subset_row.addStretch(1)
+        self.subset_bar.hide()
+        layout.addWidget(self.subset_bar)
+        self._scroll_when_shown = False
 
-        self.view = QTableView()
+        self.view = TrialsView()
         self.view.setModel(self.model)
         self.view.setSortingEnabled(True)
         self.view.sortByColumn(0, Qt.SortOrder.AscendingOrder)
@@ -130,6 +148,16 @@ class TrialsTable(QWidget):
             return False
         self.expression_error.hide()
         return True
+
+    def show_only(self, numbers, source: str = "") -> None:
+        """Narrow the rows to these trial numbers (None: no narrowing), as chosen in the view named `source`."""
+        self.model.set_filters(subset=numbers)
+        if numbers is None:
+            self.subset_bar.hide()
+            return
+        where = f" in {source}" if source else ""
+        self.subset_label.setText(f"Filtered{where}: only the {len(numbers):,} trials inside the brushed ranges")
+        self.subset_bar.show()
 
     # --- columns ------------------------------------------------------------------------------------------
     def _fill_columns_menu(self) -> None:
@@ -187,14 +215,26 @@ class TrialsTable(QWidget):
         return [self.model.row_of(i.row()) for i in self.view.selectionModel().selectedRows()]
 
     def select_trial(self, number: int) -> bool:
+        """Make this trial the current, only selected row and scroll to it. False if it is not shown."""
         position = self.model.position_of(number)
         if position < 0:
             return False
         index = self.model.index(position, 0)
-        self.view.selectionModel().setCurrentIndex(
-            index, QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows)
+        if self.current_trial() != number or self.selected_trials() != [number]:
+            self.view.selectionModel().setCurrentIndex(
+                index, QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows)
+        # A hidden table (another tab) has no real viewport size yet: scroll when it is shown.
+        self._scroll_when_shown = not self.view.isVisible()
         self.view.scrollTo(index)
         return True
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if self._scroll_when_shown:
+            self._scroll_when_shown = False
+            index = self.view.currentIndex()
+            if index.isValid():
+                self.view.scrollTo(index, self.view.ScrollHint.PositionAtCenter)
 
     def _remember_selection(self) -> None:
         self._selected_before_reset = self.selected_trials()

@@ -20,6 +20,7 @@ from optgui.core.errors import OptguiError
 from optgui.core.exports import write_json, write_trials_csv
 from optgui.core.storage import parse_storage
 from optgui.qt import dialogs
+from optgui.qt.background import run_with_progress
 from optgui.qt.best_panel import BestPanel
 from optgui.qt.plot_export import export_plot
 from optgui.qt.preferences import Preferences, PreferencesDialog
@@ -68,7 +69,13 @@ class Workbench(QObject):
         self.view.opened.connect(self._study_opened)
         self.view.polled.connect(self._polled)
         window.controller.state_changed.connect(self._run_state)
-        self.table.trial_selected.connect(self.details.show_trial)
+        # One selected trial and one brushing filter for the whole study view: a row picked here is highlighted in
+        # the analysis plots, a point picked there selects (and scrolls to) its row and fills the details pane.
+        selection = self.view.selection
+        self.table.trial_selected.connect(selection.select)
+        selection.trial_selected.connect(self._trial_selected)
+        selection.filter_changed.connect(self._filter_changed)
+        self.table.subset_cleared.connect(lambda: selection.set_filter(None))
         self.table.export_requested.connect(self.export_csv)
         self.best.enqueue_requested.connect(self.enqueue)
         self._build_menus()
@@ -111,7 +118,21 @@ class Workbench(QObject):
         self.details.set_study(view.storage, view.reader, summary.name, frame)
         self.best.update_from(frame)
         self.loaded = True
+        selection = self.view.selection
+        self._filter_changed(selection.filter)
+        self._trial_selected(selection.selected)
         return True
+
+    def _trial_selected(self, number: int | None) -> None:
+        if not self.loaded or number is None:
+            return
+        self.table.select_trial(number)  # False when filtered out of the table: the details still show it
+        if number != self.details.number:
+            self.details.show_trial(number)
+
+    def _filter_changed(self, numbers) -> None:
+        if self.loaded:
+            self.table.show_only(numbers, self.view.selection.filter_source)
 
     def _polled(self, delta) -> None:
         if not self.loaded:
@@ -121,6 +142,7 @@ class Workbench(QObject):
             self.table.load(delta.table, summary.directions, summary.metric_names)
             frame = self.table.model.frame
             self.details.frame = frame
+            self.details.extras.invalidate()
             self.best.rows = np.empty(0, dtype=np.int64)
             self.best.update_from(frame)
             return
@@ -128,9 +150,7 @@ class Workbench(QObject):
             return
         self.table.apply(delta.table)
         frame = self.table.model.frame
-        self.details.extras.invalidate()
-        if self.details.number is not None and self.details.number in set(delta.table.number.tolist()):
-            self.details.data_changed(frame)
+        self.details.data_changed(frame, delta.table.number.tolist())
         self.best.update_from(frame, new_rows=delta.table.number)
 
     def _run_state(self, state: str, _message: str) -> None:
@@ -246,8 +266,12 @@ class Workbench(QObject):
                                f"with optgui's run record) {where}?\n\nThe original is only read.", "Copy"):
             return None
         try:
-            with _WaitCursor():
-                study_admin.copy_study_with_metadata(storage, str(target), name)
+            run_with_progress(self.window, title, f"Copying study {name!r} to {target.name}",
+                              lambda progress, cancelled: study_admin.copy_study_with_metadata(
+                                  storage, str(target), name, progress=progress, cancelled=cancelled))
+        except study_admin.CopyCancelled:
+            self.window.statusBar().showMessage("Copy cancelled; nothing was written", 10000)
+            return None
         except Exception as exc:  # noqa: BLE001 - shown to the user; the original was not written
             self._fail(f"{title} failed", exc)
             return None
@@ -275,8 +299,12 @@ class Workbench(QObject):
                                "name.", "Rename"):
             return None
         try:
-            with _WaitCursor():
-                study_admin.rename_study(storage, name, new)
+            run_with_progress(self.window, "Rename study", f"Copying study {name!r} as {new!r}",
+                              lambda progress, cancelled: study_admin.rename_study(
+                                  storage, name, new, progress=progress, cancelled=cancelled))
+        except study_admin.CopyCancelled:
+            self.window.statusBar().showMessage(f"Rename cancelled; {name!r} is unchanged", 10000)
+            return None
         except Exception as exc:  # noqa: BLE001
             self._fail("Rename failed", exc)
             return None

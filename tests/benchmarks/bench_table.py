@@ -4,9 +4,11 @@ repainted): load, sort, filter, and appending 10 live rows.
     QT_QPA_PLATFORM=offscreen python tests/benchmarks/bench_table.py [N_ROWS]
 
 Targets: load <= 1 s, sort <= 100 ms, filter <= 100 ms, append 10 rows <= 5 ms. Each line gives the median of
-several repeats of the GUI thread's CPU time (what the operation costs; the verdict uses it) and of the wall time
-(what it costs on this machine right now: on a machine shared with other processes, wall time is mostly waiting
-for a core, so the load average is printed too).
+several repeats of the GUI thread's CPU time for the model operation alone, the same including the view's repaint
+(what the user waits for; the verdict uses it), and the wall time (what it costs on this machine right now: on a
+machine shared with other processes, wall time is mostly waiting for a core, so the load average is printed too).
+A full repaint of the 1200x700 window costs ~15-25 ms of CPU (Qt drawing ~300 cells plus 7 data() calls per cell
+into Python); appends below the rows on screen skip it.
 """
 
 from __future__ import annotations
@@ -42,7 +44,7 @@ def timed(app, action, repeats: int) -> list[tuple[float, float, float]]:
 def report(name: str, times, target_key: str | None = None) -> None:
     op, cpu, wall = (statistics.median(t[k] for t in times) for k in range(3))
     target = TARGETS.get(target_key or name)
-    verdict = "" if target is None else ("ok" if op <= target else f"OVER target {target * 1000:.0f} ms")
+    verdict = "" if target is None else ("ok" if cpu <= target else f"OVER target {target * 1000:.0f} ms")
     print(f"{name:<40} {op * 1000:8.2f} {cpu * 1000:9.2f} {wall * 1000:9.2f}   {verdict}")
 
 
@@ -58,7 +60,7 @@ def main() -> None:
     app.processEvents()
     print(f"{n:,} trials, {len(table.params)} params, {len(table.user_attrs)} user attributes; load average "
           f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
-    print(f"{'median of repeats, ms':<40} {'model':>8} {'+repaint':>9} {'wall':>9}   target (model)")
+    print(f"{'median of repeats, ms':<40} {'model':>8} {'+repaint':>9} {'wall':>9}   target (+repaint)")
     report("load", timed(app, lambda i: widget.load(table, ("minimize",)), 5), "load")
     model = widget.model
     header = widget.view.horizontalHeader()

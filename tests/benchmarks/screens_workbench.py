@@ -1,5 +1,6 @@
 """Screenshots of the workbench in a real window (run under a display, e.g. `xvfb-run -a python ...`):
-the trials table with a filter, a failed trial's details, and the preferences dialog.
+the trials table with a filter, a failed trial's details, the preferences dialog, a row selected in the table and
+ringed in a plot, and a parallel-coordinates brush filtering the table.
 
     python tests/benchmarks/screens_workbench.py OUT_DIR [light|dark]
 """
@@ -107,6 +108,33 @@ def main() -> None:
     bench.show_tab(bench.best)
     settle()
     window.grab().save(str(out / f"best_{mode}.png"))
+
+    # The shared selection: a row picked in the table, then the same trial ringed in the slice plot.
+    bench.table.expression.setText("")
+    bench.table.apply_expression()
+    bench.show_tab(bench.trials_page)
+    best = int(bench.best.rows[0]) if len(bench.best.rows) else 0
+    bench.table.select_trial(best)
+    settle()
+    window.grab().save(str(out / f"selected_row_{mode}.png"))
+    view = window.study_view
+    view.tabs.setCurrentWidget(view.analysis)
+    slice_view = view.analysis.show_view("slice")
+    settle(1200)
+    slice_view.param_box.setCurrentText("lr")  # the choices exist once the view has drawn
+    settle(1200)
+    window.grab().save(str(out / f"selected_in_plot_{mode}.png"))
+
+    # Brushing: a range on the lr axis of parallel coordinates narrows the trials table.
+    parallel = view.analysis.show_view("parallel-coordinates")
+    settle(1200)
+    labels = [d.label for d in parallel.pc.dimensions]
+    parallel.set_brush(labels.index("lr"), 0.05, 0.45)
+    settle()
+    window.grab().save(str(out / f"brushed_plot_{mode}.png"))
+    bench.show_tab(bench.trials_page)
+    settle()
+    window.grab().save(str(out / f"brushed_table_{mode}.png"))
     window.close()
     print(out)
 

@@ -320,3 +320,22 @@ def test_poll_far_behind_returns_batches(tmp_path, monkeypatch):
                 break
         assert sizes == [3, 3, 1]
     storage.engine.dispose()
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "journal"])
+def test_reading_extras_of_chosen_trials_equals_optuna(varied_sqlite, varied_journal, kind):
+    """The details pane reads one trial's intermediate values and system attributes; they equal Optuna's."""
+    path, names = varied_sqlite if kind == "sqlite" else varied_journal
+    storage = f"sqlite:///{path}" if kind == "sqlite" else JournalStorage(JournalFileBackend(str(path)))
+    name = names[0]
+    trials = optuna.load_study(study_name=name, storage=storage).trials
+    chosen = [t.number for t in trials if t.intermediate_values][:2] + [len(trials) - 1, len(trials) + 5]
+    with open_reader(str(path)) as reader:
+        inter = reader.intermediate_values(name, numbers=chosen)
+        attrs = reader.trial_system_attrs(name, prefix="", numbers=chosen)
+    assert set(inter.number.tolist()) <= set(chosen[:3]) and len(chosen[:2]) == 2
+    for number in chosen[:3]:
+        trial = trials[number]
+        assert inter.of_trial(number).keys() == trial.intermediate_values.keys()
+        assert attrs.get(number, {}) == trial.system_attrs
+    assert len(trials) + 5 not in attrs

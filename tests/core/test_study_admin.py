@@ -151,3 +151,58 @@ def test_enqueue_records_fixed_params_for_the_next_trial(tmp_path):
     assert run_cli(str(db), sampler, objective, 6).returncode == 0
     trials = _load(db).trials
     assert trials[4].params == params and trials[4].system_attrs["fixed_params"] == params
+
+
+def _cancel_after(reports: int):
+    """A (progress, cancelled) pair that asks to stop once `reports` progress reports arrived."""
+    seen = []
+
+    def progress(done, total):
+        seen.append((done, total))
+
+    return seen, progress, lambda: len(seen) >= reports
+
+
+@pytest.fixture(scope="module")
+def study_of_80(tmp_path_factory):
+    src = tmp_path_factory.mktemp("source") / "src.db"
+    assert run_cli(str(src), "RandomSampler(seed=4)", "builtin:quadratic", 80).returncode == 0
+    return src
+
+
+@pytest.mark.parametrize("destination", ["new file", "existing file", "journal file"])
+def test_a_cancelled_copy_leaves_nothing_behind(tmp_path, destination, study_of_80):
+    src = study_of_80
+    before = _digest(src)
+    dst = {"new file": tmp_path / "out" / "copy.db", "existing file": _occupied(tmp_path / "dst.db"),
+           "journal file": tmp_path / "out" / "copy.log"}[destination]
+    dst.parent.mkdir(exist_ok=True)
+    existing = _digest(dst) if dst.exists() else None
+    seen, progress, cancelled = _cancel_after(2)
+    with pytest.raises(study_admin.CopyCancelled):
+        study_admin.copy_study_with_metadata(str(src), str(dst), STUDY, progress=progress, cancelled=cancelled)
+    assert seen[:2] == [(0, 80), (study_admin.PROGRESS_EVERY, 80)]  # it stopped part-way
+    assert _digest(src) == before
+    if existing is None:
+        assert sorted(p.name for p in dst.parent.iterdir()) == []  # no copy, no hidden partial file
+    else:
+        assert optuna.get_all_study_names(f"sqlite:///{dst}") == ["other"]
+    # Not cancelled: the same call completes and reports the end.
+    seen, progress, _ = _cancel_after(10 ** 9)
+    study_admin.copy_study_with_metadata(str(src), str(dst), STUDY, progress=progress)
+    assert seen[-1] == (80, 80)
+    assert STUDY in optuna.get_all_study_names(study_admin.parse_storage(str(dst)).url or
+                                               optuna.storages.JournalStorage(
+                                                   optuna.storages.journal.JournalFileBackend(str(dst))))
+    assert not [p for p in dst.parent.iterdir() if "partial" in p.name]
+
+
+def test_a_cancelled_rename_keeps_the_original_name(tmp_path):
+    db = tmp_path / "s.db"
+    assert run_cli(str(db), "RandomSampler(seed=2)", "builtin:quadratic", 60).returncode == 0
+    before = [_full(t) for t in _load(db).trials]
+    _, progress, cancelled = _cancel_after(2)
+    with pytest.raises(study_admin.CopyCancelled):
+        study_admin.rename_study(str(db), STUDY, "renamed", progress=progress, cancelled=cancelled)
+    assert optuna.get_all_study_names(f"sqlite:///{db}") == [STUDY]
+    assert [_full(t) for t in _load(db).trials] == before

@@ -322,3 +322,92 @@ def test_preferences_are_saved_and_applied(qtbot, tmp_path, make_window, dialog_
     assert panel.child_process.isChecked()
     assert panel.sampler.text() == "RandomSampler" and panel.seed.text() == "123"
     window.set_theme("light")
+
+
+def test_save_as_copies_off_the_gui_thread_and_cancel_leaves_no_file(qtbot, tmp_path, make_window, dialog_log,
+                                                                      monkeypatch):
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QProgressDialog, QPushButton
+
+    db = plain_study(tmp_path / "big.db", trials=300, objective=lambda t: t.suggest_float("x", 0, 1))
+    original = db.read_bytes()
+    window = make_window()
+    assert window.open_storage(str(db))
+    bench = window.workbench
+    target = tmp_path / "copies" / "saved.db"
+    target.parent.mkdir()
+    monkeypatch.setattr(dialogs, "save_file", lambda *a, **k: str(target))
+    ticks = []
+    ticker = QTimer()
+    ticker.timeout.connect(lambda: ticks.append(1))
+    ticker.start(10)
+    seen = []
+
+    def cancel_when_under_way():
+        dialog = window.findChild(QProgressDialog, "backgroundProgress")
+        if dialog is not None and dialog.value() > 0:
+            seen.append(dialog.labelText())
+            dialog.findChild(QPushButton).click()  # the dialog's Cancel button
+            watcher.stop()
+    watcher = QTimer()
+    watcher.timeout.connect(cancel_when_under_way)
+    watcher.start(5)
+    dialog_log.answers = [0]  # Copy
+    assert bench.save_as() is None
+    assert seen and "of 300 trials" in seen[0]
+    assert list(target.parent.iterdir()) == []  # neither the copy nor a hidden partial file
+    assert "cancelled" in window.statusBar().currentMessage()
+    assert ticks  # the GUI thread kept running its event loop during the copy
+    # Not cancelled: the copy completes in the background and Optuna loads it with the same trials.
+    ticks.clear()
+    dialog_log.answers = [0, 1]  # Copy; then "Stay here"
+    assert bench.save_as() == str(target)
+    assert ticks
+    assert [(t.params, t.values) for t in _load(target).trials] == [(t.params, t.values) for t in _load(db).trials]
+    assert window.findChild(QProgressDialog, "backgroundProgress") is None or \
+        not window.findChild(QProgressDialog, "backgroundProgress").isVisible()
+    ticker.stop()
+    watcher.stop()
+    assert db.read_bytes() == original
+    assert not dialog_log.errors
+
+
+def test_details_pane_rereads_only_the_selected_trial_and_only_when_it_changed(qtbot, tmp_path, make_window):
+    def learning(trial):
+        x = trial.suggest_float("x", 0, 1)
+        for step in range(3):
+            trial.report(x * step, step)
+        return x
+
+    db = plain_study(tmp_path / "live.db", trials=20, objective=learning)
+    study = _load(db)
+    running = study.ask({"x": optuna.distributions.FloatDistribution(0, 1)})
+    running.report(0.5, 0)
+    window = make_window()
+    assert window.open_storage(str(db))
+    bench = window.workbench
+    bench.show_tab(bench.trials_page)
+    details, extras = bench.details, bench.details.extras
+    assert bench.table.select_trial(running.number)
+    assert details.header.text().startswith(f"Trial {running.number}")
+    assert details.curve.getData()[1].tolist() == [0.5]
+    window.study_view.refresh()  # the first poll after opening re-sends unfinished trials once (reader contract)
+    reads = extras.reads
+    # Another process finishes more trials: the details pane reads nothing.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        study.optimize(learning, n_trials=4)
+    assert window.study_view.refresh() > 0
+    assert bench.table.model.frame.n == 25
+    assert extras.reads == reads
+    # The selected trial reports again and finishes: its details are read again, and only its own.
+    running.report(0.25, 1)
+    study.tell(running, 0.25)
+    assert window.study_view.refresh() > 0
+    assert extras.reads == reads + 2  # its system attributes and its intermediate values
+    assert details.curve.getData()[1].tolist() == [0.5, 0.25]
+    assert "COMPLETE" in details.header.text()
+    # Selecting another trial reads that trial only (the earlier ones stay read).
+    bench.table.select_trial(3)
+    assert extras.reads == reads + 4
+    assert details.curve.getData()[1].tolist() == [v for _, v in sorted(study.trials[3].intermediate_values.items())]

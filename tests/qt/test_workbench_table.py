@@ -11,7 +11,7 @@ import pytest
 from PySide6.QtCore import Qt
 
 from optgui.core.table_filter import FilterError
-from optgui.core.tables import COMPLETE, FAIL, PRUNED
+from optgui.core.tables import COMPLETE, FAIL, PRUNED, STATE_NAMES
 from tests.qt.table_support import synthetic_table
 
 N = 100_000
@@ -202,3 +202,75 @@ def test_column_chooser_hides_columns_and_export_uses_shown_ones(qtbot, table_wi
     lines = path.read_text().splitlines()
     assert lines[0].split(",") == [k if k != "duration" else "duration_seconds" for k in keys]
     assert [line.split(",")[0] for line in lines[1:]] == ["0", "1", "2", "3", "4"]
+
+
+class PaintCounter:
+    """Counts paint events that reach a widget (a real event filter on the real viewport)."""
+
+    def __init__(self, widget):
+        from PySide6.QtCore import QEvent, QObject
+
+        counter = self
+
+        class Filter(QObject):
+            def eventFilter(self, _obj, event):
+                if event.type() == QEvent.Type.Paint:
+                    counter.count += 1
+                return False
+
+        self.count = 0
+        self._filter = Filter()
+        widget.installEventFilter(self._filter)
+
+
+def settle(qtbot):
+    qtbot.wait(30)  # the view lays out on a zero timer, then paints
+
+
+def test_live_rows_below_the_viewport_do_not_repaint_it(qtbot, table_widget):
+    """Appending trials the user does not see costs no repaint of the 100k-row table (it used to redraw every
+    cell on screen for each poll); rows that become visible are painted."""
+    model, view = table_widget.model, table_widget.view
+    table_widget.select_trial(50_000)
+    settle(qtbot)
+    paints = PaintCounter(view.viewport())
+    maximum = view.verticalScrollBar().maximum()
+    table_widget.apply(synthetic_table(10, first=N))
+    settle(qtbot)
+    assert paints.count == 0
+    assert view.verticalScrollBar().maximum() == maximum + 10  # the scroll range still follows
+    assert table_widget.count_label.text() == f"{N + 10:,} trials"
+    # The user follows the newest trials at the bottom: new rows scroll into view and are painted.
+    view.scrollToBottom()
+    settle(qtbot)
+    paints.count = 0
+    table_widget.apply(synthetic_table(10, first=N + 10))
+    settle(qtbot)
+    assert paints.count > 0
+    assert view.rowAt(view.viewport().height() - 1) == N + 19
+    # A table shorter than the viewport: the new row appears in the empty space below the last row.
+    table_widget.expression.setText("number < 3 or number >= 100020")
+    assert table_widget.apply_expression()
+    settle(qtbot)
+    paints.count = 0
+    table_widget.apply(synthetic_table(1, first=N + 20))
+    settle(qtbot)
+    assert paints.count > 0 and view.rowAt(view.visualRect(model.index(3, 0)).center().y()) == 3
+
+
+def test_a_changed_trial_is_shown_with_its_new_values(qtbot, table_widget):
+    """Shown rows are formatted once and kept; a poll that changes a trial must replace its cached text."""
+    model = table_widget.model
+    table_widget.apply(synthetic_table(1, first=N, running_tail=1))
+    position = model.position_of(N)
+    state_column, value_column = model.column_index("state"), model.column_index("value")
+    table_widget.view.scrollToBottom()
+    settle(qtbot)
+    assert model.data(model.index(position, state_column)) == "RUNNING"
+    assert model.data(model.index(position, value_column)) == ""
+    done = synthetic_table(1, first=N, seed=3)
+    table_widget.apply(done)
+    expected_state = STATE_NAMES[int(done.state[0])]
+    assert model.data(model.index(position, state_column)) == expected_state
+    value = done.values[0, 0]
+    assert model.data(model.index(position, value_column)) == ("" if np.isnan(value) else f"{value:.7g}")

@@ -220,6 +220,7 @@ class AnalysisPlot(QWidget):
         layout.addWidget(self.canvas, 1)
         self.colors = theme.colors()
         self._redraw_timer = deferred(self, self.redraw_if_dirty)
+        self.marked_scatter: ThinnedScatter | None = None  # the trial scatter whose selected point is ringed
         self.build()
         source.changed.connect(self.invalidate)
         selection.trial_selected.connect(self._selected)
@@ -239,12 +240,33 @@ class AnalysisPlot(QWidget):
         raise NotImplementedError
 
     def highlight(self, number: int | None) -> None:
-        """Show the selected trial (None: nothing selected)."""
+        """Show the selected trial (None: nothing selected). Views made with add_trial_scatter ring its point;
+        others override this."""
+        scatter = self.marked_scatter
+        if scatter is None:
+            return
+        where = np.flatnonzero(scatter.numbers == number) if number is not None else []
+        if len(where) == 0:
+            self.marker.setData([], [])
+            return
+        self.marker.setData([scatter.x[where[0]]], [scatter.y[where[0]]])
 
     def plot_items(self) -> list[pg.PlotItem]:
         return [item for item in self.canvas.ci.items if isinstance(item, pg.PlotItem)]
 
     # --- helpers for subclasses -------------------------------------------------------------------------------
+    def add_trial_scatter(self, plot: pg.PlotItem, size: float, z: float = 0,
+                          marker_size: float = 14) -> ThinnedScatter:
+        """The trials as a thinned scatter on `plot` (x, y in plot coordinates): clicking a point selects its trial
+        in every view, and a ring (`self.marker`, above everything) marks the selected trial."""
+        scatter = ThinnedScatter(plot, size=size, z=z)
+        scatter.callbacks.append(self.selection.select)
+        self.marker = pg.ScatterPlotItem(size=marker_size, brush=None)
+        self.marker.setZValue(30)
+        plot.addItem(self.marker)
+        self.marked_scatter = scatter
+        return scatter
+
     def add_combo(self, tooltip: str, on_change) -> QComboBox:
         box = QComboBox()
         box.setToolTip(tooltip)
@@ -324,6 +346,8 @@ class AnalysisPlot(QWidget):
         self.canvas.setBackground(colors.background)
         for plot in self.plot_items():
             self.style_plot(plot)
+        if self.marked_scatter is not None:
+            self.marker.setPen(pg.mkPen(colors.foreground, width=2))
         self.restyle()
         if redraw:
             self.invalidate()
@@ -377,6 +401,16 @@ def category_ticks(labels: list | None) -> list | None:
     if labels is None:
         return None
     return [[(i, str(label)) for i, label in enumerate(labels)]]
+
+
+def set_param_axis(plot: pg.PlotItem, name: str, param: str, log: bool, labels: list | None) -> None:
+    """Label a plot axis that shows a param: log10 positions for a log param (without pyqtgraph's SI-prefix
+    rescaling, which turned 1e-5..1e-1 into "0.01..100 (x0.001)"), category names for a categorical one."""
+    axis = plot.getAxis(name)
+    axis.setLogMode(log)
+    axis.enableAutoSIPrefix(not log and labels is None)
+    axis.setTicks(category_ticks(labels))
+    plot.setLabel(name, param)
 
 
 def placeholder(plot: pg.PlotItem) -> pg.TextItem:

@@ -8,8 +8,8 @@ import numpy as np
 import pyqtgraph as pg
 
 from optgui.core import analysis
-from optgui.qt.plots.base import AnalysisPlot, ThinnedScatter, category_ticks, color_at, image_rect, \
-    placeholder, show_message
+from optgui.qt.plots.base import AnalysisPlot, color_at, image_rect, placeholder, set_param_axis, \
+    show_message
 
 DISPLAY_CELLS = 200
 
@@ -40,11 +40,7 @@ class ContourPlot(AnalysisPlot):
         self.plot.addItem(self.image)
         self.bar = pg.ColorBarItem(interactive=False, width=14)
         self.bar.setImageItem(self.image, insert_in=self.plot)
-        self.points = ThinnedScatter(self.plot, size=4, z=5)
-        self.points.callbacks.append(self.selection.select)
-        self.marker = pg.ScatterPlotItem(size=14, brush=None)
-        self.marker.setZValue(30)
-        self.plot.addItem(self.marker)
+        self.points = self.add_trial_scatter(self.plot, size=4, z=5)
         self.message = placeholder(self.plot)
         self.grid: analysis.ContourGrid | None = None
 
@@ -72,6 +68,7 @@ class ContourPlot(AnalysisPlot):
         self.grid = g = analysis.contour_grid(table, self.x_box.currentText(), self.y_box.currentText(), objective)
         if np.isnan(g.z).all():
             self.image.clear()
+            self.points.set_points([], [], [])
             self.set_status("No complete trials with both parameters")
             return
         ux, ix = uniform_resample(g.x_centres)
@@ -87,21 +84,11 @@ class ContourPlot(AnalysisPlot):
         self.image.setRect(image_rect(ux, uy))
         for name, log, labels, param in (("bottom", g.x_log, g.x_labels, g.x_param),
                                          ("left", g.y_log, g.y_labels, g.y_param)):
-            self.plot.getAxis(name).setLogMode(log)
-            self.plot.getAxis(name).setTicks(category_ticks(labels))
-            self.plot.setLabel(name, param)
+            set_param_axis(self.plot, name, param, log, labels)
         self.points.set_points(g.points_x, g.points_y, g.numbers)
         self.plot.enableAutoRange()
         grid = "Optuna's grid of distinct values" if g.exact else f"{len(g.x_centres)} × {len(g.y_centres)} bins"
         self.set_status(f"{len(g.numbers):,} trials · best value per cell ({grid}), empty cells interpolated")
-
-    def highlight(self, number) -> None:
-        g = self.grid
-        where = np.flatnonzero(g.numbers == number) if g is not None and number is not None else []
-        if len(where) == 0:
-            self.marker.setData([], [])
-            return
-        self.marker.setData([g.points_x[where[0]]], [g.points_y[where[0]]])
 
     def csv_columns(self) -> dict:
         g = self.grid

@@ -69,7 +69,9 @@ class ParallelCoordinatesPlot(AnalysisPlot):
         self.vb = BrushViewBox(self)
         self.plot = self.canvas.addPlot(viewBox=self.vb)
         self.plot.hideAxis("left")
-        self.plot.getAxis("bottom").setStyle(tickLength=0)
+        # The first axis' name is centred near the plot's left edge: let it reach up to 60 px past the edge (the
+        # default hides any label that does not fit inside the axis).
+        self.plot.getAxis("bottom").setStyle(tickLength=0, hideOverlappingLabels=60)
         self.line_items = [pg.PlotCurveItem(skipFiniteCheck=True) for _ in range(COLOR_BINS)]
         for item in self.line_items:
             self.plot.addItem(item)
@@ -87,12 +89,16 @@ class ParallelCoordinatesPlot(AnalysisPlot):
         self.pc: analysis.ParallelCoordinates | None = None
         self.drawn_rows = np.zeros(0, dtype=np.int64)
         self.kept = None
+        self.selection.filter_changed.connect(self._filter_changed)
 
     @property
     def n_axes(self) -> int:
         return len(self.pc.dimensions) if self.pc is not None else 0
 
     def restyle(self) -> None:
+        # Every axis has its own scale, so a shared grid means nothing; without it the bottom axis may also draw
+        # the first axis' name past the plot's left edge (a grid confines labels to the view's width).
+        self.plot.showGrid(x=False, y=False)
         self.selected_line.setPen(pg.mkPen(self.colors.foreground, width=3))
         self.dimmed.setPen(pg.mkPen(with_alpha(self.colors.muted, 18 if self.colors.dark else 35)))
 
@@ -146,7 +152,7 @@ class ParallelCoordinatesPlot(AnalysisPlot):
                 self.labels.append(label)
         self.plot.getAxis("bottom").setTicks([[(i, d.label + (" (log)" if d.is_log else ""))
                                                for i, d in enumerate(self.pc.dimensions)]])
-        self.plot.setXRange(-0.1, max(len(self.pc.dimensions) - 1, 1) + 0.35, padding=0)
+        self.plot.setXRange(-0.25, max(len(self.pc.dimensions) - 1, 1) + 0.35, padding=0)
         self.plot.setYRange(-0.03, 1.03, padding=0)
 
     @staticmethod
@@ -229,6 +235,14 @@ class ParallelCoordinatesPlot(AnalysisPlot):
         for rect in self.brush_rects.values():
             self.plot.removeItem(rect)
         self.brush_rects, self.brushes = {}, {}
+
+    def _filter_changed(self, numbers) -> None:
+        """Another view removed the filter (the trials table's "Show all trials"): drop the brushes too."""
+        if numbers is None and self.brushes:
+            self._drop_brush_items()
+            self.kept = None
+            if self.pc is not None and len(self.pc.numbers):
+                self._draw_lines()
 
     def _apply_brushes(self, emit: bool = True) -> None:
         if self.pc is None:

@@ -4,11 +4,10 @@ pair); the best ranks are the brightest and drawn on top."""
 from __future__ import annotations
 
 import numpy as np
-import pyqtgraph as pg
 
 from optgui.core import analysis
-from optgui.qt.plots.base import AnalysisPlot, ThinnedScatter, brushes_for, category_ticks, color_at, \
-    placeholder, quantised, show_message
+from optgui.qt.plots.base import AnalysisPlot, brushes_for, color_at, placeholder, quantised, \
+    set_param_axis, show_message
 
 
 class RankPlot(AnalysisPlot):
@@ -20,16 +19,9 @@ class RankPlot(AnalysisPlot):
         self.y_box = self.add_combo("Parameter on the y axis", self.invalidate)
         self.objective_box = self.add_combo("Objective whose rank colours the points", self.invalidate)
         self.plot = self.canvas.addPlot()
-        self.scatter = ThinnedScatter(self.plot, size=7)
-        self.scatter.callbacks.append(self.selection.select)
-        self.marker = pg.ScatterPlotItem(size=15, brush=None)
-        self.marker.setZValue(30)
-        self.plot.addItem(self.marker)
+        self.scatter = self.add_trial_scatter(self.plot, size=7, marker_size=15)
         self.message = placeholder(self.plot)
         self.data: analysis.RankData | None = None
-
-    def restyle(self) -> None:
-        self.marker.setPen(pg.mkPen(self.colors.foreground, width=2))
 
     def _coords(self, d: analysis.RankData):
         return (np.log10(d.x) if d.x_log else d.x), (np.log10(d.y) if d.y_log else d.y)
@@ -54,23 +46,12 @@ class RankPlot(AnalysisPlot):
         x, y = self._coords(d)
         for name, log, labels, param in (("bottom", d.x_log, d.x_labels, d.x_param),
                                          ("left", d.y_log, d.y_labels, d.y_param)):
-            self.plot.getAxis(name).setLogMode(log)
-            self.plot.getAxis(name).setTicks(category_ticks(labels))
-            self.plot.setLabel(name, param)
+            set_param_axis(self.plot, name, param, log, labels)
         self.scatter.set_points(x, y, d.numbers, priority=best, brushes=brushes_for(color_at(self.colors,
                                                                                              quantised(best))))
         self.plot.enableAutoRange()
         self.set_status(f"{len(d.numbers):,} trials · colour: rank of {self.objective_box.currentText()} "
                         f"(brightest = best)")
-
-    def highlight(self, number) -> None:
-        d = self.data
-        where = np.flatnonzero(d.numbers == number) if d is not None and number is not None else []
-        if len(where) == 0:
-            self.marker.setData([], [])
-            return
-        x, y = self._coords(d)
-        self.marker.setData([x[where[0]]], [y[where[0]]])
 
     def csv_columns(self) -> dict:
         d = self.data

@@ -4,11 +4,10 @@ brighter and drawn on top), thinned per pixel cell for the visible range."""
 from __future__ import annotations
 
 import numpy as np
-import pyqtgraph as pg
 
 from optgui.core import analysis
-from optgui.qt.plots.base import AnalysisPlot, ThinnedScatter, brushes_for, category_ticks, color_at, \
-    placeholder, quantised, show_message
+from optgui.qt.plots.base import AnalysisPlot, brushes_for, color_at, placeholder, quantised, \
+    set_param_axis, show_message
 
 
 class SlicePlot(AnalysisPlot):
@@ -19,16 +18,9 @@ class SlicePlot(AnalysisPlot):
         self.param_box = self.add_combo("Parameter on the x axis", self.invalidate)
         self.objective_box = self.add_combo("Objective on the y axis", self.invalidate)
         self.plot = self.canvas.addPlot()
-        self.scatter = ThinnedScatter(self.plot, size=6)
-        self.scatter.callbacks.append(self.selection.select)
-        self.marker = pg.ScatterPlotItem(size=14, brush=None)
-        self.marker.setZValue(30)
-        self.plot.addItem(self.marker)
+        self.scatter = self.add_trial_scatter(self.plot, size=6)
         self.message = placeholder(self.plot)
         self.data: analysis.SliceData | None = None
-
-    def restyle(self) -> None:
-        self.marker.setPen(pg.mkPen(self.colors.foreground, width=2))
 
     def draw(self) -> None:
         table = self.source.table()
@@ -45,9 +37,7 @@ class SlicePlot(AnalysisPlot):
         objective = max(self.objective_box.currentIndex(), 0)
         self.data = d = analysis.slice_data(table, self.param_box.currentText(), objective)
         x = np.log10(d.x) if d.is_log else d.x
-        self.plot.getAxis("bottom").setLogMode(d.is_log)
-        self.plot.getAxis("bottom").setTicks(category_ticks(d.labels))
-        self.plot.setLabel("bottom", d.param)
+        set_param_axis(self.plot, "bottom", d.param, d.is_log, d.labels)
         self.plot.setLabel("left", self.objective_box.currentText() or "objective")
         n = table.number.max() if len(table) else 1
         t = quantised(d.numbers / max(float(n), 1.0))
@@ -55,15 +45,6 @@ class SlicePlot(AnalysisPlot):
                                 brushes=brushes_for(color_at(self.colors, t)))
         self.plot.enableAutoRange()
         self.set_status(f"{len(d.numbers):,} complete trials · colour: trial number (later = brighter)")
-
-    def highlight(self, number) -> None:
-        d = self.data
-        where = np.flatnonzero(d.numbers == number) if d is not None and number is not None else []
-        if len(where) == 0:
-            self.marker.setData([], [])
-            return
-        x = d.x[where[0]]
-        self.marker.setData([np.log10(x) if d.is_log else x], [d.y[where[0]]])
 
     def csv_columns(self) -> dict:
         d = self.data
