@@ -423,16 +423,13 @@ class MainWindow(QMainWindow):
 
 def define_study(*, storage: str, study_name: str, objective: str, directions=None, metric_names=None,
                  sampler=None, pruner=None, seed=None, n_trials=None) -> None:
-    """Create a study with optgui's run record and no trials, through the engine itself (a run whose timeout
-    ends it before the first trial), so that the first Start is an ordinary resume."""
+    """Create a study with optgui's run record and no trials, through the engine itself, so that the first Start
+    is an ordinary start of the recorded definition."""
     from optgui.core.runner import RunRequest, StudyRunner
 
     if not storage or not study_name:
         raise OptguiError("a new study needs a storage file and a name")
     request = RunRequest(storage=storage, study_name=study_name, objective=objective, sampler=sampler,
                          pruner=pruner, seed=seed, directions=directions, metric_names=metric_names,
-                         n_trials=n_trials, timeout=0.0, create_storage=True)
-    runner = StudyRunner(request)
-    runner.prepare()
-    runner.run()
-
+                         n_trials=n_trials, create_storage=True)
+    StudyRunner(request).create()

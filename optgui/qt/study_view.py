@@ -224,7 +224,7 @@ class StudyView(QWidget):
         request = RunRequest(storage=self.storage, study_name=self.summary.name, create_storage=False, **fields)
         objective = None
         if self.panel.child_process.isChecked():
-            from optgui.qt.child_objective import ChildProcessObjective
+            from optgui.core.child_objective import ChildProcessObjective
 
             meta = reading.metadata_of(self.summary)
             ref = fields.get("objective") or (meta.run or {}).get("objective", {}).get("ref")
