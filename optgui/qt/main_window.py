@@ -53,6 +53,7 @@ class MainWindow(QMainWindow):
         self.splitter.setObjectName("mainSplitter")
         self.study_list = StudyList()
         self.study_view = StudyView(self.controller, self.verifier)
+        self.study_view.reads.delivered.connect(self._background_summaries)
         self.splitter.addWidget(self.study_list)
         self.splitter.addWidget(self.study_view)
         self.splitter.setStretchFactor(0, 1)
@@ -299,15 +300,23 @@ class MainWindow(QMainWindow):
     def refresh(self) -> None:
         if self.reader is None:
             return
+        if self.controller.active and self.controller.state != "paused":
+            # A running study's view follows the run's own events; only the list's counts are re-read, in the
+            # background (a summary pass over a storage being written must not stall the event loop).
+            self.study_view.reads.summaries(self.study_view.storage, self.study_view.storage)
+            return
         try:
             self.study_list.set_summaries(reading.summaries(self.reader))
-            if self.controller.active and self.controller.state != "paused":
-                return  # a running study's view follows the run's own events; only the list's counts are re-read
             for s in self.study_list.model._all:
                 self.study_view.summary_updated(s)
             self.study_view.refresh()
         except OptguiError as exc:
             self.statusBar().showMessage(f"Refresh failed: {exc}", 10000)
+
+    def _background_summaries(self, message) -> None:
+        kind, storage, summaries, error = message
+        if kind == "summaries" and error is None and storage == self.study_view.storage and self.reader is not None:
+            self.study_list.set_summaries(summaries)
 
     def find(self) -> None:
         if self.stack.currentWidget() is self.storage_page:
@@ -416,6 +425,7 @@ class MainWindow(QMainWindow):
             return
         self.live_timer.stop()
         self.verifier.cancel()
+        self.study_view.reads.close()
         self._close_reader()
         self._save_state()
         event.accept()
