@@ -40,6 +40,9 @@ def _child_main(request: RunRequest, objective_ref: str | None, conn) -> None:
             except (OSError, EOFError):
                 pass  # the parent is gone; the control thread has asked the run to stop
 
+    # This process is daemonic (so it never outlives the GUI), and daemonic processes may not start children;
+    # the objective's own process needs one. It is daemonic in turn, so it still ends with this one.
+    multiprocessing.current_process().daemon = False
     objective = None
     if objective_ref:
         from optgui.core.child_objective import ChildProcessObjective
