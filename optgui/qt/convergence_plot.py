@@ -79,14 +79,17 @@ def staircase(best: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return x, y
 
 
-def following_x_max(n: int, live: bool) -> float:
-    """Right end of the x range that follows the data: the last trial, or during a run a round number 10-35%
-    beyond it, so that the range (and the axes' layout) changes only every so many trials."""
-    if not live:
-        return max(n - 0.5, 0.5)
-    target = n * 1.1 + 10
-    step = 10 ** math.floor(math.log10(target)) / 4
-    return math.ceil(target / step) * step - 0.5
+def following_x_range(n: int, live: bool) -> tuple[float, float]:
+    """The x range that follows the data: up to the last trial, or during a run up to a round number 10-35% beyond
+    it, so that the range (and the axes' layout) changes only every so many trials. A little room on the left
+    keeps trial 0 off the axis line."""
+    if live:
+        target = n * 1.1 + 10
+        step = 10 ** math.floor(math.log10(target)) / 4
+        right = math.ceil(target / step) * step - 0.5
+    else:
+        right = max(n - 0.5, 0.5)
+    return -0.5 - 0.02 * (right + 0.5), right
 
 
 class ConvergencePlot(QWidget):
@@ -227,7 +230,7 @@ class ConvergencePlot(QWidget):
             self._follow = True
             vb.enableAutoRange(x=False)
         if self._follow:
-            self._set_x_range(-0.5, following_x_max(d.n, self.live))
+            self._set_x_range(*following_x_range(d.n, self.live))
         x0, x1 = self._x_range if self._x_range is not None else (-0.5, max(d.n - 0.5, 0.5))
         columns = max(100, int(vb.width()) or 800)
         log = self._log_y()
