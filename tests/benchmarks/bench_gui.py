@@ -6,8 +6,8 @@ Lateness is how late a 10 ms QTimer fires (p50/p99/max, median over the repeats)
 window (study view, run controller, live plot, badge), so the numbers include the GUI's own per-update work; the
 engine runs in its own process, as in the application. The GUI thread's CPU time is printed next to wall times
 (it does not grow when other processes load the machine), with the load average.
-"GC untuned" repeats one run without the collector tuning the app applies (gc.freeze() after start-up and higher
-thresholds while a run is active), as the baseline in the same process.
+"GC untuned" repeats one run without the collector tuning the app applies (gc.freeze() after start-up; during a
+run, collections paced by the GUI's flush timer instead of automatic ones), as the baseline in the same process.
 """
 
 from __future__ import annotations
@@ -91,12 +91,10 @@ def timed_run(app, folder: Path, n_trials: int, index: int, tuned: bool):
                  n_trials=n_trials)
     window = make_window()
     window.open_storage(str(db), "bench")
-    if not tuned:
-        import optgui.qt.run_controller as rc
+    import optgui.qt.run_controller as rc
 
-        saved = gc.set_threshold
-        rc.gc = type("NoTuning", (), {"get_threshold": staticmethod(gc.get_threshold),
-                                      "set_threshold": staticmethod(lambda *a: None)})
+    rc.PACE_COLLECTOR = tuned
+    if not tuned:
         gc.unfreeze()
     else:
         gc.collect()
@@ -111,11 +109,7 @@ def timed_run(app, folder: Path, n_trials: int, index: int, tuned: bool):
                        max_seconds=900)
     elapsed = time.monotonic() - t0
     cpu_per_update = (time.thread_time() - cpu0) / max(updates[0], 1)
-    if not tuned:
-        import optgui.qt.run_controller as rc
-
-        rc.gc = gc
-        del saved
+    rc.PACE_COLLECTOR = True
     done = view.data.counts()["COMPLETE"]
     window.verifier.cancel()
     window.close()
