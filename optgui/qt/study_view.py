@@ -28,6 +28,7 @@ from optgui.qt.verification import BadgeState, VerifyJob
 
 VERIFY_DURING_RUN_SECONDS = 30.0
 RUN_POLL_SECONDS = 2.0
+TEXT_UPDATE_MS = 500
 
 
 class StudyView(QWidget):
@@ -52,6 +53,11 @@ class StudyView(QWidget):
         # During a run the reader is polled off the GUI thread (the engine holds the write lock now and then).
         self.reads = BackgroundReads(self)
         self.reads.delivered.connect(self._background_read)
+        self._progress: tuple[int, int | None] | None = None
+        self._text_timer = QTimer(self)
+        self._text_timer.setSingleShot(True)
+        self._text_timer.setInterval(TEXT_UPDATE_MS)
+        self._text_timer.timeout.connect(self._update_texts)
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -112,6 +118,8 @@ class StudyView(QWidget):
     def open(self, storage: str, reader, summary: StudySummary, display: str) -> None:
         table, watermark = reading.initial_trials(reader, summary.name)  # may raise: change nothing before
         self.storage, self.reader, self.summary, self.watermark = storage, reader, summary, watermark
+        self._text_timer.stop()
+        self._progress = None
         self.title.setText(summary.name)
         self.display = display
         self.data = TrialData(summary.directions, capacity=max(1024, len(table) + 1024))
@@ -263,14 +271,20 @@ class StudyView(QWidget):
 
     def _trials_landed(self, events: list) -> None:
         last = events[-1]
-        self.panel.set_progress(last.n_finished, last.n_target)
+        self._progress = (last.n_finished, last.n_target)
         errors = [e for e in events if e.error]
         if errors:
             self.panel.set_last_error(errors[-1].number, errors[-1].error)
         # The run's own events carry what the plot needs: no storage read on the GUI thread while the engine
         # writes (a SQLite reader can wait for the writer's lock). The reader catches up when the run ends.
         if self.data is not None and self.data.apply_events(events):
-            self._redraw()
+            self.plot.refresh()
+            if self.tabs.currentIndex() == 1:
+                self.pareto.refresh()
+        # Texts (progress, counts, status bar) change on every trial but are read at a glance: repainting them
+        # at the flush rate cost more than the plot, so they follow at TEXT_UPDATE_MS.
+        if not self._text_timer.isActive():
+            self._text_timer.start()
         # The trials table and analysis views need full rows (params, attributes): poll the reader for them, at
         # most every RUN_POLL_SECONDS and in a worker thread, so that the GUI thread never waits for the writer. Rows merge by trial
         # number, so the plot's event-driven rows are not counted twice.
@@ -280,7 +294,14 @@ class StudyView(QWidget):
         if (self.auto_verify and not self.verifier.running and time.monotonic() - self._last_verify > VERIFY_DURING_RUN_SECONDS):
             self.verify()
 
+    def _update_texts(self) -> None:
+        if self._progress is not None:
+            self.panel.set_progress(*self._progress)
+        self._update_subtitle()
+        self.changed.emit()
+
     def _run_started(self, event) -> None:
+        self._progress = None
         self.panel.run_began(event.n_finished, event.n_target)
         if event.notes:
             self.panel.set_notice("\n".join(event.notes))
