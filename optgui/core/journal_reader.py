@@ -368,13 +368,23 @@ class JournalStudyReader(StudyReader):
         study = self._study(study_name)
         return self._table(study, study.trial_ids, params=params, user_attrs=user_attrs)
 
+    def trials_with_watermark(self, study_name: str, *, params: bool = True, user_attrs: bool = True,
+                              datetimes: bool = True) -> tuple[TrialTable, Watermark]:
+        self.refresh()
+        study = self._study(study_name)
+        table = self._table(study, study.trial_ids, params=params, user_attrs=user_attrs)
+        return table, self._mark(study)
+
+    def _mark(self, study) -> Watermark:
+        max_id = study.trial_ids[-1] if study.trial_ids else -1
+        unfinished = tuple((t, ()) for t in study.trial_ids if self._trials[t].state in UNFINISHED_STATES)
+        return Watermark(study_id=study.study_id, max_trial_id=max_id, unfinished=unfinished,
+                         log_offset=self._lines)
+
     def poll(self, study_name: str, watermark: Watermark | None = None) -> TrialDelta:
         self.refresh()
         study = self._study(study_name)
-        max_id = study.trial_ids[-1] if study.trial_ids else -1
-        unfinished = tuple((t, ()) for t in study.trial_ids if self._trials[t].state in UNFINISHED_STATES)
-        mark = Watermark(study_id=study.study_id, max_trial_id=max_id, unfinished=unfinished,
-                         log_offset=self._lines)
+        mark = self._mark(study)
         if watermark is None or watermark.study_id != study.study_id or watermark.log_offset is None:
             table = self._table(study, study.trial_ids)
             return TrialDelta(table, mark, True, len(table), 0)

@@ -616,6 +616,14 @@ class RdbStudyReader(StudyReader):
                           params=params, user_attrs=user_attrs, datetimes=datetimes)
 
     # -------------------------------------------------------------------------------------------------- poll
+    def trials_with_watermark(self, study_name: str, *, params: bool = True, user_attrs: bool = True,
+                              datetimes: bool = True) -> tuple[TrialTable, Watermark]:
+        study_id, directions = self._study(study_name)
+        anchor = self._anchor(study_id)  # before the read: a study recreated meanwhile then reloads in full
+        table = self._read(study_name, study_id, directions, self._full_selection(study_id),
+                           params=params, user_attrs=user_attrs, datetimes=datetimes)
+        return table, self._watermark(study_id, table, {}, anchor)
+
     def _fingerprint_sql(self) -> str:
         return (f"SELECT t.trial_id, {_state_sql('t.state')}, t.datetime_start, "
                 "(SELECT COUNT(*) FROM trial_params p WHERE p.trial_id = t.trial_id), "

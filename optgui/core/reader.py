@@ -69,6 +69,17 @@ class StudyReader:
         """
         raise NotImplementedError
 
+    def trials_with_watermark(self, study_name: str, *, params: bool = True, user_attrs: bool = True,
+                              datetimes: bool = True) -> tuple[TrialTable, Watermark]:
+        """All trials, as trials() with the same column options, and the watermark for the next poll().
+
+        What a view that opens a study and then follows it needs: the first read can skip columns it does not
+        show (a first poll() reads them all) and later polls stay O(new trials). Trials still unfinished in the
+        table are returned once more by the next poll (their fingerprints are not taken here).
+        """
+        delta = self.poll(study_name, None)
+        return delta.table, delta.watermark
+
     def poll(self, study_name: str, watermark: Watermark | None = None) -> TrialDelta:
         """Trials added or changed since `watermark` (all trials when it is None), and the next watermark.
 

@@ -85,9 +85,11 @@ class RunInterrupted(OptguiError):
     exit_code = 130
 
 
-class _AbandonTrial(BaseException):
-    """Raised inside the objective's thread to abandon the trial in flight (not an Exception: never caught as an
-    objective error)."""
+class TrialAbandoned(BaseException):
+    """Abandons the trial in flight as a crash would: the engine raises it from the trial's next suggest/report
+    call after abandon_trial(), and an objective wrapper (e.g. one running the objective in a child process) may
+    raise it itself when told to stop at once. Not an Exception, so an objective's `except Exception` never
+    swallows it; the run ends with RunInterrupted and the next resume recovers the trial."""
 
 
 def _fault(point: str, number: int) -> None:
@@ -174,6 +176,21 @@ class StudyRunner:
             self._lease.release()
             raise
         self._prepared = True
+
+    def create(self) -> None:
+        """Create the study with optgui's run record and no trials, without running it: no lease, no segment and
+        no saved state (what "New study…" needs). The first run() of the study is then an ordinary start.
+        Raises StudyStateError when the study already exists."""
+        req = self.request
+        ref = parse_storage(req.storage)
+        self._ref = ref
+        self._storage, self.created_storage = open_for_run(ref, create=req.create_storage)
+        try:
+            self._storage.get_study_id_from_name(req.study_name)
+        except KeyError:
+            self._create_study()
+            return
+        raise StudyStateError(f"a study named {req.study_name!r} already exists in {ref.display}")
 
     def _definition_for_new_run(self, missing_objective: str) -> tuple[ObjectiveRef, Spec, Spec]:
         """Objective and specs of a run optgui has not recorded yet; a missing seed is drawn here (and recorded)."""
@@ -481,7 +498,7 @@ class StudyRunner:
                 self._run_one_trial()
                 if time.monotonic() - self._last_checkpoint >= _checkpoint_seconds():
                     self._checkpoint()
-        except _AbandonTrial:
+        except TrialAbandoned:
             self._end_segment("interrupted")
             self._lease.release()
             self._emit(RunStateChanged("stopped", "trial abandoned; resume to recover it"))
@@ -535,7 +552,7 @@ class StudyRunner:
                 value = self._objective_fn(trial)
         except optuna.TrialPruned:
             state = TrialState.PRUNED
-        except (_AbandonTrial, KeyboardInterrupt):
+        except (TrialAbandoned, KeyboardInterrupt):
             raise
         except Exception as exc:  # noqa: BLE001 - objective errors become FAIL trials, as optimize(catch=...)
             state = TrialState.FAIL
@@ -563,7 +580,7 @@ class StudyRunner:
 
         def suggest(name, distribution):
             if abandon.is_set():
-                raise _AbandonTrial()
+                raise TrialAbandoned()
             result = original(name, distribution)
             if fault_in_objective:
                 os.kill(os.getpid(), signal.SIGKILL)
@@ -574,7 +591,7 @@ class StudyRunner:
 
         def report(value, step):
             if abandon.is_set():
-                raise _AbandonTrial()
+                raise TrialAbandoned()
             return original_report(value, step)
 
         trial.report = report

@@ -1,8 +1,16 @@
 """Convergence plot (trial values by number + best-so-far line, failed trials on a strip below) and, for two
-objectives, the Pareto-front view. pyqtgraph with auto downsampling and clip-to-view, so 100k trials stay
-smooth; updates hand pyqtgraph views of TrialData's buffers (no per-update copies)."""
+objectives, the Pareto-front view.
+
+Live updates are O(new trials): each category's scatter draws a prefix of TrialData's point buffer and new points
+are appended to it (ScatterPlotItem.addPoints), thinned per pixel column. Everything is redrawn (decimated from
+all points) only when the picture really changes: a zoom or pan, the log scale, another objective, reloaded data,
+or when appended points exceed a per-column budget. While following a run the x range grows in steps with
+headroom, so the axes are not re-laid out on every update; the best-so-far line is a staircase through its few
+change points."""
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 import pyqtgraph as pg
@@ -16,6 +24,8 @@ from optgui.qt.trial_data import TrialData
 pg.setConfigOptions(antialias=False, useOpenGL=False)
 
 HOVER_PIXELS = 8.0
+# Points appended since the last full draw, per pixel column, before the plot thins them again with a full draw.
+APPENDED_PER_COLUMN = 6
 
 
 def _fmt(v: float) -> str:
@@ -49,6 +59,37 @@ def decimate(x: np.ndarray, y: np.ndarray, x0: float, x1: float, columns: int) -
         high = np.fmax.reduceat(ys, starts)
     bx = xs[starts]
     return np.repeat(bx, 2), np.column_stack((low, high)).ravel()
+
+
+def staircase(best: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The best-so-far line as a staircase through the points where it changes (a handful, however many trials):
+    level to the next improvement, then a step."""
+    n = len(best)
+    finite = np.isfinite(best)
+    if not finite.any():
+        return np.empty(0), np.empty(0)
+    first = int(np.argmax(finite))
+    rest = best[first:]
+    xs = np.concatenate(([first], np.flatnonzero(rest[1:] != rest[:-1]) + 1 + first))
+    ys = best[xs]
+    x = np.empty(2 * len(xs))
+    y = np.empty(2 * len(xs))
+    x[0::2], y[0::2] = xs, ys
+    x[1::2], y[1::2] = np.append(xs[1:], n - 1), ys
+    return x, y
+
+
+def following_x_range(n: int, live: bool) -> tuple[float, float]:
+    """The x range that follows the data: up to the last trial, or during a run up to a round number 10-35% beyond
+    it, so that the range (and the axes' layout) changes only every so many trials. A little room on the left
+    keeps trial 0 off the axis line."""
+    if live:
+        target = n * 1.1 + 10
+        step = 10 ** math.floor(math.log10(target)) / 4
+        right = math.ceil(target / step) * step - 0.5
+    else:
+        right = max(n - 0.5, 0.5)
+    return -0.5 - 0.02 * (right + 0.5), right
 
 
 class ConvergencePlot(QWidget):
@@ -99,9 +140,18 @@ class ConvergencePlot(QWidget):
         # No grid: pyqtgraph draws grid lines for every tick level with alpha blending, which made each repaint
         # ~7x dearer (18 ms vs 2.4 ms) and, at 10 updates per second during a run, stalled the event loop.
         self.best = pg.PlotDataItem(connect="finite", name="best so far")
-        self.complete = pg.PlotDataItem(pen=None, symbol="o", symbolSize=5, name="complete")
-        self.pruned = pg.PlotDataItem(pen=None, symbol="t", symbolSize=6, name="pruned")
-        self.failed = pg.PlotDataItem(pen=None, symbol="x", symbolSize=7, name="failed")
+        # Plain scatter items (not PlotDataItem, whose setData rebuilds every spot): they can be appended to.
+        # They have no log mode of their own, so values are mapped to log10 here when the y axis is logarithmic.
+        self.complete = pg.ScatterPlotItem(pen=None, symbol="o", size=5, name="complete")
+        self.pruned = pg.ScatterPlotItem(pen=None, symbol="t", size=6, name="pruned")
+        self.failed = pg.ScatterPlotItem(symbol="x", size=7, name="failed")
+        self._drawn: dict[int, int] = {}  # id(scatter) -> how many points of its buffer are drawn
+        self._appended = 0  # points appended since the last full draw
+        self._drawn_key = None  # what the last full draw depended on
+        self._follow = True  # the x range follows the data (until the user zooms or pans)
+        self._setting_range = False
+        self.live = False  # trials are being added (a run, live refresh): follow with headroom
+        self._n_shown = 0
         for item in (self.complete, self.pruned, self.best):
             self.main.addItem(item)
         self.strip.addItem(self.failed)
@@ -114,6 +164,7 @@ class ConvergencePlot(QWidget):
         self.tip.hide()
         self.view.scene().sigMouseMoved.connect(self._mouse_moved)
         self.main.vb.sigXRangeChanged.connect(self._range_changed)
+        self.main.ctrl.logYCheck.toggled.connect(self._schedule_redraw)  # also the context menu's log toggle
         self._redraw_pending = False
         self.placeholder = pg.TextItem("No trials yet", anchor=(0.5, 0.5))
         self.main.addItem(self.placeholder, ignoreBounds=True)
@@ -126,6 +177,7 @@ class ConvergencePlot(QWidget):
     # --- data -----------------------------------------------------------------------------------------------
     def set_data(self, data: TrialData, metric_names: list[str] | None = None) -> None:
         self.data = data
+        self.live, self._n_shown = False, data.n
         self.metric_names = list(metric_names or [])
         self.objective_box.blockSignals(True)
         self.objective_box.clear()
@@ -136,8 +188,8 @@ class ConvergencePlot(QWidget):
         self.objective_box.setVisible(data.n_objectives > 1)
         self.objective_box.blockSignals(False)
         self._set_axis_label()
-        self.refresh()
         self.main.enableAutoRange()
+        self.refresh()
 
     def _set_axis_label(self) -> None:
         k = self.data.objective if self.data else 0
@@ -148,24 +200,57 @@ class ConvergencePlot(QWidget):
         if self.data is not None and index >= 0:
             self.data.set_objective(index)
             self._set_axis_label()
-            self.refresh()
             self.main.enableAutoRange()
+            self.refresh()
+
+    def set_live(self, live: bool) -> None:
+        """A run is (or is no longer) adding trials: the followed x range keeps headroom while it does. (Trials
+        that arrive otherwise, e.g. by live refresh, switch it on as well.)"""
+        if live != self.live:
+            self.live = live
+            self.refresh()
+
+    def _log_y(self) -> bool:
+        return self.main.ctrl.logYCheck.isChecked()
+
+    def _layers(self):
+        d = self.data
+        return ((self.complete, d.complete, True), (self.pruned, d.pruned, True), (self.failed, d.failed, False))
 
     def refresh(self) -> None:
-        """Redraw from TrialData: O(points in view), independent of how many trials were added."""
+        """Bring the plot up to date with TrialData: O(new points), or O(points in view) for a full draw."""
         d = self.data
         if d is None:
             return
         vb = self.main.vb
-        if vb.autoRangeEnabled()[0] or self._x_range is None:
-            x0, x1 = -0.5, max(d.n - 0.5, 0.5)
-        else:
-            x0, x1 = self._x_range
+        if d.n > self._n_shown > 0:
+            self.live = True
+        self._n_shown = d.n
+        if vb.autoRangeEnabled()[0]:  # set_data() or pyqtgraph's "auto range" button: follow the data again
+            self._follow = True
+            vb.enableAutoRange(x=False)
+        if self._follow:
+            self._set_x_range(*following_x_range(d.n, self.live))
+        x0, x1 = self._x_range if self._x_range is not None else (-0.5, max(d.n - 0.5, 0.5))
         columns = max(100, int(vb.width()) or 800)
-        self.complete.setData(*decimate(*d.complete.view(), x0, x1, columns))
-        self.pruned.setData(*decimate(*d.pruned.view(), x0, x1, columns))
-        self.failed.setData(*decimate(*d.failed.view(), x0, x1, columns))
-        self.best.setData(*decimate(self._numbers(d.n), d.best[:d.n], x0, x1, columns))
+        log = self._log_y()
+        key = (d.generation, d.objective, log, None if self._follow else (x0, x1, columns))
+        if key != self._drawn_key or self._appended > APPENDED_PER_COLUMN * columns:
+            self._drawn_key, self._appended = key, 0
+            for item, points, on_value_axis in self._layers():
+                x, y = decimate(*points.view(), x0, x1, columns)
+                item.setData(x=x, y=self._shown(y, log and on_value_axis))
+                self._drawn[id(item)] = points.n
+        else:
+            for item, points, on_value_axis in self._layers():
+                start = self._drawn.get(id(item), 0)
+                if points.n > start:
+                    x, y = decimate(points.x[start:points.n], points.y[start:points.n], x0, x1, columns)
+                    if len(x):
+                        item.addPoints(x=x, y=self._shown(y, log and on_value_axis))
+                        self._appended += len(x)
+                    self._drawn[id(item)] = points.n
+        self.best.setData(*staircase(d.best[:d.n]))
         has_failed = d.failed.n > 0
         if has_failed != self.strip.isVisible():
             self.strip.setVisible(has_failed)
@@ -176,18 +261,36 @@ class ConvergencePlot(QWidget):
         if d.n == 0:
             self.placeholder.setPos(0.5, 0.5)
 
-    _x_range: tuple[float, float] | None = None
-    _arange = np.arange(0, dtype=float)
+    @staticmethod
+    def _shown(y: np.ndarray, log: bool) -> np.ndarray:
+        if not log:
+            return y
+        with np.errstate(all="ignore"):
+            return np.log10(np.where(y > 0, y, np.nan))
 
-    def _numbers(self, n: int) -> np.ndarray:
-        if len(self._arange) < n:
-            self._arange = np.arange(max(n, 2 * len(self._arange)), dtype=float)
-        return self._arange[:n]
+    def _set_x_range(self, x0: float, x1: float) -> None:
+        if self._x_range == (x0, x1):
+            return
+        self._setting_range = True
+        try:
+            self.main.vb.setXRange(x0, x1, padding=0)
+        finally:
+            self._setting_range = False
+        self._x_range = (x0, x1)
+
+    _x_range: tuple[float, float] | None = None
 
     def _range_changed(self, _vb, x_range) -> None:
-        """Zoom and pan: redraw the visible part at full detail (once per event-loop pass)."""
+        """Zoom and pan: stop following and redraw the visible part at full detail (once per event-loop pass)."""
         self._x_range = (float(x_range[0]), float(x_range[1]))
-        if not self._redraw_pending and not self.main.vb.autoRangeEnabled()[0]:
+        if self._setting_range:
+            return
+        if not self.main.vb.autoRangeEnabled()[0]:
+            self._follow = False
+        self._schedule_redraw()
+
+    def _schedule_redraw(self, *_args) -> None:
+        if not self._redraw_pending:
             self._redraw_pending = True
             QTimer.singleShot(0, self._redraw)
 
@@ -207,12 +310,12 @@ class ConvergencePlot(QWidget):
                 axis.setPen(pg.mkPen(c.grid))
                 axis.setTextPen(pg.mkPen(c.muted))
         self.best.setPen(pg.mkPen(c.best, width=2))
-        self.complete.setSymbolBrush(pg.mkBrush(c.complete))
-        self.complete.setSymbolPen(None)
-        self.pruned.setSymbolBrush(pg.mkBrush(c.pruned))
-        self.pruned.setSymbolPen(None)
-        self.failed.setSymbolPen(pg.mkPen(c.fail, width=1.5))
-        self.failed.setSymbolBrush(None)
+        self.complete.setBrush(pg.mkBrush(c.complete))
+        self.complete.setPen(None)
+        self.pruned.setBrush(pg.mkBrush(c.pruned))
+        self.pruned.setPen(None)
+        self.failed.setPen(pg.mkPen(c.fail, width=1.5))
+        self.failed.setBrush(None)
         self.marker.setPen(pg.mkPen(c.foreground, width=2))
         self.tip.setColor(c.foreground)
         self.tip.fill = pg.mkBrush(c.background)
@@ -268,7 +371,7 @@ class ConvergencePlot(QWidget):
         else:
             y = self.data.values[number, self.data.objective]
             shown_y = np.log10(y) if self.main.ctrl.logYCheck.isChecked() and y > 0 else y
-            self.marker.setData([number], [y])
+            self.marker.setData([number], [shown_y])  # a plain scatter item: no log mode of its own
             self.tip.setText(self.describe(number))
             self.tip.setPos(number, shown_y)
             self.tip.show()
@@ -297,6 +400,7 @@ class ParetoPlot(QWidget):
 
     def set_data(self, data: TrialData, metric_names: list[str] | None = None) -> None:
         self.data = data
+        self.live, self._n_shown = False, data.n
         names = list(metric_names or [])
         labels = [names[k] if k < len(names) else f"objective {k}" for k in range(2)]
         self.plot.setLabel("bottom", f"{labels[0]} ({data.directions[0]})")

@@ -53,6 +53,7 @@ class MainWindow(QMainWindow):
         self.splitter.setObjectName("mainSplitter")
         self.study_list = StudyList()
         self.study_view = StudyView(self.controller, self.verifier)
+        self.study_view.reads.delivered.connect(self._background_summaries)
         self.splitter.addWidget(self.study_list)
         self.splitter.addWidget(self.study_view)
         self.splitter.setStretchFactor(0, 1)
@@ -302,15 +303,23 @@ class MainWindow(QMainWindow):
     def refresh(self) -> None:
         if self.reader is None:
             return
+        if self.controller.active and self.controller.state != "paused":
+            # A running study's view follows the run's own events; only the list's counts are re-read, in the
+            # background (a summary pass over a storage being written must not stall the event loop).
+            self.study_view.reads.summaries(self.study_view.storage, self.study_view.storage)
+            return
         try:
             self.study_list.set_summaries(reading.summaries(self.reader))
-            if self.controller.active and self.controller.state != "paused":
-                return  # a running study's view follows the run's own events; only the list's counts are re-read
             for s in self.study_list.model._all:
                 self.study_view.summary_updated(s)
             self.study_view.refresh()
         except OptguiError as exc:
             self.statusBar().showMessage(f"Refresh failed: {exc}", 10000)
+
+    def _background_summaries(self, message) -> None:
+        kind, storage, summaries, error = message
+        if kind == "summaries" and error is None and storage == self.study_view.storage and self.reader is not None:
+            self.study_list.set_summaries(summaries)
 
     def find(self) -> None:
         if self.stack.currentWidget() is self.storage_page:
@@ -424,6 +433,7 @@ class MainWindow(QMainWindow):
         self.live_timer.stop()
         self.verifier.cancel()
         self.study_view.fleet.close()
+        self.study_view.reads.close()
         self._close_reader()
         self._save_state()
         event.accept()
@@ -431,16 +441,13 @@ class MainWindow(QMainWindow):
 
 def define_study(*, storage: str, study_name: str, objective: str, directions=None, metric_names=None,
                  sampler=None, pruner=None, seed=None, n_trials=None) -> None:
-    """Create a study with optgui's run record and no trials, through the engine itself (a run whose timeout
-    ends it before the first trial), so that the first Start is an ordinary resume."""
+    """Create a study with optgui's run record and no trials, through the engine itself, so that the first Start
+    is an ordinary start of the recorded definition."""
     from optgui.core.runner import RunRequest, StudyRunner
 
     if not storage or not study_name:
         raise OptguiError("a new study needs a storage file and a name")
     request = RunRequest(storage=storage, study_name=study_name, objective=objective, sampler=sampler,
                          pruner=pruner, seed=seed, directions=directions, metric_names=metric_names,
-                         n_trials=n_trials, timeout=0.0, create_storage=True)
-    runner = StudyRunner(request)
-    runner.prepare()
-    runner.run()
-
+                         n_trials=n_trials, create_storage=True)
+    StudyRunner(request).create()

@@ -1,11 +1,12 @@
-"""Runs the engine off the GUI thread: a worker QObject moved to a QThread, controlled through the engine's
-thread-safe requests, reporting through a queue that the GUI drains at <= 10 Hz.
+"""Runs the engine off the GUI thread and out of the GUI's process: a worker QObject moved to a QThread relays the
+events of an engine child process (optgui.core.engine_process) to a queue that the GUI drains at <= 10 Hz.
 
-The worker's only slot blocks for the whole run, so its thread's event loop never processes queued calls: control
-goes straight to StudyRunner.request_pause()/request_resume()/request_stop()/abandon_trial(), which set
-threading.Events that the engine checks between trials. Events are immutable dataclasses; they are appended to a
-deque (cheap, no cross-thread signal per trial) and a GUI-side QTimer hands them over in batches, so a fast run
-costs the GUI one update per 100 ms whatever the trial rate.
+The engine runs in its own interpreter so that it never holds the GUI's GIL nor fills the GUI's heap (in a thread
+it made repaints during a run 80-160 ms late). The worker's only slot blocks for the whole run (it waits on the
+pipe), so its thread's event loop never processes queued calls: control goes from the GUI thread straight down the
+pipe (pause/resume/stop/abandon), and the engine applies it between trials exactly as StudyRunner does in-process.
+Events are immutable dataclasses; they are appended to a deque (no cross-thread signal per trial) and a GUI-side
+QTimer hands them over in batches, so a fast run costs the GUI one update per 100 ms whatever the trial rate.
 """
 
 from __future__ import annotations
@@ -19,11 +20,19 @@ from dataclasses import dataclass
 
 from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
 
-from optgui.core.errors import LeaseHeldError, OptguiError
+from optgui.core.engine_process import EngineProcess
 from optgui.core.events import RunFailed, RunStarted, RunStateChanged, TrialFinished, TrialStarted
-from optgui.core.runner import RunInterrupted, RunRequest, StudyRunner
+from optgui.core.runner import RunRequest
 
 FLUSH_MS = 100  # 10 Hz
+# The cyclic garbage collector during a run: automatic collections are off and the flush timer runs the young
+# generation when it has filled, the middle one every GC_MIDDLE_EVERY flushes, and a full collection waits for
+# the end of the run. (Automatic full collections stalled the event loop for 50-120 ms of CPU each; what a run
+# leaves behind in cycles is small, and the benchmark prints peak RSS.) False restores Python's default pacing.
+PACE_COLLECTOR = True
+GC_YOUNG = 700
+GC_MIDDLE_EVERY = 20
+RECEIVE_SECONDS = 0.2  # how long the worker waits on the pipe at a time (it wakes at once for a message)
 
 _threads: "weakref.WeakSet[QThread]" = weakref.WeakSet()
 
@@ -45,33 +54,40 @@ class RunEnded:
 
 
 class _Worker(QObject):
-    """Lives in the run thread. run() is the thread's whole life."""
+    """Lives in the run thread. run() is the thread's whole life: start the engine process, relay its messages."""
 
-    def __init__(self, runner: StudyRunner, queue: collections.deque):
+    def __init__(self, engine: EngineProcess, queue: collections.deque):
         super().__init__()
-        self.runner = runner
+        self.engine = engine
         self.queue = queue
 
     @Slot()
     def run(self) -> None:
-        thresholds = gc.get_threshold()
-        # Fewer cyclic collections while the engine allocates per trial: each full collection stalls the GUI
-        # thread (it holds the GIL) for tens of ms on a large heap.
-        gc.set_threshold(max(thresholds[0], 20000), 50, 50)
         outcome, interrupted = None, False
         try:
-            self.runner.prepare()
-            outcome = self.runner.run()
-        except LeaseHeldError as exc:
-            self.queue.append(LeaseRefused(str(exc)))
-        except RunInterrupted:
-            interrupted = True
-        except OptguiError as exc:
-            self.queue.append(RunFailed(str(exc)))
-        except BaseException as exc:  # noqa: BLE001 - storage errors and bugs end the run, not the app
+            self.engine.start()
+            ended = None
+            while ended is None:
+                for message in self.engine.receive(RECEIVE_SECONDS):
+                    if message[0] == "event":
+                        self.queue.append(message[1])
+                    else:
+                        ended = message[1:]
+            kind, *payload = ended
+            if kind == "outcome":
+                outcome = payload[0]
+            elif kind == "interrupted":
+                interrupted = True
+            elif kind == "lease":
+                self.queue.append(LeaseRefused(payload[0]))
+            elif kind == "error":
+                self.queue.append(RunFailed(payload[0]))
+            else:
+                self.queue.append(RunFailed(payload[0], payload[1]))
+            self.engine.join()
+        except BaseException as exc:  # noqa: BLE001 - e.g. the process cannot start: end the run, not the app
             self.queue.append(RunFailed(f"{exc.__class__.__name__}: {exc}", traceback.format_exc()))
         finally:
-            gc.set_threshold(*thresholds)
             self.queue.append(RunEnded(outcome, interrupted))
             QThread.currentThread().quit()
 
@@ -93,25 +109,27 @@ class RunController(QObject):
         self._queue: collections.deque = collections.deque()
         self._thread: QThread | None = None
         self._worker: _Worker | None = None
-        self.runner: StudyRunner | None = None
-        self.objective = None
+        self.engine: EngineProcess | None = None
         self.state = "idle"
         self.trial_in_flight: int | None = None
         self.started_at: float | None = None
         self._timer = QTimer(self)
         self._timer.setInterval(FLUSH_MS)
         self._timer.timeout.connect(self.flush)
+        self._collector_paused = False
+        self._flushes = 0
 
     @property
     def active(self) -> bool:
         return self._thread is not None
 
-    def start(self, request: RunRequest, objective=None) -> None:
+    def start(self, request: RunRequest, objective_ref: str | None = None) -> None:
+        """Start a run. objective_ref: run the objective in a child process of the engine (Abort trial then stops
+        it at once)."""
         if self.active:
             raise RuntimeError("a run is already active in this window")
-        self.objective = objective
-        self.runner = StudyRunner(request, self._queue.append, objective)
-        self._worker = _Worker(self.runner, self._queue)
+        self.engine = EngineProcess(request, objective_ref)
+        self._worker = _Worker(self.engine, self._queue)
         self._thread = QThread()
         self._thread.setObjectName(f"optgui-run-{request.study_name}")
         _threads.add(self._thread)
@@ -121,30 +139,31 @@ class RunController(QObject):
         self.trial_in_flight = None
         self.started_at = time.monotonic()
         self._set_state("starting", "opening the study for writing…")
+        self._flushes = 0
+        self._collector_paused = PACE_COLLECTOR and gc.isenabled()
+        if self._collector_paused:
+            gc.disable()
         self._timer.start()
         self._thread.start()
 
     # --- control (GUI thread) -----------------------------------------------------------------------------
     def pause(self) -> None:
-        if self.runner and self.state in ("running", "starting"):
-            self.runner.request_pause()
+        if self.engine and self.active and self.state in ("running", "starting"):
+            self.engine.pause()
 
     def resume(self) -> None:
-        if self.runner and self.state in ("paused", "pausing"):
-            self.runner.request_resume()
+        if self.engine and self.active and self.state in ("paused", "pausing"):
+            self.engine.resume()
             self._set_state("running", "")
 
     def stop(self, reason: str = "stopped") -> None:
-        if self.runner and self.active:
-            self.runner.request_stop(reason)
+        if self.engine and self.active:
+            self.engine.stop(reason)
 
     def abandon(self) -> None:
         """Abandon the trial in flight as a crash would (the next resume recovers it)."""
-        if self.runner and self.active:
-            abort = getattr(self.objective, "abort", None)
-            self.runner.abandon_trial()
-            if abort is not None:
-                abort()
+        if self.engine and self.active:
+            self.engine.abandon()
 
     def wait(self, timeout_ms: int = 60000) -> bool:
         """Block until the run thread ends (used when quitting), then deliver what is left."""
@@ -156,8 +175,24 @@ class RunController(QObject):
         return done
 
     # --- events -------------------------------------------------------------------------------------------
+    def _pace_collector(self) -> None:
+        if not self._collector_paused:
+            return
+        self._flushes += 1
+        if self._flushes % GC_MIDDLE_EVERY == 0:
+            gc.collect(1)
+        elif gc.get_count()[0] > GC_YOUNG:
+            gc.collect(0)
+
+    def _resume_collector(self) -> None:
+        if self._collector_paused:
+            self._collector_paused = False
+            gc.enable()
+            gc.collect()
+
     @Slot()
     def flush(self) -> None:
+        self._pace_collector()
         trials: list[TrialFinished] = []
         ended = None
         while self._queue:
@@ -206,9 +241,7 @@ class RunController(QObject):
         self._worker = None
         self.flush()
         self.trial_in_flight = None
-        close = getattr(self.objective, "close", None)
-        if close is not None:
-            close()
+        self._resume_collector()
 
     def _set_state(self, state: str, message: str) -> None:
         self.state = state

@@ -272,6 +272,9 @@ class RunPanel(QWidget):
 
     def set_progress(self, n_finished: int, target: int | None) -> None:
         self._done, self._target = n_finished, target
+        # QProgressBar.setValue repaints at once (synchronously) when the text changes, which it does on every
+        # trial: with updates off the changes are only recorded, and one ordinary deferred paint shows them.
+        self.progress.setUpdatesEnabled(False)
         if target:
             self.progress.setRange(0, target)
             self.progress.setValue(min(n_finished, target))
@@ -279,6 +282,7 @@ class RunPanel(QWidget):
         else:
             self.progress.setRange(0, 0 if self.state == "running" else 1)
             self.progress.setFormat(f"{n_finished} trials")
+        self.progress.setUpdatesEnabled(True)
         now = time.monotonic()
         if self.state == "running":
             self._rate_window.append((now, n_finished))

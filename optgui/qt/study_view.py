@@ -16,6 +16,7 @@ from optgui.core.lease import describe_lease, lease_is_live
 from optgui.core.runner import RunRequest
 from optgui.core.tables import StudySummary
 from optgui.qt import dialogs, reading
+from optgui.qt.background_reads import BackgroundReads
 from optgui.qt.badge import Badge, VerdictDialog
 from optgui.qt.convergence_plot import ConvergencePlot, ParetoPlot
 from optgui.qt.fleet_panel import FleetPanel
@@ -28,6 +29,7 @@ from optgui.qt.verification import BadgeState, VerifyJob
 
 VERIFY_DURING_RUN_SECONDS = 30.0
 RUN_POLL_SECONDS = 2.0
+TEXT_UPDATE_MS = 500
 
 
 class StudyView(QWidget):
@@ -49,6 +51,14 @@ class StudyView(QWidget):
         self._last_run_poll = 0.0
         self.auto_verify = True  # preference: check determinism on open and after runs without being asked
         self.write_confirmed: set[str] = set()
+        # During a run the reader is polled off the GUI thread (the engine holds the write lock now and then).
+        self.reads = BackgroundReads(self)
+        self.reads.delivered.connect(self._background_read)
+        self._progress: tuple[int, int | None] | None = None
+        self._text_timer = QTimer(self)
+        self._text_timer.setSingleShot(True)
+        self._text_timer.setInterval(TEXT_UPDATE_MS)
+        self._text_timer.timeout.connect(self._update_texts)
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -114,6 +124,8 @@ class StudyView(QWidget):
     def open(self, storage: str, reader, summary: StudySummary, display: str) -> None:
         table, watermark = reading.initial_trials(reader, summary.name)  # may raise: change nothing before
         self.storage, self.reader, self.summary, self.watermark = storage, reader, summary, watermark
+        self._text_timer.stop()
+        self._progress = None
         self.title.setText(summary.name)
         self.display = display
         self.data = TrialData(summary.directions, capacity=max(1024, len(table) + 1024))
@@ -191,7 +203,9 @@ class StudyView(QWidget):
         """Poll the reader for new or changed trials and update the views. Returns the number of rows applied."""
         if self.reader is None or self.data is None:
             return 0
-        delta = reading.poll(self.reader, self.summary.name, self.watermark)
+        return self._apply_delta(reading.poll(self.reader, self.summary.name, self.watermark))
+
+    def _apply_delta(self, delta) -> int:
         self.watermark = delta.watermark
         self.analysis.apply(delta.table)
         if delta.is_full:
@@ -205,6 +219,21 @@ class StudyView(QWidget):
         if n:
             self._redraw()
         return n
+
+    def refresh_in_background(self) -> None:
+        """refresh() with the read in a worker thread (during a run); a result that arrives after the watermark
+        moved on (a foreground refresh, another study) is dropped."""
+        if self.reader is None or self.data is None:
+            return
+        self.reads.poll(self.storage, self.summary.name, self.watermark, (self.storage, self.watermark))
+
+    def _background_read(self, message) -> None:
+        kind, token, result, error = message
+        self.reads.done(kind)
+        if kind != "poll" or error is not None or self.data is None:
+            return  # a failed background poll is retried by the next one; the run's events keep the plot current
+        if token[0] == self.storage and token[1] is self.watermark:
+            self._apply_delta(result)
 
     def _redraw(self) -> None:
         self.plot.refresh()
@@ -232,17 +261,14 @@ class StudyView(QWidget):
             self.panel.set_notice("Choose an objective first (e.g. builtin:quadratic or path/to/file.py:function).")
             return
         request = RunRequest(storage=self.storage, study_name=self.summary.name, create_storage=False, **fields)
-        objective = None
+        objective_ref = None
         if self.panel.child_process.isChecked():
-            from optgui.qt.child_objective import ChildProcessObjective
-
             meta = reading.metadata_of(self.summary)
-            ref = fields.get("objective") or (meta.run or {}).get("objective", {}).get("ref")
-            objective = ChildProcessObjective(ref)
+            objective_ref = fields.get("objective") or (meta.run or {}).get("objective", {}).get("ref")
         self.panel.set_notice(None)
         self.panel.set_last_error(None, None)
         self.verifier.cancel()
-        self.controller.start(request, objective)
+        self.controller.start(request, objective_ref)
 
     def resume_run(self) -> None:
         if self.controller.active:
@@ -255,29 +281,43 @@ class StudyView(QWidget):
 
     def _trials_landed(self, events: list) -> None:
         last = events[-1]
-        self.panel.set_progress(last.n_finished, last.n_target)
+        self._progress = (last.n_finished, last.n_target)
         errors = [e for e in events if e.error]
         if errors:
             self.panel.set_last_error(errors[-1].number, errors[-1].error)
         # The run's own events carry what the plot needs: no storage read on the GUI thread while the engine
         # writes (a SQLite reader can wait for the writer's lock). The reader catches up when the run ends.
         if self.data is not None and self.data.apply_events(events):
-            self._redraw()
-        # The trials table and analysis views need full rows (params, attributes): poll the reader for them, but
-        # at most every RUN_POLL_SECONDS so that the GUI thread rarely meets the writer's lock. Rows merge by trial
+            self.plot.refresh()
+            if self.tabs.currentIndex() == 1:
+                self.pareto.refresh()
+        # Texts (progress, counts, status bar) change on every trial but are read at a glance: repainting them
+        # at the flush rate cost more than the plot, so they follow at TEXT_UPDATE_MS.
+        if not self._text_timer.isActive():
+            self._text_timer.start()
+        # The trials table and analysis views need full rows (params, attributes): poll the reader for them, at
+        # most every RUN_POLL_SECONDS and in a worker thread, so that the GUI thread never waits for the writer. Rows merge by trial
         # number, so the plot's event-driven rows are not counted twice.
         if time.monotonic() - self._last_run_poll >= RUN_POLL_SECONDS:
             self._last_run_poll = time.monotonic()
-            self.refresh()
+            self.refresh_in_background()
         if (self.auto_verify and not self.verifier.running and time.monotonic() - self._last_verify > VERIFY_DURING_RUN_SECONDS):
             self.verify()
 
+    def _update_texts(self) -> None:
+        if self._progress is not None:
+            self.panel.set_progress(*self._progress)
+        self._update_subtitle()
+        self.changed.emit()
+
     def _run_started(self, event) -> None:
+        self._progress = None
         self.panel.run_began(event.n_finished, event.n_target)
         if event.notes:
             self.panel.set_notice("\n".join(event.notes))
 
     def _run_state(self, state: str, message: str) -> None:
+        self.plot.set_live(self.controller.active)
         self.panel.set_state(state, message)
         if state in ("paused", "stopped", "completed"):
             self.refresh()
@@ -295,6 +335,7 @@ class StudyView(QWidget):
                               f"{message}\nThe view follows its progress with live refresh.")
 
     def _run_ended(self, ended) -> None:
+        self.plot.set_live(False)
         self.refresh()
         self.run_finished.emit()
         self.changed.emit()

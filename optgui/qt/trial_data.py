@@ -57,6 +57,9 @@ class TrialData:
         self.pruned = Points()
         self.failed = Points()
         self._plotted = np.zeros(capacity, dtype=bool)  # finished and already in a Points buffer
+        # Bumped whenever the Points buffers are rebuilt rather than appended to: a view that drew a prefix of
+        # them must then draw everything again.
+        self.generation = 0
 
     @property
     def n_objectives(self) -> int:
@@ -78,6 +81,7 @@ class TrialData:
         self.state, self.values, self.best, self._plotted = state, values, best, plotted
 
     def load(self, table: TrialTable) -> None:
+        self.generation += 1
         self.n = 0
         for points in (self.complete, self.pruned, self.failed):
             points.clear()
@@ -132,6 +136,7 @@ class TrialData:
         return bool(ok)
 
     def _rebuild_points(self) -> None:
+        self.generation += 1
         for points in (self.complete, self.pruned, self.failed):
             points.clear()
         self._plotted[:] = False

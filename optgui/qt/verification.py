@@ -32,6 +32,8 @@ class BadgeState:
 
     @classmethod
     def checking(cls, checked: int, total: int, first: int | None = None, last: int | None = None) -> "BadgeState":
+        if total <= 0:  # the verifier has not counted the trials yet: "0 of 0" would read as an empty study
+            return cls("checking", "Checking…", checked, total)
         span = f"{first if first is not None else 0}–{last}" if last is not None else "0"
         return cls("checking", f"Checking… {span} of {total}", checked, total)
 

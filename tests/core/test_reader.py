@@ -339,3 +339,31 @@ def test_reading_extras_of_chosen_trials_equals_optuna(varied_sqlite, varied_jou
         assert inter.of_trial(number).keys() == trial.intermediate_values.keys()
         assert attrs.get(number, {}) == trial.system_attrs
     assert len(trials) + 5 not in attrs
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "journal"])
+def test_trials_with_watermark_reads_light_columns_and_polls_on_from_there(tmp_path, kind):
+    if kind == "sqlite":
+        path = tmp_path / "mark.db"
+        storage = optuna.storages.RDBStorage(f"sqlite:///{path}")
+    else:
+        path = tmp_path / "mark.log"
+        storage = JournalStorage(JournalFileBackend(str(path)))
+    study = optuna.create_study(storage=storage, study_name="mark", sampler=optuna.samplers.RandomSampler(1))
+    study.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=4)
+    running = study.ask()
+    with open_reader(str(path)) as reader:
+        table, mark = reader.trials_with_watermark("mark", params=False, user_attrs=False, datetimes=False)
+        assert table.number.tolist() == [0, 1, 2, 3, 4] and table.state[-1] == RUNNING
+        assert np.array_equal(table.values, reader.trials("mark").values, equal_nan=True)
+        if kind == "sqlite":
+            assert not table.params  # the light read really skipped the params
+        # The next poll is incremental: the still-running trial once more, then the new trials only.
+        study.tell(running, 0.5)
+        study.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=3)
+        delta = reader.poll("mark", mark)
+        assert not delta.is_full
+        assert sorted(delta.table.number.tolist()) == [4, 5, 6, 7] and delta.n_new == 3
+        assert len(reader.poll("mark", delta.watermark).table) == 0
+    if kind == "sqlite":
+        storage.engine.dispose()

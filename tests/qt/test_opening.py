@@ -123,6 +123,11 @@ def test_open_demo_creates_the_demo_study_without_trials(qtbot, make_window, dia
     assert view.panel.sampler.text() == "TPESampler(seed=42)"
     assert view.panel.n_trials.value() == 200
     assert view.panel.start_action.isEnabled()
+    # Created, not run: a run record and a target, but no run segment (nothing was run, nothing timed out).
+    from optgui.qt import reading
+
+    meta = reading.metadata_of(view.summary)
+    assert meta.present and meta.target == {"n_trials": 200} and not meta.segments and not meta.states
 
 
 def test_storage_and_study_from_the_command_line(qtbot, tmp_path, make_window, dialog_log):

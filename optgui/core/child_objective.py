@@ -107,7 +107,7 @@ class ChildProcessObjective:
     def __call__(self, trial):
         import optuna
 
-        from optgui.core.runner import _AbandonTrial
+        from optgui.core.runner import TrialAbandoned
 
         self._abort.clear()
         try:
@@ -130,13 +130,13 @@ class ChildProcessObjective:
                         self._conn.send(("ok", getattr(trial, name)(*args, **kwargs)))
                     except optuna.TrialPruned as exc:
                         self._conn.send(("pruned", str(exc)))
-                    except _AbandonTrial:
+                    except TrialAbandoned:
                         raise
                     except Exception as exc:  # noqa: BLE001 - e.g. a bad suggest: re-raised inside the child
                         self._conn.send(("error", exc))
         except _AbortRequested:
             self.close()
-            raise _AbandonTrial() from None
+            raise TrialAbandoned() from None
 
     def abort(self) -> None:
         self._abort.set()

@@ -1,0 +1,171 @@
+"""The run engine (StudyRunner) in a child process, driven over a pipe.
+
+Why a process and not a thread: a CPU-bound engine thread shares the GIL with the GUI thread. Every time the GUI
+thread lets go of the GIL (Qt calls release it, a repaint makes hundreds of them) it waits up to a switch interval
+to get it back, so one repaint took 80-160 ms during a run; and the engine's heap made the GUI's garbage
+collections long. In its own process the engine shares neither, and the GUI only receives small event objects.
+
+Parent:  engine = EngineProcess(request, objective_ref=None).start()
+         engine.receive(timeout) -> [("event", event), ..., ("ended", kind, *payload)]
+         engine.pause() / resume() / stop(reason) / abandon();  engine.join()
+Ending kinds: ("ended", "outcome", RunOutcome), ("ended", "interrupted"), ("ended", "lease", message),
+("ended", "error", message) for an OptguiError, ("ended", "failed", message, details) for anything else, including
+a child that died without saying so.
+
+Control keeps StudyRunner's own semantics: pause/resume/stop act at the next trial boundary, abandon interrupts the
+trial in flight as a crash would (the next resume recovers it). `objective_ref` runs the objective in a further
+child process (optgui.core.child_objective) so that abandon stops even a trial that never calls back. If the
+parent disappears, the run stops after the trial in flight with its state saved, as a CLI Ctrl-C does.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import sys
+import threading
+import traceback
+
+from optgui.core.runner import RunRequest
+
+
+def _child_main(request: RunRequest, objective_ref: str | None, conn) -> None:
+    from optgui.core.errors import LeaseHeldError, OptguiError
+    from optgui.core.runner import RunInterrupted, StudyRunner
+
+    lock = threading.Lock()  # the runner's thread and the control thread both send (request_pause emits)
+
+    def send(message) -> None:
+        with lock:
+            try:
+                conn.send(message)
+            except (OSError, EOFError):
+                pass  # the parent is gone; the control thread has asked the run to stop
+
+    # This process is daemonic (so it never outlives the GUI), and daemonic processes may not start children;
+    # the objective's own process needs one. It is daemonic in turn, so it still ends with this one.
+    multiprocessing.current_process().daemon = False
+    objective = None
+    if objective_ref:
+        from optgui.core.child_objective import ChildProcessObjective
+
+        objective = ChildProcessObjective(objective_ref)
+    runner = StudyRunner(request, lambda event: send(("event", event)), objective)
+
+    def control() -> None:
+        while True:
+            try:
+                command, *args = conn.recv()
+            except (EOFError, OSError):
+                runner.request_stop("paused")
+                return
+            if command == "pause":
+                runner.request_pause()
+            elif command == "resume":
+                runner.request_resume()
+            elif command == "stop":
+                runner.request_stop(*args)
+            elif command == "abandon":
+                runner.abandon_trial()
+                if objective is not None:
+                    objective.abort()
+
+    threading.Thread(target=control, name="optgui-engine-control", daemon=True).start()
+    ending: tuple = ("failed", "the engine ended without a result", "")
+    try:
+        runner.prepare()
+        ending = ("outcome", runner.run())
+    except LeaseHeldError as exc:
+        ending = ("lease", str(exc))
+    except RunInterrupted:
+        ending = ("interrupted",)
+    except OptguiError as exc:
+        ending = ("error", str(exc))
+    except BaseException as exc:  # noqa: BLE001 - storage errors and bugs end the run and are reported
+        ending = ("failed", f"{exc.__class__.__name__}: {exc}", traceback.format_exc())
+    finally:
+        if objective is not None:
+            objective.close()
+        send(("ended", *ending))
+    # Everything is committed and the parent has the result: skip the interpreter's teardown of optuna, SQLAlchemy
+    # and numpy (seconds on a loaded machine, during which a closing window would wait).
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
+
+
+class EngineProcess:
+    """One run of StudyRunner in a child process. receive() is for one thread, the control calls for another."""
+
+    def __init__(self, request: RunRequest, objective_ref: str | None = None):
+        self.request = request
+        self.objective_ref = objective_ref
+        self._proc = None
+        self._conn = None
+        self._send_lock = threading.Lock()
+        self.ended = False
+
+    def start(self) -> "EngineProcess":
+        # spawn, not fork: a forked copy of a GUI process (Qt, its threads and locks) is not safe to run.
+        ctx = multiprocessing.get_context("spawn")
+        parent, child = ctx.Pipe()
+        self._proc = ctx.Process(target=_child_main, args=(self.request, self.objective_ref, child),
+                                 name="optgui-engine", daemon=True)
+        self._proc.start()
+        child.close()
+        self._conn = parent
+        return self
+
+    @property
+    def pid(self) -> int | None:
+        return self._proc.pid if self._proc is not None else None
+
+    def receive(self, timeout: float) -> list[tuple]:
+        """Messages from the engine, waiting up to `timeout` seconds for the first; ends with an "ended" message
+        (made up here when the child died without sending one)."""
+        if self.ended:
+            return []
+        messages: list[tuple] = []
+        try:
+            ready = self._conn.poll(timeout)
+            while ready:
+                messages.append(self._conn.recv())
+                if messages[-1][0] == "ended":
+                    self.ended = True
+                    return messages
+                ready = self._conn.poll(0)
+        except (EOFError, OSError):
+            self._proc.join(5)
+            self.ended = True
+            messages.append(("ended", "failed", f"the engine process exited unexpectedly (exit code "
+                                                f"{self._proc.exitcode})", ""))
+        return messages
+
+    def _send(self, *command) -> None:
+        with self._send_lock:
+            try:
+                self._conn.send(command)
+            except (OSError, EOFError, ValueError):
+                pass  # the engine has already ended
+
+    def pause(self) -> None:
+        self._send("pause")
+
+    def resume(self) -> None:
+        self._send("resume")
+
+    def stop(self, reason: str = "stopped") -> None:
+        self._send("stop", reason)
+
+    def abandon(self) -> None:
+        self._send("abandon")
+
+    def join(self, timeout: float | None = 30.0) -> None:
+        """Wait for the child to exit (it exits right after its "ended" message); kill it after `timeout`."""
+        if self._proc is not None:
+            self._proc.join(timeout)
+            if self._proc.is_alive():
+                self._proc.kill()
+                self._proc.join(5)
+        if self._conn is not None and (self._proc is None or not self._proc.is_alive()):
+            self._conn.close()

@@ -1,0 +1,69 @@
+"""Reader calls off the GUI thread, for use while a run writes the same storage.
+
+A SQLite read waits for the writer's lock (up to the busy timeout) and a summary of a large storage takes tens of
+ms: on the GUI thread either stalls the event loop. Here one worker thread owns its own read-only reader (a reader
+is not shared between threads) and hands back immutable results (TrialDelta, StudySummary lists) through a queued
+signal. Callers pass a token with each request and ignore results whose token is no longer current.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+from PySide6.QtCore import QObject, Signal
+
+from optgui.qt import reading
+
+
+class BackgroundReads(QObject):
+    # (kind, token, result, error): kind "poll" (result TrialDelta) or "summaries" (list[StudySummary])
+    delivered = Signal(object)
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="optgui-reads")
+        self._reader = None  # used only in the worker thread
+        self._reader_storage: str | None = None
+        self.busy: set[str] = set()
+
+    def poll(self, storage: str, study: str, watermark, token) -> bool:
+        """Start a poll unless one is in flight; returns whether it started."""
+        return self._submit("poll", token, storage, lambda reader: reading.poll(reader, study, watermark))
+
+    def summaries(self, storage: str, token) -> bool:
+        return self._submit("summaries", token, storage, reading.summaries)
+
+    def _submit(self, kind: str, token, storage: str, call) -> bool:
+        if kind in self.busy:
+            return False
+        self.busy.add(kind)
+        self._executor.submit(self._work, kind, token, storage, call)
+        return True
+
+    def _work(self, kind: str, token, storage: str, call) -> None:
+        result, error = None, None
+        try:
+            if self._reader is None or self._reader_storage != storage:
+                self._close_reader()
+                self._reader = reading.open_storage(storage)
+                self._reader_storage = storage
+            result = call(self._reader)
+        except Exception as exc:  # noqa: BLE001 - reported to the caller, which shows it like a foreground error
+            error = exc
+        self.delivered.emit((kind, token, result, error))
+
+    def done(self, kind: str) -> None:
+        """The GUI has taken the result of `kind` (called by the receiver, in the GUI thread)."""
+        self.busy.discard(kind)
+
+    def _close_reader(self) -> None:
+        if self._reader is not None:
+            try:
+                self._reader.close()
+            finally:
+                self._reader, self._reader_storage = None, None
+
+    def close(self) -> None:
+        """Finish the request in flight, close the reader, end the thread."""
+        self._executor.submit(self._close_reader)
+        self._executor.shutdown(wait=True)

@@ -1,0 +1,102 @@
+"""The convergence plot's live updates: new trials are appended (not every point re-set), the x range follows in
+steps, what is drawn is real trials with each pixel column's extremes, and zoom/log still show the right points."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from optgui.core.tables import COMPLETE, FAIL, PRUNED, TrialTable
+from optgui.qt.convergence_plot import ConvergencePlot, staircase
+from optgui.qt.trial_data import TrialData
+
+
+def _table(numbers, states, values):
+    n = len(numbers)
+    nat = np.full(n, np.datetime64("NaT", "us"))
+    return TrialTable("s", ("minimize",), np.asarray(numbers) + 1, np.asarray(numbers),
+                      np.asarray(states, dtype=np.int8), np.asarray(values, dtype=float).reshape(n, 1), nat, nat,
+                      np.full(n, np.nan))
+
+
+def _trials(rng, start, k):
+    numbers = np.arange(start, start + k)
+    states = rng.choice([COMPLETE] * 90 + [PRUNED] * 7 + [FAIL] * 3, size=k)
+    values = np.where(states == FAIL, np.nan, rng.lognormal(0, 1, k) * 10 / (1 + numbers) ** 0.5)
+    return _table(numbers, states, values)
+
+
+def _drawn(item) -> tuple[np.ndarray, np.ndarray]:
+    x, y = item.getData()
+    return np.asarray(x), np.asarray(y)
+
+
+def test_live_updates_append_and_keep_real_points_with_each_columns_extremes(qtbot):
+    rng = np.random.default_rng(7)
+    data = TrialData(("minimize",))
+    data.load(_trials(rng, 0, 20_000))
+    plot = ConvergencePlot()
+    qtbot.addWidget(plot)
+    plot.resize(900, 500)
+    plot.show()
+    qtbot.waitExposed(plot)
+    plot.set_data(data)
+    first_count = len(_drawn(plot.complete)[0])
+    assert first_count <= 2 * 4 * max(100, int(plot.main.vb.width()))  # thinned: ~2 points per pixel column
+
+    plot.set_live(True)
+    ranges = set()
+    for k in range(40):
+        before = len(_drawn(plot.complete)[0])
+        table = _trials(rng, data.n, 10)
+        data.apply(table)
+        plot.refresh()
+        new_complete = int((table.state == COMPLETE).sum())
+        assert len(_drawn(plot.complete)[0]) == before + new_complete  # appended, the rest left as it was
+        ranges.add(tuple(plot.main.vb.viewRange()[0]))
+    assert len(ranges) <= 2  # the followed x range moves in steps, not on every update
+    assert plot.main.vb.viewRange()[0][1] > data.n  # with headroom
+
+    x, y = _drawn(plot.complete)
+    cx, cy = data.complete.view()
+    # Drawn points are real complete trials' numbers and values (a thinned column shows its lowest and highest
+    # value at the column's first trial), and the extremes are among them.
+    assert np.isin(x, cx).all() and np.isin(y, cy).all()
+    assert y.min() == cy.min() and y.max() == cy.max()  # the extremes are drawn
+    bx, by = plot.best.getData()
+    assert by[-1] == data.best_value() and bx[-1] == data.n - 1
+    assert len(_drawn(plot.failed)[0]) > 0 and plot.strip.isVisible()
+
+
+def test_zoom_draws_every_trial_in_view_and_log_scale_maps_values(qtbot):
+    rng = np.random.default_rng(3)
+    data = TrialData(("minimize",))
+    data.load(_trials(rng, 0, 30_000))
+    plot = ConvergencePlot()
+    qtbot.addWidget(plot)
+    plot.resize(900, 500)
+    plot.show()
+    qtbot.waitExposed(plot)
+    plot.set_data(data)
+    plot.main.vb.setXRange(1000, 1200, padding=0)  # as a mouse zoom does
+    qtbot.waitUntil(lambda: not plot._follow and plot._drawn_key is not None and plot._drawn_key[3] is not None)
+    cx, cy = data.complete.view()
+    inside = (cx >= 1000) & (cx <= 1200)
+    x, _ = _drawn(plot.complete)
+    assert set(cx[inside].tolist()) <= set(x.tolist())  # full detail in view
+    data.apply(_trials(rng, data.n, 10))  # a live update while zoomed keeps the user's range
+    plot.refresh()
+    assert plot.main.vb.viewRange()[0] == [1000, 1200]
+
+    plot.set_log_scale(True)
+    qtbot.waitUntil(lambda: plot._drawn_key is not None and plot._drawn_key[2])
+    # (pyqtgraph's log toggle re-enables auto range: the plot follows all trials again)
+    cx, cy = data.complete.view()
+    x, y = _drawn(plot.complete)
+    assert len(y) and np.isin(y, np.log10(cy)).all() and y.min() == np.log10(cy.min())
+
+
+def test_best_so_far_staircase_steps_only_where_the_best_improves():
+    best = np.array([np.nan, np.nan, 5.0, 5.0, 3.0, 3.0, 3.0, 1.0])
+    x, y = staircase(best)
+    assert x.tolist() == [2, 4, 4, 7, 7, 7]
+    assert y.tolist() == [5.0, 5.0, 3.0, 3.0, 1.0, 1.0]
