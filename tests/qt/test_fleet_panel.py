@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "core"))
 from fleet_support import REPO, batched_reference, recorded_signatures, write_objective  # noqa: E402
 
 SAMPLER = "TPESampler(seed=7, n_startup_trials=4)"
-N_TRIALS = 16
+N_TRIALS = 40  # enough batches that the pause lands mid-run however fast the fleet is
 BATCH = 2
 
 
@@ -76,7 +76,7 @@ def pg_study(pg_url):
 def fleet_env(monkeypatch):
     """What the window's child processes inherit: this checkout first, slow enough trials to pause in flight."""
     monkeypatch.setenv("PYTHONPATH", str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    monkeypatch.setenv("FLEET_MAX_SLEEP", "0.4")
+    monkeypatch.setenv("FLEET_MAX_SLEEP", "0.6")
     monkeypatch.setenv("FLEET_JITTER_SEED", "gui")
     monkeypatch.delenv("OPTGUI_FAULT", raising=False)
 
