@@ -290,22 +290,27 @@ class RdbStudyReader(StudyReader):
                     "WHERE t.state = 'COMPLETE' AND t.trial_id BETWEEN ? AND ? ")
         sql = (f"SELECT t.study_id, v.objective, {self._value_type}, MIN(v.value), MAX(v.value) {join}"
                f"GROUP BY t.study_id, v.objective, {self._value_type}")
+        return self._in_parallel(lambda db: list(_Chunker(db).rows(sql, (), lo, hi)))
+
+    def _in_parallel(self, read: Callable[[ReadOnlyDb], Any]) -> Callable[[], Any]:
+        """Start read(db) on the second connection in a thread (or, where there is none, run it now on this
+        one); the returned function gives its result, waiting for the thread and re-raising its error."""
         twin = self._twin()
         if twin is None:
-            chunks = list(_Chunker(self.db).rows(sql, (), lo, hi))
-            return lambda: chunks
+            value = read(self.db)
+            return lambda: value
         result: list = []
 
-        def read() -> None:
+        def run() -> None:
             try:
-                result.append(list(_Chunker(twin).rows(sql, (), lo, hi)))
+                result.append(read(twin))
             except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
                 result.append(exc)
 
-        thread = threading.Thread(target=read, name="optgui-read-best", daemon=True)
+        thread = threading.Thread(target=run, name="optgui-read-parallel", daemon=True)
         thread.start()
 
-        def wait() -> list[list[tuple]]:
+        def wait() -> Any:
             thread.join()
             if isinstance(result[0], BaseException):
                 raise result[0]
@@ -329,7 +334,7 @@ class RdbStudyReader(StudyReader):
         return _Selection(study_id, "table" if dense else "join", lo=lo, hi=hi)
 
     def _fetch(self, sel: _Selection, table: str, alias: str, cols: str | Callable[[], tuple[str, tuple]],
-               ) -> Iterator[list[tuple]]:
+               db: ReadOnlyDb | None = None) -> Iterator[list[tuple]]:
         """Rows of `cols` from `table` (as `alias`) for the selection's trials.
 
         `cols` may be a function returning (columns SQL, parameters for its `?`s), called before each statement,
@@ -338,6 +343,7 @@ class RdbStudyReader(StudyReader):
         """
         if sel.empty:
             return
+        db = db or self.db
 
         def current() -> tuple[str, tuple]:
             return cols() if callable(cols) else (cols, ())
@@ -346,13 +352,13 @@ class RdbStudyReader(StudyReader):
             assert sel.ids is not None
             for chunk in _id_lists(sel.ids):
                 text, params = current()
-                yield self.db.rows(f"SELECT {text} FROM {table} {alias} WHERE {alias}.trial_id IN ({_in_list(chunk)})",
+                yield db.rows(f"SELECT {text} FROM {table} {alias} WHERE {alias}.trial_id IN ({_in_list(chunk)})",
                                    (*params, *chunk))
             return
         if sel.mode == "table":
             pk = _PRIMARY_KEYS[table]
             # Two subqueries: SQLite answers a lone MIN or MAX of a key from the b-tree ends, but not both at once.
-            (lo, hi), = self.db.rows(f"SELECT (SELECT MIN({pk}) FROM {table}), (SELECT MAX({pk}) FROM {table})")
+            (lo, hi), = db.rows(f"SELECT (SELECT MIN({pk}) FROM {table}), (SELECT MAX({pk}) FROM {table})")
             if lo is None:
                 return
 
@@ -364,7 +370,7 @@ class RdbStudyReader(StudyReader):
                             f"AND {alias}.{pk} BETWEEN ? AND ?", (*params, sel.study_id))
                 return f"SELECT {text} FROM {table} {alias} WHERE {alias}.{pk} BETWEEN ? AND ?", params
 
-            yield from _Chunker(self.db).run(by_key, lo, hi)
+            yield from _Chunker(db).run(by_key, lo, hi)
             return
 
         def by_trial() -> tuple[str, tuple]:
@@ -376,7 +382,7 @@ class RdbStudyReader(StudyReader):
                        "WHERE t.study_id = ? AND t.trial_id BETWEEN ? AND ?")
             return sql, (*params, sel.study_id)
 
-        yield from _Chunker(self.db).run(by_trial, sel.lo, sel.hi)
+        yield from _Chunker(db).run(by_trial, sel.lo, sel.hi)
 
     def _read(self, study_name: str, study_id: int, directions: tuple[str, ...], sel: _Selection, *,
               params: bool = True, user_attrs: bool = True, datetimes: bool = True) -> TrialTable:
@@ -385,6 +391,9 @@ class RdbStudyReader(StudyReader):
         # asked for are not selected at all: every value costs a Python object per row.
         times = ", t.datetime_start, t.datetime_complete" if datetimes else ""
         parts = []
+        # A study holding most of the file: its values are scanned by key on a second connection while this one
+        # reads the trials (both scans spend their time inside SQLite, which releases the GIL).
+        values_reader = self._in_parallel(lambda db: self._value_chunks(sel, db)) if sel.mode == "table" else None
         if not datetimes and self._packs(sel):
             parts = self._read_packed_trials(sel)
         else:
@@ -418,7 +427,9 @@ class RdbStudyReader(StudyReader):
             sel = _Selection(study_id, "ids", ids=trial_id.tolist())
 
         values = np.full((n, len(directions)), np.nan)
-        if n:
+        if values_reader is not None:
+            self._apply_values(values_reader(), trial_id, values)
+        elif n:
             self._read_values(sel, trial_id, values)
         param_columns = self._read_params(sel, trial_id) if params and n else {}
         attr_columns = self._read_user_attrs(sel, trial_id) if user_attrs and n else {}
@@ -475,15 +486,20 @@ class RdbStudyReader(StudyReader):
         return rows, trial_id[rows] == ids
 
     def _read_values(self, sel: _Selection, trial_id: np.ndarray, values: np.ndarray) -> None:
+        self._apply_values(self._value_chunks(sel), trial_id, values)
+
+    def _value_chunks(self, sel: _Selection, db: ReadOnlyDb | None = None) -> list[tuple[np.ndarray, ...]]:
+        """(trial ids, objective indexes, values) per chunk of trial_values rows of the selection."""
         # Packed (see above): trial id, objective and value type in one integer, the value beside it.
         packs = self._packs(sel)
         # An objective index outside the packable range (Optuna never writes one) becomes the largest index,
-        # which no study has, so the range check below drops it as it drops any unknown objective.
+        # which no study has, so the range check in _apply_values drops it as it drops any unknown objective.
         top = (1 << _OBJECTIVE_BITS) - 1
         objective_sql = f"CASE WHEN v.objective BETWEEN 0 AND {top} THEN v.objective ELSE {top} END"
         cols = (f"(v.trial_id * {1 << _OBJECTIVE_BITS} + {objective_sql}) * 4 + {self._value_type}, v.value"
                 if packs else f"v.trial_id, v.objective, v.value, {self._value_type}")
-        for rows in self._fetch(sel, "trial_values", "v", cols):
+        chunks = []
+        for rows in self._fetch(sel, "trial_values", "v", cols, db=db):
             if not rows:
                 continue
             if packs:
@@ -497,7 +513,11 @@ class RdbStudyReader(StudyReader):
                 objective = np.array(objectives, dtype=np.int64)
                 types = np.array(types, dtype=np.int8)
                 ids = np.array(ids, dtype=np.int64)
-            value = _apply_value_types(np.array(raw, dtype=np.float64), types)
+            chunks.append((ids, objective, _apply_value_types(np.array(raw, dtype=np.float64), types)))
+        return chunks
+
+    def _apply_values(self, chunks, trial_id: np.ndarray, values: np.ndarray) -> None:
+        for ids, objective, value in chunks:
             where, mine = self._rows_of(trial_id, ids)
             mine &= (objective >= 0) & (objective < values.shape[1])
             values[where[mine], objective[mine]] = value[mine]
