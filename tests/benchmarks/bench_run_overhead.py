@@ -4,7 +4,7 @@
 
 Plain Optuna (study.optimize, sampler kept in memory) and optgui's StudyRunner (paused in-process at every block
 boundary, which saves a state and starts a segment) run TPESampler(seed=1) on the 2-D quadratic, each on its own
-SQLite file, in interleaved blocks A B A B ... over the same trial ranges (TPE's cost grows with the trial count).
+SQLite file, in interleaved blocks A B B A A B ... over the same trial ranges (TPE's cost grows with the trial count).
 Each block is timed over its trial loop (first ask to last trial); the pause/resume the benchmark inserts between
 optgui's blocks is timed apart. Prints each block's per-trial times, the median paired ratio optgui/plain with its
 spread (target <= 1.02), optgui's own bookkeeping per trial, timed directly (the loop minus Optuna's ask, tell and
@@ -142,17 +142,29 @@ def main() -> None:
     for start in range(0, args.trials, args.block):
         n = min(args.block, args.trials - start)
         first_ask["plain"] = first_ask["optgui"] = None
-        plain.optimize(objective, n_trials=n)
-        a = (time.perf_counter() - first_ask["plain"]) / n
-        block_end[0] = start + n
-        paused.clear()
-        if worker is None:
-            worker = threading.Thread(target=runner.run)
-            worker.start()
-        else:
-            runner.request_resume()
-        paused.wait()
-        b = (loop_end[0] - first_ask["optgui"]) / n
+        timings = {}
+
+        def run_plain():
+            plain.optimize(objective, n_trials=n)
+            timings["plain"] = (time.perf_counter() - first_ask["plain"]) / n
+
+        def run_optgui():
+            nonlocal worker
+            block_end[0] = start + n
+            paused.clear()
+            if worker is None:
+                worker = threading.Thread(target=runner.run)
+                worker.start()
+            else:
+                runner.request_resume()
+            paused.wait()
+            timings["optgui"] = (loop_end[0] - first_ask["optgui"]) / n
+
+        # Which side goes first alternates, so that whatever favours a position (caches, the other file's
+        # pending writes) favours both sides equally.
+        for side in ((run_plain, run_optgui) if (start // args.block) % 2 == 0 else (run_optgui, run_plain)):
+            side()
+        a, b = timings["plain"], timings["optgui"]
         rows.append((start, a, b))
         print(f"trials {start:5d}-{start + n - 1:5d}: plain {a * 1e3:7.2f} ms/trial   optgui {b * 1e3:7.2f} "
               f"ms/trial   ratio {b / a:.3f}", flush=True)
