@@ -44,6 +44,7 @@ class RunPanel(QWidget):
         self.setObjectName("runPanel")
         self.state = "idle"
         self.resumable = False
+        self.held_elsewhere = False
         self.defined = False
         self._rate_window: list[tuple[float, int]] = []
         self._run_start: float | None = None
@@ -223,9 +224,11 @@ class RunPanel(QWidget):
     def set_state(self, state: str, message: str = "") -> None:
         self.state = state
         active = state in ("starting", "running", "pausing", "paused", "stopping")
-        self.start_action.setEnabled(not active and not self.resumable)
+        # A study another process holds (its lease is live: a fleet, a terminal run) is followed, not started here.
+        held = self.held_elsewhere and not active
+        self.start_action.setEnabled(not active and not self.resumable and not held)
         self.pause_action.setEnabled(state in ("running", "starting"))
-        self.resume_action.setEnabled(state == "paused" or (not active and self.resumable))
+        self.resume_action.setEnabled(state == "paused" or (not active and self.resumable and not held))
         self.stop_action.setEnabled(state in ("running", "pausing", "paused", "starting"))
         self.abort_action.setEnabled(state in ("running", "pausing", "stopping"))
         for w in (self.n_trials, self.timeout, self.child_process):
@@ -244,6 +247,11 @@ class RunPanel(QWidget):
         elif state not in ("pausing", "stopping"):
             self._clock.stop()
             self._rate_window.clear()
+
+    def set_held_elsewhere(self, held: bool) -> None:
+        """Another live process holds the study's run lease: Start and Resume wait until it lets go."""
+        self.held_elsewhere = held
+        self.set_state(self.state)
 
     def set_notice(self, text: str | None) -> None:
         c = theme.colors()

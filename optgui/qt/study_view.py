@@ -176,6 +176,7 @@ class StudyView(QWidget):
         elif not self.controller.active and lease_is_live(meta.lease):
             self.panel.set_notice(f"Another process is running this study ({describe_lease(meta.lease)}); the "
                                   "view follows it with live refresh.")
+        self.panel.set_held_elsewhere(not self.controller.active and lease_is_live(meta.lease))
         self.fleet.set_run_record(meta.run)
         self.panel.show_definition(meta.run, target, resumable=meta.present and bool(meta.segments) and n_trials > 0,
                                    adopted_trials=summary.n_trials if not meta.present else 0)

@@ -121,8 +121,11 @@ def test_second_run_refused_while_another_process_holds_the_study(qtbot, tmp_pat
 
         qtbot.waitUntil(opened_with_a_trial, timeout=180000)
         panel = window.study_view.panel
-        assert panel.resume_action.isEnabled()
-        click(qtbot, panel, "Resume")
+        # The window sees the live lease: Resume and Start wait, and the notice says who holds the study.
+        assert not panel.resume_action.isEnabled() and not panel.start_action.isEnabled()
+        assert "Another process is running this study" in panel.notice.text()
+        # A lease taken after the window last looked (a race) is refused by the engine itself.
+        window.study_view.resume_run()
         qtbot.waitUntil(lambda: window.controller.state == "leased" and not window.controller.active, timeout=180000)
         assert panel.notice.isVisible()
         assert "Another process is running this study" in panel.notice.text()
