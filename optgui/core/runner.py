@@ -395,7 +395,7 @@ class StudyRunner:
             "index": index, "start_trial": boundary, "state_key": md.state_key(boundary), "started": md.now_iso(),
             "host": os.uname().nodename, "pid": os.getpid(), "versions": current_versions(),
             "resumed_by": resumed_by, "accepted": accepted, "foreign_before": foreign_before,
-            "recovery": recovery_info, "end": None,
+            "recovery": recovery_info, "end": None, "output_log": self._output_log(index),
         }
         storage.set_study_system_attr(study_id, md.segment_key(index), self._segment)
         with warnings.catch_warnings():
@@ -443,8 +443,13 @@ class StudyRunner:
             "index": index, "start_trial": boundary, "state_key": md.state_key(boundary), "started": md.now_iso(),
             "host": os.uname().nodename, "pid": os.getpid(), "versions": current_versions(),
             "resumed_by": "resume", "accepted": None, "foreign_before": [], "recovery": None, "end": None,
+            "output_log": self._output_log(index),
         }
         self._storage.set_study_system_attr(self._study_id, md.segment_key(index), self._segment)
+
+    def _output_log(self, index: int) -> str:
+        """Where this segment's trials' output goes (on the segment's host; opened at a trial's first print)."""
+        return str(trial_output.segment_log_path(self.request.storage, self.request.study_name, index))
 
     # --- the loop -------------------------------------------------------------------------------------------
     @property

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import sys
 import threading
+from pathlib import Path
 
 import optuna
 import pytest
@@ -69,3 +70,29 @@ def test_read_trial_output_across_segments_and_tail(tmp_path):
     assert trial_output.read_trial_output(storage, study, 7) is None
     # the same file opened under another spelling of its path is the same study's log
     assert trial_output.study_log_dir(str(tmp_path / "." / "s.db"), study) == trial_output.study_log_dir(storage, study)
+
+
+def test_each_run_segment_names_the_log_holding_its_trials_output(tmp_path, monkeypatch):
+    from optgui.core import metadata as md
+    from optgui.core.runner import RunRequest, StudyRunner
+
+    monkeypatch.setenv("OPTGUI_DATA_DIR", str(tmp_path / "data"))
+    source = tmp_path / "train.py"
+    source.write_text("def objective(trial):\n"
+                      "    x = trial.suggest_float('x', -1, 1)\n"
+                      "    print(f'epoch done for trial {trial.number}')\n"
+                      "    return x * x\n")
+    db = tmp_path / "study.db"
+    for target in (2, 4):  # two runs: two segments, two logs
+        request = RunRequest(storage=str(db), study_name="s", objective=f"{source}:objective",
+                             sampler="RandomSampler(seed=3)", n_trials=target)
+        StudyRunner(request).run()
+    storage = optuna.storages.RDBStorage(f"sqlite:///{db}")
+    study_id = storage.get_study_id_from_name("s")
+    segments = md.read_metadata(storage, study_id).segments
+    logs = [seg["output_log"] for seg in segments]
+    assert len(logs) == 2 and logs[0] != logs[1]
+    assert Path(logs[0]).read_text().count("=== trial ") == 2
+    assert "epoch done for trial 3" in Path(logs[1]).read_text()
+    assert trial_output.read_trial_output(str(db), "s", 3) == "epoch done for trial 3\n"
+    storage.engine.dispose()
