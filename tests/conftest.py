@@ -17,3 +17,15 @@ def _isolated_app_dirs(tmp_path_factory, monkeypatch):
     monkeypatch.setenv("OPTGUI_CACHE_DIR", str(base / "cache"))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(base / "config"))
     yield
+
+
+@pytest.fixture
+def pg_url() -> str:
+    """The PostgreSQL server .ci/services.sh starts (skipped without one, failed when OPTGUI_REQUIRE_SERVERS=1)."""
+    url = os.environ.get("OPTGUI_TEST_POSTGRES_URL")
+    if not url:
+        message = "OPTGUI_TEST_POSTGRES_URL is not set (run .ci/services.sh to start a PostgreSQL server)"
+        if os.environ.get("OPTGUI_REQUIRE_SERVERS") == "1":
+            pytest.fail(message)
+        pytest.skip(message)
+    return url

@@ -8,7 +8,6 @@ OPTGUI_REQUIRE_SERVERS=1, when they fail. Study names are unique per test, so ru
 
 from __future__ import annotations
 
-import os
 import time
 import uuid
 import warnings
@@ -26,17 +25,6 @@ pytestmark = [pytest.mark.server, pytest.mark.xdist_group("postgres-fleet")]
 
 SAMPLER = "TPESampler(seed=7, n_startup_trials=4)"
 N_TRIALS = 12
-
-
-@pytest.fixture
-def pg_url() -> str:
-    url = os.environ.get("OPTGUI_TEST_POSTGRES_URL")
-    if not url:
-        message = "OPTGUI_TEST_POSTGRES_URL is not set (run .ci/services.sh to start a PostgreSQL server)"
-        if os.environ.get("OPTGUI_REQUIRE_SERVERS") == "1":
-            pytest.fail(message)
-        pytest.skip(message)
-    return url
 
 
 @pytest.fixture

@@ -30,17 +30,6 @@ N_TRIALS = 16
 
 
 @pytest.fixture
-def pg_url() -> str:
-    url = os.environ.get("OPTGUI_TEST_POSTGRES_URL")
-    if not url:
-        message = "OPTGUI_TEST_POSTGRES_URL is not set (run .ci/services.sh to start a PostgreSQL server)"
-        if os.environ.get("OPTGUI_REQUIRE_SERVERS") == "1":
-            pytest.fail(message)
-        pytest.skip(message)
-    return url
-
-
-@pytest.fixture
 def study_name(pg_url):
     import uuid
 

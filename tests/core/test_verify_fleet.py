@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import subprocess
 import uuid
 import warnings
@@ -97,17 +96,6 @@ def test_incremental_verification_of_a_pipelined_fleet(tmp_path):
 
 
 # --- PostgreSQL fleets --------------------------------------------------------------------------------------
-@pytest.fixture
-def pg_url() -> str:
-    url = os.environ.get("OPTGUI_TEST_POSTGRES_URL")
-    if not url:
-        message = "OPTGUI_TEST_POSTGRES_URL is not set (run .ci/services.sh to start a PostgreSQL server)"
-        if os.environ.get("OPTGUI_REQUIRE_SERVERS") == "1":
-            pytest.fail(message)
-        pytest.skip(message)
-    return url
-
-
 @pytest.fixture
 def study_names(pg_url):
     created: list[str] = []

@@ -46,17 +46,6 @@ def _pid_running(pid: int) -> bool:
 
 
 @pytest.fixture
-def pg_url() -> str:
-    url = os.environ.get("OPTGUI_TEST_POSTGRES_URL")
-    if not url:
-        message = "OPTGUI_TEST_POSTGRES_URL is not set (run .ci/services.sh to start a PostgreSQL server)"
-        if os.environ.get("OPTGUI_REQUIRE_SERVERS") == "1":
-            pytest.fail(message)
-        pytest.skip(message)
-    return url
-
-
-@pytest.fixture
 def pg_study(pg_url):
     """An empty plain-Optuna study on the server, deleted afterwards."""
     name = f"fleet-gui-{uuid.uuid4().hex[:10]}"
