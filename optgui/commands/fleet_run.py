@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 
+from optgui.commands import interrupts
 from optgui.core.errors import OptguiError
 from optgui.core.events import RunStarted, TrialFinished
 
@@ -95,18 +96,8 @@ def execute_fleet(args, request, format_trial) -> int:
     pipeline = bool(args.pipeline) if args.pipeline is not None else bool(recorded.get("pipeline", False))
     coordinator = Coordinator(request, FleetOptions("deterministic", batch, pipeline), listener,
                               explicit_options=explicit)
-    interrupts = {"count": 0}
-
-    def on_signal(signum, frame):
-        interrupts["count"] += 1
-        if interrupts["count"] == 1:
-            print("\noptgui: stopping the fleet: the trials already asked are finished first…", file=sys.stderr,
-                  flush=True)
-            coordinator.request_stop("paused")
-        else:
-            raise KeyboardInterrupt
-
-    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+    previous = interrupts.stop_on_first_interrupt("stopping the fleet: the trials already asked are finished first…",
+                                                  lambda: coordinator.request_stop("paused"))
     workers: list[subprocess.Popen] = []
     try:
         coordinator.prepare()
@@ -117,8 +108,7 @@ def execute_fleet(args, request, format_trial) -> int:
             print("optgui: coordinating; start workers with optgui worker STORAGE --study NAME", file=sys.stderr)
         outcome = coordinator.run()
     finally:
-        for s, handler in previous.items():
-            signal.signal(s, handler)
+        interrupts.restore(previous)
         wait_workers(workers)
     target = f" of {outcome.n_target}" if outcome.n_target is not None else ""
     if outcome.reason == "nothing-to-do":

@@ -5,9 +5,9 @@ A second Ctrl-C abandons the trial in flight, as a crash would, and exits 130; t
 
 from __future__ import annotations
 
-import signal
 import sys
 
+from optgui.commands import interrupts
 from optgui.core.errors import OptguiError
 from optgui.core.events import RecoveryPerformed, RunStarted, TrialFinished
 from optgui.core.paths import demo_study_path
@@ -125,26 +125,15 @@ def execute(args) -> int:
                 print(f"optgui: {note}", file=sys.stderr)
 
     runner = StudyRunner(request, listener)
-    interrupts = {"count": 0}
-
-    def on_signal(signum, frame):
-        interrupts["count"] += 1
-        if interrupts["count"] == 1:
-            print("\noptgui: pausing after the current trial… (Ctrl-C again abandons it)", file=sys.stderr,
-                  flush=True)
-            runner.request_stop("paused")
-        else:
-            raise KeyboardInterrupt
-
-    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+    previous = interrupts.stop_on_first_interrupt("pausing after the current trial… (Ctrl-C again abandons it)",
+                                                  lambda: runner.request_stop("paused"))
     try:
         runner.prepare()
         if runner.created_storage:
             print(f"optgui: created {request.storage}", file=sys.stderr)
         outcome = runner.run()
     finally:
-        for s, handler in previous.items():
-            signal.signal(s, handler)
+        interrupts.restore(previous)
     target = f" of {outcome.n_target}" if outcome.n_target is not None else ""
     if outcome.reason == "nothing-to-do":
         print(f"optgui: nothing to do: {outcome.n_finished}{target} trials already finished", file=sys.stderr)
