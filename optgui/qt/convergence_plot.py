@@ -2,7 +2,7 @@
 objectives, the Pareto-front view.
 
 Live updates are O(new trials): each category's scatter draws a prefix of TrialData's point buffer and new points
-are appended to it (ScatterPlotItem.addPoints), thinned per pixel column. Everything is redrawn (decimated from
+are appended to it (PointsItem.addPoints), thinned per pixel column. Everything is redrawn (decimated from
 all points) only when the picture really changes: a zoom or pan, the log scale, another objective, reloaded data,
 or when appended points exceed a per-column budget. While following a run the x range grows in steps with
 headroom, so the axes are not re-laid out on every update; the best-so-far line is a staircase through its few
@@ -19,6 +19,7 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidg
 
 from optgui.core.tables import STATE_NAMES
 from optgui.qt import theme
+from optgui.qt.points_item import PointsItem
 from optgui.qt.trial_data import TrialData
 
 pg.setConfigOptions(antialias=False, useOpenGL=False)
@@ -80,16 +81,31 @@ def staircase(best: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def following_x_range(n: int, live: bool) -> tuple[float, float]:
-    """The x range that follows the data: up to the last trial, or during a run up to a round number 10-35% beyond
-    it, so that the range (and the axes' layout) changes only every so many trials. A little room on the left
-    keeps trial 0 off the axis line."""
+    """The x range that follows the data: up to the last trial, or during a run up to the next number of the series
+    1, 1.5, 2, 3, 5, 7.5, 10, 15, ... beyond n + 10%, so that the range (and the trial-number axis, whose relayout
+    is the dearest part of a repaint) changes a few times per decade of trials, not every few trials. A little room
+    on the left keeps trial 0 off the axis line."""
     if live:
         target = n * 1.1 + 10
-        step = 10 ** math.floor(math.log10(target)) / 4
-        right = math.ceil(target / step) * step - 0.5
+        decade = 10 ** math.floor(math.log10(target))
+        right = next(decade * m for m in (1, 1.5, 2, 3, 5, 7.5, 10) if decade * m >= target) - 0.5
     else:
         right = max(n - 0.5, 0.5)
     return -0.5 - 0.02 * (right + 0.5), right
+
+
+def following_y_range(lo: float, hi: float, current: tuple[float, float] | None, live: bool) -> tuple[float, float]:
+    """The y range that follows values in [lo, hi]: a snug fit, or during a run a range with headroom that is kept
+    while it holds every value and is not far too wide. (A y range that changed on every update re-laid out the
+    value axis, and pyqtgraph's auto range re-measured every item, on each repaint: ~half of a live update's cost.)"""
+    span = hi - lo
+    if not span > 0:
+        span = abs(hi) * 0.1 if hi else 1.0
+    if live:
+        if current is not None and current[0] <= lo and current[1] >= hi and current[1] - current[0] <= 3 * span:
+            return current
+        return lo - 0.25 * span, hi + 0.25 * span
+    return lo - 0.05 * span, hi + 0.05 * span
 
 
 class ConvergencePlot(QWidget):
@@ -140,15 +156,17 @@ class ConvergencePlot(QWidget):
         # No grid: pyqtgraph draws grid lines for every tick level with alpha blending, which made each repaint
         # ~7x dearer (18 ms vs 2.4 ms) and, at 10 updates per second during a run, stalled the event loop.
         self.best = pg.PlotDataItem(connect="finite", name="best so far")
-        # Plain scatter items (not PlotDataItem, whose setData rebuilds every spot): they can be appended to.
-        # They have no log mode of their own, so values are mapped to log10 here when the y axis is logarithmic.
-        self.complete = pg.ScatterPlotItem(pen=None, symbol="o", size=5, name="complete")
-        self.pruned = pg.ScatterPlotItem(pen=None, symbol="t", size=6, name="pruned")
-        self.failed = pg.ScatterPlotItem(symbol="x", size=7, name="failed")
+        # Point items that can be appended to (optgui.qt.points_item). They have no log mode of their own, so
+        # values are mapped to log10 here when the y axis is logarithmic.
+        self.complete = PointsItem(symbol="o", size=5, name="complete")
+        self.pruned = PointsItem(symbol="t", size=6, name="pruned")
+        self.failed = PointsItem(symbol="x", size=7, name="failed")
         self._drawn: dict[int, int] = {}  # id(scatter) -> how many points of its buffer are drawn
         self._appended = 0  # points appended since the last full draw
         self._drawn_key = None  # what the last full draw depended on
         self._follow = True  # the x range follows the data (until the user zooms or pans)
+        self._follow_y = True  # the y range follows the values (until the user zooms or pans vertically)
+        self._y_bounds: tuple[float, float] | None = None  # finite shown values drawn so far: (min, max)
         self._setting_range = False
         self.live = False  # trials are being added (a run, live refresh): follow with headroom
         self._n_shown = 0
@@ -157,6 +175,7 @@ class ConvergencePlot(QWidget):
         self.strip.addItem(self.failed)
         self.marker = pg.ScatterPlotItem(size=12, pen=pg.mkPen(width=2), brush=None)
         self.marker.setZValue(20)
+        self.marker.hide()  # shown while hovering a trial (an empty scatter still costs a repaint ~0.7 ms)
         self.main.addItem(self.marker)
         self.tip = pg.TextItem(anchor=(0, 1))
         self.tip.setZValue(30)
@@ -164,6 +183,7 @@ class ConvergencePlot(QWidget):
         self.tip.hide()
         self.view.scene().sigMouseMoved.connect(self._mouse_moved)
         self.main.vb.sigXRangeChanged.connect(self._range_changed)
+        self.main.vb.sigYRangeChanged.connect(self._y_range_changed)
         self.main.ctrl.logYCheck.toggled.connect(self._schedule_redraw)  # also the context menu's log toggle
         self._redraw_pending = False
         self.placeholder = pg.TextItem("No trials yet", anchor=(0.5, 0.5))
@@ -226,9 +246,13 @@ class ConvergencePlot(QWidget):
         if d.n > self._n_shown > 0:
             self.live = True
         self._n_shown = d.n
-        if vb.autoRangeEnabled()[0]:  # set_data() or pyqtgraph's "auto range" button: follow the data again
+        auto_x, auto_y = vb.autoRangeEnabled()
+        if auto_x:  # set_data() or pyqtgraph's "auto range" button: follow the data again
             self._follow = True
             vb.enableAutoRange(x=False)
+        if auto_y:
+            self._follow_y = True
+            vb.enableAutoRange(y=False)
         if self._follow:
             self._set_x_range(*following_x_range(d.n, self.live))
         x0, x1 = self._x_range if self._x_range is not None else (-0.5, max(d.n - 0.5, 0.5))
@@ -237,19 +261,30 @@ class ConvergencePlot(QWidget):
         key = (d.generation, d.objective, log, None if self._follow else (x0, x1, columns))
         if key != self._drawn_key or self._appended > APPENDED_PER_COLUMN * columns:
             self._drawn_key, self._appended = key, 0
+            self._y_bounds = None
             for item, points, on_value_axis in self._layers():
                 x, y = decimate(*points.view(), x0, x1, columns)
-                item.setData(x=x, y=self._shown(y, log and on_value_axis))
+                shown = self._shown(y, log and on_value_axis)
+                item.setData(x=x, y=shown)
+                item.setVisible(len(x) > 0)  # an empty scatter still costs ~0.7 ms per repaint
                 self._drawn[id(item)] = points.n
+                if on_value_axis:
+                    self._widen_y_bounds(shown)
         else:
             for item, points, on_value_axis in self._layers():
                 start = self._drawn.get(id(item), 0)
                 if points.n > start:
                     x, y = decimate(points.x[start:points.n], points.y[start:points.n], x0, x1, columns)
                     if len(x):
-                        item.addPoints(x=x, y=self._shown(y, log and on_value_axis))
+                        shown = self._shown(y, log and on_value_axis)
+                        item.addPoints(x=x, y=shown)
+                        item.setVisible(True)
                         self._appended += len(x)
+                        if on_value_axis:
+                            self._widen_y_bounds(shown)
                     self._drawn[id(item)] = points.n
+        if self._follow_y and self._y_bounds is not None:
+            self._set_y_range(*following_y_range(*self._y_bounds, self._y_range, self.live))
         self.best.setData(*staircase(d.best[:d.n]))
         has_failed = d.failed.n > 0
         if has_failed != self.strip.isVisible():
@@ -260,6 +295,14 @@ class ConvergencePlot(QWidget):
         self.placeholder.setVisible(d.n == 0)
         if d.n == 0:
             self.placeholder.setPos(0.5, 0.5)
+
+    def _widen_y_bounds(self, shown: np.ndarray) -> None:
+        finite = shown[np.isfinite(shown)]
+        if len(finite):
+            lo, hi = float(finite.min()), float(finite.max())
+            if self._y_bounds is not None:
+                lo, hi = min(lo, self._y_bounds[0]), max(hi, self._y_bounds[1])
+            self._y_bounds = (lo, hi)
 
     @staticmethod
     def _shown(y: np.ndarray, log: bool) -> np.ndarray:
@@ -279,6 +322,25 @@ class ConvergencePlot(QWidget):
         self._x_range = (x0, x1)
 
     _x_range: tuple[float, float] | None = None
+    _y_range: tuple[float, float] | None = None
+
+    def _set_y_range(self, y0: float, y1: float) -> None:
+        if self._y_range == (y0, y1):
+            return
+        self._setting_range = True
+        try:
+            self.main.vb.setYRange(y0, y1, padding=0)
+        finally:
+            self._setting_range = False
+        self._y_range = (y0, y1)
+
+    def _y_range_changed(self, _vb, y_range) -> None:
+        """A vertical zoom or pan (not ours, not pyqtgraph's auto range): stop following the values."""
+        if self._setting_range:
+            return
+        self._y_range = (float(y_range[0]), float(y_range[1]))
+        if not self.main.vb.autoRangeEnabled()[1]:
+            self._follow_y = False
 
     def _range_changed(self, _vb, x_range) -> None:
         """Zoom and pan: stop following and redraw the visible part at full detail (once per event-loop pass)."""
@@ -368,10 +430,12 @@ class ConvergencePlot(QWidget):
         if number is None:
             self.tip.hide()
             self.marker.setData([], [])
+            self.marker.hide()
         else:
             y = self.data.values[number, self.data.objective]
             shown_y = np.log10(y) if self.main.ctrl.logYCheck.isChecked() and y > 0 else y
             self.marker.setData([number], [shown_y])  # a plain scatter item: no log mode of its own
+            self.marker.show()
             self.tip.setText(self.describe(number))
             self.tip.setPos(number, shown_y)
             self.tip.show()

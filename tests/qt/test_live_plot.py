@@ -100,3 +100,57 @@ def test_best_so_far_staircase_steps_only_where_the_best_improves():
     x, y = staircase(best)
     assert x.tolist() == [2, 4, 4, 7, 7, 7]
     assert y.tolist() == [5.0, 5.0, 3.0, 3.0, 1.0, 1.0]
+
+
+def test_live_y_range_moves_in_steps_holds_every_value_and_respects_a_vertical_zoom(qtbot):
+    rng = np.random.default_rng(11)
+    data = TrialData(("minimize",))
+    data.load(_trials(rng, 0, 200))
+    plot = ConvergencePlot()
+    qtbot.addWidget(plot)
+    plot.resize(900, 500)
+    plot.show()
+    qtbot.waitExposed(plot)
+    plot.set_data(data)
+    plot.set_live(True)
+    ranges = []
+    for _ in range(40):
+        data.apply(_trials(rng, data.n, 10))
+        plot.refresh()
+        y0, y1 = plot.main.vb.viewRange()[1]
+        _, y = _drawn(plot.complete)
+        assert y0 <= np.nanmin(y) and np.nanmax(y) <= y1  # every value stays in view
+        ranges.append((y0, y1))
+    assert len(set(ranges)) <= 6  # steps with headroom, not a new range (and axis layout) per update
+
+    plot.main.vb.setYRange(0.1, 0.2, padding=0)  # as a vertical mouse zoom does
+    data.apply(_trials(rng, data.n, 10))
+    plot.refresh()
+    assert plot.main.vb.viewRange()[1] == [0.1, 0.2]
+
+
+def test_points_are_drawn_where_their_trials_are(qtbot):
+    from PySide6.QtCore import QPointF
+    from PySide6.QtGui import QColor
+
+    data = TrialData(("minimize",))
+    data.load(_table([0, 1, 2, 3], [COMPLETE, COMPLETE, PRUNED, COMPLETE], [4.0, 2.0, 3.0, 1.0]))
+    plot = ConvergencePlot()
+    qtbot.addWidget(plot)
+    plot.resize(600, 400)
+    plot.show()
+    qtbot.waitExposed(plot)
+    plot.set_data(data)
+    image = plot.view.grab().toImage()
+    brush = plot.complete._brush.color()
+
+    def color_near(x, y):
+        pos = plot.view.mapFromScene(plot.main.vb.mapViewToScene(QPointF(x, y)))
+        return [QColor(image.pixel(pos.x() + dx, pos.y() + dy)) for dx in (-1, 0, 1) for dy in (-1, 0, 1)]
+
+    for x, y in ((0, 4.0), (1, 2.0), (3, 1.0)):
+        assert any(abs(c.red() - brush.red()) + abs(c.green() - brush.green()) + abs(c.blue() - brush.blue()) < 40
+                   for c in color_near(x, y)), (x, y)
+    background = [c for c in color_near(2.5, 3.5)]  # nothing there
+    assert not any(abs(c.red() - brush.red()) + abs(c.green() - brush.green()) + abs(c.blue() - brush.blue()) < 40
+                   for c in background)
