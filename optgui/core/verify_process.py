@@ -87,6 +87,8 @@ class VerifyJob:
         self.error_code: int | None = None
         self.cancelled = False
         self.last_progress: Progress | None = None
+        self._finished = threading.Event()  # set once the final "exited" message is queued
+        self._started = False
 
     def command(self) -> list[str]:
         cmd = [self._python, "-m", "optgui.core.verify_process", self.storage]
@@ -98,15 +100,39 @@ class VerifyJob:
             cmd.append("--no-cache")
         return cmd
 
-    def start(self) -> "VerifyJob":
+    def start(self, *, background: bool = False) -> "VerifyJob":
+        """Start the child. background=True returns at once and starts it from a thread: starting a process from
+        the GUI's (large) process took 2-10 ms, a stall the GUI cannot afford 10 times a second."""
+        self._started = True
+        if background:
+            threading.Thread(target=self._start_process, name="optgui-verify-start", daemon=True).start()
+        else:
+            self._start_process()
+        return self
+
+    def _start_process(self) -> None:
+        if self.cancelled:
+            self._finish(None)
+            return
         env = child_environment(self._extra_env)
         self.hash_seed = env["PYTHONHASHSEED"]
-        self._proc = subprocess.Popen(self.command(), env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                      stderr=subprocess.PIPE, text=True, bufsize=1)
+        try:
+            self._proc = subprocess.Popen(self.command(), env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                          stderr=subprocess.PIPE, text=True, bufsize=1)
+        except OSError as exc:
+            self._queue.put(JobMessage("error", {"message": f"cannot start the verifier: {exc}",
+                                                 "exit_code": EXIT_ERROR}))
+            self._finish(None)
+            return
         self._reader = threading.Thread(target=self._read_stdout, name="optgui-verify-reader", daemon=True)
         self._reader.start()
         threading.Thread(target=self._read_stderr, name="optgui-verify-stderr", daemon=True).start()
-        return self
+        if self.cancelled:  # cancel() ran while the process was starting: it saw no process to stop
+            self._terminate(wait=False)
+
+    def _finish(self, returncode: int | None) -> None:
+        self._queue.put(JobMessage("exited", {"returncode": returncode}))
+        self._finished.set()
 
     def _read_stdout(self) -> None:
         assert self._proc is not None and self._proc.stdout is not None
@@ -119,8 +145,7 @@ class VerifyJob:
             except ValueError:
                 continue
             self._queue.put(JobMessage(obj.pop("event", "?"), obj))
-        code = self._proc.wait()
-        self._queue.put(JobMessage("exited", {"returncode": code}))
+        self._finish(self._proc.wait())
 
     def _read_stderr(self) -> None:
         assert self._proc is not None and self._proc.stderr is not None
@@ -150,8 +175,7 @@ class VerifyJob:
 
     @property
     def done(self) -> bool:
-        return self._proc is not None and self._proc.poll() is not None and self._queue.empty() and \
-            (self._reader is None or not self._reader.is_alive())
+        return self._finished.is_set() and self._queue.empty()
 
     def poll(self) -> list[JobMessage]:
         """The messages that arrived since the last call, without blocking."""
@@ -166,7 +190,7 @@ class VerifyJob:
 
     def __iter__(self) -> Iterator[JobMessage]:
         """Every message until the child has exited (blocking)."""
-        if self._proc is None:
+        if not self._started:
             self.start()
         while True:
             message = self._queue.get()
@@ -177,7 +201,7 @@ class VerifyJob:
 
     def wait(self, timeout: float | None = None) -> Verdict:
         """Block until done; the verdict, or OptguiError with the child's error."""
-        if self._proc is None:
+        if not self._started:
             self.start()
         done = threading.Event()
 
@@ -195,16 +219,29 @@ class VerifyJob:
             raise OptguiError(self.error or "verification failed")
         return self.verdict
 
-    def cancel(self) -> None:
-        """Stop the child now (it only reads the study, so killing it loses nothing but the work in flight)."""
+    def cancel(self, *, wait: bool = True) -> None:
+        """Stop the child now (it only reads the study, so killing it loses nothing but the work in flight).
+        wait=False returns at once; a thread reaps the child."""
         self.cancelled = True
-        if self._proc is not None and self._proc.poll() is None:
-            self._proc.terminate()
+        self._terminate(wait)
+
+    def _terminate(self, wait: bool) -> None:
+        proc = self._proc
+        if proc is None or proc.poll() is not None:
+            return
+        proc.terminate()
+
+        def reap():
             try:
-                self._proc.wait(5)
+                proc.wait(5)
             except subprocess.TimeoutExpired:
-                self._proc.kill()
-                self._proc.wait()
+                proc.kill()
+                proc.wait()
+
+        if wait:
+            reap()
+        else:
+            threading.Thread(target=reap, name="optgui-verify-reap", daemon=True).start()
 
 
 # --- child ------------------------------------------------------------------------------------------------------

@@ -105,7 +105,7 @@ class VerifyJob(QObject):
             self._start_objective_check(storage, study)
         else:
             self.verdict = None
-            self._job = CoreJob(storage, study).start()
+            self._job = CoreJob(storage, study).start(background=True)  # no process start on the GUI thread
             self._publish(BadgeState("checking", "Checking…"))
         self._timer.start()
 
@@ -128,7 +128,7 @@ class VerifyJob(QObject):
     def cancel(self) -> None:
         job, self._job = self._job, None
         if job is not None:
-            job.cancel()
+            job.cancel(wait=False)
         self._objective = None  # its thread ends with its child process; the result is dropped
         self._timer.stop()
 

@@ -33,6 +33,21 @@ def test_cancel_stops_the_child(tmp_path):
     assert job.verdict is None and job.cancelled and job.done
 
 
+def test_background_start_gives_the_same_verdict_and_a_cancel_while_starting_leaves_no_child(tmp_path):
+    path = tmp_path / "s.db"
+    run_in_process(path, *SAMPLERS["random"], 4)
+    job = VerifyJob(str(path), env=cli_env(), use_cache=False).start(background=True)
+    assert job.wait(timeout=300).kind == "verified" and job.done
+
+    for _ in range(5):  # cancel at once: before, during or just after the thread starts the process
+        job = VerifyJob(str(path), env=cli_env(), use_cache=False).start(background=True)
+        job.cancel(wait=False)
+        events = [m.event for m in job]
+        assert events[-1] == "exited" and job.done and job.verdict is None and job.error == "verification cancelled"
+        if job._proc is not None:
+            assert job._proc.wait(10) is not None  # stopped, and reaped
+
+
 def test_gp_study_without_torch_is_unverifiable(tmp_path):
     path = tmp_path / "s.db"
     run_in_process(path, "GPSampler(seed=1, n_startup_trials=2)", "builtin:quadratic", 2)
