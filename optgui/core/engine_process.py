@@ -29,8 +29,11 @@ import traceback
 from optgui.core.runner import RunRequest
 
 
-def _child_main(request: RunRequest, objective_ref: str | None, conn) -> None:
+def _child_main(request: RunRequest, objective_ref: str | None, conn, niceness: int = 0) -> None:
     from optgui.core.errors import LeaseHeldError, OptguiError
+    from optgui.core.priority import lower_priority
+
+    lower_priority(niceness)
     from optgui.core.runner import RunInterrupted, StudyRunner
 
     lock = threading.Lock()  # the runner's thread and the control thread both send (request_pause emits)
@@ -97,9 +100,11 @@ def _child_main(request: RunRequest, objective_ref: str | None, conn) -> None:
 class EngineProcess:
     """One run of StudyRunner in a child process. receive() is for one thread, the control calls for another."""
 
-    def __init__(self, request: RunRequest, objective_ref: str | None = None):
+    def __init__(self, request: RunRequest, objective_ref: str | None = None, *, niceness: int = 0):
+        """niceness: run the engine (and the objective's process) this much below the caller's priority."""
         self.request = request
         self.objective_ref = objective_ref
+        self.niceness = niceness
         self._proc = None
         self._conn = None
         self._send_lock = threading.Lock()
@@ -109,7 +114,7 @@ class EngineProcess:
         # spawn, not fork: a forked copy of a GUI process (Qt, its threads and locks) is not safe to run.
         ctx = multiprocessing.get_context("spawn")
         parent, child = ctx.Pipe()
-        self._proc = ctx.Process(target=_child_main, args=(self.request, self.objective_ref, child),
+        self._proc = ctx.Process(target=_child_main, args=(self.request, self.objective_ref, child, self.niceness),
                                  name="optgui-engine", daemon=True)
         self._proc.start()
         child.close()

@@ -70,13 +70,14 @@ class VerifyJob:
     """One verification in a child process. poll() never blocks; iterating blocks until the child is done."""
 
     def __init__(self, storage: str, study_name: str | None = None, spec: str | None = None, *,
-                 use_cache: bool = True, python: str | None = None, env: dict | None = None):
+                 use_cache: bool = True, python: str | None = None, env: dict | None = None, niceness: int = 0):
         self.storage = storage
         self.study_name = study_name
         self.spec = spec
         self.use_cache = use_cache
         self._python = python or sys.executable
         self._extra_env = env
+        self.niceness = niceness  # the child runs this much below our priority
         self._proc: subprocess.Popen | None = None
         self._queue: queue.Queue[JobMessage] = queue.Queue()
         self._reader: threading.Thread | None = None
@@ -98,6 +99,8 @@ class VerifyJob:
             cmd += ["--spec", self.spec]
         if not self.use_cache:
             cmd.append("--no-cache")
+        if self.niceness > 0:
+            cmd += ["--nice", str(self.niceness)]
         return cmd
 
     def start(self, *, background: bool = False) -> "VerifyJob":
@@ -256,7 +259,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--study")
     parser.add_argument("--spec")
     parser.add_argument("--no-cache", action="store_true")
+    parser.add_argument("--nice", type=int, default=0, help="lower this process's priority by this much")
     args = parser.parse_args(argv)
+    from optgui.core.priority import lower_priority
+
+    lower_priority(args.nice)
     # Our JSON lines own stdout; anything else that prints (libraries) goes to stderr.
     out = os.fdopen(os.dup(1), "w", buffering=1)
     os.dup2(2, 1)

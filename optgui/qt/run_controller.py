@@ -32,6 +32,9 @@ FLUSH_MS = 100  # 10 Hz
 PACE_COLLECTOR = True
 GC_YOUNG = 700
 GC_MIDDLE_EVERY = 20
+# The engine runs below the GUI's CPU priority (optgui.core.priority): it loses nothing while a core is free,
+# and on a busy machine the GUI is served first. The objective's process inherits it.
+ENGINE_NICENESS = 10
 RECEIVE_SECONDS = 0.2  # how long the worker waits on the pipe at a time (it wakes at once for a message)
 
 _threads: "weakref.WeakSet[QThread]" = weakref.WeakSet()
@@ -128,7 +131,7 @@ class RunController(QObject):
         it at once)."""
         if self.active:
             raise RuntimeError("a run is already active in this window")
-        self.engine = EngineProcess(request, objective_ref)
+        self.engine = EngineProcess(request, objective_ref, niceness=ENGINE_NICENESS)
         self._worker = _Worker(self.engine, self._queue)
         self._thread = QThread()
         self._thread.setObjectName(f"optgui-run-{request.study_name}")

@@ -12,6 +12,7 @@ from optgui.core.verdict import DIVERGED, VERIFIED, ObjectiveCheck, Verdict
 
 POLL_MS = 100
 OBJECTIVE_CHECK_TRIALS = 10
+VERIFY_NICENESS = 10  # the verifier's child runs below the GUI (optgui.core.priority)
 
 
 @dataclass(frozen=True)
@@ -105,7 +106,8 @@ class VerifyJob(QObject):
             self._start_objective_check(storage, study)
         else:
             self.verdict = None
-            self._job = CoreJob(storage, study).start(background=True)  # no process start on the GUI thread
+            # Started from a thread: no process start on the GUI thread.
+            self._job = CoreJob(storage, study, niceness=VERIFY_NICENESS).start(background=True)
             self._publish(BadgeState("checking", "Checking…"))
         self._timer.start()
 

@@ -76,3 +76,19 @@ def test_a_refused_lease_and_a_bad_request_end_with_their_messages(tmp_path):
     bad = RunRequest(storage=str(path), study_name="other", objective=None)
     _, ending = _drive(EngineProcess(bad).start())
     assert ending[0] == "error" and "objective" in ending[1]
+
+
+def test_the_engine_runs_below_the_callers_priority_and_still_equals_plain_optuna(tmp_path):
+    import os
+
+    path = tmp_path / "n.db"
+    engine = EngineProcess(_request(path, n_trials=6), niceness=7).start()
+    seen = []
+
+    def note(event):
+        if isinstance(event, TrialFinished) and not seen:
+            seen.append(os.getpriority(os.PRIO_PROCESS, engine.pid))
+
+    _, ending = _drive(engine, note)
+    assert ending[0] == "outcome" and seen == [min(os.getpriority(os.PRIO_PROCESS, 0) + 7, 19)]
+    assert first_difference(reference(SAMPLER, "builtin:quadratic", 6), recorded(str(path))) is None

@@ -65,3 +65,15 @@ def test_verify_path_imports_no_qt():
             "optgui.core.verify_cache, optgui.core.objective_check, optgui.core.study_read; "
             "assert not [m for m in sys.modules if m.startswith(('PySide6', 'pyqtgraph'))]")
     subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT, env={**os.environ, **cli_env()})
+
+
+def test_the_verifier_child_runs_below_the_callers_priority(tmp_path):
+    path = tmp_path / "s.db"
+    run_in_process(path, *SAMPLERS["random"], 2)
+    job = VerifyJob(str(path), env=cli_env(), use_cache=False, niceness=6).start()
+    seen = []
+    for message in job:
+        if message.event == "started" and job._proc.poll() is None:
+            seen.append(os.getpriority(os.PRIO_PROCESS, job._proc.pid))
+    assert job.verdict.kind == "verified"
+    assert seen == [min(os.getpriority(os.PRIO_PROCESS, 0) + 6, 19)]
