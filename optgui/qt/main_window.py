@@ -320,6 +320,12 @@ class MainWindow(QMainWindow):
         kind, storage, summaries, error = message
         if kind == "summaries" and error is None and storage == self.study_view.storage and self.reader is not None:
             self.study_list.set_summaries(summaries)
+            if not self.controller.active:  # as refresh() does: the view's run record and lease notice
+                for s in self.study_list.model._all:
+                    self.study_view.summary_updated(s)
+        if kind == "summaries" and self._summaries_wanted and self.reader is not None:
+            self._summaries_wanted = not self.study_view.reads.summaries(self.study_view.storage,
+                                                                          self.study_view.storage)
 
     def find(self) -> None:
         if self.stack.currentWidget() is self.storage_page:
@@ -367,8 +373,15 @@ class MainWindow(QMainWindow):
             self._notify(state, message)
 
     def _run_finished(self) -> None:
-        self.refresh()
+        # The study view has read the run's last trials itself; the list's counts and the view's run record are
+        # re-read in the background, so that the end of a run (or a fleet's step) costs the event loop no summary
+        # pass over the storage.
+        if self.reader is not None and not self.study_view.reads.summaries(self.study_view.storage,
+                                                                           self.study_view.storage):
+            self._summaries_wanted = True  # one is in flight, read before the end: read again when it lands
         self._update_status()
+
+    _summaries_wanted = False
 
     def _notify(self, state: str, message: str) -> None:
         started = self.controller.started_at
