@@ -146,6 +146,10 @@ _PACK_TRIAL_ID_LIMIT = 1 << 27
 # Param (name, distribution) pairs mapped to small ints inside SQL; beyond this many the CASE gets slower than
 # shipping the strings.
 _MAX_CASE_KEYS = 64
+# Packed param rows (SQLite): (trial id, param id, key code + 1) in one integer, trial ids below
+# _PACK_TRIAL_ID_LIMIT: 27 + 29 + 7 bits.
+_PARAM_ID_BITS = 29
+_KEY_BITS = 7
 
 
 class RdbStudyReader(StudyReader):
@@ -544,18 +548,32 @@ class RdbStudyReader(StudyReader):
         # Each row's distribution JSON (~100 bytes) would cost a Python string per row; instead SQL maps known
         # (name, distribution) pairs to ints, and only rows with a pair not seen before carry the strings.
         parts = []
+        # Packed as the trials and values are (see _read_packed_trials): two objects per row instead of four.
+        packs = self._packs(sel) and self._param_ids_pack()
+        key_mask = (1 << _KEY_BITS) - 1
 
         def columns() -> tuple[str, tuple]:
             case_sql, case_params = self._param_key_case()
+            if packs:
+                return (f"((p.trial_id * {1 << _PARAM_ID_BITS} + p.param_id) * {1 << _KEY_BITS} + ({case_sql}) + 1), "
+                        "p.param_value", case_params)
             return f"p.trial_id, p.param_id, p.param_value, {case_sql}", case_params
 
         for rows in self._fetch(sel, "trial_params", "p", columns):
             if not rows:
                 continue
-            ids, pids, raw, codes = zip(*rows)
-            code = np.array(codes, dtype=np.int64)
-            ids_a, pids_a, raw_a = (np.array(ids, dtype=np.int64), np.array(pids, dtype=np.int64),
-                                    np.array(raw, dtype=np.float64))
+            if packs:
+                words, raw = zip(*rows)
+                words = np.array(words, dtype=np.int64)
+                ids_a = words >> (_PARAM_ID_BITS + _KEY_BITS)
+                pids_a = (words >> _KEY_BITS) & ((1 << _PARAM_ID_BITS) - 1)
+                code = (words & key_mask) - 1
+                raw_a = np.array(raw, dtype=np.float64)
+            else:
+                ids, pids, raw, codes = zip(*rows)
+                code = np.array(codes, dtype=np.int64)
+                ids_a, pids_a, raw_a = (np.array(ids, dtype=np.int64), np.array(pids, dtype=np.int64),
+                                        np.array(raw, dtype=np.float64))
             unknown = code < 0
             if unknown.any():
                 # Rows whose key is not (yet) mapped: fetch their names and distributions by param_id.
@@ -606,6 +624,10 @@ class RdbStudyReader(StudyReader):
             columns[name] = ParamColumn(name, frozen_array(column), frozen_array(present), dists,
                                         frozen_array(dist_index))
         return columns
+
+    def _param_ids_pack(self) -> bool:
+        (low, top), = self.db.rows("SELECT MIN(param_id), MAX(param_id) FROM trial_params")
+        return top is not None and low >= 0 and top < 1 << _PARAM_ID_BITS
 
     def _distribution(self, text: str) -> ParamDistribution:
         dist = self._distributions.get(text)
