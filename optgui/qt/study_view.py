@@ -323,8 +323,15 @@ class StudyView(QWidget):
         if state in ("paused", "stopped", "completed"):
             self.refresh()
             if self.auto_verify:
-                self.verify()
+                # On a later event-loop pass than the refresh: the end of a run did the refresh, the verifier's
+                # start, the plot's last redraw and the summaries in one 15-27 ms stall of the event loop.
+                QTimer.singleShot(0, self._verify_if_idle)
         self.changed.emit()
+
+    def _verify_if_idle(self) -> None:
+        if self.auto_verify and self.summary is not None and self.controller.state in ("paused", "stopped",
+                                                                                        "completed"):
+            self.verify()
 
     def _run_failed(self, message: str, details: str) -> None:
         self.panel.set_notice(f"The run stopped: {message}")
@@ -336,6 +343,11 @@ class StudyView(QWidget):
                               f"{message}\nThe view follows its progress with live refresh.")
 
     def _run_ended(self, ended) -> None:
+        QTimer.singleShot(0, self._after_run)  # its own event-loop pass (see _run_state)
+
+    def _after_run(self) -> None:
+        if self.controller.active:  # a new run started in between: it owns the view now
+            return
         self.plot.set_live(False)
         self.refresh()
         self.run_finished.emit()
