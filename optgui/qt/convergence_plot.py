@@ -147,6 +147,7 @@ class ConvergencePlot(QWidget):
         self.strip.getAxis("right").setWidth(52)
         self.main.showAxis("right")
         self.main.getAxis("right").setStyle(showValues=False)
+        self.main.getAxis("right").setTicks([[], []])  # a margin only: no ticks to recompute on every y step
         self.main.getAxis("right").setWidth(52)
         self.strip.setYRange(-1, 1, padding=0)
         self.strip.setMouseEnabled(x=True, y=False)
