@@ -19,6 +19,7 @@ from optgui.core.errors import OptguiError
 from optgui.qt import dialogs, theme
 from optgui.qt.fleet_monitor import FleetMonitor, FleetSnapshot
 from optgui.qt.fleet_processes import FleetProcesses
+from optgui.qt.paths_shown import shown_name
 
 COLUMNS = ("Worker", "Host", "PID", "State", "Trial", "Evaluated", "Heartbeat")
 FINAL_STATES = ("stopped", "completed", "failed")
@@ -374,7 +375,7 @@ class FleetPanel(QWidget):
         if self.supported and self.study is not None:
             self.start_note.setText(
                 "Uses the run definition and trial budget of the run panel. Workers on other machines join with "
-                f"optgui worker {self.display} --study {self.study}")
+                f"optgui worker {shown_name(self.display)} --study {self.study}")
         else:
             self.start_note.setText(self.unsupported_reason)
 

@@ -17,6 +17,7 @@ from optgui.qt import dialogs, reading, theme
 from optgui.qt.about import AboutDialog
 from optgui.qt.badge import Badge
 from optgui.qt.new_study_dialog import NewStudyDialog
+from optgui.qt.paths_shown import shown_name
 from optgui.qt.run_controller import RunController
 from optgui.qt.run_panel import STATE_TEXT
 from optgui.qt.settings import Settings
@@ -187,7 +188,7 @@ class MainWindow(QMainWindow):
         self._refresh_recent()
         self.study_list.set_summaries(summaries)
         self.stack.setCurrentWidget(self.storage_page)
-        self.setWindowTitle(f"{reader.display} — optgui")
+        self.setWindowTitle(f"{shown_name(reader.display)} — optgui")
         for note in reader.notes:
             self.statusBar().showMessage(note, 15000)
         names = [s.name for s in summaries]

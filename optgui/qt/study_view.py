@@ -20,6 +20,7 @@ from optgui.qt.background_reads import BackgroundReads
 from optgui.qt.badge import Badge, VerdictDialog
 from optgui.qt.convergence_plot import ConvergencePlot, ParetoPlot
 from optgui.qt.fleet_panel import FleetPanel
+from optgui.qt.paths_shown import shown_name
 from optgui.qt.plots.panel import AnalysisPanel
 from optgui.qt.run_controller import RunController
 from optgui.qt.run_panel import RunPanel
@@ -191,8 +192,9 @@ class StudyView(QWidget):
                  f"{c['COMPLETE']} complete · {c['PRUNED']} pruned · {c['FAIL']} failed · {c['RUNNING']} running"]
         if best is not None and len(self.summary.directions) == 1:
             parts.append(f"best {best:.6g}")
-        parts.append(self.display)
+        parts.append(shown_name(self.display))
         self.subtitle.setText("   ·   ".join(parts))
+        self.subtitle.setToolTip(self.display)
 
     def summary_updated(self, summary: StudySummary) -> None:
         """The study list re-read the storage."""

@@ -43,8 +43,10 @@ def main() -> int:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     folder = Path(tempfile.mkdtemp(prefix="optgui-fleet-shots-"))
-    os.environ.setdefault("XDG_CONFIG_HOME", str(folder / "config"))
-    os.environ.setdefault("OPTGUI_DATA_DIR", str(folder / "data"))
+    # The folder plays the user's home: titles show files there as ~/... (no machine path in a screenshot).
+    os.environ["HOME"] = str(folder)
+    os.environ.setdefault("XDG_CONFIG_HOME", str(folder / ".config"))
+    os.environ.setdefault("OPTGUI_DATA_DIR", str(folder / ".local" / "share" / "optgui"))
     os.environ["PYTHONPATH"] = str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")  # for the workers
     objective = folder / "train.py"
     objective.write_text(OBJECTIVE)

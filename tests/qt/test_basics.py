@@ -102,3 +102,13 @@ def test_decimation_keeps_extremes_of_every_pixel_column():
     dx, dy = decimate(x, y, 0, 100_000, 500)
     assert len(dx) <= 1000
     assert dy.min() == -5.0 and dy.max() == y.max()
+
+
+def test_titles_show_files_under_home_as_tilde_and_everything_else_unchanged(tmp_path, monkeypatch):
+    from optgui.qt.paths_shown import shown_name
+
+    monkeypatch.setenv("HOME", str(tmp_path / "me"))
+    assert shown_name(str(tmp_path / "me" / "runs" / "a.db")) == "~/runs/a.db"
+    assert shown_name(str(tmp_path / "meadow" / "a.db")) == str(tmp_path / "meadow" / "a.db")  # not a prefix match
+    assert shown_name("postgresql://u:***@host/db") == "postgresql://u:***@host/db"
+    assert shown_name(str(tmp_path / "elsewhere.db")) == str(tmp_path / "elsewhere.db")
