@@ -312,28 +312,26 @@ class ConvergencePlot(QWidget):
         with np.errstate(all="ignore"):
             return np.log10(np.where(y > 0, y, np.nan))
 
-    def _set_x_range(self, x0: float, x1: float) -> None:
-        if self._x_range == (x0, x1):
-            return
-        self._setting_range = True
-        try:
-            self.main.vb.setXRange(x0, x1, padding=0)
-        finally:
-            self._setting_range = False
-        self._x_range = (x0, x1)
-
     _x_range: tuple[float, float] | None = None
     _y_range: tuple[float, float] | None = None
 
+    def _set_x_range(self, x0: float, x1: float) -> None:
+        self._set_range("_x_range", self.main.vb.setXRange, x0, x1)
+
     def _set_y_range(self, y0: float, y1: float) -> None:
-        if self._y_range == (y0, y1):
+        self._set_range("_y_range", self.main.vb.setYRange, y0, y1)
+
+    def _set_range(self, attribute: str, set_range, lo: float, hi: float) -> None:
+        """Set a view range ourselves (following the data): the range-changed handlers then do not take it for
+        the user's zoom."""
+        if getattr(self, attribute) == (lo, hi):
             return
         self._setting_range = True
         try:
-            self.main.vb.setYRange(y0, y1, padding=0)
+            set_range(lo, hi, padding=0)
         finally:
             self._setting_range = False
-        self._y_range = (y0, y1)
+        setattr(self, attribute, (lo, hi))
 
     def _y_range_changed(self, _vb, y_range) -> None:
         """A vertical zoom or pan (not ours, not pyqtgraph's auto range): stop following the values."""

@@ -30,16 +30,21 @@ def _drawn(item) -> tuple[np.ndarray, np.ndarray]:
     return np.asarray(x), np.asarray(y)
 
 
+def _shown_plot(qtbot, data: TrialData, size=(900, 500)) -> ConvergencePlot:
+    plot = ConvergencePlot()
+    qtbot.addWidget(plot)
+    plot.resize(*size)
+    plot.show()
+    qtbot.waitExposed(plot)
+    plot.set_data(data)
+    return plot
+
+
 def test_live_updates_append_and_keep_real_points_with_each_columns_extremes(qtbot):
     rng = np.random.default_rng(7)
     data = TrialData(("minimize",))
     data.load(_trials(rng, 0, 20_000))
-    plot = ConvergencePlot()
-    qtbot.addWidget(plot)
-    plot.resize(900, 500)
-    plot.show()
-    qtbot.waitExposed(plot)
-    plot.set_data(data)
+    plot = _shown_plot(qtbot, data)
     first_count = len(_drawn(plot.complete)[0])
     assert first_count <= 2 * 4 * max(100, int(plot.main.vb.width()))  # thinned: ~2 points per pixel column
 
@@ -71,12 +76,7 @@ def test_zoom_draws_every_trial_in_view_and_log_scale_maps_values(qtbot):
     rng = np.random.default_rng(3)
     data = TrialData(("minimize",))
     data.load(_trials(rng, 0, 30_000))
-    plot = ConvergencePlot()
-    qtbot.addWidget(plot)
-    plot.resize(900, 500)
-    plot.show()
-    qtbot.waitExposed(plot)
-    plot.set_data(data)
+    plot = _shown_plot(qtbot, data)
     plot.main.vb.setXRange(1000, 1200, padding=0)  # as a mouse zoom does
     qtbot.waitUntil(lambda: not plot._follow and plot._drawn_key is not None and plot._drawn_key[3] is not None)
     cx, cy = data.complete.view()
@@ -106,12 +106,7 @@ def test_live_y_range_moves_in_steps_holds_every_value_and_respects_a_vertical_z
     rng = np.random.default_rng(11)
     data = TrialData(("minimize",))
     data.load(_trials(rng, 0, 200))
-    plot = ConvergencePlot()
-    qtbot.addWidget(plot)
-    plot.resize(900, 500)
-    plot.show()
-    qtbot.waitExposed(plot)
-    plot.set_data(data)
+    plot = _shown_plot(qtbot, data)
     plot.set_live(True)
     ranges = []
     for _ in range(40):
@@ -135,12 +130,7 @@ def test_points_are_drawn_where_their_trials_are(qtbot):
 
     data = TrialData(("minimize",))
     data.load(_table([0, 1, 2, 3], [COMPLETE, COMPLETE, PRUNED, COMPLETE], [4.0, 2.0, 3.0, 1.0]))
-    plot = ConvergencePlot()
-    qtbot.addWidget(plot)
-    plot.resize(600, 400)
-    plot.show()
-    qtbot.waitExposed(plot)
-    plot.set_data(data)
+    plot = _shown_plot(qtbot, data, (600, 400))
     image = plot.view.grab().toImage()
     brush = plot.complete._brush.color()
 
