@@ -30,6 +30,7 @@ from optgui.qt.verification import BadgeState, VerifyJob
 
 VERIFY_DURING_RUN_SECONDS = 30.0
 RUN_POLL_SECONDS = 2.0
+AFTER_STATE_MS = 15  # spacing of the work that follows a paused/stopped/completed state (see _run_state)
 TEXT_UPDATE_MS = 500
 
 
@@ -323,11 +324,12 @@ class StudyView(QWidget):
         self.plot.set_live(self.controller.active)
         self.panel.set_state(state, message)
         if state in ("paused", "stopped", "completed"):
-            self.refresh()
+            # The work that follows the end of a run segment runs as separate timer events, a few ms apart: done
+            # at once (refresh, verifier start, the plot's last redraw, summaries) it stalled the event loop for
+            # 15-30 ms, and deferred calls posted with a 0 ms delay still run before due timers and repaints.
+            QTimer.singleShot(AFTER_STATE_MS, self.refresh)
             if self.auto_verify:
-                # On a later event-loop pass than the refresh: the end of a run did the refresh, the verifier's
-                # start, the plot's last redraw and the summaries in one 15-27 ms stall of the event loop.
-                QTimer.singleShot(0, self._verify_if_idle)
+                QTimer.singleShot(2 * AFTER_STATE_MS, self._verify_if_idle)
         self.changed.emit()
 
     def _verify_if_idle(self) -> None:
@@ -345,7 +347,7 @@ class StudyView(QWidget):
                               f"{message}\nThe view follows its progress with live refresh.")
 
     def _run_ended(self, ended) -> None:
-        QTimer.singleShot(0, self._after_run)  # its own event-loop pass (see _run_state)
+        QTimer.singleShot(3 * AFTER_STATE_MS, self._after_run)  # its own event (see _run_state)
 
     def _after_run(self) -> None:
         if self.controller.active:  # a new run started in between: it owns the view now

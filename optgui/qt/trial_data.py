@@ -164,9 +164,11 @@ class TrialData:
 
     # --- questions the views ask ------------------------------------------------------------------------------
     def counts(self) -> dict[str, int]:
-        s = self.state[:self.n]
-        return {"COMPLETE": int((s == COMPLETE).sum()), "PRUNED": int((s == PRUNED).sum()),
-                "FAIL": int((s == FAIL).sum()), "RUNNING": int((s == RUNNING).sum())}
+        # One counting pass (as uint8: an unknown state, -1, lands in the last bin) instead of one per state: asked
+        # twice per live update, on 100k rows.
+        tally = np.bincount(self.state[:self.n].view(np.uint8), minlength=256)
+        return {"COMPLETE": int(tally[COMPLETE]), "PRUNED": int(tally[PRUNED]), "FAIL": int(tally[FAIL]),
+                "RUNNING": int(tally[RUNNING])}
 
     def best_value(self) -> float | None:
         if self.n == 0 or np.isnan(self.best[self.n - 1]):

@@ -1,6 +1,7 @@
 """Benchmark of the read layer against Optuna on large SQLite studies (5 params per trial).
 
-    python tests/benchmarks/bench_reader.py [--sizes 10000,100000,1000000] [--workdir DIR] [--keep]
+    python tests/benchmarks/bench_reader.py [--sizes 10000,100000,1000000] [--repeats 3] [--workdir DIR]
+                                             [--keep]
 
 For each size it builds a study (Optuna creates the study; trials are inserted with executemany in one
 transaction, which takes seconds instead of the ~22 minutes `add_trials` would need for 100k) and measures, each in
@@ -9,6 +10,8 @@ a fresh child process so that peak memory (ru_maxrss of that process) belongs to
 - convergence: open + study summaries + numbers/states/values + best-so-far;
 - full table: all trial columns with params and user attributes;
 - poll: an incremental poll after another connection inserted 10 trials (median of 5 rounds);
+- convergence and full table are measured --repeats times, alternately (this machine's speed drifts by ±30% over
+  minutes): the median run is shown, with every run's time below the table;
 - optuna: `optuna.load_study(...).trials` (only up to 100k trials: it needs ~1 minute there).
 
 Targets (2 cores): 100k trials convergence ≤ 0.5 s, full table ≤ 2 s, peak RSS ≤ 400 MB, poll ≤ 5 ms;
@@ -171,11 +174,18 @@ def run_child(kind: str, path: Path, env: dict | None = None) -> dict:
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
+def _median_run(runs: list[dict]) -> dict:
+    """The run with the median time; peak memory is the largest of all runs."""
+    median = sorted(runs, key=lambda r: r["seconds"])[len(runs) // 2]
+    return {**median, "peak_mb": max(r["peak_mb"] for r in runs), "runs": [r["seconds"] for r in runs]}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", default="10000,100000,1000000")
     parser.add_argument("--workdir", help="where to build the study files (default: a temporary folder)")
     parser.add_argument("--keep", action="store_true", help="keep the study files")
+    parser.add_argument("--repeats", type=int, default=3, help="runs of the convergence and full-table reads")
     parser.add_argument("--measure", help=argparse.SUPPRESS)
     parser.add_argument("--db", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -196,8 +206,11 @@ def main() -> int:
             path.unlink(missing_ok=True)
             build = run_child("build", path, {"BENCH_SIZE": str(size)})["seconds"]
             print(f"built {size:,} trials in {build:.1f} s ({path.stat().st_size / 2**20:.0f} MB)", flush=True)
-            conv = run_child("convergence", path)
-            table = run_child("table", path)
+            runs = {"convergence": [], "table": []}
+            for _ in range(max(1, args.repeats)):
+                for kind in runs:
+                    runs[kind].append(run_child(kind, path))
+            conv, table = (_median_run(runs[kind]) for kind in ("convergence", "table"))
             poll = run_child("poll", path)
             ref = run_child("optuna", path) if size <= OPTUNA_LIMIT else None
             rows.append((size, conv, table, poll, ref))
@@ -222,6 +235,9 @@ def main() -> int:
     widths = [max(len(line[c]) for line in lines) for c in range(len(header))]
     for line in lines:
         print(" | ".join(cell.rjust(width) for cell, width in zip(line, widths)))
+    for size, conv, table, _, _ in rows:
+        print(f"{size:,} trials, every run (s): convergence {', '.join(f'{x:.3f}' for x in conv['runs'])}; "
+              f"full table {', '.join(f'{x:.3f}' for x in table['runs'])}")
     print(f"load average at the end: {os.getloadavg()[0]:.1f}")
     print("targets: 100k convergence <= 0.5 s, full table <= 2 s, peak RSS <= 400 MB, poll <= 5 ms; "
           "1M convergence <= 5 s, peak RSS <= 1.5 GB")
