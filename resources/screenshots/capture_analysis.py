@@ -9,13 +9,11 @@ light theme, plus a few in the dark theme.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-import tempfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT))
+from capture_support import ROOT, open_main_window, user_home
+
 sys.path.insert(0, str(ROOT / "tests" / "benchmarks"))
 
 
@@ -26,11 +24,7 @@ def main() -> int:
     args = parser.parse_args()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    folder = Path(tempfile.mkdtemp(prefix="optgui-shots-"))
-    # The folder plays the user's home: titles show files there as ~/... (no machine path in a screenshot).
-    os.environ["HOME"] = str(folder)
-    os.environ.setdefault("XDG_CONFIG_HOME", str(folder / ".config"))
-    os.environ.setdefault("OPTGUI_DATA_DIR", str(folder / ".local" / "share" / "optgui"))
+    folder = user_home("optgui-shots-")
     import optuna
     from bench_plots import build_study
 
@@ -41,22 +35,9 @@ def main() -> int:
     build_study(db, "tradeoff", args.trials // 4, ["minimize", "minimize"], 2)
 
     from PySide6.QtCore import QThreadPool
-    from optgui.qt import app as qt_app
-    from optgui.qt import dialogs
-
-    def fail(parent, title, text, details=""):  # a modal dialog would wait forever under Xvfb
-        raise SystemExit(f"{title}: {text}\n{details}")
-
-    dialogs.error = fail
-    from optgui.qt.main_window import MainWindow
-
-    app = qt_app.create_application([sys.argv[0]])
-    settings = qt_app.setup(app)
     from optgui.qt import theme
 
-    window = MainWindow(settings)
-    window.resize(1500, 900)
-    window.show()
+    app, window = open_main_window(theme_mode=None, answer_questions=False)
     window.study_list.live.setChecked(False)
 
     def settle(n=30):

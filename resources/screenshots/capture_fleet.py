@@ -11,13 +11,12 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import tempfile
 import textwrap
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT))
+import capture_support
+from capture_support import ROOT, open_main_window, user_home
 
 OBJECTIVE = textwrap.dedent('''
     import time
@@ -42,11 +41,7 @@ def main() -> int:
     args = parser.parse_args()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    folder = Path(tempfile.mkdtemp(prefix="optgui-fleet-shots-"))
-    # The folder plays the user's home: titles show files there as ~/... (no machine path in a screenshot).
-    os.environ["HOME"] = str(folder)
-    os.environ.setdefault("XDG_CONFIG_HOME", str(folder / ".config"))
-    os.environ.setdefault("OPTGUI_DATA_DIR", str(folder / ".local" / "share" / "optgui"))
+    folder = user_home("optgui-fleet-shots-")
     os.environ["PYTHONPATH"] = str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")  # for the workers
     objective = folder / "train.py"
     objective.write_text(OBJECTIVE)
@@ -65,36 +60,13 @@ def main() -> int:
 
     from PySide6.QtCore import QThreadPool
 
-    from optgui.qt import app as qt_app
-    from optgui.qt import dialogs
-
-    def fail(parent, title, text, details=""):  # a modal dialog would wait forever under Xvfb
-        raise SystemExit(f"{title}: {text}\n{details}")
-
-    dialogs.error = fail
-    dialogs.confirm = lambda *a, **k: True
-    dialogs.choose = lambda *a, **k: 0
-    from optgui.qt import theme
     from optgui.qt.fleet_panel import live_workers
-    from optgui.qt.main_window import MainWindow
 
-    app = qt_app.create_application([sys.argv[0]])
-    settings = qt_app.setup(app)
-    theme.current().set_mode("light")
-    window = MainWindow(settings)
-    window.resize(1500, 900)
-    window.show()
+    app, window = open_main_window()
     window.study_list.live.setChecked(False)
 
     def wait_until(predicate, timeout=120.0):
-        deadline = time.monotonic() + timeout
-        while not predicate():
-            if time.monotonic() > deadline:
-                raise SystemExit("timed out")
-            app.processEvents()
-            time.sleep(0.03)
-        for _ in range(20):
-            app.processEvents()
+        capture_support.wait_until(app, predicate, timeout, poll=0.03, settle=20)
         QThreadPool.globalInstance().waitForDone()
 
     def shoot(name):

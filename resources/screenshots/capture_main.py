@@ -9,52 +9,21 @@ with the override, run paused), then closes the window, which leaves the study p
 
 from __future__ import annotations
 
-import os
 import sys
-import tempfile
-import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT))
+import capture_support
+from capture_support import open_main_window, user_home
 
 
 def main() -> int:
     out = Path(sys.argv[1])
     out.mkdir(parents=True, exist_ok=True)
-    folder = Path(tempfile.mkdtemp(prefix="optgui-shots-"))
-    # The folder plays the user's home: titles show files there as ~/... (no machine path in a screenshot).
-    os.environ["HOME"] = str(folder)
-    os.environ.setdefault("XDG_CONFIG_HOME", str(folder / ".config"))
-    os.environ.setdefault("OPTGUI_DATA_DIR", str(folder / ".local" / "share" / "optgui"))
-
-    from optgui.qt import app as qt_app
-    from optgui.qt import dialogs, theme
-    from optgui.qt.main_window import MainWindow
-
-    def fail(parent, title, text, details=""):  # a modal dialog would wait forever under Xvfb
-        raise SystemExit(f"{title}: {text}\n{details}")
-
-    dialogs.error = fail
-    dialogs.confirm = lambda *a, **k: True
-    dialogs.choose = lambda *a, **k: 0
-    app = qt_app.create_application([sys.argv[0]])
-    settings = qt_app.setup(app)
-    theme.current().set_mode("light")
-    window = MainWindow(settings)
-    window.resize(1500, 900)
-    window.show()
+    user_home("optgui-shots-")
+    app, window = open_main_window()
 
     def wait_until(predicate, timeout=300.0):
-        deadline = time.monotonic() + timeout
-        while not predicate():
-            if time.monotonic() > deadline:
-                raise SystemExit("timed out")
-            app.processEvents()
-            time.sleep(0.02)
-        for _ in range(30):
-            app.processEvents()
-            time.sleep(0.01)
+        capture_support.wait_until(app, predicate, timeout)
 
     def shoot(name):
         wait_until(lambda: True)
