@@ -208,6 +208,10 @@ class RunPanel(QWidget):
             w.setEnabled(run is None)
         if target is not None:
             self.n_trials.setValue(target)
+        elif run is None and adopted_trials:
+            # The target counts every finished trial of the study: a default below what it already has would read
+            # "2000 / 100 trials" and make Start do nothing.
+            self.n_trials.setValue(max(self.n_trials.value(), adopted_trials + 100))
         self.set_state(self.state)
 
     def request_fields(self) -> dict:

@@ -154,3 +154,10 @@ def test_theme_override_restyles_the_plot_and_is_saved(qtbot, make_window, dialo
     assert bg == theme.colors().background
     assert Settings().theme() == mode
     window.set_theme("light")
+
+
+def test_a_study_made_without_optgui_gets_a_trial_target_beyond_its_trials(qtbot, tmp_path, make_window):
+    db = plain_study(tmp_path / "adopted.db", trials=130, objective=lambda t: t.suggest_float("x", 0, 1))
+    window = make_window()
+    window.open_storage(str(db), "det")
+    assert window.study_view.panel.n_trials.value() == 230  # the 130 it has + 100 more, not the default 100
