@@ -30,7 +30,6 @@ from optgui.qt.verification import BadgeState, VerifyJob
 
 VERIFY_DURING_RUN_SECONDS = 30.0
 RUN_POLL_SECONDS = 2.0
-AFTER_STATE_MS = 15  # spacing of the work that follows a paused/stopped/completed state (see _run_state)
 TEXT_UPDATE_MS = 500
 
 
@@ -324,18 +323,10 @@ class StudyView(QWidget):
         self.plot.set_live(self.controller.active)
         self.panel.set_state(state, message)
         if state in ("paused", "stopped", "completed"):
-            # The work that follows the end of a run segment runs as separate timer events, a few ms apart: done
-            # at once (refresh, verifier start, the plot's last redraw, summaries) it stalled the event loop for
-            # 15-30 ms, and deferred calls posted with a 0 ms delay still run before due timers and repaints.
-            QTimer.singleShot(AFTER_STATE_MS, self.refresh)
+            self.refresh()
             if self.auto_verify:
-                QTimer.singleShot(2 * AFTER_STATE_MS, self._verify_if_idle)
+                self.verify()
         self.changed.emit()
-
-    def _verify_if_idle(self) -> None:
-        if self.auto_verify and self.summary is not None and self.controller.state in ("paused", "stopped",
-                                                                                        "completed"):
-            self.verify()
 
     def _run_failed(self, message: str, details: str) -> None:
         self.panel.set_notice(f"The run stopped: {message}")
@@ -347,11 +338,6 @@ class StudyView(QWidget):
                               f"{message}\nThe view follows its progress with live refresh.")
 
     def _run_ended(self, ended) -> None:
-        QTimer.singleShot(3 * AFTER_STATE_MS, self._after_run)  # its own event (see _run_state)
-
-    def _after_run(self) -> None:
-        if self.controller.active:  # a new run started in between: it owns the view now
-            return
         self.plot.set_live(False)
         self.refresh()
         self.run_finished.emit()
