@@ -49,7 +49,7 @@ from optuna.trial import FrozenTrial, TrialState
 
 from optgui.core import rng_state
 from optgui.core.errors import OptguiError, SpecError
-from optgui.core.metadata import SCHEMA_VERSION, TRIAL_ABANDONED, TRIAL_RECOVERED, StudyMetadata
+from optgui.core.metadata import SCHEMA_VERSION, StudyMetadata
 from optgui.core.replay import Reenactor, ReplayError, float_bits
 from optgui.core.samplers import DEFAULT_PRUNER, Spec, parse_spec
 from optgui.core.verdict import (DIVERGED, FREE_RUNNING_TEXT, NOT_REPRODUCIBLE, UNVERIFIABLE, VERIFIED, Divergence,
