@@ -19,6 +19,7 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidg
 
 from optgui.core.tables import STATE_NAMES
 from optgui.qt import theme
+from optgui.qt.fast_axis import FastAxisItem
 from optgui.qt.points_item import PointsItem
 from optgui.qt.trial_data import TrialData
 
@@ -37,6 +38,10 @@ def _fast(item: pg.PlotDataItem) -> pg.PlotDataItem:
     item.setDownsampling(auto=True, method="subsample")
     item.setClipToView(True)
     return item
+
+
+def _fast_axes() -> dict[str, FastAxisItem]:
+    return {side: FastAxisItem(side) for side in ("left", "bottom", "right", "top")}
 
 
 def decimate(x: np.ndarray, y: np.ndarray, x0: float, x1: float, columns: int) -> tuple[np.ndarray, np.ndarray]:
@@ -132,8 +137,11 @@ class ConvergencePlot(QWidget):
 
         self.view = pg.GraphicsLayoutWidget()
         self.view.ci.setSpacing(0)
-        self.main = self.view.addPlot(row=0, col=0)
-        self.strip = self.view.addPlot(row=1, col=0)
+        # FastAxisItem: axes whose labels are cheap to redo when a live run moves the ranges.
+        self.main = self.view.addPlot(row=0, col=0, axisItems=_fast_axes())
+        self.strip = self.view.addPlot(row=1, col=0, axisItems=_fast_axes())
+        for plot in (self.main, self.strip):
+            plot.hideAxis("top")  # (pyqtgraph shows the axes it is given; a hidden one still follows the range)
         self.view.ci.layout.setRowStretchFactor(0, 12)
         self.view.ci.layout.setRowStretchFactor(1, 1)
         self.strip.setMaximumHeight(46)
