@@ -4,15 +4,22 @@ A SQLite read waits for the writer's lock (up to the busy timeout) and a summary
 ms: on the GUI thread either stalls the event loop. Here one worker thread owns its own read-only reader (a reader
 is not shared between threads) and hands back immutable results (TrialDelta, StudySummary lists) through a queued
 signal. Callers pass a token with each request and ignore results whose token is no longer current.
+
+A request reaches the worker START_DELAY_MS after it is made. Requests are made while the GUI updates (a flush of
+a run's trials, the end of a run), and a worker thread decoding rows takes the interpreter lock in turns with the
+GUI thread: started at once, it made the update's repaint twice as long. Started a little later, it runs while
+the GUI is idle.
 """
 
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 
 from optgui.qt import reading
+
+START_DELAY_MS = 40
 
 
 class BackgroundReads(QObject):
@@ -22,9 +29,17 @@ class BackgroundReads(QObject):
     def __init__(self, parent=None):
         super().__init__(parent)
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="optgui-reads")
+        # The worker thread starts now, not on the first request (during a run, when starting a thread on the GUI
+        # thread waits for it to get the interpreter lock: several ms).
+        self._executor.submit(lambda: None)
         self._reader = None  # used only in the worker thread
         self._reader_storage: str | None = None
         self.busy: set[str] = set()
+        self._waiting: list[tuple] = []  # requests for the worker, handed over when the start timer fires
+        self._start_timer = QTimer(self)  # a child: it cannot fire after this object is gone
+        self._start_timer.setSingleShot(True)
+        self._start_timer.setInterval(START_DELAY_MS)
+        self._start_timer.timeout.connect(self._hand_over)
 
     def poll(self, storage: str, study: str, watermark, token) -> bool:
         """Start a poll unless one is in flight; returns whether it started."""
@@ -37,8 +52,15 @@ class BackgroundReads(QObject):
         if kind in self.busy:
             return False
         self.busy.add(kind)
-        self._executor.submit(self._work, kind, token, storage, call)
+        self._waiting.append((kind, token, storage, call))
+        if not self._start_timer.isActive():
+            self._start_timer.start()
         return True
+
+    def _hand_over(self) -> None:
+        waiting, self._waiting = self._waiting, []
+        for request in waiting:
+            self._executor.submit(self._work, *request)
 
     def _work(self, kind: str, token, storage: str, call) -> None:
         result, error = None, None
@@ -65,5 +87,7 @@ class BackgroundReads(QObject):
 
     def close(self) -> None:
         """Finish the request in flight, close the reader, end the thread."""
+        self._start_timer.stop()
+        self._waiting.clear()
         self._executor.submit(self._close_reader)
         self._executor.shutdown(wait=True)

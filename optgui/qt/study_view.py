@@ -50,6 +50,7 @@ class StudyView(QWidget):
         self.watermark = None
         self._last_verify = 0.0
         self._last_run_poll = 0.0
+        self._poll_again = False  # a background poll was asked for while one was in flight
         self.auto_verify = True  # preference: check determinism on open and after runs without being asked
         self.write_confirmed: set[str] = set()
         # During a run the reader is polled off the GUI thread (the engine holds the write lock now and then).
@@ -224,19 +225,24 @@ class StudyView(QWidget):
         return n
 
     def refresh_in_background(self) -> None:
-        """refresh() with the read in a worker thread (during a run); a result that arrives after the watermark
-        moved on (a foreground refresh, another study) is dropped."""
+        """refresh() with the read in a worker thread (during and at the end of a run); a result that arrives
+        after the watermark moved on (a foreground refresh, another study) is dropped. Asked while a poll is in
+        flight, it polls again when that one is in (a poll that started before the run's last write misses it)."""
         if self.reader is None or self.data is None:
             return
-        self.reads.poll(self.storage, self.summary.name, self.watermark, (self.storage, self.watermark))
+        self._poll_again = not self.reads.poll(self.storage, self.summary.name, self.watermark,
+                                               (self.storage, self.watermark))
 
     def _background_read(self, message) -> None:
         kind, token, result, error = message
         self.reads.done(kind)
-        if kind != "poll" or error is not None or self.data is None:
-            return  # a failed background poll is retried by the next one; the run's events keep the plot current
-        if token[0] == self.storage and token[1] is self.watermark:
+        if kind != "poll" or self.data is None:
+            return
+        if error is None and token[0] == self.storage and token[1] is self.watermark:
             self._apply_delta(result)
+        # A failed poll during a run is retried by the next one (the run's events keep the plot current).
+        if self._poll_again:
+            self.refresh_in_background()
 
     def _redraw(self) -> None:
         self.plot.refresh()
@@ -323,7 +329,9 @@ class StudyView(QWidget):
         self.plot.set_live(self.controller.active)
         self.panel.set_state(state, message)
         if state in ("paused", "stopped", "completed"):
-            self.refresh()
+            # The plot already has the run's trials (from its events); the full rows (table, analysis) come from
+            # a read in the worker thread, so that the GUI's end-of-run pass stays short.
+            self.refresh_in_background()
             if self.auto_verify:
                 self.verify()
         self.changed.emit()
@@ -339,7 +347,7 @@ class StudyView(QWidget):
 
     def _run_ended(self, ended) -> None:
         self.plot.set_live(False)
-        self.refresh()
+        self.refresh_in_background()
         self.run_finished.emit()
         self.changed.emit()
 

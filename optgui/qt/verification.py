@@ -11,6 +11,9 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from optgui.core.verdict import DIVERGED, VERIFIED, ObjectiveCheck, Verdict
 
 POLL_MS = 100
+# A check's process is started this long after it is asked for: the asking happens in a busy GUI pass (the end of
+# a run), and the thread that starts the process takes the interpreter lock in turns with the GUI thread.
+LAUNCH_DELAY_MS = 40
 OBJECTIVE_CHECK_TRIALS = 10
 VERIFY_NICENESS = 10  # the verifier's child runs below the GUI (optgui.core.priority)
 
@@ -92,6 +95,10 @@ class VerifyJob(QObject):
         self._timer = QTimer(self)
         self._timer.setInterval(POLL_MS)
         self._timer.timeout.connect(self._poll)
+        self._launch = QTimer(self)  # a child: it cannot fire after this object is gone
+        self._launch.setSingleShot(True)
+        self._launch.setInterval(LAUNCH_DELAY_MS)
+        self._launch.timeout.connect(self._launch_job)
 
     @property
     def running(self) -> bool:
@@ -106,10 +113,15 @@ class VerifyJob(QObject):
             self._start_objective_check(storage, study)
         else:
             self.verdict = None
-            # Started from a thread: no process start on the GUI thread.
-            self._job = CoreJob(storage, study, niceness=VERIFY_NICENESS).start(background=True)
+            # Started a little later and from a thread: no process start in the GUI pass that asked for it.
+            self._job = CoreJob(storage, study, niceness=VERIFY_NICENESS)
+            self._launch.start()
             self._publish(BadgeState("checking", "Checking…"))
         self._timer.start()
+
+    def _launch_job(self) -> None:
+        if self._job is not None:
+            self._job.start(background=True)
 
     def _start_objective_check(self, storage: str, study: str) -> None:
         from optgui.core.objective_check import run_objective_check
@@ -133,6 +145,7 @@ class VerifyJob(QObject):
             job.cancel(wait=False)
         self._objective = None  # its thread ends with its child process; the result is dropped
         self._timer.stop()
+        self._launch.stop()
 
     def _poll(self) -> None:
         if self._objective is not None:
