@@ -28,6 +28,7 @@ pg.setConfigOptions(antialias=False, useOpenGL=False)
 HOVER_PIXELS = 8.0
 # Points appended since the last full draw, per pixel column, before the plot thins them again with a full draw.
 APPENDED_PER_COLUMN = 6
+SETTLE_AFTER_RUN_MS = 150
 
 
 def _fmt(v: float) -> str:
@@ -195,6 +196,10 @@ class ConvergencePlot(QWidget):
         self.main.vb.sigYRangeChanged.connect(self._y_range_changed)
         self.main.ctrl.logYCheck.toggled.connect(self._schedule_redraw)  # also the context menu's log toggle
         self._redraw_pending = False
+        self._settle_timer = QTimer(self)  # a child: it cannot fire after the plot is gone
+        self._settle_timer.setSingleShot(True)
+        self._settle_timer.setInterval(SETTLE_AFTER_RUN_MS)
+        self._settle_timer.timeout.connect(self._settle)
         self.placeholder = pg.TextItem("No trials yet", anchor=(0.5, 0.5))
         self.main.addItem(self.placeholder, ignoreBounds=True)
         layout.addWidget(self.view, 1)
@@ -234,9 +239,20 @@ class ConvergencePlot(QWidget):
 
     def set_live(self, live: bool) -> None:
         """A run is (or is no longer) adding trials: the followed x range keeps headroom while it does. (Trials
-        that arrive otherwise, e.g. by live refresh, switch it on as well.)"""
-        if live != self.live:
-            self.live = live
+        that arrive otherwise, e.g. by live refresh, switch it on as well.) When a run ends, the ranges drop their
+        headroom SETTLE_AFTER_RUN_MS later, in an event-loop pass of their own: the pass that ends a run (states,
+        texts, badge, last trials) is the GUI's busiest, and a full redraw on top of it made the longest stall."""
+        if live:
+            self._settle_timer.stop()
+            if not self.live:
+                self.live = True
+                self.refresh()
+        elif self.live and not self._settle_timer.isActive():
+            self._settle_timer.start()
+
+    def _settle(self) -> None:
+        if self.live:
+            self.live = False
             self.refresh()
 
     def _log_y(self) -> bool:

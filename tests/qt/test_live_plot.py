@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from optgui.core.tables import COMPLETE, FAIL, PRUNED, TrialTable
+from optgui.qt import convergence_plot
 from optgui.qt.convergence_plot import ConvergencePlot, staircase
 from optgui.qt.trial_data import TrialData
 
@@ -70,6 +71,16 @@ def test_live_updates_append_and_keep_real_points_with_each_columns_extremes(qtb
     bx, by = plot.best.getData()
     assert by[-1] == data.best_value() and bx[-1] == data.n - 1
     assert len(_drawn(plot.failed)[0]) > 0 and plot.strip.isVisible()
+
+    # The run ends: the headroom goes a moment later, in a pass of its own, and a new run cancels that.
+    plot.set_live(False)
+    assert plot.main.vb.viewRange()[0][1] > data.n
+    plot.set_live(True)
+    qtbot.wait(2 * convergence_plot.SETTLE_AFTER_RUN_MS)
+    assert plot.live and plot.main.vb.viewRange()[0][1] > data.n
+    plot.set_live(False)
+    qtbot.waitUntil(lambda: not plot.live, timeout=5000)
+    assert plot.main.vb.viewRange()[0][1] == data.n - 0.5
 
 
 def test_zoom_draws_every_trial_in_view_and_log_scale_maps_values(qtbot):
