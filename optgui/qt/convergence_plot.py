@@ -20,6 +20,7 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidg
 from optgui.core.tables import STATE_NAMES
 from optgui.qt import theme
 from optgui.qt.fast_axis import FastAxisItem
+from optgui.qt.line_item import LineItem
 from optgui.qt.points_item import PointsItem
 from optgui.qt.trial_data import TrialData
 
@@ -165,7 +166,10 @@ class ConvergencePlot(QWidget):
         self.main.setLabel("left", "objective value")
         # No grid: pyqtgraph draws grid lines for every tick level with alpha blending, which made each repaint
         # ~7x dearer (18 ms vs 2.4 ms) and, at 10 updates per second during a run, stalled the event loop.
-        self.best = pg.PlotDataItem(connect="finite", name="best so far")
+        # Drawn by Qt alone (optgui.qt.line_item); like the points it has no log mode of its own, so its values are
+        # mapped to log10 here when the y axis is logarithmic.
+        self.best = LineItem()
+        self._best_drawn = None  # (x, y) the line was last set to
         # Point items that can be appended to (optgui.qt.points_item). They have no log mode of their own, so
         # values are mapped to log10 here when the y axis is logarithmic.
         self.complete = PointsItem(symbol="o", size=5, name="complete")
@@ -310,7 +314,12 @@ class ConvergencePlot(QWidget):
                     self._drawn[id(item)] = points.n
         if self._follow_y and self._y_bounds is not None:
             self._set_y_range(*following_y_range(*self._y_bounds, self._y_range, self.live))
-        self.best.setData(*staircase(d.best[:d.n]))
+        bx, by = staircase(d.best[:d.n])
+        by = self._shown(by, log)
+        drawn = self._best_drawn
+        if drawn is None or not (np.array_equal(drawn[0], bx) and np.array_equal(drawn[1], by, equal_nan=True)):
+            self.best.setData(bx, by)
+            self._best_drawn = (bx, by)
         has_failed = d.failed.n > 0
         if has_failed != self.strip.isVisible():
             self.strip.setVisible(has_failed)

@@ -130,6 +130,7 @@ class StudyView(QWidget):
         self._progress = None
         self.title.setText(summary.name)
         self.display = display
+        self._display_shown = shown_name(display)  # (per update it cost a home-directory lookup)
         self.data = TrialData(summary.directions, capacity=max(1024, len(table) + 1024))
         self.data.load(table)
         names = list(summary.metric_names or [])
@@ -193,7 +194,7 @@ class StudyView(QWidget):
                  f"{c['COMPLETE']} complete · {c['PRUNED']} pruned · {c['FAIL']} failed · {c['RUNNING']} running"]
         if best is not None and len(self.summary.directions) == 1:
             parts.append(f"best {best:.6g}")
-        parts.append(shown_name(self.display))
+        parts.append(self._display_shown)
         self.subtitle.setText("   ·   ".join(parts))
         self.subtitle.setToolTip(self.display)
 

@@ -86,6 +86,10 @@ def test_trial_data_updates_in_place_and_keeps_best_so_far():
     data = TrialData(("minimize",), capacity=2)
     data.load(_table([0, 1, 2], [COMPLETE, RUNNING, FAIL], [5.0, np.nan, np.nan]))
     assert data.complete.n == 1 and data.failed.n == 1
+    assert data.counts() == {"COMPLETE": 1, "PRUNED": 0, "FAIL": 1, "RUNNING": 1}  # (counted once per change)
+    counted = data.counts()
+    counted["COMPLETE"] = 99  # a caller's copy: the data's own count is untouched
+    assert data.counts()["COMPLETE"] == 1
     data.apply(_table([1, 3, 4], [COMPLETE, COMPLETE, COMPLETE], [2.0, 7.0, 1.0]))
     assert data.n == 5
     assert data.best[:5].tolist() == [5.0, 2.0, 2.0, 2.0, 1.0]
