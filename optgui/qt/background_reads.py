@@ -25,6 +25,7 @@ START_DELAY_MS = 40
 class BackgroundReads(QObject):
     # (kind, token, result, error): kind "poll" (result TrialDelta) or "summaries" (list[StudySummary])
     delivered = Signal(object)
+    _finished = Signal(object)  # emitted in the worker thread; handed on as `delivered` unless closed by then
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -40,6 +41,8 @@ class BackgroundReads(QObject):
         self._start_timer.setSingleShot(True)
         self._start_timer.setInterval(START_DELAY_MS)
         self._start_timer.timeout.connect(self._hand_over)
+        self._closed = False
+        self._finished.connect(self._deliver)  # queued: this object lives in the GUI thread
 
     def poll(self, storage: str, study: str, watermark, token) -> bool:
         """Start a poll unless one is in flight; returns whether it started."""
@@ -49,7 +52,7 @@ class BackgroundReads(QObject):
         return self._submit("summaries", token, storage, reading.summaries)
 
     def _submit(self, kind: str, token, storage: str, call) -> bool:
-        if kind in self.busy:
+        if kind in self.busy or self._closed:
             return False
         self.busy.add(kind)
         self._waiting.append((kind, token, storage, call))
@@ -72,7 +75,12 @@ class BackgroundReads(QObject):
             result = call(self._reader)
         except Exception as exc:  # noqa: BLE001 - reported to the caller, which shows it like a foreground error
             error = exc
-        self.delivered.emit((kind, token, result, error))
+        self._finished.emit((kind, token, result, error))
+
+    def _deliver(self, message) -> None:
+        # A result that was on its way when the window closed is dropped: its receivers' readers are closed.
+        if not self._closed:
+            self.delivered.emit(message)
 
     def done(self, kind: str) -> None:
         """The GUI has taken the result of `kind` (called by the receiver, in the GUI thread)."""
@@ -87,6 +95,7 @@ class BackgroundReads(QObject):
 
     def close(self) -> None:
         """Finish the request in flight, close the reader, end the thread."""
+        self._closed = True
         self._start_timer.stop()
         self._waiting.clear()
         self._executor.submit(self._close_reader)

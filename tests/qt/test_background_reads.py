@@ -70,3 +70,23 @@ def test_after_a_run_the_view_has_read_every_row(qtbot, tmp_path, make_window, d
     qtbot.waitUntil(lambda: bench.table.model.rowCount() == 12 and not view.reads.busy, timeout=30000)
     assert len(reading.poll(view.reader, view.summary.name, view.watermark).table) == 0
     assert not dialog_log.errors
+
+
+def test_a_result_on_its_way_when_the_window_closes_is_dropped(qtbot, tmp_path, monkeypatch):
+    from optgui.qt.background_reads import BackgroundReads
+
+    db = plain_study(tmp_path / "study.db", trials=2, objective=lambda t: t.suggest_float("x", -1, 1) ** 2)
+    reads = BackgroundReads()
+    got = []
+    reads.delivered.connect(got.append)
+    read = threading.Event()
+    real_poll = reading.poll
+    monkeypatch.setattr(reading, "poll", lambda *a: (real_poll(*a), read.set())[0])
+    assert reads.poll(str(db), "det", None, "first")
+    qtbot.waitUntil(lambda: "poll" in reads.busy and read.is_set(), timeout=30000)
+    reads.close()  # waits for the worker: its result is queued for the GUI thread now
+    qtbot.wait(100)
+    assert got == []
+    assert not reads.poll(str(db), "det", None, "after")  # and nothing new starts
+    qtbot.wait(100)
+    assert got == []
