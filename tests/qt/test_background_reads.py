@@ -79,12 +79,20 @@ def test_a_result_on_its_way_when_the_window_closes_is_dropped(qtbot, tmp_path, 
     reads = BackgroundReads()
     got = []
     reads.delivered.connect(got.append)
-    read = threading.Event()
+    read, release = threading.Event(), threading.Event()
     real_poll = reading.poll
-    monkeypatch.setattr(reading, "poll", lambda *a: (real_poll(*a), read.set())[0])
+
+    def held_poll(*args):
+        delta = real_poll(*args)
+        read.set()
+        release.wait(60)  # the result is sent only once the window is closing
+        return delta
+
+    monkeypatch.setattr(reading, "poll", held_poll)
     assert reads.poll(str(db), "det", None, "first")
-    qtbot.waitUntil(lambda: "poll" in reads.busy and read.is_set(), timeout=30000)
-    reads.close()  # waits for the worker: its result is queued for the GUI thread now
+    qtbot.waitUntil(read.is_set, timeout=30000)
+    threading.Timer(0.2, release.set).start()
+    reads.close()  # waits for the worker, which sends its result meanwhile
     qtbot.wait(100)
     assert got == []
     assert not reads.poll(str(db), "det", None, "after")  # and nothing new starts
