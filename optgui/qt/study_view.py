@@ -331,10 +331,11 @@ class StudyView(QWidget):
         self.panel.set_state(state, message)
         if state in ("paused", "stopped", "completed"):
             # The plot already has the run's trials (from its events); the full rows (table, analysis) come from
-            # a read in the worker thread, so that the GUI's end-of-run pass stays short.
+            # a read in the worker thread, and the check starts a moment later, so that the GUI's end-of-run pass
+            # stays short.
             self.refresh_in_background()
             if self.auto_verify:
-                self.verify()
+                self.verify(soon=True)
         self.changed.emit()
 
     def _run_failed(self, message: str, details: str) -> None:
@@ -373,11 +374,14 @@ class StudyView(QWidget):
         self.run_finished.emit()  # the study list re-reads its counts
 
     # --- determinism ----------------------------------------------------------------------------------------
-    def verify(self, check_objective: bool = False) -> None:
+    def verify(self, check_objective: bool = False, soon: bool = False) -> None:
         if self.summary is None:
             return
         self._last_verify = time.monotonic()
-        self.verifier.start(self.storage, self.summary.name, check_objective=check_objective)
+        if soon:
+            self.verifier.start_soon(self.storage, self.summary.name)
+        else:
+            self.verifier.start(self.storage, self.summary.name, check_objective=check_objective)
 
     def _badge_state(self, state: BadgeState) -> None:
         self.badge.set_state(state)

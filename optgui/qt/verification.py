@@ -14,6 +14,9 @@ POLL_MS = 100
 # A check's process is started this long after it is asked for: the asking happens in a busy GUI pass (the end of
 # a run), and the thread that starts the process takes the interpreter lock in turns with the GUI thread.
 LAUNCH_DELAY_MS = 40
+# start_soon(): how long after the request the check (and its "Checking…" badge) starts; used at the end of a run,
+# whose event-loop pass is the GUI's busiest.
+SOON_MS = 150
 OBJECTIVE_CHECK_TRIALS = 10
 VERIFY_NICENESS = 10  # the verifier's child runs below the GUI (optgui.core.priority)
 
@@ -99,10 +102,21 @@ class VerifyJob(QObject):
         self._launch.setSingleShot(True)
         self._launch.setInterval(LAUNCH_DELAY_MS)
         self._launch.timeout.connect(self._launch_job)
+        self._soon = QTimer(self)  # start_soon(): a child, stopped by cancel()
+        self._soon.setSingleShot(True)
+        self._soon.setInterval(SOON_MS)
+        self._soon.timeout.connect(lambda: self.start(*self._soon_target))
+        self._soon_target: tuple[str, str] | None = None
 
     @property
     def running(self) -> bool:
-        return self._job is not None or self._objective is not None
+        return self._job is not None or self._objective is not None or self._soon.isActive()
+
+    def start_soon(self, storage: str, study: str) -> None:
+        """start() in SOON_MS, in an event-loop pass of its own (cancel() still stops it)."""
+        self.cancel()
+        self._soon_target = (storage, study)
+        self._soon.start()
 
     def start(self, storage: str, study: str, *, check_objective: bool = False) -> None:
         from optgui.core.verify_process import VerifyJob as CoreJob
@@ -146,6 +160,7 @@ class VerifyJob(QObject):
         self._objective = None  # its thread ends with its child process; the result is dropped
         self._timer.stop()
         self._launch.stop()
+        self._soon.stop()
 
     def _poll(self) -> None:
         if self._objective is not None:
