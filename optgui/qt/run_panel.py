@@ -251,6 +251,7 @@ class RunPanel(QWidget):
         elif state not in ("pausing", "stopping"):
             self._clock.stop()
             self._rate_window.clear()
+            self._tick()  # no rate or ETA while not running (not the last ones seen)
 
     def set_held_elsewhere(self, held: bool) -> None:
         """Another live process holds the study's run lease: Start and Resume wait until it lets go."""

@@ -116,3 +116,21 @@ def test_titles_show_files_under_home_as_tilde_and_everything_else_unchanged(tmp
     assert shown_name(str(tmp_path / "meadow" / "a.db")) == str(tmp_path / "meadow" / "a.db")  # not a prefix match
     assert shown_name("postgresql://u:***@host/db") == "postgresql://u:***@host/db"
     assert shown_name(str(tmp_path / "elsewhere.db")) == str(tmp_path / "elsewhere.db")
+
+
+def test_the_run_panel_shows_no_rate_or_eta_once_paused(qtbot, monkeypatch):
+    from optgui.qt import run_panel
+    from optgui.qt.run_panel import RunPanel
+
+    panel = RunPanel()
+    qtbot.addWidget(panel)
+    clock = [1000.0]
+    monkeypatch.setattr(run_panel.time, "monotonic", lambda: clock[0])
+    panel.set_state("running")
+    panel.run_began(0, 100)
+    for n in range(1, 11):
+        clock[0] += 0.5
+        panel.set_progress(n, 100)
+    assert panel.rate_label.text() == "2.00 trials/s" and panel.eta_label.text() != "ETA —"
+    panel.set_state("paused", "paused after trial 9")
+    assert panel.rate_label.text() == "— trials/s" and panel.eta_label.text() == "ETA —"
