@@ -42,7 +42,7 @@ class RunPanel(QWidget):
     def __init__(self, parent=None):
         super().__init__(parent)
         self.setObjectName("runPanel")
-        self.state = "idle"
+        self.state, self.state_message = "idle", ""
         self.resumable = False
         self.held_elsewhere = False
         self.defined = False
@@ -171,7 +171,7 @@ class RunPanel(QWidget):
         self.set_state("idle")
 
     def _restyle(self, _colors) -> None:
-        self.set_state(self.state)
+        self.set_state(self.state, self.state_message)  # (the same state, looked at again)
 
     def _action(self, text: str, shortcut: str, tip: str, signal) -> QAction:
         action = QAction(text, self)
@@ -212,7 +212,7 @@ class RunPanel(QWidget):
             # The target counts every finished trial of the study: a default below what it already has would read
             # "2000 / 100 trials" and make Start do nothing.
             self.n_trials.setValue(max(self.n_trials.value(), adopted_trials + 100))
-        self.set_state(self.state)
+        self.set_state(self.state, self.state_message)  # (the same state, looked at again)
 
     def request_fields(self) -> dict:
         """The values to build a RunRequest from (None for fields fixed by the record)."""
@@ -226,7 +226,7 @@ class RunPanel(QWidget):
 
     # --- state --------------------------------------------------------------------------------------------
     def set_state(self, state: str, message: str = "") -> None:
-        self.state = state
+        self.state, self.state_message = state, message
         active = state in ("starting", "running", "pausing", "paused", "stopping")
         # A study another process holds (its lease is live: a fleet, a terminal run) is followed, not started here.
         held = self.held_elsewhere and not active
@@ -256,7 +256,7 @@ class RunPanel(QWidget):
     def set_held_elsewhere(self, held: bool) -> None:
         """Another live process holds the study's run lease: Start and Resume wait until it lets go."""
         self.held_elsewhere = held
-        self.set_state(self.state)
+        self.set_state(self.state, self.state_message)  # (the same state, looked at again)
 
     def set_notice(self, text: str | None) -> None:
         c = theme.colors()

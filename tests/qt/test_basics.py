@@ -134,3 +134,6 @@ def test_the_run_panel_shows_no_rate_or_eta_once_paused(qtbot, monkeypatch):
     assert panel.rate_label.text() == "2.00 trials/s" and panel.eta_label.text() != "ETA —"
     panel.set_state("paused", "paused after trial 9")
     assert panel.rate_label.text() == "— trials/s" and panel.eta_label.text() == "ETA —"
+    assert "Paused after trial 9" in panel.state_label.text()
+    panel._restyle(None)  # a theme change draws the same state again, message included
+    assert "Paused after trial 9" in panel.state_label.text()
