@@ -60,6 +60,10 @@ class BackgroundReads(QObject):
             self._start_timer.start()
         return True
 
+    def waiting(self, kind: str) -> bool:
+        """A request of `kind` is made but not yet started (it will read what is in the storage by then)."""
+        return any(request[0] == kind for request in self._waiting)
+
     def _hand_over(self) -> None:
         waiting, self._waiting = self._waiting, []
         for request in waiting:

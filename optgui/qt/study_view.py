@@ -231,8 +231,9 @@ class StudyView(QWidget):
         flight, it polls again when that one is in (a poll that started before the run's last write misses it)."""
         if self.reader is None or self.data is None:
             return
-        self._poll_again = not self.reads.poll(self.storage, self.summary.name, self.watermark,
-                                               (self.storage, self.watermark))
+        started = self.reads.poll(self.storage, self.summary.name, self.watermark, (self.storage, self.watermark))
+        # Refused because one is in flight: poll again after it, unless it has not started reading yet.
+        self._poll_again = not started and not self.reads.waiting("poll")
 
     def _background_read(self, message) -> None:
         kind, token, result, error = message

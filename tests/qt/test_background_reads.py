@@ -27,6 +27,11 @@ def test_a_poll_asked_for_while_one_is_in_flight_runs_after_it(qtbot, tmp_path, 
     window.study_list.live.setChecked(False)  # only the background polls read the storage here
     view = window.study_view
     assert view.data.n == 3
+    # Asked twice before the first has started reading: one poll does for both.
+    view.refresh_in_background()
+    view.refresh_in_background()
+    assert not view._poll_again
+    qtbot.waitUntil(lambda: not view.reads.busy, timeout=30000)
 
     # The first background poll reads, then waits (a slow read): trials that land meanwhile are not in its result.
     release, reading_done = threading.Event(), threading.Event()
