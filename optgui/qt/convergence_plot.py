@@ -169,7 +169,6 @@ class ConvergencePlot(QWidget):
         # Drawn by Qt alone (optgui.qt.line_item); like the points it has no log mode of its own, so its values are
         # mapped to log10 here when the y axis is logarithmic.
         self.best = LineItem()
-        self._best_drawn = None  # (x, y) the line was last set to
         # Point items that can be appended to (optgui.qt.points_item). They have no log mode of their own, so
         # values are mapped to log10 here when the y axis is logarithmic.
         self.complete = PointsItem(symbol="o", size=5, name="complete")
@@ -316,10 +315,9 @@ class ConvergencePlot(QWidget):
             self._set_y_range(*following_y_range(*self._y_bounds, self._y_range, self.live))
         bx, by = staircase(d.best[:d.n])
         by = self._shown(by, log)
-        drawn = self._best_drawn
-        if drawn is None or not (np.array_equal(drawn[0], bx) and np.array_equal(drawn[1], by, equal_nan=True)):
+        drawn_x, drawn_y = self.best.getData()
+        if not (np.array_equal(drawn_x, bx) and np.array_equal(drawn_y, by, equal_nan=True)):
             self.best.setData(bx, by)
-            self._best_drawn = (bx, by)
         has_failed = d.failed.n > 0
         if has_failed != self.strip.isVisible():
             self.strip.setVisible(has_failed)
