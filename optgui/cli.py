@@ -49,18 +49,25 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def build_gui_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="optgui", description="Open the optgui desktop application. "
-                     f"Headless commands: {', '.join(SUBCOMMANDS)} (see `optgui COMMAND --help`).")
+    parser = _Parser(
+        prog="optgui",
+        description="Open the optgui desktop application. "
+        f"Headless commands: {', '.join(SUBCOMMANDS)} (see `optgui COMMAND --help`).",
+    )
     parser.add_argument("--version", action="version", version=f"optgui {__version__}")
     parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
     parser.add_argument("storage", nargs="?", metavar="STORAGE", help="study file or storage URL to open")
     parser.add_argument("--study", metavar="NAME", help="study to open in STORAGE")
     parser.add_argument("--demo", action="store_true", help="open (creating if needed) the demo study")
     desktop = parser.add_mutually_exclusive_group()
-    desktop.add_argument("--install-desktop-entry", action="store_true",
-                         help="add optgui to this user's application menu and file associations (Linux), then exit")
-    desktop.add_argument("--uninstall-desktop-entry", action="store_true",
-                         help="remove what --install-desktop-entry added, then exit")
+    desktop.add_argument(
+        "--install-desktop-entry",
+        action="store_true",
+        help="add optgui to this user's application menu and file associations (Linux), then exit",
+    )
+    desktop.add_argument(
+        "--uninstall-desktop-entry", action="store_true", help="remove what --install-desktop-entry added, then exit"
+    )
     return parser
 
 

@@ -91,18 +91,22 @@ class Result:
 def installed_paths(base: Path) -> list[Path]:
     """Every file the installer writes, relative to the XDG data directory `base`."""
     icons = base / "icons" / "hicolor"
-    paths = [base / "applications" / resources.DESKTOP_FILE,
-             base / "metainfo" / resources.METAINFO_FILE,
-             base / "mime" / "packages" / resources.MIME_FILE,
-             icons / "scalable" / "apps" / f"{APP_ID}.svg"]
+    paths = [
+        base / "applications" / resources.DESKTOP_FILE,
+        base / "metainfo" / resources.METAINFO_FILE,
+        base / "mime" / "packages" / resources.MIME_FILE,
+        icons / "scalable" / "apps" / f"{APP_ID}.svg",
+    ]
     paths += [icons / f"{s}x{s}" / "apps" / f"{APP_ID}.png" for s in resources.ICON_SIZES]
     return paths
 
 
 def _check_platform() -> None:
     if sys.platform.startswith("win") or sys.platform == "darwin":
-        raise OptguiError("desktop entries are for Linux and other freedesktop systems; on Windows and macOS "
-                          "use the packaged application (see README, Installing)")
+        raise OptguiError(
+            "desktop entries are for Linux and other freedesktop systems; on Windows and macOS "
+            "use the packaged application (see README, Installing)"
+        )
 
 
 def install(base: Path | None = None, command: list[str] | None = None, update_caches: bool = True) -> Result:
@@ -111,9 +115,11 @@ def install(base: Path | None = None, command: list[str] | None = None, update_c
     command = command or launcher_command()
     result = Result()
     icons = base / "icons" / "hicolor"
-    copies = {base / "metainfo" / resources.METAINFO_FILE: resources.linux_file(resources.METAINFO_FILE),
-              base / "mime" / "packages" / resources.MIME_FILE: resources.linux_file(resources.MIME_FILE),
-              icons / "scalable" / "apps" / f"{APP_ID}.svg": resources.icon_svg()}
+    copies = {
+        base / "metainfo" / resources.METAINFO_FILE: resources.linux_file(resources.METAINFO_FILE),
+        base / "mime" / "packages" / resources.MIME_FILE: resources.linux_file(resources.MIME_FILE),
+        icons / "scalable" / "apps" / f"{APP_ID}.svg": resources.icon_svg(),
+    }
     for size in resources.ICON_SIZES:
         copies[icons / f"{size}x{size}" / "apps" / f"{APP_ID}.png"] = resources.icon_png(size)
     try:
@@ -151,8 +157,10 @@ def uninstall(base: Path | None = None, update_caches: bool = True) -> Result:
 
 def _update_caches(base: Path, result: Result) -> None:
     """Refresh the databases that desktops read instead of the files themselves, where those tools exist."""
-    runs = [("update-mime-database", [str(base / "mime")], base / "mime"),
-            ("update-desktop-database", ["-q", str(base / "applications")], base / "applications")]
+    runs = [
+        ("update-mime-database", [str(base / "mime")], base / "mime"),
+        ("update-desktop-database", ["-q", str(base / "applications")], base / "applications"),
+    ]
     # A per-user icon cache only helps if one is there already; creating one would go stale when another program
     # later drops icons in without refreshing it, so only an existing cache is kept up to date.
     if (base / "icons" / "hicolor" / "icon-theme.cache").exists():
@@ -178,8 +186,9 @@ def execute(args) -> int:
         print(f"Installed the optgui launcher for this user ({len(result.files)} files):")
         for path in result.files:
             print(f"  {path}")
-        exec_line = next(line for line in (result.files[-1].read_text(encoding="utf-8").splitlines())
-                         if line.startswith("Exec="))
+        exec_line = next(
+            line for line in (result.files[-1].read_text(encoding="utf-8").splitlines()) if line.startswith("Exec=")
+        )
         print(f"Launcher command: {exec_line[5:]}")
     else:
         result = uninstall()
@@ -192,6 +201,9 @@ def execute(args) -> int:
     if result.tools:
         print(f"Updated: {', '.join(result.tools)}")
     if result.missing_tools:
-        print(f"Not updated (tool missing or failed): {', '.join(result.missing_tools)}; the desktop may need a "
-              "new login to notice the change.", file=sys.stderr)
+        print(
+            f"Not updated (tool missing or failed): {', '.join(result.missing_tools)}; the desktop may need a "
+            "new login to notice the change.",
+            file=sys.stderr,
+        )
     return 0

@@ -51,9 +51,14 @@ def fresh_env(base: Path) -> dict:
     for name in ("data", "cache", "config", "runtime", "xdg-data"):
         (base / name).mkdir(parents=True, exist_ok=True)
     os.chmod(base / "runtime", 0o700)
-    env.update(OPTGUI_DATA_DIR=str(base / "data"), OPTGUI_CACHE_DIR=str(base / "cache"),
-               XDG_CONFIG_HOME=str(base / "config"), XDG_RUNTIME_DIR=str(base / "runtime"),
-               XDG_DATA_HOME=str(base / "xdg-data"), QT_QPA_PLATFORM="offscreen")
+    env.update(
+        OPTGUI_DATA_DIR=str(base / "data"),
+        OPTGUI_CACHE_DIR=str(base / "cache"),
+        XDG_CONFIG_HOME=str(base / "config"),
+        XDG_RUNTIME_DIR=str(base / "runtime"),
+        XDG_DATA_HOME=str(base / "xdg-data"),
+        QT_QPA_PLATFORM="offscreen",
+    )
     return env
 
 
@@ -64,8 +69,10 @@ def open_in_window(exe: Path, args: list[str], env: dict, base: Path) -> dict:
     if not report_path.exists():
         raise Failure(f"`optgui {' '.join(args)}` exited without opening anything (no report)")
     report = json.loads(report_path.read_text())
-    print(f"    window: {report['title']!r}, studies {report['studies']}, {report['trials']} trials, "
-          f"badge: {report['badge_text']!r}")
+    print(
+        f"    window: {report['title']!r}, studies {report['studies']}, {report['trials']} trials, "
+        f"badge: {report['badge_text']!r}"
+    )
     return report
 
 
@@ -89,8 +96,23 @@ def check(exe: Path) -> None:
         base = Path(tmp) / "journal"
         env = fresh_env(base)
         journal = base / "study.optuna.log"
-        run(exe, ["run", str(journal), "--study", "j", "--objective", "builtin:quadratic", "--sampler",
-                  "RandomSampler(seed=1)", "--n-trials", "5", "--quiet"], env)
+        run(
+            exe,
+            [
+                "run",
+                str(journal),
+                "--study",
+                "j",
+                "--objective",
+                "builtin:quadratic",
+                "--sampler",
+                "RandomSampler(seed=1)",
+                "--n-trials",
+                "5",
+                "--quiet",
+            ],
+            env,
+        )
         report = open_in_window(exe, [str(journal)], env, base)
         if report["how"] != "done" or report["studies"] != ["j"] or report["trials"] != 5:
             raise Failure(f"unexpected window state: {report}")

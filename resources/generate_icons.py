@@ -33,8 +33,16 @@ HICOLOR_SIZES = (16, 22, 24, 32, 48, 64, 128, 256, 512)
 ICO_SIZES = (16, 24, 32, 48, 64, 128, 256)
 # icns chunk type -> pixel size. ic07-ic10 are 128/256/512/1024 (the last is 512@2x); ic11-ic14 are the @2x
 # variants of 16/32/128/256. Every one of them may hold a PNG stream (macOS 10.7+).
-ICNS_CHUNKS = (("ic07", 128), ("ic08", 256), ("ic09", 512), ("ic10", 1024),
-               ("ic11", 32), ("ic12", 64), ("ic13", 256), ("ic14", 512))
+ICNS_CHUNKS = (
+    ("ic07", 128),
+    ("ic08", 256),
+    ("ic09", 512),
+    ("ic10", 1024),
+    ("ic11", 32),
+    ("ic12", 64),
+    ("ic13", 256),
+    ("ic14", 512),
+)
 PACKAGE_ICONS = ROOT / "optgui" / "resources" / "icons"
 PACKAGE_LINUX = ROOT / "optgui" / "resources" / "linux"
 LINUX_FILES = (f"{APP_ID}.desktop", f"{APP_ID}.metainfo.xml", f"{APP_ID}.xml")

@@ -14,10 +14,13 @@ from optgui.core.errors import StudyStateError
 def add_arguments(parser) -> None:
     parser.add_argument("storage", metavar="STORAGE", help="the shared storage URL or journal file")
     parser.add_argument("--study", metavar="NAME", required=True, help="study name")
-    parser.add_argument("action", metavar="pause|resume|stop|status", choices=("pause", "resume", "stop", "status"),
-                        help="pause: finish trials in flight and wait; resume; stop: finish and exit; status: show "
-                        "the fleet")
-    parser.add_argument("--json", action="store_true", help="status as JSON (with a \"schema\" field)")
+    parser.add_argument(
+        "action",
+        metavar="pause|resume|stop|status",
+        choices=("pause", "resume", "stop", "status"),
+        help="pause: finish trials in flight and wait; resume; stop: finish and exit; status: show the fleet",
+    )
+    parser.add_argument("--json", action="store_true", help='status as JSON (with a "schema" field)')
 
 
 def execute(args) -> int:
@@ -37,14 +40,28 @@ def execute(args) -> int:
         return 0
     status = fl.read_status(store)
     if args.json:
-        print(json.dumps({"schema": "optgui-fleet-status-1", "mode": status.mode, "state": status.state,
-                          "command": status.command, "running_trials": list(status.running_trials),
-                          "workers": [w.__dict__ for w in status.workers]}, indent=2))
+        print(
+            json.dumps(
+                {
+                    "schema": "optgui-fleet-status-1",
+                    "mode": status.mode,
+                    "state": status.state,
+                    "command": status.command,
+                    "running_trials": list(status.running_trials),
+                    "workers": [w.__dict__ for w in status.workers],
+                },
+                indent=2,
+            )
+        )
         return 0
-    print(f"fleet: mode {status.mode or '-'}, state {status.state or '-'}, command {status.command}, "
-          f"running trials {list(status.running_trials) or '-'}")
+    print(
+        f"fleet: mode {status.mode or '-'}, state {status.state or '-'}, command {status.command}, "
+        f"running trials {list(status.running_trials) or '-'}"
+    )
     for w in status.workers:
         trial = "-" if w.trial is None else w.trial
-        print(f"  worker {w.index:>3} {w.state:<9} {w.host}:{w.pid} trial {trial} evaluated {w.n_evaluated} "
-              f"heartbeat {w.heartbeat_age:.0f}s ago")
+        print(
+            f"  worker {w.index:>3} {w.state:<9} {w.host}:{w.pid} trial {trial} evaluated {w.n_evaluated} "
+            f"heartbeat {w.heartbeat_age:.0f}s ago"
+        )
     return 0

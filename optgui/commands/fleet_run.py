@@ -43,8 +43,9 @@ def wait_workers(processes: list[subprocess.Popen], timeout: float = WORKER_EXIT
 def execute_fleet(args, request, format_trial) -> int:
     from optgui.core.coordinator import Coordinator, FleetOptions, FreeRunSetup
 
-    explicit = frozenset(k for k, v in (("mode", args.mode), ("batch", args.batch), ("pipeline", args.pipeline))
-                         if v is not None)
+    explicit = frozenset(
+        k for k, v in (("mode", args.mode), ("batch", args.batch), ("pipeline", args.pipeline)) if v is not None
+    )
     n_workers = args.workers if args.workers is not None else 0
     if n_workers < 0:
         raise OptguiError(f"--workers must be >= 0, got {n_workers}")
@@ -68,8 +69,10 @@ def execute_fleet(args, request, format_trial) -> int:
         if setup.created_storage:
             print(f"optgui: created {request.storage}", file=sys.stderr)
         if n_workers == 0:
-            print("optgui: free-running study ready; start workers with optgui worker STORAGE --study NAME",
-                  file=sys.stderr)
+            print(
+                "optgui: free-running study ready; start workers with optgui worker STORAGE --study NAME",
+                file=sys.stderr,
+            )
             return 0
         workers = start_local_workers(request.storage, request.study_name, n_workers, quiet=args.quiet)
         stop = {"sent": False}
@@ -94,10 +97,12 @@ def execute_fleet(args, request, format_trial) -> int:
 
     batch = args.batch if args.batch is not None else recorded.get("batch") or max(1, n_workers)
     pipeline = bool(args.pipeline) if args.pipeline is not None else bool(recorded.get("pipeline", False))
-    coordinator = Coordinator(request, FleetOptions("deterministic", batch, pipeline), listener,
-                              explicit_options=explicit)
-    previous = interrupts.stop_on_first_interrupt("stopping the fleet: the trials already asked are finished first…",
-                                                  lambda: coordinator.request_stop("paused"))
+    coordinator = Coordinator(
+        request, FleetOptions("deterministic", batch, pipeline), listener, explicit_options=explicit
+    )
+    previous = interrupts.stop_on_first_interrupt(
+        "stopping the fleet: the trials already asked are finished first…", lambda: coordinator.request_stop("paused")
+    )
     workers: list[subprocess.Popen] = []
     try:
         coordinator.prepare()
@@ -116,6 +121,8 @@ def execute_fleet(args, request, format_trial) -> int:
     elif outcome.reason in ("completed", "exhausted"):
         print(f"optgui: done: {outcome.n_finished}{target} trials finished", file=sys.stderr)
     else:
-        print(f"optgui: {outcome.reason} after {outcome.n_finished}{target} trials; run the same command again to "
-              "resume", file=sys.stderr)
+        print(
+            f"optgui: {outcome.reason} after {outcome.n_finished}{target} trials; run the same command again to resume",
+            file=sys.stderr,
+        )
     return 0

@@ -24,11 +24,16 @@ def add_arguments(parser) -> None:
     parser.add_argument("--study", metavar="NAME", help="print this study's trials instead of the study list")
     parser.add_argument("--json", action="store_true", help="machine-readable output")
     parser.add_argument("--limit", type=int, metavar="N", help="print at most the last N trials")
-    parser.add_argument("--snapshot", action="store_true",
-                        help="read a temporary copy of a SQLite file (for WAL files that cannot be read in place)")
-    parser.add_argument("--upgrade", action="store_true",
-                        help="upgrade an old-schema SQLite file to the current Optuna schema (writes a backup "
-                             "copy first), then exit")
+    parser.add_argument(
+        "--snapshot",
+        action="store_true",
+        help="read a temporary copy of a SQLite file (for WAL files that cannot be read in place)",
+    )
+    parser.add_argument(
+        "--upgrade",
+        action="store_true",
+        help="upgrade an old-schema SQLite file to the current Optuna schema (writes a backup copy first), then exit",
+    )
 
 
 def execute(args) -> int:
@@ -39,8 +44,11 @@ def execute(args) -> int:
         from optgui.core.schema import HEAD_REVISION, upgrade_with_backup
 
         backup = upgrade_with_backup(args.storage)
-        print(f"upgraded {resolve_for_reading(args.storage).display} to schema {HEAD_REVISION}; "
-              f"the original is saved as {backup}", file=sys.stderr)
+        print(
+            f"upgraded {resolve_for_reading(args.storage).display} to schema {HEAD_REVISION}; "
+            f"the original is saved as {backup}",
+            file=sys.stderr,
+        )
         return EXIT_OK
     if args.limit is not None and args.limit < 0:
         raise OptguiError("--limit must be zero or more")
@@ -56,9 +64,13 @@ def execute(args) -> int:
             for note in reader.notes:
                 print(f"optgui: warning: {note}", file=sys.stderr)
             display = resolve_for_reading(args.storage).display if copy else reader.display
-            header = {"schema": JSON_SCHEMA, "storage": display, "kind": reader.kind,
-                      "storage_schema": reader.schema.as_dict() if reader.schema else None,
-                      "warnings": list(reader.notes)}
+            header = {
+                "schema": JSON_SCHEMA,
+                "storage": display,
+                "kind": reader.kind,
+                "storage_schema": reader.schema.as_dict() if reader.schema else None,
+                "warnings": list(reader.notes),
+            }
             if args.study is None:
                 summaries = reader.studies()
                 if args.json:
@@ -73,8 +85,7 @@ def execute(args) -> int:
 
                     table = select_rows(table, np.arange(max(0, len(table) - args.limit), len(table)))
                 if args.json:
-                    _dump({**header, "study": summary.as_json() if summary else None,
-                           "trials": _trials_json(table)})
+                    _dump({**header, "study": summary.as_json() if summary else None, "trials": _trials_json(table)})
                 else:
                     _print_trials(table)
     finally:
@@ -110,9 +121,19 @@ def _print_summaries(display: str, reader, summaries: list[StudySummary]) -> Non
     for s in summaries:
         counts = s.state_counts
         best = " ".join(_fmt(v) for v in s.best_values) if s.best_values else "-"
-        rows.append((s.name, ",".join(s.directions), str(s.n_trials), str(counts.get("COMPLETE", 0)),
-                     str(counts.get("PRUNED", 0)), str(counts.get("FAIL", 0)),
-                     str(counts.get("RUNNING", 0) + counts.get("WAITING", 0)), best, _when(s.last_activity)))
+        rows.append(
+            (
+                s.name,
+                ",".join(s.directions),
+                str(s.n_trials),
+                str(counts.get("COMPLETE", 0)),
+                str(counts.get("PRUNED", 0)),
+                str(counts.get("FAIL", 0)),
+                str(counts.get("RUNNING", 0) + counts.get("WAITING", 0)),
+                best,
+                _when(s.last_activity),
+            )
+        )
     _print_rows(rows)
 
 
@@ -124,8 +145,16 @@ def _print_trials(table: TrialTable) -> None:
         values = [_fmt(float(v)) for v in table.values[i]]
         params = [_fmt(decoded[name][i]) for name in table.params]
         duration = table.duration[i]
-        rows.append((str(int(table.number[i])), STATE_NAMES[table.state[i]], *values, *params,
-                     _when(table.datetime_start[i]), "-" if np.isnan(duration) else f"{duration:.3f}"))
+        rows.append(
+            (
+                str(int(table.number[i])),
+                STATE_NAMES[table.state[i]],
+                *values,
+                *params,
+                _when(table.datetime_start[i]),
+                "-" if np.isnan(duration) else f"{duration:.3f}",
+            )
+        )
     _print_rows(rows)
 
 
@@ -133,7 +162,7 @@ def _print_rows(rows: list[tuple]) -> None:
     widths = [min(40, max(len(str(r[c])) for r in rows)) for c in range(len(rows[0]))]
     for row in rows:
         cells = [str(cell) if len(str(cell)) <= 40 else str(cell)[:39] + "…" for cell in row]
-        print("  ".join(cell.ljust(width) for cell, width in zip(cells, widths)).rstrip())
+        print("  ".join(cell.ljust(width) for cell, width in zip(cells, widths, strict=False)).rstrip())
 
 
 def _trials_json(table: TrialTable) -> list[dict]:
@@ -142,17 +171,21 @@ def _trials_json(table: TrialTable) -> list[dict]:
     out = []
     for i in range(len(table)):
         duration = float(table.duration[i])
-        out.append({
-            "number": int(table.number[i]),
-            "trial_id": int(table.trial_id[i]),
-            "state": STATE_NAMES[table.state[i]],
-            "values": None if np.all(np.isnan(table.values[i])) else [json_float(float(v)) for v in table.values[i]],
-            "params": {name: _json_value(decoded[name][i]) for name in table.params if present[name][i]},
-            "user_attrs": {key: column[i] for key, column in table.user_attrs.items() if column[i] is not None},
-            "datetime_start": iso_utc(table.datetime_start[i]),
-            "datetime_complete": iso_utc(table.datetime_complete[i]),
-            "duration": None if np.isnan(duration) else duration,
-        })
+        out.append(
+            {
+                "number": int(table.number[i]),
+                "trial_id": int(table.trial_id[i]),
+                "state": STATE_NAMES[table.state[i]],
+                "values": None
+                if np.all(np.isnan(table.values[i]))
+                else [json_float(float(v)) for v in table.values[i]],
+                "params": {name: _json_value(decoded[name][i]) for name in table.params if present[name][i]},
+                "user_attrs": {key: column[i] for key, column in table.user_attrs.items() if column[i] is not None},
+                "datetime_start": iso_utc(table.datetime_start[i]),
+                "datetime_complete": iso_utc(table.datetime_complete[i]),
+                "duration": None if np.isnan(duration) else duration,
+            }
+        )
     return out
 
 

@@ -19,37 +19,75 @@ DEMO_TRIALS = 200
 
 
 def add_arguments(parser) -> None:
-    parser.add_argument("storage", nargs="?", metavar="STORAGE",
-                        help="study file (created if missing; .log/.jsonl makes a journal file) or storage URL")
+    parser.add_argument(
+        "storage",
+        nargs="?",
+        metavar="STORAGE",
+        help="study file (created if missing; .log/.jsonl makes a journal file) or storage URL",
+    )
     parser.add_argument("--study", metavar="NAME", help="study name (required unless --demo)")
-    parser.add_argument("--demo", action="store_true",
-                        help=f"run the demo study (in the app data directory; {DEMO_OBJECTIVE}, {DEMO_SAMPLER})")
-    parser.add_argument("--objective", metavar="REF",
-                        help="FILE.py:FUNCTION, package.module:FUNCTION or builtin:NAME[(args)]")
+    parser.add_argument(
+        "--demo",
+        action="store_true",
+        help=f"run the demo study (in the app data directory; {DEMO_OBJECTIVE}, {DEMO_SAMPLER})",
+    )
+    parser.add_argument(
+        "--objective", metavar="REF", help="FILE.py:FUNCTION, package.module:FUNCTION or builtin:NAME[(args)]"
+    )
     parser.add_argument("--sampler", metavar="SPEC", help="e.g. tpe, 'TPESampler(seed=42, multivariate=False)'")
     parser.add_argument("--pruner", metavar="SPEC", help="e.g. 'MedianPruner(n_startup_trials=5)' (default)")
     parser.add_argument("--seed", type=int, metavar="N", help="sampler seed (drawn and recorded if omitted)")
-    parser.add_argument("--direction", action="append", metavar="D", help="minimize or maximize (repeat per "
-                        "objective; new studies only)")
+    parser.add_argument(
+        "--direction",
+        action="append",
+        metavar="D",
+        help="minimize or maximize (repeat per objective; new studies only)",
+    )
     parser.add_argument("--metric-name", action="append", metavar="M", help="objective name (repeatable)")
-    parser.add_argument("--n-trials", type=int, metavar="N",
-                        help="total target of finished trials for the run (a rerun does the remainder)")
+    parser.add_argument(
+        "--n-trials",
+        type=int,
+        metavar="N",
+        help="total target of finished trials for the run (a rerun does the remainder)",
+    )
     parser.add_argument("--timeout", type=float, metavar="S", help="stop after S seconds (this invocation only)")
-    parser.add_argument("--accept-version-change", action="store_true",
-                        help="resume although package versions differ from those recorded (recorded)")
-    parser.add_argument("--accept-objective-change", action="store_true",
-                        help="resume although the objective file changed since the run started (recorded)")
+    parser.add_argument(
+        "--accept-version-change",
+        action="store_true",
+        help="resume although package versions differ from those recorded (recorded)",
+    )
+    parser.add_argument(
+        "--accept-objective-change",
+        action="store_true",
+        help="resume although the objective file changed since the run started (recorded)",
+    )
     parser.add_argument("--quiet", action="store_true", help="no line per trial")
     fleet = parser.add_argument_group("parallel runs (PostgreSQL/MySQL URL or journal file)")
-    fleet.add_argument("--workers", type=int, metavar="N",
-                       help="start N local worker processes (more can join from any machine: optgui worker)")
-    fleet.add_argument("--mode", choices=("deterministic", "free"),
-                       help="deterministic (default): one coordinator samples, workers evaluate, results told in "
-                       "trial-number order; free: classic Optuna, each worker samples (not reproducible)")
-    fleet.add_argument("--batch", type=int, metavar="K", help="deterministic mode: trials asked per batch "
-                       "(default: the number of workers); part of the run's definition")
-    fleet.add_argument("--pipeline", action="store_true", default=None,
-                       help="deterministic mode: ask the next batch while the current one is evaluated")
+    fleet.add_argument(
+        "--workers",
+        type=int,
+        metavar="N",
+        help="start N local worker processes (more can join from any machine: optgui worker)",
+    )
+    fleet.add_argument(
+        "--mode",
+        choices=("deterministic", "free"),
+        help="deterministic (default): one coordinator samples, workers evaluate, results told in "
+        "trial-number order; free: classic Optuna, each worker samples (not reproducible)",
+    )
+    fleet.add_argument(
+        "--batch",
+        type=int,
+        metavar="K",
+        help="deterministic mode: trials asked per batch "
+        "(default: the number of workers); part of the run's definition",
+    )
+    fleet.add_argument(
+        "--pipeline",
+        action="store_true",
+        default=None,
+        help="deterministic mode: ask the next batch while the current one is evaluated",
+    )
 
 
 def _request_from_args(args):
@@ -58,22 +96,36 @@ def _request_from_args(args):
     if args.demo:
         path = demo_study_path()
         path.parent.mkdir(parents=True, exist_ok=True)
-        return RunRequest(storage=args.storage or str(path), study_name=args.study or DEMO_STUDY,
-                          objective=args.objective or DEMO_OBJECTIVE,
-                          sampler=args.sampler or (None if path.exists() else DEMO_SAMPLER),
-                          pruner=args.pruner, seed=args.seed, n_trials=args.n_trials or DEMO_TRIALS,
-                          timeout=args.timeout)
+        return RunRequest(
+            storage=args.storage or str(path),
+            study_name=args.study or DEMO_STUDY,
+            objective=args.objective or DEMO_OBJECTIVE,
+            sampler=args.sampler or (None if path.exists() else DEMO_SAMPLER),
+            pruner=args.pruner,
+            seed=args.seed,
+            n_trials=args.n_trials or DEMO_TRIALS,
+            timeout=args.timeout,
+        )
     if not args.storage:
         raise OptguiError("run needs STORAGE (a study file or URL), or --demo")
     if not args.study:
         raise OptguiError("run needs --study NAME")
     if args.n_trials is not None and args.n_trials < 0:
         raise OptguiError(f"--n-trials must be >= 0, got {args.n_trials}")
-    return RunRequest(storage=args.storage, study_name=args.study, objective=args.objective, sampler=args.sampler,
-                      pruner=args.pruner, seed=args.seed, directions=args.direction, metric_names=args.metric_name,
-                      n_trials=args.n_trials, timeout=args.timeout,
-                      accept_version_change=args.accept_version_change,
-                      accept_objective_change=args.accept_objective_change)
+    return RunRequest(
+        storage=args.storage,
+        study_name=args.study,
+        objective=args.objective,
+        sampler=args.sampler,
+        pruner=args.pruner,
+        seed=args.seed,
+        directions=args.direction,
+        metric_names=args.metric_name,
+        n_trials=args.n_trials,
+        timeout=args.timeout,
+        accept_version_change=args.accept_version_change,
+        accept_objective_change=args.accept_objective_change,
+    )
 
 
 def _format_trial(event: TrialFinished) -> str:
@@ -118,15 +170,19 @@ def execute(args) -> int:
         if isinstance(event, TrialFinished) and not args.quiet:
             print(_format_trial(event), flush=True)
         elif isinstance(event, RecoveryPerformed):
-            print(f"optgui: recovered a run that died (segment {event.dead_segment}); "
-                  f"{'equivalent' if event.equivalent else 'NOT equivalent: ' + event.reason}", file=sys.stderr)
+            print(
+                f"optgui: recovered a run that died (segment {event.dead_segment}); "
+                f"{'equivalent' if event.equivalent else 'NOT equivalent: ' + event.reason}",
+                file=sys.stderr,
+            )
         elif isinstance(event, RunStarted):
             for note in event.notes:
                 print(f"optgui: {note}", file=sys.stderr)
 
     runner = StudyRunner(request, listener)
-    previous = interrupts.stop_on_first_interrupt("pausing after the current trial… (Ctrl-C again abandons it)",
-                                                  lambda: runner.request_stop("paused"))
+    previous = interrupts.stop_on_first_interrupt(
+        "pausing after the current trial… (Ctrl-C again abandons it)", lambda: runner.request_stop("paused")
+    )
     try:
         runner.prepare()
         if runner.created_storage:

@@ -10,25 +10,42 @@ from __future__ import annotations
 import json
 import sys
 
-from optgui.core.errors import (EXIT_DIVERGED, EXIT_OK, EXIT_ONLY_REPLAYABLE, EXIT_UNVERIFIABLE, OptguiError)
+from optgui.core.errors import EXIT_DIVERGED, EXIT_OK, EXIT_ONLY_REPLAYABLE, EXIT_UNVERIFIABLE, OptguiError
 
 
 def add_arguments(parser) -> None:
     parser.add_argument("storage", metavar="STORAGE", help="study file (SQLite or journal) or storage URL; read only")
     parser.add_argument("--study", metavar="NAME", help="study to verify (optional when STORAGE has exactly one)")
-    parser.add_argument("--spec", metavar="SPEC",
-                        help="sampler the study was made with, for studies not run by optgui, e.g. "
-                             "'TPESampler(seed=42)'")
-    parser.add_argument("--objective-check", type=int, metavar="K", default=0,
-                        help="also re-evaluate K recorded trials (the best one and a random sample) with the "
-                             "recorded objective: this RUNS the objective's code")
-    parser.add_argument("--objective", metavar="REF",
-                        help="objective for --objective-check on a study not run by optgui (FILE.py:FUNCTION, "
-                             "module:FUNCTION, builtin:NAME)")
-    parser.add_argument("--rtol", type=float, metavar="R",
-                        help="relative tolerance for --objective-check (default: values must be identical)")
-    parser.add_argument("--require-equivalent", action="store_true",
-                        help="exit 4 unless the study is equivalent to an uninterrupted run")
+    parser.add_argument(
+        "--spec",
+        metavar="SPEC",
+        help="sampler the study was made with, for studies not run by optgui, e.g. 'TPESampler(seed=42)'",
+    )
+    parser.add_argument(
+        "--objective-check",
+        type=int,
+        metavar="K",
+        default=0,
+        help="also re-evaluate K recorded trials (the best one and a random sample) with the "
+        "recorded objective: this RUNS the objective's code",
+    )
+    parser.add_argument(
+        "--objective",
+        metavar="REF",
+        help="objective for --objective-check on a study not run by optgui (FILE.py:FUNCTION, "
+        "module:FUNCTION, builtin:NAME)",
+    )
+    parser.add_argument(
+        "--rtol",
+        type=float,
+        metavar="R",
+        help="relative tolerance for --objective-check (default: values must be identical)",
+    )
+    parser.add_argument(
+        "--require-equivalent",
+        action="store_true",
+        help="exit 4 unless the study is equivalent to an uninterrupted run",
+    )
     parser.add_argument("--json", action="store_true", help="print the full verdict as JSON")
     parser.add_argument("--no-cache", action="store_true", help="replay even if a cached verdict exists")
 
@@ -73,7 +90,10 @@ def execute(args) -> int:
     verdict = job.verdict
     if args.objective_check:
         verdict = verdict.with_objective_check(
-            run_objective_check(args.storage, verdict.study, args.objective_check, rtol=args.rtol, objective=args.objective))
+            run_objective_check(
+                args.storage, verdict.study, args.objective_check, rtol=args.rtol, objective=args.objective
+            )
+        )
     if args.json:
         print(json.dumps(verdict.to_json_obj(), indent=2))
     else:

@@ -14,13 +14,22 @@ from optgui.core.events import TrialFinished
 
 
 def add_arguments(parser) -> None:
-    parser.add_argument("storage", metavar="STORAGE",
-                        help="the shared storage: a postgresql:// or mysql:// URL, or an Optuna journal file")
+    parser.add_argument(
+        "storage",
+        metavar="STORAGE",
+        help="the shared storage: a postgresql:// or mysql:// URL, or an Optuna journal file",
+    )
     parser.add_argument("--study", metavar="NAME", required=True, help="study name")
-    parser.add_argument("--accept-version-change", action="store_true",
-                        help="evaluate although package versions differ from those the run recorded")
-    parser.add_argument("--accept-objective-change", action="store_true",
-                        help="evaluate although the objective file changed since the run started")
+    parser.add_argument(
+        "--accept-version-change",
+        action="store_true",
+        help="evaluate although package versions differ from those the run recorded",
+    )
+    parser.add_argument(
+        "--accept-objective-change",
+        action="store_true",
+        help="evaluate although the objective file changed since the run started",
+    )
     parser.add_argument("--quiet", action="store_true", help="no line per trial")
 
 
@@ -34,18 +43,28 @@ def execute(args) -> int:
     def listener(event):
         if isinstance(event, TrialFinished) and not args.quiet:
             values = ", ".join(f"{v:.6g}" for v in event.values) if event.values else "-"
-            print(f"worker {worker.index}: trial {event.number} {event.state} value {values} "
-                  f"({event.duration:.2f}s)", flush=True)
+            print(
+                f"worker {worker.index}: trial {event.number} {event.state} value {values} ({event.duration:.2f}s)",
+                flush=True,
+            )
 
-    worker = FleetWorker(args.storage, args.study, listener, accept_objective_change=args.accept_objective_change,
-                         accept_version_change=args.accept_version_change)
+    worker = FleetWorker(
+        args.storage,
+        args.study,
+        listener,
+        accept_objective_change=args.accept_objective_change,
+        accept_version_change=args.accept_version_change,
+    )
     interrupts = {"count": 0}
 
     def on_signal(signum, frame):
         interrupts["count"] += 1
         if interrupts["count"] == 1:
-            print("\noptgui: worker stopping after the current trial… (Ctrl-C again exits at once)",
-                  file=sys.stderr, flush=True)
+            print(
+                "\noptgui: worker stopping after the current trial… (Ctrl-C again exits at once)",
+                file=sys.stderr,
+                flush=True,
+            )
             worker.request_stop()
         else:
             raise KeyboardInterrupt
@@ -53,12 +72,15 @@ def execute(args) -> int:
     previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
         worker.prepare()
-        print(f"optgui: worker {worker.index} ({worker.mode} mode) on study {args.study!r}", file=sys.stderr,
-              flush=True)
+        print(
+            f"optgui: worker {worker.index} ({worker.mode} mode) on study {args.study!r}", file=sys.stderr, flush=True
+        )
         outcome = worker.run()
     finally:
         for s, handler in previous.items():
             signal.signal(s, handler)
-    print(f"optgui: worker {outcome.index} {outcome.reason} after evaluating {outcome.n_evaluated} trials",
-          file=sys.stderr)
+    print(
+        f"optgui: worker {outcome.index} {outcome.reason} after evaluating {outcome.n_evaluated} trials",
+        file=sys.stderr,
+    )
     return 0

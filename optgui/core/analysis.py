@@ -17,13 +17,12 @@ from __future__ import annotations
 
 import csv
 import math
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Iterable, Sequence
 
 import numpy as np
 
-from optgui.core.tables import COMPLETE, PRUNED, RUNNING, IntermediateValues, ParamColumn, \
-    ParamDistribution, TrialTable
+from optgui.core.tables import COMPLETE, PRUNED, RUNNING, IntermediateValues, ParamColumn, ParamDistribution, TrialTable
 
 EDF_SAMPLES = 100  # Optuna's NUM_SAMPLES_X_AXIS
 MISSING_LABEL = "None"  # Optuna's _MISSING_LABEL: how the parallel-coordinate plot labels a missing param
@@ -85,8 +84,10 @@ def external_numbers(column: ParamColumn, rows: np.ndarray) -> np.ndarray:
         if dist.kind != "categorical":
             out[sel] = internal
         else:
-            table = np.array([float(c) if isinstance(c, (int, float)) and not isinstance(c, bool) else np.nan
-                              for c in dist.choices], dtype=float)
+            table = np.array(
+                [float(c) if isinstance(c, (int, float)) and not isinstance(c, bool) else np.nan for c in dist.choices],
+                dtype=float,
+            )
             out[sel] = table[internal.astype(np.int64)]
     return out
 
@@ -142,14 +143,18 @@ class LearningCurves:
 def learning_curves(table: TrialTable, intermediate: IntermediateValues) -> LearningCurves:
     if len(intermediate) == 0:
         empty = np.zeros(0)
-        return LearningCurves(empty.astype(np.int64), empty.astype(np.int8), empty.astype(np.int64), empty,
-                              empty.astype(bool))
+        return LearningCurves(
+            empty.astype(np.int64), empty.astype(np.int8), empty.astype(np.int64), empty, empty.astype(bool)
+        )
     lookup_numbers = table.number
     order_in_table = np.argsort(lookup_numbers, kind="stable")
     pos = np.searchsorted(lookup_numbers[order_in_table], intermediate.number)
     pos = np.clip(pos, 0, max(len(order_in_table) - 1, 0))
-    found = lookup_numbers[order_in_table][pos] == intermediate.number if len(order_in_table) else \
-        np.zeros(len(intermediate), bool)
+    found = (
+        lookup_numbers[order_in_table][pos] == intermediate.number
+        if len(order_in_table)
+        else np.zeros(len(intermediate), bool)
+    )
     state = np.full(len(intermediate), -1, dtype=np.int8)
     state[found] = table.state[order_in_table[pos[found]]]
     keep = np.isin(state, (COMPLETE, PRUNED, RUNNING))
@@ -224,16 +229,19 @@ def _objective_labels(table: TrialTable, metric_names: Sequence[str] | None) -> 
     return [names[k] if k < len(names) else f"Objective {k}" for k in range(table.n_objectives)]
 
 
-def parallel_coordinates(table: TrialTable, objective: int = 0, params: Sequence[str] | None = None,
-                         metric_names: Sequence[str] | None = None) -> ParallelCoordinates:
+def parallel_coordinates(
+    table: TrialTable,
+    objective: int = 0,
+    params: Sequence[str] | None = None,
+    metric_names: Sequence[str] | None = None,
+) -> ParallelCoordinates:
     multi = table.n_objectives > 1
     rows = complete_rows(table, None if multi else objective)
     labels = _objective_labels(table, metric_names)
     dims: list[Dimension] = []
     for k in range(table.n_objectives):
         v = table.values[rows, k]
-        dims.append(Dimension(labels[k], v, (float(v.min()), float(v.max())) if len(v) else (0.0, 0.0),
-                              False, False))
+        dims.append(Dimension(labels[k], v, (float(v.min()), float(v.max())) if len(v) else (0.0, 0.0), False, False))
     names = list(params) if params is not None else param_names_in(table, rows)
     for name in sorted(set(names)):
         column = table.params[name]
@@ -256,8 +264,18 @@ def parallel_coordinates(table: TrialTable, objective: int = 0, params: Sequence
                 logs[~present] = missing
                 tickvals.insert(0, missing)
                 ticktext.insert(0, MISSING_LABEL)
-            dims.append(Dimension(name, logs, (missing if missing is not None else lo, hi), True, False,
-                                  tickvals, ticktext, has_missing))
+            dims.append(
+                Dimension(
+                    name,
+                    logs,
+                    (missing if missing is not None else lo, hi),
+                    True,
+                    False,
+                    tickvals,
+                    ticktext,
+                    has_missing,
+                )
+            )
         elif first_distribution(column, rows).kind == "categorical":
             choices, index = category_labels(column, rows)
             used = index[present]
@@ -275,8 +293,18 @@ def parallel_coordinates(table: TrialTable, objective: int = 0, params: Sequence
             if has_missing:
                 ticktext = [f"{t} (value)" if t == MISSING_LABEL else t for t in ticktext]
                 ticktext = [MISSING_LABEL] + ticktext
-            dims.append(Dimension(name, coords, (float(coords.min()), float(coords.max())), False, True,
-                                  list(range(len(order) + offset)), ticktext, has_missing))
+            dims.append(
+                Dimension(
+                    name,
+                    coords,
+                    (float(coords.min()), float(coords.max())),
+                    False,
+                    True,
+                    list(range(len(order) + offset)),
+                    ticktext,
+                    has_missing,
+                )
+            )
         else:
             v = np.full(len(rows), np.nan)
             v[present] = external_numbers(column, rows[present])
@@ -285,13 +313,22 @@ def parallel_coordinates(table: TrialTable, objective: int = 0, params: Sequence
             ticks = [lo] if lo == hi else [float(x) for x in np.linspace(lo, hi, num=5)]
             if missing is not None:
                 v[~present] = missing
-            dims.append(Dimension(name, v, (missing if missing is not None else lo, hi), False, False,
-                                  [missing] + ticks if missing is not None else [],
-                                  [MISSING_LABEL] + [f"{x:.3g}" for x in ticks] if missing is not None else [],
-                                  has_missing))
+            dims.append(
+                Dimension(
+                    name,
+                    v,
+                    (missing if missing is not None else lo, hi),
+                    False,
+                    False,
+                    [missing] + ticks if missing is not None else [],
+                    [MISSING_LABEL] + [f"{x:.3g}" for x in ticks] if missing is not None else [],
+                    has_missing,
+                )
+            )
     color = table.values[rows, objective]
-    return ParallelCoordinates(table.number[rows], dims, color, labels[objective],
-                               reverse_scale=table.directions[objective] == "minimize")
+    return ParallelCoordinates(
+        table.number[rows], dims, color, labels[objective], reverse_scale=table.directions[objective] == "minimize"
+    )
 
 
 def numbers_in_ranges(pc: ParallelCoordinates, brushes: dict[int, tuple[float, float]]) -> np.ndarray:
@@ -329,8 +366,9 @@ def slice_data(table: TrialTable, param: str, objective: int = 0) -> SliceData:
         x = x.astype(float)
     else:
         labels, x = None, external_numbers(column, rows)
-    return SliceData(param, x, table.values[rows, objective], table.number[rows],
-                     is_log(column, rows), not categorical, labels)
+    return SliceData(
+        param, x, table.values[rows, objective], table.number[rows], is_log(column, rows), not categorical, labels
+    )
 
 
 def ranks_with_ties_averaged(values: np.ndarray) -> np.ndarray:
@@ -389,8 +427,9 @@ def rank_data(table: TrialTable, x_param: str, y_param: str, objective: int = 0)
     sel = rows[both]
     x, x_labels, x_log = _axis_values(table, x_param, sel, rows)
     y, y_labels, y_log = _axis_values(table, y_param, sel, rows)
-    return RankData(x_param, y_param, x, y, z_all[both], color[both], table.number[sel], x_labels, y_labels,
-                    x_log, y_log)
+    return RankData(
+        x_param, y_param, x, y, z_all[both], color[both], table.number[sel], x_labels, y_labels, x_log, y_log
+    )
 
 
 # --- 4. contour -------------------------------------------------------------------------------------------------
@@ -441,8 +480,9 @@ def fill_empty_cells(z: np.ndarray, iterations: int = 400) -> np.ndarray:
     return out
 
 
-def contour_grid(table: TrialTable, x_param: str, y_param: str, objective: int = 0, bins: int = 100,
-                 exact_limit: int = 200) -> ContourGrid:
+def contour_grid(
+    table: TrialTable, x_param: str, y_param: str, objective: int = 0, bins: int = 100, exact_limit: int = 200
+) -> ContourGrid:
     """`exact_limit`: use the distinct values as the grid (as Optuna does) when each param has at most this
     many; otherwise bin into `bins` cells per axis, which keeps the grid small for continuous params on large
     studies (Optuna's grid would be n × n cells)."""
@@ -468,8 +508,22 @@ def contour_grid(table: TrialTable, x_param: str, y_param: str, objective: int =
     grid = np.full((len(yc), len(xc)), np.inf)
     np.minimum.at(grid, (yi, xi), sign * z)
     grid = np.where(np.isinf(grid) & (grid > 0), np.nan, grid * sign)
-    return ContourGrid(x_param, y_param, xc, yc, grid, fill_empty_cells(grid), exact, x_log, y_log, x_labels,
-                       y_labels, px, py, table.number[rows])
+    return ContourGrid(
+        x_param,
+        y_param,
+        xc,
+        yc,
+        grid,
+        fill_empty_cells(grid),
+        exact,
+        x_log,
+        y_log,
+        x_labels,
+        y_labels,
+        px,
+        py,
+        table.number[rows],
+    )
 
 
 def _bin(v: np.ndarray, bins: int | None, unique: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -482,8 +536,14 @@ def _bin(v: np.ndarray, bins: int | None, unique: np.ndarray) -> tuple[np.ndarra
 
 
 # --- 5. importance ----------------------------------------------------------------------------------------------
-def ped_anova_importances(table: TrialTable, objective: int | None = None, *, target_quantile: float = 0.1,
-                          region_quantile: float = 1.0, normalize: bool = True) -> dict[str, float]:
+def ped_anova_importances(
+    table: TrialTable,
+    objective: int | None = None,
+    *,
+    target_quantile: float = 0.1,
+    region_quantile: float = 1.0,
+    normalize: bool = True,
+) -> dict[str, float]:
     """Optuna's PedAnovaImportanceEvaluator (defaults: target_quantile 0.1, region 1.0, evaluate on local) over
     columns: the same counts on the same grids fed to Optuna's own Scott Parzen estimator, so the numbers equal
     `optuna.importance.get_param_importances(study)`.
@@ -544,10 +604,14 @@ def ped_anova_importances(table: TrialTable, objective: int | None = None, *, ta
             values = column.values[region_rows]
             alpha = tgt.sum() / n_target
             beta = members.sum() / n_region
-            total += alpha ** 2 / beta * _pearson_divergence(values[tgt], values[members], dist,
-                                                             CategoricalDistribution, FloatDistribution,
-                                                             IntDistribution)
-        result[name] = total * quantile ** 2
+            total += (
+                alpha**2
+                / beta
+                * _pearson_divergence(
+                    values[tgt], values[members], dist, CategoricalDistribution, FloatDistribution, IntDistribution
+                )
+            )
+        result[name] = total * quantile**2
     result = dict(sorted(result.items(), key=lambda kv: kv[1], reverse=True))
     return _normalized(result) if normalize else result
 
@@ -570,8 +634,11 @@ def _scott_parzen_pdf(counts: np.ndarray, categorical: bool, prior_weight: float
     """Optuna's ScottParzenEstimator (optuna/importance/_ped_anova/scott_parzen_estimator.py) built on grid counts
     and evaluated on the grid, with the same TPE mixture distributions. Re-stated here because importing
     optuna.importance imports its fANOVA module and with it scikit-learn (tens of seconds on a busy machine)."""
-    from optuna.samplers._tpe.probability_distributions import _BatchedCategoricalDistributions, \
-        _BatchedDiscreteTruncNormDistributions, _MixtureOfProductDistribution
+    from optuna.samplers._tpe.probability_distributions import (
+        _BatchedCategoricalDistributions,
+        _BatchedDiscreteTruncNormDistributions,
+        _MixtureOfProductDistribution,
+    )
 
     grid_size = counts.size
     observations = np.flatnonzero(counts)
@@ -597,7 +664,7 @@ def _scott_parzen_pdf(counts: np.ndarray, categorical: bool, prior_weight: float
         q1_idx = np.searchsorted(weights_cum, weights_sum // 4, side="left")
         q3_idx = np.searchsorted(weights_cum, weights_sum * 3 // 4, side="right")
         iqr = obs[min(obs.size - 1, q3_idx)] - obs[q1_idx]
-        sigma_est = 1.059 * min(iqr / 1.34, sigma_est) * weights_sum ** -0.2
+        sigma_est = 1.059 * min(iqr / 1.34, sigma_est) * weights_sum**-0.2
         sigma_min = 0.5 / 1.64
         mus = np.r_[obs, (low + high) / 2.0]
         sigmas = np.r_[np.full_like(obs, max(sigma_est, sigma_min), dtype=np.float64), high - low + 1]
@@ -606,8 +673,16 @@ def _scott_parzen_pdf(counts: np.ndarray, categorical: bool, prior_weight: float
     return np.exp(mixture.log_pdf(np.arange(grid_size, dtype=float)[:, np.newaxis]))
 
 
-def _pearson_divergence(target_values, region_values, dist, categorical_cls, float_cls, int_cls,
-                        n_steps: int = 50, prior_weight: float = 1.0) -> float:
+def _pearson_divergence(
+    target_values,
+    region_values,
+    dist,
+    categorical_cls,
+    float_cls,
+    int_cls,
+    n_steps: int = 50,
+    prior_weight: float = 1.0,
+) -> float:
     categorical = isinstance(dist, categorical_cls)
 
     def pdf(values):
@@ -628,8 +703,9 @@ def _normalized(result: dict[str, float]) -> dict[str, float]:
 FANOVA_MAX_TRIALS = 20_000
 
 
-def fanova_importances(table: TrialTable, objective: int | None = None, *, seed: int = 0,
-                       max_trials: int | None = FANOVA_MAX_TRIALS) -> tuple[dict[str, float], int]:
+def fanova_importances(
+    table: TrialTable, objective: int | None = None, *, seed: int = 0, max_trials: int | None = FANOVA_MAX_TRIALS
+) -> tuple[dict[str, float], int]:
     """Optuna's FanovaImportanceEvaluator(seed=seed) over columns (its random-forest fANOVA, fed the matrix its
     evaluator would build). Needs scikit-learn. Returns (normalized importances, trials used).
 
@@ -652,12 +728,17 @@ def fanova_importances(table: TrialTable, objective: int | None = None, *, seed:
     # than COMPLETE it skips.
     names = []
     for name, column in table.params.items():
-        if len(all_complete) and column.present[all_complete].all() and \
-                len(set(column.distribution_index[all_complete].tolist())) == 1:
+        if (
+            len(all_complete)
+            and column.present[all_complete].all()
+            and len(set(column.distribution_index[all_complete].tolist())) == 1
+        ):
             names.append(name)
     names.sort()
-    dists = {name: table.params[name].distributions[int(table.params[name].distribution_index[all_complete[0]])]
-             .to_optuna() for name in names}
+    dists = {
+        name: table.params[name].distributions[int(table.params[name].distribution_index[all_complete[0]])].to_optuna()
+        for name in names
+    }
     single = [n for n in names if dists[n].single()]
     varying = {n: dists[n] for n in names if not dists[n].single()}
     if not varying:
@@ -669,7 +750,7 @@ def fanova_importances(table: TrialTable, objective: int | None = None, *, seed:
         rows = np.sort(np.random.default_rng(seed).choice(rows, max_trials, replace=False))
     trans = _SearchSpaceTransform(varying, transform_log=False, transform_step=False)
     X = np.zeros((len(rows), len(trans.bounds)))
-    for name, encoded in zip(varying, trans.column_to_encoded_columns):
+    for name, encoded in zip(varying, trans.column_to_encoded_columns, strict=False):
         v = table.params[name].values[rows]
         if isinstance(varying[name], CategoricalDistribution):
             X[np.arange(len(rows)), encoded[v.astype(np.int64)]] = 1.0
@@ -943,22 +1024,48 @@ def trial_rows_csv(path: str, table: TrialTable, rows: np.ndarray, param_names: 
     from optgui.core.tables import STATE_NAMES
 
     rows = np.asarray(rows, dtype=np.int64)
-    cols: dict[str, Iterable] = {"number": table.number[rows],
-                                 "state": [STATE_NAMES[s] for s in table.state[rows].tolist()]}
+    cols: dict[str, Iterable] = {
+        "number": table.number[rows],
+        "state": [STATE_NAMES[s] for s in table.state[rows].tolist()],
+    }
     for k in range(table.n_objectives):
         cols["value" if table.n_objectives == 1 else f"values_{k}"] = table.values[rows, k]
     cols["datetime_start"] = [None if np.isnat(t) else str(t) + "Z" for t in table.datetime_start[rows]]
     cols["datetime_complete"] = [None if np.isnat(t) else str(t) + "Z" for t in table.datetime_complete[rows]]
     cols["duration_s"] = table.duration[rows]
-    for name in (param_names if param_names is not None else table.params):
+    for name in param_names if param_names is not None else table.params:
         cols[f"params_{name}"] = list(table.params[name].decoded()[rows])
     return write_csv(path, cols)
 
 
 __all__ = [
-    "LearningCurves", "learning_curves", "Dimension", "ParallelCoordinates", "parallel_coordinates",
-    "numbers_in_ranges", "SliceData", "slice_data", "RankData", "rank_data", "ranks_with_ties_averaged",
-    "ContourGrid", "contour_grid", "ped_anova_importances", "fanova_importances", "EdfData", "edf",
-    "complete_values", "History", "history", "ParetoData", "pareto_front", "pareto_mask",
-    "default_reference_point", "hypervolume_history", "Timeline", "timeline", "write_csv", "trial_rows_csv",
+    "LearningCurves",
+    "learning_curves",
+    "Dimension",
+    "ParallelCoordinates",
+    "parallel_coordinates",
+    "numbers_in_ranges",
+    "SliceData",
+    "slice_data",
+    "RankData",
+    "rank_data",
+    "ranks_with_ties_averaged",
+    "ContourGrid",
+    "contour_grid",
+    "ped_anova_importances",
+    "fanova_importances",
+    "EdfData",
+    "edf",
+    "complete_values",
+    "History",
+    "history",
+    "ParetoData",
+    "pareto_front",
+    "pareto_mask",
+    "default_reference_point",
+    "hypervolume_history",
+    "Timeline",
+    "timeline",
+    "write_csv",
+    "trial_rows_csv",
 ]

@@ -87,8 +87,9 @@ class ChildProcessObjective:
             return
         ctx = multiprocessing.get_context("spawn")
         parent, child = ctx.Pipe()
-        self._proc = ctx.Process(target=_child_main, args=(self.objective_ref, child), daemon=True,
-                                 name="optgui-objective")
+        self._proc = ctx.Process(
+            target=_child_main, args=(self.objective_ref, child), daemon=True, name="optgui-objective"
+        )
         self._proc.start()
         child.close()
         self._conn = parent

@@ -38,7 +38,7 @@ import time
 import traceback
 import uuid
 import warnings
-from typing import Callable
+from collections.abc import Callable
 
 import optuna
 from optuna.trial import FrozenTrial, TrialState
@@ -75,8 +75,14 @@ class FleetOptions:
 class Coordinator(StudyRunner):
     runs_fleet = True
 
-    def __init__(self, request: RunRequest, options: FleetOptions, listener: Callable[[object], None] | None = None,
-                 objective: Callable | None = None, explicit_options: frozenset = frozenset()):
+    def __init__(
+        self,
+        request: RunRequest,
+        options: FleetOptions,
+        listener: Callable[[object], None] | None = None,
+        objective: Callable | None = None,
+        explicit_options: frozenset = frozenset(),
+    ):
         super().__init__(request, listener, objective)
         self.options = options
         self._explicit = explicit_options  # which of mode/batch/pipeline the user gave (others may come from record)
@@ -89,14 +95,18 @@ class Coordinator(StudyRunner):
     def prepare(self) -> None:
         ref = parse_storage(self.request.storage)
         if ref.kind == "sqlite":
-            raise OptguiError("parallel workers need a PostgreSQL/MySQL URL or an Optuna journal file (.log/.jsonl);"
-                              " SQLite cannot take concurrent writers")
+            raise OptguiError(
+                "parallel workers need a PostgreSQL/MySQL URL or an Optuna journal file (.log/.jsonl);"
+                " SQLite cannot take concurrent writers"
+            )
         super().prepare()
         self._store = fl.fleet_store(self._storage, self._study_id, self._ref)
         if self._pruner_spec.name in PRUNERS_READING_RUNNING_TRIALS:
-            raise StudyStateError(f"{self._pruner_spec.name} compares a trial with other unfinished trials, so its "
-                                  "decisions depend on worker timing; use MedianPruner, PercentilePruner or "
-                                  "ThresholdPruner in deterministic mode")
+            raise StudyStateError(
+                f"{self._pruner_spec.name} compares a trial with other unfinished trials, so its "
+                "decisions depend on worker timing; use MedianPruner, PercentilePruner or "
+                "ThresholdPruner in deterministic mode"
+            )
 
     def _new_run_record(self, *args, **kwargs) -> dict:
         return {**super()._new_run_record(*args, **kwargs), "fleet": self.options.to_record()}
@@ -104,11 +114,14 @@ class Coordinator(StudyRunner):
     def _validate_against_record(self, meta) -> None:
         recorded = (meta.run or {}).get("fleet")
         if recorded is None:
-            raise StudyStateError(f"study {self.request.study_name!r} was run by a single process; it cannot be "
-                                  "continued in parallel (its reference is a sequential run)")
+            raise StudyStateError(
+                f"study {self.request.study_name!r} was run by a single process; it cannot be "
+                "continued in parallel (its reference is a sequential run)"
+            )
         if recorded.get("mode") != "deterministic":
-            raise StudyStateError(f"study {self.request.study_name!r} runs in {recorded.get('mode')} mode, not "
-                                  "deterministic")
+            raise StudyStateError(
+                f"study {self.request.study_name!r} runs in {recorded.get('mode')} mode, not deterministic"
+            )
         given = self.options.to_record()
         for key in ("batch", "pipeline"):
             if key in self._explicit and given[key] != recorded[key]:
@@ -129,8 +142,7 @@ class Coordinator(StudyRunner):
         super()._setup_segment()
         if self.options.pipeline and self._segment["index"] > 0:
             self._segment["pipeline_flush"] = True
-            self._storage.set_study_system_attr(self._study_id, md.segment_key(self._segment["index"]),
-                                                self._segment)
+            self._storage.set_study_system_attr(self._study_id, md.segment_key(self._segment["index"]), self._segment)
 
     # --- control: through the study, so that every worker sees it ---------------------------------------------
     def request_pause(self) -> None:
@@ -164,8 +176,11 @@ class Coordinator(StudyRunner):
             self.prepare()
         if self._nothing_to_do:
             self._lease.release()
-            self._emit(RunStateChanged("completed", f"nothing to do: {self._n_finished} of {self._target} trials "
-                                       "already finished"))
+            self._emit(
+                RunStateChanged(
+                    "completed", f"nothing to do: {self._n_finished} of {self._target} trials already finished"
+                )
+            )
             return RunOutcome("nothing-to-do", self._n_finished, self._target, None, self.notes)
         study = self.study
         study._thread_local.in_optimize_loop = True
@@ -175,14 +190,28 @@ class Coordinator(StudyRunner):
             info = self._recovered.info
             released_below = self._segment["start_trial"]
             asked_below = info["zombie"] if info["zombie"] is not None else n_total
-        self._fleet = {**self.options.to_record(), "session": self.session, "state": "running",
-                       "asked_below": asked_below, "released_below": released_below, "host": socket.gethostname(),
-                       "pid": os.getpid()}
+        self._fleet = {
+            **self.options.to_record(),
+            "session": self.session,
+            "state": "running",
+            "asked_below": asked_below,
+            "released_below": released_below,
+            "host": socket.gethostname(),
+            "pid": os.getpid(),
+        }
         if fl.effective_command(self._store.fleet_attrs().get(fl.KEY_CONTROL)) != "run":
             fl.send_command(self._store, "run")  # a new run is not held back by an old session's pause or stop
         self._fleet_record()
-        self._emit(RunStarted(self.request.study_name, self._segment["index"], self._n_finished, self._target,
-                              self._segment["resumed_by"], tuple(self.notes)))
+        self._emit(
+            RunStarted(
+                self.request.study_name,
+                self._segment["index"],
+                self._n_finished,
+                self._target,
+                self._segment["resumed_by"],
+                tuple(self.notes),
+            )
+        )
         self._emit(RunStateChanged("running"))
         started = time.monotonic()
         self._n_asked = 0  # trials asked and not yet told
@@ -198,13 +227,20 @@ class Coordinator(StudyRunner):
             while True:
                 command = self._command()
                 draining = command in ("pause", "stop") or reason is not None or drain_first
-                if not draining and self.request.timeout is not None and \
-                        time.monotonic() - started >= self.request.timeout:
+                if (
+                    not draining
+                    and self.request.timeout is not None
+                    and time.monotonic() - started >= self.request.timeout
+                ):
                     reason = "timeout"
                     draining = True
                 room = self._room()
-                if not draining and room > 0 and not study._stop_flag and \
-                        (not pending or (self.options.pipeline and len(pending) == 1)):
+                if (
+                    not draining
+                    and room > 0
+                    and not study._stop_flag
+                    and (not pending or (self.options.pipeline and len(pending) == 1))
+                ):
                     # A batch that is released at once is recorded asked and released in one write.
                     pending.append(self._ask_batch(min(room, self.options.batch), release=not pending))
                     continue
@@ -216,7 +252,8 @@ class Coordinator(StudyRunner):
                     if pending:
                         self._release(pending[0])
                     elif time.monotonic() - self._last_checkpoint >= float(
-                            os.environ.get("OPTGUI_CHECKPOINT_SECONDS", md.CHECKPOINT_SECONDS)):
+                        os.environ.get("OPTGUI_CHECKPOINT_SECONDS", md.CHECKPOINT_SECONDS)
+                    ):
                         self._checkpoint()
                     continue
                 # Nothing asked and untold: a clean boundary.
@@ -226,8 +263,9 @@ class Coordinator(StudyRunner):
                     self._start_next_segment()
                     if self.options.pipeline:
                         self._segment["pipeline_flush"] = True
-                        self._storage.set_study_system_attr(self._study_id, md.segment_key(self._segment["index"]),
-                                                            self._segment)
+                        self._storage.set_study_system_attr(
+                            self._study_id, md.segment_key(self._segment["index"]), self._segment
+                        )
                     self._fleet_record(state="running")
                     continue
                 if command == "stop":
@@ -245,8 +283,9 @@ class Coordinator(StudyRunner):
                     self._start_next_segment()
                     if self.options.pipeline:
                         self._segment["pipeline_flush"] = True
-                        self._storage.set_study_system_attr(self._study_id, md.segment_key(self._segment["index"]),
-                                                            self._segment)
+                        self._storage.set_study_system_attr(
+                            self._study_id, md.segment_key(self._segment["index"]), self._segment
+                        )
                     self._fleet_record(state="running")
                     self._emit(RunStateChanged("running"))
                     continue
@@ -264,8 +303,12 @@ class Coordinator(StudyRunner):
         self._end_segment(reason)
         self._fleet_record(state="completed" if reason in ("completed", "exhausted") else "stopped")
         self._lease.release()
-        self._emit(RunStateChanged("completed" if reason in ("completed", "exhausted") else
-                                   "paused" if reason == "paused" else "stopped", reason))
+        self._emit(
+            RunStateChanged(
+                "completed" if reason in ("completed", "exhausted") else "paused" if reason == "paused" else "stopped",
+                reason,
+            )
+        )
         return RunOutcome(reason, self._n_finished, self._target, self._last_trial, self.notes)
 
     def _room(self) -> int:
@@ -310,9 +353,11 @@ class Coordinator(StudyRunner):
                 _fault("coordinator_after_ask", trial.number)
             if how == "returned" and not self._warned_returned:
                 self._warned_returned = True
-                self.notes.append("the objective ran to completion in the coordinator's suggest phase (it never "
-                                  "used the trial after its suggests), so each trial is evaluated twice; use the "
-                                  "two-function form FILE.py:search_space,evaluate")
+                self.notes.append(
+                    "the objective ran to completion in the coordinator's suggest phase (it never "
+                    "used the trial after its suggests), so each trial is evaluated twice; use the "
+                    "two-function form FILE.py:search_space,evaluate"
+                )
                 self._emit(RunStateChanged("running", self.notes[-1]))
             batch.append(trial)
         self._n_asked += size
@@ -354,16 +399,29 @@ class Coordinator(StudyRunner):
                 # A trial recovered from a dead coordinator is a FrozenTrial: told by number (an optuna.Trial
                 # built for it would sample its relative parameters again).
                 final_state, told, message = _tell_with_warning(
-                    self.study, trial.number if isinstance(trial, FrozenTrial) else trial, values, state=state,
-                    suppress_warning=True)
+                    self.study,
+                    trial.number if isinstance(trial, FrozenTrial) else trial,
+                    values,
+                    state=state,
+                    suppress_warning=True,
+                )
             _fault("coordinator_after_tell", trial.number)
             self._n_finished += 1
             self._n_asked -= 1
             self._last_trial = trial.number
             error = result.get("message") or (message if final_state == TrialState.FAIL else None)
-            self._emit(TrialFinished(trial.number, final_state.name, tuple(told) if told else None,
-                                     tuple(trial.params.items()), float(result.get("duration") or 0.0), error,
-                                     self._n_finished, self._target))
+            self._emit(
+                TrialFinished(
+                    trial.number,
+                    final_state.name,
+                    tuple(told) if told else None,
+                    tuple(trial.params.items()),
+                    float(result.get("duration") or 0.0),
+                    error,
+                    self._n_finished,
+                    self._target,
+                )
+            )
 
 
 class FreeRunSetup(StudyRunner):
@@ -393,8 +451,10 @@ class FreeRunSetup(StudyRunner):
         req = self.request
         ref = parse_storage(req.storage)
         if ref.kind == "sqlite":
-            raise OptguiError("parallel workers need a PostgreSQL/MySQL URL or an Optuna journal file (.log/.jsonl);"
-                              " SQLite cannot take concurrent writers")
+            raise OptguiError(
+                "parallel workers need a PostgreSQL/MySQL URL or an Optuna journal file (.log/.jsonl);"
+                " SQLite cannot take concurrent writers"
+            )
         self._ref = ref
         self._storage, self.created_storage = open_for_run(ref, create=req.create_storage)
         try:
@@ -416,6 +476,14 @@ class FreeRunSetup(StudyRunner):
         self._prepared = True
 
     def set_state(self, state: str) -> None:
-        self.store.set_study_attr(fl.KEY_FLEET, {"mode": "free", "session": self.session, "state": state,
-                                                 "host": socket.gethostname(), "pid": os.getpid(),
-                                                 "at": md.now_iso()})
+        self.store.set_study_attr(
+            fl.KEY_FLEET,
+            {
+                "mode": "free",
+                "session": self.session,
+                "state": state,
+                "host": socket.gethostname(),
+                "pid": os.getpid(),
+                "at": md.now_iso(),
+            },
+        )

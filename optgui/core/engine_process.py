@@ -110,12 +110,16 @@ class EngineProcess:
         self._send_lock = threading.Lock()
         self.ended = False
 
-    def start(self) -> "EngineProcess":
+    def start(self) -> EngineProcess:
         # spawn, not fork: a forked copy of a GUI process (Qt, its threads and locks) is not safe to run.
         ctx = multiprocessing.get_context("spawn")
         parent, child = ctx.Pipe()
-        self._proc = ctx.Process(target=_child_main, args=(self.request, self.objective_ref, child, self.niceness),
-                                 name="optgui-engine", daemon=True)
+        self._proc = ctx.Process(
+            target=_child_main,
+            args=(self.request, self.objective_ref, child, self.niceness),
+            name="optgui-engine",
+            daemon=True,
+        )
         self._proc.start()
         child.close()
         self._conn = parent
@@ -142,8 +146,9 @@ class EngineProcess:
         except (EOFError, OSError):
             self._proc.join(5)
             self.ended = True
-            messages.append(("ended", "failed", f"the engine process exited unexpectedly (exit code "
-                                                f"{self._proc.exitcode})", ""))
+            messages.append(
+                ("ended", "failed", f"the engine process exited unexpectedly (exit code {self._proc.exitcode})", "")
+            )
         return messages
 
     def _send(self, *command) -> None:

@@ -38,8 +38,9 @@ import os
 import socket
 import threading
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Any
 
 from optuna.trial import TrialState
 
@@ -74,7 +75,7 @@ def worker_is_alive(record: dict | None, now: _dt.datetime | None = None) -> boo
         return False
     if record.get("host") == socket.gethostname() and not _pid_alive(int(record["pid"])):
         return False
-    now = now or _dt.datetime.now(_dt.timezone.utc)
+    now = now or _dt.datetime.now(_dt.UTC)
     beat = _dt.datetime.fromisoformat(record["heartbeat"])
     return (now - beat).total_seconds() < STALE_SECONDS
 
@@ -91,7 +92,7 @@ class RunningTrial:
 
     @property
     def claims(self) -> list[tuple[int, dict]]:
-        out = [(int(k[len(TRIAL_CLAIM):]), v) for k, v in self.attrs.items() if k.startswith(TRIAL_CLAIM)]
+        out = [(int(k[len(TRIAL_CLAIM) :]), v) for k, v in self.attrs.items() if k.startswith(TRIAL_CLAIM)]
         return sorted(out, key=lambda item: item[0])
 
 
@@ -154,7 +155,8 @@ class RdbFleetStore(FleetStore):
         table = self._m.StudySystemAttributeModel.__table__
         query = sa.select(table.c.key, table.c.value_json).where(
             table.c.study_id == self.study_id,
-            sa.or_(table.c.key.in_([KEY_FLEET, KEY_CONTROL]), table.c.key.like(f"{KEY_WORKER}%")))
+            sa.or_(table.c.key.in_([KEY_FLEET, KEY_CONTROL]), table.c.key.like(f"{KEY_WORKER}%")),
+        )
         with self._engine.connect() as conn:
             rows = conn.execute(query).fetchall()
         return {key: json.loads(value) for key, value in rows}
@@ -164,7 +166,8 @@ class RdbFleetStore(FleetStore):
 
         table = self._m.StudySystemAttributeModel.__table__
         query = sa.select(table.c.key, table.c.value_json).where(
-            table.c.study_id == self.study_id, table.c.key.in_([KEY_FLEET, KEY_CONTROL]))
+            table.c.study_id == self.study_id, table.c.key.in_([KEY_FLEET, KEY_CONTROL])
+        )
         with self._engine.connect() as conn:
             rows = conn.execute(query).fetchall()
         return {key: json.loads(value) for key, value in rows}
@@ -177,8 +180,11 @@ class RdbFleetStore(FleetStore):
             return {}
         attrs = self._m.TrialSystemAttributeModel.__table__
         with self._engine.connect() as conn:
-            rows = conn.execute(sa.select(attrs.c.trial_id, attrs.c.value_json).where(
-                attrs.c.trial_id.in_(ids), attrs.c.key == TRIAL_RESULT)).fetchall()
+            rows = conn.execute(
+                sa.select(attrs.c.trial_id, attrs.c.value_json).where(
+                    attrs.c.trial_id.in_(ids), attrs.c.key == TRIAL_RESULT
+                )
+            ).fetchall()
         return {trial_id: json.loads(value) for trial_id, value in rows}
 
     def insert_study_attr_once(self, key: str, value) -> bool:
@@ -198,14 +204,19 @@ class RdbFleetStore(FleetStore):
         trials = self._m.TrialModel.__table__
         attrs = self._m.TrialSystemAttributeModel.__table__
         with self._engine.connect() as conn:
-            rows = conn.execute(sa.select(trials.c.trial_id, trials.c.number).where(
-                trials.c.study_id == self.study_id, trials.c.state == TrialState.RUNNING)).fetchall()
+            rows = conn.execute(
+                sa.select(trials.c.trial_id, trials.c.number).where(
+                    trials.c.study_id == self.study_id, trials.c.state == TrialState.RUNNING
+                )
+            ).fetchall()
             ids = [r[0] for r in rows]
             found: dict[int, dict] = {i: {} for i in ids}
             if ids:
-                for trial_id, key, value in conn.execute(sa.select(
-                        attrs.c.trial_id, attrs.c.key, attrs.c.value_json).where(
-                        attrs.c.trial_id.in_(ids), attrs.c.key.like("optgui:%"))):
+                for trial_id, key, value in conn.execute(
+                    sa.select(attrs.c.trial_id, attrs.c.key, attrs.c.value_json).where(
+                        attrs.c.trial_id.in_(ids), attrs.c.key.like("optgui:%")
+                    )
+                ):
                     found[trial_id][key] = json.loads(value)
         return sorted((RunningTrial(tid, num, found[tid]) for tid, num in rows), key=lambda t: t.number)
 
@@ -270,9 +281,10 @@ class JournalFleetStore(FleetStore):
 
     def running_trials(self) -> list[RunningTrial]:
         trials = self.storage.get_all_trials(self.study_id, deepcopy=False, states=(TrialState.RUNNING,))
-        return [RunningTrial(t._trial_id, t.number,
-                             {k: v for k, v in t.system_attrs.items() if k.startswith("optgui:")})
-                for t in sorted(trials, key=lambda t: t.number)]
+        return [
+            RunningTrial(t._trial_id, t.number, {k: v for k, v in t.system_attrs.items() if k.startswith("optgui:")})
+            for t in sorted(trials, key=lambda t: t.number)
+        ]
 
     def insert_trial_attr_once(self, trial_id: int, key: str, value) -> bool:
         with self._exclusive():
@@ -287,8 +299,10 @@ def require_parallel_storage(kind: str) -> None:
     if kind == "sqlite":
         # SQLite serialises writers with a 5 s busy timeout and no row locks: parallel workers on one file fail
         # with "database is locked" (Optuna's own FAQ says the same). A journal file is the one-machine route.
-        raise OptguiError("parallel workers need a PostgreSQL/MySQL URL or an Optuna journal file (.log/.jsonl); "
-                          "SQLite cannot take concurrent writers")
+        raise OptguiError(
+            "parallel workers need a PostgreSQL/MySQL URL or an Optuna journal file (.log/.jsonl); "
+            "SQLite cannot take concurrent writers"
+        )
 
 
 def fleet_store(storage, study_id: int, ref) -> FleetStore:
@@ -327,8 +341,12 @@ def send_command(store: FleetStore, command: str) -> dict:
     if command not in COMMANDS and command != "run":
         raise OptguiError(f"unknown fleet command {command!r}; use pause, resume or stop")
     current = store.fleet_attrs().get(KEY_CONTROL) or {}
-    record = {"command": command, "seq": int(current.get("seq", 0)) + 1, "at": now_iso(),
-              "by": f"{socket.gethostname()}:{os.getpid()}"}
+    record = {
+        "command": command,
+        "seq": int(current.get("seq", 0)) + 1,
+        "at": now_iso(),
+        "by": f"{socket.gethostname()}:{os.getpid()}",
+    }
     store.set_study_attr(KEY_CONTROL, record)
     return record
 
@@ -352,13 +370,23 @@ class WorkerRegistration:
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        taken = [int(k[len(KEY_WORKER):]) for k in store.fleet_attrs() if k.startswith(KEY_WORKER)]
+        taken = [int(k[len(KEY_WORKER) :]) for k in store.fleet_attrs() if k.startswith(KEY_WORKER)]
         index = max(taken) + 1 if taken else 0
         stamp = now_iso()
         while True:
-            record = {"index": index, "host": socket.gethostname(), "pid": os.getpid(), "token": self.token,
-                      "mode": mode, "state": "starting", "trial": None, "n_evaluated": 0, "started": stamp,
-                      "heartbeat": stamp, **(extra or {})}
+            record = {
+                "index": index,
+                "host": socket.gethostname(),
+                "pid": os.getpid(),
+                "token": self.token,
+                "mode": mode,
+                "state": "starting",
+                "trial": None,
+                "n_evaluated": 0,
+                "started": stamp,
+                "heartbeat": stamp,
+                **(extra or {}),
+            }
             if store.insert_study_attr_once(worker_key(index), record):
                 break
             index += 1
@@ -415,7 +443,7 @@ class FleetStatus:
 
 def read_status(store: FleetStore) -> FleetStatus:
     attrs = store.fleet_attrs()
-    now = _dt.datetime.now(_dt.timezone.utc)
+    now = _dt.datetime.now(_dt.UTC)
     workers = []
     for key, rec in attrs.items():
         if not key.startswith(KEY_WORKER):
@@ -423,14 +451,25 @@ def read_status(store: FleetStore) -> FleetStatus:
         alive = worker_is_alive(rec, now)
         state = rec.get("state") if alive or rec.get("state") in ("exited", "failed") else "dead"
         age = (now - _dt.datetime.fromisoformat(rec["heartbeat"])).total_seconds()
-        workers.append(WorkerStatus(rec["index"], rec.get("host", "?"), int(rec.get("pid", 0)), state,
-                                    rec.get("trial"), int(rec.get("n_evaluated", 0)), rec["heartbeat"], age,
-                                    rec.get("seed")))
+        workers.append(
+            WorkerStatus(
+                rec["index"],
+                rec.get("host", "?"),
+                int(rec.get("pid", 0)),
+                state,
+                rec.get("trial"),
+                int(rec.get("n_evaluated", 0)),
+                rec["heartbeat"],
+                age,
+                rec.get("seed"),
+            )
+        )
     workers.sort(key=lambda w: w.index)
     fleet = attrs.get(KEY_FLEET) or {}
     running = tuple(t.number for t in store.running_trials())
-    return FleetStatus(fleet.get("mode"), fleet.get("state"), effective_command(attrs.get(KEY_CONTROL)),
-                       tuple(workers), running)
+    return FleetStatus(
+        fleet.get("mode"), fleet.get("state"), effective_command(attrs.get(KEY_CONTROL)), tuple(workers), running
+    )
 
 
 def evaluating_trials(trials: Iterable[RunningTrial]) -> dict[int, int]:

@@ -85,19 +85,27 @@ def recover_dead_coordinator(coordinator, meta) -> CoordinatorRecovery:
     # A segment that itself recovered a dead coordinator continues that coordinator's schedule: its batches count
     # from where the schedule was re-enacted from, not from its own first trial.
     recovered = segment.get("recovery") or {}
-    start = recovered["schedule_from"] if segment.get("resumed_by") == "recovery" and recovered.get("coordinator") \
+    start = (
+        recovered["schedule_from"]
+        if segment.get("resumed_by") == "recovery" and recovered.get("coordinator")
         else segment["start_trial"]
+    )
     mine = [t for t in trials if t.number >= start]
     last_asked = mine[-1].number if mine else start - 1
     by_number = {t.number: t for t in trials}
     # The last trial is certainly complete only if the dead coordinator recorded its whole batch as asked.
     asked_below = int(dead_fleet.get("asked_below", 0)) if dead_fleet.get("session") else 0
-    zombie = by_number[last_asked] if mine and last_asked >= asked_below and \
-        by_number[last_asked].state == TrialState.RUNNING else None
+    zombie = (
+        by_number[last_asked]
+        if mine and last_asked >= asked_below and by_number[last_asked].state == TrialState.RUNNING
+        else None
+    )
     if zombie is not None and coordinator._ref.kind == "journal":
-        raise StudyStateError(f"the coordinator died while asking trial {zombie.number}, and a journal file cannot "
-                              "roll back its partial suggestions; a deterministic fleet on a journal file can "
-                              "only be recovered from a crash between asks")
+        raise StudyStateError(
+            f"the coordinator died while asking trial {zombie.number}, and a journal file cannot "
+            "roll back its partial suggestions; a deterministic fleet on a journal file can "
+            "only be recovered from a crash between asks"
+        )
 
     untold = [t for t in mine if not t.state.is_finished()]
     first_untold = untold[0].number if untold else last_asked + 1
@@ -110,8 +118,12 @@ def recover_dead_coordinator(coordinator, meta) -> CoordinatorRecovery:
     crash = _crash_index(events, by_number, zombie)
 
     # 1. Rebuild the sampler state at the crash.
-    reenactor = Reenactor(coordinator._sampler_spec.build(), study_name=coordinator.request.study_name,
-                          directions=coordinator._directions, pruner=coordinator._pruner_spec.build())
+    reenactor = Reenactor(
+        coordinator._sampler_spec.build(),
+        study_name=coordinator.request.study_name,
+        directions=coordinator._directions,
+        pruner=coordinator._pruner_spec.build(),
+    )
     reenactor.add_history(t for t in trials if t.number < replay_from)
     reenactor.set_study_attrs(record.get("study_attrs", {}))
     reenactor.restore(record["sampler_state"])
@@ -127,22 +139,26 @@ def recover_dead_coordinator(coordinator, meta) -> CoordinatorRecovery:
     rng_state.restore(sampler, reenactor.capture())
     if replay_from not in meta.states:  # persist the state the schedule is re-enacted from (write-once)
         coordinator._storage.set_study_system_attr(
-            study_id, md.state_key(replay_from), {**{k: v for k, v in record.items() if k != "segment"},
-                                                  "boundary": replay_from})
+            study_id,
+            md.state_key(replay_from),
+            {**{k: v for k, v in record.items() if k != "segment"}, "boundary": replay_from},
+        )
 
     # 2. The zombie: ask it again under the same number (its partial suggestions and the sampler-owned study
     #    attributes it changed are rolled back to the moment before its ask).
     reenter_id = None
     if zombie is not None:
         reenter_id = zombie._trial_id
-        reset_zombie_rdb(_engine_of(storage), study_id=study_id, trial_id=reenter_id,
-                         study_attrs=reenactor.study_attrs())
+        reset_zombie_rdb(
+            _engine_of(storage), study_id=study_id, trial_id=reenter_id, study_attrs=reenactor.study_attrs()
+        )
         storage, _ = open_for_run(coordinator._ref, create=False)  # nothing cached from before the reset
         coordinator._storage = storage
         coordinator._lease._storage = storage
         coordinator._store.storage = storage
-        storage.set_trial_system_attr(reenter_id, md.TRIAL_RECOVERED,
-                                      {"segment": segment["index"] + 1, "dead_segment": segment["index"]})
+        storage.set_trial_system_attr(
+            reenter_id, md.TRIAL_RECOVERED, {"segment": segment["index"] + 1, "dead_segment": segment["index"]}
+        )
 
     # 3. The batches in flight, in order: untold trials grouped by the batch they belong to.
     pending: dict[int, list[FrozenTrial]] = {}
@@ -157,30 +173,50 @@ def recover_dead_coordinator(coordinator, meta) -> CoordinatorRecovery:
         partial = zombie.number - (replay_from + b * options.batch)  # asked before the zombie, in its batch
     batches = [pending[b] for b in sorted(pending)]
     info = {
-        "dead_segment": segment["index"], "dead_owner": meta.lease, "coordinator": True,
-        "schedule_from": replay_from, "replayed_from": replay_from,
+        "dead_segment": segment["index"],
+        "dead_owner": meta.lease,
+        "coordinator": True,
+        "schedule_from": replay_from,
+        "replayed_from": replay_from,
         "replayed_trials": sum(1 for kind, _ in events[:crash] if kind == "ask"),
         "in_flight": [t.number for batch in batches for t in batch] + ([zombie.number] if zombie else []),
         "zombie": zombie.number if zombie is not None else None,
         "handling": "reentered" if zombie is not None else "none",
         "equivalent": mismatch is None,
-        "reason": "" if mismatch is None else (
+        "reason": ""
+        if mismatch is None
+        else (
             f"replaying the dead coordinator's schedule diverged at trial {mismatch.number} ({mismatch.param}: "
-            f"recorded {mismatch.recorded!r}, replayed {mismatch.replayed!r})"),
+            f"recorded {mismatch.recorded!r}, replayed {mismatch.replayed!r})"
+        ),
         "drained": dead_fleet.get("state") in ("pausing", "stopping"),
     }
 
     # Segments: the dead one ends "crashed"; the new one continues its schedule.
     end = dict(segment.get("end") or {})
-    end.update({"reason": end.get("reason", "crashed"), "at": md.now_iso(), "last_trial": first_untold - 1,
-                "detected_by_recovery": True})
+    end.update(
+        {
+            "reason": end.get("reason", "crashed"),
+            "at": md.now_iso(),
+            "last_trial": first_untold - 1,
+            "detected_by_recovery": True,
+        }
+    )
     storage.set_study_system_attr(study_id, md.segment_key(segment["index"]), {**segment, "end": end})
     index = segment["index"] + 1
     coordinator._segment = {
-        "index": index, "start_trial": first_untold, "state_key": md.state_key(replay_from),
-        "started": md.now_iso(), "host": os.uname().nodename, "pid": os.getpid(), "versions": current_versions(),
-        "resumed_by": "recovery", "accepted": getattr(coordinator, "_accepted", None) or None,
-        "foreign_before": [], "recovery": info, "end": None,
+        "index": index,
+        "start_trial": first_untold,
+        "state_key": md.state_key(replay_from),
+        "started": md.now_iso(),
+        "host": os.uname().nodename,
+        "pid": os.getpid(),
+        "versions": current_versions(),
+        "resumed_by": "recovery",
+        "accepted": getattr(coordinator, "_accepted", None) or None,
+        "foreign_before": [],
+        "recovery": info,
+        "end": None,
     }
     storage.set_study_system_attr(study_id, md.segment_key(index), coordinator._segment)
     coordinator._sampler = sampler
@@ -188,16 +224,29 @@ def recover_dead_coordinator(coordinator, meta) -> CoordinatorRecovery:
     coordinator._nothing_to_do = False
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        coordinator.study = optuna.load_study(study_name=coordinator.request.study_name, storage=storage,
-                                              sampler=sampler, pruner=coordinator._pruner_spec.build())
+        coordinator.study = optuna.load_study(
+            study_name=coordinator.request.study_name,
+            storage=storage,
+            sampler=sampler,
+            pruner=coordinator._pruner_spec.build(),
+        )
     from optgui.core.runner import _count_finished
 
-    coordinator._n_finished = _count_finished(md.read_metadata(storage, study_id),
-                                              storage.get_all_trials(study_id, deepcopy=False))
+    coordinator._n_finished = _count_finished(
+        md.read_metadata(storage, study_id), storage.get_all_trials(study_id, deepcopy=False)
+    )
     coordinator._last_checkpoint = time.monotonic()
     coordinator._last_trial = first_untold - 1 if first_untold > start else None
-    coordinator._emit(RecoveryPerformed(segment["index"], info["zombie"], info["handling"], info["replayed_trials"],
-                                        info["equivalent"], info["reason"]))
+    coordinator._emit(
+        RecoveryPerformed(
+            segment["index"],
+            info["zombie"],
+            info["handling"],
+            info["replayed_trials"],
+            info["equivalent"],
+            info["reason"],
+        )
+    )
     coordinator.notes.append(describe(info))
     return CoordinatorRecovery(batches, partial, reenter_id, info)
 
@@ -212,8 +261,10 @@ def _crash_index(events, by_number, zombie) -> int:
             break
     for kind, number in events[crash:]:
         if kind == "tell" and by_number[number].state.is_finished():
-            raise StudyStateError(f"trial {number} was finished out of the coordinator's order (another process "
-                                  "wrote to the study?); the fleet cannot be recovered deterministically")
+            raise StudyStateError(
+                f"trial {number} was finished out of the coordinator's order (another process "
+                "wrote to the study?); the fleet cannot be recovered deterministically"
+            )
     return crash
 
 
@@ -222,8 +273,10 @@ def _engine_of(storage):
 
 
 def describe(info: dict) -> str:
-    text = (f"recovered the fleet from a coordinator that died: re-enacted its schedule from the state saved at "
-            f"trial {info['schedule_from']} ({info['replayed_trials']} asks)")
+    text = (
+        f"recovered the fleet from a coordinator that died: re-enacted its schedule from the state saved at "
+        f"trial {info['schedule_from']} ({info['replayed_trials']} asks)"
+    )
     if info["in_flight"]:
         text += f"; continuing trials {info['in_flight'][0]}–{info['in_flight'][-1]} that were in flight"
     if info["zombie"] is not None:

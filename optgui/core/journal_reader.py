@@ -19,25 +19,48 @@ from __future__ import annotations
 
 import bisect
 import json
-from datetime import datetime, timezone
+from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
 from optgui.core.errors import StorageError
 from optgui.core.reader import StudyReader
 from optgui.core.tables import (
-    DIRECTION_NAMES, NAT, STATE_NAMES, UNFINISHED_STATES, IntermediateValues, ParamColumn, ParamDistribution,
-    StudySummary, TrialDelta, TrialTable, Watermark, durations, frozen_array, frozen_mapping,
+    DIRECTION_NAMES,
+    NAT,
+    STATE_NAMES,
+    UNFINISHED_STATES,
+    IntermediateValues,
+    ParamColumn,
+    ParamDistribution,
+    StudySummary,
+    TrialDelta,
+    TrialTable,
+    Watermark,
+    durations,
+    frozen_array,
+    frozen_mapping,
 )
 
-CREATE_STUDY, DELETE_STUDY, SET_STUDY_USER_ATTR, SET_STUDY_SYSTEM_ATTR, CREATE_TRIAL, SET_TRIAL_PARAM, \
-    SET_TRIAL_STATE_VALUES, SET_TRIAL_INTERMEDIATE_VALUE, SET_TRIAL_USER_ATTR, SET_TRIAL_SYSTEM_ATTR, \
-    DISCARD_TRIALS = range(11)
+(
+    CREATE_STUDY,
+    DELETE_STUDY,
+    SET_STUDY_USER_ATTR,
+    SET_STUDY_SYSTEM_ATTR,
+    CREATE_TRIAL,
+    SET_TRIAL_PARAM,
+    SET_TRIAL_STATE_VALUES,
+    SET_TRIAL_INTERMEDIATE_VALUE,
+    SET_TRIAL_USER_ATTR,
+    SET_TRIAL_SYSTEM_ATTR,
+    DISCARD_TRIALS,
+) = range(11)
 _FINISHED = {1, 2, 3}
 _NAT_INT = np.iinfo(np.int64).min  # NaT as the integer behind datetime64
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 OPTGUI_PREFIX = "optgui:"
 METRIC_NAMES_KEY = "study:metric_names"
 
@@ -54,8 +77,19 @@ def _utc_microseconds(text: str | None) -> int | None:
 
 
 class _Trial:
-    __slots__ = ("trial_id", "study_id", "number", "state", "values", "start", "complete", "params",
-                 "user_attrs", "system_attrs", "intermediate")
+    __slots__ = (
+        "trial_id",
+        "study_id",
+        "number",
+        "state",
+        "values",
+        "start",
+        "complete",
+        "params",
+        "user_attrs",
+        "system_attrs",
+        "intermediate",
+    )
 
     def __init__(self, trial_id: int, study_id: int, number: int) -> None:
         self.trial_id, self.study_id, self.number = trial_id, study_id, number
@@ -70,8 +104,17 @@ class _Trial:
 
 
 class _Study:
-    __slots__ = ("study_id", "name", "directions", "user_attrs", "system_attrs", "trial_ids", "changed_at",
-                 "changed_ids", "first_dist")
+    __slots__ = (
+        "study_id",
+        "name",
+        "directions",
+        "user_attrs",
+        "system_attrs",
+        "trial_ids",
+        "changed_at",
+        "changed_ids",
+        "first_dist",
+    )
 
     def __init__(self, study_id: int, name: str, directions: tuple[str, ...]) -> None:
         self.study_id, self.name, self.directions = study_id, name, directions
@@ -123,8 +166,9 @@ class JournalStudyReader(StudyReader):
             with open(self.path, "rb") as handle:
                 size = handle.seek(0, 2)
                 if size < self._offset:
-                    raise StorageError(f"{self.display} became shorter while being read: it was replaced or "
-                                       "truncated; open it again")
+                    raise StorageError(
+                        f"{self.display} became shorter while being read: it was replaced or truncated; open it again"
+                    )
                 handle.seek(self._offset)
                 data = handle.read(size - self._offset)
         except OSError as exc:
@@ -135,22 +179,25 @@ class JournalStudyReader(StudyReader):
             end = data.find(b"\n", position)
             if end < 0:
                 break  # a partial last line: a write in progress
-            line = data[position:end + 1]
+            line = data[position : end + 1]
             line_number = self._lines + 1
             try:
                 record = json.loads(line)
             except ValueError:
-                if data.find(b"\n", end + 1) < 0 and not data[end + 1:].strip():
+                if data.find(b"\n", end + 1) < 0 and not data[end + 1 :].strip():
                     break  # corrupt, but last: Optuna tolerates it (and retries it on the next read)
-                raise StorageError(f"{self.display}: line {line_number} is not valid JSON "
-                                   f"({_shorten(line)}); the journal is corrupt") from None
+                raise StorageError(
+                    f"{self.display}: line {line_number} is not valid JSON ({_shorten(line)}); the journal is corrupt"
+                ) from None
             try:
                 self._apply(record, line_number)
             except StorageError:
                 raise
             except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
-                raise StorageError(f"{self.display}: line {line_number} is not a valid journal operation "
-                                   f"({exc.__class__.__name__}: {exc})") from None
+                raise StorageError(
+                    f"{self.display}: line {line_number} is not a valid journal operation "
+                    f"({exc.__class__.__name__}: {exc})"
+                ) from None
             position = end + 1
             self._offset += len(line)
             self._lines = line_number
@@ -271,8 +318,10 @@ class JournalStudyReader(StudyReader):
                 return study
         names = [s.name for s in self._studies.values()]
         shown = ", ".join(repr(n) for n in names[:10]) + (", ..." if len(names) > 10 else "")
-        raise StorageError(f"no study named {study_name!r} in {self.display}"
-                           + (f" (studies: {shown})" if names else " (it has no studies)"))
+        raise StorageError(
+            f"no study named {study_name!r} in {self.display}"
+            + (f" (studies: {shown})" if names else " (it has no studies)")
+        )
 
     def study_names(self) -> list[str]:
         self.refresh()
@@ -290,7 +339,7 @@ class JournalStudyReader(StudyReader):
                 name = STATE_NAMES[trial.state]
                 counts[name] = counts.get(name, 0) + 1
                 if trial.state == 1 and trial.values is not None:
-                    for k, (value, direction) in enumerate(zip(trial.values, study.directions)):
+                    for k, (value, direction) in enumerate(zip(trial.values, study.directions, strict=False)):
                         better = np.fmax if direction == "maximize" else np.fmin
                         best[k] = float(better(best[k], value))
                 for moment in (trial.start, trial.complete):
@@ -299,30 +348,40 @@ class JournalStudyReader(StudyReader):
                 if trial.start is not None:
                     first = trial.start if first is None else min(first, trial.start)
             metric_names = study.system_attrs.get(METRIC_NAMES_KEY)
-            out.append(StudySummary(
-                study_id=study.study_id, name=study.name, directions=study.directions,
-                metric_names=tuple(metric_names) if isinstance(metric_names, list) else None,
-                n_trials=len(study.trial_ids),
-                state_counts=frozen_mapping({s: counts[s] for s in STATE_NAMES if s in counts}),
-                best_values=None if counts.get("COMPLETE", 0) == 0 or any(np.isnan(best)) else tuple(best),
-                first_activity=_moment(first), last_activity=_moment(last),
-                optgui_metadata=frozen_mapping({k: v for k, v in study.system_attrs.items()
-                                                if k.startswith(OPTGUI_PREFIX)}),
-                user_attrs=frozen_mapping(study.user_attrs)))
+            out.append(
+                StudySummary(
+                    study_id=study.study_id,
+                    name=study.name,
+                    directions=study.directions,
+                    metric_names=tuple(metric_names) if isinstance(metric_names, list) else None,
+                    n_trials=len(study.trial_ids),
+                    state_counts=frozen_mapping({s: counts[s] for s in STATE_NAMES if s in counts}),
+                    best_values=None if counts.get("COMPLETE", 0) == 0 or any(np.isnan(best)) else tuple(best),
+                    first_activity=_moment(first),
+                    last_activity=_moment(last),
+                    optgui_metadata=frozen_mapping(
+                        {k: v for k, v in study.system_attrs.items() if k.startswith(OPTGUI_PREFIX)}
+                    ),
+                    user_attrs=frozen_mapping(study.user_attrs),
+                )
+            )
         return out
 
-    def _table(self, study: _Study, trial_ids: list[int], *, params: bool = True,
-               user_attrs: bool = True) -> TrialTable:
+    def _table(
+        self, study: _Study, trial_ids: list[int], *, params: bool = True, user_attrs: bool = True
+    ) -> TrialTable:
         trials = [self._trials[t] for t in trial_ids]
         n, k = len(trials), len(study.directions)
         values = np.full((n, k), np.nan)
         for row, trial in enumerate(trials):
             if trial.values is not None:
-                values[row, :min(k, len(trial.values))] = trial.values[:k]
-        start = np.array([_NAT_INT if t.start is None else t.start for t in trials], dtype=np.int64) \
-            .view("datetime64[us]")
-        complete = np.array([_NAT_INT if t.complete is None else t.complete for t in trials], dtype=np.int64) \
-            .view("datetime64[us]")
+                values[row, : min(k, len(trial.values))] = trial.values[:k]
+        start = np.array([_NAT_INT if t.start is None else t.start for t in trials], dtype=np.int64).view(
+            "datetime64[us]"
+        )
+        complete = np.array([_NAT_INT if t.complete is None else t.complete for t in trials], dtype=np.int64).view(
+            "datetime64[us]"
+        )
         columns: dict[str, ParamColumn] = {}
         if params:
             raw: dict[str, tuple[list, list, list]] = {}
@@ -343,8 +402,13 @@ class JournalStudyReader(StudyReader):
                 column[rows] = internals
                 present[rows] = True
                 index[rows] = [code_of[t] for t in texts]
-                columns[name] = ParamColumn(name, frozen_array(column), frozen_array(present),
-                                            tuple(self._dist(t) for t in distinct), frozen_array(index))
+                columns[name] = ParamColumn(
+                    name,
+                    frozen_array(column),
+                    frozen_array(present),
+                    tuple(self._dist(t) for t in distinct),
+                    frozen_array(index),
+                )
         attrs: dict[str, np.ndarray] = {}
         if user_attrs:
             for row, trial in enumerate(trials):
@@ -354,22 +418,29 @@ class JournalStudyReader(StudyReader):
                         column = attrs[key] = np.full(n, None, dtype=object)
                     column[row] = value
         return TrialTable(
-            study_name=study.name, directions=study.directions,
+            study_name=study.name,
+            directions=study.directions,
             trial_id=frozen_array(np.array([t.trial_id for t in trials], dtype=np.int64)),
             number=frozen_array(np.array([t.number for t in trials], dtype=np.int64)),
             state=frozen_array(np.array([t.state for t in trials], dtype=np.int8)),
-            values=frozen_array(values), datetime_start=frozen_array(start),
-            datetime_complete=frozen_array(complete), duration=frozen_array(durations(start, complete)),
-            params=frozen_mapping(columns), user_attrs=frozen_mapping({k: frozen_array(v) for k, v in attrs.items()}))
+            values=frozen_array(values),
+            datetime_start=frozen_array(start),
+            datetime_complete=frozen_array(complete),
+            duration=frozen_array(durations(start, complete)),
+            params=frozen_mapping(columns),
+            user_attrs=frozen_mapping({k: frozen_array(v) for k, v in attrs.items()}),
+        )
 
-    def trials(self, study_name: str, *, params: bool = True, user_attrs: bool = True,
-               datetimes: bool = True) -> TrialTable:
+    def trials(
+        self, study_name: str, *, params: bool = True, user_attrs: bool = True, datetimes: bool = True
+    ) -> TrialTable:
         self.refresh()
         study = self._study(study_name)
         return self._table(study, study.trial_ids, params=params, user_attrs=user_attrs)
 
-    def trials_with_watermark(self, study_name: str, *, params: bool = True, user_attrs: bool = True,
-                              datetimes: bool = True) -> tuple[TrialTable, Watermark]:
+    def trials_with_watermark(
+        self, study_name: str, *, params: bool = True, user_attrs: bool = True, datetimes: bool = True
+    ) -> tuple[TrialTable, Watermark]:
         self.refresh()
         study = self._study(study_name)
         table = self._table(study, study.trial_ids, params=params, user_attrs=user_attrs)
@@ -378,8 +449,7 @@ class JournalStudyReader(StudyReader):
     def _mark(self, study) -> Watermark:
         max_id = study.trial_ids[-1] if study.trial_ids else -1
         unfinished = tuple((t, ()) for t in study.trial_ids if self._trials[t].state in UNFINISHED_STATES)
-        return Watermark(study_id=study.study_id, max_trial_id=max_id, unfinished=unfinished,
-                         log_offset=self._lines)
+        return Watermark(study_id=study.study_id, max_trial_id=max_id, unfinished=unfinished, log_offset=self._lines)
 
     def poll(self, study_name: str, watermark: Watermark | None = None) -> TrialDelta:
         self.refresh()
@@ -405,13 +475,16 @@ class JournalStudyReader(StudyReader):
                 num.append(trial.number)
                 step.append(s)
                 value.append(trial.intermediate[s])
-        return IntermediateValues(frozen_array(np.array(tid, dtype=np.int64)),
-                                  frozen_array(np.array(num, dtype=np.int64)),
-                                  frozen_array(np.array(step, dtype=np.int64)),
-                                  frozen_array(np.array(value, dtype=np.float64)))
+        return IntermediateValues(
+            frozen_array(np.array(tid, dtype=np.int64)),
+            frozen_array(np.array(num, dtype=np.int64)),
+            frozen_array(np.array(step, dtype=np.int64)),
+            frozen_array(np.array(value, dtype=np.float64)),
+        )
 
-    def trial_system_attrs(self, study_name: str, prefix: str = OPTGUI_PREFIX,
-                           numbers: Sequence[int] | None = None) -> dict[int, dict[str, Any]]:
+    def trial_system_attrs(
+        self, study_name: str, prefix: str = OPTGUI_PREFIX, numbers: Sequence[int] | None = None
+    ) -> dict[int, dict[str, Any]]:
         self.refresh()
         study = self._study(study_name)
         out: dict[int, dict[str, Any]] = {}

@@ -35,7 +35,7 @@ def lease_is_live(lease: dict | None, now: _dt.datetime | None = None) -> bool:
         return False
     if lease.get("host") == socket.gethostname() and not _pid_alive(int(lease["pid"])):
         return False
-    now = now or _dt.datetime.now(_dt.timezone.utc)
+    now = now or _dt.datetime.now(_dt.UTC)
     beat = _dt.datetime.fromisoformat(lease["heartbeat"])
     return (now - beat).total_seconds() < STALE_SECONDS
 
@@ -63,12 +63,15 @@ class Lease:
         live process holds it."""
         previous = self.current()
         if lease_is_live(previous) and previous.get("token") != self.token:
-            raise LeaseHeldError(f"the study is being run by {describe_lease(previous)}; "
-                                 "pause or stop it there first (or wait a minute if that process was killed on "
-                                 "another machine)")
+            raise LeaseHeldError(
+                f"the study is being run by {describe_lease(previous)}; "
+                "pause or stop it there first (or wait a minute if that process was killed on "
+                "another machine)"
+            )
         stamp = now_iso()
-        self._storage.set_study_system_attr(self._study_id, KEY_LEASE,
-                                            {**self._record, "acquired": stamp, "heartbeat": stamp})
+        self._storage.set_study_system_attr(
+            self._study_id, KEY_LEASE, {**self._record, "acquired": stamp, "heartbeat": stamp}
+        )
         # Read back: if two processes raced, exactly one token survives.
         if (self.current() or {}).get("token") != self.token:
             raise LeaseHeldError("another process took the study's run lease at the same moment")
@@ -92,5 +95,6 @@ class Lease:
             self._thread.join(timeout=5)
         lease = self.current() or {}
         if lease.get("token") == self.token:
-            self._storage.set_study_system_attr(self._study_id, KEY_LEASE,
-                                                {**lease, "released": True, "heartbeat": now_iso()})
+            self._storage.set_study_system_attr(
+                self._study_id, KEY_LEASE, {**lease, "released": True, "heartbeat": now_iso()}
+            )

@@ -61,7 +61,7 @@ CHECKPOINT_SECONDS = 60.0
 
 
 def now_iso() -> str:
-    return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="milliseconds")
+    return _dt.datetime.now(_dt.UTC).isoformat(timespec="milliseconds")
 
 
 def state_key(boundary: int) -> str:
@@ -94,7 +94,7 @@ class StudyMetadata:
         return self.segments[-1] if self.segments else None
 
     @classmethod
-    def from_system_attrs(cls, attrs: dict[str, Any]) -> "StudyMetadata":
+    def from_system_attrs(cls, attrs: dict[str, Any]) -> StudyMetadata:
         segments = []
         states = {}
         others = {}
@@ -102,13 +102,20 @@ class StudyMetadata:
             if key.startswith(KEY_SEGMENT):
                 segments.append(value)
             elif key.startswith(KEY_STATE):
-                states[int(key[len(KEY_STATE):])] = value
+                states[int(key[len(KEY_STATE) :])] = value
             elif not key.startswith(PREFIX):
                 others[key] = value
         segments.sort(key=lambda s: s["index"])
-        return cls(schema=attrs.get(KEY_SCHEMA), run=attrs.get(KEY_RUN), target=attrs.get(KEY_TARGET),
-                   segments=tuple(segments), states=states, checkpoint=attrs.get(KEY_CHECKPOINT),
-                   lease=attrs.get(KEY_LEASE), foreign_keys=others)
+        return cls(
+            schema=attrs.get(KEY_SCHEMA),
+            run=attrs.get(KEY_RUN),
+            target=attrs.get(KEY_TARGET),
+            segments=tuple(segments),
+            states=states,
+            checkpoint=attrs.get(KEY_CHECKPOINT),
+            lease=attrs.get(KEY_LEASE),
+            foreign_keys=others,
+        )
 
     def optgui_trial_numbers(self, n_trials_total: int) -> set[int]:
         """Trial numbers made by optgui according to the segments (see module docstring)."""

@@ -20,7 +20,7 @@ import random
 import subprocess
 import sys
 import warnings
-from typing import Sequence
+from collections.abc import Sequence
 
 from optuna.trial import FrozenTrial, TrialState
 
@@ -28,8 +28,9 @@ from optgui.core.errors import EXIT_ERROR, ObjectiveError, OptguiError
 from optgui.core.verdict import ObjectiveCheck, TrialRecheck
 
 
-def choose_trials(trials: Sequence[FrozenTrial], directions: Sequence[str], count: int, *, salt: str = ""
-                  ) -> list[FrozenTrial]:
+def choose_trials(
+    trials: Sequence[FrozenTrial], directions: Sequence[str], count: int, *, salt: str = ""
+) -> list[FrozenTrial]:
     """The best COMPLETE trial (by the first objective) and count-1 others drawn reproducibly."""
     complete = [t for t in trials if t.state == TrialState.COMPLETE and t.values is not None]
     if not complete or count <= 0:
@@ -45,7 +46,7 @@ def choose_trials(trials: Sequence[FrozenTrial], directions: Sequence[str], coun
 def values_match(recorded: Sequence[float], evaluated: Sequence[float], rtol: float | None) -> bool:
     if len(recorded) != len(evaluated):
         return False
-    for a, b in zip(recorded, evaluated):
+    for a, b in zip(recorded, evaluated, strict=False):
         a, b = float(a), float(b)
         if math.isnan(a) or math.isnan(b):
             if not (math.isnan(a) and math.isnan(b)):
@@ -66,8 +67,10 @@ def _objective_ref(snapshot, objective: str | None):
         return parse_objective(objective), ""
     meta = StudyMetadata.from_system_attrs(snapshot.system_attrs)
     if not meta.present:
-        raise ObjectiveError("the objective check needs the objective the study was run with: this study has no "
-                             "optgui metadata, so name it with --objective FILE.py:FUNCTION")
+        raise ObjectiveError(
+            "the objective check needs the objective the study was run with: this study has no "
+            "optgui metadata, so name it with --objective FILE.py:FUNCTION"
+        )
     ref = ObjectiveRef.from_record(meta.run["objective"])
     note = ""
     if ref.kind == "file" and ref.sha256:
@@ -78,8 +81,7 @@ def _objective_ref(snapshot, objective: str | None):
             raise ObjectiveError(f"the recorded objective file {path} no longer exists")
         now = _sha256(path)
         if now != ref.sha256:
-            note = (f"objective file {path} changed since the run (sha256 {ref.sha256[:12]}… recorded, "
-                    f"{now[:12]}… now)")
+            note = f"objective file {path} changed since the run (sha256 {ref.sha256[:12]}… recorded, {now[:12]}… now)"
     return ref, note
 
 
@@ -108,20 +110,27 @@ def evaluate(snapshot, count: int, rtol: float | None, objective: str | None = N
     return ObjectiveCheck(rtol, tuple(results), note)
 
 
-def run_objective_check(storage: str, study_name: str, count: int, *, rtol: float | None = None,
-                        objective: str | None = None, timeout: float | None = None) -> ObjectiveCheck:
+def run_objective_check(
+    storage: str,
+    study_name: str,
+    count: int,
+    *,
+    rtol: float | None = None,
+    objective: str | None = None,
+    timeout: float | None = None,
+) -> ObjectiveCheck:
     """Re-evaluate in a child process; raises OptguiError with the child's message on failure."""
     from optgui.core.verify_process import child_environment
 
-    cmd = [sys.executable, "-m", "optgui.core.objective_check", storage, "--study", study_name,
-           "--count", str(count)]
+    cmd = [sys.executable, "-m", "optgui.core.objective_check", storage, "--study", study_name, "--count", str(count)]
     if rtol is not None:
         cmd += ["--rtol", repr(rtol)]
     if objective is not None:
         cmd += ["--objective", objective]
     try:
-        proc = subprocess.run(cmd, env=child_environment(), stdin=subprocess.DEVNULL, capture_output=True,
-                              text=True, timeout=timeout)
+        proc = subprocess.run(
+            cmd, env=child_environment(), stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=timeout
+        )
     except subprocess.TimeoutExpired:
         raise OptguiError(f"the objective check did not finish within {timeout} s") from None
     for line in reversed(proc.stdout.splitlines()):
@@ -129,9 +138,16 @@ def run_objective_check(storage: str, study_name: str, count: int, *, rtol: floa
             obj = json.loads(line)
             if obj.get("event") == "objective_check":
                 c = obj["check"]
-                return ObjectiveCheck(c["rtol"], tuple(
-                    TrialRecheck(t["trial"], _floats(t["recorded"]), _floats(t["evaluated"]), t["reproduced"],
-                                 t.get("error")) for t in c["trials"]), c.get("note", ""))
+                return ObjectiveCheck(
+                    c["rtol"],
+                    tuple(
+                        TrialRecheck(
+                            t["trial"], _floats(t["recorded"]), _floats(t["evaluated"]), t["reproduced"], t.get("error")
+                        )
+                        for t in c["trials"]
+                    ),
+                    c.get("note", ""),
+                )
             if obj.get("event") == "error":
                 raise OptguiError(obj["message"])
     tail = next((line for line in reversed(proc.stderr.splitlines()) if line.strip()), "")
@@ -168,11 +184,22 @@ def main(argv: list[str] | None = None) -> int:
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     try:
         check = evaluate(read_study(args.storage, args.study), args.count, args.rtol, args.objective)
-        trials = [{"trial": t.trial, "recorded": [_json_float(v) for v in t.recorded or ()],
-                   "evaluated": None if t.evaluated is None else [_json_float(v) for v in t.evaluated],
-                   "reproduced": t.reproduced, "error": t.error} for t in check.trials]
-        out.write(json.dumps({"event": "objective_check",
-                              "check": {"rtol": check.rtol, "trials": trials, "note": check.note}}) + "\n")
+        trials = [
+            {
+                "trial": t.trial,
+                "recorded": [_json_float(v) for v in t.recorded or ()],
+                "evaluated": None if t.evaluated is None else [_json_float(v) for v in t.evaluated],
+                "reproduced": t.reproduced,
+                "error": t.error,
+            }
+            for t in check.trials
+        ]
+        out.write(
+            json.dumps(
+                {"event": "objective_check", "check": {"rtol": check.rtol, "trials": trials, "note": check.note}}
+            )
+            + "\n"
+        )
         return 0
     except OptguiError as exc:
         out.write(json.dumps({"event": "error", "message": str(exc)}) + "\n")

@@ -18,9 +18,9 @@ import hashlib
 import importlib
 import importlib.util
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 from optgui.core.builtin_objectives import BUILTINS
 from optgui.core.errors import ObjectiveError
@@ -35,11 +35,10 @@ class ObjectiveRef:
     sha256: str | None = None
 
     def to_record(self) -> dict:
-        return {"kind": self.kind, "ref": self.ref, "path": self.path, "function": self.function,
-                "sha256": self.sha256}
+        return {"kind": self.kind, "ref": self.ref, "path": self.path, "function": self.function, "sha256": self.sha256}
 
     @classmethod
-    def from_record(cls, record: dict) -> "ObjectiveRef":
+    def from_record(cls, record: dict) -> ObjectiveRef:
         return cls(record["kind"], record["ref"], record.get("path"), record.get("function"), record.get("sha256"))
 
     @property
@@ -54,7 +53,7 @@ def _sha256(path: Path) -> str:
 
 
 def _parse_builtin(text: str) -> tuple[str, dict]:
-    body = text[len("builtin:"):].strip()
+    body = text[len("builtin:") :].strip()
     try:
         node = ast.parse(body, mode="eval").body
     except SyntaxError as exc:
@@ -87,8 +86,9 @@ def parse_objective(text: str) -> ObjectiveRef:
     if not sep or not target or not function:
         raise ObjectiveError(f"objective {text!r} must be FILE.py:FUNCTION, package.module:FUNCTION or builtin:NAME")
     if not all(part.isidentifier() for part in function.split(",")) or function.count(",") > 1:
-        raise ObjectiveError(f"objective {text!r}: {function!r} is not a function name (or a pair "
-                             "search_space,evaluate)")
+        raise ObjectiveError(
+            f"objective {text!r}: {function!r} is not a function name (or a pair search_space,evaluate)"
+        )
     if target.endswith(".py") or "/" in target or "\\" in target:
         path = Path(target).expanduser().absolute()
         if not path.is_file():
@@ -142,11 +142,13 @@ def load_objective(ref: ObjectiveRef) -> Callable:
         try:
             module = importlib.import_module(module_name)
         except SyntaxError as exc:
-            raise ObjectiveError(f"objective module {module_name} has a syntax error at line {exc.lineno}: "
-                                 f"{exc.msg}") from None
+            raise ObjectiveError(
+                f"objective module {module_name} has a syntax error at line {exc.lineno}: {exc.msg}"
+            ) from None
         except Exception as exc:  # noqa: BLE001
-            raise ObjectiveError(f"importing objective module {module_name} failed: {exc.__class__.__name__}: "
-                                 f"{exc}") from None
+            raise ObjectiveError(
+                f"importing objective module {module_name} failed: {exc.__class__.__name__}: {exc}"
+            ) from None
     funcs = []
     for name in ref.function.split(","):
         func = getattr(module, name, None)
@@ -162,8 +164,9 @@ def load_objective(ref: ObjectiveRef) -> Callable:
     return funcs[0]
 
 
-def check_against_record(given: ObjectiveRef | None, recorded: dict, *, accept_change: bool) -> tuple[ObjectiveRef,
-                                                                                                    dict | None]:
+def check_against_record(
+    given: ObjectiveRef | None, recorded: dict, *, accept_change: bool
+) -> tuple[ObjectiveRef, dict | None]:
     """Pick the objective for a resume and say what changed.
 
     Returns (objective to use, change note or None). A recorded file that moved can be re-pointed with a file of
@@ -174,8 +177,11 @@ def check_against_record(given: ObjectiveRef | None, recorded: dict, *, accept_c
         if rec.kind == "file":
             path = Path(rec.path)
             if not path.is_file():
-                raise ObjectiveError(f"the recorded objective file {path} no longer exists; pass --objective "
-                                     "NEWPATH.py:" f"{rec.function} to re-point it (its content must be unchanged)")
+                raise ObjectiveError(
+                    f"the recorded objective file {path} no longer exists; pass --objective "
+                    "NEWPATH.py:"
+                    f"{rec.function} to re-point it (its content must be unchanged)"
+                )
             current = ObjectiveRef("file", rec.ref, rec.path, rec.function, _sha256(path))
         elif rec.kind == "module":
             current = parse_objective(rec.ref)
@@ -186,13 +192,17 @@ def check_against_record(given: ObjectiveRef | None, recorded: dict, *, accept_c
         if current.kind != rec.kind or (rec.kind == "builtin" and current.ref != rec.ref):
             raise ObjectiveError(f"--objective {current.ref} differs from the study's recorded objective {rec.ref}")
         if current.function != rec.function:
-            raise ObjectiveError(f"--objective {current.ref} names function {current.function!r}, but the study "
-                                 f"was run with {rec.function!r} ({rec.ref})")
+            raise ObjectiveError(
+                f"--objective {current.ref} names function {current.function!r}, but the study "
+                f"was run with {rec.function!r} ({rec.ref})"
+            )
     if rec.sha256 is not None and current.sha256 != rec.sha256:
         if not accept_change:
-            raise ObjectiveError(f"objective {current.path or current.ref} changed since the run started "
-                                 f"(sha256 {rec.sha256[:12]}… recorded, {str(current.sha256)[:12]}… now); "
-                                 "rerun with --accept-objective-change to continue anyway (recorded)")
+            raise ObjectiveError(
+                f"objective {current.path or current.ref} changed since the run started "
+                f"(sha256 {rec.sha256[:12]}… recorded, {str(current.sha256)[:12]}… now); "
+                "rerun with --accept-objective-change to continue anyway (recorded)"
+            )
         return current, {"objective_changed": {"recorded": rec.sha256, "now": current.sha256}}
     if current.path != rec.path:
         return current, {"objective_moved": {"recorded": rec.path, "now": current.path}}

@@ -17,17 +17,29 @@ from __future__ import annotations
 import json
 import threading
 import time
-from typing import Any, Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
 
 import numpy as np
 
 from optgui.core.errors import StorageError
-from optgui.core.readonly_db import ReadOnlyDb
 from optgui.core.reader import StudyReader
+from optgui.core.readonly_db import ReadOnlyDb
 from optgui.core.schema import SchemaInfo
 from optgui.core.tables import (
-    NAT, STATE_NAMES, UNFINISHED_STATES, IntermediateValues, ParamColumn, ParamDistribution, StudySummary,
-    TrialDelta, TrialTable, Watermark, durations, frozen_array, frozen_mapping,
+    NAT,
+    STATE_NAMES,
+    UNFINISHED_STATES,
+    IntermediateValues,
+    ParamColumn,
+    ParamDistribution,
+    StudySummary,
+    TrialDelta,
+    TrialTable,
+    Watermark,
+    durations,
+    frozen_array,
+    frozen_mapping,
 )
 
 CHUNK_TARGET_SECONDS = 0.05
@@ -43,8 +55,10 @@ POLL_BATCH = 20_000
 OPTGUI_PREFIX = "optgui:"
 METRIC_NAMES_KEY = "study:metric_names"
 
-_STATE_CASE = ("CASE {col} WHEN 'RUNNING' THEN 0 WHEN 'COMPLETE' THEN 1 WHEN 'PRUNED' THEN 2 "
-               "WHEN 'FAIL' THEN 3 WHEN 'WAITING' THEN 4 ELSE -1 END")
+_STATE_CASE = (
+    "CASE {col} WHEN 'RUNNING' THEN 0 WHEN 'COMPLETE' THEN 1 WHEN 'PRUNED' THEN 2 "
+    "WHEN 'FAIL' THEN 3 WHEN 'WAITING' THEN 4 ELSE -1 END"
+)
 # 0 finite (or NULL meaning NaN in old files), 1 +inf, 2 -inf, 3 NaN. PostgreSQL rejects comparing an enum with
 # a label it does not have, so values (no NAN label) and intermediate values get separate expressions.
 _VALUE_TYPE_CASE = "CASE {col} WHEN 'INF_POS' THEN 1 WHEN 'INF_NEG' THEN 2 ELSE 0 END"
@@ -87,7 +101,7 @@ class _Chunker:
 
 def _id_lists(ids: list[int]) -> Iterator[list[int]]:
     for i in range(0, len(ids), _ID_LIST_CHUNK):
-        yield ids[i:i + _ID_LIST_CHUNK]
+        yield ids[i : i + _ID_LIST_CHUNK]
 
 
 def _in_list(ids: list[int]) -> str:
@@ -135,9 +149,13 @@ class _Selection:
         return (self.mode == "ids" and not self.ids) or (self.mode != "ids" and self.hi < self.lo)
 
 
-_PRIMARY_KEYS = {"trials": "trial_id", "trial_values": "trial_value_id", "trial_params": "param_id",
-                 "trial_user_attributes": "trial_user_attribute_id",
-                 "trial_intermediate_values": "trial_intermediate_value_id"}
+_PRIMARY_KEYS = {
+    "trials": "trial_id",
+    "trial_values": "trial_value_id",
+    "trial_params": "param_id",
+    "trial_user_attributes": "trial_user_attribute_id",
+    "trial_intermediate_values": "trial_intermediate_value_id",
+}
 # Packed integer reads (SQLite): bits for a trial number and an objective index; trial ids below the limit fit
 # the packed words into 63 bits.
 _NUMBER_BITS = 32
@@ -172,8 +190,11 @@ class RdbStudyReader(StudyReader):
         # Old files have no type columns: the value is the float itself. ("0 * column", not "0": a bare integer in
         # GROUP BY means "the n-th column" to SQL.)
         self._value_type = _VALUE_TYPE_CASE.format(col="v.value_type") if schema.has_value_type else "0 * v.objective"
-        self._inter_type = (_INTERMEDIATE_TYPE_CASE.format(col="i.intermediate_value_type")
-                            if schema.has_intermediate_value_type else "0 * i.step")
+        self._inter_type = (
+            _INTERMEDIATE_TYPE_CASE.format(col="i.intermediate_value_type")
+            if schema.has_intermediate_value_type
+            else "0 * i.step"
+        )
 
     # ----------------------------------------------------------------------------------------------- studies
     def study_names(self) -> list[str]:
@@ -190,13 +211,18 @@ class RdbStudyReader(StudyReader):
 
     def _study(self, study_name: str) -> tuple[int, tuple[str, ...]]:
         # MySQL compares strings case-insensitively and ignores trailing spaces: keep only the exact spelling.
-        rows = [row for row in self.db.rows("SELECT study_id, study_name FROM studies WHERE study_name = ?",
-                                            (study_name,)) if row[1] == study_name]
+        rows = [
+            row
+            for row in self.db.rows("SELECT study_id, study_name FROM studies WHERE study_name = ?", (study_name,))
+            if row[1] == study_name
+        ]
         if not rows:
             names = self.study_names()
             shown = ", ".join(repr(n) for n in names[:10]) + (", ..." if len(names) > 10 else "")
-            raise StorageError(f"no study named {study_name!r} in {self.display}"
-                               + (f" (studies: {shown})" if names else " (it has no studies)"))
+            raise StorageError(
+                f"no study named {study_name!r} in {self.display}"
+                + (f" (studies: {shown})" if names else " (it has no studies)")
+            )
         study_id = rows[0][0]
         directions = self._directions(study_id).get(study_id, ())
         if not directions:
@@ -208,25 +234,30 @@ class RdbStudyReader(StudyReader):
         directions = self._directions()
         system: dict[int, dict[str, Any]] = {}
         for sid, key, value_json in self.db.rows(
-                "SELECT s.study_id, s.key, s.value_json FROM study_system_attributes s WHERE s.key LIKE ? OR s.key = ?",
-                (OPTGUI_PREFIX + "%", METRIC_NAMES_KEY)):
+            "SELECT s.study_id, s.key, s.value_json FROM study_system_attributes s WHERE s.key LIKE ? OR s.key = ?",
+            (OPTGUI_PREFIX + "%", METRIC_NAMES_KEY),
+        ):
             system.setdefault(sid, {})[key] = _json_or_text(value_json)
         user: dict[int, dict[str, Any]] = {}
         if "study_user_attributes" in self.db.table_names():
-            for sid, key, value_json in self.db.rows("SELECT u.study_id, u.key, u.value_json FROM study_user_attributes u"):
+            for sid, key, value_json in self.db.rows(
+                "SELECT u.study_id, u.key, u.value_json FROM study_user_attributes u"
+            ):
                 user.setdefault(sid, {})[key] = _json_or_text(value_json)
 
         counts: dict[int, dict[str, int]] = {}
         first: dict[int, Any] = {}
         last: dict[int, Any] = {}
         best: dict[tuple[int, int], list] = {}  # (study, objective) -> [min finite, max finite, has +inf, has -inf]
-        (lo, hi), = self.db.rows("SELECT (SELECT MIN(trial_id) FROM trials), (SELECT MAX(trial_id) FROM trials)")
+        ((lo, hi),) = self.db.rows("SELECT (SELECT MIN(trial_id) FROM trials), (SELECT MAX(trial_id) FROM trials)")
         if lo is not None:
             # The two scans below are independent and spend their time inside SQLite, which releases the GIL:
             # on a local file the best-values scan runs on a second connection in parallel with the counts.
             best_rows = self._best_value_rows(lo, hi)
-            count_sql = ("SELECT study_id, state, COUNT(*), MIN(datetime_start), MAX(datetime_start), "
-                         "MAX(datetime_complete) FROM trials WHERE trial_id BETWEEN ? AND ? GROUP BY study_id, state")
+            count_sql = (
+                "SELECT study_id, state, COUNT(*), MIN(datetime_start), MAX(datetime_start), "
+                "MAX(datetime_complete) FROM trials WHERE trial_id BETWEEN ? AND ? GROUP BY study_id, state"
+            )
             for rows in _Chunker(self.db).rows(count_sql, (), lo, hi):
                 for sid, state, n, start_min, start_max, complete_max in rows:
                     per = counts.setdefault(sid, {})
@@ -268,16 +299,23 @@ class RdbStudyReader(StudyReader):
                 best_values.append(float(value))
             attrs = system.get(sid, {})
             metric_names = attrs.get(METRIC_NAMES_KEY)
-            summaries.append(StudySummary(
-                study_id=sid, name=name, directions=dirs,
-                metric_names=tuple(metric_names) if isinstance(metric_names, list) else None,
-                n_trials=sum(per_counts.values()),
-                state_counts=frozen_mapping({s: per_counts[s] for s in (*STATE_NAMES, "UNKNOWN") if s in per_counts}),
-                best_values=tuple(best_values) if best_values else None,
-                first_activity=_one_datetime(first.get(sid)), last_activity=_one_datetime(last.get(sid)),
-                optgui_metadata=frozen_mapping({k: v for k, v in attrs.items() if k.startswith(OPTGUI_PREFIX)}),
-                user_attrs=frozen_mapping(user.get(sid, {})),
-            ))
+            summaries.append(
+                StudySummary(
+                    study_id=sid,
+                    name=name,
+                    directions=dirs,
+                    metric_names=tuple(metric_names) if isinstance(metric_names, list) else None,
+                    n_trials=sum(per_counts.values()),
+                    state_counts=frozen_mapping(
+                        {s: per_counts[s] for s in (*STATE_NAMES, "UNKNOWN") if s in per_counts}
+                    ),
+                    best_values=tuple(best_values) if best_values else None,
+                    first_activity=_one_datetime(first.get(sid)),
+                    last_activity=_one_datetime(last.get(sid)),
+                    optgui_metadata=frozen_mapping({k: v for k, v in attrs.items() if k.startswith(OPTGUI_PREFIX)}),
+                    user_attrs=frozen_mapping(user.get(sid, {})),
+                )
+            )
         return summaries
 
     def _best_value_rows(self, lo: int, hi: int) -> Callable[[], list[list[tuple]]]:
@@ -287,13 +325,19 @@ class RdbStudyReader(StudyReader):
             # SQLite's planner walks trials and probes trial_values through its (trial_id, objective) index;
             # walking trial_values and probing trials by primary key (CROSS JOIN fixes that order in SQLite)
             # does one lookup per value instead of two: ~40% less time.
-            join = ("FROM trial_values v CROSS JOIN trials t ON t.trial_id = v.trial_id "
-                    "WHERE t.state = 'COMPLETE' AND v.trial_id BETWEEN ? AND ? ")
+            join = (
+                "FROM trial_values v CROSS JOIN trials t ON t.trial_id = v.trial_id "
+                "WHERE t.state = 'COMPLETE' AND v.trial_id BETWEEN ? AND ? "
+            )
         else:
-            join = ("FROM trials t JOIN trial_values v ON v.trial_id = t.trial_id "
-                    "WHERE t.state = 'COMPLETE' AND t.trial_id BETWEEN ? AND ? ")
-        sql = (f"SELECT t.study_id, v.objective, {self._value_type}, MIN(v.value), MAX(v.value) {join}"
-               f"GROUP BY t.study_id, v.objective, {self._value_type}")
+            join = (
+                "FROM trials t JOIN trial_values v ON v.trial_id = t.trial_id "
+                "WHERE t.state = 'COMPLETE' AND t.trial_id BETWEEN ? AND ? "
+            )
+        sql = (
+            f"SELECT t.study_id, v.objective, {self._value_type}, MIN(v.value), MAX(v.value) {join}"
+            f"GROUP BY t.study_id, v.objective, {self._value_type}"
+        )
         return self._in_parallel(lambda db: list(_Chunker(db).rows(sql, (), lo, hi)))
 
     def _in_parallel(self, read: Callable[[ReadOnlyDb], Any]) -> Callable[[], Any]:
@@ -319,6 +363,7 @@ class RdbStudyReader(StudyReader):
             if isinstance(result[0], BaseException):
                 raise result[0]
             return result[0]
+
         return wait
 
     def _twin(self) -> ReadOnlyDb | None:
@@ -328,17 +373,25 @@ class RdbStudyReader(StudyReader):
 
     # ------------------------------------------------------------------------------------------------ trials
     def _full_selection(self, study_id: int) -> _Selection:
-        (lo, hi, n), = self.db.rows("SELECT MIN(trial_id), MAX(trial_id), COUNT(*) FROM trials WHERE study_id = ?",
-                                    (study_id,))
+        ((lo, hi, n),) = self.db.rows(
+            "SELECT MIN(trial_id), MAX(trial_id), COUNT(*) FROM trials WHERE study_id = ?", (study_id,)
+        )
         if lo is None:
             return _Selection(study_id, "join")
-        (all_lo, all_hi), = self.db.rows(
-            "SELECT (SELECT MIN(trial_id) FROM trials), (SELECT MAX(trial_id) FROM trials)")
+        ((all_lo, all_hi),) = self.db.rows(
+            "SELECT (SELECT MIN(trial_id) FROM trials), (SELECT MAX(trial_id) FROM trials)"
+        )
         dense = n * 2 >= (all_hi - all_lo + 1)
         return _Selection(study_id, "table" if dense else "join", lo=lo, hi=hi)
 
-    def _fetch(self, sel: _Selection, table: str, alias: str, cols: str | Callable[[], tuple[str, tuple]],
-               db: ReadOnlyDb | None = None) -> Iterator[list[tuple]]:
+    def _fetch(
+        self,
+        sel: _Selection,
+        table: str,
+        alias: str,
+        cols: str | Callable[[], tuple[str, tuple]],
+        db: ReadOnlyDb | None = None,
+    ) -> Iterator[list[tuple]]:
         """Rows of `cols` from `table` (as `alias`) for the selection's trials.
 
         `cols` may be a function returning (columns SQL, parameters for its `?`s), called before each statement,
@@ -356,13 +409,15 @@ class RdbStudyReader(StudyReader):
             assert sel.ids is not None
             for chunk in _id_lists(sel.ids):
                 text, params = current()
-                yield db.rows(f"SELECT {text} FROM {table} {alias} WHERE {alias}.trial_id IN ({_in_list(chunk)})",
-                                   (*params, *chunk))
+                yield db.rows(
+                    f"SELECT {text} FROM {table} {alias} WHERE {alias}.trial_id IN ({_in_list(chunk)})",
+                    (*params, *chunk),
+                )
             return
         if sel.mode == "table":
             pk = _PRIMARY_KEYS[table]
             # Two subqueries: SQLite answers a lone MIN or MAX of a key from the b-tree ends, but not both at once.
-            (lo, hi), = db.rows(f"SELECT (SELECT MIN({pk}) FROM {table}), (SELECT MAX({pk}) FROM {table})")
+            ((lo, hi),) = db.rows(f"SELECT (SELECT MIN({pk}) FROM {table}), (SELECT MAX({pk}) FROM {table})")
             if lo is None:
                 return
 
@@ -370,8 +425,11 @@ class RdbStudyReader(StudyReader):
                 text, params = current()
                 if table == "trials":
                     # The row carries its study: filtering in SQL is free and spares Python other studies' rows.
-                    return (f"SELECT {text} FROM trials {alias} WHERE {alias}.study_id = ? "
-                            f"AND {alias}.{pk} BETWEEN ? AND ?", (*params, sel.study_id))
+                    return (
+                        f"SELECT {text} FROM trials {alias} WHERE {alias}.study_id = ? "
+                        f"AND {alias}.{pk} BETWEEN ? AND ?",
+                        (*params, sel.study_id),
+                    )
                 return f"SELECT {text} FROM {table} {alias} WHERE {alias}.{pk} BETWEEN ? AND ?", params
 
             yield from _Chunker(db).run(by_key, lo, hi)
@@ -382,14 +440,25 @@ class RdbStudyReader(StudyReader):
             if table == "trials":
                 sql = f"SELECT {text} FROM trials t WHERE t.study_id = ? AND t.trial_id BETWEEN ? AND ?"
             else:
-                sql = (f"SELECT {text} FROM trials t JOIN {table} {alias} ON {alias}.trial_id = t.trial_id "
-                       "WHERE t.study_id = ? AND t.trial_id BETWEEN ? AND ?")
+                sql = (
+                    f"SELECT {text} FROM trials t JOIN {table} {alias} ON {alias}.trial_id = t.trial_id "
+                    "WHERE t.study_id = ? AND t.trial_id BETWEEN ? AND ?"
+                )
             return sql, (*params, sel.study_id)
 
         yield from _Chunker(db).run(by_trial, sel.lo, sel.hi)
 
-    def _read(self, study_name: str, study_id: int, directions: tuple[str, ...], sel: _Selection, *,
-              params: bool = True, user_attrs: bool = True, datetimes: bool = True) -> TrialTable:
+    def _read(
+        self,
+        study_name: str,
+        study_id: int,
+        directions: tuple[str, ...],
+        sel: _Selection,
+        *,
+        params: bool = True,
+        user_attrs: bool = True,
+        datetimes: bool = True,
+    ) -> TrialTable:
         state = _state_sql("t.state")
         # Every statement filters on the study (see _fetch), so each row is this study's. Columns that are not
         # asked for are not selected at all: every value costs a Python object per row.
@@ -400,18 +469,24 @@ class RdbStudyReader(StudyReader):
         # (it releases the GIL). Not with row-by-row reads on both sides: sqlite3 takes the GIL back for every
         # row, and two threads handing it over per row cost more CPU than they save (measured: 2x).
         packed = not datetimes and self._packs(sel)
-        values_reader = (self._in_parallel(lambda db: self._value_chunks(sel, db))
-                         if packed and sel.mode == "table" else None)
+        values_reader = (
+            self._in_parallel(lambda db: self._value_chunks(sel, db)) if packed and sel.mode == "table" else None
+        )
         if packed:
             parts = self._read_packed_trials(sel)
         else:
             for rows in self._fetch(sel, "trials", "t", f"t.trial_id, t.number, {state}{times}"):
                 if rows:
-                    columns = list(zip(*rows))
-                    parts.append([np.array(columns[0], dtype=np.int64), np.array(columns[1], dtype=np.int64),
-                                  np.array(columns[2], dtype=np.int8),
-                                  _datetime64(columns[3]) if datetimes else None,
-                                  _datetime64(columns[4]) if datetimes else None])
+                    columns = list(zip(*rows, strict=False))
+                    parts.append(
+                        [
+                            np.array(columns[0], dtype=np.int64),
+                            np.array(columns[1], dtype=np.int64),
+                            np.array(columns[2], dtype=np.int8),
+                            _datetime64(columns[3]) if datetimes else None,
+                            _datetime64(columns[4]) if datetimes else None,
+                        ]
+                    )
         if parts:
             trial_id, number, state_codes = (np.concatenate([p[k] for p in parts]) for k in range(3))
             if datetimes:
@@ -421,7 +496,8 @@ class RdbStudyReader(StudyReader):
             if len(trial_id) > 1 and np.any(trial_id[1:] < trial_id[:-1]):
                 order = np.argsort(trial_id, kind="stable")
                 trial_id, number, state_codes, start, complete = (
-                    a[order] for a in (trial_id, number, state_codes, start, complete))
+                    a[order] for a in (trial_id, number, state_codes, start, complete)
+                )
         else:
             trial_id = number = np.empty(0, dtype=np.int64)
             state_codes = np.empty(0, dtype=np.int8)
@@ -442,11 +518,18 @@ class RdbStudyReader(StudyReader):
         param_columns = self._read_params(sel, trial_id) if params and n else {}
         attr_columns = self._read_user_attrs(sel, trial_id) if user_attrs and n else {}
         return TrialTable(
-            study_name=study_name, directions=directions, trial_id=frozen_array(trial_id),
-            number=frozen_array(number), state=frozen_array(state_codes), values=frozen_array(values),
-            datetime_start=frozen_array(start), datetime_complete=frozen_array(complete),
-            duration=frozen_array(durations(start, complete)), params=frozen_mapping(param_columns),
-            user_attrs=frozen_mapping(attr_columns))
+            study_name=study_name,
+            directions=directions,
+            trial_id=frozen_array(trial_id),
+            number=frozen_array(number),
+            state=frozen_array(state_codes),
+            values=frozen_array(values),
+            datetime_start=frozen_array(start),
+            datetime_complete=frozen_array(complete),
+            duration=frozen_array(durations(start, complete)),
+            params=frozen_mapping(param_columns),
+            user_attrs=frozen_mapping(attr_columns),
+        )
 
     # --- packed integer reads (SQLite) ----------------------------------------------------------------------
     # Turning each SQL value into a Python object is most of a read's cost. Integer columns of one row are
@@ -460,7 +543,7 @@ class RdbStudyReader(StudyReader):
             return False
         # Scans by key also pass other studies' rows: every trial id of the file must fit (SQLite turns an
         # overflowing integer product into a float instead of failing).
-        (top,), = self.db.rows("SELECT MAX(trial_id) FROM trials")
+        ((top,),) = self.db.rows("SELECT MAX(trial_id) FROM trials")
         return top is not None and top < _PACK_TRIAL_ID_LIMIT
 
     def _read_packed_trials(self, sel: _Selection) -> list[list]:
@@ -475,15 +558,32 @@ class RdbStudyReader(StudyReader):
             if not count:
                 continue
             if low < 0 or high >= 1 << _NUMBER_BITS:
-                chunk = self.db.rows(f"SELECT t.trial_id, t.number, {state} FROM trials t WHERE t.study_id = ? "
-                                     "AND t.trial_id BETWEEN ? AND ?", (sel.study_id, first, last))
-                columns = list(zip(*chunk))
-                parts.append([np.array(columns[0], dtype=np.int64), np.array(columns[1], dtype=np.int64),
-                              np.array(columns[2], dtype=np.int8), None, None])
+                chunk = self.db.rows(
+                    f"SELECT t.trial_id, t.number, {state} FROM trials t WHERE t.study_id = ? "
+                    "AND t.trial_id BETWEEN ? AND ?",
+                    (sel.study_id, first, last),
+                )
+                columns = list(zip(*chunk, strict=False))
+                parts.append(
+                    [
+                        np.array(columns[0], dtype=np.int64),
+                        np.array(columns[1], dtype=np.int64),
+                        np.array(columns[2], dtype=np.int8),
+                        None,
+                        None,
+                    ]
+                )
                 continue
             words = np.array(text.split(","), dtype=np.int64)
-            parts.append([words >> (_NUMBER_BITS + 3), (words >> 3) & ((1 << _NUMBER_BITS) - 1),
-                          ((words & 7) - 1).astype(np.int8), None, None])
+            parts.append(
+                [
+                    words >> (_NUMBER_BITS + 3),
+                    (words >> 3) & ((1 << _NUMBER_BITS) - 1),
+                    ((words & 7) - 1).astype(np.int8),
+                    None,
+                    None,
+                ]
+            )
         return parts
 
     @staticmethod
@@ -504,20 +604,23 @@ class RdbStudyReader(StudyReader):
         # which no study has, so the range check in _apply_values drops it as it drops any unknown objective.
         top = (1 << _OBJECTIVE_BITS) - 1
         objective_sql = f"CASE WHEN v.objective BETWEEN 0 AND {top} THEN v.objective ELSE {top} END"
-        cols = (f"(v.trial_id * {1 << _OBJECTIVE_BITS} + {objective_sql}) * 4 + {self._value_type}, v.value"
-                if packs else f"v.trial_id, v.objective, v.value, {self._value_type}")
+        cols = (
+            f"(v.trial_id * {1 << _OBJECTIVE_BITS} + {objective_sql}) * 4 + {self._value_type}, v.value"
+            if packs
+            else f"v.trial_id, v.objective, v.value, {self._value_type}"
+        )
         chunks = []
         for rows in self._fetch(sel, "trial_values", "v", cols, db=db):
             if not rows:
                 continue
             if packs:
-                words, raw = zip(*rows)
+                words, raw = zip(*rows, strict=False)
                 words = np.array(words, dtype=np.int64)
                 ids = words >> (_OBJECTIVE_BITS + 2)
                 objective = (words >> 2) & top
                 types = (words & 3).astype(np.int8)
             else:
-                ids, objectives, raw, types = zip(*rows)
+                ids, objectives, raw, types = zip(*rows, strict=False)
                 objective = np.array(objectives, dtype=np.int64)
                 types = np.array(types, dtype=np.int8)
                 ids = np.array(ids, dtype=np.int64)
@@ -555,25 +658,31 @@ class RdbStudyReader(StudyReader):
         def columns() -> tuple[str, tuple]:
             case_sql, case_params = self._param_key_case()
             if packs:
-                return (f"((p.trial_id * {1 << _PARAM_ID_BITS} + p.param_id) * {1 << _KEY_BITS} + ({case_sql}) + 1), "
-                        "p.param_value", case_params)
+                return (
+                    f"((p.trial_id * {1 << _PARAM_ID_BITS} + p.param_id) * {1 << _KEY_BITS} + ({case_sql}) + 1), "
+                    "p.param_value",
+                    case_params,
+                )
             return f"p.trial_id, p.param_id, p.param_value, {case_sql}", case_params
 
         for rows in self._fetch(sel, "trial_params", "p", columns):
             if not rows:
                 continue
             if packs:
-                words, raw = zip(*rows)
+                words, raw = zip(*rows, strict=False)
                 words = np.array(words, dtype=np.int64)
                 ids_a = words >> (_PARAM_ID_BITS + _KEY_BITS)
                 pids_a = (words >> _KEY_BITS) & ((1 << _PARAM_ID_BITS) - 1)
                 code = (words & key_mask) - 1
                 raw_a = np.array(raw, dtype=np.float64)
             else:
-                ids, pids, raw, codes = zip(*rows)
+                ids, pids, raw, codes = zip(*rows, strict=False)
                 code = np.array(codes, dtype=np.int64)
-                ids_a, pids_a, raw_a = (np.array(ids, dtype=np.int64), np.array(pids, dtype=np.int64),
-                                        np.array(raw, dtype=np.float64))
+                ids_a, pids_a, raw_a = (
+                    np.array(ids, dtype=np.int64),
+                    np.array(pids, dtype=np.int64),
+                    np.array(raw, dtype=np.float64),
+                )
             unknown = code < 0
             if unknown.any():
                 # Rows whose key is not (yet) mapped: fetch their names and distributions by param_id.
@@ -581,8 +690,10 @@ class RdbStudyReader(StudyReader):
                 by_pid = {}
                 for chunk in _id_lists(missing):
                     for pid, name, dist in self.db.rows(
-                            "SELECT p.param_id, p.param_name, p.distribution_json FROM trial_params p "
-                            f"WHERE p.param_id IN ({_in_list(chunk)})", tuple(chunk)):
+                        "SELECT p.param_id, p.param_name, p.distribution_json FROM trial_params p "
+                        f"WHERE p.param_id IN ({_in_list(chunk)})",
+                        tuple(chunk),
+                    ):
                         by_pid[pid] = (name, dist)
                 self._register_keys(by_pid.values())
                 code[unknown] = [self._param_key_index[by_pid[pid]] if pid in by_pid else -1 for pid in missing]
@@ -621,12 +732,13 @@ class RdbStudyReader(StudyReader):
             column[rows] = raw[rows_of_name]
             present[rows] = True
             dist_index[rows] = remap[codes[rows_of_name]]
-            columns[name] = ParamColumn(name, frozen_array(column), frozen_array(present), dists,
-                                        frozen_array(dist_index))
+            columns[name] = ParamColumn(
+                name, frozen_array(column), frozen_array(present), dists, frozen_array(dist_index)
+            )
         return columns
 
     def _param_ids_pack(self) -> bool:
-        (low, top), = self.db.rows("SELECT MIN(param_id), MAX(param_id) FROM trial_params")
+        ((low, top),) = self.db.rows("SELECT MIN(param_id), MAX(param_id) FROM trial_params")
         return top is not None and low >= 0 and top < 1 << _PARAM_ID_BITS
 
     def _distribution(self, text: str) -> ParamDistribution:
@@ -635,8 +747,9 @@ class RdbStudyReader(StudyReader):
             try:
                 dist = self._distributions[text] = ParamDistribution.from_json(text)
             except (ValueError, KeyError, TypeError) as exc:
-                raise StorageError(f"{self.display}: a stored param distribution is not valid ({exc}): "
-                                   f"{text[:80]}") from None
+                raise StorageError(
+                    f"{self.display}: a stored param distribution is not valid ({exc}): {text[:80]}"
+                ) from None
         return dist
 
     def _read_user_attrs(self, sel: _Selection, trial_id: np.ndarray) -> dict[str, np.ndarray]:
@@ -645,9 +758,9 @@ class RdbStudyReader(StudyReader):
         for rows in self._fetch(sel, "trial_user_attributes", "a", "a.trial_id, a.key, a.value_json"):
             if not rows:
                 continue
-            ids, keys, texts = zip(*rows)
+            ids, keys, texts = zip(*rows, strict=False)
             where, mine = self._rows_of(trial_id, np.array(ids, dtype=np.int64))
-            for row, ok, key, text in zip(where.tolist(), mine.tolist(), keys, texts):
+            for row, ok, key, text in zip(where.tolist(), mine.tolist(), keys, texts, strict=False):
                 if ok:
                     column = columns.get(key)
                     if column is None:
@@ -655,52 +768,79 @@ class RdbStudyReader(StudyReader):
                     column[row] = _json_or_text(text)
         return {key: frozen_array(column) for key, column in columns.items()}
 
-    def trials(self, study_name: str, *, params: bool = True, user_attrs: bool = True,
-               datetimes: bool = True) -> TrialTable:
+    def trials(
+        self, study_name: str, *, params: bool = True, user_attrs: bool = True, datetimes: bool = True
+    ) -> TrialTable:
         study_id, directions = self._study(study_name)
-        return self._read(study_name, study_id, directions, self._full_selection(study_id),
-                          params=params, user_attrs=user_attrs, datetimes=datetimes)
+        return self._read(
+            study_name,
+            study_id,
+            directions,
+            self._full_selection(study_id),
+            params=params,
+            user_attrs=user_attrs,
+            datetimes=datetimes,
+        )
 
     # -------------------------------------------------------------------------------------------------- poll
-    def trials_with_watermark(self, study_name: str, *, params: bool = True, user_attrs: bool = True,
-                              datetimes: bool = True) -> tuple[TrialTable, Watermark]:
+    def trials_with_watermark(
+        self, study_name: str, *, params: bool = True, user_attrs: bool = True, datetimes: bool = True
+    ) -> tuple[TrialTable, Watermark]:
         study_id, directions = self._study(study_name)
         anchor = self._anchor(study_id)  # before the read: a study recreated meanwhile then reloads in full
-        table = self._read(study_name, study_id, directions, self._full_selection(study_id),
-                           params=params, user_attrs=user_attrs, datetimes=datetimes)
+        table = self._read(
+            study_name,
+            study_id,
+            directions,
+            self._full_selection(study_id),
+            params=params,
+            user_attrs=user_attrs,
+            datetimes=datetimes,
+        )
         return table, self._watermark(study_id, table, {}, anchor)
 
     def _fingerprint_sql(self) -> str:
-        return (f"SELECT t.trial_id, {_state_sql('t.state')}, t.datetime_start, "
-                "(SELECT COUNT(*) FROM trial_params p WHERE p.trial_id = t.trial_id), "
-                "(SELECT COUNT(*) FROM trial_values v WHERE v.trial_id = t.trial_id), "
-                "(SELECT COUNT(*) FROM trial_intermediate_values i WHERE i.trial_id = t.trial_id), "
-                "(SELECT COUNT(*) FROM trial_user_attributes a WHERE a.trial_id = t.trial_id) FROM trials t ")
+        return (
+            f"SELECT t.trial_id, {_state_sql('t.state')}, t.datetime_start, "
+            "(SELECT COUNT(*) FROM trial_params p WHERE p.trial_id = t.trial_id), "
+            "(SELECT COUNT(*) FROM trial_values v WHERE v.trial_id = t.trial_id), "
+            "(SELECT COUNT(*) FROM trial_intermediate_values i WHERE i.trial_id = t.trial_id), "
+            "(SELECT COUNT(*) FROM trial_user_attributes a WHERE a.trial_id = t.trial_id) FROM trials t "
+        )
 
     @staticmethod
     def _fingerprint(row: tuple) -> tuple:
         return (row[1], str(row[2]), *row[3:])
 
     def _anchor(self, study_id: int) -> tuple | None:
-        rows = self.db.rows("SELECT trial_id, datetime_start FROM trials WHERE study_id = ? "
-                            "ORDER BY trial_id LIMIT 1", (study_id,))
+        rows = self.db.rows(
+            "SELECT trial_id, datetime_start FROM trials WHERE study_id = ? ORDER BY trial_id LIMIT 1", (study_id,)
+        )
         return (rows[0][0], str(rows[0][1])) if rows else None
 
-    def _watermark(self, study_id: int, table: TrialTable, fingerprints: dict[int, tuple],
-                   anchor: tuple | None) -> Watermark:
+    def _watermark(
+        self, study_id: int, table: TrialTable, fingerprints: dict[int, tuple], anchor: tuple | None
+    ) -> Watermark:
         ids = table.trial_id
         max_id = int(ids[-1]) if len(ids) else 0
-        unfinished = tuple((int(tid), fingerprints.get(int(tid), ("unknown",)))
-                           for tid in ids[np.isin(table.state, UNFINISHED_STATES)].tolist())
+        unfinished = tuple(
+            (int(tid), fingerprints.get(int(tid), ("unknown",)))
+            for tid in ids[np.isin(table.state, UNFINISHED_STATES)].tolist()
+        )
         recent = frozenset(ids[ids > max_id - self._lookback].tolist()) if self._lookback else frozenset()
-        return Watermark(study_id=study_id, max_trial_id=max_id, unfinished=unfinished, recent_ids=recent,
-                         anchor=anchor)
+        return Watermark(
+            study_id=study_id, max_trial_id=max_id, unfinished=unfinished, recent_ids=recent, anchor=anchor
+        )
 
     def poll(self, study_name: str, watermark: Watermark | None = None) -> TrialDelta:
         study_id, directions = self._study(study_name)
         anchor = self._anchor(study_id)
-        if (watermark is None or watermark.study_id != study_id or watermark.log_offset is not None
-                or (watermark.anchor is not None and watermark.anchor != anchor)):
+        if (
+            watermark is None
+            or watermark.study_id != study_id
+            or watermark.log_offset is not None
+            or (watermark.anchor is not None and watermark.anchor != anchor)
+        ):
             table = self._read(study_name, study_id, directions, self._full_selection(study_id))
             # Fingerprints of unfinished trials are unknown here (taking them after the read could miss a change
             # made in between), so the next poll sends those trials once more with fingerprints taken first.
@@ -719,8 +859,10 @@ class RdbStudyReader(StudyReader):
         new_ids = []
         # Bounded: a poll far behind the writer returns a batch and says so (has_more), keeping every statement
         # short; the next poll continues from there.
-        found = self.db.rows(fingerprint_sql + "WHERE t.study_id = ? AND t.trial_id > ? ORDER BY t.trial_id LIMIT ?",
-                             (study_id, floor, POLL_BATCH + 1))
+        found = self.db.rows(
+            fingerprint_sql + "WHERE t.study_id = ? AND t.trial_id > ? ORDER BY t.trial_id LIMIT ?",
+            (study_id, floor, POLL_BATCH + 1),
+        )
         has_more = len(found) > POLL_BATCH
         for row in found[:POLL_BATCH]:
             if row[0] > watermark.max_trial_id or (row[0] not in watermark.recent_ids and row[0] not in previous):
@@ -734,9 +876,13 @@ class RdbStudyReader(StudyReader):
         recent: frozenset = frozenset()
         if self._lookback:
             recent = frozenset(i for i in (*watermark.recent_ids, *new_ids) if i > max_id - self._lookback)
-        new_watermark = Watermark(study_id=study_id, max_trial_id=max_id,
-                                  unfinished=tuple(sorted(still.items())), recent_ids=recent,
-                                  anchor=anchor if anchor is not None else self._anchor(study_id))
+        new_watermark = Watermark(
+            study_id=study_id,
+            max_trial_id=max_id,
+            unfinished=tuple(sorted(still.items())),
+            recent_ids=recent,
+            anchor=anchor if anchor is not None else self._anchor(study_id),
+        )
         n_new = len(set(new_ids))
         return TrialDelta(table, new_watermark, False, n_new, len(table) - n_new, has_more=has_more)
 
@@ -747,26 +893,35 @@ class RdbStudyReader(StudyReader):
         if numbers is not None:
             # A few trials (the details pane): through the join, only for those trial numbers.
             cols = f"t.trial_id, t.number, i.step, i.intermediate_value, {self._inter_type}"
-            sql = f"SELECT {cols} FROM trials t JOIN trial_intermediate_values i ON i.trial_id = t.trial_id " \
-                  "WHERE t.study_id = ?"
+            sql = (
+                f"SELECT {cols} FROM trials t JOIN trial_intermediate_values i ON i.trial_id = t.trial_id "
+                "WHERE t.study_id = ?"
+            )
             rows = [row for chunk in self._study_rows(sql, (study_id,), study_id, numbers) for row in chunk]
             if not rows:
                 return IntermediateValues(empty_i, empty_i, empty_i, frozen_array(np.empty(0)))
-            columns = list(zip(*rows))
+            columns = list(zip(*rows, strict=False))
             tid, num, step = (np.array(c, dtype=np.int64) for c in columns[:3])
             value = _apply_value_types(np.array(columns[3], dtype=np.float64), np.array(columns[4], dtype=np.int8))
             order = np.lexsort((step, tid))
-            return IntermediateValues(frozen_array(tid[order]), frozen_array(num[order]), frozen_array(step[order]),
-                                      frozen_array(value[order]))
+            return IntermediateValues(
+                frozen_array(tid[order]),
+                frozen_array(num[order]),
+                frozen_array(step[order]),
+                frozen_array(value[order]),
+            )
         sel = self._full_selection(study_id)
         if sel.empty:
             return IntermediateValues(empty_i, empty_i, empty_i, frozen_array(np.empty(0)))
         # The study's trial ids and numbers first (cheap), then the reports without a join: in a study holding
         # most of the database, a scan of the reports by their own key is sequential and several times faster
         # than probing them trial by trial; rows of other studies are dropped by trial id.
-        trials = [(np.array(c[0], dtype=np.int64), np.array(c[1], dtype=np.int64))
-                  for rows in self._fetch(sel, "trials", "t", "t.trial_id, t.number") if rows
-                  for c in [list(zip(*rows))]]
+        trials = [
+            (np.array(c[0], dtype=np.int64), np.array(c[1], dtype=np.int64))
+            for rows in self._fetch(sel, "trials", "t", "t.trial_id, t.number")
+            if rows
+            for c in [list(zip(*rows, strict=False))]
+        ]
         if not trials:
             return IntermediateValues(empty_i, empty_i, empty_i, frozen_array(np.empty(0)))
         trial_id = np.concatenate([t[0] for t in trials])
@@ -776,14 +931,19 @@ class RdbStudyReader(StudyReader):
         if sel.mode == "join":
             sel = _Selection(study_id, "join", lo=int(trial_id[0]), hi=int(trial_id[-1]))
         parts = []
-        for rows in self._fetch(sel, "trial_intermediate_values", "i",
-                                f"i.trial_id, i.step, i.intermediate_value, {self._inter_type}"):
+        for rows in self._fetch(
+            sel, "trial_intermediate_values", "i", f"i.trial_id, i.step, i.intermediate_value, {self._inter_type}"
+        ):
             if rows:
-                ids, steps, raw, types = zip(*rows)
+                ids, steps, raw, types = zip(*rows, strict=False)
                 where, mine = self._rows_of(trial_id, np.array(ids, dtype=np.int64))
-                parts.append((where[mine], np.array(steps, dtype=np.int64)[mine],
-                              _apply_value_types(np.array(raw, dtype=np.float64),
-                                                 np.array(types, dtype=np.int8))[mine]))
+                parts.append(
+                    (
+                        where[mine],
+                        np.array(steps, dtype=np.int64)[mine],
+                        _apply_value_types(np.array(raw, dtype=np.float64), np.array(types, dtype=np.int8))[mine],
+                    )
+                )
         if not parts:
             return IntermediateValues(empty_i, empty_i, empty_i, frozen_array(np.empty(0)))
         rows_of = np.concatenate([p[0] for p in parts])
@@ -791,24 +951,29 @@ class RdbStudyReader(StudyReader):
         value = np.concatenate([p[2] for p in parts])
         order = np.lexsort((step, rows_of))
         rows_of, step, value = rows_of[order], step[order], value[order]
-        return IntermediateValues(frozen_array(trial_id[rows_of]), frozen_array(number[rows_of]),
-                                  frozen_array(step), frozen_array(value))
+        return IntermediateValues(
+            frozen_array(trial_id[rows_of]), frozen_array(number[rows_of]), frozen_array(step), frozen_array(value)
+        )
 
-    def trial_system_attrs(self, study_name: str, prefix: str = OPTGUI_PREFIX,
-                           numbers: Sequence[int] | None = None) -> dict[int, dict[str, Any]]:
+    def trial_system_attrs(
+        self, study_name: str, prefix: str = OPTGUI_PREFIX, numbers: Sequence[int] | None = None
+    ) -> dict[int, dict[str, Any]]:
         """{trial number: {key: value}} of trial system attributes whose keys start with `prefix`."""
         study_id, _ = self._study(study_name)
         out: dict[int, dict[str, Any]] = {}
-        sql = "SELECT t.number, s.key, s.value_json FROM trials t JOIN trial_system_attributes s " \
-              "ON s.trial_id = t.trial_id WHERE s.key LIKE ? AND t.study_id = ?"
+        sql = (
+            "SELECT t.number, s.key, s.value_json FROM trials t JOIN trial_system_attributes s "
+            "ON s.trial_id = t.trial_id WHERE s.key LIKE ? AND t.study_id = ?"
+        )
         for rows in self._study_rows(sql, (prefix + "%", study_id), study_id, numbers):
             for number, key, text in rows:
                 if key.startswith(prefix):
                     out.setdefault(number, {})[key] = _json_or_text(text)
         return out
 
-    def _study_rows(self, sql: str, params: tuple, study_id: int,
-                    numbers: Sequence[int] | None) -> Iterator[list[tuple]]:
+    def _study_rows(
+        self, sql: str, params: tuple, study_id: int, numbers: Sequence[int] | None
+    ) -> Iterator[list[tuple]]:
         """Rows of `sql` (over trials `t` of the study) for every trial, in trial_id chunks, or only for the
         trials numbered `numbers` (the details pane asks for one trial: no scan of the whole study)."""
         if numbers is not None:

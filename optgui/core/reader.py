@@ -30,7 +30,8 @@ connection).
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from optgui.core.storage import StorageRef, resolve_for_reading
 from optgui.core.tables import IntermediateValues, StudySummary, TrialDelta, TrialTable, Watermark
@@ -60,8 +61,9 @@ class StudyReader:
         activity, optgui metadata), read in one pass."""
         raise NotImplementedError
 
-    def trials(self, study_name: str, *, params: bool = True, user_attrs: bool = True,
-               datetimes: bool = True) -> TrialTable:
+    def trials(
+        self, study_name: str, *, params: bool = True, user_attrs: bool = True, datetimes: bool = True
+    ) -> TrialTable:
         """All trials of a study as columns.
 
         `params=False`, `user_attrs=False` and `datetimes=False` skip those columns (empty params/user_attrs,
@@ -69,8 +71,9 @@ class StudyReader:
         """
         raise NotImplementedError
 
-    def trials_with_watermark(self, study_name: str, *, params: bool = True, user_attrs: bool = True,
-                              datetimes: bool = True) -> tuple[TrialTable, Watermark]:
+    def trials_with_watermark(
+        self, study_name: str, *, params: bool = True, user_attrs: bool = True, datetimes: bool = True
+    ) -> tuple[TrialTable, Watermark]:
         """All trials, as trials() with the same column options, and the watermark for the next poll().
 
         What a view that opens a study and then follows it needs: the first read can skip columns it does not
@@ -94,8 +97,9 @@ class StudyReader:
         trials numbered `numbers` when given (read without scanning the whole study)."""
         raise NotImplementedError
 
-    def trial_system_attrs(self, study_name: str, prefix: str = "optgui:",
-                           numbers: Sequence[int] | None = None) -> dict[int, dict[str, Any]]:
+    def trial_system_attrs(
+        self, study_name: str, prefix: str = "optgui:", numbers: Sequence[int] | None = None
+    ) -> dict[int, dict[str, Any]]:
         """{trial number: {key: value}} of trial system attributes whose key starts with `prefix`; only of the
         trials numbered `numbers` when given.
 
@@ -106,7 +110,7 @@ class StudyReader:
     def close(self) -> None:
         """Release the file or connection. Reading after close is an error."""
 
-    def __enter__(self) -> "StudyReader":
+    def __enter__(self) -> StudyReader:
         return self
 
     def __exit__(self, *exc_info) -> None:

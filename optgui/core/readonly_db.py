@@ -45,7 +45,7 @@ class ReadOnlyDb:
     def column_names(self, table: str) -> set[str]:  # pragma: no cover - interface
         raise NotImplementedError
 
-    def twin(self) -> "ReadOnlyDb | None":
+    def twin(self) -> ReadOnlyDb | None:
         """A second read-only connection to the same database for a statement run in parallel, or None where
         parallel reads would not pay (servers: the network is the cost)."""
         return None
@@ -69,8 +69,9 @@ def _sqlite_message(display: str, exc: sqlite3.Error) -> str:
     text = str(exc)
     lowered = text.lower()
     if "locked" in lowered or "busy" in lowered:
-        return (f"{display} is locked by another process that is writing to it; "
-                "try again in a moment (nothing was changed)")
+        return (
+            f"{display} is locked by another process that is writing to it; try again in a moment (nothing was changed)"
+        )
     if "not a database" in lowered:
         return f"{display} is damaged: its SQLite header is valid but the rest is not a database ({text})"
     if "malformed" in lowered or "corrupt" in lowered:
@@ -109,18 +110,26 @@ class SqliteReadOnlyDb(ReadOnlyDb):
                 # everything. `immutable` reads it without creating -wal/-shm; _check_writer guards the rest.
                 mode = "mode=ro&immutable=1"
                 self._immutable = True
-                self.notes = ("WAL database read in place without locking (no writer was connected); "
-                              "a writer that connects later is detected before the next read",)
+                self.notes = (
+                    "WAL database read in place without locking (no writer was connected); "
+                    "a writer that connects later is detected before the next read",
+                )
             elif not (has_wal and has_shm):
                 raise StorageError(
                     f"{self.display} is a WAL database with only its {'-wal' if has_wal else '-shm'} file "
                     "beside it: reading it in place would create the other one. Read a snapshot copy instead "
-                    "(optgui inspect --snapshot, or snapshot_copy() in Python)")
+                    "(optgui inspect --snapshot, or snapshot_copy() in Python)"
+                )
             else:
                 self._immutable = False
         try:
-            conn = sqlite3.connect(f"file:{uri_path}?{mode}", uri=True, timeout=self._busy_timeout,
-                                   isolation_level=None, check_same_thread=False)
+            conn = sqlite3.connect(
+                f"file:{uri_path}?{mode}",
+                uri=True,
+                timeout=self._busy_timeout,
+                isolation_level=None,
+                check_same_thread=False,
+            )
             conn.execute("SELECT count(*) FROM sqlite_master").fetchall()
         except sqlite3.Error as exc:
             raise StorageError(_sqlite_message(self.display, exc)) from None
@@ -133,8 +142,10 @@ class SqliteReadOnlyDb(ReadOnlyDb):
                 self._conn.close()
                 self._conn = self._connect()
                 return
-            raise StorageError(f"another process started writing to {self.display} while it was being read; "
-                               "open it again to see its changes")
+            raise StorageError(
+                f"another process started writing to {self.display} while it was being read; "
+                "open it again to see its changes"
+            )
 
     def rows(self, sql: str, params: tuple | list = ()) -> list[tuple]:
         with self._lock:
@@ -144,7 +155,7 @@ class SqliteReadOnlyDb(ReadOnlyDb):
             except sqlite3.Error as exc:
                 raise StorageError(_sqlite_message(self.display, exc)) from None
 
-    def twin(self) -> "SqliteReadOnlyDb":
+    def twin(self) -> SqliteReadOnlyDb:
         # Same checks and mode as this connection (read-only, immutable for a WAL file without a writer).
         return SqliteReadOnlyDb(self.path, busy_timeout=self._busy_timeout)
 
@@ -195,8 +206,9 @@ class ServerReadOnlyDb(ReadOnlyDb):
             self._engine = sqlalchemy.create_engine(server_url_with_driver(url), poolclass=NullPool)
         except ModuleNotFoundError as exc:
             package = _DRIVER_PACKAGES.get(exc.name or "", exc.name)
-            raise StorageError(f"{self.display}: the database driver {package} is not installed "
-                               "(pip install 'optgui[server]')") from None
+            raise StorageError(
+                f"{self.display}: the database driver {package} is not installed (pip install 'optgui[server]')"
+            ) from None
         except Exception as exc:  # noqa: BLE001 - SQLAlchemy raises several types for a bad URL
             raise StorageError(f"{self.display}: not a usable database URL ({_first_line(exc)})") from None
         name = self._engine.dialect.name
@@ -240,14 +252,20 @@ class ServerReadOnlyDb(ReadOnlyDb):
 
     def table_names(self) -> set[str]:
         schema = "current_schema()" if self.dialect == "postgresql" else "DATABASE()"
-        return {name for (name,) in self.rows(
-            f"SELECT table_name FROM information_schema.tables WHERE table_schema = {schema}")}
+        return {
+            name
+            for (name,) in self.rows(f"SELECT table_name FROM information_schema.tables WHERE table_schema = {schema}")
+        }
 
     def column_names(self, table: str) -> set[str]:
         schema = "current_schema()" if self.dialect == "postgresql" else "DATABASE()"
-        return {name for (name,) in self.rows(
-            "SELECT column_name FROM information_schema.columns "
-            f"WHERE table_schema = {schema} AND table_name = ?", (table,))}
+        return {
+            name
+            for (name,) in self.rows(
+                f"SELECT column_name FROM information_schema.columns WHERE table_schema = {schema} AND table_name = ?",
+                (table,),
+            )
+        }
 
     def close(self) -> None:
         with self._lock:

@@ -47,8 +47,11 @@ def choose_start_state(meta: StudyMetadata, segment: dict, last_finished_plus_on
         if segment["start_trial"] <= boundary <= last_finished_plus_one:
             candidates[boundary] = record
     cp = meta.checkpoint
-    if cp and cp.get("segment") == segment["index"] and segment["start_trial"] <= cp["boundary"] <= \
-            last_finished_plus_one:
+    if (
+        cp
+        and cp.get("segment") == segment["index"]
+        and segment["start_trial"] <= cp["boundary"] <= last_finished_plus_one
+    ):
         if cp["boundary"] not in candidates:
             candidates[cp["boundary"]] = cp
     if not candidates:
@@ -57,8 +60,17 @@ def choose_start_state(meta: StudyMetadata, segment: dict, last_finished_plus_on
     return boundary, candidates[boundary]
 
 
-def plan_recovery(*, trials, meta: StudyMetadata, build_sampler, build_pruner, study_name: str,
-                  directions, sampler_name: str, reentry_supported: bool) -> RecoveryPlan:
+def plan_recovery(
+    *,
+    trials,
+    meta: StudyMetadata,
+    build_sampler,
+    build_pruner,
+    study_name: str,
+    directions,
+    sampler_name: str,
+    reentry_supported: bool,
+) -> RecoveryPlan:
     """Work out (without writing anything) how to continue after a dead run.
 
     trials: every FrozenTrial of the study in number order.
@@ -73,8 +85,10 @@ def plan_recovery(*, trials, meta: StudyMetadata, build_sampler, build_pruner, s
         zombie = running[0]
     elif running:
         equivalent = False
-        notes.append(f"{len(running)} unfinished trials ({', '.join(str(t.number) for t in running)}): another "
-                     "process wrote to the study during the run")
+        notes.append(
+            f"{len(running)} unfinished trials ({', '.join(str(t.number) for t in running)}): another "
+            "process wrote to the study during the run"
+        )
     limit = zombie.number if zombie is not None else (max(finished_numbers) + 1 if finished_numbers else 0)
     if running and zombie is None:
         limit = min(t.number for t in running)
@@ -95,8 +109,10 @@ def plan_recovery(*, trials, meta: StudyMetadata, build_sampler, build_pruner, s
             mismatch = m
     if mismatch is not None:
         equivalent = False
-        notes.append(f"replaying the dead run from its saved state diverged at trial {mismatch.number} "
-                     f"({mismatch.param}: recorded {mismatch.recorded!r}, replayed {mismatch.replayed!r})")
+        notes.append(
+            f"replaying the dead run from its saved state diverged at trial {mismatch.number} "
+            f"({mismatch.param}: recorded {mismatch.recorded!r}, replayed {mismatch.replayed!r})"
+        )
     state = reenactor.capture()
     attrs = reenactor.study_attrs()
 
@@ -112,8 +128,10 @@ def plan_recovery(*, trials, meta: StudyMetadata, build_sampler, build_pruner, s
             boundary = zombie.number + 1
             if sampler_name not in FAIL_BLIND_SAMPLERS:
                 equivalent = False
-                notes.append(f"trial {zombie.number} was abandoned (the journal file cannot be rolled back) and "
-                             f"{sampler_name} depends on trial numbers or on what the abandoned trial consumed")
+                notes.append(
+                    f"trial {zombie.number} was abandoned (the journal file cannot be rolled back) and "
+                    f"{sampler_name} depends on trial numbers or on what the abandoned trial consumed"
+                )
     info = {
         "dead_segment": segment["index"],
         "dead_owner": meta.lease,
@@ -132,25 +150,37 @@ def reset_zombie_rdb(engine, *, study_id: int, trial_id: int, study_attrs: dict[
     from sqlalchemy import text
 
     with engine.begin() as conn:
-        for table in ("trial_params", "trial_intermediate_values", "trial_user_attributes", "trial_values",
-                      "trial_heartbeats"):
+        for table in (
+            "trial_params",
+            "trial_intermediate_values",
+            "trial_user_attributes",
+            "trial_values",
+            "trial_heartbeats",
+        ):
             conn.execute(text(f"DELETE FROM {table} WHERE trial_id = :t"), {"t": trial_id})
-        conn.execute(text("DELETE FROM trial_system_attributes WHERE trial_id = :t AND key NOT LIKE 'optgui:%'"),
-                     {"t": trial_id})
-        rows = conn.execute(text("SELECT key, value_json FROM study_system_attributes WHERE study_id = :s"),
-                            {"s": study_id}).fetchall()
+        conn.execute(
+            text("DELETE FROM trial_system_attributes WHERE trial_id = :t AND key NOT LIKE 'optgui:%'"), {"t": trial_id}
+        )
+        rows = conn.execute(
+            text("SELECT key, value_json FROM study_system_attributes WHERE study_id = :s"), {"s": study_id}
+        ).fetchall()
         current = {k: v for k, v in rows if not k.startswith(PREFIX)}
         for key in current.keys() - study_attrs.keys():
-            conn.execute(text("DELETE FROM study_system_attributes WHERE study_id = :s AND key = :k"),
-                         {"s": study_id, "k": key})
+            conn.execute(
+                text("DELETE FROM study_system_attributes WHERE study_id = :s AND key = :k"), {"s": study_id, "k": key}
+            )
         for key, value in study_attrs.items():
             encoded = json.dumps(value)
             if key not in current:
-                conn.execute(text("INSERT INTO study_system_attributes (study_id, key, value_json) "
-                                  "VALUES (:s, :k, :v)"), {"s": study_id, "k": key, "v": encoded})
+                conn.execute(
+                    text("INSERT INTO study_system_attributes (study_id, key, value_json) VALUES (:s, :k, :v)"),
+                    {"s": study_id, "k": key, "v": encoded},
+                )
             elif json.loads(current[key]) != value:
-                conn.execute(text("UPDATE study_system_attributes SET value_json = :v WHERE study_id = :s AND "
-                                  "key = :k"), {"s": study_id, "k": key, "v": encoded})
+                conn.execute(
+                    text("UPDATE study_system_attributes SET value_json = :v WHERE study_id = :s AND key = :k"),
+                    {"s": study_id, "k": key, "v": encoded},
+                )
 
 
 class RecoveryError(Exception):

@@ -14,8 +14,9 @@ import math
 import re
 import struct
 import warnings
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 import optuna
 from optuna.distributions import BaseDistribution
@@ -48,8 +49,7 @@ class Mismatch:
 
 
 def _user_set_attrs(trial: FrozenTrial) -> dict[str, Any]:
-    return {k: v for k, v in trial.system_attrs.items()
-            if k in _USER_SET_TRIAL_ATTRS or k.startswith("constraints:")}
+    return {k: v for k, v in trial.system_attrs.items() if k in _USER_SET_TRIAL_ATTRS or k.startswith("constraints:")}
 
 
 class Reenactor:
@@ -59,8 +59,13 @@ class Reenactor:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             self.sampler = sampler
-            self.study = optuna.create_study(storage=optuna.storages.InMemoryStorage(), sampler=sampler,
-                                             pruner=pruner, study_name=study_name, directions=list(directions))
+            self.study = optuna.create_study(
+                storage=optuna.storages.InMemoryStorage(),
+                sampler=sampler,
+                pruner=pruner,
+                study_name=study_name,
+                directions=list(directions),
+            )
         self._storage = self.study._storage
         self._study_id = self.study._study_id
         # Grid's after_trial calls study.stop(), which Optuna only allows inside its optimize loop.
@@ -116,8 +121,9 @@ class Reenactor:
         self._replay_id_of[recorded._trial_id] = trial._trial_id
         return trial
 
-    def _suggest_all(self, trial, recorded: FrozenTrial, params: Sequence[tuple[str, BaseDistribution]]
-                     ) -> Mismatch | None:
+    def _suggest_all(
+        self, trial, recorded: FrozenTrial, params: Sequence[tuple[str, BaseDistribution]]
+    ) -> Mismatch | None:
         first = None
         for name, dist in params:
             with warnings.catch_warnings():
@@ -127,7 +133,8 @@ class Reenactor:
                 rec_internal = dist.to_internal_repr(recorded.params[name])
                 got_internal = dist.to_internal_repr(value)
                 if float_bits(rec_internal) != float_bits(got_internal) and not (
-                        math.isnan(rec_internal) and math.isnan(got_internal)):
+                    math.isnan(rec_internal) and math.isnan(got_internal)
+                ):
                     first = Mismatch(recorded.number, name, recorded.params[name], value)
         return first
 
@@ -185,12 +192,23 @@ class Reenactor:
         """Copy a trial as it was right after its suggest phase (RUNNING, its params, nothing reported): how a
         later session restores the asked-but-untold trials of a batched replay without sampling again."""
         running = FrozenTrial(
-            number=recorded.number, state=TrialState.RUNNING, value=None, values=None,
-            datetime_start=recorded.datetime_start, datetime_complete=None, params=dict(recorded.params),
-            distributions=dict(recorded.distributions), user_attrs=dict(recorded.user_attrs),
-            system_attrs={k: v for k, v in recorded.system_attrs.items()
-                          if k not in _USER_SET_TRIAL_ATTRS and not k.startswith("constraints:")},
-            intermediate_values={}, trial_id=recorded._trial_id)
+            number=recorded.number,
+            state=TrialState.RUNNING,
+            value=None,
+            values=None,
+            datetime_start=recorded.datetime_start,
+            datetime_complete=None,
+            params=dict(recorded.params),
+            distributions=dict(recorded.distributions),
+            user_attrs=dict(recorded.user_attrs),
+            system_attrs={
+                k: v
+                for k, v in recorded.system_attrs.items()
+                if k not in _USER_SET_TRIAL_ATTRS and not k.startswith("constraints:")
+            },
+            intermediate_values={},
+            trial_id=recorded._trial_id,
+        )
         self.add_history([running])
 
     def _tell(self, trial, recorded: FrozenTrial) -> None:

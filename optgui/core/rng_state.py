@@ -129,12 +129,15 @@ def _encode_gp_cache(cache) -> list | None:
         return None
     out = []
     for gpr in cache:
-        out.append({
-            "inverse_squared_lengthscales": [float(x) for x in gpr.inverse_squared_lengthscales.detach().cpu()
-                                             .numpy().ravel()],
-            "kernel_scale": float(gpr.kernel_scale.detach().cpu().numpy()),
-            "noise_var": float(gpr.noise_var.detach().cpu().numpy()),
-        })
+        out.append(
+            {
+                "inverse_squared_lengthscales": [
+                    float(x) for x in gpr.inverse_squared_lengthscales.detach().cpu().numpy().ravel()
+                ],
+                "kernel_scale": float(gpr.kernel_scale.detach().cpu().numpy()),
+                "noise_var": float(gpr.noise_var.detach().cpu().numpy()),
+            }
+        )
     return out
 
 
@@ -150,14 +153,16 @@ def _decode_gp_cache(data) -> list | None:
         dim = lengths.shape[0]
         # Only the kernel parameters of a cached regressor are read (as the warm start of the next fit);
         # the training data is a placeholder.
-        cache.append(GPRegressor(
-            is_categorical=torch.zeros(dim, dtype=torch.bool),
-            X_train=torch.zeros((1, dim), dtype=torch.float64),
-            y_train=torch.zeros(1, dtype=torch.float64),
-            inverse_squared_lengthscales=lengths,
-            kernel_scale=torch.tensor(entry["kernel_scale"], dtype=torch.float64),
-            noise_var=torch.tensor(entry["noise_var"], dtype=torch.float64),
-        ))
+        cache.append(
+            GPRegressor(
+                is_categorical=torch.zeros(dim, dtype=torch.bool),
+                X_train=torch.zeros((1, dim), dtype=torch.float64),
+                y_train=torch.zeros(1, dtype=torch.float64),
+                inverse_squared_lengthscales=lengths,
+                kernel_scale=torch.tensor(entry["kernel_scale"], dtype=torch.float64),
+                noise_var=torch.tensor(entry["noise_var"], dtype=torch.float64),
+            )
+        )
     return cache
 
 
@@ -183,8 +188,13 @@ def capture(sampler: Any) -> dict:
         holder, attr = _resolve(sampler, path)
         value = getattr(holder, attr)
         extras[path] = _encode_gp_cache(value) if attr in _GP_CACHE_ATTRS else int(value)
-    return {"format": STATE_FORMAT, "sampler": type(sampler).__name__, "rngs": rngs, "aliases": aliases,
-            "extras": extras}
+    return {
+        "format": STATE_FORMAT,
+        "sampler": type(sampler).__name__,
+        "rngs": rngs,
+        "aliases": aliases,
+        "extras": extras,
+    }
 
 
 def restore(sampler: Any, state: dict) -> None:
@@ -199,7 +209,8 @@ def restore(sampler: Any, state: dict) -> None:
     want_aliases = {p: t for p, (k, t) in found.items() if k == "alias"}
     if want_rngs != set(state["rngs"]) or want_aliases != state.get("aliases", {}):
         raise SamplerStateError(
-            f"sampler layout changed: saved generators {sorted(state['rngs'])}, this Optuna has {sorted(want_rngs)}")
+            f"sampler layout changed: saved generators {sorted(state['rngs'])}, this Optuna has {sorted(want_rngs)}"
+        )
     if set(_extra_paths(sampler)) != set(state.get("extras", {})):
         raise SamplerStateError("sampler layout changed: saved extras differ from this sampler's")
     for path, data in state["rngs"].items():

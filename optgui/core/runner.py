@@ -26,8 +26,8 @@ import threading
 import time
 import traceback
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import optuna
 from optuna.trial import TrialState
@@ -35,13 +35,12 @@ from optuna.trial import TrialState
 from optgui import __version__
 from optgui.core import metadata as md
 from optgui.core import rng_state, trial_output
+from optgui.core.builtin_objectives import DEFAULT_DIRECTIONS
 from optgui.core.errors import OptguiError, SpecError, StudyStateError
-from optgui.core.events import (RecoveryPerformed, RunFailed, RunStarted, RunStateChanged, TrialFinished,
-                                 TrialStarted)
+from optgui.core.events import RecoveryPerformed, RunFailed, RunStarted, RunStateChanged, TrialFinished, TrialStarted
 from optgui.core.lease import Lease
 from optgui.core.metadata import StudyMetadata
 from optgui.core.objectives import ObjectiveRef, check_against_record, load_objective, parse_objective
-from optgui.core.builtin_objectives import DEFAULT_DIRECTIONS
 from optgui.core.recovery import plan_recovery, reset_zombie_rdb
 from optgui.core.samplers import DEFAULT_PRUNER, Spec, draw_seed, parse_spec, resolve_seed
 from optgui.core.storage import open_for_run, parse_storage
@@ -106,8 +105,9 @@ class StudyRunner:
     # A study recorded as a parallel run (run record "fleet") is continued only by its coordinator/workers.
     runs_fleet = False
 
-    def __init__(self, request: RunRequest, listener: Callable[[object], None] | None = None,
-                 objective: Callable | None = None):
+    def __init__(
+        self, request: RunRequest, listener: Callable[[object], None] | None = None, objective: Callable | None = None
+    ):
         self.request = request
         self._listener = listener
         self._objective_override = objective
@@ -207,20 +207,36 @@ class StudyRunner:
         pruner = parse_spec(req.pruner, "pruner") if req.pruner else DEFAULT_PRUNER
         return objective, sampler, pruner
 
-    def _new_run_record(self, objective: ObjectiveRef, sampler: Spec, pruner: Spec, directions, metric_names,
-                        origin: str, history_until: int) -> dict:
+    def _new_run_record(
+        self,
+        objective: ObjectiveRef,
+        sampler: Spec,
+        pruner: Spec,
+        directions,
+        metric_names,
+        origin: str,
+        history_until: int,
+    ) -> dict:
         return {
-            "created": md.now_iso(), "optgui_version": __version__, "origin": origin,
-            "history_until": history_until, "sampler": sampler.to_json_obj(), "pruner": pruner.to_json_obj(),
-            "seed": sampler.seed, "objective": objective.to_record(), "directions": list(directions),
-            "metric_names": metric_names, "versions": current_versions(),
+            "created": md.now_iso(),
+            "optgui_version": __version__,
+            "origin": origin,
+            "history_until": history_until,
+            "sampler": sampler.to_json_obj(),
+            "pruner": pruner.to_json_obj(),
+            "seed": sampler.seed,
+            "objective": objective.to_record(),
+            "directions": list(directions),
+            "metric_names": metric_names,
+            "versions": current_versions(),
         }
 
     def _create_study(self) -> None:
         req = self.request
         objective, sampler, pruner = self._definition_for_new_run(
             f"study {req.study_name!r} does not exist; a new study needs --objective "
-            "(FILE.py:FUNCTION, module:FUNCTION or builtin:NAME)")
+            "(FILE.py:FUNCTION, module:FUNCTION or builtin:NAME)"
+        )
         directions = req.directions or DEFAULT_DIRECTIONS.get(objective.builtin_name or "", ["minimize"])
         directions = [_check_direction(d) for d in directions]
         if req.metric_names and len(req.metric_names) != len(directions):
@@ -239,19 +255,24 @@ class StudyRunner:
         req = self.request
         objective, sampler, pruner = self._definition_for_new_run(
             f"study {req.study_name!r} was not made by optgui (no optgui metadata), so its objective is unknown: "
-            "pass --objective (and --sampler/--seed) to run it")
+            "pass --objective (and --sampler/--seed) to run it"
+        )
         directions = [d.name.lower() for d in self._storage.get_study_directions(self._study_id)]
         if req.directions and [_check_direction(d) for d in req.directions] != directions:
-            raise StudyStateError(f"--direction {' '.join(req.directions)} differs from the study's directions "
-                                  f"{' '.join(directions)}")
+            raise StudyStateError(
+                f"--direction {' '.join(req.directions)} differs from the study's directions {' '.join(directions)}"
+            )
         n_existing = len(self._storage.get_all_trials(self._study_id, deepcopy=False))
         metric_names = self._storage.get_study_system_attrs(self._study_id).get("study:metric_names")
-        record = self._new_run_record(objective, sampler, pruner, directions, metric_names,
-                                      "adopted" if n_existing else "new", n_existing)
+        record = self._new_run_record(
+            objective, sampler, pruner, directions, metric_names, "adopted" if n_existing else "new", n_existing
+        )
         self._write_run_record(record, req.n_trials)
         if n_existing:
-            self.notes.append(f"study {req.study_name!r} has {n_existing} trials made without optgui: they are "
-                              f"history; determinism claims start at trial {n_existing}")
+            self.notes.append(
+                f"study {req.study_name!r} has {n_existing} trials made without optgui: they are "
+                f"history; determinism claims start at trial {n_existing}"
+            )
 
     def _write_run_record(self, record: dict, n_trials: int | None) -> None:
         self._storage.set_study_system_attr(self._study_id, md.KEY_SCHEMA, md.SCHEMA_VERSION)
@@ -261,11 +282,14 @@ class StudyRunner:
     def _validate_against_record(self, meta: StudyMetadata) -> None:
         req, run = self.request, meta.run
         if run.get("fleet") and not self.runs_fleet:
-            raise StudyStateError(f"study {req.study_name!r} is a parallel run ({run['fleet']['mode']} mode); continue "
-                                  "it with optgui run --workers N or optgui worker")
+            raise StudyStateError(
+                f"study {req.study_name!r} is a parallel run ({run['fleet']['mode']} mode); continue "
+                "it with optgui run --workers N or optgui worker"
+            )
         if meta.schema != md.SCHEMA_VERSION:
-            raise StudyStateError(f"the study's optgui metadata has schema {meta.schema}; this optgui reads "
-                                  f"schema {md.SCHEMA_VERSION}")
+            raise StudyStateError(
+                f"the study's optgui metadata has schema {meta.schema}; this optgui reads schema {md.SCHEMA_VERSION}"
+            )
         recorded_sampler = parse_spec(run["sampler"], "sampler")
         if req.sampler is not None:
             given = parse_spec(req.sampler, "sampler")
@@ -274,23 +298,29 @@ class StudyRunner:
             if given.seed is None and recorded_sampler.seed is not None:
                 given = given.with_seed(recorded_sampler.seed)
             if given != recorded_sampler:
-                raise SpecError(f"--sampler {given.to_text()} differs from the study's recorded sampler "
-                                f"{recorded_sampler.to_text()}")
+                raise SpecError(
+                    f"--sampler {given.to_text()} differs from the study's recorded sampler "
+                    f"{recorded_sampler.to_text()}"
+                )
         if req.seed is not None and req.seed != run.get("seed"):
             raise SpecError(f"--seed {req.seed} differs from the study's recorded seed {run.get('seed')}")
         recorded_pruner = parse_spec(run["pruner"], "pruner")
         if req.pruner is not None and parse_spec(req.pruner, "pruner") != recorded_pruner:
-            raise SpecError(f"--pruner {req.pruner} differs from the study's recorded pruner "
-                            f"{recorded_pruner.to_text()}")
+            raise SpecError(
+                f"--pruner {req.pruner} differs from the study's recorded pruner {recorded_pruner.to_text()}"
+            )
         if req.directions and [_check_direction(d) for d in req.directions] != run["directions"]:
-            raise StudyStateError(f"--direction {' '.join(req.directions)} differs from the study's directions "
-                                  f"{' '.join(run['directions'])}")
+            raise StudyStateError(
+                f"--direction {' '.join(req.directions)} differs from the study's directions "
+                f"{' '.join(run['directions'])}"
+            )
         if req.metric_names and list(req.metric_names) != (run.get("metric_names") or []):
-            raise StudyStateError(f"--metric-name {' '.join(req.metric_names)} differs from the study's metric "
-                                  f"names {' '.join(run.get('metric_names') or []) or '(none)'}")
+            raise StudyStateError(
+                f"--metric-name {' '.join(req.metric_names)} differs from the study's metric "
+                f"names {' '.join(run.get('metric_names') or []) or '(none)'}"
+            )
         given_obj = parse_objective(req.objective) if req.objective else None
-        objective, change = check_against_record(given_obj, run["objective"],
-                                                 accept_change=req.accept_objective_change)
+        objective, change = check_against_record(given_obj, run["objective"], accept_change=req.accept_objective_change)
         self._objective_ref = objective
         self._objective_fn = self._objective_override or load_objective(objective)
         self._accepted = dict(change or {})
@@ -299,9 +329,11 @@ class StudyRunner:
         if diffs:
             text = ", ".join(f"{k} {a} -> {b}" for k, (a, b) in diffs.items())
             if not req.accept_version_change:
-                raise StudyStateError(f"package versions differ from those the study was run with ({text}); the "
-                                      "sampler may suggest differently. Rerun with --accept-version-change to "
-                                      "continue anyway (the new segment is marked as such)")
+                raise StudyStateError(
+                    f"package versions differ from those the study was run with ({text}); the "
+                    "sampler may suggest differently. Rerun with --accept-version-change to "
+                    "continue anyway (the new segment is marked as such)"
+                )
             self._accepted["versions"] = {k: list(v) for k, v in diffs.items()}
         if req.n_trials is not None and (meta.target or {}).get("n_trials") != req.n_trials:
             self._storage.set_study_system_attr(self._study_id, md.KEY_TARGET, {"n_trials": req.n_trials})
@@ -337,53 +369,76 @@ class StudyRunner:
             saved_boundary = last["end"]["last_trial"] + 1
             record = meta.states.get(saved_boundary)
             if record is None:
-                raise StudyStateError(f"the sampler state saved at trial {saved_boundary} is missing from the "
-                                      "study; it cannot be resumed deterministically")
+                raise StudyStateError(
+                    f"the sampler state saved at trial {saved_boundary} is missing from the "
+                    "study; it cannot be resumed deterministically"
+                )
             sampler_state = record["sampler_state"]
             study_attrs = record.get("study_attrs", {})
             boundary = n_total
             foreign_before = list(range(saved_boundary, n_total))
             if foreign_before:
-                self.notes.append(f"{len(foreign_before)} trials ({foreign_before[0]}–{foreign_before[-1]}) were "
-                                  "added by another process since optgui paused: the resumed run is no longer "
-                                  "equivalent to an uninterrupted one")
+                self.notes.append(
+                    f"{len(foreign_before)} trials ({foreign_before[0]}–{foreign_before[-1]}) were "
+                    "added by another process since optgui paused: the resumed run is no longer "
+                    "equivalent to an uninterrupted one"
+                )
             rng_state.restore(sampler, sampler_state)
         else:
             resumed_by = "recovery"
             foreign_before = []
             plan = plan_recovery(
-                trials=trials, meta=meta, build_sampler=self._sampler_spec.build,
-                build_pruner=self._pruner_spec.build, study_name=self.request.study_name,
-                directions=self._directions, sampler_name=self._sampler_spec.name,
-                reentry_supported=self._ref.kind != "journal")
+                trials=trials,
+                meta=meta,
+                build_sampler=self._sampler_spec.build,
+                build_pruner=self._pruner_spec.build,
+                study_name=self.request.study_name,
+                directions=self._directions,
+                sampler_name=self._sampler_spec.name,
+                reentry_supported=self._ref.kind != "journal",
+            )
             recovery_info = plan.info
             zombie_number = plan.info["zombie"]
             if plan.reenter_trial_id is not None:
-                reset_zombie_rdb(_engine_of(storage), study_id=study_id, trial_id=plan.reenter_trial_id,
-                                 study_attrs=plan.study_attrs)
+                reset_zombie_rdb(
+                    _engine_of(storage), study_id=study_id, trial_id=plan.reenter_trial_id, study_attrs=plan.study_attrs
+                )
                 # A fresh storage object: nothing cached from before the reset survives.
                 storage, _ = open_for_run(self._ref, create=False)
                 self._storage = storage
                 self._lease._storage = storage
-                storage.set_trial_system_attr(plan.reenter_trial_id, md.TRIAL_RECOVERED,
-                                              {"segment": last["index"] + 1, "dead_segment": last["index"]})
+                storage.set_trial_system_attr(
+                    plan.reenter_trial_id,
+                    md.TRIAL_RECOVERED,
+                    {"segment": last["index"] + 1, "dead_segment": last["index"]},
+                )
                 self._reenter_trial_id = plan.reenter_trial_id
             elif zombie_number is not None:
                 zombie = trials[zombie_number]
-                storage.set_trial_system_attr(zombie._trial_id, md.TRIAL_ABANDONED,
-                                              {"segment": last["index"], "reason": "process died during the trial"})
+                storage.set_trial_system_attr(
+                    zombie._trial_id,
+                    md.TRIAL_ABANDONED,
+                    {"segment": last["index"], "reason": "process died during the trial"},
+                )
                 storage.set_trial_state_values(zombie._trial_id, TrialState.FAIL)
             boundary = plan.boundary
             sampler_state, study_attrs = plan.sampler_state, plan.study_attrs
             rng_state.restore(sampler, sampler_state)
             self._finish_dead_segment(last, plan)
-            self._emit(RecoveryPerformed(last["index"], zombie_number, plan.info["handling"],
-                                         plan.info["replayed_trials"], plan.info["equivalent"], plan.info["reason"]))
+            self._emit(
+                RecoveryPerformed(
+                    last["index"],
+                    zombie_number,
+                    plan.info["handling"],
+                    plan.info["replayed_trials"],
+                    plan.info["equivalent"],
+                    plan.info["reason"],
+                )
+            )
             self.notes.append(_describe_recovery(plan.info))
         self._sampler = sampler
         self._nothing_to_do = False
-        if resumed_by != "recovery" and self._target is not None and \
-                _count_finished(meta, trials) >= self._target:
+        if resumed_by != "recovery" and self._target is not None and _count_finished(meta, trials) >= self._target:
             # Already done: no new segment, nothing written (a rerun of a finished command changes nothing).
             self._nothing_to_do = True
             self._n_finished = _count_finished(meta, trials)
@@ -392,16 +447,26 @@ class StudyRunner:
             self._save_state(boundary, sampler_state, study_attrs)
         index = last["index"] + 1 if last else 0
         self._segment = {
-            "index": index, "start_trial": boundary, "state_key": md.state_key(boundary), "started": md.now_iso(),
-            "host": os.uname().nodename, "pid": os.getpid(), "versions": current_versions(),
-            "resumed_by": resumed_by, "accepted": accepted, "foreign_before": foreign_before,
-            "recovery": recovery_info, "end": None, "output_log": self._output_log(index),
+            "index": index,
+            "start_trial": boundary,
+            "state_key": md.state_key(boundary),
+            "started": md.now_iso(),
+            "host": os.uname().nodename,
+            "pid": os.getpid(),
+            "versions": current_versions(),
+            "resumed_by": resumed_by,
+            "accepted": accepted,
+            "foreign_before": foreign_before,
+            "recovery": recovery_info,
+            "end": None,
+            "output_log": self._output_log(index),
         }
         storage.set_study_system_attr(study_id, md.segment_key(index), self._segment)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            self.study = optuna.load_study(study_name=self.request.study_name, storage=storage, sampler=sampler,
-                                           pruner=self._pruner_spec.build())
+            self.study = optuna.load_study(
+                study_name=self.request.study_name, storage=storage, sampler=sampler, pruner=self._pruner_spec.build()
+            )
         meta_now = md.read_metadata(storage, study_id)
         all_trials = storage.get_all_trials(study_id, deepcopy=False)
         self._n_finished = _count_finished(meta_now, all_trials)
@@ -410,29 +475,42 @@ class StudyRunner:
 
     def _finish_dead_segment(self, segment: dict, plan) -> None:
         end = dict(segment.get("end") or {})
-        end.update({"reason": end.get("reason", "crashed"), "at": md.now_iso(),
-                    "last_trial": plan.boundary - 1, "detected_by_recovery": True})
+        end.update(
+            {
+                "reason": end.get("reason", "crashed"),
+                "at": md.now_iso(),
+                "last_trial": plan.boundary - 1,
+                "detected_by_recovery": True,
+            }
+        )
         self._storage.set_study_system_attr(self._study_id, md.segment_key(segment["index"]), {**segment, "end": end})
 
-    def _save_state(self, boundary: int, sampler_state: dict, study_attrs: dict, *, checkpoint: bool = False
-                    ) -> None:
-        record = {"boundary": boundary, "sampler_state": sampler_state, "study_attrs": study_attrs,
-                  "saved": md.now_iso()}
+    def _save_state(self, boundary: int, sampler_state: dict, study_attrs: dict, *, checkpoint: bool = False) -> None:
+        record = {
+            "boundary": boundary,
+            "sampler_state": sampler_state,
+            "study_attrs": study_attrs,
+            "saved": md.now_iso(),
+        }
         if checkpoint:
             _fault("state_save", boundary)
-            self._storage.set_study_system_attr(self._study_id, md.KEY_CHECKPOINT,
-                                                {**record, "segment": self._segment["index"]})
+            self._storage.set_study_system_attr(
+                self._study_id, md.KEY_CHECKPOINT, {**record, "segment": self._segment["index"]}
+            )
         else:
             self._storage.set_study_system_attr(self._study_id, md.state_key(boundary), record)
 
     def _end_segment(self, reason: str) -> None:
         boundary = (self._last_trial + 1) if self._last_trial is not None else self._segment["start_trial"]
         if reason != "interrupted":
-            self._save_state(boundary, rng_state.capture(self._sampler),
-                             md.sampler_owned_study_attrs(self._storage, self._study_id))
+            self._save_state(
+                boundary, rng_state.capture(self._sampler), md.sampler_owned_study_attrs(self._storage, self._study_id)
+            )
             _fault("state_save", boundary)
-        self._segment = {**self._segment, "end": {"reason": reason, "at": md.now_iso(), "last_trial": boundary - 1,
-                                                  "n_finished": self._n_finished}}
+        self._segment = {
+            **self._segment,
+            "end": {"reason": reason, "at": md.now_iso(), "last_trial": boundary - 1, "n_finished": self._n_finished},
+        }
         self._storage.set_study_system_attr(self._study_id, md.segment_key(self._segment["index"]), self._segment)
 
     def _start_next_segment(self) -> None:
@@ -440,9 +518,18 @@ class StudyRunner:
         boundary = self._segment["end"]["last_trial"] + 1
         index = self._segment["index"] + 1
         self._segment = {
-            "index": index, "start_trial": boundary, "state_key": md.state_key(boundary), "started": md.now_iso(),
-            "host": os.uname().nodename, "pid": os.getpid(), "versions": current_versions(),
-            "resumed_by": "resume", "accepted": None, "foreign_before": [], "recovery": None, "end": None,
+            "index": index,
+            "start_trial": boundary,
+            "state_key": md.state_key(boundary),
+            "started": md.now_iso(),
+            "host": os.uname().nodename,
+            "pid": os.getpid(),
+            "versions": current_versions(),
+            "resumed_by": "resume",
+            "accepted": None,
+            "foreign_before": [],
+            "recovery": None,
+            "end": None,
             "output_log": self._output_log(index),
         }
         self._storage.set_study_system_attr(self._study_id, md.segment_key(index), self._segment)
@@ -465,15 +552,26 @@ class StudyRunner:
             self.prepare()
         if self._nothing_to_do:
             self._lease.release()
-            self._emit(RunStateChanged("completed", f"nothing to do: {self._n_finished} of {self._target} trials "
-                                       "already finished"))
+            self._emit(
+                RunStateChanged(
+                    "completed", f"nothing to do: {self._n_finished} of {self._target} trials already finished"
+                )
+            )
             return RunOutcome("nothing-to-do", self._n_finished, self._target, None, self.notes)
         study = self.study
         study._thread_local.in_optimize_loop = True  # Study.stop() (GridSampler) needs it, as in optimize
         started = time.monotonic()
         timeout = self.request.timeout
-        self._emit(RunStarted(self.request.study_name, self._segment["index"], self._n_finished, self._target,
-                              self._segment["resumed_by"], tuple(self.notes)))
+        self._emit(
+            RunStarted(
+                self.request.study_name,
+                self._segment["index"],
+                self._n_finished,
+                self._target,
+                self._segment["resumed_by"],
+                tuple(self.notes),
+            )
+        )
         self._emit(RunStateChanged("running"))
         reason = None
         try:
@@ -507,12 +605,12 @@ class StudyRunner:
             self._end_segment("interrupted")
             self._lease.release()
             self._emit(RunStateChanged("stopped", "trial abandoned; resume to recover it"))
-            raise RunInterrupted("the trial in flight was abandoned; run again to recover it and continue")
+            raise RunInterrupted("the trial in flight was abandoned; run again to recover it and continue") from None
         except KeyboardInterrupt:
             self._end_segment("interrupted")
             self._lease.release()
             self._emit(RunStateChanged("stopped", "interrupted"))
-            raise RunInterrupted("interrupted: the trial in flight was abandoned; run again to recover it")
+            raise RunInterrupted("interrupted: the trial in flight was abandoned; run again to recover it") from None
         except BaseException as exc:
             # Storage failures and bugs: leave the segment open (it looks crashed, and the next resume recovers
             # it from the saved states), but free the lease so that resume is possible at once.
@@ -524,14 +622,22 @@ class StudyRunner:
             raise
         self._end_segment(reason)
         self._lease.release()
-        self._emit(RunStateChanged("completed" if reason in ("completed", "exhausted") else
-                                   "paused" if reason == "paused" else "stopped", reason))
+        self._emit(
+            RunStateChanged(
+                "completed" if reason in ("completed", "exhausted") else "paused" if reason == "paused" else "stopped",
+                reason,
+            )
+        )
         return RunOutcome(reason, self._n_finished, self._target, self._last_trial, self.notes)
 
     def _checkpoint(self) -> None:
         boundary = self._last_trial + 1
-        self._save_state(boundary, rng_state.capture(self._sampler),
-                         md.sampler_owned_study_attrs(self._storage, self._study_id), checkpoint=True)
+        self._save_state(
+            boundary,
+            rng_state.capture(self._sampler),
+            md.sampler_owned_study_attrs(self._storage, self._study_id),
+            checkpoint=True,
+        )
         self._last_checkpoint = time.monotonic()
 
     def _run_one_trial(self) -> None:
@@ -552,8 +658,9 @@ class StudyRunner:
         error = None
         t0 = time.monotonic()
         try:
-            with trial_output.capture_trial(self.request.storage, self.request.study_name, self._segment["index"],
-                                            number):
+            with trial_output.capture_trial(
+                self.request.storage, self.request.study_name, self._segment["index"], number
+            ):
                 value = self._objective_fn(trial)
         except optuna.TrialPruned:
             state = TrialState.PRUNED
@@ -573,9 +680,18 @@ class StudyRunner:
             error = {"type": "InvalidValue", "message": message, "traceback": ""}
         self._n_finished += 1
         self._last_trial = number
-        self._emit(TrialFinished(number, final_state.name, tuple(values) if values else None,
-                                 tuple(trial.params.items()), duration, error["message"] if error else None,
-                                 self._n_finished, self._target))
+        self._emit(
+            TrialFinished(
+                number,
+                final_state.name,
+                tuple(values) if values else None,
+                tuple(trial.params.items()),
+                duration,
+                error["message"] if error else None,
+                self._n_finished,
+                self._target,
+            )
+        )
 
     def _instrument(self, trial, number: int) -> None:
         """Hooks on this trial's suggest/report calls: the abandon request and the in_objective fault point."""
@@ -617,15 +733,21 @@ def _check_direction(direction: str) -> str:
 def _count_finished(meta: StudyMetadata, trials) -> int:
     """Finished trials of the run, as optimize counts them (FAIL counts; abandoned and foreign trials do not)."""
     mine = meta.optgui_trial_numbers(len(trials))
-    return sum(1 for t in trials if t.number in mine and t.state.is_finished()
-               and md.TRIAL_ABANDONED not in t.system_attrs)
+    return sum(
+        1 for t in trials if t.number in mine and t.state.is_finished() and md.TRIAL_ABANDONED not in t.system_attrs
+    )
 
 
 def _describe_recovery(info: dict) -> str:
-    what = {"reentered": f"re-entered trial {info['zombie']} (same number)",
-            "abandoned": f"abandoned trial {info['zombie']}", "none": "no trial was in flight"}[info["handling"]]
-    text = (f"recovered from a run that died: replayed {info['replayed_trials']} trials from the state saved at "
-            f"trial {info['replayed_from']}; {what}")
+    what = {
+        "reentered": f"re-entered trial {info['zombie']} (same number)",
+        "abandoned": f"abandoned trial {info['zombie']}",
+        "none": "no trial was in flight",
+    }[info["handling"]]
+    text = (
+        f"recovered from a run that died: replayed {info['replayed_trials']} trials from the state saved at "
+        f"trial {info['replayed_from']}; {what}"
+    )
     if not info["equivalent"]:
         text += f"; NOT equivalent to an uninterrupted run: {info['reason']}"
     return text

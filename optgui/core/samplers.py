@@ -52,12 +52,26 @@ PRUNER_ALIASES = {
 }
 PRUNER_CLASSES = sorted(set(PRUNER_ALIASES.values()))
 
-OBJECT_CLASSES = ("BLXAlphaCrossover", "SBXCrossover", "SPXCrossover", "UNDXCrossover", "UniformCrossover",
-                  "VSBXCrossover", "PolynomialMutation")
+OBJECT_CLASSES = (
+    "BLXAlphaCrossover",
+    "SBXCrossover",
+    "SPXCrossover",
+    "UNDXCrossover",
+    "UniformCrossover",
+    "VSBXCrossover",
+    "PolynomialMutation",
+)
 
 # Arguments that only take Python callables or live objects: they cannot be written down in a spec.
-CALLABLE_ARGUMENTS = {"gamma", "weights", "constraints_func", "elite_population_selection_strategy",
-                      "child_generation_strategy", "after_trial_strategy", "source_trials"}
+CALLABLE_ARGUMENTS = {
+    "gamma",
+    "weights",
+    "constraints_func",
+    "elite_population_selection_strategy",
+    "child_generation_strategy",
+    "after_trial_strategy",
+    "source_trials",
+}
 
 # Extras each sampler needs beyond Optuna itself (for a clear message instead of an ImportError later).
 SAMPLER_REQUIREMENTS = {
@@ -109,7 +123,7 @@ class Spec:
     def accepts_seed(self) -> bool:
         return "seed" in _signature_params(self.name)
 
-    def with_seed(self, seed: int) -> "Spec":
+    def with_seed(self, seed: int) -> Spec:
         """This spec with `seed` set here and on every nested sampler that accepts one and has none, so that a
         run is fully determined by what is recorded."""
         kwargs = {}
@@ -172,14 +186,18 @@ def _resolve_name(raw: str, expected: str) -> str:
     name = aliases.get(raw.lower().replace("-", "").replace("_", ""), raw)
     kind = _kind_of(name)
     if kind is None and expected not in ("sampler", "pruner"):
-        raise SpecError(f"unknown name {raw!r} in spec: only Python literals and nested specs of built-in samplers, "
-                        f"pruners or {', '.join(OBJECT_CLASSES)} are allowed")
+        raise SpecError(
+            f"unknown name {raw!r} in spec: only Python literals and nested specs of built-in samplers, "
+            f"pruners or {', '.join(OBJECT_CLASSES)} are allowed"
+        )
     if kind is None:
         known = SAMPLER_CLASSES if expected == "sampler" else PRUNER_CLASSES if expected == "pruner" else []
         alias_list = ", ".join(sorted(aliases))
-        raise SpecError(f"unknown {expected} {raw!r}: custom classes cannot be rebuilt from a spec; "
-                        f"use one of {', '.join(known) or ', '.join(OBJECT_CLASSES)}"
-                        + (f" (aliases: {alias_list})" if alias_list else ""))
+        raise SpecError(
+            f"unknown {expected} {raw!r}: custom classes cannot be rebuilt from a spec; "
+            f"use one of {', '.join(known) or ', '.join(OBJECT_CLASSES)}"
+            + (f" (aliases: {alias_list})" if alias_list else "")
+        )
     return name
 
 
@@ -188,8 +206,9 @@ def _check_kwargs(name: str, kwargs: dict) -> None:
     accepts_var = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
     for key, value in kwargs.items():
         if key in CALLABLE_ARGUMENTS and value is not None:
-            raise SpecError(f"{name}({key}=...) takes a callable or live objects, which cannot be recorded in a "
-                            "spec; leave it out")
+            raise SpecError(
+                f"{name}({key}=...) takes a callable or live objects, which cannot be recorded in a spec; leave it out"
+            )
         if key not in params and not accepts_var:
             raise SpecError(f"{name} has no argument {key!r}; it takes: {', '.join(params) or 'nothing'}")
     if "seed" in kwargs and kwargs["seed"] is not None:
@@ -227,14 +246,14 @@ def parse_spec(text: str | dict, expected: str = "sampler") -> Spec:
 
 def _from_json_obj(obj: dict, expected: str) -> Spec:
     if not isinstance(obj, dict):
-        raise SpecError(f"a JSON {expected} spec must be an object like "
-                        '{"sampler": "TPESampler", "kwargs": {"seed": 42}}')
+        raise SpecError(
+            f'a JSON {expected} spec must be an object like {{"sampler": "TPESampler", "kwargs": {{"seed": 42}}}}'
+        )
     keys = [k for k in ("sampler", "pruner", "object") if k in obj]
     if len(keys) != 1:
         raise SpecError(f'a JSON spec needs exactly one of "sampler", "pruner" or "object", got {sorted(obj)}')
     kind = keys[0]
-    if expected != "any" and kind != expected and not (expected == "value" and kind in ("sampler", "pruner",
-                                                                                         "object")):
+    if expected != "any" and kind != expected and not (expected == "value" and kind in ("sampler", "pruner", "object")):
         raise SpecError(f"expected a {expected} spec, got a {kind} spec")
     unknown = set(obj) - {kind, "kwargs"}
     if unknown:
@@ -259,12 +278,15 @@ def _from_ast(node: ast.AST, expected: str, source: str) -> Spec:
         name = node.func.id
         kind_hint = _kind_of(_alias(name, expected)) or expected
         resolved = _resolve_name(name, kind_hint if expected in ("value", "any") else expected)
-        params = [p for p in _signature_params(resolved).values()
-                  if p.kind in (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)]
+        params = [
+            p
+            for p in _signature_params(resolved).values()
+            if p.kind in (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+        ]
         if len(node.args) > len(params):
             raise SpecError(f"{resolved} takes at most {len(params)} positional arguments")
         kwargs = {}
-        for param, arg in zip(params, node.args):
+        for param, arg in zip(params, node.args, strict=False):
             kwargs[param.name] = _value_from_ast(arg, resolved, param.name)
         for kw in node.keywords:
             if kw.arg is None:
@@ -274,11 +296,14 @@ def _from_ast(node: ast.AST, expected: str, source: str) -> Spec:
     elif isinstance(node, ast.Lambda):
         raise SpecError("a callable (lambda) is not a spec: name a built-in class such as TPESampler(seed=1)")
     else:
-        raise SpecError(f"cannot parse spec {source!r}: expected a name such as tpe or a call such as "
-                        "TPESampler(seed=42)")
-    kind_expected = expected if expected in ("sampler", "pruner") else (_kind_of(_alias(name, "sampler"))
-                                                                         or _kind_of(_alias(name, "pruner"))
-                                                                         or "object")
+        raise SpecError(
+            f"cannot parse spec {source!r}: expected a name such as tpe or a call such as TPESampler(seed=42)"
+        )
+    kind_expected = (
+        expected
+        if expected in ("sampler", "pruner")
+        else (_kind_of(_alias(name, "sampler")) or _kind_of(_alias(name, "pruner")) or "object")
+    )
     name = _resolve_name(name, kind_expected)
     kind = _kind_of(name)
     if expected in ("sampler", "pruner") and kind != expected:
@@ -293,8 +318,9 @@ def _alias(name: str, expected: str) -> str:
 
 
 def _value_from_ast(node: ast.AST, owner: str, key: str):
-    if isinstance(node, (ast.Call, ast.Name)) and not (isinstance(node, ast.Name) and node.id in
-                                                        ("None", "True", "False")):
+    if isinstance(node, (ast.Call, ast.Name)) and not (
+        isinstance(node, ast.Name) and node.id in ("None", "True", "False")
+    ):
         if key in CALLABLE_ARGUMENTS:
             raise SpecError(f"{owner}({key}=...) takes a callable, which cannot be recorded in a spec; leave it out")
         return _from_ast(node, "value", ast.unparse(node))
@@ -303,8 +329,9 @@ def _value_from_ast(node: ast.AST, owner: str, key: str):
     try:
         return _normalise_literal(ast.literal_eval(node))
     except (ValueError, SyntaxError):
-        raise SpecError(f"{owner}({key}={ast.unparse(node)}): only Python literals and nested specs are "
-                        "allowed") from None
+        raise SpecError(
+            f"{owner}({key}={ast.unparse(node)}): only Python literals and nested specs are allowed"
+        ) from None
 
 
 def _normalise_literal(value):

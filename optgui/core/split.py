@@ -23,12 +23,19 @@ Built-in objectives carry their own search-space function (attribute `search_spa
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from optgui.core.errors import ObjectiveError
 
-SUGGEST_METHODS = ("suggest_float", "suggest_int", "suggest_categorical", "suggest_uniform", "suggest_loguniform",
-                   "suggest_discrete_uniform")
+SUGGEST_METHODS = (
+    "suggest_float",
+    "suggest_int",
+    "suggest_categorical",
+    "suggest_uniform",
+    "suggest_loguniform",
+    "suggest_discrete_uniform",
+)
 READ_ONLY = ("number", "params", "distributions")
 
 
@@ -78,8 +85,9 @@ def run_suggest_phase(objective: Callable, trial) -> str:
         try:
             search_space(SuggestOnlyTrial(trial))
         except SuggestPhaseEnded as exc:
-            raise ObjectiveError(f"the search-space function may only call trial.suggest_*; it used trial.{exc}") \
-                from None
+            raise ObjectiveError(
+                f"the search-space function may only call trial.suggest_*; it used trial.{exc}"
+            ) from None
         return "split"
     try:
         objective(SuggestOnlyTrial(trial))
@@ -104,7 +112,8 @@ def fix_suggests(trial) -> None:
             raise UnfixedSuggestError(
                 f"suggest {name!r} was not made in the coordinator's suggest phase; in a deterministic parallel run "
                 "every suggest must come before the objective's first other use of the trial (or use the "
-                "two-function form FILE.py:search_space,evaluate)")
+                "two-function form FILE.py:search_space,evaluate)"
+            )
         return original(name, distribution)
 
     trial._suggest = suggest

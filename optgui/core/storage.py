@@ -104,8 +104,10 @@ def parse_storage(text: str) -> StorageRef:
     scheme = _scheme(text)
     if scheme is not None:
         if scheme not in RDB_SCHEMES:
-            raise StorageError(f"unsupported storage URL scheme {scheme!r} in {redact_url(text)!r}; "
-                               "use a file path, sqlite:///, postgresql:// or mysql://")
+            raise StorageError(
+                f"unsupported storage URL scheme {scheme!r} in {redact_url(text)!r}; "
+                "use a file path, sqlite:///, postgresql:// or mysql://"
+            )
         if scheme == "sqlite":
             raw = text.split("://", 1)[1]
             # sqlite:///relative.db and sqlite:////abs.db; strip query (?mode=ro etc.).

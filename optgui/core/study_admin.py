@@ -22,8 +22,9 @@ import re
 import shutil
 import tempfile
 import warnings
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from optgui.core import metadata as md
 from optgui.core.errors import OptguiError, StorageError, StudyStateError
@@ -62,8 +63,11 @@ def translate_trial_ids(attrs: dict[str, Any], id_map: dict[int, int]) -> dict[s
     for key, value in attrs.items():
         if TRIAL_ID_LIST_KEY.match(key) and isinstance(value, list):
             value = [id_map.get(v, v) for v in value]
-        elif (key.startswith(md.KEY_STATE) or key == md.KEY_CHECKPOINT) and isinstance(value, dict) \
-                and isinstance(value.get("study_attrs"), dict):
+        elif (
+            (key.startswith(md.KEY_STATE) or key == md.KEY_CHECKPOINT)
+            and isinstance(value, dict)
+            and isinstance(value.get("study_attrs"), dict)
+        ):
             value = {**value, "study_attrs": translate_trial_ids(value["study_attrs"], id_map)}
         out[key] = value
     return out
@@ -81,9 +85,15 @@ def _readable_source(src: str, scratch: Path) -> str:
     return src  # a server database: Optuna's read of an up-to-date schema writes nothing
 
 
-def copy_study_with_metadata(src: str, dst: str, name: str, new_name: str | None = None, *,
-                             progress: Progress | None = None,
-                             cancelled: Callable[[], bool] | None = None) -> str:
+def copy_study_with_metadata(
+    src: str,
+    dst: str,
+    name: str,
+    new_name: str | None = None,
+    *,
+    progress: Progress | None = None,
+    cancelled: Callable[[], bool] | None = None,
+) -> str:
     """Copy study `name` from storage `src` into storage `dst` (created if it is a new file) as `new_name`.
 
     Trials (params, values, intermediate values, attributes, datetimes), user attributes and optgui's metadata
@@ -94,8 +104,7 @@ def copy_study_with_metadata(src: str, dst: str, name: str, new_name: str | None
     """
     new_name = new_name or name
     ref = parse_storage(dst)
-    fresh = ref.path if ref.kind in ("sqlite", "journal") and ref.path is not None and not ref.path.exists() \
-        else None
+    fresh = ref.path if ref.kind in ("sqlite", "journal") and ref.path is not None and not ref.path.exists() else None
     partial = fresh.with_name(f".{fresh.stem}.optgui-partial{fresh.suffix}") if fresh is not None else None
     created: list[bool] = []  # set once the new study exists in an existing storage (to undo on failure)
     try:
@@ -111,8 +120,15 @@ def copy_study_with_metadata(src: str, dst: str, name: str, new_name: str | None
     return new_name
 
 
-def _copy(src: str, dst: str, name: str, new_name: str, progress: Progress | None,
-          cancelled: Callable[[], bool] | None, created: list[bool]) -> None:
+def _copy(
+    src: str,
+    dst: str,
+    name: str,
+    new_name: str,
+    progress: Progress | None,
+    cancelled: Callable[[], bool] | None,
+    created: list[bool],
+) -> None:
     """optuna.copy_study's steps (same study, attributes and trials), one trial at a time so that a long copy can
     report progress and stop; then optgui's metadata with translated trial ids."""
     import optuna
@@ -133,8 +149,10 @@ def _copy(src: str, dst: str, name: str, new_name: str, progress: Progress | Non
                 raise StudyStateError(f"no study named {name!r} in {parse_storage(src).display}") from None
             lease = source.get_study_system_attrs(src_id).get(md.KEY_LEASE)
             if isinstance(lease, dict) and _lease_alive(lease):
-                raise StudyStateError(f"study {name!r} is being run by {lease.get('host')} (pid {lease.get('pid')}); "
-                                      "pause or stop the run, then copy it")
+                raise StudyStateError(
+                    f"study {name!r} is being run by {lease.get('host')} (pid {lease.get('pid')}); "
+                    "pause or stop the run, then copy it"
+                )
             target = _open(dst, create=True)
             try:
                 target.get_study_id_from_name(new_name)
@@ -143,8 +161,9 @@ def _copy(src: str, dst: str, name: str, new_name: str, progress: Progress | Non
                 pass
             try:
                 from_study = optuna.load_study(study_name=name, storage=source)
-                to_study = optuna.create_study(study_name=new_name, storage=target,
-                                               directions=from_study.directions, load_if_exists=False)
+                to_study = optuna.create_study(
+                    study_name=new_name, storage=target, directions=from_study.directions, load_if_exists=False
+                )
                 created.append(True)
                 dst_id = to_study._study_id
                 for key, value in source.get_study_system_attrs(src_id).items():
@@ -210,8 +229,14 @@ def _dispose(storage) -> None:
         engine.dispose()
 
 
-def rename_study(storage: str, name: str, new_name: str, *, progress: Progress | None = None,
-                 cancelled: Callable[[], bool] | None = None) -> str:
+def rename_study(
+    storage: str,
+    name: str,
+    new_name: str,
+    *,
+    progress: Progress | None = None,
+    cancelled: Callable[[], bool] | None = None,
+) -> str:
     """Rename by copying within the same storage (keeping metadata), then deleting the original name.
 
     The copy is complete and checked (same trial count) before the original is deleted; cancelling during the copy
@@ -229,8 +254,7 @@ def rename_study(storage: str, name: str, new_name: str, *, progress: Progress |
     finally:
         ctx.__exit__(None, None, None)
     if n_old != n_new:
-        raise StudyStateError(f"the copy named {new_name!r} has {n_new} trials instead of {n_old}; "
-                              f"{name!r} was kept")
+        raise StudyStateError(f"the copy named {new_name!r} has {n_new} trials instead of {n_old}; {name!r} was kept")
     delete_study(storage, name)
     return new_name
 
@@ -248,8 +272,9 @@ def delete_study(storage: str, name: str) -> None:
             raise StudyStateError(f"no study named {name!r} in {parse_storage(storage).display}") from None
         lease = backend.get_study_system_attrs(study_id).get(md.KEY_LEASE)
         if isinstance(lease, dict) and _lease_alive(lease):
-            raise StudyStateError(f"study {name!r} is being run by {lease.get('host')} (pid {lease.get('pid')}); "
-                                  "it cannot be deleted now")
+            raise StudyStateError(
+                f"study {name!r} is being run by {lease.get('host')} (pid {lease.get('pid')}); it cannot be deleted now"
+            )
         optuna.delete_study(study_name=name, storage=backend)
         _dispose(backend)
     finally:
@@ -281,5 +306,14 @@ def upgrade_schema(storage: str) -> Path:
     return upgrade_with_backup(storage)
 
 
-__all__ = ["copy_study_with_metadata", "CopyCancelled", "rename_study", "delete_study", "enqueue_params", "upgrade_schema",
-           "translate_trial_ids", "OptguiError", "StorageError"]
+__all__ = [
+    "copy_study_with_metadata",
+    "CopyCancelled",
+    "rename_study",
+    "delete_study",
+    "enqueue_params",
+    "upgrade_schema",
+    "translate_trial_ids",
+    "OptguiError",
+    "StorageError",
+]

@@ -85,15 +85,18 @@ def resolve_study_name(storage_text: str, study_name: str | None) -> str:
     if study_name is not None:
         if study_name not in names:
             listed = ", ".join(repr(n) for n in names) or "none"
-            raise StudyStateError(f"no study named {study_name!r} in {parse_storage(storage_text).display} "
-                                  f"(studies: {listed})")
+            raise StudyStateError(
+                f"no study named {study_name!r} in {parse_storage(storage_text).display} (studies: {listed})"
+            )
         return study_name
     if len(names) == 1:
         return names[0]
     if not names:
         raise StudyStateError(f"{parse_storage(storage_text).display} contains no study")
-    raise StudyStateError(f"{parse_storage(storage_text).display} has {len(names)} studies; choose one with --study "
-                          f"({', '.join(repr(n) for n in names)})")
+    raise StudyStateError(
+        f"{parse_storage(storage_text).display} has {len(names)} studies; choose one with --study "
+        f"({', '.join(repr(n) for n in names)})"
+    )
 
 
 def read_study(storage_text: str, study_name: str) -> StudySnapshot:
@@ -110,8 +113,9 @@ def read_study(storage_text: str, study_name: str) -> StudySnapshot:
     except (StudyStateError, StorageError):
         raise
     except Exception as exc:  # noqa: BLE001
-        raise StorageError(f"cannot read study {study_name!r} from {ref.display}: {exc.__class__.__name__}: "
-                           f"{exc}") from None
+        raise StorageError(
+            f"cannot read study {study_name!r} from {ref.display}: {exc.__class__.__name__}: {exc}"
+        ) from None
     finally:
         _close(storage)
     trials = sorted(trials, key=lambda t: (t.number, t._trial_id))

@@ -17,7 +17,7 @@ from __future__ import annotations
 import ast
 import datetime as _dt
 import operator
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 
@@ -31,20 +31,49 @@ class FilterError(ValueError):
     """The expression is not a valid filter; the message says why, for the user."""
 
 
-_COMPARE = {ast.Eq: operator.eq, ast.NotEq: operator.ne, ast.Lt: operator.lt, ast.LtE: operator.le,
-            ast.Gt: operator.gt, ast.GtE: operator.ge}
-_SYMBOL = {ast.Eq: "==", ast.NotEq: "!=", ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">=", ast.In: "in",
-           ast.NotIn: "not in"}
+_COMPARE = {
+    ast.Eq: operator.eq,
+    ast.NotEq: operator.ne,
+    ast.Lt: operator.lt,
+    ast.LtE: operator.le,
+    ast.Gt: operator.gt,
+    ast.GtE: operator.ge,
+}
+_SYMBOL = {
+    ast.Eq: "==",
+    ast.NotEq: "!=",
+    ast.Lt: "<",
+    ast.LtE: "<=",
+    ast.Gt: ">",
+    ast.GtE: ">=",
+    ast.In: "in",
+    ast.NotIn: "not in",
+}
 _FLIPPED = {ast.Lt: ast.Gt, ast.Gt: ast.Lt, ast.LtE: ast.GtE, ast.GtE: ast.LtE, ast.Eq: ast.Eq, ast.NotEq: ast.NotEq}
 
-_FORBIDDEN = {ast.Call: "function calls", ast.Attribute: "attribute access", ast.Subscript: "subscripts",
-              ast.BinOp: "arithmetic", ast.Lambda: "lambdas", ast.IfExp: "if-expressions",
-              ast.ListComp: "comprehensions", ast.GeneratorExp: "comprehensions", ast.DictComp: "comprehensions",
-              ast.SetComp: "comprehensions", ast.Dict: "dicts", ast.Starred: "starred expressions",
-              ast.NamedExpr: "assignments", ast.JoinedStr: "f-strings", ast.Await: "await", ast.Yield: "yield"}
+_FORBIDDEN = {
+    ast.Call: "function calls",
+    ast.Attribute: "attribute access",
+    ast.Subscript: "subscripts",
+    ast.BinOp: "arithmetic",
+    ast.Lambda: "lambdas",
+    ast.IfExp: "if-expressions",
+    ast.ListComp: "comprehensions",
+    ast.GeneratorExp: "comprehensions",
+    ast.DictComp: "comprehensions",
+    ast.SetComp: "comprehensions",
+    ast.Dict: "dicts",
+    ast.Starred: "starred expressions",
+    ast.NamedExpr: "assignments",
+    ast.JoinedStr: "f-strings",
+    ast.Await: "await",
+    ast.Yield: "yield",
+}
 
-ALLOWED = ("comparisons, and/or/not, column names, numbers, strings, None, True/False and the state names "
-           "RUNNING, COMPLETE, PRUNED, FAIL, WAITING")
+ALLOWED = (
+    "comparisons, and/or/not, column names, numbers, strings, None, True/False and the state names "
+    "RUNNING, COMPLETE, PRUNED, FAIL, WAITING"
+)
 
 
 def compile_expression(text: str, frame: TrialFrame) -> Mask:
@@ -84,6 +113,7 @@ class _Compiler:
                 for part in parts[1:]:
                     mask = combine(mask, part(frame))
                 return mask
+
             return boolop
         if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
             inner = self.condition(node.operand)
@@ -91,8 +121,9 @@ class _Compiler:
         if isinstance(node, ast.Compare):
             return self.compare(node)
         self._reject(node)
-        raise FilterError(f"{ast.unparse(node)!r} is not a condition: compare it, e.g. "
-                          f"`{ast.unparse(node)} > 0` (allowed: {ALLOWED})")
+        raise FilterError(
+            f"{ast.unparse(node)!r} is not a condition: compare it, e.g. `{ast.unparse(node)} > 0` (allowed: {ALLOWED})"
+        )
 
     def _reject(self, node: ast.AST) -> None:
         for kind, what in _FORBIDDEN.items():
@@ -100,15 +131,14 @@ class _Compiler:
                 raise FilterError(f"{what} are not allowed in a filter ({ast.unparse(node)!r}); allowed: {ALLOWED}")
         if isinstance(node, ast.UnaryOp) and not isinstance(node.op, (ast.Not, ast.USub, ast.UAdd)):
             raise FilterError(f"operator in {ast.unparse(node)!r} is not allowed; allowed: {ALLOWED}")
-        if not isinstance(node, (ast.BoolOp, ast.UnaryOp, ast.Compare, ast.Name, ast.Constant, ast.Tuple,
-                                 ast.List)):
+        if not isinstance(node, (ast.BoolOp, ast.UnaryOp, ast.Compare, ast.Name, ast.Constant, ast.Tuple, ast.List)):
             raise FilterError(f"{node.__class__.__name__} is not allowed in a filter; allowed: {ALLOWED}")
 
     # --- comparisons --------------------------------------------------------------------------------------
     def compare(self, node: ast.Compare) -> Mask:
         masks = []
         left = node.left
-        for op, right in zip(node.ops, node.comparators):
+        for op, right in zip(node.ops, node.comparators, strict=False):
             masks.append(self._one(left, op, right))
             left = right
         if len(masks) == 1:
@@ -119,6 +149,7 @@ class _Compiler:
             for m in masks[1:]:
                 mask = mask & m(frame)
             return mask
+
         return chained
 
     def _one(self, left_node: ast.AST, op: ast.cmpop, right_node: ast.AST) -> Mask:
@@ -140,14 +171,17 @@ class _Compiler:
                 for t in tests:
                     mask |= t(frame)
                 return mask
+
             if isinstance(op, ast.In):
                 return member
             present = left.column
             return lambda frame: ~member(frame) & frame.present(present)
         left, right = self.operand(left_node), self.operand(right_node)
         if left.column is None and right.column is None:
-            raise FilterError(f"{ast.unparse(left_node)} {_SYMBOL[type(op)]} {ast.unparse(right_node)} compares two "
-                              "constants: name a column")
+            raise FilterError(
+                f"{ast.unparse(left_node)} {_SYMBOL[type(op)]} {ast.unparse(right_node)} compares two "
+                "constants: name a column"
+            )
         if left.column is None:
             left, right, op = right, left, _FLIPPED[type(op)]()
         if right.column is None:
@@ -159,9 +193,13 @@ class _Compiler:
             if node.value is not None and not isinstance(node.value, (int, float, str, bool)):
                 raise FilterError(f"{node.value!r} is not allowed; allowed: {ALLOWED}")
             return _Operand(constant=node.value, is_constant=True)
-        if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)) \
-                and isinstance(node.operand, ast.Constant) and isinstance(node.operand.value, (int, float)) \
-                and not isinstance(node.operand.value, bool):
+        if (
+            isinstance(node, ast.UnaryOp)
+            and isinstance(node.op, (ast.USub, ast.UAdd))
+            and isinstance(node.operand, ast.Constant)
+            and isinstance(node.operand.value, (int, float))
+            and not isinstance(node.operand.value, bool)
+        ):
             value = node.operand.value
             return _Operand(constant=-value if isinstance(node.op, ast.USub) else value, is_constant=True)
         if isinstance(node, ast.Name):
@@ -198,7 +236,7 @@ class _Compiler:
             code = _state_code(constant)
             if not isinstance(op, (ast.Eq, ast.NotEq)):
                 raise FilterError(f"states compare with == or != (or `in`), not {symbol}")
-            return lambda frame: compare(frame.state[:frame.n], code)
+            return lambda frame: compare(frame.state[: frame.n], code)
         if isinstance(constant, _StateName):
             raise FilterError(f"{constant} is a state name: compare it with the state column (state == {constant})")
         if column.kind == DATETIME:
@@ -219,6 +257,7 @@ class _Compiler:
                 if isinstance(v, str):
                     out[i] = compare(v, text)
             return out
+
         if column.kind in (NUMERIC,) and not isinstance(op, (ast.Eq, ast.NotEq)):
             raise FilterError(f"{column.key} is a number: compare it with a number, not the string {text!r}")
         return text_compare
@@ -244,14 +283,14 @@ def _state_code(constant) -> int:
 
 def _parse_moment(constant) -> float:
     if not isinstance(constant, str):
-        raise FilterError("datetimes compare with a date string, e.g. \"2024-05-01 12:00\"")
+        raise FilterError('datetimes compare with a date string, e.g. "2024-05-01 12:00"')
     try:
         moment = _dt.datetime.fromisoformat(constant)
     except ValueError:
         raise FilterError(f"{constant!r} is not a date (use YYYY-MM-DD or YYYY-MM-DD HH:MM[:SS])") from None
     if moment.tzinfo is None:
         moment = moment.astimezone()  # naive means local time, as the table shows it
-    micros = (moment - _dt.datetime(1970, 1, 1, tzinfo=_dt.timezone.utc)) // _dt.timedelta(microseconds=1)
+    micros = (moment - _dt.datetime(1970, 1, 1, tzinfo=_dt.UTC)) // _dt.timedelta(microseconds=1)
     return float(micros)
 
 
@@ -269,13 +308,14 @@ def _masked(compare, a: np.ndarray, b) -> np.ndarray:
 
 # --- state and text filters ---------------------------------------------------------------------------------
 
+
 def state_mask(frame: TrialFrame, states: set[int] | None) -> np.ndarray:
     """Rows whose state is one of `states` (state codes); all rows when None."""
     if states is None or len(states) == len(STATE_NAMES):
         return np.ones(frame.n, dtype=bool)
     lookup = np.zeros(len(STATE_NAMES), dtype=bool)
     lookup[list(states)] = True
-    return lookup[frame.state[:frame.n]]
+    return lookup[frame.state[: frame.n]]
 
 
 def text_mask(frame: TrialFrame, text: str) -> np.ndarray:

@@ -18,9 +18,10 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 
@@ -69,13 +70,17 @@ class ParamDistribution:
     log: bool = False
 
     @classmethod
-    def from_json(cls, text: str) -> "ParamDistribution":
+    def from_json(cls, text: str) -> ParamDistribution:
         data = json.loads(text)
         if "name" in data:
             name, attrs = data["name"], data.get("attributes", {})
         else:  # Optuna's abbreviated form {"type": "float", ...}
-            name, attrs = {"categorical": "CategoricalDistribution", "float": "FloatDistribution",
-                           "int": "IntDistribution"}.get(data.get("type"), "?"), data
+            name, attrs = (
+                {"categorical": "CategoricalDistribution", "float": "FloatDistribution", "int": "IntDistribution"}.get(
+                    data.get("type"), "?"
+                ),
+                data,
+            )
         if name == "CategoricalDistribution":
             return cls("categorical", text, choices=tuple(attrs["choices"]))
         if name in _FLOAT_NAMES:
@@ -84,8 +89,7 @@ class ParamDistribution:
             return cls("float", text, low=attrs.get("low"), high=attrs.get("high"), step=step, log=log)
         if name in _INT_NAMES:
             log = bool(attrs.get("log", name == "IntLogUniformDistribution"))
-            return cls("int", text, low=attrs.get("low"), high=attrs.get("high"), step=attrs.get("step", 1),
-                       log=log)
+            return cls("int", text, low=attrs.get("low"), high=attrs.get("high"), step=attrs.get("step", 1), log=log)
         raise ValueError(f"unknown distribution {name!r}")
 
     def decode(self, internal: float) -> Any:
@@ -195,7 +199,7 @@ class TrialTable:
             return np.fmax.accumulate(column) if len(column) else column
         return np.fmin.accumulate(column) if len(column) else column
 
-    def with_rows_replaced(self, newer: "TrialTable") -> "TrialTable":
+    def with_rows_replaced(self, newer: TrialTable) -> TrialTable:
         """This table updated with a poll's rows: rows of `newer` replace rows with the same trial_id.
 
         Returns a new table in trial_id order; the inputs are unchanged.
@@ -216,17 +220,31 @@ def select_rows(table: TrialTable, rows: np.ndarray) -> TrialTable:
     for name, column in table.params.items():
         present = column.present[rows]
         if present.any():
-            params[name] = ParamColumn(name, _take(column.values, rows), frozen_array(present),
-                                       column.distributions, _take(column.distribution_index, rows))
+            params[name] = ParamColumn(
+                name,
+                _take(column.values, rows),
+                frozen_array(present),
+                column.distributions,
+                _take(column.distribution_index, rows),
+            )
     user_attrs = {}
     for key, column in table.user_attrs.items():
         taken = column[rows]
         if any(v is not None for v in taken):
             user_attrs[key] = frozen_array(taken)
-    return TrialTable(table.study_name, table.directions, _take(table.trial_id, rows), _take(table.number, rows),
-                      _take(table.state, rows), _take(table.values, rows), _take(table.datetime_start, rows),
-                      _take(table.datetime_complete, rows), _take(table.duration, rows),
-                      frozen_mapping(params), frozen_mapping(user_attrs))
+    return TrialTable(
+        table.study_name,
+        table.directions,
+        _take(table.trial_id, rows),
+        _take(table.number, rows),
+        _take(table.state, rows),
+        _take(table.values, rows),
+        _take(table.datetime_start, rows),
+        _take(table.datetime_complete, rows),
+        _take(table.duration, rows),
+        frozen_mapping(params),
+        frozen_mapping(user_attrs),
+    )
 
 
 def concat_tables(tables: list[TrialTable]) -> TrialTable:
@@ -264,9 +282,13 @@ def concat_tables(tables: list[TrialTable]) -> TrialTable:
             values.append(column.values)
             present.append(column.present)
             index.append(remap[column.distribution_index])
-        params[name] = ParamColumn(name, frozen_array(np.concatenate(values)[order]),
-                                   frozen_array(np.concatenate(present)[order]), tuple(dists),
-                                   frozen_array(np.concatenate(index)[order]))
+        params[name] = ParamColumn(
+            name,
+            frozen_array(np.concatenate(values)[order]),
+            frozen_array(np.concatenate(present)[order]),
+            tuple(dists),
+            frozen_array(np.concatenate(index)[order]),
+        )
     keys: list[str] = []
     for t in tables:
         keys.extend(k for k in t.user_attrs if k not in keys)
@@ -275,9 +297,19 @@ def concat_tables(tables: list[TrialTable]) -> TrialTable:
         parts = [t.user_attrs.get(key, np.full(len(t), None, dtype=object)) for t in tables]
         user_attrs[key] = frozen_array(np.concatenate(parts)[order])
     assert n == sum(len(t) for t in tables)
-    return TrialTable(first.study_name, first.directions, cat("trial_id"), cat("number"), cat("state"),
-                      frozen_array(np.concatenate([t.values for t in tables])[order]), cat("datetime_start"),
-                      cat("datetime_complete"), cat("duration"), frozen_mapping(params), frozen_mapping(user_attrs))
+    return TrialTable(
+        first.study_name,
+        first.directions,
+        cat("trial_id"),
+        cat("number"),
+        cat("state"),
+        frozen_array(np.concatenate([t.values for t in tables])[order]),
+        cat("datetime_start"),
+        cat("datetime_complete"),
+        cat("duration"),
+        frozen_mapping(params),
+        frozen_mapping(user_attrs),
+    )
 
 
 def durations(start: np.ndarray, complete: np.ndarray) -> np.ndarray:
@@ -302,7 +334,7 @@ class IntermediateValues:
     def of_trial(self, number: int) -> dict[int, float]:
         """{step: value} of one trial, as Optuna's FrozenTrial.intermediate_values."""
         rows = np.flatnonzero(self.number == number)
-        return dict(zip(self.step[rows].tolist(), self.value[rows].tolist()))
+        return dict(zip(self.step[rows].tolist(), self.value[rows].tolist(), strict=False))
 
 
 @dataclass(frozen=True)

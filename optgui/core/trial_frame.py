@@ -76,15 +76,14 @@ def _grown(array: np.ndarray, capacity: int, fill) -> np.ndarray:
     if len(array) >= capacity:
         return array
     out = np.full((capacity,) + array.shape[1:], fill, dtype=array.dtype)
-    out[:len(array)] = array
+    out[: len(array)] = array
     return out
 
 
 class TrialFrame:
     """Writable columns of one study's trials, row = trial number. `n` rows are valid."""
 
-    def __init__(self, directions: tuple[str, ...], metric_names: tuple[str, ...] | None = None,
-                 capacity: int = 1024):
+    def __init__(self, directions: tuple[str, ...], metric_names: tuple[str, ...] | None = None, capacity: int = 1024):
         self.directions = tuple(directions)
         self.metric_names = tuple(metric_names) if metric_names else None
         self.n = 0
@@ -186,12 +185,15 @@ class TrialFrame:
     def _rebuild_columns(self) -> None:
         cols = [Column("number", "#", NUMERIC, "number"), Column("state", "State", STATE, "state")]
         for k in range(len(self.directions)):
-            title = self.metric_names[k] if self.metric_names else ("Value" if len(self.directions) == 1
-                                                                    else f"Value {k}")
+            title = (
+                self.metric_names[k] if self.metric_names else ("Value" if len(self.directions) == 1 else f"Value {k}")
+            )
             cols.append(Column(self.value_key(k), title, NUMERIC, f"values:{k}"))
-        cols += [Column("duration", "Duration (s)", NUMERIC, "duration"),
-                 Column("datetime_start", "Started", DATETIME, "datetime_start"),
-                 Column("datetime_complete", "Completed", DATETIME, "datetime_complete")]
+        cols += [
+            Column("duration", "Duration (s)", NUMERIC, "duration"),
+            Column("datetime_start", "Started", DATETIME, "datetime_start"),
+            Column("datetime_complete", "Completed", DATETIME, "datetime_complete"),
+        ]
         cols += [Column(f"params_{name}", name, PARAM, name) for name in self.params]
         cols += [Column(f"user_attrs_{key}", f"{key} (attr)", ATTR, key) for key in self.user_attrs]
         self.columns = cols
@@ -226,7 +228,7 @@ class TrialFrame:
         if column.kind == NUMERIC:
             return self.raw(column).astype(np.float64, copy=False)
         if column.kind == STATE:
-            return self.state[:self.n].astype(np.float64)
+            return self.state[: self.n].astype(np.float64)
         if column.kind == DATETIME:
             raw = self.raw(column)
             out = raw.astype("int64").astype(np.float64)
@@ -235,18 +237,21 @@ class TrialFrame:
         if column.kind == PARAM:
             store = self.params[column.source]
             if not store.categorical:
-                out = store.values[:self.n].copy()
-                out[~store.present[:self.n]] = np.nan
+                out = store.values[: self.n].copy()
+                out[~store.present[: self.n]] = np.nan
                 return out
         return _object_to_float(self.raw(column))
 
     def present(self, column: Column) -> np.ndarray:
         """Rows that have a value in this column."""
         if column.kind == PARAM:
-            return self.params[column.source].present[:self.n].copy()
+            return self.params[column.source].present[: self.n].copy()
         if column.kind == ATTR:
-            return np.array([v is not None for v in self.user_attrs[column.source][:self.n]], dtype=bool) \
-                if self.n else np.zeros(0, dtype=bool)
+            return (
+                np.array([v is not None for v in self.user_attrs[column.source][: self.n]], dtype=bool)
+                if self.n
+                else np.zeros(0, dtype=bool)
+            )
         if column.kind == DATETIME:
             return ~np.isnat(self.raw(column))
         if column.kind == STATE:
@@ -261,8 +266,8 @@ class TrialFrame:
             return cached
         if column.kind == PARAM and self.params[column.source].categorical:
             store = self.params[column.source]
-            key = store.values[:self.n].copy()  # choice index: the order the choices were declared in
-            key[~store.present[:self.n]] = np.nan
+            key = store.values[: self.n].copy()  # choice index: the order the choices were declared in
+            key[~store.present[: self.n]] = np.nan
         elif column.kind == ATTR:
             raw = self.raw(column)
             key = _object_to_float(raw)
@@ -288,8 +293,9 @@ class TrialFrame:
             source = column.source
             if source == "number":
                 return str(int(self.number[row]))
-            value = float(self.values[row, int(source[7:])] if source.startswith("values:")
-                          else getattr(self, source)[row])
+            value = float(
+                self.values[row, int(source[7:])] if source.startswith("values:") else getattr(self, source)[row]
+            )
             return "" if value != value else (repr(value) if full else format_compact(value))
         if kind == STATE:
             return STATE_NAMES[int(self.state[row])]
@@ -390,5 +396,5 @@ def format_compact(value: Any) -> str:
 def local_time_text(value: np.datetime64) -> str:
     """A UTC datetime64 as naive local time "YYYY-MM-DD HH:MM:SS.ffffff", as Optuna shows its datetimes."""
     micros = int(value.astype("datetime64[us]").astype(np.int64))
-    moment = _dt.datetime(1970, 1, 1, tzinfo=_dt.timezone.utc) + _dt.timedelta(microseconds=micros)
+    moment = _dt.datetime(1970, 1, 1, tzinfo=_dt.UTC) + _dt.timedelta(microseconds=micros)
     return moment.astimezone().replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")

@@ -23,9 +23,9 @@ import re
 import sys
 import threading
 import traceback
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 from optgui.core.paths import data_dir
 
@@ -197,6 +197,7 @@ def _is_objective_error(exc: BaseException) -> bool:
 
 # --- reading ------------------------------------------------------------------------------------------------
 
+
 def _segment_files(storage: str, study_name: str) -> list[Path]:
     folder = study_log_dir(storage, study_name)
     if not folder.is_dir():
@@ -212,7 +213,7 @@ def split_trials(text: str) -> dict[int, str]:
     for i, match in enumerate(matches):
         end = matches[i + 1].start() if i + 1 < len(matches) else len(text)
         number = int(match.group(1))
-        out[number] = out.get(number, "") + text[match.end() + 1:end]
+        out[number] = out.get(number, "") + text[match.end() + 1 : end]
     return out
 
 
@@ -267,5 +268,13 @@ class LogTail:
         return data.decode("utf-8", errors="replace"), switched
 
 
-__all__ = ["capture_trial", "capture_to", "read_trial_output", "split_trials", "segment_log_path",
-           "study_log_dir", "LogTail", "MARKER"]
+__all__ = [
+    "capture_trial",
+    "capture_to",
+    "read_trial_output",
+    "split_trials",
+    "segment_log_path",
+    "study_log_dir",
+    "LogTail",
+    "MARKER",
+]

@@ -38,8 +38,10 @@ class Divergence:
     def describe(self) -> str:
         if self.param is None:
             return f"trial {self.trial}"
-        return (f"trial {self.trial}, parameter {self.param!r}: recorded {_show(self.recorded)}, "
-                f"replayed {_show(self.replayed)}")
+        return (
+            f"trial {self.trial}, parameter {self.param!r}: recorded {_show(self.recorded)}, "
+            f"replayed {_show(self.replayed)}"
+        )
 
 
 @dataclass(frozen=True)
@@ -85,15 +87,19 @@ class ObjectiveCheck:
 
     def summary(self) -> list[str]:
         how = "exactly" if not self.rtol else f"within rtol {self.rtol:g}"
-        lines = [f"Objective check: {self.n_reproduced}/{len(self.trials)} trials reproduced {how}"
-                 + (f" ({', '.join(str(t.trial) for t in self.trials)})" if self.trials else "")]
+        lines = [
+            f"Objective check: {self.n_reproduced}/{len(self.trials)} trials reproduced {how}"
+            + (f" ({', '.join(str(t.trial) for t in self.trials)})" if self.trials else "")
+        ]
         for t in self.trials:
             if not t.reproduced:
                 if t.error:
                     lines.append(f"  trial {t.trial}: the objective raised {t.error}")
                 else:
-                    lines.append(f"  trial {t.trial}: recorded {_show_values(t.recorded)}, "
-                                 f"re-evaluated {_show_values(t.evaluated)}")
+                    lines.append(
+                        f"  trial {t.trial}: recorded {_show_values(t.recorded)}, "
+                        f"re-evaluated {_show_values(t.evaluated)}"
+                    )
         if self.note:
             lines.append(f"  {self.note}")
         return lines
@@ -101,7 +107,7 @@ class ObjectiveCheck:
 
 @dataclass(frozen=True)
 class Progress:
-    """"verified trials first–last of total": checked counts trials replayed so far."""
+    """ "verified trials first–last of total": checked counts trials replayed so far."""
 
     checked: int
     total: int
@@ -156,8 +162,9 @@ class Verdict:
     def summary(self) -> list[str]:
         lines = [self.headline()]
         if self.kind == VERIFIED and self.n_total and self.first_trial is not None:
-            lines.append(f"  trials {self.first_trial}–{self.last_trial} replayed with {self.sampler} "
-                         f"({self.spec_source} spec)")
+            lines.append(
+                f"  trials {self.first_trial}–{self.last_trial} replayed with {self.sampler} ({self.spec_source} spec)"
+            )
         if self.divergence is not None:
             lines.append(f"  first difference: {self.divergence.describe()}")
         if self.cause:
@@ -166,7 +173,7 @@ class Verdict:
             for reason in self.reasons:
                 lines.append(f"  not equivalent: {reason}")
         if self.kind == NOT_REPRODUCIBLE and self.reason:
-            why = self.reason[len(FREE_RUNNING_TEXT):] if self.reason.startswith(FREE_RUNNING_TEXT) else self.reason
+            why = self.reason[len(FREE_RUNNING_TEXT) :] if self.reason.startswith(FREE_RUNNING_TEXT) else self.reason
             lines.append(f"  {why.lstrip(' —;:')}")
         if self.history:
             lines.append(f"  {self.history} trials taken as history (not made by the checked sampler run)")
@@ -187,13 +194,13 @@ class Verdict:
         obj["divergence"] = _json_safe(obj["divergence"])
         return {"schema": VERDICT_SCHEMA, **_json_safe(obj)}
 
-    def with_objective_check(self, check: ObjectiveCheck | None) -> "Verdict":
+    def with_objective_check(self, check: ObjectiveCheck | None) -> Verdict:
         from dataclasses import replace
 
         return replace(self, objective_check=check)
 
     @classmethod
-    def from_json_obj(cls, obj: dict) -> "Verdict":
+    def from_json_obj(cls, obj: dict) -> Verdict:
         if obj.get("schema") != VERDICT_SCHEMA:
             raise ValueError(f"unknown verdict schema {obj.get('schema')!r}")
         data = {k: v for k, v in obj.items() if k != "schema"}
@@ -205,9 +212,15 @@ class Verdict:
         if data.get("objective_check") is not None:
             oc = data["objective_check"]
             data["objective_check"] = ObjectiveCheck(
-                oc["rtol"], tuple(TrialRecheck(t["trial"], _tuple(t["recorded"]), _tuple(t["evaluated"]),
-                                               t["reproduced"], t.get("error")) for t in oc["trials"]),
-                oc.get("note", ""))
+                oc["rtol"],
+                tuple(
+                    TrialRecheck(
+                        t["trial"], _tuple(t["recorded"]), _tuple(t["evaluated"]), t["reproduced"], t.get("error")
+                    )
+                    for t in oc["trials"]
+                ),
+                oc.get("note", ""),
+            )
         return cls(**data)
 
 

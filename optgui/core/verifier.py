@@ -41,8 +41,9 @@ import math
 import threading
 import time
 import warnings
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any
 
 from optuna.distributions import FloatDistribution
 from optuna.trial import FrozenTrial, TrialState
@@ -52,17 +53,28 @@ from optgui.core.errors import OptguiError, SpecError
 from optgui.core.metadata import SCHEMA_VERSION, StudyMetadata
 from optgui.core.replay import Reenactor, ReplayError, float_bits
 from optgui.core.samplers import DEFAULT_PRUNER, Spec, parse_spec
-from optgui.core.verdict import (DIVERGED, FREE_RUNNING_TEXT, NOT_REPRODUCIBLE, UNVERIFIABLE, VERIFIED, Divergence,
-                                 Progress, SegmentSummary, Verdict)
+from optgui.core.verdict import (
+    DIVERGED,
+    FREE_RUNNING_TEXT,
+    NOT_REPRODUCIBLE,
+    UNVERIFIABLE,
+    VERIFIED,
+    Divergence,
+    Progress,
+    SegmentSummary,
+    Verdict,
+)
 from optgui.core.versions import current_versions, version_differences
 
 PROGRESS_INTERVAL = 0.2  # seconds between progress reports
 
 # Why a free-running parallel run cannot be replayed: what its record lacks (see README "Verifying determinism").
-FREE_RUNNING_WHY = ("each worker sampled with its own sampler (seed + worker index) from whatever trials the "
-                    "storage showed it at that moment; the study records who asked each trial (optgui:asked_by) and "
-                    "the trials' start and finish times, but not which trials each sampler call saw, so no replay "
-                    "can re-create what every worker's sampler saw")
+FREE_RUNNING_WHY = (
+    "each worker sampled with its own sampler (seed + worker index) from whatever trials the "
+    "storage showed it at that moment; the study records who asked each trial (optgui:asked_by) and "
+    "the trials' start and finish times, but not which trials each sampler call saw, so no replay "
+    "can re-create what every worker's sampler saw"
+)
 
 # Optional packages each sampler needs at sampling time (GPSampler imports torch lazily: building it succeeds).
 _REQUIREMENTS = {
@@ -113,8 +125,14 @@ def _interval(trial: FrozenTrial):
 class Verifier:
     """Holds a replay of one study and extends it as trials arrive. Not thread-safe; use from one thread."""
 
-    def __init__(self, *, study_name: str, directions: Sequence[str], system_attrs: dict[str, Any],
-                 spec: Spec | str | None = None):
+    def __init__(
+        self,
+        *,
+        study_name: str,
+        directions: Sequence[str],
+        system_attrs: dict[str, Any],
+        spec: Spec | str | None = None,
+    ):
         self.study_name = study_name
         self.directions = list(directions)
         self.meta = StudyMetadata.from_system_attrs(system_attrs)
@@ -156,8 +174,9 @@ class Verifier:
         recorded: Spec | None = None
         if meta.present:
             if meta.schema != SCHEMA_VERSION:
-                self.unverifiable = (f"the study's optgui metadata has schema {meta.schema}; this optgui reads schema "
-                                     f"{SCHEMA_VERSION}")
+                self.unverifiable = (
+                    f"the study's optgui metadata has schema {meta.schema}; this optgui reads schema {SCHEMA_VERSION}"
+                )
                 return
             try:
                 recorded = parse_spec(meta.run["sampler"], "sampler")
@@ -173,19 +192,25 @@ class Verifier:
                     return
                 raise
             if recorded is not None and given != recorded:
-                raise SpecError(f"--spec {given.to_text()} differs from the study's recorded sampler "
-                                f"{recorded.to_text()}; leave --spec out to verify against the record")
+                raise SpecError(
+                    f"--spec {given.to_text()} differs from the study's recorded sampler "
+                    f"{recorded.to_text()}; leave --spec out to verify against the record"
+                )
             self.spec = given
             self.spec_source = "supplied" if recorded is None else "recorded"
         elif recorded is not None:
             self.spec = recorded
         else:
-            self.unverifiable = ("no optgui metadata (the study was not run by optgui) and no SPEC supplied: pass the "
-                                 "sampler it was made with, e.g. --spec 'TPESampler(seed=42)'")
+            self.unverifiable = (
+                "no optgui metadata (the study was not run by optgui) and no SPEC supplied: pass the "
+                "sampler it was made with, e.g. --spec 'TPESampler(seed=42)'"
+            )
             return
         if _is_unseeded(self.spec) and not meta.present:
-            self.unverifiable = (f"{self.spec.to_text()} has no seed: an unseeded sampler draws from OS entropy and "
-                                 "cannot be replayed; supply the seed the study was run with")
+            self.unverifiable = (
+                f"{self.spec.to_text()} has no seed: an unseeded sampler draws from OS entropy and "
+                "cannot be replayed; supply the seed the study was run with"
+            )
             return
         missing = missing_requirement(self.spec)
         if missing:
@@ -267,11 +292,17 @@ class Verifier:
         return self._untold[0].number if self._untold else self._next
 
     def progress(self) -> Progress:
-        return Progress(self._n_checked, max(self._known_total, self._n_checked), self._first_checked,
-                        self._last_checked)
+        return Progress(
+            self._n_checked, max(self._known_total, self._n_checked), self._first_checked, self._last_checked
+        )
 
-    def extend(self, trials: Sequence[FrozenTrial], *, progress: Callable[[Progress], None] | None = None,
-               cancel: threading.Event | None = None) -> Progress:
+    def extend(
+        self,
+        trials: Sequence[FrozenTrial],
+        *,
+        progress: Callable[[Progress], None] | None = None,
+        cancel: threading.Event | None = None,
+    ) -> Progress:
         """Replay the trials not replayed yet (numbers below next_number are skipped: they were checked before).
 
         `trials` are the study's trials in number order (all of them, or just the new ones). Stops before the first
@@ -286,7 +317,8 @@ class Verifier:
             if t.state.is_finished() and self.role(t.number) != "history" and self._batching_of(t.number) is None:
                 self._intervals[t.number] = _interval(t)
         self._known_total = self._n_checked + sum(  # trials a batched replay asked already are counted
-            1 for t in batch if t.number >= self._next and t.state.is_finished() and self.role(t.number) != "history")
+            1 for t in batch if t.number >= self._next and t.state.is_finished() and self.role(t.number) != "history"
+        )
         last_finished = max((t.number for t in batch if t.state.is_finished()), default=-1)
         self._pending = sum(1 for t in batch if not t.state.is_finished() and t.number > last_finished)
         last_report = time.monotonic()
@@ -350,23 +382,26 @@ class Verifier:
                 mismatch = reenactor.reenact(trial)
             elif trial.state == TrialState.RUNNING:
                 _, mismatch = reenactor.reenact_partial(trial)
-                self._notes.append(f"trial {number} is unfinished (RUNNING) while later trials finished; it was "
-                                   "replayed as running, as the sampler saw it")
+                self._notes.append(
+                    f"trial {number} is unfinished (RUNNING) while later trials finished; it was "
+                    "replayed as running, as the sampler saw it"
+                )
             else:
                 reenactor.add_history([trial])  # WAITING in the middle: nothing was sampled for it
                 self._next += 1
                 return
         except (ReplayError, Exception) as exc:  # noqa: BLE001 - the sampler refusing the record is a divergence
-            self._diverge(Divergence(number, None),
-                          f"the sampler failed while re-enacting trial {number}: {exc.__class__.__name__}: {exc}",
-                          batch)
+            self._diverge(
+                Divergence(number, None),
+                f"the sampler failed while re-enacting trial {number}: {exc.__class__.__name__}: {exc}",
+                batch,
+            )
             return
         self._next += 1
         if role == "outside":
             self._outside_seen.append(number)
         if mismatch is not None:
-            self._diverge(Divergence(number, mismatch.param, mismatch.recorded, mismatch.replayed),
-                          None, batch, trial)
+            self._diverge(Divergence(number, mismatch.param, mismatch.recorded, mismatch.replayed), None, batch, trial)
             return
         if trial.state.is_finished():
             self._n_checked += 1
@@ -384,8 +419,11 @@ class Verifier:
     def _continues_schedule(self, seg: dict) -> bool:
         """A segment started by recovering a deterministic fleet whose coordinator died: it goes on with the dead
         coordinator's batches (optgui.core.fleet_recovery), so its start is no batch boundary."""
-        return (self._fleet is not None and seg.get("resumed_by") == "recovery"
-                and bool((seg.get("recovery") or {}).get("coordinator")))
+        return (
+            self._fleet is not None
+            and seg.get("resumed_by") == "recovery"
+            and bool((seg.get("recovery") or {}).get("coordinator"))
+        )
 
     def _segment_stop(self, number: int) -> float:
         """One past the last trial the segment owning `number` can hold (a segment never shares a batch, except
@@ -432,8 +470,10 @@ class Verifier:
             current = []
             for asked in self._untold:
                 if asked.number not in records:
-                    self._diverge(Divergence(asked.number, None), f"trial {asked.number} is missing from the record: "
-                                  "trials were deleted or edited")
+                    self._diverge(
+                        Divergence(asked.number, None),
+                        f"trial {asked.number} is missing from the record: trials were deleted or edited",
+                    )
                     return True
                 current.append(records[asked.number])
         if not current or not all(t.state.is_finished() for t in current):
@@ -454,7 +494,7 @@ class Verifier:
                 return True
         if following and not self._ask_batch(following, batch):
             return True
-        for trial in (current if not fresh else current[1:]):
+        for trial in current if not fresh else current[1:]:
             # A dead coordinator's recovery starts its segment inside a batch.
             boundary = self._boundaries.get(trial.number)
             if boundary is not None and any(self._continues_schedule(s) for s in boundary.segments):
@@ -463,8 +503,11 @@ class Verifier:
             try:
                 self._reenactor.finish_by_number(trial)
             except Exception as exc:  # noqa: BLE001 - the sampler refusing the record is a divergence
-                self._diverge(Divergence(trial.number, None), f"the sampler failed while telling trial "
-                              f"{trial.number}: {exc.__class__.__name__}: {exc}", batch)
+                self._diverge(
+                    Divergence(trial.number, None),
+                    f"the sampler failed while telling trial {trial.number}: {exc.__class__.__name__}: {exc}",
+                    batch,
+                )
                 return True
         self._untold = following
         return True
@@ -475,13 +518,17 @@ class Verifier:
             try:
                 mismatch = self._reenactor.ask_only(trial)
             except Exception as exc:  # noqa: BLE001 - the sampler refusing the record is a divergence
-                self._diverge(Divergence(trial.number, None), f"the sampler failed while re-enacting trial "
-                              f"{trial.number}: {exc.__class__.__name__}: {exc}", batch)
+                self._diverge(
+                    Divergence(trial.number, None),
+                    f"the sampler failed while re-enacting trial {trial.number}: {exc.__class__.__name__}: {exc}",
+                    batch,
+                )
                 return False
             self._next = trial.number + 1
             if mismatch is not None:
-                self._diverge(Divergence(trial.number, mismatch.param, mismatch.recorded, mismatch.replayed),
-                              None, batch, trial)
+                self._diverge(
+                    Divergence(trial.number, mismatch.param, mismatch.recorded, mismatch.replayed), None, batch, trial
+                )
                 return False
             if trial.state.is_finished():
                 self._n_checked += 1
@@ -500,8 +547,13 @@ class Verifier:
             for s in boundary.segments:
                 self._equivalence_of(s)
                 self._segment_summaries[s["index"]] = SegmentSummary(
-                    s["index"], s["start_trial"], (s.get("end") or {}).get("last_trial"), s.get("resumed_by", "?"),
-                    "continued", "coordinator crash recovered: the dead coordinator's batches went on")
+                    s["index"],
+                    s["start_trial"],
+                    (s.get("end") or {}).get("last_trial"),
+                    s.get("resumed_by", "?"),
+                    "continued",
+                    "coordinator crash recovered: the dead coordinator's batches went on",
+                )
             return
         record = self.meta.states.get(b)
         reenactor = self._reenactor
@@ -526,11 +578,16 @@ class Verifier:
             try:
                 reenactor.restore(record["sampler_state"])
             except rng_state.SamplerStateError as exc:
-                self.unverifiable = (f"the sampler state saved at trial {b} does not fit this Optuna "
-                                     f"({exc}); recorded versions: {self._recorded_versions_text(seg)}")
+                self.unverifiable = (
+                    f"the sampler state saved at trial {b} does not fit this Optuna "
+                    f"({exc}); recorded versions: {self._recorded_versions_text(seg)}"
+                )
                 return
-            explained = [s for s in boundary.segments
-                         if s.get("resumed_by") == "recovery" or s.get("accepted") or s.get("foreign_before")]
+            explained = [
+                s
+                for s in boundary.segments
+                if s.get("resumed_by") == "recovery" or s.get("accepted") or s.get("foreign_before")
+            ]
             if explained:
                 kind = "restored"
                 note = "saved state restored: " + ", ".join(self._why_restored(s) for s in explained)
@@ -539,16 +596,24 @@ class Verifier:
                 note = f"the sampler state saved at trial {b} differs from the replayed one and nothing explains it"
                 self._unexplained.append(b)
                 self._reasons.append(f"segment {seg['index']}: {note}")
-        if seg.get("resumed_by") == "recovery" and (seg.get("recovery") or {}).get("handling") == "reentered" \
-                and record is not None:
+        if (
+            seg.get("resumed_by") == "recovery"
+            and (seg.get("recovery") or {}).get("handling") == "reentered"
+            and record is not None
+        ):
             note = self._replay_attr_rollback(seg, record, note)
             if note and kind == "seamless":
                 kind = "restored"
         for s in boundary.segments:
             self._equivalence_of(s)
             self._segment_summaries[s["index"]] = SegmentSummary(
-                s["index"], s["start_trial"], (s.get("end") or {}).get("last_trial"), s.get("resumed_by", "?"),
-                kind, note)
+                s["index"],
+                s["start_trial"],
+                (s.get("end") or {}).get("last_trial"),
+                s.get("resumed_by", "?"),
+                kind,
+                note,
+            )
 
     def _replay_attr_rollback(self, seg: dict, record: dict, note: str) -> str:
         """A re-entering recovery rolled the study's sampler-owned attributes back to the values it saved with the
@@ -559,8 +624,10 @@ class Verifier:
         self._reenactor.set_study_attrs(saved)
         if not differing:
             return note
-        text = (f"crash recovery rewrote study attributes {', '.join(differing)} with values that differ from the "
-                "replayed history")
+        text = (
+            f"crash recovery rewrote study attributes {', '.join(differing)} with values that differ from the "
+            "replayed history"
+        )
         self._reasons.append(f"segment {seg['index']}: {text}")
         return f"{note}; {text}" if note else text
 
@@ -582,8 +649,9 @@ class Verifier:
             changes = seg["accepted"]
             parts = []
             if "versions" in changes:
-                parts.append("package versions " + ", ".join(f"{k} {a} -> {b}" for k, (a, b) in
-                                                             changes["versions"].items()))
+                parts.append(
+                    "package versions " + ", ".join(f"{k} {a} -> {b}" for k, (a, b) in changes["versions"].items())
+                )
             if "objective_changed" in changes:
                 parts.append("a changed objective file")
             if "objective_moved" in changes:
@@ -593,15 +661,22 @@ class Verifier:
         if foreign:
             self._reasons.append(f"trials {_span(foreign)} were written by another process before segment {i}")
         if seg.get("pipeline_flush"):
-            self._reasons.append(f"segment {i}: the pipeline was flushed at trial {seg['start_trial']} (an "
-                                 "uninterrupted pipelined run asks the next batch before telling the current one)")
+            self._reasons.append(
+                f"segment {i}: the pipeline was flushed at trial {seg['start_trial']} (an "
+                "uninterrupted pipelined run asks the next batch before telling the current one)"
+            )
         rec = seg.get("recovery")
         if seg.get("resumed_by") == "recovery" and rec is not None and not rec.get("equivalent", False):
             self._reasons.append(f"segment {i}: crash recovery could not hide the crash: {rec.get('reason')}")
 
     # --- divergence causes -------------------------------------------------------------------------------------
-    def _diverge(self, divergence: Divergence, cause: str | None, batch: Sequence[FrozenTrial] = (),
-                 trial: FrozenTrial | None = None) -> None:
+    def _diverge(
+        self,
+        divergence: Divergence,
+        cause: str | None,
+        batch: Sequence[FrozenTrial] = (),
+        trial: FrozenTrial | None = None,
+    ) -> None:
         self._divergence = divergence
         causes = [cause] if cause else []
         causes.extend(self._likely_causes(divergence.trial))
@@ -619,64 +694,91 @@ class Verifier:
         except (TypeError, ValueError):
             return []
         for other in batch:
-            if other.number != number and name in other.params and other.distributions[name] == dist and \
-                    float_bits(dist.to_internal_repr(other.params[name])) == replayed_bits:
-                return [f"the replay produced at trial {number} what the record holds for trial {other.number}: "
-                        "trials were reordered or renumbered"]
+            if (
+                other.number != number
+                and name in other.params
+                and other.distributions[name] == dist
+                and float_bits(dist.to_internal_repr(other.params[name])) == replayed_bits
+            ):
+                return [
+                    f"the replay produced at trial {number} what the record holds for trial {other.number}: "
+                    "trials were reordered or renumbered"
+                ]
         previous = [t for t in batch if t.number == number - 1]
-        if previous and previous[0].datetime_start and trial.datetime_start and \
-                trial.datetime_start < previous[0].datetime_start:
+        if (
+            previous
+            and previous[0].datetime_start
+            and trial.datetime_start
+            and trial.datetime_start < previous[0].datetime_start
+        ):
             return [f"trial {number} started before trial {number - 1}: trials were reordered or renumbered"]
         if isinstance(dist, (FloatDistribution,)) and (replayed_bits >= 0) == (recorded_bits >= 0):
             ulps = abs(replayed_bits - recorded_bits)
             if ulps <= 16:
-                return [f"recorded and replayed values differ by {ulps} ulp{'s' if ulps > 1 else ''}: the recorded "
-                        "value was edited, or a numeric library computes differently here"]
+                return [
+                    f"recorded and replayed values differ by {ulps} ulp{'s' if ulps > 1 else ''}: the recorded "
+                    "value was edited, or a numeric library computes differently here"
+                ]
         if self.meta.present:
-            return [f"trial {number} is not what the sampler produces from the recorded history: the record was "
-                    "edited or the trial was written by another process"]
+            return [
+                f"trial {number} is not what the sampler produces from the recorded history: the record was "
+                "edited or the trial was written by another process"
+            ]
         return []
 
     def _gap_cause(self, trial: FrozenTrial, batch, index) -> str:
         if trial.number > self._next:
             missing = trial.number - self._next
-            return (f"trial {self._next} is missing from the record ({missing} trial number"
-                    f"{'s' if missing > 1 else ''} skipped): trials were deleted or edited")
+            return (
+                f"trial {self._next} is missing from the record ({missing} trial number"
+                f"{'s' if missing > 1 else ''} skipped): trials were deleted or edited"
+            )
         return f"trial number {trial.number} appears twice in the record: trials were edited"
 
     def _likely_causes(self, number: int) -> list[str]:
         causes = []
         if self.meta.present and self.role(number) == "outside":
             owner = self._owner(number)
-            causes.append(f"trial {number} was written by another process: it lies outside every optgui run segment "
-                          f"(segment {owner['index']} ended at trial {owner['end']['last_trial']})")
+            causes.append(
+                f"trial {number} was written by another process: it lies outside every optgui run segment "
+                f"(segment {owner['index']} ended at trial {owner['end']['last_trial']})"
+            )
         overlap = self._first_overlap()
         if overlap is not None:
             a, b = overlap
             if self.meta.present:
-                causes.append(f"trials {a} and {b} ran at the same time: another process or n_jobs>1 wrote to the "
-                              "study during the run")
+                causes.append(
+                    f"trials {a} and {b} ran at the same time: another process or n_jobs>1 wrote to the "
+                    "study during the run"
+                )
             else:
-                causes.append(f"trials {a} and {b} ran at the same time: the study was run with n_jobs>1 (or by "
-                              "several processes), which reseeds the sampler from OS entropy on every trial")
+                causes.append(
+                    f"trials {a} and {b} ran at the same time: the study was run with n_jobs>1 (or by "
+                    "several processes), which reseeds the sampler from OS entropy on every trial"
+                )
         if self._start_state_mismatch is not None:
-            causes.append(f"seed or spec changed: the sampler built from the recorded spec {self.spec.to_text()} does "
-                          f"not start in the state the run saved at trial {self._start_state_mismatch}")
+            causes.append(
+                f"seed or spec changed: the sampler built from the recorded spec {self.spec.to_text()} does "
+                f"not start in the state the run saved at trial {self._start_state_mismatch}"
+            )
         for b in self._unexplained:
             if b <= number:
                 causes.append(f"the sampler state saved at trial {b} does not match the replayed history")
         diffs = self._version_diffs(number)
         if diffs:
-            causes.append("package versions differ from those recorded: "
-                          + ", ".join(f"{k} {a} -> {b}" for k, (a, b) in diffs.items()))
+            causes.append(
+                "package versions differ from those recorded: "
+                + ", ".join(f"{k} {a} -> {b}" for k, (a, b) in diffs.items())
+            )
         if not self.meta.present and not causes:
             if number == 0:
-                causes.append(f"the study was not made by {self.spec.to_text()}: its sampler, seed or arguments "
-                              "differ")
+                causes.append(f"the study was not made by {self.spec.to_text()}: its sampler, seed or arguments differ")
             else:
-                causes.append(f"the sampler, seed or arguments differ from {self.spec.to_text()}, or the study was "
-                              f"resumed at trial {number} with a fresh sampler (plain Optuna does not save sampler "
-                              "state)")
+                causes.append(
+                    f"the sampler, seed or arguments differ from {self.spec.to_text()}, or the study was "
+                    f"resumed at trial {number} with a fresh sampler (plain Optuna does not save sampler "
+                    "state)"
+                )
         return causes
 
     def _first_overlap(self) -> tuple[int, int] | None:
@@ -713,15 +815,22 @@ class Verifier:
         return {
             # next: every trial below it is told; asked_below: the batched replay also asked the trials between
             # (`untold`, with their suggested params, which a later session restores as RUNNING).
-            "next": self.next_number, "asked_below": self._next,
+            "next": self.next_number,
+            "asked_below": self._next,
             "untold": {str(t.number): _param_fingerprint(t) for t in self._untold},
-            "n_checked": self._n_checked, "first_checked": self._first_checked,
-            "last_checked": self._last_checked, "n_history": self._n_history, "reasons": list(self._reasons),
-            "notes": list(self._notes), "start_state_mismatch": self._start_state_mismatch,
-            "unexplained": list(self._unexplained), "outside_seen": list(self._outside_seen),
+            "n_checked": self._n_checked,
+            "first_checked": self._first_checked,
+            "last_checked": self._last_checked,
+            "n_history": self._n_history,
+            "reasons": list(self._reasons),
+            "notes": list(self._notes),
+            "start_state_mismatch": self._start_state_mismatch,
+            "unexplained": list(self._unexplained),
+            "outside_seen": list(self._outside_seen),
             "segments": {str(k): list(v.__dict__.values()) for k, v in self._segment_summaries.items()},
             "intervals": {str(n): [_iso(a), _iso(b)] for n, (a, b) in self._intervals.items() if n < self._next},
-            "sampler_state": self._reenactor.capture(), "study_attrs": self._reenactor.study_attrs(),
+            "sampler_state": self._reenactor.capture(),
+            "study_attrs": self._reenactor.study_attrs(),
         }
 
     def resume(self, checkpoint: dict, prefix: Sequence[FrozenTrial]) -> None:
@@ -736,8 +845,9 @@ class Verifier:
             raise ValueError("resume needs every recorded trial below the checkpoint")
         untold = prefix[n:]
         expected = checkpoint.get("untold", {})
-        if sorted(expected) != sorted(str(t.number) for t in untold) or \
-                any(_param_fingerprint(t) != expected[str(t.number)] for t in untold):
+        if sorted(expected) != sorted(str(t.number) for t in untold) or any(
+            _param_fingerprint(t) != expected[str(t.number)] for t in untold
+        ):
             raise ValueError("trials asked before the checkpoint differ from the record now")
         self._reenactor.add_history(prefix[:n])
         for trial in untold:
@@ -763,9 +873,14 @@ class Verifier:
         versions = {"current": current_versions()}
         if self.meta.present:
             versions["recorded"] = (self.meta.last_segment or {}).get("versions") or self.meta.run.get("versions")
-        common = dict(study=self.study_name, sampler=self.spec.to_text() if self.spec else None,
-                      versions=versions, spec_source=self.spec_source, history=self._n_history,
-                      segments=tuple(self._segment_summaries[i] for i in sorted(self._segment_summaries)))
+        common = dict(
+            study=self.study_name,
+            sampler=self.spec.to_text() if self.spec else None,
+            versions=versions,
+            spec_source=self.spec_source,
+            history=self._n_history,
+            segments=tuple(self._segment_summaries[i] for i in sorted(self._segment_summaries)),
+        )
         if self.not_reproducible is not None:
             return Verdict(NOT_REPRODUCIBLE, reason=self.not_reproducible, **common)
         if self.unverifiable is not None:
@@ -774,28 +889,52 @@ class Verifier:
         notes = list(self._notes)
         reasons = list(dict.fromkeys(self._reasons))
         if self._outside_seen:
-            reasons.append(f"trials {_span(self._outside_seen)} lie outside every optgui run segment (written by "
-                           "another process)")
+            reasons.append(
+                f"trials {_span(self._outside_seen)} lie outside every optgui run segment (written by another process)"
+            )
         # A study without metadata replays from one freshly built sampler with no state restored anywhere: if it
         # reproduces, it is exactly what one uninterrupted run of that spec produces.
         if self._start_state_mismatch is not None and self._divergence is None:
-            reasons.append(f"the sampler built from the spec does not start in the state saved at trial "
-                           f"{self._start_state_mismatch}")
+            reasons.append(
+                f"the sampler built from the spec does not start in the state saved at trial "
+                f"{self._start_state_mismatch}"
+            )
         if self._divergence is not None:
-            return Verdict(DIVERGED, n_checked=self._n_checked, n_total=total, first_trial=self._first_checked,
-                           last_trial=self._last_checked, divergence=self._divergence, cause=self._cause,
-                           reasons=tuple(reasons), pending=self._pending, notes=tuple(notes), **common)
-        return Verdict(VERIFIED, n_checked=self._n_checked, n_total=total, first_trial=self._first_checked,
-                       last_trial=self._last_checked, equivalent=not reasons, reasons=tuple(reasons),
-                       pending=self._pending, notes=tuple(notes), **common)
+            return Verdict(
+                DIVERGED,
+                n_checked=self._n_checked,
+                n_total=total,
+                first_trial=self._first_checked,
+                last_trial=self._last_checked,
+                divergence=self._divergence,
+                cause=self._cause,
+                reasons=tuple(reasons),
+                pending=self._pending,
+                notes=tuple(notes),
+                **common,
+            )
+        return Verdict(
+            VERIFIED,
+            n_checked=self._n_checked,
+            n_total=total,
+            first_trial=self._first_checked,
+            last_trial=self._last_checked,
+            equivalent=not reasons,
+            reasons=tuple(reasons),
+            pending=self._pending,
+            notes=tuple(notes),
+            **common,
+        )
 
 
 def _param_fingerprint(trial: FrozenTrial) -> list:
     """A trial's suggestions exactly (names, distributions, bit patterns), to recognise it in a later session."""
     from optuna.distributions import distribution_to_json
 
-    return [[name, distribution_to_json(dist), float_bits(dist.to_internal_repr(trial.params[name]))]
-            for name, dist in trial.distributions.items()]
+    return [
+        [name, distribution_to_json(dist), float_bits(dist.to_internal_repr(trial.params[name]))]
+        for name, dist in trial.distributions.items()
+    ]
 
 
 def _iso(value) -> str | None:
@@ -817,21 +956,33 @@ def _span(numbers: Sequence[int]) -> str:
     return ", ".join(str(n) for n in numbers)
 
 
-def verify_snapshot(snapshot, *, spec: Spec | str | None = None, progress: Callable[[Progress], None] | None = None,
-                    cancel: threading.Event | None = None) -> Verdict:
+def verify_snapshot(
+    snapshot,
+    *,
+    spec: Spec | str | None = None,
+    progress: Callable[[Progress], None] | None = None,
+    cancel: threading.Event | None = None,
+) -> Verdict:
     """Verify a study already read (optgui.core.study_read.StudySnapshot) from scratch."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        verifier = Verifier(study_name=snapshot.name, directions=snapshot.directions,
-                            system_attrs=snapshot.system_attrs, spec=spec)
+        verifier = Verifier(
+            study_name=snapshot.name, directions=snapshot.directions, system_attrs=snapshot.system_attrs, spec=spec
+        )
         if not verifier.done:
             verifier.extend(snapshot.trials, progress=progress, cancel=cancel)
     return verifier.verdict()
 
 
-def verify_study(storage_text: str, study_name: str | None = None, spec: Spec | str | None = None, *,
-                 progress: Callable[[Progress], None] | None = None, cancel: threading.Event | None = None,
-                 use_cache: bool = True) -> Verdict:
+def verify_study(
+    storage_text: str,
+    study_name: str | None = None,
+    spec: Spec | str | None = None,
+    *,
+    progress: Callable[[Progress], None] | None = None,
+    cancel: threading.Event | None = None,
+    use_cache: bool = True,
+) -> Verdict:
     """Read the study (never writing to its storage) and verify it, using and filling the verdict cache."""
     from optgui.core import verify_cache
     from optgui.core.study_read import read_study, resolve_study_name

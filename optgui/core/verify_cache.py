@@ -21,8 +21,9 @@ import math
 import os
 import tempfile
 import threading
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any
 
 from optuna.distributions import distribution_to_json
 from optuna.trial import FrozenTrial
@@ -56,12 +57,22 @@ def _canonical(value) -> str:
 
 
 def trial_digest_input(trial: FrozenTrial) -> bytes:
-    params = [(name, distribution_to_json(dist), _hex(dist.to_internal_repr(trial.params[name])))
-              for name, dist in trial.distributions.items()]
+    params = [
+        (name, distribution_to_json(dist), _hex(dist.to_internal_repr(trial.params[name])))
+        for name, dist in trial.distributions.items()
+    ]
     values = [_hex(v) for v in trial.values] if trial.values is not None else None
     inter = sorted((int(k), _hex(v)) for k, v in trial.intermediate_values.items())
-    body = [trial.number, trial.state.name, params, values, inter,
-            str(trial.datetime_start), str(trial.datetime_complete), trial.system_attrs]
+    body = [
+        trial.number,
+        trial.state.name,
+        params,
+        values,
+        inter,
+        str(trial.datetime_start),
+        str(trial.datetime_complete),
+        trial.system_attrs,
+    ]
     return _canonical(body).encode()
 
 
@@ -100,9 +111,15 @@ def _stable_attrs(system_attrs: dict[str, Any]) -> dict[str, Any]:
 
 def verdict_key(snapshot, chain: TrialChain, spec) -> str:
     h = hashlib.sha256()
-    for part in (f"verdict/{CACHE_FORMAT}/{VERDICT_SCHEMA}/{__version__}", _canonical(current_versions()),
-                 snapshot.name, _canonical(list(snapshot.directions)), str(_spec_text(spec)),
-                 _canonical(_stable_attrs(snapshot.system_attrs)), chain.full):
+    for part in (
+        f"verdict/{CACHE_FORMAT}/{VERDICT_SCHEMA}/{__version__}",
+        _canonical(current_versions()),
+        snapshot.name,
+        _canonical(list(snapshot.directions)),
+        str(_spec_text(spec)),
+        _canonical(_stable_attrs(snapshot.system_attrs)),
+        chain.full,
+    ):
         h.update(part.encode())
         h.update(b"\0")
     return h.hexdigest()
@@ -110,9 +127,14 @@ def verdict_key(snapshot, chain: TrialChain, spec) -> str:
 
 def resume_id(snapshot, spec) -> str:
     h = hashlib.sha256()
-    for part in (f"resume/{CACHE_FORMAT}/{__version__}", _canonical(current_versions()), snapshot.name,
-                 _canonical(list(snapshot.directions)), str(_spec_text(spec)),
-                 _canonical(snapshot.system_attrs.get(KEY_RUN))):
+    for part in (
+        f"resume/{CACHE_FORMAT}/{__version__}",
+        _canonical(current_versions()),
+        snapshot.name,
+        _canonical(list(snapshot.directions)),
+        str(_spec_text(spec)),
+        _canonical(snapshot.system_attrs.get(KEY_RUN)),
+    ):
         h.update(part.encode())
         h.update(b"\0")
     return h.hexdigest()
@@ -126,7 +148,7 @@ def prefix_meta_digest(system_attrs: dict[str, Any], n: int) -> str:
     for key, value in system_attrs.items():
         if key.startswith(KEY_SEGMENT) and value.get("start_trial", 0) < n:
             segments.append({k: v for k, v in value.items() if k != "end"})
-        elif key.startswith(KEY_STATE) and int(key[len(KEY_STATE):]) < n:
+        elif key.startswith(KEY_STATE) and int(key[len(KEY_STATE) :]) < n:
             states.append(value)
     segments.sort(key=lambda s: s["index"])
     states.sort(key=lambda s: s["boundary"])
@@ -182,9 +204,16 @@ def load_resume(rid: str, snapshot, chain: TrialChain) -> dict | None:
 
 def store_resume(rid: str, snapshot, chain: TrialChain, checkpoint: dict) -> None:
     n = checkpoint["next"]
-    _write_json(verify_dir() / f"resume-{rid}.json", {
-        "format": CACHE_FORMAT, "next": n, "prefix": chain.prefix(n),
-        "meta": prefix_meta_digest(snapshot.system_attrs, n), "checkpoint": checkpoint})
+    _write_json(
+        verify_dir() / f"resume-{rid}.json",
+        {
+            "format": CACHE_FORMAT,
+            "next": n,
+            "prefix": chain.prefix(n),
+            "meta": prefix_meta_digest(snapshot.system_attrs, n),
+            "checkpoint": checkpoint,
+        },
+    )
 
 
 # --- the cached verification ------------------------------------------------------------------------------------
@@ -192,8 +221,9 @@ def _contiguous(trials: Iterable[FrozenTrial]) -> bool:
     return all(t.number == i for i, t in enumerate(trials))
 
 
-def verify_with_cache(snapshot, *, spec=None, progress: Callable[[Progress], None] | None = None,
-                      cancel: threading.Event | None = None) -> Verdict:
+def verify_with_cache(
+    snapshot, *, spec=None, progress: Callable[[Progress], None] | None = None, cancel: threading.Event | None = None
+) -> Verdict:
     import warnings
     from dataclasses import replace
 
@@ -208,22 +238,27 @@ def verify_with_cache(snapshot, *, spec=None, progress: Callable[[Progress], Non
         return replace(cached, cached=True)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        verifier = Verifier(study_name=snapshot.name, directions=snapshot.directions,
-                            system_attrs=snapshot.system_attrs, spec=spec)
+        verifier = Verifier(
+            study_name=snapshot.name, directions=snapshot.directions, system_attrs=snapshot.system_attrs, spec=spec
+        )
         rid = resume_id(snapshot, spec)
         if not verifier.done and _contiguous(snapshot.trials):
             checkpoint = load_resume(rid, snapshot, chain)
             if checkpoint is not None:
                 try:
-                    verifier.resume(checkpoint, snapshot.trials[:checkpoint.get("asked_below", checkpoint["next"])])
+                    verifier.resume(checkpoint, snapshot.trials[: checkpoint.get("asked_below", checkpoint["next"])])
                 except ValueError:  # the record moved under a batched replay's asked trials: start afresh
-                    verifier = Verifier(study_name=snapshot.name, directions=snapshot.directions,
-                                        system_attrs=snapshot.system_attrs, spec=spec)
+                    verifier = Verifier(
+                        study_name=snapshot.name,
+                        directions=snapshot.directions,
+                        system_attrs=snapshot.system_attrs,
+                        spec=spec,
+                    )
         if not verifier.done:
             verifier.extend(snapshot.trials, progress=progress, cancel=cancel)
     verdict = verifier.verdict()
     checkpoint = verifier.checkpoint()
-    if checkpoint is not None and checkpoint["next"] > 0 and _contiguous(snapshot.trials[:checkpoint["next"]]):
+    if checkpoint is not None and checkpoint["next"] > 0 and _contiguous(snapshot.trials[: checkpoint["next"]]):
         store_resume(rid, snapshot, chain, checkpoint)
     store_verdict(key, verdict)
     return verdict

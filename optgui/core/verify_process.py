@@ -23,9 +23,9 @@ import random
 import subprocess
 import sys
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 from optgui.core.errors import EXIT_ERROR, OptguiError
 from optgui.core.verdict import Progress, Verdict
@@ -69,8 +69,17 @@ def child_environment(extra: dict | None = None) -> dict:
 class VerifyJob:
     """One verification in a child process. poll() never blocks; iterating blocks until the child is done."""
 
-    def __init__(self, storage: str, study_name: str | None = None, spec: str | None = None, *,
-                 use_cache: bool = True, python: str | None = None, env: dict | None = None, niceness: int = 0):
+    def __init__(
+        self,
+        storage: str,
+        study_name: str | None = None,
+        spec: str | None = None,
+        *,
+        use_cache: bool = True,
+        python: str | None = None,
+        env: dict | None = None,
+        niceness: int = 0,
+    ):
         self.storage = storage
         self.study_name = study_name
         self.spec = spec
@@ -103,7 +112,7 @@ class VerifyJob:
             cmd += ["--nice", str(self.niceness)]
         return cmd
 
-    def start(self, *, background: bool = False) -> "VerifyJob":
+    def start(self, *, background: bool = False) -> VerifyJob:
         """Start the child. background=True returns at once and starts it from a thread: starting a process from
         the GUI's (large) process took 2-10 ms, a stall the GUI cannot afford 10 times a second."""
         self._started = True
@@ -120,11 +129,19 @@ class VerifyJob:
         env = child_environment(self._extra_env)
         self.hash_seed = env["PYTHONHASHSEED"]
         try:
-            self._proc = subprocess.Popen(self.command(), env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                          stderr=subprocess.PIPE, text=True, bufsize=1)
+            self._proc = subprocess.Popen(
+                self.command(),
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+                bufsize=1,
+            )
         except OSError as exc:
-            self._queue.put(JobMessage("error", {"message": f"cannot start the verifier: {exc}",
-                                                 "exit_code": EXIT_ERROR}))
+            self._queue.put(
+                JobMessage("error", {"message": f"cannot start the verifier: {exc}", "exit_code": EXIT_ERROR})
+            )
             self._finish(None)
             return
         self._reader = threading.Thread(target=self._read_stdout, name="optgui-verify-reader", daemon=True)
@@ -279,8 +296,7 @@ def main(argv: list[str] | None = None) -> int:
         _emit(out, "started", study=name, hash_seed=os.environ.get("PYTHONHASHSEED"))
 
         def progress(p: Progress) -> None:
-            _emit(out, "progress", checked=p.checked, total=p.total, first_trial=p.first_trial,
-                  last_trial=p.last_trial)
+            _emit(out, "progress", checked=p.checked, total=p.total, first_trial=p.first_trial, last_trial=p.last_trial)
 
         verdict = verify_study(args.storage, name, args.spec, progress=progress, use_cache=not args.no_cache)
         _emit(out, "verdict", verdict=verdict.to_json_obj())

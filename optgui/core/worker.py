@@ -18,8 +18,8 @@ from __future__ import annotations
 import time
 import traceback
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import optuna
 from optuna.samplers import BaseSampler
@@ -67,9 +67,16 @@ class WorkerOutcome:
 
 
 class FleetWorker:
-    def __init__(self, storage: str, study_name: str, listener: Callable[[object], None] | None = None, *,
-                 objective: Callable | None = None, accept_objective_change: bool = False,
-                 accept_version_change: bool = False):
+    def __init__(
+        self,
+        storage: str,
+        study_name: str,
+        listener: Callable[[object], None] | None = None,
+        *,
+        objective: Callable | None = None,
+        accept_objective_change: bool = False,
+        accept_version_change: bool = False,
+    ):
         self.storage_text = storage
         self.study_name = study_name
         self._listener = listener
@@ -97,26 +104,33 @@ class FleetWorker:
         try:
             self._study_id = storage.get_study_id_from_name(self.study_name)
         except KeyError:
-            raise StudyStateError(f"no study {self.study_name!r} in {ref.display}; start it with optgui run "
-                                  "--workers N (or --mode free) first") from None
+            raise StudyStateError(
+                f"no study {self.study_name!r} in {ref.display}; start it with optgui run "
+                "--workers N (or --mode free) first"
+            ) from None
         meta = md.read_metadata(storage, self._study_id)
         fleet_record = (meta.run or {}).get("fleet")
         if fleet_record is None:
-            raise StudyStateError(f"study {self.study_name!r} is not a parallel run (start it with optgui run "
-                                  "--workers N --mode deterministic|free)")
+            raise StudyStateError(
+                f"study {self.study_name!r} is not a parallel run (start it with optgui run "
+                "--workers N --mode deterministic|free)"
+            )
         self.mode = fleet_record["mode"]
         self._run_record = meta.run
         self._store = fl.fleet_store(storage, self._study_id, ref)
-        objective, _change = check_against_record(None, meta.run["objective"],
-                                                  accept_change=self._accept_objective_change)
+        objective, _change = check_against_record(
+            None, meta.run["objective"], accept_change=self._accept_objective_change
+        )
         fn = self._objective_override or load_objective(objective)
         self._evaluate = getattr(fn, "evaluate", fn)  # a two-function objective's evaluation part
         self._objective_fn = fn
         diffs = version_differences(meta.run["versions"], current_versions())
         if diffs and not self._accept_version_change:
             text = ", ".join(f"{k} {a} -> {b}" for k, (a, b) in diffs.items())
-            raise StudyStateError(f"package versions differ from those the study was run with ({text}); pass "
-                                  "--accept-version-change to evaluate anyway")
+            raise StudyStateError(
+                f"package versions differ from those the study was run with ({text}); pass "
+                "--accept-version-change to evaluate anyway"
+            )
         self._pruner = parse_spec(meta.run["pruner"], "pruner")
         self._sampler_spec = parse_spec(meta.run["sampler"], "sampler")
         attrs = self._store.fleet_attrs()
@@ -173,8 +187,9 @@ class FleetWorker:
     def _run_deterministic(self) -> str:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            study = optuna.load_study(study_name=self.study_name, storage=self._storage, sampler=_NoSampling(),
-                                      pruner=self._pruner.build())
+            study = optuna.load_study(
+                study_name=self.study_name, storage=self._storage, sampler=_NoSampling(), pruner=self._pruner.build()
+            )
         self._set_state("running")
         seen = None  # (session, released_below) at the last scan
         last_scan = last_news = time.monotonic()
@@ -215,12 +230,12 @@ class FleetWorker:
         """Claim the first released trial that has no result and no live claimer (insert-once: one worker wins)."""
         attrs = self._store.fleet_attrs()  # the worker records, to tell a live claimer from a dead one
         for trial in self._store.running_trials():
-            if trial.number >= released_below or trial.result is not None or \
-                    fl.live_claimer(trial, attrs) is not None:
+            if trial.number >= released_below or trial.result is not None or fl.live_claimer(trial, attrs) is not None:
                 continue
             attempt = trial.claims[-1][0] + 1 if trial.claims else 0
-            if self._store.insert_trial_attr_once(trial.trial_id, fl.claim_key(attempt),
-                                                  {"worker": self.index, "at": md.now_iso()}):
+            if self._store.insert_trial_attr_once(
+                trial.trial_id, fl.claim_key(attempt), {"worker": self.index, "at": md.now_iso()}
+            ):
                 return trial, attempt
         return None
 
@@ -241,8 +256,18 @@ class FleetWorker:
         self.registration.record["n_evaluated"] = self.n_evaluated
         self.registration.record["trial"] = None
         values = tuple(result["values"]) if result.get("values") else None
-        self._emit(TrialFinished(number, result["state"], values, tuple(trial.params.items()), duration,
-                                 result.get("message"), self.n_evaluated, None))
+        self._emit(
+            TrialFinished(
+                number,
+                result["state"],
+                values,
+                tuple(trial.params.items()),
+                duration,
+                result.get("message"),
+                self.n_evaluated,
+                None,
+            )
+        )
 
     @staticmethod
     def _call(function, trial) -> tuple[dict, dict | None, float]:
@@ -262,8 +287,11 @@ class FleetWorker:
             values = [float(v) for v in raw]
         except (TypeError, ValueError):
             message = f"the objective returned {value!r}, which cannot be cast to float"
-            return {"state": "FAIL", "values": None, "message": message}, \
-                {"type": "InvalidValue", "message": message, "traceback": ""}, duration
+            return (
+                {"state": "FAIL", "values": None, "message": message},
+                {"type": "InvalidValue", "message": message, "traceback": ""},
+                duration,
+            )
         # COMPLETE is decided by the coordinator's tell (NaN or a wrong number of values make the trial FAIL).
         return {"state": "COMPLETE", "values": values}, None, duration
 
@@ -276,8 +304,9 @@ class FleetWorker:
             spec = spec.with_seed(self._worker_seed)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            study = optuna.load_study(study_name=self.study_name, storage=self._storage, sampler=spec.build(),
-                                      pruner=self._pruner.build())
+            study = optuna.load_study(
+                study_name=self.study_name, storage=self._storage, sampler=spec.build(), pruner=self._pruner.build()
+            )
         study._thread_local.in_optimize_loop = True
         history_until = int(self._run_record.get("history_until", 0))
         self._set_state("running")
@@ -312,18 +341,30 @@ class FleetWorker:
             state = {"PRUNED": TrialState.PRUNED, "FAIL": TrialState.FAIL}.get(result["state"])
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                final_state, told, message = _tell_with_warning(study, trial, result.get("values"), state=state,
-                                                                suppress_warning=True)
+                final_state, told, message = _tell_with_warning(
+                    study, trial, result.get("values"), state=state, suppress_warning=True
+                )
             self.n_evaluated += 1
             self.registration.record.update(trial=None, n_evaluated=self.n_evaluated)
-            self._emit(TrialFinished(trial.number, final_state.name, tuple(told) if told else None,
-                                     tuple(trial.params.items()), duration, result.get("message") or message,
-                                     self.n_evaluated, target))
+            self._emit(
+                TrialFinished(
+                    trial.number,
+                    final_state.name,
+                    tuple(told) if told else None,
+                    tuple(trial.params.items()),
+                    duration,
+                    result.get("message") or message,
+                    self.n_evaluated,
+                    target,
+                )
+            )
 
     def _n_abandoned(self) -> int:
-        return sum(1 for t in self._storage.get_all_trials(self._study_id, deepcopy=False,
-                                                           states=(TrialState.FAIL,))
-                   if md.TRIAL_ABANDONED in t.system_attrs)
+        return sum(
+            1
+            for t in self._storage.get_all_trials(self._study_id, deepcopy=False, states=(TrialState.FAIL,))
+            if md.TRIAL_ABANDONED in t.system_attrs
+        )
 
     def _abandon_dead_workers_trials(self, attrs: dict) -> None:
         """RUNNING trials whose asking worker died: FAIL + optgui:abandoned (the insert-once tag is the lock)."""
@@ -333,9 +374,11 @@ class FleetWorker:
                 continue
             if fl.worker_is_alive(attrs.get(fl.worker_key(asked_by))):
                 continue
-            if self._store.insert_trial_attr_once(trial.trial_id, md.TRIAL_ABANDONED,
-                                                  {"reason": f"worker {asked_by} died during the trial",
-                                                   "by_worker": self.index}):
+            if self._store.insert_trial_attr_once(
+                trial.trial_id,
+                md.TRIAL_ABANDONED,
+                {"reason": f"worker {asked_by} died during the trial", "by_worker": self.index},
+            ):
                 self._storage.set_trial_state_values(trial.trial_id, TrialState.FAIL)
 
 

@@ -6,8 +6,7 @@ import platform
 import sys
 
 from PySide6.QtCore import qVersion
-from PySide6.QtWidgets import (QApplication, QDialog, QDialogButtonBox, QLabel, QPlainTextEdit, QPushButton,
-                               QVBoxLayout)
+from PySide6.QtWidgets import QApplication, QDialog, QDialogButtonBox, QLabel, QPlainTextEdit, QPushButton, QVBoxLayout
 
 import optgui
 
@@ -40,9 +39,11 @@ class AboutDialog(QDialog):
         self.icon = QLabel()
         self.icon.setPixmap(app_icon().pixmap(64, 64))
         layout.addWidget(self.icon)
-        title = QLabel(f"<h2>optgui {optgui.__version__}</h2>"
-                       "<p>A desktop application for Optuna studies: open them read-only, run them with "
-                       "pause and resume, and verify that the result equals an uninterrupted run.</p>")
+        title = QLabel(
+            f"<h2>optgui {optgui.__version__}</h2>"
+            "<p>A desktop application for Optuna studies: open them read-only, run them with "
+            "pause and resume, and verify that the result equals an uninterrupted run.</p>"
+        )
         title.setWordWrap(True)
         layout.addWidget(title)
         self.text = QPlainTextEdit(versions_text())

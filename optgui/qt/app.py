@@ -65,9 +65,18 @@ def setup(app: QApplication, settings=None):
 # reader, and numpy.ma (numpy 2 imports it lazily inside np.unique). An import runs module code under the import
 # lock and the GIL: in a worker thread it stalled the GUI's repaints by 20-45 ms at the first trials of the
 # session's first run.
-PRELOADED_MODULES = ("numpy.ma", "multiprocessing.spawn", "multiprocessing.popen_spawn_posix",
-                     "multiprocessing.resource_tracker", "optgui.core.engine_process", "optgui.core.verify_process",
-                     "optgui.core.rdb_reader", "optgui.core.journal_reader", "hmac", "secrets")
+PRELOADED_MODULES = (
+    "numpy.ma",
+    "multiprocessing.spawn",
+    "multiprocessing.popen_spawn_posix",
+    "multiprocessing.resource_tracker",
+    "optgui.core.engine_process",
+    "optgui.core.verify_process",
+    "optgui.core.rdb_reader",
+    "optgui.core.journal_reader",
+    "hmac",
+    "secrets",
+)
 
 
 def preload_modules() -> None:

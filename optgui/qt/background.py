@@ -11,7 +11,8 @@ traceback). Cancelling sets a flag the work checks between steps: it decides how
 from __future__ import annotations
 
 import threading
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from PySide6.QtCore import QEventLoop, QObject, Qt, QThread, Signal, Slot
 from PySide6.QtWidgets import QProgressDialog, QWidget
@@ -23,8 +24,7 @@ class _Worker(QObject):
     progressed = Signal(int, int)
     done = Signal(object, object)  # (result, exception or None)
 
-    def __init__(self, work: Callable[[Callable[[int, int], None], Callable[[], bool]], Any],
-                 cancel: threading.Event):
+    def __init__(self, work: Callable[[Callable[[int, int], None], Callable[[], bool]], Any], cancel: threading.Event):
         super().__init__()  # parentless: it is moved to the worker thread
         self.work = work
         self.cancel = cancel
@@ -63,8 +63,9 @@ class _Receiver(QObject):
         self.finished.emit()
 
 
-def run_with_progress(parent: QWidget, title: str, label: str,
-                      work: Callable[[Callable[[int, int], None], Callable[[], bool]], Any]) -> Any:
+def run_with_progress(
+    parent: QWidget, title: str, label: str, work: Callable[[Callable[[int, int], None], Callable[[], bool]], Any]
+) -> Any:
     """Run work(progress, cancelled) off the GUI thread while a modal progress dialog is shown."""
     cancel = threading.Event()
     dialog = QProgressDialog(label, "Cancel", 0, 0, parent)

@@ -5,8 +5,16 @@ from __future__ import annotations
 import json
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QFormLayout, QLabel, QPlainTextEdit, QPushButton,
-                               QSizePolicy, QVBoxLayout)
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QLabel,
+    QPlainTextEdit,
+    QPushButton,
+    QSizePolicy,
+    QVBoxLayout,
+)
 
 from optgui.qt import theme
 from optgui.qt.verification import BadgeState
@@ -47,9 +55,10 @@ class Badge(QPushButton):
         self._elide()
         self.setToolTip(f"Determinism: {state.text}\nClick for the full verdict")
         pad = "2px 6px" if self.compact else "4px 10px"
-        self.setStyleSheet(f"QPushButton {{ color: {color}; border: 1px solid {color}; border-radius: 4px; "
-                           f"padding: {pad}; text-align: left; font-weight: 600; }}")
-
+        self.setStyleSheet(
+            f"QPushButton {{ color: {color}; border: 1px solid {color}; border-radius: 4px; "
+            f"padding: {pad}; text-align: left; font-weight: 600; }}"
+        )
 
     # The badge never widens the window: it shows as much of its text as fits and elides the rest (the full
     # text is in the tooltip and the dialog).
@@ -93,8 +102,10 @@ class VerdictDialog(QDialog):
         self.setMinimumWidth(560)
         layout = QVBoxLayout(self)
         c = theme.colors()
-        head = QLabel(f'<span style="font-size:15px; font-weight:600; color:{badge_color(state, c)}">'
-                      f'{ICONS.get(state.kind, "")} {state.text}</span>')
+        head = QLabel(
+            f'<span style="font-size:15px; font-weight:600; color:{badge_color(state, c)}">'
+            f"{ICONS.get(state.kind, '')} {state.text}</span>"
+        )
         head.setWordWrap(True)
         layout.addWidget(head)
         v = state.verdict
@@ -103,12 +114,19 @@ class VerdictDialog(QDialog):
         if v.get("sampler"):
             form.addRow("Sampler:", QLabel(f"{v['sampler']}"))
         if "n_total" in v:
-            form.addRow("Trials replayed:", QLabel(f"{v.get('n_checked', 0)} of {v['n_total']}"
-                                                    f" in {v.get('segments', '?')} run segment(s)"))
+            form.addRow(
+                "Trials replayed:",
+                QLabel(f"{v.get('n_checked', 0)} of {v['n_total']} in {v.get('segments', '?')} run segment(s)"),
+            )
         if state.kind == "verified":
-            form.addRow("Equivalence:", self._wrap(
-                "equal to an uninterrupted run with the same seed" if v.get("equivalent") else
-                f"replayable only: {v.get('equivalence_reason') or 'see the run segments'}"))
+            form.addRow(
+                "Equivalence:",
+                self._wrap(
+                    "equal to an uninterrupted run with the same seed"
+                    if v.get("equivalent")
+                    else f"replayable only: {v.get('equivalence_reason') or 'see the run segments'}"
+                ),
+            )
         d = v.get("divergence")
         if d:
             form.addRow("First divergence:", QLabel(f"trial {d['trial']}, parameter {d['param']!r}"))

@@ -6,8 +6,17 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLabel, QPushButton, QTableWidget,
-                               QTableWidgetItem, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
 
 from optgui.core.exports import params_as_json, params_as_python
 from optgui.core.tables import COMPLETE
@@ -17,8 +26,11 @@ from optgui.core.trial_frame import TrialFrame, format_value
 def best_rows(frame: TrialFrame, candidates: np.ndarray | None = None) -> np.ndarray:
     """Trial numbers of the best trial (single objective; the lowest number wins ties, as Optuna's best_trial) or
     of the Pareto set over all objectives (in number order), among `candidates` (all trials when None)."""
-    rows = np.flatnonzero(frame.state[:frame.n] == COMPLETE) if candidates is None else \
-        np.unique(candidates[frame.state[candidates] == COMPLETE])
+    rows = (
+        np.flatnonzero(frame.state[: frame.n] == COMPLETE)
+        if candidates is None
+        else np.unique(candidates[frame.state[candidates] == COMPLETE])
+    )
     if len(rows) == 0:
         return rows
     values = frame.values[rows].copy()
@@ -82,8 +94,9 @@ class BestPanel(QWidget):
         self.copy_json = QPushButton("Copy params as JSON")
         self.copy_python = QPushButton("Copy as Python dict")
         self.enqueue = QPushButton("Enqueue these params…")
-        self.enqueue.setToolTip("Record a waiting trial with exactly these params (Optuna's enqueue_trial); the "
-                                "next run evaluates it first")
+        self.enqueue.setToolTip(
+            "Record a waiting trial with exactly these params (Optuna's enqueue_trial); the next run evaluates it first"
+        )
         self.copy_json.clicked.connect(lambda: self._copy(params_as_json(self.current_params())))
         self.copy_python.clicked.connect(lambda: self._copy(params_as_python(self.current_params())))
         self.enqueue.clicked.connect(lambda: self.enqueue_requested.emit(self.current_params()))

@@ -302,7 +302,7 @@ class ConvergencePlot(QWidget):
             for item, points, on_value_axis in self._layers():
                 start = self._drawn.get(id(item), 0)
                 if points.n > start:
-                    x, y = decimate(points.x[start:points.n], points.y[start:points.n], x0, x1, columns)
+                    x, y = decimate(points.x[start : points.n], points.y[start : points.n], x0, x1, columns)
                     if len(x):
                         shown = self._shown(y, log and on_value_axis)
                         item.addPoints(x=x, y=shown)
@@ -313,7 +313,7 @@ class ConvergencePlot(QWidget):
                     self._drawn[id(item)] = points.n
         if self._follow_y and self._y_bounds is not None:
             self._set_y_range(*following_y_range(*self._y_bounds, self._y_range, self.live))
-        bx, by = staircase(d.best[:d.n])
+        bx, by = staircase(d.best[: d.n])
         by = self._shown(by, log)
         drawn_x, drawn_y = self.best.getData()
         if not (np.array_equal(drawn_x, bx) and np.array_equal(drawn_y, by, equal_nan=True)):
@@ -416,7 +416,8 @@ class ConvergencePlot(QWidget):
             f'<span style="color:{c.complete}">●</span> complete &nbsp; '
             f'<span style="color:{c.pruned}">▲</span> pruned &nbsp; '
             f'<span style="color:{c.fail}">✕</span> failed &nbsp; '
-            f'<span style="color:{c.best}">━</span> best so far')
+            f'<span style="color:{c.best}">━</span> best so far'
+        )
 
     # --- hover ----------------------------------------------------------------------------------------------
     def trial_near(self, scene_pos: QPointF) -> int | None:
@@ -505,7 +506,7 @@ class ParetoPlot(QWidget):
         d = self.data
         if d is None or d.n_objectives < 2:
             return
-        rows = np.flatnonzero(d.state[:d.n] == 1)
+        rows = np.flatnonzero(d.state[: d.n] == 1)
         self.points.setData(d.values[rows, 0], d.values[rows, 1])
         front = d.pareto_rows()
         self.front.setData(d.values[front, 0], d.values[front, 1])

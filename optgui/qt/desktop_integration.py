@@ -122,12 +122,16 @@ class _SmokeReport(QObject):
             return
         window = self.window
         data = window.study_view.data
-        report = {"how": how, "storage": self.opened, "title": window.windowTitle(),
-                  "studies": [s.name for s in window.study_list.model.rows],
-                  "trials": data.n if data is not None else None,
-                  "badge": self.badge.kind if self.badge else None,
-                  "badge_text": self.badge.text if self.badge else None,
-                  "window_icon_sizes": [s.width() for s in self.window.windowIcon().availableSizes()]}
+        report = {
+            "how": how,
+            "storage": self.opened,
+            "title": window.windowTitle(),
+            "studies": [s.name for s in window.study_list.model.rows],
+            "trials": data.n if data is not None else None,
+            "badge": self.badge.kind if self.badge else None,
+            "badge_text": self.badge.text if self.badge else None,
+            "window_icon_sizes": [s.width() for s in self.window.windowIcon().availableSizes()],
+        }
         with open(self.path, "w", encoding="utf-8") as fh:
             json.dump(report, fh)
         self.path = None

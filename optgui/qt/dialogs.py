@@ -40,8 +40,13 @@ def open_file(parent: QWidget | None, title: str = "Open study") -> str | None:
     return path or None
 
 
-def save_file(parent: QWidget | None, title: str, start: str = "", file_filter: str = STUDY_FILE_FILTER,
-              confirm_overwrite: bool = False) -> str | None:
+def save_file(
+    parent: QWidget | None,
+    title: str,
+    start: str = "",
+    file_filter: str = STUDY_FILE_FILTER,
+    confirm_overwrite: bool = False,
+) -> str | None:
     options = QFileDialog.Option(0) if confirm_overwrite else QFileDialog.Option.DontConfirmOverwrite
     path, _ = QFileDialog.getSaveFileName(parent, title, start, file_filter, options=options)
     return path or None

@@ -41,9 +41,12 @@ class ErrorReporter(QObject):
             return
         self._showing = True
         try:
-            dialogs.error(None, "optgui: unexpected error",
-                          f"{text}\n\nThe application keeps running; the details below help to report it.",
-                          details)
+            dialogs.error(
+                None,
+                "optgui: unexpected error",
+                f"{text}\n\nThe application keeps running; the details below help to report it.",
+                details,
+            )
         finally:
             self._showing = False
 

@@ -53,8 +53,13 @@ class FastAxisItem(pg.AxisItem):
     def fast_path(self) -> bool:
         """Whether this axis is drawn by layout() (else by pyqtgraph)."""
         style = self.style
-        return (not self.logMode and self._tickLevels is None and self.grid is False
-                and style["tickAlpha"] is None and tuple(style["stopAxisAtTick"]) == (False, False))
+        return (
+            not self.logMode
+            and self._tickLevels is None
+            and self.grid is False
+            and style["tickAlpha"] is None
+            and tuple(style["stopAxisAtTick"]) == (False, False)
+        )
 
     def paint(self, p, opt, widget):
         if self.picture is None and self.fast_path():
@@ -163,17 +168,18 @@ class FastAxisItem(pg.AxisItem):
         keep_in = self.boundingRect()
         flags = _TEXT_FLAGS[side]
         filled = 0.0  # label extent along the axis, all levels so far (pyqtgraph's crowding measure)
-        for i, (spacing, values) in enumerate(levels[:self.style["maxTextLevel"] + 1]):
+        for i, (spacing, values) in enumerate(levels[: self.style["maxTextLevel"] + 1]):
             if not len(values):
                 continue
             strings = self.tickStrings(values.tolist(), self.autoSIPrefixScale * scale, spacing)
             sizes = [self._label_size(s, metrics) for s in strings]
             filled += sum(h if vertical else w for w, h in sizes)
-            if i > 0 and any(len(labels) >= shown and filled / length >= limit
-                             for shown, limit in self.style["textFillLimits"]):
+            if i > 0 and any(
+                len(labels) >= shown and filled / length >= limit for shown, limit in self.style["textFillLimits"]
+            ):
                 break
             thickness = max(thickness, max(w if vertical else h for w, h in sizes))
-            for text, (w, h), at in zip(strings, sizes, positions[i].tolist()):
+            for text, (w, h), at in zip(strings, sizes, positions[i].tolist(), strict=False):
                 if side == "left":
                     box = QRectF(edge - gap - w, at - h / 2, w, h)
                 elif side == "right":

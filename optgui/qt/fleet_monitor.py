@@ -21,7 +21,7 @@ from optgui.core.errors import OptguiError
 POLL_SECONDS = 1.5
 _STOP = object()  # queued to end the thread
 
-_threads: "weakref.WeakSet[QThread]" = weakref.WeakSet()
+_threads: weakref.WeakSet[QThread] = weakref.WeakSet()
 
 
 def running_monitor_threads() -> list[QThread]:
@@ -68,8 +68,9 @@ class _Watcher(QObject):
                 except Exception as exc:  # noqa: BLE001 - a server hiccup: say so once, keep trying
                     failures += 1
                     if failures == 3:
-                        self.unavailable.emit(f"cannot read the fleet: {exc.__class__.__name__}: {exc}",
-                                              traceback.format_exc())
+                        self.unavailable.emit(
+                            f"cannot read the fleet: {exc.__class__.__name__}: {exc}", traceback.format_exc()
+                        )
                 try:
                     item = self.inbox.get(timeout=POLL_SECONDS)
                 except queue.Empty:

@@ -8,11 +8,24 @@ Reading and writing the storage happens in FleetMonitor's thread; processes are 
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QGridLayout, QGroupBox, QHBoxLayout, QHeaderView,
-                               QLabel, QPushButton, QSpinBox, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QGridLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QSpinBox,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
 
 from optgui.core import fleet as fl
 from optgui.core.errors import OptguiError
@@ -25,9 +38,15 @@ COLUMNS = ("Worker", "Host", "PID", "State", "Trial", "Evaluated", "Heartbeat")
 FINAL_STATES = ("stopped", "completed", "failed")
 GONE = ("exited", "failed", "dead")
 PHASE_TEXT = {
-    "none": "No fleet has run this study", "running": "Running", "pausing": "Pausing: finishing the trials in flight…",
-    "paused": "Paused", "stopping": "Stopping: finishing the trials in flight…", "stopped": "Stopped",
-    "completed": "Completed", "failed": "Failed", "idle": "No worker running",
+    "none": "No fleet has run this study",
+    "running": "Running",
+    "pausing": "Pausing: finishing the trials in flight…",
+    "paused": "Paused",
+    "stopping": "Stopping: finishing the trials in flight…",
+    "stopped": "Stopped",
+    "completed": "Completed",
+    "failed": "Failed",
+    "idle": "No worker running",
 }
 
 
@@ -107,24 +126,29 @@ class FleetPanel(QWidget):
         self.batch = QSpinBox()
         self.batch.setRange(0, 100_000)
         self.batch.setSpecialValueText("= workers")
-        self.batch.setToolTip("Deterministic mode: trials asked per batch (--batch). Part of the run's definition: "
-                              "the same batch gives the same trials for any number of workers.")
+        self.batch.setToolTip(
+            "Deterministic mode: trials asked per batch (--batch). Part of the run's definition: "
+            "the same batch gives the same trials for any number of workers."
+        )
         self.mode = QComboBox()
         self.mode.addItem("Deterministic", "deterministic")
         self.mode.addItem("Free-running (not reproducible)", "free")
-        self.mode.setToolTip("Deterministic: one coordinator samples in batches, workers evaluate, results are told "
-                             "in trial-number order. Free-running: classic Optuna, each worker samples.")
+        self.mode.setToolTip(
+            "Deterministic: one coordinator samples in batches, workers evaluate, results are told "
+            "in trial-number order. Free-running: classic Optuna, each worker samples."
+        )
         self.mode.currentIndexChanged.connect(self._update_controls)
         self.start_button = QPushButton("Start fleet")
         self.start_button.setObjectName("primary")
-        self.start_button.setToolTip("Start a coordinator and N workers as child processes of this window "
-                                     "(optgui run STORAGE --study NAME --workers N)")
+        self.start_button.setToolTip(
+            "Start a coordinator and N workers as child processes of this window "
+            "(optgui run STORAGE --study NAME --workers N)"
+        )
         self.start_button.clicked.connect(self.start_fleet)
         self.add_button = QPushButton("Add worker")
         self.add_button.setToolTip("Start one more optgui worker process that joins the study's fleet")
         self.add_button.clicked.connect(self.add_worker)
-        for col, (label, widget) in enumerate((("Workers", self.workers), ("Batch", self.batch),
-                                               ("Mode", self.mode))):
+        for col, (label, widget) in enumerate((("Workers", self.workers), ("Batch", self.batch), ("Mode", self.mode))):
             grid.addWidget(QLabel(label), 0, 2 * col)
             grid.addWidget(widget, 0, 2 * col + 1)
         grid.setColumnStretch(6, 1)  # the fields keep their size; the row's slack goes to the right
@@ -151,10 +175,14 @@ class FleetPanel(QWidget):
         self.resume_button = QPushButton("Resume")
         self.resume_button.setToolTip("Continue the paused fleet (optgui control resume)")
         self.stop_button = QPushButton("Stop")
-        self.stop_button.setToolTip("Finish the trials in flight, then every process exits; Start fleet resumes "
-                                    "later (optgui control stop)")
-        for button, command in ((self.pause_button, "pause"), (self.resume_button, "resume"),
-                                (self.stop_button, "stop")):
+        self.stop_button.setToolTip(
+            "Finish the trials in flight, then every process exits; Start fleet resumes later (optgui control stop)"
+        )
+        for button, command in (
+            (self.pause_button, "pause"),
+            (self.resume_button, "resume"),
+            (self.stop_button, "stop"),
+        ):
             button.clicked.connect(lambda _=False, c=command: self.send(c))
             head.addWidget(button)
         fl_layout.addLayout(head)
@@ -224,8 +252,11 @@ class FleetPanel(QWidget):
         """Whether a run lease is held by a process this window started (the fleet's coordinator)."""
         import socket
 
-        return bool(lease) and lease.get("host") == socket.gethostname() and \
-            int(lease.get("pid") or 0) in self.processes.pids()
+        return (
+            bool(lease)
+            and lease.get("host") == socket.gethostname()
+            and int(lease.get("pid") or 0) in self.processes.pids()
+        )
 
     @property
     def busy(self) -> bool:
@@ -243,8 +274,14 @@ class FleetPanel(QWidget):
             if mode == "deterministic":
                 args += ["--batch", str(self.batch.value() or n)]
         fields = self._request_fields()
-        for option, key in (("--n-trials", "n_trials"), ("--timeout", "timeout"), ("--objective", "objective"),
-                            ("--sampler", "sampler"), ("--pruner", "pruner"), ("--seed", "seed")):
+        for option, key in (
+            ("--n-trials", "n_trials"),
+            ("--timeout", "timeout"),
+            ("--objective", "objective"),
+            ("--sampler", "sampler"),
+            ("--pruner", "pruner"),
+            ("--seed", "seed"),
+        ):
             if fields.get(key) is not None:
                 args += [option, str(fields[key])]
         return args
@@ -260,8 +297,11 @@ class FleetPanel(QWidget):
             return
         fields = self._request_fields()
         if "objective" in fields and not fields["objective"]:
-            dialogs.error(self, "Cannot start a fleet", "Choose an objective in the run panel first (e.g. "
-                          "file.py:search_space,evaluate or builtin:quadratic).")
+            dialogs.error(
+                self,
+                "Cannot start a fleet",
+                "Choose an objective in the run panel first (e.g. file.py:search_space,evaluate or builtin:quadratic).",
+            )
             return
         if not self._confirm_write():
             return
@@ -295,8 +335,9 @@ class FleetPanel(QWidget):
     def send(self, command: str) -> None:
         """Pause, resume or stop every process of the study's fleet (written into the study by the monitor)."""
         if not self.monitor.send(command):
-            dialogs.error(self, f"Cannot {command} the fleet", self.unsupported_reason or
-                          "The study's storage cannot be reached.")
+            dialogs.error(
+                self, f"Cannot {command} the fleet", self.unsupported_reason or "The study's storage cannot be reached."
+            )
 
     def _command_failed(self, command: str, message: str, details: str) -> None:
         dialogs.error(self, f"Cannot {command} the fleet", message, details)
@@ -314,10 +355,12 @@ class FleetPanel(QWidget):
         if self._close_then is not None or self.processes.shutting_down:
             return False
         choice = dialogs.choose(
-            self, "A fleet is running",
+            self,
+            "A fleet is running",
             f"This window started {len(self.processes.running)} fleet process(es) on study {self.study!r}. They "
             "finish the trials in flight and exit before the window closes; Start fleet resumes the run later.",
-            ["Stop the fleet and quit"])
+            ["Stop the fleet and quit"],
+        )
         if choice is None:
             return False
         self._close_then = then
@@ -335,8 +378,7 @@ class FleetPanel(QWidget):
         status = self.status = snapshot.status
         self.evaluating = snapshot.evaluating
         self.phase = fleet_phase(status)
-        signature = (status.state, status.command, status.running_trials,
-                     sum(w.n_evaluated for w in status.workers))
+        signature = (status.state, status.command, status.running_trials, sum(w.n_evaluated for w in status.workers))
         if signature != self._last_signature:
             self._last_signature = signature
             self.activity.emit()
@@ -355,8 +397,14 @@ class FleetPanel(QWidget):
             phase_text, color = "Parallel runs are not available for this storage", c.muted
         else:
             phase_text = PHASE_TEXT.get(self.phase, self.phase)
-            color = {"running": c.info, "pausing": c.warn, "paused": c.warn, "stopping": c.warn,
-                     "completed": c.ok, "failed": c.bad}.get(self.phase, c.muted)
+            color = {
+                "running": c.info,
+                "pausing": c.warn,
+                "paused": c.warn,
+                "stopping": c.warn,
+                "completed": c.ok,
+                "failed": c.bad,
+            }.get(self.phase, c.muted)
         self.state_label.setText(f'<span style="color:{color}; font-weight:600">● {phase_text}</span>')
         if status is not None and (status.mode or status.workers):
             live = live_workers(status)
@@ -375,28 +423,45 @@ class FleetPanel(QWidget):
         if self.supported and self.study is not None:
             self.start_note.setText(
                 "Uses the run definition and trial budget of the run panel. Workers on other machines join with "
-                f"optgui worker {shown_name(self.display)} --study {self.study}")
+                f"optgui worker {shown_name(self.display)} --study {self.study}"
+            )
         else:
             self.start_note.setText(self.unsupported_reason)
 
     def _fill_table(self, status: fl.FleetStatus | None) -> None:
         workers = status.workers if status is not None else ()
         c = theme.colors()
-        colors = {"running": c.info, "paused": c.warn, "stopping": c.warn, "starting": c.muted, "dead": c.bad,
-                  "failed": c.bad, "exited": c.muted}
+        colors = {
+            "running": c.info,
+            "paused": c.warn,
+            "stopping": c.warn,
+            "starting": c.muted,
+            "dead": c.bad,
+            "failed": c.bad,
+            "exited": c.muted,
+        }
         self.table.setRowCount(len(workers))
         for row, w in enumerate(workers):
             trial = self.evaluating.get(w.index)
-            values = (str(w.index), w.host, str(w.pid), w.state, "—" if trial is None else str(trial),
-                      str(w.n_evaluated), "—" if w.state in ("exited", "failed") else _age(w.heartbeat_age))
+            values = (
+                str(w.index),
+                w.host,
+                str(w.pid),
+                w.state,
+                "—" if trial is None else str(trial),
+                str(w.n_evaluated),
+                "—" if w.state in ("exited", "failed") else _age(w.heartbeat_age),
+            )
             for col, value in enumerate(values):
                 item = self.table.item(row, col)
                 if item is None:
                     item = QTableWidgetItem()
                     self.table.setItem(row, col, item)
                 item.setText(value)
-                item.setTextAlignment(Qt.AlignmentFlag.AlignVCenter | (
-                    Qt.AlignmentFlag.AlignRight if col in (0, 2, 4, 5) else Qt.AlignmentFlag.AlignLeft))
+                item.setTextAlignment(
+                    Qt.AlignmentFlag.AlignVCenter
+                    | (Qt.AlignmentFlag.AlignRight if col in (0, 2, 4, 5) else Qt.AlignmentFlag.AlignLeft)
+                )
                 if col == 3:
                     from PySide6.QtGui import QColor
 
@@ -409,10 +474,13 @@ class FleetPanel(QWidget):
         command = status.command if status else "run"
         ready = self.supported and self.study is not None
         # On a storage that cannot take a fleet, Start stays clickable: its dialog says why.
-        self.start_button.setEnabled(self.study is not None and (not self.supported or (
-            not self.busy and not live and not self.single_run_active)))
-        self.add_button.setEnabled(ready and not self.single_run_active and bool(self.recorded_fleet or
-                                                                                  (status and status.mode)))
+        self.start_button.setEnabled(
+            self.study is not None
+            and (not self.supported or (not self.busy and not live and not self.single_run_active))
+        )
+        self.add_button.setEnabled(
+            ready and not self.single_run_active and bool(self.recorded_fleet or (status and status.mode))
+        )
         watching = ready and self.monitor.active
         self.pause_button.setEnabled(watching and fleet_on and command == "run")
         self.resume_button.setEnabled(watching and command == "pause" and fleet_on)

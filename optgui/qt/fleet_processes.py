@@ -77,8 +77,11 @@ class FleetProcesses(QObject):
         if not self.shutting_down and (code != 0 or crashed):
             errors = [line for line in child.output if "error" in line.lower()]
             last = (errors or list(child.output) or [""])[-1]
-            message = last.removeprefix("optgui: error: ").removeprefix("optgui: ") if last else \
-                f"the {child.role} process exited with code {code}"
+            message = (
+                last.removeprefix("optgui: error: ").removeprefix("optgui: ")
+                if last
+                else f"the {child.role} process exited with code {code}"
+            )
             if crashed and not last:
                 message = f"the {child.role} process crashed"
             self.failed.emit(message, "\n".join(child.output))

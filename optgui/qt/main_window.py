@@ -9,8 +9,7 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
-from PySide6.QtWidgets import (QLabel, QMainWindow, QSplitter, QStackedWidget, QSystemTrayIcon, QVBoxLayout,
-                               QWidget)
+from PySide6.QtWidgets import QLabel, QMainWindow, QSplitter, QStackedWidget, QSystemTrayIcon, QVBoxLayout, QWidget
 
 from optgui.core.errors import OptguiError
 from optgui.qt import dialogs, reading, theme
@@ -111,21 +110,28 @@ class MainWindow(QMainWindow):
     def _build_menus(self) -> None:
         bar = self.menuBar()
         file = bar.addMenu("&File")
-        self.open_action = self._action(file, "&Open…", self.open_dialog, QKeySequence.StandardKey.Open,
-                                        "Open a study file read-only")
+        self.open_action = self._action(
+            file, "&Open…", self.open_dialog, QKeySequence.StandardKey.Open, "Open a study file read-only"
+        )
         self._action(file, "Open &URL…", self.open_url_dialog, None, "Open a PostgreSQL or MySQL storage")
         self._action(file, "&New study…", self.new_study, QKeySequence.StandardKey.New, "Define a new study")
         self._action(file, "Open &demo", self.open_demo, None, "The demo study in the app data folder")
         self.recent_menu = file.addMenu("Open &recent")
         file.addSeparator()
-        self.close_action = self._action(file, "&Close", self.close_storage, QKeySequence.StandardKey.Close,
-                                         "Close the storage and return to the start page")
+        self.close_action = self._action(
+            file,
+            "&Close",
+            self.close_storage,
+            QKeySequence.StandardKey.Close,
+            "Close the storage and return to the start page",
+        )
         self._action(file, "&Quit", self.close, QKeySequence("Ctrl+Q"), "Quit optgui")
         view = bar.addMenu("&View")
         self._action(view, "&Refresh", self.refresh, QKeySequence("F5"), "Re-read the storage")
         self._action(view, "&Find study", self.find, QKeySequence.StandardKey.Find, "Filter the study list")
-        self.log_action = self._action(view, "&Log scale", self._log_scale, QKeySequence("Ctrl+L"),
-                                       "Logarithmic objective axis", checkable=True)
+        self.log_action = self._action(
+            view, "&Log scale", self._log_scale, QKeySequence("Ctrl+L"), "Logarithmic objective axis", checkable=True
+        )
         theme_menu = view.addMenu("&Appearance")
         group = QActionGroup(self)
         self.theme_actions = {}
@@ -193,8 +199,9 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(note, 15000)
         names = [s.name for s in summaries]
         if study is not None and study not in names:
-            dialogs.error(self, "No such study", f"{reader.display} has no study named {study!r}.",
-                          "Studies: " + ", ".join(names))
+            dialogs.error(
+                self, "No such study", f"{reader.display} has no study named {study!r}.", "Studies: " + ", ".join(names)
+            )
             study = None
         target = study or (self.study_list.model.rows[0].name if self.study_list.model.rows else None)
         if target is not None:
@@ -252,8 +259,7 @@ class MainWindow(QMainWindow):
             dialogs.error(self, "Cannot create the study", str(exc))
             return
         except Exception as exc:  # noqa: BLE001
-            dialogs.error(self, "Cannot create the study", f"{exc.__class__.__name__}: {exc}",
-                          traceback.format_exc())
+            dialogs.error(self, "Cannot create the study", f"{exc.__class__.__name__}: {exc}", traceback.format_exc())
             return
         self.open_storage(values["storage"], values["study_name"])
 
@@ -265,8 +271,13 @@ class MainWindow(QMainWindow):
         if not path.exists():
             path.parent.mkdir(parents=True, exist_ok=True)
             try:
-                define_study(storage=str(path), study_name=DEMO_STUDY, objective=DEMO_OBJECTIVE,
-                             sampler=DEMO_SAMPLER, n_trials=DEMO_TRIALS)
+                define_study(
+                    storage=str(path),
+                    study_name=DEMO_STUDY,
+                    objective=DEMO_OBJECTIVE,
+                    sampler=DEMO_SAMPLER,
+                    n_trials=DEMO_TRIALS,
+                )
             except Exception as exc:  # noqa: BLE001
                 dialogs.error(self, "Cannot create the demo study", str(exc), traceback.format_exc())
                 return
@@ -325,8 +336,9 @@ class MainWindow(QMainWindow):
                 for s in self.study_list.model._all:
                     self.study_view.summary_updated(s)
         if kind == "summaries" and self._summaries_wanted and self.reader is not None:
-            self._summaries_wanted = not self.study_view.reads.summaries(self.study_view.storage,
-                                                                          self.study_view.storage)
+            self._summaries_wanted = not self.study_view.reads.summaries(
+                self.study_view.storage, self.study_view.storage
+            )
 
     def find(self) -> None:
         if self.stack.currentWidget() is self.storage_page:
@@ -377,8 +389,9 @@ class MainWindow(QMainWindow):
         # The study view has read the run's last trials itself; the list's counts and the view's run record are
         # re-read in the background, so that the end of a run (or a fleet's step) costs the event loop no summary
         # pass over the storage.
-        if self.reader is not None and not self.study_view.reads.summaries(self.study_view.storage,
-                                                                           self.study_view.storage):
+        if self.reader is not None and not self.study_view.reads.summaries(
+            self.study_view.storage, self.study_view.storage
+        ):
             self._summaries_wanted = True  # one is in flight, read before the end: read again when it lands
         self._update_status()
 
@@ -395,15 +408,17 @@ class MainWindow(QMainWindow):
             self.tray.show()
         name = self.study_view.summary.name if self.study_view.summary else "study"
         title = f"optgui: {name} {'finished' if state == 'completed' else 'failed'}"
-        icon = QSystemTrayIcon.MessageIcon.Information if state == "completed" else \
-            QSystemTrayIcon.MessageIcon.Critical
+        icon = QSystemTrayIcon.MessageIcon.Information if state == "completed" else QSystemTrayIcon.MessageIcon.Critical
         self.tray.showMessage(title, message or state, icon, 10000)
 
     # --- window state -------------------------------------------------------------------------------------
     def _restore_state(self) -> None:
-        for key, restore in (("geometry", self.restoreGeometry), ("state", self.restoreState),
-                             ("main_splitter", self.splitter.restoreState),
-                             ("study_splitter", self.study_view.splitter.restoreState)):
+        for key, restore in (
+            ("geometry", self.restoreGeometry),
+            ("state", self.restoreState),
+            ("main_splitter", self.splitter.restoreState),
+            ("study_splitter", self.study_view.splitter.restoreState),
+        ):
             value = self.settings.bytes(key)
             if value is not None:
                 restore(value)
@@ -429,11 +444,13 @@ class MainWindow(QMainWindow):
                 self.controller.stop("paused")
             else:
                 choice = dialogs.choose(
-                    self, "A trial is running",
+                    self,
+                    "A trial is running",
                     "optgui pauses the run at the next trial boundary and saves its state before quitting; "
                     "reopening the study offers Resume.\n\nWait for the current trial, or abandon it now (it "
                     "is recovered deterministically on Resume)?",
-                    ["Wait for the trial and quit", "Abandon the trial and quit"])
+                    ["Wait for the trial and quit", "Abandon the trial and quit"],
+                )
                 if choice is None:
                     return
                 if choice == 0:
@@ -453,15 +470,34 @@ class MainWindow(QMainWindow):
         event.accept()
 
 
-def define_study(*, storage: str, study_name: str, objective: str, directions=None, metric_names=None,
-                 sampler=None, pruner=None, seed=None, n_trials=None) -> None:
+def define_study(
+    *,
+    storage: str,
+    study_name: str,
+    objective: str,
+    directions=None,
+    metric_names=None,
+    sampler=None,
+    pruner=None,
+    seed=None,
+    n_trials=None,
+) -> None:
     """Create a study with optgui's run record and no trials, through the engine itself, so that the first Start
     is an ordinary start of the recorded definition."""
     from optgui.core.runner import RunRequest, StudyRunner
 
     if not storage or not study_name:
         raise OptguiError("a new study needs a storage file and a name")
-    request = RunRequest(storage=storage, study_name=study_name, objective=objective, sampler=sampler,
-                         pruner=pruner, seed=seed, directions=directions, metric_names=metric_names,
-                         n_trials=n_trials, create_storage=True)
+    request = RunRequest(
+        storage=storage,
+        study_name=study_name,
+        objective=objective,
+        sampler=sampler,
+        pruner=pruner,
+        seed=seed,
+        directions=directions,
+        metric_names=metric_names,
+        n_trials=n_trials,
+        create_storage=True,
+    )
     StudyRunner(request).create()

@@ -5,8 +5,19 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFormLayout, QHBoxLayout, QLabel, QLineEdit,
-                               QPushButton, QSpinBox, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
 
 from optgui.core.builtin_objectives import BUILTINS, DEFAULT_DIRECTIONS
 from optgui.qt import dialogs
@@ -82,9 +93,13 @@ class NewStudyDialog(QDialog):
         seed = self.seed.text().strip()
         names = self.metric_names.text().split()
         return {
-            "storage": self.storage.text().strip(), "study_name": self.name.text().strip(),
-            "objective": self.objective.currentText().strip(), "directions": self.directions.text().split(),
-            "metric_names": names or None, "sampler": self.sampler.text().strip() or None,
-            "pruner": self.pruner.text().strip() or None, "seed": int(seed) if seed else None,
+            "storage": self.storage.text().strip(),
+            "study_name": self.name.text().strip(),
+            "objective": self.objective.currentText().strip(),
+            "directions": self.directions.text().split(),
+            "metric_names": names or None,
+            "sampler": self.sampler.text().strip() or None,
+            "pruner": self.pruner.text().strip() or None,
+            "seed": int(seed) if seed else None,
             "n_trials": self.n_trials.value() or None,
         }

@@ -16,5 +16,5 @@ def shown_name(display: str) -> str:
     except RuntimeError:  # no home folder can be determined
         return display
     if home not in ("", os.sep) and (display == home or display.startswith(home.rstrip(os.sep) + os.sep)):
-        return "~" + display[len(home.rstrip(os.sep)):]
+        return "~" + display[len(home.rstrip(os.sep)) :]
     return display

@@ -15,6 +15,7 @@ import math
 import numpy as np
 import pyqtgraph as pg
 from pyqtgraph.graphicsItems.ScatterPlotItem import renderSymbol
+
 # PySide's drawPixmapFragments takes a C array of fragments: pyqtgraph's helper builds one over a numpy buffer
 # (an internal of pyqtgraph, which the project pins to 0.14.*).
 from pyqtgraph.Qt.internals import PrimitiveArray
@@ -56,10 +57,10 @@ class PointsItem(pg.GraphicsObject):
             capacity = max(2 * len(self._x), self._n + k, 256)
             for name in ("_x", "_y"):
                 grown = np.empty(capacity)
-                grown[:self._n] = getattr(self, name)[:self._n]
+                grown[: self._n] = getattr(self, name)[: self._n]
                 setattr(self, name, grown)
-        self._x[self._n:self._n + k] = x
-        self._y[self._n:self._n + k] = y
+        self._x[self._n : self._n + k] = x
+        self._y[self._n : self._n + k] = y
         self._n += k
         before = self._bounds
         self._widen(x, y)
@@ -69,7 +70,7 @@ class PointsItem(pg.GraphicsObject):
             self.update()
 
     def getData(self) -> tuple[np.ndarray, np.ndarray]:
-        return self._x[:self._n], self._y[:self._n]
+        return self._x[: self._n], self._y[: self._n]
 
     def _widen(self, x: np.ndarray, y: np.ndarray) -> None:
         ok = np.isfinite(x) & np.isfinite(y)
@@ -151,8 +152,12 @@ class PointsItem(pg.GraphicsObject):
         exposed = t.mapRect(option.exposedRect) if option is not None else None
         r = self._size + 2
         if exposed is not None and not exposed.isEmpty():
-            keep = ((sx >= exposed.left() - r) & (sx <= exposed.right() + r)
-                    & (sy >= exposed.top() - r) & (sy <= exposed.bottom() + r))
+            keep = (
+                (sx >= exposed.left() - r)
+                & (sx <= exposed.right() + r)
+                & (sy >= exposed.top() - r)
+                & (sy <= exposed.bottom() + r)
+            )
         else:
             keep = np.isfinite(sx) & np.isfinite(sy)
         count = int(np.count_nonzero(keep))

@@ -11,8 +11,21 @@ from pathlib import Path
 
 from PySide6.QtCore import QUrl
 from PySide6.QtGui import QDesktopServices
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, QDoubleSpinBox, QFormLayout,
-                               QGroupBox, QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from optgui.core import paths
 from optgui.core.errors import OptguiError
@@ -50,8 +63,14 @@ class Preferences:
     def objective_in_child_process(self) -> bool:
         return self._qs.value(KEY_CHILD, False, type=bool)
 
-    def save(self, *, default_sampler: str, default_seed: int | None, verify_automatically: bool,
-             objective_in_child_process: bool) -> None:
+    def save(
+        self,
+        *,
+        default_sampler: str,
+        default_seed: int | None,
+        verify_automatically: bool,
+        objective_in_child_process: bool,
+    ) -> None:
         self._qs.setValue(KEY_SAMPLER, default_sampler)
         self._qs.setValue(KEY_SEED, "" if default_seed is None else str(default_seed))
         self._qs.setValue(KEY_VERIFY, verify_automatically)
@@ -73,6 +92,7 @@ def _folder_row(path: Path) -> QWidget:
     def open_folder() -> None:
         path.mkdir(parents=True, exist_ok=True)
         QDesktopServices.openUrl(QUrl.fromLocalFile(str(path)))
+
     button.clicked.connect(open_folder)
     layout.addWidget(button)
     row.open_button = button
@@ -93,8 +113,9 @@ class PreferencesDialog(QDialog):
         self.theme = QComboBox()
         for mode, label in THEMES:
             self.theme.addItem(label, mode)
-        self.theme.setCurrentIndex([m for m, _ in THEMES].index(settings.theme()
-                                                                if settings.theme() in dict(THEMES) else "system"))
+        self.theme.setCurrentIndex(
+            [m for m, _ in THEMES].index(settings.theme() if settings.theme() in dict(THEMES) else "system")
+        )
         vf.addRow("Theme", self.theme)
         live, seconds = settings.live_refresh()
         self.live = QCheckBox("Re-read the open storage every")
@@ -172,18 +193,26 @@ class PreferencesDialog(QDialog):
 
     def values(self) -> dict:
         seed = self.seed.text().strip()
-        return {"theme": self.theme.currentData(), "live": self.live.isChecked(), "seconds": self.interval.value(),
-                "default_sampler": self.sampler.text().strip() or DEFAULT_SAMPLER,
-                "default_seed": int(seed) if seed else None, "verify_automatically": self.verify.isChecked(),
-                "objective_in_child_process": self.child.isChecked()}
+        return {
+            "theme": self.theme.currentData(),
+            "live": self.live.isChecked(),
+            "seconds": self.interval.value(),
+            "default_sampler": self.sampler.text().strip() or DEFAULT_SAMPLER,
+            "default_seed": int(seed) if seed else None,
+            "verify_automatically": self.verify.isChecked(),
+            "objective_in_child_process": self.child.isChecked(),
+        }
 
     def save(self) -> None:
         v = self.values()
         self.settings.set_theme(v["theme"])
         self.settings.set_live_refresh(v["live"], v["seconds"])
-        self.prefs.save(default_sampler=v["default_sampler"], default_seed=v["default_seed"],
-                        verify_automatically=v["verify_automatically"],
-                        objective_in_child_process=v["objective_in_child_process"])
+        self.prefs.save(
+            default_sampler=v["default_sampler"],
+            default_seed=v["default_seed"],
+            verify_automatically=v["verify_automatically"],
+            objective_in_child_process=v["objective_in_child_process"],
+        )
 
 
 def apply_new_study_defaults(dialog, settings: Settings) -> None:

@@ -39,7 +39,7 @@ FULL_COLLECTION_AFTER_MS = 1500
 ENGINE_NICENESS = 10
 RECEIVE_SECONDS = 0.2  # how long the worker waits on the pipe at a time (it wakes at once for a message)
 
-_threads: "weakref.WeakSet[QThread]" = weakref.WeakSet()
+_threads: weakref.WeakSet[QThread] = weakref.WeakSet()
 
 
 def running_threads() -> list[QThread]:

@@ -8,17 +8,37 @@ import time
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QGridLayout, QGroupBox,
-                               QHBoxLayout, QLabel, QLineEdit, QProgressBar, QSpinBox, QToolButton,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QGridLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QProgressBar,
+    QSpinBox,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from optgui.core.builtin_objectives import BUILTINS
 from optgui.qt import theme
 
 STATE_TEXT = {
-    "idle": "Not running", "starting": "Starting…", "running": "Running", "pausing": "Pausing after the current trial…",
-    "paused": "Paused", "stopping": "Stopping after the current trial…", "stopped": "Stopped",
-    "completed": "Completed", "failed": "Failed", "interrupted": "Trial abandoned — Resume recovers it",
+    "idle": "Not running",
+    "starting": "Starting…",
+    "running": "Running",
+    "pausing": "Pausing after the current trial…",
+    "paused": "Paused",
+    "stopping": "Stopping after the current trial…",
+    "stopped": "Stopped",
+    "completed": "Completed",
+    "failed": "Failed",
+    "interrupted": "Trial abandoned — Resume recovers it",
     "leased": "Held by another process",
 }
 
@@ -99,33 +119,43 @@ class RunPanel(QWidget):
         bform.addRow("Trials (total)", self.n_trials)
         bform.addRow("Timeout", self.timeout)
         self.child_process = QCheckBox("Objective in a separate process")
-        self.child_process.setToolTip("Abort trial then stops the objective at once, even in the middle of a long "
-                                      "computation (costs one process start per run)")
+        self.child_process.setToolTip(
+            "Abort trial then stops the objective at once, even in the middle of a long "
+            "computation (costs one process start per run)"
+        )
         bform.addRow(self.child_process)
         outer.addWidget(budget)
 
         controls = QGroupBox("Control")
         grid = QGridLayout(controls)
         self.start_action = self._action("Start", "Ctrl+R", "Start the run (Ctrl+R)", self.start_requested)
-        self.pause_action = self._action("Pause", "Ctrl+P",
-                                         "Pause after the current trial, saving the sampler state (Ctrl+P)",
-                                         self.pause_requested)
-        self.resume_action = self._action("Resume", "Ctrl+Shift+R",
-                                          "Continue exactly where the run paused (Ctrl+Shift+R)", self.resume_requested)
-        self.stop_action = self._action("Stop", "Ctrl+.", "End the run after the current trial; it can be resumed "
-                                        "later (Ctrl+.)", self.stop_requested)
-        self.abort_action = self._action("Abort trial", "Ctrl+Shift+.",
-                                         "Abandon the trial in flight now, as a crash would; Resume recovers it "
-                                         "deterministically (Ctrl+Shift+.)", self.abort_requested)
+        self.pause_action = self._action(
+            "Pause", "Ctrl+P", "Pause after the current trial, saving the sampler state (Ctrl+P)", self.pause_requested
+        )
+        self.resume_action = self._action(
+            "Resume", "Ctrl+Shift+R", "Continue exactly where the run paused (Ctrl+Shift+R)", self.resume_requested
+        )
+        self.stop_action = self._action(
+            "Stop",
+            "Ctrl+.",
+            "End the run after the current trial; it can be resumed later (Ctrl+.)",
+            self.stop_requested,
+        )
+        self.abort_action = self._action(
+            "Abort trial",
+            "Ctrl+Shift+.",
+            "Abandon the trial in flight now, as a crash would; Resume recovers it deterministically (Ctrl+Shift+.)",
+            self.abort_requested,
+        )
         self.buttons = {}
-        for i, action in enumerate((self.start_action, self.pause_action, self.resume_action, self.stop_action,
-                                    self.abort_action)):
+        for i, action in enumerate(
+            (self.start_action, self.pause_action, self.resume_action, self.stop_action, self.abort_action)
+        ):
             button = QToolButton()
             button.setDefaultAction(action)
             button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
             button.setMinimumWidth(84)
-            button.setSizePolicy(button.sizePolicy().horizontalPolicy().Expanding,
-                                 button.sizePolicy().verticalPolicy())
+            button.setSizePolicy(button.sizePolicy().horizontalPolicy().Expanding, button.sizePolicy().verticalPolicy())
             self.buttons[action.text()] = button
             grid.addWidget(button, i // 3, i % 3)
         self.start_button = self.buttons["Start"]
@@ -202,8 +232,10 @@ class RunPanel(QWidget):
         else:
             self.definition_note.setText(
                 f"The study has {adopted_trials} trials made without optgui: they become history, and "
-                "determinism claims start after them." if adopted_trials else
-                "Not run by optgui yet: choose the objective and sampler.")
+                "determinism claims start after them."
+                if adopted_trials
+                else "Not run by optgui yet: choose the objective and sampler."
+            )
         for w in (self.objective, self.sampler, self.pruner, self.seed):
             w.setEnabled(run is None)
         if target is not None:
@@ -219,9 +251,12 @@ class RunPanel(QWidget):
         seed_text = self.seed.text().strip()
         fields = {"n_trials": self.n_trials.value() or None, "timeout": self.timeout.value() or None}
         if not self.defined:
-            fields.update(objective=self.objective.currentText().strip() or None,
-                          sampler=self.sampler.text().strip() or None, pruner=self.pruner.text().strip() or None,
-                          seed=int(seed_text) if seed_text else None)
+            fields.update(
+                objective=self.objective.currentText().strip() or None,
+                sampler=self.sampler.text().strip() or None,
+                pruner=self.pruner.text().strip() or None,
+                seed=int(seed_text) if seed_text else None,
+            )
         return fields
 
     # --- state --------------------------------------------------------------------------------------------
@@ -238,8 +273,16 @@ class RunPanel(QWidget):
         for w in (self.n_trials, self.timeout, self.child_process):
             w.setEnabled(not active)
         c = theme.colors()
-        color = {"running": c.info, "pausing": c.warn, "paused": c.warn, "stopping": c.warn, "completed": c.ok,
-                 "failed": c.bad, "leased": c.bad, "interrupted": c.warn}.get(state, c.muted)
+        color = {
+            "running": c.info,
+            "pausing": c.warn,
+            "paused": c.warn,
+            "stopping": c.warn,
+            "completed": c.ok,
+            "failed": c.bad,
+            "leased": c.bad,
+            "interrupted": c.warn,
+        }.get(state, c.muted)
         text = STATE_TEXT.get(state, state)
         if message and state == "paused":
             text = message[:1].upper() + message[1:]  # "paused after trial 61"

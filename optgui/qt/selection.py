@@ -38,7 +38,8 @@ class TrialSelection(QObject):
             numbers = np.unique(np.asarray(numbers, dtype=np.int64))
             numbers.flags.writeable = False
         same = (numbers is None and self.filter is None) or (
-            numbers is not None and self.filter is not None and np.array_equal(numbers, self.filter))
+            numbers is not None and self.filter is not None and np.array_equal(numbers, self.filter)
+        )
         self.filter_source = source if numbers is not None else ""
         if not same:
             self.filter = numbers

@@ -59,8 +59,10 @@ class Settings:
         self._qs.setValue("view/theme", mode)
 
     def live_refresh(self) -> tuple[bool, float]:
-        return (self._qs.value("view/live_refresh", True, type=bool),
-                self._qs.value("view/refresh_seconds", 2.0, type=float))
+        return (
+            self._qs.value("view/live_refresh", True, type=bool),
+            self._qs.value("view/refresh_seconds", 2.0, type=float),
+        )
 
     def set_live_refresh(self, enabled: bool, seconds: float) -> None:
         self._qs.setValue("view/live_refresh", enabled)

@@ -3,8 +3,17 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QFrame, QGridLayout, QHBoxLayout, QLabel, QListWidget, QListWidgetItem,
-                               QPushButton, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 import optgui
 
@@ -27,8 +36,10 @@ class StartPage(QWidget):
         title = QLabel("optgui")
         title.setObjectName("startTitle")
         column.addWidget(title)
-        tagline = QLabel("Open Optuna studies without modifying them. Run them with pause and resume that "
-                         "give exactly the trials of an uninterrupted run — and check that they do.")
+        tagline = QLabel(
+            "Open Optuna studies without modifying them. Run them with pause and resume that "
+            "give exactly the trials of an uninterrupted run — and check that they do."
+        )
         tagline.setWordWrap(True)
         tagline.setObjectName("muted")
         column.addWidget(tagline)
@@ -37,8 +48,7 @@ class StartPage(QWidget):
         grid.setHorizontalSpacing(12)
         grid.setVerticalSpacing(12)
         entries = [
-            ("Open…", "A SQLite database or an Optuna journal file (Ctrl+O). Opening never writes.",
-             self.open_file),
+            ("Open…", "A SQLite database or an Optuna journal file (Ctrl+O). Opening never writes.", self.open_file),
             ("Open URL…", "A PostgreSQL or MySQL server: postgresql://user@host/db", self.open_url),
             ("New study…", "Define a study: file, name, objective, sampler and seed.", self.new_study),
             ("Open demo", "A 2-D quadratic with TPE (seed 42) in the app's data folder.", self.open_demo),

@@ -6,14 +6,26 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, Signal
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QDoubleSpinBox, QHBoxLayout, QHeaderView, QLabel,
-                               QLineEdit, QTableView, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QDoubleSpinBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
 
 from optgui.core.tables import StudySummary
 from optgui.qt import theme
 
-COLUMNS = ("Study", "Direction", "Trials", "Complete", "Pruned", "Failed", "Running", "Best", "Last activity",
-           "optgui")
+# The root index, as Qt's model API takes for a flat table (one instance: no call in default arguments).
+_NO_PARENT = QModelIndex()
+
+COLUMNS = ("Study", "Direction", "Trials", "Complete", "Pruned", "Failed", "Running", "Best", "Last activity", "optgui")
 
 
 def _best(s: StudySummary) -> str:
@@ -57,16 +69,23 @@ class StudyTableModel(QAbstractTableModel):
     @staticmethod
     def _key(s: StudySummary, column: int):
         counts = s.state_counts
-        return {0: s.name.lower(), 1: s.directions, 2: s.n_trials, 3: counts.get("COMPLETE", 0),
-                4: counts.get("PRUNED", 0), 5: counts.get("FAIL", 0), 6: counts.get("RUNNING", 0),
-                7: (s.best_values or (float("inf"),))[0],
-                8: "" if np.isnat(s.last_activity) else str(s.last_activity),
-                9: bool(s.optgui_metadata)}[column]
+        return {
+            0: s.name.lower(),
+            1: s.directions,
+            2: s.n_trials,
+            3: counts.get("COMPLETE", 0),
+            4: counts.get("PRUNED", 0),
+            5: counts.get("FAIL", 0),
+            6: counts.get("RUNNING", 0),
+            7: (s.best_values or (float("inf"),))[0],
+            8: "" if np.isnat(s.last_activity) else str(s.last_activity),
+            9: bool(s.optgui_metadata),
+        }[column]
 
-    def rowCount(self, parent=QModelIndex()) -> int:
+    def rowCount(self, parent: QModelIndex = _NO_PARENT) -> int:
         return 0 if parent.isValid() else len(self.rows)
 
-    def columnCount(self, parent=QModelIndex()) -> int:
+    def columnCount(self, parent: QModelIndex = _NO_PARENT) -> int:
         return 0 if parent.isValid() else len(COLUMNS)
 
     def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):
@@ -81,9 +100,18 @@ class StudyTableModel(QAbstractTableModel):
         col = index.column()
         counts = s.state_counts
         if role == Qt.ItemDataRole.DisplayRole:
-            return [s.name, " / ".join(s.directions), str(s.n_trials), str(counts.get("COMPLETE", 0)),
-                    str(counts.get("PRUNED", 0)), str(counts.get("FAIL", 0)), str(counts.get("RUNNING", 0)),
-                    _best(s), _when(s.last_activity), "yes" if s.optgui_metadata else "—"][col]
+            return [
+                s.name,
+                " / ".join(s.directions),
+                str(s.n_trials),
+                str(counts.get("COMPLETE", 0)),
+                str(counts.get("PRUNED", 0)),
+                str(counts.get("FAIL", 0)),
+                str(counts.get("RUNNING", 0)),
+                _best(s),
+                _when(s.last_activity),
+                "yes" if s.optgui_metadata else "—",
+            ][col]
         if role == Qt.ItemDataRole.TextAlignmentRole and 2 <= col <= 7:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         if role == Qt.ItemDataRole.ForegroundRole:
@@ -93,8 +121,10 @@ class StudyTableModel(QAbstractTableModel):
                 return QColor(color)
         if role == Qt.ItemDataRole.ToolTipRole:
             names = f"metrics: {', '.join(s.metric_names)}\n" if s.metric_names else ""
-            return (f"{s.name}\n{names}directions: {', '.join(s.directions)}\n"
-                    f"optgui metadata: {'present' if s.optgui_metadata else 'absent (not run by optgui)'}")
+            return (
+                f"{s.name}\n{names}directions: {', '.join(s.directions)}\n"
+                f"optgui metadata: {'present' if s.optgui_metadata else 'absent (not run by optgui)'}"
+            )
         return None
 
     def sort(self, column: int, order=Qt.SortOrder.AscendingOrder) -> None:
@@ -125,8 +155,7 @@ class StudyList(QWidget):
         header.addWidget(title)
         header.addStretch(1)
         self.live = QCheckBox("Live refresh every")
-        self.live.setToolTip("Re-read the storage periodically (read-only; picks up trials written by other "
-                             "processes)")
+        self.live.setToolTip("Re-read the storage periodically (read-only; picks up trials written by other processes)")
         self.interval = QDoubleSpinBox()
         self.interval.setRange(0.5, 3600)
         self.interval.setDecimals(1)

@@ -146,8 +146,10 @@ class StudyView(QWidget):
         self.panel.set_last_error(None, None)
         self.panel.reset_clock()
         self._show_summary(summary)
-        if self.controller.state in ("leased", "failed", "interrupted", "completed", "stopped") \
-                and not self.controller.active:
+        if (
+            self.controller.state in ("leased", "failed", "interrupted", "completed", "stopped")
+            and not self.controller.active
+        ):
             self.controller.state = "idle"
         self.panel.set_state(self.controller.state if self.controller.active else "idle")
         self.panel.set_progress(self._finished_count(), self.panel.n_trials.value() or None)
@@ -160,9 +162,13 @@ class StudyView(QWidget):
         elif meta.present:
             self.verify()
         else:
-            self._badge_state(BadgeState("unverifiable", "Not verifiable: not run by optgui (no run record)",
-                                         verdict={"reason": "the study has no optgui run record: its sampler and "
-                                                            "seed are unknown"}))
+            self._badge_state(
+                BadgeState(
+                    "unverifiable",
+                    "Not verifiable: not run by optgui (no run record)",
+                    verdict={"reason": "the study has no optgui run record: its sampler and seed are unknown"},
+                )
+            )
         self.changed.emit()
 
     def _finished_count(self) -> int:
@@ -177,12 +183,18 @@ class StudyView(QWidget):
         if not self.controller.active and lease_is_live(meta.lease) and self.fleet.started_here(meta.lease):
             self.panel.set_notice("The fleet started in the Fleet tab is running this study; steer it there.")
         elif not self.controller.active and lease_is_live(meta.lease):
-            self.panel.set_notice(f"Another process is running this study ({describe_lease(meta.lease)}); the "
-                                  "view follows it with live refresh.")
+            self.panel.set_notice(
+                f"Another process is running this study ({describe_lease(meta.lease)}); the "
+                "view follows it with live refresh."
+            )
         self.panel.set_held_elsewhere(not self.controller.active and lease_is_live(meta.lease))
         self.fleet.set_run_record(meta.run)
-        self.panel.show_definition(meta.run, target, resumable=meta.present and bool(meta.segments) and n_trials > 0,
-                                   adopted_trials=summary.n_trials if not meta.present else 0)
+        self.panel.show_definition(
+            meta.run,
+            target,
+            resumable=meta.present and bool(meta.segments) and n_trials > 0,
+            adopted_trials=summary.n_trials if not meta.present else 0,
+        )
         self._update_subtitle()
 
     def _update_subtitle(self) -> None:
@@ -190,8 +202,11 @@ class StudyView(QWidget):
             return
         c = self.data.counts()
         best = self.data.best_value()
-        parts = [" / ".join(self.summary.directions), f"{self.data.n} trials",
-                 f"{c['COMPLETE']} complete · {c['PRUNED']} pruned · {c['FAIL']} failed · {c['RUNNING']} running"]
+        parts = [
+            " / ".join(self.summary.directions),
+            f"{self.data.n} trials",
+            f"{c['COMPLETE']} complete · {c['PRUNED']} pruned · {c['FAIL']} failed · {c['RUNNING']} running",
+        ]
         if best is not None and len(self.summary.directions) == 1:
             parts.append(f"best {best:.6g}")
         parts.append(self._display_shown)
@@ -257,9 +272,13 @@ class StudyView(QWidget):
     def _confirm_write(self) -> bool:
         if self.storage in self.write_confirmed:
             return True
-        ok = dialogs.confirm(self, "Run the study?",
-                             f"Running writes trials and optgui's run record into\n{self.display}\n\n"
-                             "The file stays a valid Optuna database.", "Run")
+        ok = dialogs.confirm(
+            self,
+            "Run the study?",
+            f"Running writes trials and optgui's run record into\n{self.display}\n\n"
+            "The file stays a valid Optuna database.",
+            "Run",
+        )
         if ok:
             self.write_confirmed.add(self.storage)
         return ok
@@ -307,12 +326,16 @@ class StudyView(QWidget):
         if not self._text_timer.isActive():
             self._text_timer.start()
         # The trials table and analysis views need full rows (params, attributes): poll the reader for them, at
-        # most every RUN_POLL_SECONDS and in a worker thread, so that the GUI thread never waits for the writer. Rows merge by trial
-        # number, so the plot's event-driven rows are not counted twice.
+        # most every RUN_POLL_SECONDS and in a worker thread, so that the GUI thread never waits for the writer.
+        # Rows merge by trial number, so the plot's event-driven rows are not counted twice.
         if time.monotonic() - self._last_run_poll >= RUN_POLL_SECONDS:
             self._last_run_poll = time.monotonic()
             self.refresh_in_background()
-        if (self.auto_verify and not self.verifier.running and time.monotonic() - self._last_verify > VERIFY_DURING_RUN_SECONDS):
+        if (
+            self.auto_verify
+            and not self.verifier.running
+            and time.monotonic() - self._last_verify > VERIFY_DURING_RUN_SECONDS
+        ):
             self.verify()
 
     def _update_texts(self) -> None:
@@ -345,8 +368,10 @@ class StudyView(QWidget):
             dialogs.error(self, "The run failed", message, details)
 
     def _lease_refused(self, message: str) -> None:
-        self.panel.set_notice(f"Another process is running this study, so it cannot be run here as well.\n"
-                              f"{message}\nThe view follows its progress with live refresh.")
+        self.panel.set_notice(
+            f"Another process is running this study, so it cannot be run here as well.\n"
+            f"{message}\nThe view follows its progress with live refresh."
+        )
 
     def _run_ended(self, ended) -> None:
         self.plot.set_live(False)
@@ -361,11 +386,17 @@ class StudyView(QWidget):
         # The window's refresh re-reads the study list and this study's summary (run record, lease notice) too.
         self.run_finished.emit()
         self.panel.set_progress(self._finished_count(), self.panel.n_trials.value() or None)
-        if (self.auto_verify and not self.verifier.running
-                and time.monotonic() - self._last_verify > VERIFY_DURING_RUN_SECONDS):
+        if (
+            self.auto_verify
+            and not self.verifier.running
+            and time.monotonic() - self._last_verify > VERIFY_DURING_RUN_SECONDS
+        ):
             self.verify()
-        elif not self.auto_verify and self.badge.state.kind == "unverifiable" \
-                and reading.metadata_of(self.summary).present:  # the fleet wrote the run record since opening
+        elif (
+            not self.auto_verify
+            and self.badge.state.kind == "unverifiable"
+            and reading.metadata_of(self.summary).present
+        ):  # the fleet wrote the run record since opening
             self._badge_state(BadgeState.none("Not checked (automatic checks are off: click to check)"))
 
     def _fleet_settled(self, phase: str) -> None:

@@ -37,12 +37,40 @@ class Colors:
         return {"COMPLETE": self.complete, "PRUNED": self.pruned, "FAIL": self.fail}.get(name, self.running)
 
 
-LIGHT = Colors(dark=False, background="#ffffff", foreground="#1f2328", muted="#656d76", grid="#d0d7de",
-               complete="#2f6db5", pruned="#c27c0e", fail="#cf222e", running="#8250df", best="#1a7f37",
-               pareto="#d4560b", ok="#1a7f37", warn="#9a6700", bad="#cf222e", info="#0969da")
-DARK = Colors(dark=True, background="#1e2227", foreground="#e6edf3", muted="#9198a1", grid="#3d444d",
-              complete="#6cb6ff", pruned="#e3b341", fail="#ff7b72", running="#bc8cff", best="#56d364",
-              pareto="#ffa657", ok="#56d364", warn="#e3b341", bad="#ff7b72", info="#6cb6ff")
+LIGHT = Colors(
+    dark=False,
+    background="#ffffff",
+    foreground="#1f2328",
+    muted="#656d76",
+    grid="#d0d7de",
+    complete="#2f6db5",
+    pruned="#c27c0e",
+    fail="#cf222e",
+    running="#8250df",
+    best="#1a7f37",
+    pareto="#d4560b",
+    ok="#1a7f37",
+    warn="#9a6700",
+    bad="#cf222e",
+    info="#0969da",
+)
+DARK = Colors(
+    dark=True,
+    background="#1e2227",
+    foreground="#e6edf3",
+    muted="#9198a1",
+    grid="#3d444d",
+    complete="#6cb6ff",
+    pruned="#e3b341",
+    fail="#ff7b72",
+    running="#bc8cff",
+    best="#56d364",
+    pareto="#ffa657",
+    ok="#56d364",
+    warn="#e3b341",
+    bad="#ff7b72",
+    info="#6cb6ff",
+)
 
 
 def _palette(c: Colors) -> QPalette:
@@ -54,13 +82,23 @@ def _palette(c: Colors) -> QPalette:
         window, base, alt, button, text = "#f3f4f6", "#ffffff", "#f6f8fa", "#eef0f3", c.foreground
         highlight, disabled = "#2f6db5", "#8c959f"
     roles = {
-        QPalette.ColorRole.Window: window, QPalette.ColorRole.WindowText: text, QPalette.ColorRole.Base: base,
-        QPalette.ColorRole.AlternateBase: alt, QPalette.ColorRole.ToolTipBase: base,
-        QPalette.ColorRole.ToolTipText: text, QPalette.ColorRole.Text: text, QPalette.ColorRole.Button: button,
-        QPalette.ColorRole.ButtonText: text, QPalette.ColorRole.BrightText: "#ffffff",
-        QPalette.ColorRole.Highlight: highlight, QPalette.ColorRole.HighlightedText: "#ffffff",
-        QPalette.ColorRole.Link: c.info, QPalette.ColorRole.PlaceholderText: disabled,
-        QPalette.ColorRole.Mid: c.grid, QPalette.ColorRole.Midlight: alt, QPalette.ColorRole.Dark: c.grid,
+        QPalette.ColorRole.Window: window,
+        QPalette.ColorRole.WindowText: text,
+        QPalette.ColorRole.Base: base,
+        QPalette.ColorRole.AlternateBase: alt,
+        QPalette.ColorRole.ToolTipBase: base,
+        QPalette.ColorRole.ToolTipText: text,
+        QPalette.ColorRole.Text: text,
+        QPalette.ColorRole.Button: button,
+        QPalette.ColorRole.ButtonText: text,
+        QPalette.ColorRole.BrightText: "#ffffff",
+        QPalette.ColorRole.Highlight: highlight,
+        QPalette.ColorRole.HighlightedText: "#ffffff",
+        QPalette.ColorRole.Link: c.info,
+        QPalette.ColorRole.PlaceholderText: disabled,
+        QPalette.ColorRole.Mid: c.grid,
+        QPalette.ColorRole.Midlight: alt,
+        QPalette.ColorRole.Dark: c.grid,
     }
     for role, color in roles.items():
         p.setColor(role, QColor(color))

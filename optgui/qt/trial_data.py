@@ -35,13 +35,13 @@ class Points:
             cap = max(need, 2 * len(self.x))
             self.x = np.resize(self.x, cap)
             self.y = np.resize(self.y, cap)
-        self.x[self.n:need] = x
-        self.y[self.n:need] = y
+        self.x[self.n : need] = x
+        self.y[self.n : need] = y
         self.n = need
         return True
 
     def view(self) -> tuple[np.ndarray, np.ndarray]:
-        return self.x[:self.n], self.y[:self.n]
+        return self.x[: self.n], self.y[: self.n]
 
 
 class TrialData:
@@ -104,8 +104,8 @@ class TrialData:
         top = int(rows.max()) + 1
         self._grow(top)
         if top > self.n:
-            self.state[self.n:top] = RUNNING
-            self.values[self.n:top] = _NAN
+            self.state[self.n : top] = RUNNING
+            self.values[self.n : top] = _NAN
             self.n = top
         self.state[rows] = state
         self.values[rows] = values
@@ -124,7 +124,7 @@ class TrialData:
         values = np.full((len(events), k), _NAN)
         for i, e in enumerate(events):
             if e.values and e.state != "FAIL":
-                values[i, :len(e.values)] = e.values[:k]
+                values[i, : len(e.values)] = e.values[:k]
         return self.apply_rows(number, state, values)
 
     def _append_points(self, rows: np.ndarray) -> bool:
@@ -144,7 +144,7 @@ class TrialData:
         for points in (self.complete, self.pruned, self.failed):
             points.clear()
         self._plotted[:] = False
-        rows = np.flatnonzero(self.state[:self.n] != RUNNING)
+        rows = np.flatnonzero(self.state[: self.n] != RUNNING)
         self._append_points(rows)
 
     def set_objective(self, objective: int) -> None:
@@ -172,9 +172,13 @@ class TrialData:
         # once per change: asked by several views per live update, on 100k rows.
         if self._counted is not None and self._counted[0] == self._revision:
             return dict(self._counted[1])
-        tally = np.bincount(self.state[:self.n].view(np.uint8), minlength=256)
-        counts = {"COMPLETE": int(tally[COMPLETE]), "PRUNED": int(tally[PRUNED]), "FAIL": int(tally[FAIL]),
-                  "RUNNING": int(tally[RUNNING])}
+        tally = np.bincount(self.state[: self.n].view(np.uint8), minlength=256)
+        counts = {
+            "COMPLETE": int(tally[COMPLETE]),
+            "PRUNED": int(tally[PRUNED]),
+            "FAIL": int(tally[FAIL]),
+            "RUNNING": int(tally[RUNNING]),
+        }
         self._counted = (self._revision, counts)
         return dict(counts)
 
@@ -185,7 +189,7 @@ class TrialData:
 
     def pareto_rows(self) -> np.ndarray:
         """Rows of COMPLETE trials on the Pareto front of the first two objectives (sorted by objective 0)."""
-        rows = np.flatnonzero(self.state[:self.n] == COMPLETE)
+        rows = np.flatnonzero(self.state[: self.n] == COMPLETE)
         if len(rows) == 0 or self.n_objectives < 2:
             return rows[:0]
         v = self.values[rows, :2].copy()

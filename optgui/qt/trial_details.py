@@ -13,8 +13,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QFontDatabase
-from PySide6.QtWidgets import (QLabel, QPlainTextEdit, QSplitter, QTreeWidget, QTreeWidgetItem, QVBoxLayout,
-                               QWidget)
+from PySide6.QtWidgets import QLabel, QPlainTextEdit, QSplitter, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget
 
 from optgui.core import trial_output
 from optgui.core.metadata import TRIAL_ERROR
@@ -26,8 +25,10 @@ from optgui.qt import theme
 def describe_distribution(dist: ParamDistribution) -> str:
     if dist.kind == "categorical":
         return "categorical " + json.dumps(list(dist.choices))
-    bounds = f"[{format_value(dist.low) if dist.kind == 'float' else dist.low}, " \
-             f"{format_value(dist.high) if dist.kind == 'float' else dist.high}]"
+    bounds = (
+        f"[{format_value(dist.low) if dist.kind == 'float' else dist.low}, "
+        f"{format_value(dist.high) if dist.kind == 'float' else dist.high}]"
+    )
     extras = []
     if dist.log:
         extras.append("log")
@@ -68,7 +69,8 @@ class StudyExtras:
         if number not in self._system:
             self.reads += 1
             self._system[number] = self.reader.trial_system_attrs(self.study, prefix="", numbers=[number]).get(
-                number, {})
+                number, {}
+            )
         return self._system[number]
 
     def intermediate(self, number: int) -> dict[int, float]:
@@ -76,8 +78,7 @@ class StudyExtras:
             return {}
         if number not in self._intermediate:
             self.reads += 1
-            self._intermediate[number] = self.reader.intermediate_values(self.study, numbers=[number]).of_trial(
-                number)
+            self._intermediate[number] = self.reader.intermediate_values(self.study, numbers=[number]).of_trial(number)
         return self._intermediate[number]
 
 
@@ -218,8 +219,11 @@ class TrialDetails(QWidget):
         group = self._group("Values")
         for k in range(frame.values.shape[1]):
             v = frame.values[number, k]
-            title = frame.metric_names[k] if frame.metric_names else (f"value {k}" if frame.values.shape[1] > 1
-                                                                      else "value")
+            title = (
+                frame.metric_names[k]
+                if frame.metric_names
+                else (f"value {k}" if frame.values.shape[1] > 1 else "value")
+            )
             self._item(group, title, None if np.isnan(v) else float(v), frame.directions[k])
         attrs = frame.attrs_of(number)
         if attrs:
@@ -263,8 +267,12 @@ class TrialDetails(QWidget):
         if not error:
             self.error_box.setVisible(state == "FAIL")
             self.error_title.setText("Failed" if state == "FAIL" else "Error")
-            self.error_text.setPlainText("No error text was recorded for this trial (it was not run by optgui, or "
-                                         "it failed before its objective ran)." if state == "FAIL" else "")
+            self.error_text.setPlainText(
+                "No error text was recorded for this trial (it was not run by optgui, or "
+                "it failed before its objective ran)."
+                if state == "FAIL"
+                else ""
+            )
             return
         if isinstance(error, dict):
             title = f"{error.get('type', 'Error')}: {error.get('message', '')}"
@@ -281,8 +289,10 @@ class TrialDetails(QWidget):
             text = trial_output.read_trial_output(self.storage, self.extras.study, number)
         if text is None:
             self.output_title.setText("Output")
-            self.output.setPlainText("No output was captured for this trial. optgui records what an objective "
-                                     "prints and logs when it runs the trial in this process.")
+            self.output.setPlainText(
+                "No output was captured for this trial. optgui records what an objective "
+                "prints and logs when it runs the trial in this process."
+            )
         else:
             lines = text.count("\n")
             self.output_title.setText(f"Output ({lines} line{'s' if lines != 1 else ''})")

@@ -27,9 +27,16 @@ from optgui.core.tables import STATE_NAMES, TrialTable
 from optgui.core.trial_frame import DATETIME, NUMERIC, STATE, Column, TrialFrame, argsort_stable
 from optgui.qt import theme
 
+# The root index, as Qt's model API takes for a flat table (one instance: no call in default arguments).
+_NO_PARENT = QModelIndex()
+
 ROW_ROLE = Qt.ItemDataRole.UserRole + 1  # the trial number of a view row
-_DISPLAY, _ALIGN, _FOREGROUND, _TOOLTIP = (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.TextAlignmentRole,
-                                           Qt.ItemDataRole.ForegroundRole, Qt.ItemDataRole.ToolTipRole)
+_DISPLAY, _ALIGN, _FOREGROUND, _TOOLTIP = (
+    Qt.ItemDataRole.DisplayRole,
+    Qt.ItemDataRole.TextAlignmentRole,
+    Qt.ItemDataRole.ForegroundRole,
+    Qt.ItemDataRole.ToolTipRole,
+)
 _RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 _LEFT = int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
 _CELL_SLOT = {_DISPLAY: 0, _ALIGN: 1, _FOREGROUND: 2}  # where a role's answer sits in a formatted row
@@ -90,7 +97,7 @@ class TrialsModel(QAbstractTableModel):
         visible_now = np.zeros(len(touched), dtype=bool)
         if len(changed):  # new trials are never shown yet
             pos = self._positions()
-            visible_now[:len(changed)] = pos[changed] >= 0
+            visible_now[: len(changed)] = pos[changed] >= 0
         # 1. Visible rows that no longer pass the filter leave (e.g. a RUNNING filter and a trial that finished).
         leaving = touched[visible_now & ~passes]
         if len(leaving):
@@ -200,12 +207,11 @@ class TrialsModel(QAbstractTableModel):
         for run in reversed(runs):
             first, last = int(run[0]), int(run[-1])
             self.beginRemoveRows(QModelIndex(), first, last)
-            self.order = np.delete(self.order, np.s_[first:last + 1])
+            self.order = np.delete(self.order, np.s_[first : last + 1])
             self.endRemoveRows()
 
     def _insert_rows(self, rows: np.ndarray) -> None:
-        if self.sort_key == "number" and not self.descending and \
-                (len(self.order) == 0 or rows.min() > self.order[-1]):
+        if self.sort_key == "number" and not self.descending and (len(self.order) == 0 or rows.min() > self.order[-1]):
             first = len(self.order)  # the common live case: new trials at the end, one insert
             self.beginInsertRows(QModelIndex(), first, first + len(rows) - 1)
             self.order = np.concatenate([self.order, np.sort(rows)])
@@ -215,7 +221,7 @@ class TrialsModel(QAbstractTableModel):
         rows = rows[argsort_stable(key[rows])]
         targets = np.searchsorted(key[self.order], key[rows], side="right") + np.arange(len(rows))
         # Insert in target order; each target already accounts for the rows inserted before it.
-        for row, target in zip(rows.tolist(), targets.tolist()):
+        for row, target in zip(rows.tolist(), targets.tolist(), strict=False):
             self.beginInsertRows(QModelIndex(), target, target)
             self.order = np.insert(self.order, target, row)
             self.endInsertRows()
@@ -239,8 +245,14 @@ class TrialsModel(QAbstractTableModel):
         self.order = new_order
         self.layoutChanged.emit()
 
-    def set_filters(self, *, states: set[int] | None | type(...) = ..., text: str | None = None,
-                    expression: str | None = None, subset: np.ndarray | None | type(...) = ...) -> None:
+    def set_filters(
+        self,
+        *,
+        states: set[int] | None | type(...) = ...,
+        text: str | None = None,
+        expression: str | None = None,
+        subset: np.ndarray | None | type(...) = ...,
+    ) -> None:
         """Change any of the filters. A bad expression raises FilterError and changes nothing. `subset`: only
         these trial numbers (None: all)."""
         if expression is not None:
@@ -258,10 +270,10 @@ class TrialsModel(QAbstractTableModel):
         self.filters_changed.emit()
 
     # --- Qt model API -------------------------------------------------------------------------------------
-    def rowCount(self, parent=QModelIndex()) -> int:
+    def rowCount(self, parent: QModelIndex = _NO_PARENT) -> int:
         return 0 if parent.isValid() else len(self.order)
 
-    def columnCount(self, parent=QModelIndex()) -> int:
+    def columnCount(self, parent: QModelIndex = _NO_PARENT) -> int:
         return 0 if parent.isValid() else len(self.columns)
 
     def data(self, index: QModelIndex, role: int = Qt.ItemDataRole.DisplayRole):
@@ -284,9 +296,12 @@ class TrialsModel(QAbstractTableModel):
             self._cells.clear()
         frame = self.frame
         texts = tuple(frame.display(column, row, full=False) for column in self.columns)
-        aligns = tuple(_RIGHT if column.kind == NUMERIC or (column.kind not in (STATE, DATETIME)
-                                                            and self._is_number_cell(column, row)) else _LEFT
-                       for column in self.columns)
+        aligns = tuple(
+            _RIGHT
+            if column.kind == NUMERIC or (column.kind not in (STATE, DATETIME) and self._is_number_cell(column, row))
+            else _LEFT
+            for column in self.columns
+        )
         state_color = self._state_colors[int(frame.state[row])]
         colors = tuple(state_color if column.kind == STATE else None for column in self.columns)
         cells = self._cells[row] = (texts, aligns, colors)

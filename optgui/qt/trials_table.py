@@ -9,8 +9,18 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtCore import QItemSelectionModel, Qt, Signal
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QMenu,
-                               QToolButton, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QMenu,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from optgui.core.table_filter import FilterError
 from optgui.core.tables import STATE_NAMES, TrialTable
@@ -190,8 +200,9 @@ class TrialsTable(QWidget):
     def visible_columns(self):
         """Shown columns in their on-screen order (the user may have dragged headers)."""
         header = self.view.horizontalHeader()
-        indexes = sorted((header.visualIndex(i), i) for i in range(len(self.model.columns))
-                         if not self.view.isColumnHidden(i))
+        indexes = sorted(
+            (header.visualIndex(i), i) for i in range(len(self.model.columns)) if not self.view.isColumnHidden(i)
+        )
         return [self.model.columns[i] for _, i in indexes]
 
     def _size_columns(self) -> None:
@@ -222,7 +233,8 @@ class TrialsTable(QWidget):
         index = self.model.index(position, 0)
         if self.current_trial() != number or self.selected_trials() != [number]:
             self.view.selectionModel().setCurrentIndex(
-                index, QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows)
+                index, QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows
+            )
         # A hidden table (another tab) has no real viewport size yet: scroll when it is shown.
         self._scroll_when_shown = not self.view.isVisible()
         self.view.scrollTo(index)
@@ -258,8 +270,9 @@ class TrialsTable(QWidget):
 
     def _before_insert(self, _parent, first, _last) -> None:
         bar = self.view.verticalScrollBar()
-        self._rows_inserted_at_end = first >= self.model.rowCount() and bar.value() >= bar.maximum() \
-            and bar.maximum() > 0
+        self._rows_inserted_at_end = (
+            first >= self.model.rowCount() and bar.value() >= bar.maximum() and bar.maximum() > 0
+        )
 
     def _after_insert(self, *_args) -> None:
         if self._rows_inserted_at_end:  # the user watches the newest trials: keep following them

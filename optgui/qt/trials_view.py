@@ -22,8 +22,14 @@ class TrialsView(QTableView):
     def setModel(self, model) -> None:
         super().setModel(model)
         model.rowsAboutToBeInserted.connect(self._before_insert)
-        for signal in (model.modelAboutToBeReset, model.layoutAboutToBeChanged, model.rowsAboutToBeRemoved,
-                       model.rowsAboutToBeMoved, model.columnsAboutToBeInserted, model.columnsAboutToBeRemoved):
+        for signal in (
+            model.modelAboutToBeReset,
+            model.layoutAboutToBeChanged,
+            model.rowsAboutToBeRemoved,
+            model.rowsAboutToBeMoved,
+            model.columnsAboutToBeInserted,
+            model.columnsAboutToBeRemoved,
+        ):
             signal.connect(self._needs_full_layout)
 
     def _before_insert(self, _parent, first: int, _last: int) -> None:

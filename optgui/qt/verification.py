@@ -34,35 +34,44 @@ class BadgeState:
         return bool(self.verdict.get("equivalent"))
 
     @classmethod
-    def none(cls, text: str = "Not checked") -> "BadgeState":
+    def none(cls, text: str = "Not checked") -> BadgeState:
         return cls("none", text)
 
     @classmethod
-    def checking(cls, checked: int, total: int, first: int | None = None, last: int | None = None) -> "BadgeState":
+    def checking(cls, checked: int, total: int, first: int | None = None, last: int | None = None) -> BadgeState:
         if total <= 0:  # the verifier has not counted the trials yet: "0 of 0" would read as an empty study
             return cls("checking", "Checking…", checked, total)
         span = f"{first if first is not None else 0}–{last}" if last is not None else "0"
         return cls("checking", f"Checking… {span} of {total}", checked, total)
 
     @classmethod
-    def from_verdict(cls, v: Verdict) -> "BadgeState":
+    def from_verdict(cls, v: Verdict) -> BadgeState:
         details = {
-            "sampler": v.sampler, "n_checked": v.n_checked, "n_total": v.n_total, "segments": len(v.segments),
-            "equivalent": v.equivalent, "equivalence_reason": "; ".join(v.reasons), "cause": v.cause,
-            "reason": v.reason, "versions": v.versions, "summary": v.summary(),
+            "sampler": v.sampler,
+            "n_checked": v.n_checked,
+            "n_total": v.n_total,
+            "segments": len(v.segments),
+            "equivalent": v.equivalent,
+            "equivalence_reason": "; ".join(v.reasons),
+            "cause": v.cause,
+            "reason": v.reason,
+            "versions": v.versions,
+            "summary": v.summary(),
             "json": v.to_json_obj(),  # the verifier's own JSON (as `optgui verify --json`), for Export verdict
         }
         if v.divergence is not None:
             d = v.divergence
-            details["divergence"] = {"trial": d.trial, "param": d.param, "recorded": d.recorded,
-                                     "replayed": d.replayed}
+            details["divergence"] = {"trial": d.trial, "param": d.param, "recorded": d.recorded, "replayed": d.replayed}
         check = v.objective_check
         if check is not None:
             bad = next((t for t in check.trials if not t.reproduced), None)
-            details["objective"] = {"checked": len(check.trials), "reproduced": check.n_reproduced,
-                                    "first_mismatch": None if bad is None else {
-                                        "trial": bad.trial, "recorded": bad.recorded,
-                                        "reproduced": bad.error or bad.evaluated}}
+            details["objective"] = {
+                "checked": len(check.trials),
+                "reproduced": check.n_reproduced,
+                "first_mismatch": None
+                if bad is None
+                else {"trial": bad.trial, "recorded": bad.recorded, "reproduced": bad.error or bad.evaluated},
+            }
         if v.kind == VERIFIED:
             text = f"Sampler replay verified {v.n_checked}/{v.n_total}"
             text += " · equivalent to an uninterrupted run" if v.equivalent else " · replayable only"
@@ -79,7 +88,7 @@ class BadgeState:
         return cls("unverifiable", f"Not verifiable: {v.reason}", v.n_checked, v.n_total, details)
 
     @classmethod
-    def failed(cls, reason: str) -> "BadgeState":
+    def failed(cls, reason: str) -> BadgeState:
         return cls("unverifiable", f"Not verifiable: {reason}", verdict={"reason": reason})
 
 
@@ -174,8 +183,15 @@ class VerifyJob(QObject):
             else:
                 check = ObjectiveCheck(None, (), note=box.get("error", "failed"))
                 state = BadgeState.from_verdict(self.verdict)
-                self._publish(BadgeState(state.kind, state.text + " · objective check failed", state.checked,
-                                         state.total, {**state.verdict, "objective_error": check.note}))
+                self._publish(
+                    BadgeState(
+                        state.kind,
+                        state.text + " · objective check failed",
+                        state.checked,
+                        state.total,
+                        {**state.verdict, "objective_error": check.note},
+                    )
+                )
         if self._job is None:
             if self._objective is None:
                 self._timer.stop()

@@ -185,24 +185,48 @@ class Workbench(QObject):
             action.triggered.connect(slot)
             menu.addAction(action)
             return action
-        self.save_as_action = add(study, "Save study &as…", lambda: self.save_as(), "Copy this study (trials and "
-                                  "run record) to a new file", "Ctrl+Shift+S")
-        self.run_copy_action = add(study, "Run on a &copy…", lambda: self.save_as(run_copy=True),
-                                   "Copy this study to a new file and open the copy, leaving the original as it is")
+
+        self.save_as_action = add(
+            study,
+            "Save study &as…",
+            lambda: self.save_as(),
+            "Copy this study (trials and run record) to a new file",
+            "Ctrl+Shift+S",
+        )
+        self.run_copy_action = add(
+            study,
+            "Run on a &copy…",
+            lambda: self.save_as(run_copy=True),
+            "Copy this study to a new file and open the copy, leaving the original as it is",
+        )
         study.addSeparator()
-        self.rename_action = add(study, "&Rename study…", self.rename, "Rename (copies under the new name, keeping "
-                                 "the run record, then removes the old name)")
+        self.rename_action = add(
+            study,
+            "&Rename study…",
+            self.rename,
+            "Rename (copies under the new name, keeping the run record, then removes the old name)",
+        )
         self.delete_action = add(study, "&Delete study…", self.delete, "Delete this study from its storage")
-        self.upgrade_action = add(study, "&Upgrade storage schema…", self.upgrade,
-                                  "Upgrade an old Optuna schema after writing a backup copy of the file")
+        self.upgrade_action = add(
+            study,
+            "&Upgrade storage schema…",
+            self.upgrade,
+            "Upgrade an old Optuna schema after writing a backup copy of the file",
+        )
         study.addSeparator()
         export = study.addMenu("&Export")
-        self.export_csv_action = add(export, "Trials table to &CSV…", self.export_csv,
-                                     "The shown rows and columns of the trials table, in table order")
-        self.export_plot_action = add(export, "Convergence &plot to PNG or SVG…", self.export_plot,
-                                      "The convergence plot as an image")
-        self.export_verdict_action = add(export, "&Verdict to JSON…", self.export_verdict,
-                                         "The determinism verdict of this study")
+        self.export_csv_action = add(
+            export,
+            "Trials table to &CSV…",
+            self.export_csv,
+            "The shown rows and columns of the trials table, in table order",
+        )
+        self.export_plot_action = add(
+            export, "Convergence &plot to PNG or SVG…", self.export_plot, "The convergence plot as an image"
+        )
+        self.export_verdict_action = add(
+            export, "&Verdict to JSON…", self.export_verdict, "The determinism verdict of this study"
+        )
         file_menu = self._menu("&File")
         self.preferences_action = QAction("&Preferences…", window)
         self.preferences_action.setShortcut(QKeySequence.StandardKey.Preferences)
@@ -262,25 +286,42 @@ class Workbench(QObject):
             return None
         target = Path(path)
         where = f"into the existing file\n{target}" if target.exists() else f"to a new file\n{target}"
-        if not dialogs.confirm(self.window, title, f"Copy study {name!r} ({self.view.summary.n_trials} trials, "
-                               f"with optgui's run record) {where}?\n\nThe original is only read.", "Copy"):
+        if not dialogs.confirm(
+            self.window,
+            title,
+            f"Copy study {name!r} ({self.view.summary.n_trials} trials, "
+            f"with optgui's run record) {where}?\n\nThe original is only read.",
+            "Copy",
+        ):
             return None
         try:
-            run_with_progress(self.window, title, f"Copying study {name!r} to {target.name}",
-                              lambda progress, cancelled: study_admin.copy_study_with_metadata(
-                                  storage, str(target), name, progress=progress, cancelled=cancelled))
+            run_with_progress(
+                self.window,
+                title,
+                f"Copying study {name!r} to {target.name}",
+                lambda progress, cancelled: study_admin.copy_study_with_metadata(
+                    storage, str(target), name, progress=progress, cancelled=cancelled
+                ),
+            )
         except study_admin.CopyCancelled:
             self.window.statusBar().showMessage("Copy cancelled; nothing was written", 10000)
             return None
         except Exception as exc:  # noqa: BLE001 - shown to the user; the original was not written
             self._fail(f"{title} failed", exc)
             return None
-        if run_copy or dialogs.choose(self.window, "Study copied", f"Saved {name!r} to {target}.",
-                                      ["Open the copy", "Stay here"], default=1) == 0:
+        if (
+            run_copy
+            or dialogs.choose(
+                self.window, "Study copied", f"Saved {name!r} to {target}.", ["Open the copy", "Stay here"], default=1
+            )
+            == 0
+        ):
             self.window.open_storage(str(target), name)
             if run_copy:
-                self.view.panel.set_notice(f"This is a copy of {name!r} from {parse_storage(storage).display}: "
-                                           "running it leaves the original unchanged.")
+                self.view.panel.set_notice(
+                    f"This is a copy of {name!r} from {parse_storage(storage).display}: "
+                    "running it leaves the original unchanged."
+                )
         else:
             self.window.statusBar().showMessage(f"Saved a copy to {target}", 10000)
         return str(target)
@@ -293,15 +334,24 @@ class Workbench(QObject):
         if not new or new.strip() == name:
             return None
         new = new.strip()
-        if not dialogs.confirm(self.window, "Rename study",
-                               f"Rename {name!r} to {new!r}?\n\noptgui copies the study under the new name (trials "
-                               "and run record) within the same storage, checks the copy, then deletes the old "
-                               "name.", "Rename"):
+        if not dialogs.confirm(
+            self.window,
+            "Rename study",
+            f"Rename {name!r} to {new!r}?\n\noptgui copies the study under the new name (trials "
+            "and run record) within the same storage, checks the copy, then deletes the old "
+            "name.",
+            "Rename",
+        ):
             return None
         try:
-            run_with_progress(self.window, "Rename study", f"Copying study {name!r} as {new!r}",
-                              lambda progress, cancelled: study_admin.rename_study(
-                                  storage, name, new, progress=progress, cancelled=cancelled))
+            run_with_progress(
+                self.window,
+                "Rename study",
+                f"Copying study {name!r} as {new!r}",
+                lambda progress, cancelled: study_admin.rename_study(
+                    storage, name, new, progress=progress, cancelled=cancelled
+                ),
+            )
         except study_admin.CopyCancelled:
             self.window.statusBar().showMessage(f"Rename cancelled; {name!r} is unchanged", 10000)
             return None
@@ -315,10 +365,14 @@ class Workbench(QObject):
         if not self._can_write("delete the study"):
             return False
         summary, storage = self.view.summary, self.window.storage
-        if not dialogs.confirm(self.window, "Delete study",
-                               f"Delete study {summary.name!r} and its {summary.n_trials} trials from\n"
-                               f"{self.window.reader.display}?\n\nOther studies in this storage are not touched. "
-                               "This cannot be undone (Save study as… keeps a copy first).", "Delete"):
+        if not dialogs.confirm(
+            self.window,
+            "Delete study",
+            f"Delete study {summary.name!r} and its {summary.n_trials} trials from\n"
+            f"{self.window.reader.display}?\n\nOther studies in this storage are not touched. "
+            "This cannot be undone (Save study as… keeps a copy first).",
+            "Delete",
+        ):
             return False
         try:
             with _WaitCursor():
@@ -335,10 +389,14 @@ class Workbench(QObject):
             return None
         storage = window.storage
         study = self.view.summary.name if self.view.summary is not None else None
-        if not dialogs.confirm(window, "Upgrade storage schema",
-                               f"{window.reader.display} uses an old Optuna schema. Upgrade it to the current one?"
-                               "\n\noptgui first writes a backup copy next to the file and checks it; then Optuna's "
-                               "own migration runs (as `optuna storage upgrade`).", "Back up and upgrade"):
+        if not dialogs.confirm(
+            window,
+            "Upgrade storage schema",
+            f"{window.reader.display} uses an old Optuna schema. Upgrade it to the current one?"
+            "\n\noptgui first writes a backup copy next to the file and checks it; then Optuna's "
+            "own migration runs (as `optuna storage upgrade`).",
+            "Back up and upgrade",
+        ):
             return None
         window._close_reader()  # the upgrade refuses files that are open elsewhere
         try:
@@ -357,9 +415,13 @@ class Workbench(QObject):
             return None
         name = self.view.summary.name
         text = "\n".join(f"  {k} = {v!r}" for k, v in params.items())
-        if not dialogs.confirm(self.window, "Enqueue params",
-                               f"Add a waiting trial to {name!r} with these params?\n\n{text}\n\nThe next run "
-                               "evaluates it before sampling new ones (Optuna's enqueue_trial).", "Enqueue"):
+        if not dialogs.confirm(
+            self.window,
+            "Enqueue params",
+            f"Add a waiting trial to {name!r} with these params?\n\n{text}\n\nThe next run "
+            "evaluates it before sampling new ones (Optuna's enqueue_trial).",
+            "Enqueue",
+        ):
             return None
         try:
             number = study_admin.enqueue_params(self.view.storage, name, params)
@@ -393,8 +455,7 @@ class Workbench(QObject):
     def export_plot(self) -> str | None:
         if self.view.summary is None:
             return None
-        path = self._export_path("Export convergence plot", f"{self.view.summary.name}-convergence.png",
-                                 IMAGE_FILTER)
+        path = self._export_path("Export convergence plot", f"{self.view.summary.name}-convergence.png", IMAGE_FILTER)
         if not path:
             return None
         if Path(path).suffix.lower() not in (".png", ".svg"):
@@ -418,10 +479,14 @@ class Workbench(QObject):
         # The verifier's own JSON (its schema, as `optgui verify --json` prints it) when a check has finished;
         # the badge says what is known otherwise ("checking", "not checked", a reason it cannot be checked).
         details = {k: v for k, v in state.verdict.items() if k != "json"}
-        data = {"schema": VERDICT_SCHEMA, "study": self.view.summary.name,
-                "storage": self.window.reader.display if self.window.reader is not None else None,
-                "badge": {"kind": state.kind, "text": state.text},
-                "verdict": state.verdict.get("json"), "details": details}
+        data = {
+            "schema": VERDICT_SCHEMA,
+            "study": self.view.summary.name,
+            "storage": self.window.reader.display if self.window.reader is not None else None,
+            "badge": {"kind": state.kind, "text": state.text},
+            "verdict": state.verdict.get("json"),
+            "details": details,
+        }
         try:
             write_json(data, path)
         except OSError as exc:

@@ -49,24 +49,40 @@ def info_plist(version: str = __version__) -> dict:
         # Documents optgui opens from Finder; they arrive as QFileOpenEvent. SQLite files belong to other apps
         # too, so optgui is an alternate handler; journal files are optgui's own type.
         "CFBundleDocumentTypes": [
-            {"CFBundleTypeName": "SQLite database", "CFBundleTypeRole": "Viewer", "LSHandlerRank": "Alternate",
-             "LSItemContentTypes": [SQLITE_UTI]},
-            {"CFBundleTypeName": "Optuna journal file", "CFBundleTypeRole": "Viewer", "LSHandlerRank": "Owner",
-             "LSItemContentTypes": [JOURNAL_UTI]},
+            {
+                "CFBundleTypeName": "SQLite database",
+                "CFBundleTypeRole": "Viewer",
+                "LSHandlerRank": "Alternate",
+                "LSItemContentTypes": [SQLITE_UTI],
+            },
+            {
+                "CFBundleTypeName": "Optuna journal file",
+                "CFBundleTypeRole": "Viewer",
+                "LSHandlerRank": "Owner",
+                "LSItemContentTypes": [JOURNAL_UTI],
+            },
         ],
         # A UTI matches the last extension only, so "study.optuna.log" cannot be described; journal files get
         # their own type for the unambiguous "optuna-journal" and "optunalog" extensions, and any .log/.jsonl
         # file still opens through File > Open or by dropping it on the window.
         "UTExportedTypeDeclarations": [
-            {"UTTypeIdentifier": JOURNAL_UTI, "UTTypeDescription": "Optuna journal file",
-             "UTTypeConformsTo": ["public.plain-text", "public.data"],
-             "UTTypeTagSpecification": {"public.filename-extension": ["optuna-journal", "optunalog"]}},
+            {
+                "UTTypeIdentifier": JOURNAL_UTI,
+                "UTTypeDescription": "Optuna journal file",
+                "UTTypeConformsTo": ["public.plain-text", "public.data"],
+                "UTTypeTagSpecification": {"public.filename-extension": ["optuna-journal", "optunalog"]},
+            },
         ],
         "UTImportedTypeDeclarations": [
-            {"UTTypeIdentifier": SQLITE_UTI, "UTTypeDescription": "SQLite database",
-             "UTTypeConformsTo": ["public.database", "public.data"],
-             "UTTypeTagSpecification": {"public.filename-extension": ["db", "sqlite", "sqlite3", "db3"],
-                                        "public.mime-type": ["application/vnd.sqlite3", "application/x-sqlite3"]}},
+            {
+                "UTTypeIdentifier": SQLITE_UTI,
+                "UTTypeDescription": "SQLite database",
+                "UTTypeConformsTo": ["public.database", "public.data"],
+                "UTTypeTagSpecification": {
+                    "public.filename-extension": ["db", "sqlite", "sqlite3", "db3"],
+                    "public.mime-type": ["application/vnd.sqlite3", "application/x-sqlite3"],
+                },
+            },
         ],
     }
 
@@ -74,9 +90,16 @@ def info_plist(version: str = __version__) -> dict:
 def windows_version_text(version: str = __version__) -> str:
     """The version resource in PyInstaller's VSVersionInfo text format (EXE(version=...))."""
     vt = version_tuple(version)
-    strings = [("CompanyName", "The optgui developers"), ("FileDescription", DESCRIPTION),
-               ("FileVersion", version), ("InternalName", APP_NAME), ("LegalCopyright", COPYRIGHT),
-               ("OriginalFilename", f"{APP_NAME}.exe"), ("ProductName", APP_NAME), ("ProductVersion", version)]
+    strings = [
+        ("CompanyName", "The optgui developers"),
+        ("FileDescription", DESCRIPTION),
+        ("FileVersion", version),
+        ("InternalName", APP_NAME),
+        ("LegalCopyright", COPYRIGHT),
+        ("OriginalFilename", f"{APP_NAME}.exe"),
+        ("ProductName", APP_NAME),
+        ("ProductVersion", version),
+    ]
     table = ",\n          ".join(f"StringStruct({k!r}, {v!r})" for k, v in strings)
     return f"""# UTF-8
 VSVersionInfo(

@@ -35,6 +35,7 @@ def main() -> int:
     build_study(db, "tradeoff", args.trials // 4, ["minimize", "minimize"], 2)
 
     from PySide6.QtCore import QThreadPool
+
     from optgui.qt import theme
 
     app, window = open_main_window(theme_mode=None, answer_questions=False)

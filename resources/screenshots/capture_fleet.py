@@ -18,7 +18,7 @@ from pathlib import Path
 import capture_support
 from capture_support import ROOT, open_main_window, user_home
 
-OBJECTIVE = textwrap.dedent('''
+OBJECTIVE = textwrap.dedent("""
     import time
 
     def search_space(trial):
@@ -30,7 +30,7 @@ OBJECTIVE = textwrap.dedent('''
         layers = trial.suggest_int("layers", 1, 6)
         time.sleep(1.5)
         return (lr * 1000 - 3) ** 2 + (layers - 3) ** 2
-''')
+""")
 
 
 def main() -> int:
@@ -85,9 +85,14 @@ def main() -> int:
     view.tabs.setCurrentWidget(fleet)
     fleet.workers.setValue(args.workers)
     fleet.start_fleet()
-    wait_until(lambda: fleet.status is not None and len(live_workers(fleet.status)) == args.workers
-               and sum(w.n_evaluated for w in fleet.status.workers) >= 2 * args.workers
-               and len(fleet.evaluating) == args.workers)
+    wait_until(
+        lambda: (
+            fleet.status is not None
+            and len(live_workers(fleet.status)) == args.workers
+            and sum(w.n_evaluated for w in fleet.status.workers) >= 2 * args.workers
+            and len(fleet.evaluating) == args.workers
+        )
+    )
     view.refresh()
     shoot("fleet-running")
     fleet.send("pause")

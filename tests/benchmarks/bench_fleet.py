@@ -40,13 +40,31 @@ def _evaluation_start(trial) -> dt.datetime:
     return dt.datetime.fromisoformat(claim["at"]).astimezone().replace(tzinfo=None)
 
 
-def run_one(url: str, workers: int, mode: str, batch: int, pipeline: bool, sleep: float, n_trials: int
-            ) -> tuple[float, float, float]:
+def run_one(
+    url: str, workers: int, mode: str, batch: int, pipeline: bool, sleep: float, n_trials: int
+) -> tuple[float, float, float]:
     """(throughput in trials/s, wall seconds, CPU seconds of the coordinator and workers)."""
     name = f"bench-fleet-{mode}-{workers}-{uuid.uuid4().hex[:8]}"
-    cmd = [sys.executable, "-m", "optgui", "run", url, "--study", name, "--objective", f"builtin:slow(sleep={sleep})",
-           "--sampler", "TPESampler(seed=1)", "--n-trials", str(n_trials), "--workers", str(workers), "--mode", mode,
-           "--quiet"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "optgui",
+        "run",
+        url,
+        "--study",
+        name,
+        "--objective",
+        f"builtin:slow(sleep={sleep})",
+        "--sampler",
+        "TPESampler(seed=1)",
+        "--n-trials",
+        str(n_trials),
+        "--workers",
+        str(workers),
+        "--mode",
+        mode,
+        "--quiet",
+    ]
     if mode == "deterministic":
         cmd += ["--batch", str(batch)] + (["--pipeline"] if pipeline else [])
     env = dict(os.environ, PYTHONPATH=str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""))
@@ -81,8 +99,11 @@ def main() -> None:
     if not args.url:
         raise SystemExit("no PostgreSQL URL: pass --url or set OPTGUI_TEST_POSTGRES_URL (.ci/services.sh)")
     optuna.logging.set_verbosity(optuna.logging.ERROR)
-    configs = [(w, mode, pipe) for w in args.workers for mode, pipe in
-               (("free", False), ("deterministic", False), ("deterministic", True))]
+    configs = [
+        (w, mode, pipe)
+        for w in args.workers
+        for mode, pipe in (("free", False), ("deterministic", False), ("deterministic", True))
+    ]
     results: dict[tuple, list[tuple]] = {c: [] for c in configs}
     load_before = os.getloadavg()
     for _ in range(args.repeats):
@@ -95,24 +116,34 @@ def main() -> None:
     def median(config, i=0):
         return statistics.median(r[i] for r in results[config])
 
-    print(f"objective sleeps {args.sleep * 1000:.0f} ms (ideal {ideal:.1f} trials/s per worker); batch {args.batch}; "
-          f"{os.cpu_count()} cores; median of {args.repeats}; load average {load_before[0]:.1f} before, "
-          f"{load_after[0]:.1f} after")
-    print(f"{'workers':>7}  {'free':>8}  {'determ.':>8}  {'pipelined':>9}  {'det/free':>8}  {'pipe/free':>9}   "
-          "wall/CPU s: free, determ., pipelined")
+    print(
+        f"objective sleeps {args.sleep * 1000:.0f} ms (ideal {ideal:.1f} trials/s per worker); batch {args.batch}; "
+        f"{os.cpu_count()} cores; median of {args.repeats}; load average {load_before[0]:.1f} before, "
+        f"{load_after[0]:.1f} after"
+    )
+    print(
+        f"{'workers':>7}  {'free':>8}  {'determ.':>8}  {'pipelined':>9}  {'det/free':>8}  {'pipe/free':>9}   "
+        "wall/CPU s: free, determ., pipelined"
+    )
     for workers in args.workers:
-        free, det, pipe = (median((workers, m, p)) for m, p in (("free", False), ("deterministic", False),
-                                                                 ("deterministic", True)))
-        times = ", ".join(f"{median((workers, m, p), 1):.1f}/{median((workers, m, p), 2):.1f}"
-                          for m, p in (("free", False), ("deterministic", False), ("deterministic", True)))
-        print(f"{workers:>7}  {free:>8.2f}  {det:>8.2f}  {pipe:>9.2f}  {det / free:>8.2f}  {pipe / free:>9.2f}   "
-              f"{times}")
+        free, det, pipe = (
+            median((workers, m, p)) for m, p in (("free", False), ("deterministic", False), ("deterministic", True))
+        )
+        times = ", ".join(
+            f"{median((workers, m, p), 1):.1f}/{median((workers, m, p), 2):.1f}"
+            for m, p in (("free", False), ("deterministic", False), ("deterministic", True))
+        )
+        print(
+            f"{workers:>7}  {free:>8.2f}  {det:>8.2f}  {pipe:>9.2f}  {det / free:>8.2f}  {pipe / free:>9.2f}   {times}"
+        )
     most = max(args.workers)
     best = max((median((most, "deterministic", p)) / median((most, "free", False)), p) for p in (False, True))
-    print("(throughput in finished trials per second; deterministic/free >= 0.8 at 4 workers is the target; at "
-          f"{most} workers: {best[0]:.2f} {'met' if best[0] >= 0.8 else 'NOT met'}, best with"
-          f"{' --pipeline' if best[1] else 'out --pipeline'}. --pipeline hides the coordinator's sampling behind the "
-          "evaluations; it is the deterministic configuration for throughput)")
+    print(
+        "(throughput in finished trials per second; deterministic/free >= 0.8 at 4 workers is the target; at "
+        f"{most} workers: {best[0]:.2f} {'met' if best[0] >= 0.8 else 'NOT met'}, best with"
+        f"{' --pipeline' if best[1] else 'out --pipeline'}. --pipeline hides the coordinator's sampling behind the "
+        "evaluations; it is the deterministic configuration for throughput)"
+    )
 
 
 if __name__ == "__main__":

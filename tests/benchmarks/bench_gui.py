@@ -3,9 +3,10 @@
     QT_QPA_PLATFORM=offscreen python tests/benchmarks/bench_gui.py [--trials 1000] [--repeats 3]
 
 Lateness is how late a 10 ms QTimer fires (p50/p99/max, median over the repeats), during the run and the 2.5 s
-after it ends. The run goes through the real window (study view, run controller, live plot, badge), so the numbers include the GUI's own per-update work; the
-engine runs in its own process, as in the application. The GUI thread's CPU time is printed next to wall times
-(it does not grow when other processes load the machine), with the load average.
+after it ends. The run goes through the real window (study view, run controller, live plot, badge), so the numbers
+include the GUI's own per-update work; the engine runs in its own process, as in the application. The GUI thread's
+CPU time is printed next to wall times (it does not grow when other processes load the machine), with the load
+average.
 "GC untuned" repeats one run without the collector tuning the app applies (gc.freeze() after start-up; during a
 run, collections paced by the GUI's flush timer instead of automatic ones), as the baseline in the same process.
 """
@@ -30,7 +31,6 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 import numpy as np  # noqa: E402
 import optuna  # noqa: E402
 from PySide6.QtCore import QElapsedTimer, QEventLoop, Qt, QTimer  # noqa: E402
-from PySide6.QtWidgets import QApplication  # noqa: E402
 
 TICK_MS = 10
 # The lateness of a run includes what follows its end: the last reads, the verifier's start and first polls, the
@@ -98,8 +98,13 @@ def timed_run(app, folder: Path, n_trials: int, index: int, tuned: bool):
     from optgui.qt.main_window import define_study
 
     db = folder / f"run{index}.db"
-    define_study(storage=str(db), study_name="bench", objective="builtin:quadratic", sampler="TPESampler(seed=1)",
-                 n_trials=n_trials)
+    define_study(
+        storage=str(db),
+        study_name="bench",
+        objective="builtin:quadratic",
+        sampler="TPESampler(seed=1)",
+        n_trials=n_trials,
+    )
     window = make_window()
     window.open_storage(str(db), "bench")
     settle(SETTLE_SECONDS)  # the window is shown and laid out before anyone can click Start
@@ -150,17 +155,21 @@ def append_trials(path: Path, k: int) -> None:
     rng = np.random.default_rng(len(str(path)) + k)
     con = sqlite3.connect(path)
     with con:
-        (study_id,), = con.execute("SELECT study_id FROM studies WHERE study_name = 'big'")
-        (top,), = con.execute("SELECT MAX(number) FROM trials WHERE study_id = ?", (study_id,))
-        (max_id,), = con.execute("SELECT MAX(trial_id) FROM trials")
+        ((study_id,),) = con.execute("SELECT study_id FROM studies WHERE study_name = 'big'")
+        ((top,),) = con.execute("SELECT MAX(number) FROM trials WHERE study_id = ?", (study_id,))
+        ((max_id,),) = con.execute("SELECT MAX(trial_id) FROM trials")
         start = "2026-01-01 00:00:00.000000"
         states = rng.choice(["COMPLETE"] * 90 + ["PRUNED"] * 7 + ["FAIL"] * 3, size=k)
-        con.executemany("INSERT INTO trials (trial_id, number, study_id, state, datetime_start, datetime_complete)"
-                        " VALUES (?, ?, ?, ?, ?, ?)",
-                        [(max_id + 1 + i, top + 1 + i, study_id, str(states[i]), start, start) for i in range(k)])
+        con.executemany(
+            "INSERT INTO trials (trial_id, number, study_id, state, datetime_start, datetime_complete)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            [(max_id + 1 + i, top + 1 + i, study_id, str(states[i]), start, start) for i in range(k)],
+        )
         values = 10.0 / (1 + np.arange(top + 1, top + 1 + k)) ** 0.5 * rng.lognormal(0, 1, k)
-        con.executemany("INSERT INTO trial_values (trial_id, objective, value, value_type) VALUES (?, 0, ?, 'FINITE')",
-                        [(max_id + 1 + i, float(values[i])) for i in range(k) if states[i] != "FAIL"])
+        con.executemany(
+            "INSERT INTO trial_values (trial_id, objective, value, value_type) VALUES (?, 0, ?, 'FINITE')",
+            [(max_id + 1 + i, float(values[i])) for i in range(k) if states[i] != "FAIL"],
+        )
     con.close()
 
 
@@ -187,8 +196,10 @@ def main() -> int:
     dialogs.confirm = lambda *a, **k: True
     optuna.logging.set_verbosity(optuna.logging.ERROR)
 
-    print(f"optgui GUI benchmark: {os.cpu_count()} CPUs, Qt platform {app.platformName()}, "
-          f"median of {args.repeats}; load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    print(
+        f"optgui GUI benchmark: {os.cpu_count()} CPUs, Qt platform {app.platformName()}, "
+        f"median of {args.repeats}; load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}"
+    )
     idle_rows, run_rows, run_info = [], [], []
     for r in range(args.repeats):
         window = make_window()
@@ -202,24 +213,28 @@ def main() -> int:
     gc.freeze()
 
     def row(name, rows):
-        med = [statistics.median(col) for col in zip(*rows)]
+        med = [statistics.median(col) for col in zip(*rows, strict=False)]
         print(f"  {name:<34} p50 {med[0]:6.2f} ms   p99 {med[1]:6.2f} ms   max {med[2]:6.2f} ms")
 
     print(f"Event-loop lateness of a {TICK_MS} ms timer:")
     row("no run", idle_rows)
     row(f"TPE run, {args.trials} trials, SQLite", run_rows)
     row("  same, GC untuned (1 run)", [stats(untuned)])
-    print(f"  run time {statistics.median(e for e, _, _ in run_info):.1f} s (untuned {u_elapsed:.1f} s), "
-          f"{run_info[0][1]} trials; peak RSS {rss_mb():.0f} MB")
-    print(f"  GUI thread CPU per live update during the run: "
-          f"{1000 * statistics.median(c for _, _, c in run_info):.2f} ms (whole GUI-thread CPU / updates)")
+    print(
+        f"  run time {statistics.median(e for e, _, _ in run_info):.1f} s (untuned {u_elapsed:.1f} s), "
+        f"{run_info[0][1]} trials; peak RSS {rss_mb():.0f} MB"
+    )
+    print(
+        f"  GUI thread CPU per live update during the run: "
+        f"{1000 * statistics.median(c for _, _, c in run_info):.2f} ms (whole GUI-thread CPU / updates)"
+    )
 
     big = folder / "big.db"
     t = time.perf_counter()
     build_large_study(big, args.big)
     print(f"Built a {args.big}-trial study in {time.perf_counter() - t:.1f} s")
     opens, updates, update_cpu = [], [], []
-    for r in range(args.repeats):
+    for _ in range(args.repeats):
         window = make_window()
         app.processEvents()
         t = time.perf_counter()
@@ -238,11 +253,15 @@ def main() -> int:
             assert n == 10
         window.verifier.cancel()
         window.close()
-    print(f"Open a {args.big}-trial study to the convergence plot drawn: {statistics.median(opens):.3f} s "
-          f"(runs: {', '.join(f'{x:.3f}' for x in opens)})")
-    print(f"One live update with 10 new trials (poll + plot + repaint): {1000 * statistics.median(updates):.1f} ms "
-          f"median, {1000 * max(updates):.1f} ms max; GUI thread CPU {1000 * statistics.median(update_cpu):.1f} ms "
-          "median")
+    print(
+        f"Open a {args.big}-trial study to the convergence plot drawn: {statistics.median(opens):.3f} s "
+        f"(runs: {', '.join(f'{x:.3f}' for x in opens)})"
+    )
+    print(
+        f"One live update with 10 new trials (poll + plot + repaint): {1000 * statistics.median(updates):.1f} ms "
+        f"median, {1000 * max(updates):.1f} ms max; GUI thread CPU {1000 * statistics.median(update_cpu):.1f} ms "
+        "median"
+    )
     print(f"Peak RSS {rss_mb():.0f} MB; load average at the end {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     return 0
 

@@ -54,43 +54,57 @@ def build_study(path: Path, name: str, n: int, directions: list[str], seed: int)
         warnings.simplefilter("ignore")
         optuna.create_study(storage=f"sqlite:///{path}", study_name=name, directions=directions)
     rng = np.random.default_rng(seed)
-    x = np.column_stack([rng.uniform(-5, 5, n), 10 ** rng.uniform(-5, 0, n), rng.integers(1, 101, n),
-                         rng.integers(0, 4, n), rng.uniform(0, 1, n)])
-    loss = (x[:, 0] - 1) ** 2 + np.abs(np.log10(x[:, 1]) + 2) + 0.01 * x[:, 2] + 0.5 * x[:, 3] + rng.normal(0, .1, n)
+    x = np.column_stack(
+        [
+            rng.uniform(-5, 5, n),
+            10 ** rng.uniform(-5, 0, n),
+            rng.integers(1, 101, n),
+            rng.integers(0, 4, n),
+            rng.uniform(0, 1, n),
+        ]
+    )
+    loss = (x[:, 0] - 1) ** 2 + np.abs(np.log10(x[:, 1]) + 2) + 0.01 * x[:, 2] + 0.5 * x[:, 3] + rng.normal(0, 0.1, n)
     states = rng.choice(["COMPLETE"] * 85 + ["PRUNED"] * 12 + ["FAIL"] * 3, size=n)
     start = np.datetime64("2026-01-01T00:00:00") + (np.arange(n) * 1500).astype("timedelta64[ms]")
     length = (rng.gamma(2.0, 1000.0, n)).astype("timedelta64[ms]")
     con = sqlite3.connect(path)
     with con:
-        (study_id,), = con.execute("SELECT study_id FROM studies WHERE study_name = ?", (name,))
-        (base,), = con.execute("SELECT COALESCE(MAX(trial_id), 0) FROM trials")
+        ((study_id,),) = con.execute("SELECT study_id FROM studies WHERE study_name = ?", (name,))
+        ((base,),) = con.execute("SELECT COALESCE(MAX(trial_id), 0) FROM trials")
         ids = base + 1 + np.arange(n)
 
         def fmt(t):
             return str(t).replace("T", " ")
 
-        con.executemany("INSERT INTO trials (trial_id, number, study_id, state, datetime_start, datetime_complete)"
-                        " VALUES (?, ?, ?, ?, ?, ?)",
-                        [(int(ids[i]), i, study_id, str(states[i]), fmt(start[i]), fmt(start[i] + length[i]))
-                         for i in range(n)])
+        con.executemany(
+            "INSERT INTO trials (trial_id, number, study_id, state, datetime_start, datetime_complete)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            [(int(ids[i]), i, study_id, str(states[i]), fmt(start[i]), fmt(start[i] + length[i])) for i in range(n)],
+        )
         rows = []
-        for k, direction in enumerate(directions):
-            v = loss if k == 0 else (5 - x[:, 0]) ** 2 / 4 + x[:, 4] + rng.normal(0, .1, n)
+        for k in range(len(directions)):
+            v = loss if k == 0 else (5 - x[:, 0]) ** 2 / 4 + x[:, 4] + rng.normal(0, 0.1, n)
             rows += [(int(ids[i]), k, float(v[i])) for i in range(n) if states[i] == "COMPLETE"]
-        con.executemany("INSERT INTO trial_values (trial_id, objective, value, value_type) VALUES (?, ?, ?, 'FINITE')",
-                        rows)
+        con.executemany(
+            "INSERT INTO trial_values (trial_id, objective, value, value_type) VALUES (?, ?, ?, 'FINITE')", rows
+        )
         dists = [json.dumps(d) for d in PARAMS.values()]
-        con.executemany("INSERT INTO trial_params (trial_id, param_name, param_value, distribution_json)"
-                        " VALUES (?, ?, ?, ?)",
-                        [(int(ids[i]), p, float(x[i, j]), dists[j]) for i in range(n) for j, p in enumerate(PARAMS)])
+        con.executemany(
+            "INSERT INTO trial_params (trial_id, param_name, param_value, distribution_json) VALUES (?, ?, ?, ?)",
+            [(int(ids[i]), p, float(x[i, j]), dists[j]) for i in range(n) for j, p in enumerate(PARAMS)],
+        )
         if len(directions) == 1:
             reports = []
             for i in range(n):
-                last = STEPS if states[i] == "COMPLETE" else (int(rng.integers(1, STEPS)) if states[i] == "PRUNED"
-                                                              else 0)
+                last = (
+                    STEPS if states[i] == "COMPLETE" else (int(rng.integers(1, STEPS)) if states[i] == "PRUNED" else 0)
+                )
                 reports += [(int(ids[i]), s, float(loss[i] * (1 + (STEPS - s) / STEPS))) for s in range(last)]
-            con.executemany("INSERT INTO trial_intermediate_values (trial_id, step, intermediate_value, "
-                            "intermediate_value_type) VALUES (?, ?, ?, 'FINITE')", reports)
+            con.executemany(
+                "INSERT INTO trial_intermediate_values (trial_id, step, intermediate_value, "
+                "intermediate_value_type) VALUES (?, ?, ?, 'FINITE')",
+                reports,
+            )
     con.close()
 
 
@@ -107,8 +121,9 @@ def reference_study(table, intermediate, name: str):
     decoded = {p: table.params[p].decoded() for p in PARAMS}
     reports: dict[int, dict[int, float]] = {}
     if intermediate is not None:
-        for number, step, value in zip(intermediate.number.tolist(), intermediate.step.tolist(),
-                                       intermediate.value.tolist()):
+        for number, step, value in zip(
+            intermediate.number.tolist(), intermediate.step.tolist(), intermediate.value.tolist(), strict=False
+        ):
             reports.setdefault(number, {})[step] = value
 
     def dt(v):
@@ -118,11 +133,20 @@ def reference_study(table, intermediate, name: str):
     for i in range(len(table)):
         state = TrialState(int(table.state[i]))
         values = table.values[i].tolist() if state == TrialState.COMPLETE else None
-        trial = FrozenTrial(number=int(table.number[i]), state=state, value=None, values=values,
-                            datetime_start=dt(table.datetime_start[i]), datetime_complete=dt(table.datetime_complete[i]),
-                            params={p: decoded[p][i] for p in PARAMS}, distributions=dists, user_attrs={},
-                            system_attrs={}, intermediate_values=reports.get(int(table.number[i]), {}),
-                            trial_id=int(table.trial_id[i]))
+        trial = FrozenTrial(
+            number=int(table.number[i]),
+            state=state,
+            value=None,
+            values=values,
+            datetime_start=dt(table.datetime_start[i]),
+            datetime_complete=dt(table.datetime_complete[i]),
+            params={p: decoded[p][i] for p in PARAMS},
+            distributions=dists,
+            user_attrs={},
+            system_attrs={},
+            intermediate_values=reports.get(int(table.number[i]), {}),
+            trial_id=int(table.trial_id[i]),
+        )
         info.trials.append(trial)
         storage._trial_id_to_study_id_and_number[trial._trial_id] = (study_id, trial.number)
     storage._max_trial_id = int(table.trial_id.max())
@@ -167,8 +191,10 @@ def main() -> int:
     build_study(db, "big", args.trials, ["minimize"], 1)
     build_study(db, "big-mo", args.trials, ["minimize", "minimize"], 2)
     build_study(db, "big-b", args.trials // 10, ["minimize"], 3)
-    print(f"Built studies of {args.trials:,} (1 and 2 objectives) and {args.trials // 10:,} trials, 5 params, "
-          f"{STEPS} reports per complete trial, in {time.perf_counter() - t:.1f} s")
+    print(
+        f"Built studies of {args.trials:,} (1 and 2 objectives) and {args.trials // 10:,} trials, 5 params, "
+        f"{STEPS} reports per complete trial, in {time.perf_counter() - t:.1f} s"
+    )
 
     from PySide6.QtCore import QThreadPool
     from PySide6.QtWidgets import QApplication
@@ -186,8 +212,10 @@ def main() -> int:
     t, c = time.perf_counter(), time.process_time()
     table = reader.trials("big")
     iv = reader.intermediate_values("big")
-    print(f"Reading trials with params and intermediate values ({len(iv):,} reports) through the reader: "
-          f"{time.perf_counter() - t:.2f} s wall, {time.process_time() - c:.2f} s CPU (once per study, not per plot)")
+    print(
+        f"Reading trials with params and intermediate values ({len(iv):,} reports) through the reader: "
+        f"{time.perf_counter() - t:.2f} s wall, {time.process_time() - c:.2f} s CPU (once per study, not per plot)"
+    )
     panel = AnalysisPanel(TrialSelection())
     panel.resize(1200, 760)
     panel.show()
@@ -229,7 +257,7 @@ def main() -> int:
     contour_study = None
     if ref_study is not None:
         contour_study = optuna.create_study(storage=optuna.storages.InMemoryStorage(), study_name="c")
-        contour_study.add_trials(ref_study.trials[:args.contour_trials])
+        contour_study.add_trials(ref_study.trials[: args.contour_trials])
 
     hv_ref = None
     cases = [
@@ -237,19 +265,35 @@ def main() -> int:
         ("Parallel coordinates", "parallel-coordinates", "big", lambda: vis.plot_parallel_coordinate(ref_study), ""),
         ("Slice (1 param)", "slice", "big", lambda: vis.plot_slice(ref_study, params=["x0"]), ""),
         ("Rank (1 pair)", "rank", "big", lambda: vis.plot_rank(ref_study, params=["x0", "x1"]), ""),
-        ("Contour (1 pair)", "contour", "big", lambda: vis.plot_contour(contour_study, params=["x0", "x1"]),
-         f"reference on the first {args.contour_trials:,} trials"),
+        (
+            "Contour (1 pair)",
+            "contour",
+            "big",
+            lambda: vis.plot_contour(contour_study, params=["x0", "x1"]),
+            f"reference on the first {args.contour_trials:,} trials",
+        ),
         ("Importance, PED-ANOVA", "importance", "big", lambda: vis.plot_param_importances(ref_study), ""),
         ("EDF (2 studies)", "edf", "big", lambda: vis.plot_edf([ref_study, ref_b]), ""),
-        ("Pareto front + hypervolume", "pareto-front", "big-mo",
-         lambda: (vis.plot_pareto_front(ref_mo), vis.plot_hypervolume_history(ref_mo, hv_ref)),
-         "reference: plot_pareto_front + plot_hypervolume_history"),
+        (
+            "Pareto front + hypervolume",
+            "pareto-front",
+            "big-mo",
+            lambda: (vis.plot_pareto_front(ref_mo), vis.plot_hypervolume_history(ref_mo, hv_ref)),
+            "reference: plot_pareto_front + plot_hypervolume_history",
+        ),
         ("Timeline (all trials)", "timeline", "big", lambda: vis.plot_timeline(ref_study), ""),
-        ("Compare (history + EDF)", "compare", "big",
-         lambda: (vis.plot_optimization_history([ref_study, ref_b]), vis.plot_edf([ref_study, ref_b])), ""),
+        (
+            "Compare (history + EDF)",
+            "compare",
+            "big",
+            lambda: (vis.plot_optimization_history([ref_study, ref_b]), vis.plot_edf([ref_study, ref_b])),
+            "",
+        ),
     ]
-    print(f"\nDraw time, {args.trials:,}-trial study, 5 params (optgui: median of 3, redraw + repaint; "
-          f"reference capped at {args.cap:.0f} s)")
+    print(
+        f"\nDraw time, {args.trials:,}-trial study, 5 params (optgui: median of 3, redraw + repaint; "
+        f"reference capped at {args.cap:.0f} s)"
+    )
     print(f"{'plot':<28}{'optgui wall':>12}{'cpu':>8}{'optuna.visualization wall':>28}{'cpu':>9}{'ratio':>9}  notes")
     statuses = []
     for title, key, study, reference, note in cases:

@@ -41,7 +41,10 @@ OPTUNA_LIMIT = 100_000
 
 def _distributions() -> dict[str, str]:
     from optuna.distributions import (
-        CategoricalDistribution, FloatDistribution, IntDistribution, distribution_to_json,
+        CategoricalDistribution,
+        FloatDistribution,
+        IntDistribution,
+        distribution_to_json,
     )
 
     return {
@@ -66,8 +69,16 @@ def _insert_trials(conn: sqlite3.Connection, study_id: int, first_number: int, c
         began = start + timedelta(seconds=number)
         roll = rng.random()
         state = "COMPLETE" if roll < 0.9 else "PRUNED" if roll < 0.95 else "FAIL"
-        trials.append((trial_id, number, study_id, state, began.isoformat(" ", "microseconds"),
-                       (began + timedelta(milliseconds=rng.randint(5, 900))).isoformat(" ", "microseconds")))
+        trials.append(
+            (
+                trial_id,
+                number,
+                study_id,
+                state,
+                began.isoformat(" ", "microseconds"),
+                (began + timedelta(milliseconds=rng.randint(5, 900))).isoformat(" ", "microseconds"),
+            )
+        )
         if state != "FAIL":
             values.append((trial_id, 0, rng.gauss(0.0, 1.0) + 10.0 / (1 + number), "FINITE"))
         params.append((trial_id, "x", rng.uniform(-10, 10), dists["x"]))
@@ -76,12 +87,18 @@ def _insert_trials(conn: sqlite3.Connection, study_id: int, first_number: int, c
         params.append((trial_id, "z", rng.randint(0, 100) / 100, dists["z"]))
         params.append((trial_id, "c", float(rng.randint(0, 2)), dists["c"]))
     with conn:
-        conn.executemany("INSERT INTO trials (trial_id, number, study_id, state, datetime_start, datetime_complete) "
-                         "VALUES (?, ?, ?, ?, ?, ?)", trials)
-        conn.executemany("INSERT INTO trial_values (trial_id, objective, value, value_type) VALUES (?, ?, ?, ?)",
-                         values)
-        conn.executemany("INSERT INTO trial_params (trial_id, param_name, param_value, distribution_json) "
-                         "VALUES (?, ?, ?, ?)", params)
+        conn.executemany(
+            "INSERT INTO trials (trial_id, number, study_id, state, datetime_start, datetime_complete) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            trials,
+        )
+        conn.executemany(
+            "INSERT INTO trial_values (trial_id, objective, value, value_type) VALUES (?, ?, ?, ?)", values
+        )
+        conn.executemany(
+            "INSERT INTO trial_params (trial_id, param_name, param_value, distribution_json) VALUES (?, ?, ?, ?)",
+            params,
+        )
 
 
 def build_study(path: Path, n_trials: int) -> float:
@@ -142,8 +159,12 @@ def measure(kind: str, path: Path) -> dict:
                 watermark = delta.watermark
             # Leave the study as it was for later measurements.
             with writer:
-                ids = [r[0] for r in writer.execute(
-                    "SELECT trial_id FROM trials WHERE study_id = ? ORDER BY trial_id DESC LIMIT 50", (study_id,))]
+                ids = [
+                    r[0]
+                    for r in writer.execute(
+                        "SELECT trial_id FROM trials WHERE study_id = ? ORDER BY trial_id DESC LIMIT 50", (study_id,)
+                    )
+                ]
                 marks = ",".join("?" * len(ids))
                 for table_name in ("trial_values", "trial_params"):
                     writer.execute(f"DELETE FROM {table_name} WHERE trial_id IN ({marks})", ids)
@@ -167,8 +188,13 @@ def measure(kind: str, path: Path) -> dict:
 def run_child(kind: str, path: Path, env: dict | None = None) -> dict:
     # ru_maxrss survives fork+exec: a child forked from a big parent would report the parent's peak. So the
     # parent stays small (it never builds or reads a study itself) and every measurement is its own process.
-    result = subprocess.run([sys.executable, __file__, "--measure", kind, "--db", str(path)],
-                            capture_output=True, text=True, check=False, env={**os.environ, **(env or {})})
+    result = subprocess.run(
+        [sys.executable, __file__, "--measure", kind, "--db", str(path)],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, **(env or {})},
+    )
     if result.returncode != 0:
         raise SystemExit(f"{kind} failed:\n{result.stderr}")
     return json.loads(result.stdout.strip().splitlines()[-1])
@@ -196,9 +222,11 @@ def main() -> int:
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
     workdir = Path(args.workdir) if args.workdir else Path(tempfile.mkdtemp(prefix="optgui-bench-"))
     workdir.mkdir(parents=True, exist_ok=True)
-    print(f"optgui reader benchmark: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}, Python "
-          f"{sys.version.split()[0]}, SQLite {sqlite3.sqlite_version}; peak RSS per measurement in a child process; "
-          "(cpu) = CPU seconds of that process, which other load on the machine barely changes")
+    print(
+        f"optgui reader benchmark: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}, Python "
+        f"{sys.version.split()[0]}, SQLite {sqlite3.sqlite_version}; peak RSS per measurement in a child process; "
+        "(cpu) = CPU seconds of that process, which other load on the machine barely changes"
+    )
     rows = []
     try:
         for size in sizes:
@@ -221,26 +249,47 @@ def main() -> int:
             shutil.rmtree(workdir, ignore_errors=True)
 
     print()
-    header = ("trials", "convergence s (cpu)", "conv. peak MB", "full table s (cpu)", "table peak MB",
-              "poll(10 new) ms", "optuna .trials s (cpu)", "optuna peak MB", "speedup table (cpu)", "memory ratio")
+    header = (
+        "trials",
+        "convergence s (cpu)",
+        "conv. peak MB",
+        "full table s (cpu)",
+        "table peak MB",
+        "poll(10 new) ms",
+        "optuna .trials s (cpu)",
+        "optuna peak MB",
+        "speedup table (cpu)",
+        "memory ratio",
+    )
     lines = [header]
     for size, conv, table, poll, ref in rows:
-        lines.append((
-            f"{size:,}", f"{conv['seconds']:.3f} ({conv['cpu']:.3f})", f"{conv['peak_mb']:.0f}",
-            f"{table['seconds']:.3f} ({table['cpu']:.3f})", f"{table['peak_mb']:.0f}",
-            f"{poll['seconds'] * 1000:.2f}",
-            f"{ref['seconds']:.1f} ({ref['cpu']:.1f})" if ref else "skipped", f"{ref['peak_mb']:.0f}" if ref else "-",
-            f"{ref['seconds'] / table['seconds']:.0f}x ({ref['cpu'] / table['cpu']:.0f}x)" if ref else "-",
-            f"{ref['peak_mb'] / table['peak_mb']:.1f}x" if ref else "-"))
+        lines.append(
+            (
+                f"{size:,}",
+                f"{conv['seconds']:.3f} ({conv['cpu']:.3f})",
+                f"{conv['peak_mb']:.0f}",
+                f"{table['seconds']:.3f} ({table['cpu']:.3f})",
+                f"{table['peak_mb']:.0f}",
+                f"{poll['seconds'] * 1000:.2f}",
+                f"{ref['seconds']:.1f} ({ref['cpu']:.1f})" if ref else "skipped",
+                f"{ref['peak_mb']:.0f}" if ref else "-",
+                f"{ref['seconds'] / table['seconds']:.0f}x ({ref['cpu'] / table['cpu']:.0f}x)" if ref else "-",
+                f"{ref['peak_mb'] / table['peak_mb']:.1f}x" if ref else "-",
+            )
+        )
     widths = [max(len(line[c]) for line in lines) for c in range(len(header))]
     for line in lines:
-        print(" | ".join(cell.rjust(width) for cell, width in zip(line, widths)))
+        print(" | ".join(cell.rjust(width) for cell, width in zip(line, widths, strict=False)))
     for size, conv, table, _, _ in rows:
-        print(f"{size:,} trials, every run (s): convergence {', '.join(f'{x:.3f}' for x in conv['runs'])}; "
-              f"full table {', '.join(f'{x:.3f}' for x in table['runs'])}")
+        print(
+            f"{size:,} trials, every run (s): convergence {', '.join(f'{x:.3f}' for x in conv['runs'])}; "
+            f"full table {', '.join(f'{x:.3f}' for x in table['runs'])}"
+        )
     print(f"load average at the end: {os.getloadavg()[0]:.1f}")
-    print("targets: 100k convergence <= 0.5 s, full table <= 2 s, peak RSS <= 400 MB, poll <= 5 ms; "
-          "1M convergence <= 5 s, peak RSS <= 1.5 GB")
+    print(
+        "targets: 100k convergence <= 0.5 s, full table <= 2 s, peak RSS <= 400 MB, poll <= 5 ms; "
+        "1M convergence <= 5 s, peak RSS <= 1.5 GB"
+    )
     return 0
 
 

@@ -77,8 +77,10 @@ def main() -> int:
     print(f"Extending the verified {n}-trial study by {extra} trials")
     print(f"  original optimize of them:     {t_more * 1000:8.1f} ms")
     print(f"  Verifier.extend (same session):{t_extend * 1000:8.1f} ms   ratio {t_extend / t_more:.2f}x")
-    print(f"  resume from checkpoint + extend:{t_resumed * 1000:7.1f} ms   (of which rebuilding the prefix "
-          f"{t_restore * 1000:.1f} ms; a full replay took {t_replay * 1000:.0f} ms)")
+    print(
+        f"  resume from checkpoint + extend:{t_resumed * 1000:7.1f} ms   (of which rebuilding the prefix "
+        f"{t_restore * 1000:.1f} ms; a full replay took {t_replay * 1000:.0f} ms)"
+    )
     return 0
 
 

@@ -47,8 +47,9 @@ def main() -> None:
     objective = quadratic()
 
     def plain_study(name: str) -> optuna.Study:
-        return optuna.create_study(storage=f"sqlite:///{tmp / name}", study_name="bench",
-                                   sampler=optuna.samplers.TPESampler(seed=1))
+        return optuna.create_study(
+            storage=f"sqlite:///{tmp / name}", study_name="bench", sampler=optuna.samplers.TPESampler(seed=1)
+        )
 
     plain = plain_study("plain.db")
     control = None if args.no_control else plain_study("control.db")
@@ -91,7 +92,7 @@ def main() -> None:
             in_runner_trial[0] = False
             # ABBA within the pair of comparison sides, so that neither always follows optgui's trial.
             sides = [("plain", plain), ("control", control)]
-            for name, study in (sides if number % 2 == 0 else sides[::-1]):
+            for name, study in sides if number % 2 == 0 else sides[::-1]:
                 if study is not None:
                     times[name][number] = run_plain_trial(study)
             if (number + 1) % args.block == 0 and number + 1 < args.trials:
@@ -108,9 +109,17 @@ def main() -> None:
             elif event.state in ("completed", "failed", "stopped"):
                 paused.set()
 
-    runner = StudyRunner(RunRequest(storage=str(tmp / "optgui.db"), study_name="bench",
-                                    objective="builtin:quadratic", sampler="TPESampler(seed=1)",
-                                    n_trials=args.trials), listener, objective=timed_objective)
+    runner = StudyRunner(
+        RunRequest(
+            storage=str(tmp / "optgui.db"),
+            study_name="bench",
+            objective="builtin:quadratic",
+            sampler="TPESampler(seed=1)",
+            n_trials=args.trials,
+        ),
+        listener,
+        objective=timed_objective,
+    )
     runner.prepare()
     study = runner.study
     original_ask = study.ask
@@ -141,39 +150,53 @@ def main() -> None:
     tell_module._tell_with_warning = original_tell
 
     def block_ratios(side: str, base: str) -> list[float]:
-        return [sum(times[side][s:s + args.block]) / sum(times[base][s:s + args.block])
-                for s in range(0, args.trials, args.block)]
+        return [
+            sum(times[side][s : s + args.block]) / sum(times[base][s : s + args.block])
+            for s in range(0, args.trials, args.block)
+        ]
 
     ratios = block_ratios("optgui", "plain")
     for i, start in enumerate(range(0, args.trials, args.block)):
         n = min(args.block, args.trials - start)
-        a = sum(times["plain"][start:start + n]) / n
-        b = sum(times["optgui"][start:start + n]) / n
-        line = (f"trials {start:5d}-{start + n - 1:5d}: plain {a * 1e3:7.2f} ms/trial   optgui {b * 1e3:7.2f} "
-                f"ms/trial   ratio {ratios[i]:.3f}")
+        a = sum(times["plain"][start : start + n]) / n
+        b = sum(times["optgui"][start : start + n]) / n
+        line = (
+            f"trials {start:5d}-{start + n - 1:5d}: plain {a * 1e3:7.2f} ms/trial   optgui {b * 1e3:7.2f} "
+            f"ms/trial   ratio {ratios[i]:.3f}"
+        )
         if control is not None:
-            line += f"   control/plain {sum(times['control'][start:start + n]) / (a * n):.3f}"
+            line += f"   control/plain {sum(times['control'][start : start + n]) / (a * n):.3f}"
         print(line, flush=True)
     total_optgui, total_plain = sum(times["optgui"]), sum(times["plain"])
     # The runner's loop minus what Optuna and the objective did inside it: the ask/tell/objective timers only
     # run while one of the runner's trials is in flight (the plain trials the listener runs are excluded).
     bookkeeping = (total_optgui - optuna_time[0]) / args.trials
     print()
-    print(f"median paired ratio optgui/plain over {len(ratios)} blocks of {args.block} trials: "
-          f"{statistics.median(ratios):.3f} (min {min(ratios):.3f}, max {max(ratios):.3f}); "
-          f"all trials {total_optgui / total_plain:.3f}; target <= 1.02")
+    print(
+        f"median paired ratio optgui/plain over {len(ratios)} blocks of {args.block} trials: "
+        f"{statistics.median(ratios):.3f} (min {min(ratios):.3f}, max {max(ratios):.3f}); "
+        f"all trials {total_optgui / total_plain:.3f}; target <= 1.02"
+    )
     if control is not None:
         controls = block_ratios("control", "plain")
-        print(f"control plain/plain (the harness's bias and noise): median {statistics.median(controls):.3f} "
-              f"(min {min(controls):.3f}, max {max(controls):.3f}); all trials "
-              f"{sum(times['control']) / total_plain:.3f}")
-    print(f"optgui bookkeeping inside the trial loop, timed directly: {bookkeeping * 1e6:.0f} us/trial "
-          f"({bookkeeping / (total_optgui / args.trials) * 100:.2f}% of a trial)")
+        print(
+            f"control plain/plain (the harness's bias and noise): median {statistics.median(controls):.3f} "
+            f"(min {min(controls):.3f}, max {max(controls):.3f}); all trials "
+            f"{sum(times['control']) / total_plain:.3f}"
+        )
+    print(
+        f"optgui bookkeeping inside the trial loop, timed directly: {bookkeeping * 1e6:.0f} us/trial "
+        f"({bookkeeping / (total_optgui / args.trials) * 100:.2f}% of a trial)"
+    )
     if boundary:
-        print(f"pause + resume at block ends (not in the ratios; paid once per pause): "
-              f"{statistics.median(boundary) * 1e3:.1f} ms median over {len(boundary)} pauses")
-    print(f"plain Optuna mean: {total_plain / args.trials * 1e3:.2f} ms/trial; "
-          f"optgui mean: {total_optgui / args.trials * 1e3:.2f} ms/trial")
+        print(
+            f"pause + resume at block ends (not in the ratios; paid once per pause): "
+            f"{statistics.median(boundary) * 1e3:.1f} ms median over {len(boundary)} pauses"
+        )
+    print(
+        f"plain Optuna mean: {total_plain / args.trials * 1e3:.2f} ms/trial; "
+        f"optgui mean: {total_optgui / args.trials * 1e3:.2f} ms/trial"
+    )
 
 
 if __name__ == "__main__":

@@ -58,8 +58,10 @@ def main() -> None:
     widget.resize(1200, 700)
     widget.show()
     app.processEvents()
-    print(f"{n:,} trials, {len(table.params)} params, {len(table.user_attrs)} user attributes; load average "
-          f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+    print(
+        f"{n:,} trials, {len(table.params)} params, {len(table.user_attrs)} user attributes; load average "
+        f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
+    )
     print(f"{'median of repeats, ms':<40} {'model':>8} {'+repaint':>9} {'wall':>9}   target (+repaint)")
     report("load", timed(app, lambda i: widget.load(table, ("minimize",)), 5), "load")
     model = widget.model
@@ -69,18 +71,27 @@ def main() -> None:
 
         def click(i, column=column):
             header.setSortIndicator(column, Qt.SortOrder.DescendingOrder if i % 2 else Qt.SortOrder.AscendingOrder)
+
         report(f"sort by {key} (header click)", timed(app, click, 6), "sort")
     header.setSortIndicator(0, Qt.SortOrder.AscendingOrder)
     app.processEvents()
-    expressions = ["lr < 0.01 and state == COMPLETE", "value < 0 or optimizer == 'adam'",
-                   "layers >= 4 and not (tag == 'wide')"]
-    report("filter by expression", timed(app, lambda i: model.set_filters(expression=expressions[i % 3]), 6),
-           "filter")
+    expressions = [
+        "lr < 0.01 and state == COMPLETE",
+        "value < 0 or optimizer == 'adam'",
+        "layers >= 4 and not (tag == 'wide')",
+    ]
+    report("filter by expression", timed(app, lambda i: model.set_filters(expression=expressions[i % 3]), 6), "filter")
     model.set_filters(expression="")
-    report("filter by state (COMPLETE only)", timed(app, lambda i: model.set_filters(
-        states={1} if i % 2 == 0 else None), 6), "filter")
-    report("filter by text ('adam')", timed(app, lambda i: model.set_filters(text="adam" if i % 2 == 0 else ""), 6),
-           "filter")
+    report(
+        "filter by state (COMPLETE only)",
+        timed(app, lambda i: model.set_filters(states={1} if i % 2 == 0 else None), 6),
+        "filter",
+    )
+    report(
+        "filter by text ('adam')",
+        timed(app, lambda i: model.set_filters(text="adam" if i % 2 == 0 else ""), 6),
+        "filter",
+    )
     model.set_filters(text="", states=None)
     app.processEvents()
     widget.select_trial(n // 2)
@@ -88,8 +99,9 @@ def main() -> None:
     report("append 10 rows (number order)", timed(app, lambda i: widget.apply(batches[i]), 20), "append 10 rows")
     header.setSortIndicator(model.column_index("value"), Qt.SortOrder.AscendingOrder)
     app.processEvents()
-    report("append 10 rows (sorted by value)", timed(app, lambda i: widget.apply(batches[20 + i]), 20),
-           "append 10 rows")
+    report(
+        "append 10 rows (sorted by value)", timed(app, lambda i: widget.apply(batches[20 + i]), 20), "append 10 rows"
+    )
     assert widget.current_trial() == n // 2, "the selection was lost"
     print(f"selection kept on trial {widget.current_trial()} through {40 * 10} appended rows")
 

@@ -16,7 +16,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-OBJECTIVE = '''
+OBJECTIVE = """
 import logging
 import math
 
@@ -37,7 +37,7 @@ def objective(trial):
     if layers == 6 and optimizer == "sgd":
         raise FloatingPointError(f"loss diverged to inf at epoch 4 (lr={lr:.3g})")
     return loss
-'''
+"""
 
 
 def main() -> None:
@@ -51,11 +51,26 @@ def main() -> None:
     source = work / "train.py"
     source.write_text(OBJECTIVE)
     db = work / "experiments.db"
-    subprocess.run([sys.executable, "-m", "optgui", "run", str(db), "--study", "resnet-sweep", "--objective",
-                    f"{source}:objective", "--sampler", "TPESampler(seed=4)", "--n-trials", "120", "--quiet"],
-                   check=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
-
-    from PySide6.QtWidgets import QApplication
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "optgui",
+            "run",
+            str(db),
+            "--study",
+            "resnet-sweep",
+            "--objective",
+            f"{source}:objective",
+            "--sampler",
+            "TPESampler(seed=4)",
+            "--n-trials",
+            "120",
+            "--quiet",
+        ],
+        check=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
 
     from optgui.qt import app as qt_app
     from optgui.qt.settings import Settings
@@ -87,8 +102,9 @@ def main() -> None:
     bench.table.apply_expression()
     from PySide6.QtCore import Qt
 
-    bench.table.view.horizontalHeader().setSortIndicator(bench.table.model.column_index("value"),
-                                                         Qt.SortOrder.AscendingOrder)
+    bench.table.view.horizontalHeader().setSortIndicator(
+        bench.table.model.column_index("value"), Qt.SortOrder.AscendingOrder
+    )
     bench.table.view.selectRow(0)
     settle()
     window.grab().save(str(out / f"table_filter_{mode}.png"))

@@ -50,8 +50,22 @@ def main() -> int:
         sampler = sampler_t.format(s=rnd.randrange(1000))
         db = str(tmp / f"s{i}.db")
         kills = 0
-        cmd = [sys.executable, "-m", "optgui", "run", db, "--study", STUDY, "--objective", objective,
-               "--sampler", sampler, "--n-trials", str(args.trials), "--quiet"]
+        cmd = [
+            sys.executable,
+            "-m",
+            "optgui",
+            "run",
+            db,
+            "--study",
+            STUDY,
+            "--objective",
+            objective,
+            "--sampler",
+            sampler,
+            "--n-trials",
+            str(args.trials),
+            "--quiet",
+        ]
         started = time.perf_counter()
         while True:
             proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
@@ -72,8 +86,11 @@ def main() -> int:
         diff = first_difference(expected, got)
         verdict = "identical" if diff is None else f"DIVERGED at position {diff}"
         failures += diff is not None
-        print(f"  study {i}: {sampler} on {objective}: {kills} kills, {len(got)} trials, {verdict} "
-              f"({time.perf_counter() - started:.1f}s)", flush=True)
+        print(
+            f"  study {i}: {sampler} on {objective}: {kills} kills, {len(got)} trials, {verdict} "
+            f"({time.perf_counter() - started:.1f}s)",
+            flush=True,
+        )
     print(f"{args.studies - failures} passed, {failures} failed")
     return 1 if failures else 0
 

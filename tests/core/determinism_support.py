@@ -33,8 +33,9 @@ def directions_for(ref: str) -> list[str]:
 
 def trial_signature(trial) -> tuple:
     """What must be identical: state, params as internal bit patterns in suggest order, and values."""
-    params = tuple((name, float_bits(dist.to_internal_repr(trial.params[name])))
-                   for name, dist in trial.distributions.items())
+    params = tuple(
+        (name, float_bits(dist.to_internal_repr(trial.params[name]))) for name, dist in trial.distributions.items()
+    )
     values = tuple(float_bits(v) for v in trial.values) if trial.values is not None else None
     return (trial.state.name, params, values)
 
@@ -43,8 +44,9 @@ def reference(sampler: str, objective: str, n_trials: int, *, study_name: str = 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         optuna.logging.set_verbosity(optuna.logging.ERROR)
-        study = optuna.create_study(sampler=parse_spec(sampler).build(), directions=directions_for(objective),
-                                    study_name=study_name)
+        study = optuna.create_study(
+            sampler=parse_spec(sampler).build(), directions=directions_for(objective), study_name=study_name
+        )
         study.optimize(objective_for(objective), n_trials=n_trials, catch=(Exception,))
     return [trial_signature(t) for t in study.trials]
 
@@ -62,38 +64,69 @@ def recorded(storage: str, *, study_name: str = STUDY, drop_abandoned: bool = Tr
             store = f"sqlite:///{storage}"
         study = optuna.load_study(study_name=study_name, storage=store)
         trials = study.get_trials(deepcopy=False)
-    return [trial_signature(t) for t in trials
-            if t.state.is_finished() and not (drop_abandoned and TRIAL_ABANDONED in t.system_attrs)]
+    return [
+        trial_signature(t)
+        for t in trials
+        if t.state.is_finished() and not (drop_abandoned and TRIAL_ABANDONED in t.system_attrs)
+    ]
 
 
 def first_difference(a: list, b: list) -> int | None:
-    for i, (x, y) in enumerate(zip(a, b)):
+    for i, (x, y) in enumerate(zip(a, b, strict=False)):
         if x != y:
             return i
     return None if len(a) == len(b) else min(len(a), len(b))
 
 
-def run_cli(storage: str, sampler: str, objective: str, n_trials: int, *, fault: str | None = None,
-            study_name: str = STUDY, extra_env: dict | None = None, timeout: float = 300) -> subprocess.CompletedProcess:
+def run_cli(
+    storage: str,
+    sampler: str,
+    objective: str,
+    n_trials: int,
+    *,
+    fault: str | None = None,
+    study_name: str = STUDY,
+    extra_env: dict | None = None,
+    timeout: float = 300,
+) -> subprocess.CompletedProcess:
     env = dict(os.environ)
     env.pop("OPTGUI_FAULT", None)
     if fault:
         env["OPTGUI_FAULT"] = fault
     env.update(extra_env or {})
-    cmd = [sys.executable, "-m", "optgui", "run", storage, "--study", study_name, "--objective", objective,
-           "--sampler", sampler, "--n-trials", str(n_trials), "--quiet"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "optgui",
+        "run",
+        storage,
+        "--study",
+        study_name,
+        "--objective",
+        objective,
+        "--sampler",
+        sampler,
+        "--n-trials",
+        str(n_trials),
+        "--quiet",
+    ]
     return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout)
 
 
-def naive_resume(storage: str, sampler: str, objective: str, first: int, total: int, *,
-                 study_name: str = STUDY) -> list[tuple]:
+def naive_resume(
+    storage: str, sampler: str, objective: str, first: int, total: int, *, study_name: str = STUDY
+) -> list[tuple]:
     """Optuna's documented resume without sampler state: load_study with a freshly seeded sampler."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         optuna.logging.set_verbosity(optuna.logging.ERROR)
         url = f"sqlite:///{storage}"
-        study = optuna.create_study(storage=url, sampler=parse_spec(sampler).build(),
-                                    directions=directions_for(objective), study_name=study_name)
+        study = optuna.create_study(
+            storage=url,
+            sampler=parse_spec(sampler).build(),
+            directions=directions_for(objective),
+            study_name=study_name,
+        )
         study.optimize(objective_for(objective), n_trials=first, catch=(Exception,))
         study = optuna.load_study(study_name=study_name, storage=url, sampler=parse_spec(sampler).build())
         study.optimize(objective_for(objective), n_trials=total - first, catch=(Exception,))

@@ -11,15 +11,15 @@ import warnings
 from pathlib import Path
 
 import optuna
-
 from determinism_support import trial_signature
+
 from optgui.core.samplers import parse_spec
 
 REPO = Path(__file__).resolve().parents[2]
 
 # An objective in two parts. The delay is random (its own RNG, seeded per run from the environment) and never
 # changes the value, so any difference between runs can only come from sampling or ordering.
-OBJECTIVE_SOURCE = textwrap.dedent('''
+OBJECTIVE_SOURCE = textwrap.dedent("""
     import math, os, random, time
     import optuna
 
@@ -46,7 +46,7 @@ OBJECTIVE_SOURCE = textwrap.dedent('''
     def objective(trial):
         search_space(trial)
         return evaluate(trial)
-''')
+""")
 
 
 def write_objective(folder: Path) -> Path:
@@ -61,8 +61,9 @@ def load_parts(path: Path):
     return namespace["search_space"], namespace["evaluate"]
 
 
-def batched_reference(sampler: str, path: Path, n_trials: int, batch: int, *, study_name: str,
-                      pipeline: bool = False, naive: bool = False) -> list[tuple]:
+def batched_reference(
+    sampler: str, path: Path, n_trials: int, batch: int, *, study_name: str, pipeline: bool = False, naive: bool = False
+) -> list[tuple]:
     """Plain Optuna in one thread: ask k trials (each followed by its suggests), evaluate them, tell them in
     trial-number order. naive=True is the usual mistake: ask the batch, then let each trial's suggests run in
     whatever order the workers happen to reach them (here: backwards), as define-by-run objectives on workers do."""
@@ -105,8 +106,16 @@ def batched_reference(sampler: str, path: Path, n_trials: int, batch: int, *, st
     return [trial_signature(t) for t in study.trials]
 
 
-def naive_restart_reference(sampler: str, path: Path, n_trials: int, batch: int, *, study_name: str,
-                            restart_after_tell: int, pipeline: bool = False) -> list[tuple]:
+def naive_restart_reference(
+    sampler: str,
+    path: Path,
+    n_trials: int,
+    batch: int,
+    *,
+    study_name: str,
+    restart_after_tell: int,
+    pipeline: bool = False,
+) -> list[tuple]:
     """What plain Optuna gives when the process running the batched loop dies after telling trial
     `restart_after_tell` and is simply started again: the trials in flight are failed as stale (and not counted),
     and the new process's sampler starts from its seed. The failed trials are left out of the result."""
@@ -176,17 +185,44 @@ def optgui_cmd(*args: str) -> list[str]:
     return [sys.executable, "-m", "optgui", *args]
 
 
-def run_fleet(storage: str, study: str, objective: str, sampler: str, n_trials: int, *, workers: int,
-              batch: int, mode: str = "deterministic", pipeline: bool = False, env: dict | None = None,
-              timeout: float = 240, background: bool = False, output=None):
+def run_fleet(
+    storage: str,
+    study: str,
+    objective: str,
+    sampler: str,
+    n_trials: int,
+    *,
+    workers: int,
+    batch: int,
+    mode: str = "deterministic",
+    pipeline: bool = False,
+    env: dict | None = None,
+    timeout: float = 240,
+    background: bool = False,
+    output=None,
+):
     """output: a file for stdout and stderr (instead of capturing them), for a run whose workers outlive it."""
-    cmd = optgui_cmd("run", storage, "--study", study, "--objective", objective, "--sampler", sampler,
-                     "--n-trials", str(n_trials), "--workers", str(workers), "--mode", mode, "--quiet")
+    cmd = optgui_cmd(
+        "run",
+        storage,
+        "--study",
+        study,
+        "--objective",
+        objective,
+        "--sampler",
+        sampler,
+        "--n-trials",
+        str(n_trials),
+        "--workers",
+        str(workers),
+        "--mode",
+        mode,
+        "--quiet",
+    )
     if mode == "deterministic":
         cmd += ["--batch", str(batch)] + (["--pipeline"] if pipeline else [])
     if background:
-        return subprocess.Popen(cmd, env=env or child_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                text=True)
+        return subprocess.Popen(cmd, env=env or child_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     if output is not None:
         return subprocess.run(cmd, env=env or child_env(), stdout=output, stderr=output, text=True, timeout=timeout)
     return subprocess.run(cmd, env=env or child_env(), capture_output=True, text=True, timeout=timeout)

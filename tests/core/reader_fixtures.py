@@ -11,12 +11,11 @@ import math
 import os
 import sqlite3
 import warnings
-from datetime import timezone
+from datetime import UTC
 from pathlib import Path
 
 import numpy as np
 import optuna
-import pytest
 
 from optgui.core.tables import STATE_NAMES
 
@@ -66,8 +65,12 @@ def populate(storage, *, interleave: bool = True, prefix: str = "") -> list[str]
     sampler = optuna.samplers.RandomSampler(seed=1)
     varied = optuna.create_study(storage=storage, study_name=prefix + "varied", sampler=sampler)
     varied.set_user_attr("owner", "tests")
-    other = optuna.create_study(storage=storage, study_name=prefix + UNICODE_NAME, direction="maximize",
-                                sampler=optuna.samplers.RandomSampler(seed=2))
+    other = optuna.create_study(
+        storage=storage,
+        study_name=prefix + UNICODE_NAME,
+        direction="maximize",
+        sampler=optuna.samplers.RandomSampler(seed=2),
+    )
     for _ in range(2 if interleave else 1):
         varied.optimize(objective_varied, n_trials=10, catch=(ValueError,))
         other.optimize(lambda t: t.suggest_float("参数 ü", -1, 1), n_trials=3)
@@ -76,8 +79,12 @@ def populate(storage, *, interleave: bool = True, prefix: str = "") -> list[str]
     running.suggest_float("x", -5, 5)
     running.report(0.5, 3)
     varied.enqueue_trial({"x": 1.25, "kind": "tree"}, user_attrs={"enqueued": True})
-    multi = optuna.create_study(storage=storage, study_name=prefix + "three", sampler=optuna.samplers.RandomSampler(seed=3),
-                                directions=["minimize", "maximize", "minimize"])
+    multi = optuna.create_study(
+        storage=storage,
+        study_name=prefix + "three",
+        sampler=optuna.samplers.RandomSampler(seed=3),
+        directions=["minimize", "maximize", "minimize"],
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
         multi.set_metric_names(["loss", "accuracy", "latency"])
@@ -87,10 +94,17 @@ def populate(storage, *, interleave: bool = True, prefix: str = "") -> list[str]
     only_bad.ask()
     only_bad.optimize(lambda t: 1 / 0, n_trials=2, catch=(ZeroDivisionError,))
     fixed = optuna.create_study(storage=storage, study_name=prefix + "added")
-    fixed.add_trial(optuna.trial.create_trial(
-        params={"c": "b", "v": 3}, distributions={
-            "c": optuna.distributions.CategoricalDistribution(["a", "b"]),
-            "v": optuna.distributions.IntDistribution(0, 5)}, value=1.5, user_attrs={"u": "ü"}))
+    fixed.add_trial(
+        optuna.trial.create_trial(
+            params={"c": "b", "v": 3},
+            distributions={
+                "c": optuna.distributions.CategoricalDistribution(["a", "b"]),
+                "v": optuna.distributions.IntDistribution(0, 5),
+            },
+            value=1.5,
+            user_attrs={"u": "ü"},
+        )
+    )
     return [prefix + name for name in ("varied", UNICODE_NAME, "three", "empty", "only-running-fail", "added")]
 
 
@@ -102,7 +116,7 @@ def utc_datetime64(moment) -> np.datetime64:
     """FrozenTrial datetimes are naive local time; the reader's are UTC."""
     if moment is None:
         return np.datetime64("NaT", "us")
-    return np.datetime64(moment.astimezone(timezone.utc).replace(tzinfo=None), "us")
+    return np.datetime64(moment.astimezone(UTC).replace(tzinfo=None), "us")
 
 
 def assert_matches_optuna(reader, storage, study_name: str) -> None:
@@ -120,11 +134,15 @@ def assert_matches_optuna(reader, storage, study_name: str) -> None:
         if trial.values is None:
             assert np.isnan(table.values[row]).all()
         else:
-            assert all(_same_float(float(a), float(b)) for a, b in zip(table.values[row], trial.values)), row
+            assert all(
+                _same_float(float(a), float(b)) for a, b in zip(table.values[row], trial.values, strict=False)
+            ), row
         assert table.datetime_start[row] == utc_datetime64(trial.datetime_start) or (
-            trial.datetime_start is None and np.isnat(table.datetime_start[row]))
+            trial.datetime_start is None and np.isnat(table.datetime_start[row])
+        )
         assert table.datetime_complete[row] == utc_datetime64(trial.datetime_complete) or (
-            trial.datetime_complete is None and np.isnat(table.datetime_complete[row]))
+            trial.datetime_complete is None and np.isnat(table.datetime_complete[row])
+        )
         got_params = {name: decoded[name][row] for name in table.params if table.params[name].present[row]}
         assert got_params == trial.params
         assert [type(v) for v in got_params.values()] == [type(trial.params[k]) for k in got_params]
@@ -153,8 +171,10 @@ def file_state(path: Path) -> tuple:
 def current_schema_db(path: Path) -> Path:
     storage = optuna.storages.RDBStorage(f"sqlite:///{path}")
     study = optuna.create_study(storage=storage, study_name="old", sampler=optuna.samplers.RandomSampler(seed=4))
-    study.optimize(lambda t: t.suggest_float("x", 0, 4) + t.suggest_int("n", 1, 3)
-                   + len(t.suggest_categorical("c", ["a", "bb"])), n_trials=6)
+    study.optimize(
+        lambda t: t.suggest_float("x", 0, 4) + t.suggest_int("n", 1, 3) + len(t.suggest_categorical("c", ["a", "bb"])),
+        n_trials=6,
+    )
     study.optimize(lambda t: float("inf"), n_trials=1)
     storage.engine.dispose()
     return path
@@ -182,13 +202,17 @@ def make_old_schema(path: Path, revision: str = "v2.6.0.a", library_version: str
             trial_intermediate_value_id INTEGER NOT NULL, trial_id INTEGER NOT NULL, step INTEGER NOT NULL,
             intermediate_value FLOAT, PRIMARY KEY (trial_intermediate_value_id), UNIQUE (trial_id, step),
             FOREIGN KEY(trial_id) REFERENCES trials (trial_id))""")
-        conn.execute("INSERT INTO trial_intermediate_values SELECT trial_intermediate_value_id, trial_id, step, "
-                     "intermediate_value FROM tiv_new")
+        conn.execute(
+            "INSERT INTO trial_intermediate_values SELECT trial_intermediate_value_id, trial_id, step, "
+            "intermediate_value FROM tiv_new"
+        )
         conn.execute("DROP TABLE tiv_new")
         rows = conn.execute("SELECT param_id, distribution_json FROM trial_params").fetchall()
         for param_id, text in rows:
-            conn.execute("UPDATE trial_params SET distribution_json = ? WHERE param_id = ?",
-                         (_legacy_distribution(text), param_id))
+            conn.execute(
+                "UPDATE trial_params SET distribution_json = ? WHERE param_id = ?",
+                (_legacy_distribution(text), param_id),
+            )
         conn.execute("UPDATE alembic_version SET version_num = ?", (revision,))
         conn.execute("UPDATE version_info SET library_version = ?", (library_version,))
     conn.close()
@@ -204,15 +228,10 @@ def _legacy_distribution(text: str) -> str:
         name = "LogUniformDistribution" if attrs["log"] else "UniformDistribution"
         return json.dumps({"name": name, "attributes": {"low": attrs["low"], "high": attrs["high"]}})
     if data["name"] == "IntDistribution":
-        return json.dumps({"name": "IntUniformDistribution",
-                           "attributes": {"low": attrs["low"], "high": attrs["high"], "step": attrs["step"]}})
+        return json.dumps(
+            {
+                "name": "IntUniformDistribution",
+                "attributes": {"low": attrs["low"], "high": attrs["high"], "step": attrs["step"]},
+            }
+        )
     return text
-
-
-@pytest.fixture(scope="session")
-def varied_sqlite(tmp_path_factory):
-    """One SQLite file with the populate() studies per test process (building it takes seconds); copy it before
-    anything that could touch it."""
-    path = tmp_path_factory.mktemp("varied") / "varied.db"
-    names = populate(f"sqlite:///{path}")
-    return path, names

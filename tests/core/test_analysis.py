@@ -52,8 +52,13 @@ def journal(path):
 def _make(path, name, objective, n, directions=("minimize",), pruner=None, seed=1):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        study = optuna.create_study(storage=journal(path), study_name=name, directions=list(directions),
-                                    sampler=optuna.samplers.RandomSampler(seed=seed), pruner=pruner)
+        study = optuna.create_study(
+            storage=journal(path),
+            study_name=name,
+            directions=list(directions),
+            sampler=optuna.samplers.RandomSampler(seed=seed),
+            pruner=pruner,
+        )
         study.optimize(objective, n_trials=n, catch=(ValueError,))
     return study
 
@@ -61,8 +66,9 @@ def _make(path, name, objective, n, directions=("minimize",), pruner=None, seed=
 @pytest.fixture(scope="module")
 def single(tmp_path_factory):
     path = tmp_path_factory.mktemp("analysis") / "single.log"
-    study = _make(path, "single", mixed_objective, 120,
-                  pruner=optuna.pruners.MedianPruner(n_startup_trials=5, n_warmup_steps=1))
+    study = _make(
+        path, "single", mixed_objective, 120, pruner=optuna.pruners.MedianPruner(n_startup_trials=5, n_warmup_steps=1)
+    )
     study.set_metric_names(["loss"])
     with open_reader(str(path)) as reader:
         table = reader.trials("single")
@@ -98,8 +104,10 @@ def _three_objectives(trial):
 def multi(tmp_path_factory):
     folder = tmp_path_factory.mktemp("analysis")
     out = {}
-    for k, objective, directions in ((2, _two_objectives, ("minimize", "minimize")),
-                                     (3, _three_objectives, ("minimize", "maximize", "minimize"))):
+    for k, objective, directions in (
+        (2, _two_objectives, ("minimize", "minimize")),
+        (3, _three_objectives, ("minimize", "maximize", "minimize")),
+    ):
         path = folder / f"mo{k}.log"
         study = _make(path, f"mo{k}", objective, 150, directions=directions)
         with open_reader(str(path)) as reader:
@@ -117,7 +125,7 @@ def test_learning_curves_equal_optuna(single):
     assert [t.trial_number for t in info.trial_infos] == curves.trial_numbers().tolist()
     for t in info.trial_infos:
         steps, values = curves.curve(t.trial_number)
-        assert list(zip(steps.tolist(), values.tolist())) == t.sorted_intermediate_values
+        assert list(zip(steps.tolist(), values.tolist(), strict=False)) == t.sorted_intermediate_values
     assert (curves.state == PRUNED).any() and (curves.state == COMPLETE).any()
     # one line item draws every curve: consecutive points are joined only within a trial
     assert curves.connect.sum() == len(curves) - len(info.trial_infos)
@@ -138,7 +146,7 @@ def test_parallel_coordinates_equal_optuna(fixture, request):
     ours = pc.dimensions
     theirs = list(info.dims_objectives) + list(info.dims_params)
     assert [d.label for d in ours] == [d.label for d in theirs]
-    for a, b in zip(ours, theirs):
+    for a, b in zip(ours, theirs, strict=False):
         assert (a.is_log, a.is_cat, a.has_missing) == (b.is_log, b.is_cat, b.has_missing), a.label
         assert a.range == pytest.approx(b.range), a.label
         assert a.tickvals == pytest.approx(b.tickvals), a.label
@@ -156,7 +164,7 @@ def test_brushing_selects_trials_in_range(single):
     pc = analysis.parallel_coordinates(table)
     axis = [d.label for d in pc.dimensions].index("x")
     chosen = analysis.numbers_in_ranges(pc, {axis: (0.5, 1.0)})
-    x = dict(zip(table.number.tolist(), table.params["x"].values.tolist()))
+    x = dict(zip(table.number.tolist(), table.params["x"].values.tolist(), strict=False))
     lo, hi = pc.dimensions[axis].to_axis(0.5), pc.dimensions[axis].range[1]
     expected = [n for n in pc.numbers.tolist() if lo <= x[n] <= hi]
     assert chosen.tolist() == expected and 0 < len(expected) < len(pc.numbers)
@@ -192,11 +200,14 @@ def test_rank_equal_optuna(single):
         assert ours.numbers.tolist() == [t.number for t in sub.trials]
         assert ours.z.tolist() == sub.zs.tolist()
         raw = _get_order_with_same_order_averaging(info.zs)
-        expected_color = (raw / (len(info.zs) - 1))[[t.number in set(ours.numbers.tolist())
-                                                      for t in study.get_trials(states=(TrialState.COMPLETE,))]]
+        expected_color = (raw / (len(info.zs) - 1))[
+            [t.number in set(ours.numbers.tolist()) for t in study.get_trials(states=(TrialState.COMPLETE,))]
+        ]
         assert ours.color.tolist() == pytest.approx(expected_color.tolist())
-        for ours_axis, labels, theirs_axis, xs in ((ours.x, ours.x_labels, sub.xaxis, sub.xs),
-                                                  (ours.y, ours.y_labels, sub.yaxis, sub.ys)):
+        for ours_axis, labels, _theirs_axis, xs in (
+            (ours.x, ours.x_labels, sub.xaxis, sub.xs),
+            (ours.y, ours.y_labels, sub.yaxis, sub.ys),
+        ):
             if labels is None:
                 assert ours_axis.tolist() == pytest.approx([float(v) for v in xs])
             else:
@@ -219,19 +230,25 @@ def test_contour_grid_equals_optuna(single, pair):
     def value_at(axis, labels, coord, log):
         if labels is not None:
             return labels[int(coord)]
-        return float(10 ** coord if log else coord)
+        return float(10**coord if log else coord)
 
     ours = {}
     for j, yc in enumerate(grid.y_centres):
         for i, xc in enumerate(grid.x_centres):
             if not np.isnan(grid.z[j, i]):
-                ours[(value_at("x", grid.x_labels, xc, grid.x_log),
-                      value_at("y", grid.y_labels, yc, grid.y_log))] = float(grid.z[j, i])
+                ours[(value_at("x", grid.x_labels, xc, grid.x_log), value_at("y", grid.y_labels, yc, grid.y_log))] = (
+                    float(grid.z[j, i])
+                )
     theirs = {(sub.xaxis.indices[i], sub.yaxis.indices[j]): z for (i, j), z in sub.z_values.items()}
     assert len(ours) == len(theirs) > 3
     for key, z in theirs.items():
-        match = [k for k in ours if all(a == b if isinstance(a, str) else math.isclose(a, b, rel_tol=1e-9)
-                                        for a, b in zip(k, key))]
+        match = [
+            k
+            for k in ours
+            if all(
+                a == b if isinstance(a, str) else math.isclose(a, b, rel_tol=1e-9) for a, b in zip(k, key, strict=False)
+            )
+        ]
         assert len(match) == 1 and ours[match[0]] == z, key
     assert not np.isnan(grid.filled).any()
 
@@ -247,7 +264,8 @@ def test_contour_bins_continuous_params_and_keeps_best_per_cell(single):
 def test_ped_anova_equals_optuna(single, maximize):
     for study, table in (single[:2], maximize):
         expected = optuna.importance.get_param_importances(
-            study, evaluator=optuna.importance.PedAnovaImportanceEvaluator())
+            study, evaluator=optuna.importance.PedAnovaImportanceEvaluator()
+        )
         ours = analysis.ped_anova_importances(table)
         assert list(ours) == list(expected)
         assert list(ours.values()) == pytest.approx(list(expected.values()), rel=1e-9, abs=1e-12)
@@ -259,7 +277,9 @@ def test_ped_anova_per_objective_equals_optuna_with_target(multi):
         sign = -1 if study.directions[k] == optuna.study.StudyDirection.MAXIMIZE else 1
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            expected = optuna.importance.get_param_importances(study, target=lambda t: sign * t.values[k])
+            expected = optuna.importance.get_param_importances(
+                study, target=lambda t, sign=sign, k=k: sign * t.values[k]
+            )
         ours = analysis.ped_anova_importances(table, objective=k)
         assert ours == pytest.approx(expected, rel=1e-9)
 
@@ -268,7 +288,8 @@ def test_fanova_equals_optuna(maximize):
     pytest.importorskip("sklearn")
     study, table = maximize
     expected = optuna.importance.get_param_importances(
-        study, evaluator=optuna.importance.FanovaImportanceEvaluator(seed=3))
+        study, evaluator=optuna.importance.FanovaImportanceEvaluator(seed=3)
+    )
     ours, used = analysis.fanova_importances(table, seed=3)
     assert used == len(study.get_trials(states=(TrialState.COMPLETE,)))
     assert ours == pytest.approx(expected, rel=1e-9)
@@ -280,11 +301,10 @@ def test_edf_across_studies_equals_optuna(single, maximize):
 
     studies = [single[0], maximize[0]]
     info = _get_edf_info(studies)
-    ours = analysis.edf({"single": analysis.complete_values(single[1]),
-                         "max": analysis.complete_values(maximize[1])})
+    ours = analysis.edf({"single": analysis.complete_values(single[1]), "max": analysis.complete_values(maximize[1])})
     assert ours.x.tolist() == pytest.approx(info.x_values.tolist())
     assert ours.names == [line.study_name for line in info.lines]
-    for y, line in zip(ours.y, info.lines):
+    for y, line in zip(ours.y, info.lines, strict=False):
         assert y.tolist() == line.y_values.tolist()
 
 
@@ -372,7 +392,7 @@ def test_trial_rows_csv_keeps_row_order_and_values(single, tmp_path):
     with open(tmp_path / "t.csv", newline="") as f:
         lines = list(csv.DictReader(f))
     assert n == 10 and [int(r["number"]) for r in lines] == table.number[rows].tolist()
-    for r, row in zip(lines, rows):
+    for r, row in zip(lines, rows, strict=False):
         value = table.values[row, 0]
         assert (r["value"] == "") if np.isnan(value) else float(r["value"]) == value
         assert r["params_kind"] == (table.params["kind"].decoded()[row] or "")

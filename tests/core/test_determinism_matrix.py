@@ -12,7 +12,6 @@ from __future__ import annotations
 import importlib.util
 
 import pytest
-
 from determinism_support import first_difference, naive_resume, recorded, reference, run_cli
 
 GRID = "GridSampler({'x': [0, 1, 2, 3, 4, 5], 'y': [0, 1, 2, 3, 4, 5]}, seed=5)"
@@ -47,13 +46,14 @@ def _needs(spec: str):
 
 @pytest.mark.parametrize("case_id,sampler,objective,n", CASES, ids=[c[0] for c in CASES])
 def test_stops_and_sigkills_at_every_fault_point_still_equal_the_uninterrupted_run(
-        tmp_path, case_id, sampler, objective, n):
+    tmp_path, case_id, sampler, objective, n
+):
     _needs(sampler)
     path = str(tmp_path / "study.db")
     first_stop = n // 6
     stopped = run_cli(path, sampler, objective, first_stop)
     assert stopped.returncode == 0, stopped.stderr
-    for fault, at in zip(FAULTS, _kill_points(n)):
+    for fault, at in zip(FAULTS, _kill_points(n), strict=False):
         # state_save: checkpoint after every trial, so the kill lands in the middle of a checkpoint write.
         env = {"OPTGUI_CHECKPOINT_SECONDS": "0"} if fault == "state_save" else None
         killed = run_cli(path, sampler, objective, n, fault=f"{fault}:{at}", extra_env=env)
@@ -102,8 +102,9 @@ def test_pause_and_resume_in_one_process(tmp_path, case_id, sampler, objective, 
         elif isinstance(event, RunStateChanged) and event.state == "paused":
             paused.set()
 
-    runner = StudyRunner(RunRequest(storage=str(path), study_name="det", objective=objective, sampler=sampler,
-                                    n_trials=n), listener)
+    runner = StudyRunner(
+        RunRequest(storage=str(path), study_name="det", objective=objective, sampler=sampler, n_trials=n), listener
+    )
     worker = threading.Thread(target=runner.run)
     worker.start()
     for _ in pause_after:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 
 from determinism_support import STUDY, first_difference, recorded, reference
+
 from optgui.core.engine_process import EngineProcess
 from optgui.core.events import RunStateChanged, TrialFinished
 from optgui.core.runner import RunRequest
@@ -14,8 +15,9 @@ SAMPLER = "TPESampler(seed=3)"
 
 
 def _request(path, n_trials=14):
-    return RunRequest(storage=str(path), study_name=STUDY, objective="builtin:quadratic", sampler=SAMPLER,
-                      n_trials=n_trials)
+    return RunRequest(
+        storage=str(path), study_name=STUDY, objective="builtin:quadratic", sampler=SAMPLER, n_trials=n_trials
+    )
 
 
 def _drive(engine: EngineProcess, on_event=lambda e: None, limit: float = 240) -> tuple:

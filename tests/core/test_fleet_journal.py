@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import optuna
 import pytest
-from optuna.storages.journal import JournalFileBackend, JournalStorage
-
 from determinism_support import first_difference
 from fleet_support import batched_reference, child_env, recorded_signatures, run_fleet, write_objective
+from optuna.storages.journal import JournalFileBackend, JournalStorage
+
 from optgui.core import fleet as fl
 from optgui.core.errors import OptguiError
 from optgui.core.split import SuggestOnlyTrial, SuggestPhaseEnded, run_suggest_phase
@@ -19,14 +19,25 @@ def test_journal_fleet_with_one_function_objective_equals_batched_reference(tmp_
     objective = write_objective(tmp_path)
     journal = tmp_path / "fleet.log"
     # The one-function form: the coordinator runs `objective` until its first non-suggest use (report).
-    proc = run_fleet(str(journal), "j", f"{objective}:objective", SAMPLER, 9, workers=2, batch=3,
-                     env=child_env(FLEET_JITTER_SEED="j", FLEET_MAX_SLEEP=0.02))
+    proc = run_fleet(
+        str(journal),
+        "j",
+        f"{objective}:objective",
+        SAMPLER,
+        9,
+        workers=2,
+        batch=3,
+        env=child_env(FLEET_JITTER_SEED="j", FLEET_MAX_SLEEP=0.02),
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     storage = JournalStorage(JournalFileBackend(str(journal)))
-    assert first_difference(batched_reference(SAMPLER, objective, 9, 3, study_name="ref"),
-                            recorded_signatures(storage, "j")) is None
-    status = fl.read_status(fl.fleet_store(storage, storage.get_study_id_from_name("j"),
-                                           _journal_ref(journal)))
+    assert (
+        first_difference(
+            batched_reference(SAMPLER, objective, 9, 3, study_name="ref"), recorded_signatures(storage, "j")
+        )
+        is None
+    )
+    status = fl.read_status(fl.fleet_store(storage, storage.get_study_id_from_name("j"), _journal_ref(journal)))
     assert [w.state for w in status.workers] == ["exited", "exited"] and status.state == "completed"
 
 

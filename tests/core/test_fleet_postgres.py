@@ -14,10 +14,9 @@ import warnings
 
 import optuna
 import pytest
-
-from fleet_support import (batched_reference, child_env, optgui_cmd, recorded_signatures, run_fleet,
-                           write_objective)
 from determinism_support import first_difference
+from fleet_support import batched_reference, child_env, optgui_cmd, recorded_signatures, run_fleet, write_objective
+
 from optgui.core import fleet as fl
 from optgui.core import metadata as md
 
@@ -67,12 +66,21 @@ def test_deterministic_fleet_equals_batched_reference(pg_url, study_names, tmp_p
     expected = batched_reference(SAMPLER, objective, N_TRIALS, 4, study_name="ref")
     for seed in jitter_seeds:
         name = study_names(f"det{workers}")
-        proc = run_fleet(pg_url, name, f"{objective}:search_space,evaluate", SAMPLER, N_TRIALS, workers=workers,
-                         batch=4, env=child_env(FLEET_JITTER_SEED=seed, FLEET_MAX_SLEEP=0.05))
+        proc = run_fleet(
+            pg_url,
+            name,
+            f"{objective}:search_space,evaluate",
+            SAMPLER,
+            N_TRIALS,
+            workers=workers,
+            batch=4,
+            env=child_env(FLEET_JITTER_SEED=seed, FLEET_MAX_SLEEP=0.05),
+        )
         _check_ok(proc)
         got = recorded_signatures(pg_url, name)
-        assert first_difference(expected, got) is None, f"{workers} workers, jitter {seed}: first difference at " \
-            f"trial {first_difference(expected, got)}"
+        assert first_difference(expected, got) is None, (
+            f"{workers} workers, jitter {seed}: first difference at trial {first_difference(expected, got)}"
+        )
         storage, store = _store(pg_url, name)
         trials = optuna.load_study(study_name=name, storage=storage).trials
         evaluators = {t.system_attrs[fl.TRIAL_RESULT]["worker"] for t in trials}
@@ -82,20 +90,33 @@ def test_deterministic_fleet_equals_batched_reference(pg_url, study_names, tmp_p
         storage.engine.dispose()
     # Teeth: the same comparison catches suggests made out of trial-number order (what define-by-run objectives
     # running on the workers would do), and batching itself matters (a sequential run differs).
-    assert first_difference(batched_reference(SAMPLER, objective, N_TRIALS, 4, study_name="ref", naive=True),
-                            got) is not None
+    assert (
+        first_difference(batched_reference(SAMPLER, objective, N_TRIALS, 4, study_name="ref", naive=True), got)
+        is not None
+    )
     assert first_difference(batched_reference(SAMPLER, objective, N_TRIALS, 1, study_name="ref"), got) is not None
 
 
 def test_pipelined_fleet_equals_pipelined_reference(pg_url, study_names, tmp_path):
     objective = write_objective(tmp_path)
     name = study_names("pipe")
-    proc = run_fleet(pg_url, name, f"{objective}:search_space,evaluate", SAMPLER, N_TRIALS, workers=4, batch=4,
-                     pipeline=True, env=child_env(FLEET_JITTER_SEED="p"))
+    proc = run_fleet(
+        pg_url,
+        name,
+        f"{objective}:search_space,evaluate",
+        SAMPLER,
+        N_TRIALS,
+        workers=4,
+        batch=4,
+        pipeline=True,
+        env=child_env(FLEET_JITTER_SEED="p"),
+    )
     _check_ok(proc)
     got = recorded_signatures(pg_url, name)
-    assert first_difference(batched_reference(SAMPLER, objective, N_TRIALS, 4, study_name="ref", pipeline=True),
-                            got) is None
+    assert (
+        first_difference(batched_reference(SAMPLER, objective, N_TRIALS, 4, study_name="ref", pipeline=True), got)
+        is None
+    )
     # Pipelining is a different (equally deterministic) sequence: the sampler sees the previous batch running.
     assert first_difference(batched_reference(SAMPLER, objective, N_TRIALS, 4, study_name="ref"), got) is not None
 
@@ -116,8 +137,17 @@ def test_fleet_pause_leaves_nothing_running_and_resumes_identically(pg_url, stud
     objective = write_objective(tmp_path)
     name = study_names("pause")
     n_trials = 20
-    proc = run_fleet(pg_url, name, f"{objective}:search_space,evaluate", SAMPLER, n_trials, workers=4, batch=4,
-                     env=child_env(FLEET_JITTER_SEED="q", FLEET_MAX_SLEEP=0.05), background=True)
+    proc = run_fleet(
+        pg_url,
+        name,
+        f"{objective}:search_space,evaluate",
+        SAMPLER,
+        n_trials,
+        workers=4,
+        batch=4,
+        env=child_env(FLEET_JITTER_SEED="q", FLEET_MAX_SLEEP=0.05),
+        background=True,
+    )
     try:
         storage = optuna.storages.RDBStorage(pg_url)
         study_id = _wait_for(lambda: _study_id(storage, name), 60, "the study")
@@ -132,8 +162,13 @@ def test_fleet_pause_leaves_nothing_running_and_resumes_identically(pg_url, stud
         assert finished_at_pause % 4 == 0 and finished_at_pause < n_trials  # drained to a batch boundary
         time.sleep(1.5)
         assert _n_finished(storage, study_id) == finished_at_pause and not store.running_trials()
-        out = subprocess.run(optgui_cmd("control", pg_url, "--study", name, "resume"), env=child_env(),
-                             capture_output=True, text=True, timeout=60)
+        out = subprocess.run(
+            optgui_cmd("control", pg_url, "--study", name, "resume"),
+            env=child_env(),
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         assert out.returncode == 0, out.stderr
         stdout, stderr = proc.communicate(timeout=180)
         assert proc.returncode == 0, stderr[-3000:]
@@ -170,8 +205,7 @@ def test_sigkilled_worker_trial_is_evaluated_again(pg_url, study_names, tmp_path
     objective = write_objective(tmp_path)
     name = study_names("kill")
     env = child_env(FLEET_JITTER_SEED="k", OPTGUI_FAULT="worker_before_result:6")
-    proc = run_fleet(pg_url, name, f"{objective}:search_space,evaluate", SAMPLER, N_TRIALS, workers=3, batch=4,
-                     env=env)
+    proc = run_fleet(pg_url, name, f"{objective}:search_space,evaluate", SAMPLER, N_TRIALS, workers=3, batch=4, env=env)
     _check_ok(proc)
     got = recorded_signatures(pg_url, name)
     assert first_difference(batched_reference(SAMPLER, objective, N_TRIALS, 4, study_name="ref"), got) is None
@@ -188,8 +222,17 @@ def test_sigkilled_worker_trial_is_evaluated_again(pg_url, study_names, tmp_path
 def test_free_running_fleet_is_not_the_reference_and_records_who_asked(pg_url, study_names, tmp_path):
     objective = write_objective(tmp_path)
     name = study_names("free")
-    proc = run_fleet(pg_url, name, f"{objective}:objective", SAMPLER, 12, workers=2, batch=1, mode="free",
-                     env=child_env(FLEET_JITTER_SEED="f"))
+    proc = run_fleet(
+        pg_url,
+        name,
+        f"{objective}:objective",
+        SAMPLER,
+        12,
+        workers=2,
+        batch=1,
+        mode="free",
+        env=child_env(FLEET_JITTER_SEED="f"),
+    )
     _check_ok(proc)
     storage, store = _store(pg_url, name)
     with warnings.catch_warnings():

@@ -14,10 +14,16 @@ import signal
 
 import optuna
 import pytest
-
 from determinism_support import first_difference
-from fleet_support import (batched_reference, child_env, naive_restart_reference, recorded_signatures, run_fleet,
-                           write_objective)
+from fleet_support import (
+    batched_reference,
+    child_env,
+    naive_restart_reference,
+    recorded_signatures,
+    run_fleet,
+    write_objective,
+)
+
 from optgui.core import fleet as fl
 from optgui.core import metadata as md
 from optgui.core.lease import _pid_alive
@@ -51,21 +57,28 @@ def _kill_workers(storage, name: str) -> list[int]:
     store = fl.RdbFleetStore(storage, storage.get_study_id_from_name(name))
     killed = []
     for record in fl.iter_worker_records(store.fleet_attrs()):
-        if record.get("host") == socket.gethostname() and record.get("state") not in ("exited", "failed") and \
-                _pid_alive(int(record["pid"])):
+        if (
+            record.get("host") == socket.gethostname()
+            and record.get("state") not in ("exited", "failed")
+            and _pid_alive(int(record["pid"]))
+        ):
             os.kill(int(record["pid"]), signal.SIGKILL)
             killed.append(int(record["pid"]))
     return killed
 
 
-@pytest.mark.parametrize("faults,pipeline,kill_workers", [
-    # died while asking batch 4-7 (its workers live on); the recovering run dies too, telling batch 8-11
-    (("coordinator_after_ask:5", "coordinator_after_tell:9"), False, False),
-    (("coordinator_after_tell:5",), True, True),  # pipelined: 4-5 told, 6-7 evaluated or not, 8-11 asked; all die
-    (("coordinator_after_tell:9",), False, True),  # died in the middle of telling batch 8-11
-])
-def test_rerun_after_coordinator_sigkill_equals_uninterrupted_batched_loop(pg_url, study_name, tmp_path, faults,
-                                                                           pipeline, kill_workers):
+@pytest.mark.parametrize(
+    "faults,pipeline,kill_workers",
+    [
+        # died while asking batch 4-7 (its workers live on); the recovering run dies too, telling batch 8-11
+        (("coordinator_after_ask:5", "coordinator_after_tell:9"), False, False),
+        (("coordinator_after_tell:5",), True, True),  # pipelined: 4-5 told, 6-7 evaluated or not, 8-11 asked; all die
+        (("coordinator_after_tell:9",), False, True),  # died in the middle of telling batch 8-11
+    ],
+)
+def test_rerun_after_coordinator_sigkill_equals_uninterrupted_batched_loop(
+    pg_url, study_name, tmp_path, faults, pipeline, kill_workers
+):
     objective = write_objective(tmp_path)
     spec = f"{objective}:search_space,evaluate"
     storage = optuna.storages.RDBStorage(pg_url)
@@ -73,18 +86,38 @@ def test_rerun_after_coordinator_sigkill_equals_uninterrupted_batched_loop(pg_ur
         # The dying run's workers outlive it and keep its output pipes open: its output goes to a file.
         log = tmp_path / f"died{i}.log"
         with open(log, "w") as out:
-            died = run_fleet(pg_url, study_name, spec, SAMPLER, N_TRIALS, workers=3, batch=4, pipeline=pipeline,
-                             env=child_env(FLEET_JITTER_SEED=f"r{i}", OPTGUI_FAULT=fault), output=out)
+            died = run_fleet(
+                pg_url,
+                study_name,
+                spec,
+                SAMPLER,
+                N_TRIALS,
+                workers=3,
+                batch=4,
+                pipeline=pipeline,
+                env=child_env(FLEET_JITTER_SEED=f"r{i}", OPTGUI_FAULT=fault),
+                output=out,
+            )
         assert died.returncode == -signal.SIGKILL, log.read_text()[-2000:]
         study_id = storage.get_study_id_from_name(study_name)
-        assert any(t.state == optuna.trial.TrialState.RUNNING for t in storage.get_all_trials(study_id)), \
+        assert any(t.state == optuna.trial.TrialState.RUNNING for t in storage.get_all_trials(study_id)), (
             "the coordinator died with nothing in flight: the fault point tests nothing"
+        )
         if kill_workers:
             assert _kill_workers(storage, study_name)
     fault = faults[0]
 
-    rerun = run_fleet(pg_url, study_name, spec, SAMPLER, N_TRIALS, workers=3, batch=4, pipeline=pipeline,
-                      env=child_env(FLEET_JITTER_SEED="s"))
+    rerun = run_fleet(
+        pg_url,
+        study_name,
+        spec,
+        SAMPLER,
+        N_TRIALS,
+        workers=3,
+        batch=4,
+        pipeline=pipeline,
+        env=child_env(FLEET_JITTER_SEED="s"),
+    )
     assert rerun.returncode == 0, rerun.stderr[-3000:]
     assert "recovered the fleet from a coordinator that died" in rerun.stderr
 
@@ -104,7 +137,8 @@ def test_rerun_after_coordinator_sigkill_equals_uninterrupted_batched_loop(pg_ur
     assert verdict.equivalent, verdict.headline()
     # Teeth: restarting the way plain Optuna would (stale trials failed, sampler from its seed) differs.
     told = int(fault.split(":")[1]) if "tell" in fault else 3
-    naive = naive_restart_reference(SAMPLER, objective, N_TRIALS, 4, study_name="ref", pipeline=pipeline,
-                                    restart_after_tell=told)
+    naive = naive_restart_reference(
+        SAMPLER, objective, N_TRIALS, 4, study_name="ref", pipeline=pipeline, restart_after_tell=told
+    )
     assert first_difference(naive, got) is not None
     storage.engine.dispose()

@@ -11,7 +11,6 @@ from pathlib import Path
 
 import optuna
 import pytest
-
 from reader_fixtures import current_schema_db, file_state, make_old_schema
 
 REPO = Path(__file__).resolve().parents[2]
@@ -19,15 +18,15 @@ REPO = Path(__file__).resolve().parents[2]
 
 def optgui(*args: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "PYTHONPATH": str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", "")}
-    return subprocess.run([sys.executable, "-m", "optgui", *args], capture_output=True, text=True, env=env,
-                          cwd=REPO)
+    return subprocess.run([sys.executable, "-m", "optgui", *args], capture_output=True, text=True, env=env, cwd=REPO)
 
 
 @pytest.fixture(scope="module")
 def study_db(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("cli") / "cli.db"
-    study = optuna.create_study(storage=f"sqlite:///{path}", study_name="demo",
-                                sampler=optuna.samplers.RandomSampler(0))
+    study = optuna.create_study(
+        storage=f"sqlite:///{path}", study_name="demo", sampler=optuna.samplers.RandomSampler(0)
+    )
     study.optimize(lambda t: t.suggest_float("x", -2, 2) ** 2 + t.suggest_int("k", 1, 3), n_trials=5)
     study.optimize(lambda t: float("inf"), n_trials=1)
     optuna.create_study(storage=f"sqlite:///{path}", study_name="pair", directions=["minimize", "maximize"])
@@ -79,11 +78,18 @@ def test_trial_table_text_and_json(study_db):
 
 
 def test_never_imports_qt(study_db):
-    code = ("import sys\nfrom optgui.cli import main\nrc = main(['inspect', sys.argv[1], '--study', 'demo'])\n"
-            "bad = [m for m in sys.modules if m.startswith(('PySide6', 'pyqtgraph', 'optgui.qt'))]\n"
-            "sys.exit(10 if bad else rc)\n")
-    result = subprocess.run([sys.executable, "-c", code, str(study_db)], capture_output=True, text=True, cwd=REPO,
-                            env={**os.environ, "PYTHONPATH": str(REPO)})
+    code = (
+        "import sys\nfrom optgui.cli import main\nrc = main(['inspect', sys.argv[1], '--study', 'demo'])\n"
+        "bad = [m for m in sys.modules if m.startswith(('PySide6', 'pyqtgraph', 'optgui.qt'))]\n"
+        "sys.exit(10 if bad else rc)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code, str(study_db)],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
     assert result.returncode == 0, result.stderr
 
 
@@ -92,13 +98,21 @@ def _write(path: Path, data: bytes) -> Path:
     return path
 
 
-@pytest.mark.parametrize("make, fragment", [
-    (lambda d: d / "missing.db", "does not exist"),
-    (lambda d: d, "is a directory"),
-    (lambda d: _write(d / "empty.db", b""), "is empty"),
-    (lambda d: _write(d / "j.log", b'{"op_code":0,"worker_id":"w","study_name":"s","directions":[1]}\n'
-                                   b'{broken\n{"op_code":1}\n'), "line 2 is not valid JSON"),
-])
+@pytest.mark.parametrize(
+    "make, fragment",
+    [
+        (lambda d: d / "missing.db", "does not exist"),
+        (lambda d: d, "is a directory"),
+        (lambda d: _write(d / "empty.db", b""), "is empty"),
+        (
+            lambda d: _write(
+                d / "j.log",
+                b'{"op_code":0,"worker_id":"w","study_name":"s","directions":[1]}\n{broken\n{"op_code":1}\n',
+            ),
+            "line 2 is not valid JSON",
+        ),
+    ],
+)
 def test_errors_are_one_line_with_exit_3(tmp_path, make, fragment):
     target = make(tmp_path)
     assert_one_line_error(optgui("inspect", str(target)), fragment)

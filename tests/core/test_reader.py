@@ -11,15 +11,20 @@ import numpy as np
 import optuna
 import pytest
 from optuna.storages.journal import JournalFileBackend, JournalStorage
+from reader_fixtures import (
+    UNICODE_NAME,
+    assert_matches_optuna,
+    current_schema_db,
+    file_state,
+    make_old_schema,
+    populate,
+)
 
 from optgui.core.errors import StorageError
 from optgui.core.reader import open_reader
 from optgui.core.schema import HEAD_REVISION, upgrade_with_backup
 from optgui.core.storage import snapshot_copy
 from optgui.core.tables import COMPLETE, RUNNING
-from reader_fixtures import (  # noqa: F401 - varied_sqlite is a fixture
-    UNICODE_NAME, assert_matches_optuna, current_schema_db, file_state, make_old_schema, populate, varied_sqlite,
-)
 
 
 @pytest.fixture(scope="module")
@@ -91,7 +96,8 @@ def test_summaries(varied_sqlite, varied_journal, which):
             starts = [t.datetime_start for t in trials if t.datetime_start]
             assert summary.first_activity == min(
                 np.datetime64(s.astimezone(__import__("datetime").timezone.utc).replace(tzinfo=None), "us")
-                for s in starts)
+                for s in starts
+            )
         else:
             assert np.isnat(summary.first_activity)
     assert summaries["three"].metric_names == ("loss", "accuracy", "latency")
@@ -109,7 +115,7 @@ def test_best_so_far_and_convergence_columns(varied_sqlite):
     best = table.best_so_far()
     complete = table.state == COMPLETE
     for row in range(len(table)):
-        seen = table.values[:row + 1, 0][complete[:row + 1]]
+        seen = table.values[: row + 1, 0][complete[: row + 1]]
         assert (np.isnan(best[row]) and len(seen) == 0) or best[row] == seen.min()
     with pytest.raises(ValueError):
         table.values[0, 0] = 1.0  # snapshots are read-only
@@ -270,7 +276,8 @@ def test_old_schema_is_read_with_a_warning_and_upgraded_only_on_request(tmp_path
         upgraded = reader.trials("old")
     trials = optuna.load_study(study_name="old", storage=f"sqlite:///{path}").trials
     assert [t.params for t in trials] == [
-        {k: c.decoded()[i] for k, c in upgraded.params.items() if c.present[i]} for i in range(len(trials))]
+        {k: c.decoded()[i] for k, c in upgraded.params.items() if c.present[i]} for i in range(len(trials))
+    ]
     with pytest.raises(StorageError, match="already has the current schema"):
         upgrade_with_backup(str(path))
 
@@ -294,9 +301,11 @@ def test_reader_never_imports_qt():
     import subprocess
     import sys
 
-    code = ("import sys, optgui.core.reader, optgui.core.rdb_reader, optgui.core.journal_reader, "
-            "optgui.core.schema; bad = [m for m in sys.modules if m.startswith(('PySide6', 'pyqtgraph'))]; "
-            "print(bad); sys.exit(1 if bad else 0)")
+    code = (
+        "import sys, optgui.core.reader, optgui.core.rdb_reader, optgui.core.journal_reader, "
+        "optgui.core.schema; bad = [m for m in sys.modules if m.startswith(('PySide6', 'pyqtgraph'))]; "
+        "print(bad); sys.exit(1 if bad else 0)"
+    )
     assert subprocess.run([sys.executable, "-c", code], capture_output=True).returncode == 0
 
 

@@ -14,13 +14,16 @@ from pathlib import Path
 import numpy as np
 import optuna
 import pytest
+from reader_fixtures import (
+    UNICODE_NAME,
+    current_schema_db,
+    file_state,
+    make_old_schema,
+)
 
 from optgui.core.errors import StorageError
 from optgui.core.reader import open_reader
 from optgui.core.tables import COMPLETE, FAIL, RUNNING
-from reader_fixtures import (  # noqa: F401 - varied_sqlite is a fixture
-    UNICODE_NAME, current_schema_db, file_state, make_old_schema, varied_sqlite,
-)
 
 REPO = Path(__file__).resolve().parents[2]
 VALID_LINE = b'{"op_code":0,"worker_id":"w-1","study_name":"s","directions":[1]}\n'
@@ -98,7 +101,7 @@ def test_corrupt_sqlite_pages(tmp_path, good_db):
     path = _copy(good_db, tmp_path / "corrupt.db")
     data = bytearray(path.read_bytes())
     page = int.from_bytes(data[16:18], "big")
-    data[page: page * 3] = b"\xa5" * (page * 2)  # overwrite pages 2-3, keep the header page intact
+    data[page : page * 3] = b"\xa5" * (page * 2)  # overwrite pages 2-3, keep the header page intact
     path.write_bytes(bytes(data))
     _expect_error(path, "corrupt or truncated|damaged")
 
@@ -130,21 +133,30 @@ def test_empty_alembic_stamp(tmp_path, good_db):
 
 
 def test_newer_unknown_schema(tmp_path, good_db):
-    path = _sql(_copy(good_db, tmp_path / "newer.db"), "UPDATE alembic_version SET version_num = 'v9.1.0.a'",
-                "UPDATE version_info SET library_version = '9.1.0'")
+    path = _sql(
+        _copy(good_db, tmp_path / "newer.db"),
+        "UPDATE alembic_version SET version_num = 'v9.1.0.a'",
+        "UPDATE version_info SET library_version = '9.1.0'",
+    )
     message = _expect_error(path, "schema v9.1.0.a .created by Optuna 9.1.0., which is newer than or unknown")
     assert "update optuna" in message
 
 
 def test_schema_from_before_multi_objective(tmp_path, good_db):
-    path = _sql(_copy(good_db, tmp_path / "v13.db"), "UPDATE alembic_version SET version_num = 'v1.3.0.a'",
-                "UPDATE version_info SET library_version = '1.3.0'")
+    path = _sql(
+        _copy(good_db, tmp_path / "v13.db"),
+        "UPDATE alembic_version SET version_num = 'v1.3.0.a'",
+        "UPDATE version_info SET library_version = '1.3.0'",
+    )
     _expect_error(path, "schema v1.3.0.a .created by Optuna 1.3.0., from before multi-objective.*--upgrade")
 
 
 def test_pre_alembic_optuna_09(tmp_path, good_db):
-    path = _sql(_copy(good_db, tmp_path / "v09.db"), "DROP TABLE alembic_version",
-                "UPDATE version_info SET schema_version = 11, library_version = '0.9.0'")
+    path = _sql(
+        _copy(good_db, tmp_path / "v09.db"),
+        "DROP TABLE alembic_version",
+        "UPDATE version_info SET schema_version = 11, library_version = '0.9.0'",
+    )
     _expect_error(path, "created by Optuna 0.9.0 before schemas were versioned")
 
 
@@ -189,13 +201,19 @@ def test_file_without_read_permission(tmp_path, good_db):
         path = _copy(good_db, folder / "private.db")
         path.chmod(0o600)
         before = file_state(path)
-        code = ("import sys\nfrom optgui.core.errors import StorageError\n"
-                "from optgui.core.storage import resolve_for_reading\n"
-                "try:\n    resolve_for_reading(sys.argv[1])\nexcept StorageError as exc:\n"
-                "    print(exc)\n    sys.exit(3)\n")
+        code = (
+            "import sys\nfrom optgui.core.errors import StorageError\n"
+            "from optgui.core.storage import resolve_for_reading\n"
+            "try:\n    resolve_for_reading(sys.argv[1])\nexcept StorageError as exc:\n"
+            "    print(exc)\n    sys.exit(3)\n"
+        )
         result = subprocess.run(
             [runner, "--reuid=65534", "--regid=65534", "--clear-groups", sys.executable, "-c", code, str(path)],
-            capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(REPO)}, cwd=folder)
+            capture_output=True,
+            text=True,
+            env={**os.environ, "PYTHONPATH": str(REPO)},
+            cwd=folder,
+        )
         assert result.returncode == 3, result.stderr
         assert result.stdout.strip() == f"cannot read {path}: permission denied"
         assert file_state(path) == before

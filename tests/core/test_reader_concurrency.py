@@ -39,8 +39,9 @@ def test_writer_never_locked_out_and_reader_sees_every_trial(tmp_path):
     path = tmp_path / "live.db"
     url = f"sqlite:///{path}"
     optuna.create_study(storage=url, study_name="live")
-    writer = subprocess.Popen([sys.executable, "-c", WRITER, url, str(N_TRIALS)], stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE, text=True)
+    writer = subprocess.Popen(
+        [sys.executable, "-c", WRITER, url, str(N_TRIALS)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
     polls = 0
     with open_reader(str(path)) as reader:
         delta = reader.poll("live")

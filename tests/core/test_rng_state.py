@@ -19,15 +19,25 @@ PINNED = {
     "cmaes": {"_cma_rng": "rng", "_independent_sampler._rng": "rng"},
     "qmc": {"_independent_sampler._rng": "rng", "_seed": "extra"},
     "nsgaii": {"_child_generation_strategy._rng": "alias of _rng", "_random_sampler._rng": "rng", "_rng": "rng"},
-    "nsgaiii": {"_child_generation_strategy._rng": "alias of _rng",
-                "_elite_population_selection_strategy._rng": "alias of _rng", "_random_sampler._rng": "rng",
-                "_rng": "rng"},
-    "gp": {"_constraints_gprs_cache_list": "extra", "_gprs_cache_list": "extra", "_independent_sampler._rng": "rng",
-           "_rng": "rng"},
+    "nsgaiii": {
+        "_child_generation_strategy._rng": "alias of _rng",
+        "_elite_population_selection_strategy._rng": "alias of _rng",
+        "_random_sampler._rng": "rng",
+        "_rng": "rng",
+    },
+    "gp": {
+        "_constraints_gprs_cache_list": "extra",
+        "_gprs_cache_list": "extra",
+        "_independent_sampler._rng": "rng",
+        "_rng": "rng",
+    },
     "GridSampler({'x': [1, 2, 3]})": {"_rng": "rng"},
     "bruteforce": {"_rng": "rng"},
     "CmaEsSampler(independent_sampler=TPESampler())": {
-        "_cma_rng": "rng", "_independent_sampler._random_sampler._rng": "rng", "_independent_sampler._rng": "rng"},
+        "_cma_rng": "rng",
+        "_independent_sampler._random_sampler._rng": "rng",
+        "_independent_sampler._rng": "rng",
+    },
 }
 
 

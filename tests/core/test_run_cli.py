@@ -11,7 +11,6 @@ import sys
 import time
 
 import pytest
-
 from determinism_support import STUDY, first_difference, recorded, reference, run_cli
 
 
@@ -20,8 +19,13 @@ def _sha(path):
 
 
 def _run(*args, env=None):
-    return subprocess.run([sys.executable, "-m", "optgui", "run", *args], capture_output=True, text=True,
-                          timeout=120, env={**os.environ, **(env or {})})
+    return subprocess.run(
+        [sys.executable, "-m", "optgui", "run", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, **(env or {})},
+    )
 
 
 @pytest.fixture
@@ -37,18 +41,21 @@ def _objective_file(tmp_path, body="def objective(trial):\n    return trial.sugg
     return path
 
 
-@pytest.mark.parametrize("args,message", [
-    (["--sampler", "superfast"], "unknown sampler 'superfast'"),
-    (["--sampler", "TPESampler(gamma=lambda n: 1)"], "callables cannot be recorded"),
-    (["--sampler", "TPESampler(seed=-4)"], "seed must be between"),
-    (["--sampler", "TPESampler(seed=3)", "--seed", "4"], "--seed 4 disagrees with seed=3"),
-    (["--sampler", "TPESampler(seed=9)"], "differs from the study's recorded sampler TPESampler(seed=3)"),
-    (["--seed", "4"], "--seed 4 differs from the study's recorded seed 3"),
-    (["--objective", "builtin:nope"], "unknown built-in objective 'nope'"),
-    (["--objective", "/nonexistent/obj.py:objective"], "objective file /nonexistent/obj.py does not exist"),
-    (["--direction", "maximize"], "differs from the study's directions"),
-    (["--n-trials", "-2"], "--n-trials must be >= 0"),
-])
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (["--sampler", "superfast"], "unknown sampler 'superfast'"),
+        (["--sampler", "TPESampler(gamma=lambda n: 1)"], "callables cannot be recorded"),
+        (["--sampler", "TPESampler(seed=-4)"], "seed must be between"),
+        (["--sampler", "TPESampler(seed=3)", "--seed", "4"], "--seed 4 disagrees with seed=3"),
+        (["--sampler", "TPESampler(seed=9)"], "differs from the study's recorded sampler TPESampler(seed=3)"),
+        (["--seed", "4"], "--seed 4 differs from the study's recorded seed 3"),
+        (["--objective", "builtin:nope"], "unknown built-in objective 'nope'"),
+        (["--objective", "/nonexistent/obj.py:objective"], "objective file /nonexistent/obj.py does not exist"),
+        (["--direction", "maximize"], "differs from the study's directions"),
+        (["--n-trials", "-2"], "--n-trials must be >= 0"),
+    ],
+)
 def test_bad_input_on_an_existing_study_is_one_line_exit_3_and_changes_nothing(study_db, args, message):
     before = _sha(study_db)
     out = _run(study_db, "--study", STUDY, *args)
@@ -72,11 +79,14 @@ def test_new_study_without_objective_is_refused_without_creating_the_file(tmp_pa
     assert out.returncode == 3 and "needs --objective" in out.stderr
 
 
-@pytest.mark.parametrize("body,message", [
-    ("def objective(trial)\n    return 1\n", "has a syntax error at line 1"),
-    ("def other(trial):\n    return 1\n", "no function 'objective'"),
-    ("import no_such_module_xyz\n", "ModuleNotFoundError"),
-])
+@pytest.mark.parametrize(
+    "body,message",
+    [
+        ("def objective(trial)\n    return 1\n", "has a syntax error at line 1"),
+        ("def other(trial):\n    return 1\n", "no function 'objective'"),
+        ("import no_such_module_xyz\n", "ModuleNotFoundError"),
+    ],
+)
 def test_broken_objective_files_get_specific_errors(tmp_path, body, message):
     obj = _objective_file(tmp_path, body)
     out = _run(str(tmp_path / "s.db"), "--study", "x", "--objective", f"{obj}:objective", "--n-trials", "2")
@@ -98,15 +108,31 @@ def test_changed_objective_file_is_refused_unless_accepted_and_a_moved_one_can_b
     out = _run(db, "--study", "x", "--objective", f"{moved}:objective", "--n-trials", "4")
     assert out.returncode == 3 and "changed since the run started" in out.stderr
     assert _sha(db) == before
-    out = _run(db, "--study", "x", "--objective", f"{moved}:objective", "--n-trials", "4",
-               "--accept-objective-change")
+    out = _run(db, "--study", "x", "--objective", f"{moved}:objective", "--n-trials", "4", "--accept-objective-change")
     assert out.returncode == 0, out.stderr
 
 
 def _start(db, sampler="RandomSampler(seed=8)", objective="builtin:slow(sleep=0.3)", n=40):
-    return subprocess.Popen([sys.executable, "-m", "optgui", "run", db, "--study", STUDY, "--objective", objective,
-                             "--sampler", sampler, "--n-trials", str(n)], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "optgui",
+            "run",
+            db,
+            "--study",
+            STUDY,
+            "--objective",
+            objective,
+            "--sampler",
+            sampler,
+            "--n-trials",
+            str(n),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def _wait_for_trials(proc, count):

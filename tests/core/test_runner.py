@@ -8,8 +8,8 @@ import warnings
 
 import optuna
 import pytest
-
 from determinism_support import STUDY, first_difference, recorded, reference
+
 from optgui.core import metadata as md
 from optgui.core.errors import LeaseHeldError, StudyStateError
 from optgui.core.events import RunStateChanged, TrialFinished, TrialStarted
@@ -17,8 +17,9 @@ from optgui.core.runner import RunRequest, StudyRunner
 
 
 def _request(path, **kw):
-    base = dict(storage=str(path), study_name=STUDY, objective="builtin:quadratic", sampler="TPESampler(seed=11)",
-                n_trials=24)
+    base = dict(
+        storage=str(path), study_name=STUDY, objective="builtin:quadratic", sampler="TPESampler(seed=11)", n_trials=24
+    )
     base.update(kw)
     return RunRequest(**base)
 
@@ -72,8 +73,7 @@ def test_rerun_does_the_remainder_then_nothing_then_extends(tmp_path):
 
 def test_objective_errors_become_fail_trials_with_error_text_and_count(tmp_path):
     path = tmp_path / "s.db"
-    outcome = StudyRunner(_request(path, objective="builtin:flaky", sampler="RandomSampler(seed=2)",
-                                   n_trials=20)).run()
+    outcome = StudyRunner(_request(path, objective="builtin:flaky", sampler="RandomSampler(seed=2)", n_trials=20)).run()
     assert outcome.n_finished == 20
     expected = reference("RandomSampler(seed=2)", "builtin:flaky", 20)
     got = recorded(str(path))
@@ -102,8 +102,10 @@ def test_metadata_keeps_the_database_a_plain_optuna_study(tmp_path):
 def test_a_live_lease_refuses_a_second_runner(tmp_path):
     path = tmp_path / "s.db"
     started = threading.Event()
-    first = StudyRunner(_request(path, objective="builtin:slow(sleep=0.2)", n_trials=50),
-                        lambda e: started.set() if isinstance(e, TrialFinished) else None)
+    first = StudyRunner(
+        _request(path, objective="builtin:slow(sleep=0.2)", n_trials=50),
+        lambda e: started.set() if isinstance(e, TrialFinished) else None,
+    )
     worker = threading.Thread(target=first.run)
     worker.start()
     try:
@@ -115,17 +117,19 @@ def test_a_live_lease_refuses_a_second_runner(tmp_path):
         worker.join(60)
     # Once released, a resume is allowed and continues.
     assert StudyRunner(_request(path, objective="builtin:slow(sleep=0.2)", n_trials=3)).run().reason in (
-        "completed", "nothing-to-do")
+        "completed",
+        "nothing-to-do",
+    )
 
 
 def test_adopting_a_plain_optuna_study_starts_claims_at_the_boundary(tmp_path):
     path = tmp_path / "s.db"
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        study = optuna.create_study(study_name=STUDY, storage=f"sqlite:///{path}",
-                                    sampler=optuna.samplers.RandomSampler(seed=0))
-        study.optimize(lambda t: t.suggest_float("x", -10, 10) ** 2 + t.suggest_float("y", -10, 10) ** 2,
-                       n_trials=7)
+        study = optuna.create_study(
+            study_name=STUDY, storage=f"sqlite:///{path}", sampler=optuna.samplers.RandomSampler(seed=0)
+        )
+        study.optimize(lambda t: t.suggest_float("x", -10, 10) ** 2 + t.suggest_float("y", -10, 10) ** 2, n_trials=7)
     with pytest.raises(StudyStateError, match="not made by optgui"):
         StudyRunner(_request(path, objective=None)).prepare()
     runner = StudyRunner(_request(path, n_trials=4))

@@ -29,8 +29,10 @@ BUILDS = [
     ("GridSampler({'x': [1, 2], 'y': ['a', 'b']})", optuna.samplers.GridSampler),
     ("bruteforce", optuna.samplers.BruteForceSampler),
     ('{"sampler": "TPESampler", "kwargs": {"seed": 42, "n_startup_trials": 5}}', optuna.samplers.TPESampler),
-    ('{"sampler": "CmaEsSampler", "kwargs": {"independent_sampler": {"sampler": "RandomSampler", "kwargs": {}}}}',
-     optuna.samplers.CmaEsSampler),
+    (
+        '{"sampler": "CmaEsSampler", "kwargs": {"independent_sampler": {"sampler": "RandomSampler", "kwargs": {}}}}',
+        optuna.samplers.CmaEsSampler,
+    ),
 ]
 
 
@@ -46,9 +48,20 @@ def test_every_builtin_sampler_builds_and_round_trips(text, cls):
     assert parse_spec(spec.to_text()) == spec
 
 
-@pytest.mark.parametrize("text", ["median", "MedianPruner(n_startup_trials=5)", "nop", "percentile(25.0)",
-                                  "hyperband", "SuccessiveHalvingPruner(reduction_factor=3)", "ThresholdPruner(upper=1.0)",
-                                  "PatientPruner(MedianPruner(), patience=2)", "wilcoxon"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "median",
+        "MedianPruner(n_startup_trials=5)",
+        "nop",
+        "percentile(25.0)",
+        "hyperband",
+        "SuccessiveHalvingPruner(reduction_factor=3)",
+        "ThresholdPruner(upper=1.0)",
+        "PatientPruner(MedianPruner(), patience=2)",
+        "wilcoxon",
+    ],
+)
 def test_every_builtin_pruner_builds(text):
     spec = parse_spec(text, "pruner")
     with warnings.catch_warnings():
@@ -62,21 +75,24 @@ def test_seed_is_applied_to_nested_samplers_so_the_record_is_complete():
     assert spec.kwargs["independent_sampler"].seed == 7
 
 
-@pytest.mark.parametrize("text,message", [
-    ("superfast", "unknown sampler 'superfast'"),
-    ("my_module.MySampler()", "cannot parse spec"),
-    ("TPESampler(gamma=lambda n: 10)", "callables cannot be recorded"),
-    ("TPESampler(constraints_func=f)", "takes a callable"),
-    ("TPESampler(seed='abc')", "seed must be a whole number"),
-    ("TPESampler(seed=-1)", "seed must be between 0 and 2**32-1"),
-    ("TPESampler(seed=1.5)", "seed must be a whole number"),
-    ("TPESampler(n_trials=3)", "TPESampler has no argument 'n_trials'"),
-    ("TPESampler(seed=__import__('os'))", "only Python literals"),
-    ("TPESampler(", "cannot parse sampler spec"),
-    ('{"sampler": "TPESampler", "kwargs": [1]}', '"kwargs" of a JSON spec must be an object'),
-    ("{not json", "not valid JSON"),
-    ("MedianPruner()", "is a pruner, not a sampler"),
-])
+@pytest.mark.parametrize(
+    "text,message",
+    [
+        ("superfast", "unknown sampler 'superfast'"),
+        ("my_module.MySampler()", "cannot parse spec"),
+        ("TPESampler(gamma=lambda n: 10)", "callables cannot be recorded"),
+        ("TPESampler(constraints_func=f)", "takes a callable"),
+        ("TPESampler(seed='abc')", "seed must be a whole number"),
+        ("TPESampler(seed=-1)", "seed must be between 0 and 2**32-1"),
+        ("TPESampler(seed=1.5)", "seed must be a whole number"),
+        ("TPESampler(n_trials=3)", "TPESampler has no argument 'n_trials'"),
+        ("TPESampler(seed=__import__('os'))", "only Python literals"),
+        ("TPESampler(", "cannot parse sampler spec"),
+        ('{"sampler": "TPESampler", "kwargs": [1]}', '"kwargs" of a JSON spec must be an object'),
+        ("{not json", "not valid JSON"),
+        ("MedianPruner()", "is a pruner, not a sampler"),
+    ],
+)
 def test_bad_specs_get_specific_errors(text, message):
     with pytest.raises(SpecError) as info:
         parse_spec(text)

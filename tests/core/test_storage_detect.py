@@ -48,11 +48,14 @@ def test_json_that_is_not_a_journal_is_rejected(tmp_path):
         resolve_for_reading(str(path))
 
 
-@pytest.mark.parametrize("url, kind", [
-    ("postgresql://u:secret@localhost/db", "rdb"),
-    ("postgresql+psycopg://u@h/db", "rdb"),
-    ("mysql+pymysql://u:p@127.0.0.1/db", "rdb"),
-])
+@pytest.mark.parametrize(
+    "url, kind",
+    [
+        ("postgresql://u:secret@localhost/db", "rdb"),
+        ("postgresql+psycopg://u@h/db", "rdb"),
+        ("mysql+pymysql://u:p@127.0.0.1/db", "rdb"),
+    ],
+)
 def test_server_urls(url, kind):
     ref = resolve_for_reading(url)
     assert ref.kind == kind and ref.path is None

@@ -27,9 +27,18 @@ def _load(path, name=STUDY):
 
 
 def _full(trial) -> tuple:
-    return (trial.number, trial.state, trial.params, trial.distributions, trial.values, trial.datetime_start,
-            trial.datetime_complete, trial.user_attrs, trial.intermediate_values,
-            {k: v for k, v in trial.system_attrs.items()})
+    return (
+        trial.number,
+        trial.state,
+        trial.params,
+        trial.distributions,
+        trial.values,
+        trial.datetime_start,
+        trial.datetime_complete,
+        trial.user_attrs,
+        trial.intermediate_values,
+        {k: v for k, v in trial.system_attrs.items()},
+    )
 
 
 def _occupied(path, n: int = 3):
@@ -86,8 +95,12 @@ def test_copy_translates_ga_parent_cache_trial_ids(tmp_path):
 
 
 def test_translate_reaches_inside_saved_states():
-    attrs = {"NSGAIISampler:parent:1": [10, 11], "optgui:state:4": {"boundary": 4, "study_attrs": {
-        "NSGAIISampler:parent:1": [10, 12]}}, "optgui:run": {"seed": 1}, "other:parent:x": [10]}
+    attrs = {
+        "NSGAIISampler:parent:1": [10, 11],
+        "optgui:state:4": {"boundary": 4, "study_attrs": {"NSGAIISampler:parent:1": [10, 12]}},
+        "optgui:run": {"seed": 1},
+        "other:parent:x": [10],
+    }
     out = study_admin.translate_trial_ids(attrs, {10: 1, 11: 2, 12: 3})
     assert out["NSGAIISampler:parent:1"] == [1, 2]
     assert out["optgui:state:4"]["study_attrs"]["NSGAIISampler:parent:1"] == [1, 3]
@@ -133,9 +146,17 @@ def test_delete_refuses_a_study_that_is_being_run(tmp_path):
     import os
     import socket
 
-    study._storage.set_study_system_attr(study._study_id, md.KEY_LEASE, {
-        "host": socket.gethostname(), "pid": os.getpid(), "token": "t", "acquired": md.now_iso(),
-        "heartbeat": md.now_iso()})
+    study._storage.set_study_system_attr(
+        study._study_id,
+        md.KEY_LEASE,
+        {
+            "host": socket.gethostname(),
+            "pid": os.getpid(),
+            "token": "t",
+            "acquired": md.now_iso(),
+            "heartbeat": md.now_iso(),
+        },
+    )
     with pytest.raises(StudyStateError, match="being run"):
         study_admin.delete_study(str(db), STUDY)
     assert optuna.get_all_study_names(f"sqlite:///{db}") == [STUDY]
@@ -174,8 +195,11 @@ def study_of_80(tmp_path_factory):
 def test_a_cancelled_copy_leaves_nothing_behind(tmp_path, destination, study_of_80):
     src = study_of_80
     before = _digest(src)
-    dst = {"new file": tmp_path / "out" / "copy.db", "existing file": _occupied(tmp_path / "dst.db"),
-           "journal file": tmp_path / "out" / "copy.log"}[destination]
+    dst = {
+        "new file": tmp_path / "out" / "copy.db",
+        "existing file": _occupied(tmp_path / "dst.db"),
+        "journal file": tmp_path / "out" / "copy.log",
+    }[destination]
     dst.parent.mkdir(exist_ok=True)
     existing = _digest(dst) if dst.exists() else None
     seen, progress, cancelled = _cancel_after(2)
@@ -188,12 +212,13 @@ def test_a_cancelled_copy_leaves_nothing_behind(tmp_path, destination, study_of_
     else:
         assert optuna.get_all_study_names(f"sqlite:///{dst}") == ["other"]
     # Not cancelled: the same call completes and reports the end.
-    seen, progress, _ = _cancel_after(10 ** 9)
+    seen, progress, _ = _cancel_after(10**9)
     study_admin.copy_study_with_metadata(str(src), str(dst), STUDY, progress=progress)
     assert seen[-1] == (80, 80)
-    assert STUDY in optuna.get_all_study_names(study_admin.parse_storage(str(dst)).url or
-                                               optuna.storages.JournalStorage(
-                                                   optuna.storages.journal.JournalFileBackend(str(dst))))
+    assert STUDY in optuna.get_all_study_names(
+        study_admin.parse_storage(str(dst)).url
+        or optuna.storages.JournalStorage(optuna.storages.journal.JournalFileBackend(str(dst)))
+    )
     assert not [p for p in dst.parent.iterdir() if "partial" in p.name]
 
 

@@ -24,6 +24,7 @@ def test_capture_is_per_thread_and_sliced_per_trial(tmp_path, capsys):
         print("GUI thread noise")
         logging.getLogger("gui").warning("gui warning")
         done.set()
+
     t = threading.Thread(target=chatter)
     t.start()
     log = logging.getLogger("user")
@@ -78,14 +79,21 @@ def test_each_run_segment_names_the_log_holding_its_trials_output(tmp_path, monk
 
     monkeypatch.setenv("OPTGUI_DATA_DIR", str(tmp_path / "data"))
     source = tmp_path / "train.py"
-    source.write_text("def objective(trial):\n"
-                      "    x = trial.suggest_float('x', -1, 1)\n"
-                      "    print(f'epoch done for trial {trial.number}')\n"
-                      "    return x * x\n")
+    source.write_text(
+        "def objective(trial):\n"
+        "    x = trial.suggest_float('x', -1, 1)\n"
+        "    print(f'epoch done for trial {trial.number}')\n"
+        "    return x * x\n"
+    )
     db = tmp_path / "study.db"
     for target in (2, 4):  # two runs: two segments, two logs
-        request = RunRequest(storage=str(db), study_name="s", objective=f"{source}:objective",
-                             sampler="RandomSampler(seed=3)", n_trials=target)
+        request = RunRequest(
+            storage=str(db),
+            study_name="s",
+            objective=f"{source}:objective",
+            sampler="RandomSampler(seed=3)",
+            n_trials=target,
+        )
         StudyRunner(request).run()
     storage = optuna.storages.RDBStorage(f"sqlite:///{db}")
     study_id = storage.get_study_id_from_name("s")

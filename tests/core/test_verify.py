@@ -8,11 +8,11 @@ import warnings
 
 import optuna
 import pytest
-
 from determinism_support import STUDY, recorded
+from verify_support import SAMPLERS, append_plain_trials, file_state, plain_study, run_cli_here, run_in_process
+
 from optgui.core.study_read import read_study
 from optgui.core.verifier import VerificationCancelled, Verifier, verify_study
-from verify_support import (SAMPLERS, append_plain_trials, file_state, plain_study, run_cli_here, run_in_process)
 
 GP_SAMPLER = "GPSampler(seed=11, n_startup_trials=3)"
 
@@ -53,8 +53,11 @@ CRASHES = [
 ]
 
 
-@pytest.mark.parametrize("fault,key,journal,equivalent", CRASHES,
-                         ids=[f"{f.split(':')[0]}-{k}-{'journal' if j else 'sqlite'}" for f, k, j, _ in CRASHES])
+@pytest.mark.parametrize(
+    "fault,key,journal,equivalent",
+    CRASHES,
+    ids=[f"{f.split(':')[0]}-{k}-{'journal' if j else 'sqlite'}" for f, k, j, _ in CRASHES],
+)
 def test_crashed_and_recovered_runs_verify(tmp_path, fault, key, journal, equivalent):
     spec, objective = SAMPLERS[key]
     if key == "gp":
@@ -82,8 +85,9 @@ def test_crashed_and_recovered_runs_verify(tmp_path, fault, key, journal, equiva
         # numbers below its grid size, so its boundary stays seamless.)
         assert verdict.segments[-1].boundary == "restored"
     if not equivalent:
-        assert any(("abandoned" in r) if journal else ("NSGAIISampler:parent:1" in r) for r in verdict.reasons), \
+        assert any(("abandoned" in r) if journal else ("NSGAIISampler:parent:1" in r) for r in verdict.reasons), (
             verdict.reasons
+        )
 
 
 def test_verification_never_writes_to_the_study(tmp_path):
@@ -133,10 +137,10 @@ def test_cache_is_keyed_by_content_and_resumes_a_grown_study(tmp_path):
     assert reports and all(r.checked >= 10 for r in reports)  # resumed after the cached prefix of 10
 
     # An in-place edit of an already verified trial is never served the cached verdict.
-    from verify_support import nudge_param, tampered_copy
-
     import os
     import shutil
+
+    from verify_support import nudge_param, tampered_copy
 
     os.rename(path, tmp_path / "orig.db")
     tampered_copy(tmp_path / "orig.db", path, nudge_param(3, "x"))
@@ -192,8 +196,11 @@ def test_running_trial_seen_by_later_trials_is_replayed_as_running(tmp_path):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         optuna.logging.set_verbosity(optuna.logging.ERROR)
-        study = optuna.create_study(storage=f"sqlite:///{path}", study_name=STUDY,
-                                    sampler=optuna.samplers.TPESampler(seed=8, n_startup_trials=3))
+        study = optuna.create_study(
+            storage=f"sqlite:///{path}",
+            study_name=STUDY,
+            sampler=optuna.samplers.TPESampler(seed=8, n_startup_trials=3),
+        )
         from determinism_support import objective_for
 
         study.optimize(objective_for("builtin:quadratic"), n_trials=4)

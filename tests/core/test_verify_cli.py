@@ -8,9 +8,15 @@ import sys
 import textwrap
 
 import pytest
-
-from verify_support import (SAMPLERS, append_plain_trials, cli_env, nudge_param, plain_study, run_in_process,
-                            tampered_copy)
+from verify_support import (
+    SAMPLERS,
+    append_plain_trials,
+    cli_env,
+    nudge_param,
+    plain_study,
+    run_in_process,
+    tampered_copy,
+)
 
 pytestmark = pytest.mark.xdist_group("verify-cli")
 SPEC, OBJECTIVE = SAMPLERS["tpe"]
@@ -18,8 +24,13 @@ SPEC, OBJECTIVE = SAMPLERS["tpe"]
 
 def verify(*args, env=None):
     full_env = {**__import__("os").environ, **cli_env(), **(env or {})}
-    return subprocess.run([sys.executable, "-m", "optgui", "verify", *map(str, args)], capture_output=True,
-                          text=True, env=full_env, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "optgui", "verify", *map(str, args)],
+        capture_output=True,
+        text=True,
+        env=full_env,
+        timeout=300,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -51,7 +62,9 @@ def test_unverifiable_exits_2_and_errors_exit_3(tmp_path):
     assert out.returncode == 2 and "Unverifiable" in out.stdout and "--spec" in out.stdout
     assert verify(plain, "--spec", "RandomSampler(seed=1)").returncode == 0
     missing = verify(tmp_path / "missing.db")
-    assert missing.returncode == 3 and missing.stderr.startswith("optgui: error:") and "does not exist" in missing.stderr
+    assert (
+        missing.returncode == 3 and missing.stderr.startswith("optgui: error:") and "does not exist" in missing.stderr
+    )
     assert not (tmp_path / "missing.db").exists()
     plain_study(plain, "RandomSampler(seed=1)", "builtin:quadratic", 1, study_name="other")
     ambiguous = verify(plain, "--spec", "RandomSampler(seed=1)")
@@ -71,14 +84,16 @@ def test_require_equivalent_exits_4_on_a_replayable_only_study(tmp_path):
 
 def test_objective_check_compares_exactly_or_within_rtol(tmp_path):
     objective = tmp_path / "noisy.py"
-    objective.write_text(textwrap.dedent("""
+    objective.write_text(
+        textwrap.dedent("""
         import random
 
         def objective(trial):
             x = trial.suggest_float("x", -3.0, 3.0)
             print("noise goes to stderr, not into the JSON")
             return x * x * (1.0 + 1e-12 * random.random())
-    """))
+    """)
+    )
     path = tmp_path / "s.db"
     run_in_process(path, "RandomSampler(seed=4)", f"{objective}:objective", 6)
     exact = verify(path, "--objective-check", "3", "--json")

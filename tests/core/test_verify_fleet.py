@@ -16,8 +16,8 @@ import warnings
 
 import optuna
 import pytest
-
 from fleet_support import child_env, optgui_cmd, run_fleet, write_objective
+
 from optgui.core import fleet as fl
 from optgui.core.study_read import read_study
 from optgui.core.verifier import Verifier, verify_study
@@ -55,8 +55,17 @@ def _nudge_journal_param(src, dst, number: int, name: str) -> None:
 def test_journal_fleet_verifies_and_an_edited_param_diverges(tmp_path, pipeline):
     objective = write_objective(tmp_path)
     journal = tmp_path / "fleet.log"
-    proc = run_fleet(str(journal), "j", f"{objective}:search_space,evaluate", SAMPLER, 11, workers=2, batch=3,
-                     pipeline=pipeline, env=child_env(FLEET_JITTER_SEED="v", FLEET_MAX_SLEEP=0.02))
+    proc = run_fleet(
+        str(journal),
+        "j",
+        f"{objective}:search_space,evaluate",
+        SAMPLER,
+        11,
+        workers=2,
+        batch=3,
+        pipeline=pipeline,
+        env=child_env(FLEET_JITTER_SEED="v", FLEET_MAX_SLEEP=0.02),
+    )
     _check_ok(proc)
     verdict = _verify(str(journal), "j", use_cache=False)
     assert verdict.kind == "verified", verdict.summary()
@@ -74,8 +83,19 @@ def test_incremental_verification_of_a_pipelined_fleet(tmp_path):
     """Every prefix of the record, then the rest: in one session (extend) and in a later one (checkpoint)."""
     objective = write_objective(tmp_path)
     journal = tmp_path / "pipe.log"
-    _check_ok(run_fleet(str(journal), "p", f"{objective}:search_space,evaluate", SAMPLER, 10, workers=2, batch=3,
-                        pipeline=True, env=child_env(FLEET_JITTER_SEED="i", FLEET_MAX_SLEEP=0.01)))
+    _check_ok(
+        run_fleet(
+            str(journal),
+            "p",
+            f"{objective}:search_space,evaluate",
+            SAMPLER,
+            10,
+            workers=2,
+            batch=3,
+            pipeline=True,
+            env=child_env(FLEET_JITTER_SEED="i", FLEET_MAX_SLEEP=0.01),
+        )
+    )
     snap = read_study(str(journal), "p")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -85,8 +105,8 @@ def test_incremental_verification_of_a_pipelined_fleet(tmp_path):
             checkpoint = json.loads(json.dumps(verifier.checkpoint()))
             assert verifier.extend(snap.trials).checked == 10 and verifier.verdict().verified, cut
             later = Verifier(study_name=snap.name, directions=snap.directions, system_attrs=snap.system_attrs)
-            later.resume(checkpoint, snap.trials[:checkpoint["asked_below"]])
-            later.extend(snap.trials[checkpoint["next"]:])
+            later.resume(checkpoint, snap.trials[: checkpoint["asked_below"]])
+            later.extend(snap.trials[checkpoint["next"] :])
             assert later.verdict().n_checked == 10 and later.verdict().verified, cut
             if 6 <= cut < 9:  # batches 0-2 and 3-5 told, 6-8 asked (in flight in the pipeline), none of 9 yet
                 assert first.checked == 6 and (checkpoint["next"], checkpoint["asked_below"]) == (3, 6)
@@ -121,13 +141,18 @@ def _nudge_pg_param(url: str, study: str, number: int, name: str) -> None:
         with storage.engine.begin() as conn:
             from sqlalchemy import text
 
-            (param_id, value), = conn.execute(text(
-                "SELECT p.param_id, p.param_value FROM trial_params p JOIN trials t ON p.trial_id = t.trial_id "
-                "JOIN studies s ON t.study_id = s.study_id "
-                "WHERE s.study_name = :study AND t.number = :number AND p.param_name = :name"),
-                {"study": study, "number": number, "name": name}).fetchall()
-            conn.execute(text("UPDATE trial_params SET param_value = :v WHERE param_id = :id"),
-                         {"v": math.nextafter(value, math.inf), "id": param_id})
+            ((param_id, value),) = conn.execute(
+                text(
+                    "SELECT p.param_id, p.param_value FROM trial_params p JOIN trials t ON p.trial_id = t.trial_id "
+                    "JOIN studies s ON t.study_id = s.study_id "
+                    "WHERE s.study_name = :study AND t.number = :number AND p.param_name = :name"
+                ),
+                {"study": study, "number": number, "name": name},
+            ).fetchall()
+            conn.execute(
+                text("UPDATE trial_params SET param_value = :v WHERE param_id = :id"),
+                {"v": math.nextafter(value, math.inf), "id": param_id},
+            )
     finally:
         storage.engine.dispose()
 
@@ -137,16 +162,36 @@ def _nudge_pg_param(url: str, study: str, number: int, name: str) -> None:
 def test_postgres_fleet_of_4_verifies_and_the_cli_catches_an_edit(pg_url, study_names, tmp_path):
     objective = write_objective(tmp_path)
     name = study_names("det")
-    _check_ok(run_fleet(pg_url, name, f"{objective}:search_space,evaluate", SAMPLER, 12, workers=4, batch=4,
-                        env=child_env(FLEET_JITTER_SEED="pv", FLEET_MAX_SLEEP=0.05)))
-    out = subprocess.run(optgui_cmd("verify", pg_url, "--study", name, "--require-equivalent"), env=child_env(),
-                         capture_output=True, text=True, timeout=120)
+    _check_ok(
+        run_fleet(
+            pg_url,
+            name,
+            f"{objective}:search_space,evaluate",
+            SAMPLER,
+            12,
+            workers=4,
+            batch=4,
+            env=child_env(FLEET_JITTER_SEED="pv", FLEET_MAX_SLEEP=0.05),
+        )
+    )
+    out = subprocess.run(
+        optgui_cmd("verify", pg_url, "--study", name, "--require-equivalent"),
+        env=child_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert out.returncode == 0, out.stdout + out.stderr
     assert out.stdout.startswith("Sampler replay verified 12/12 · equivalent to an uninterrupted run")
 
     _nudge_pg_param(pg_url, name, 9, "x")
-    out = subprocess.run(optgui_cmd("verify", pg_url, "--study", name, "--json"), env=child_env(),
-                         capture_output=True, text=True, timeout=120)
+    out = subprocess.run(
+        optgui_cmd("verify", pg_url, "--study", name, "--json"),
+        env=child_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert out.returncode == 1, out.stdout + out.stderr
     verdict = json.loads(out.stdout)
     assert verdict["kind"] == "diverged" and verdict["divergence"]["trial"] == 9
@@ -162,8 +207,18 @@ def test_postgres_pipelined_fleet_paused_and_resumed_is_replayable_only(pg_url, 
 
     objective = write_objective(tmp_path)
     name = study_names("pipe")
-    proc = run_fleet(pg_url, name, f"{objective}:search_space,evaluate", SAMPLER, 16, workers=2, batch=3,
-                     pipeline=True, env=child_env(FLEET_JITTER_SEED="pp", FLEET_MAX_SLEEP=0.05), background=True)
+    proc = run_fleet(
+        pg_url,
+        name,
+        f"{objective}:search_space,evaluate",
+        SAMPLER,
+        16,
+        workers=2,
+        batch=3,
+        pipeline=True,
+        env=child_env(FLEET_JITTER_SEED="pp", FLEET_MAX_SLEEP=0.05),
+        background=True,
+    )
     storage = optuna.storages.RDBStorage(pg_url)
     try:
         deadline = time.monotonic() + 120
@@ -209,12 +264,25 @@ def _ref(url: str):
 def test_postgres_free_running_fleet_is_reported_not_reproducible(pg_url, study_names, tmp_path):
     objective = write_objective(tmp_path)
     name = study_names("free")
-    _check_ok(run_fleet(pg_url, name, f"{objective}:objective", SAMPLER, 8, workers=2, batch=1, mode="free",
-                        env=child_env(FLEET_JITTER_SEED="fv")))
+    _check_ok(
+        run_fleet(
+            pg_url,
+            name,
+            f"{objective}:objective",
+            SAMPLER,
+            8,
+            workers=2,
+            batch=1,
+            mode="free",
+            env=child_env(FLEET_JITTER_SEED="fv"),
+        )
+    )
     verdict = _verify(pg_url, name, use_cache=False)
     assert verdict.kind == "not-reproducible" and not verdict.verified
-    assert verdict.headline() == ("Not verifiable: free-running parallel run: replayable only in its recorded "
-                                  "order, not reproducible")
-    out = subprocess.run(optgui_cmd("verify", pg_url, "--study", name), env=child_env(), capture_output=True,
-                         text=True, timeout=120)
+    assert verdict.headline() == (
+        "Not verifiable: free-running parallel run: replayable only in its recorded order, not reproducible"
+    )
+    out = subprocess.run(
+        optgui_cmd("verify", pg_url, "--study", name), env=child_env(), capture_output=True, text=True, timeout=120
+    )
     assert out.returncode == 2 and "optgui:asked_by" in out.stdout, out.stdout + out.stderr

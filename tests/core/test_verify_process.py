@@ -7,8 +7,9 @@ import os
 import subprocess
 import sys
 
-from optgui.core.verify_process import VerifyJob
 from verify_support import ROOT, SAMPLERS, cli_env, run_in_process
+
+from optgui.core.verify_process import VerifyJob
 
 
 def test_job_streams_progress_and_a_verdict_from_a_fresh_hash_seed(tmp_path):
@@ -61,9 +62,11 @@ def test_gp_study_without_torch_is_unverifiable(tmp_path):
 
 
 def test_verify_path_imports_no_qt():
-    code = ("import sys, optgui.commands.verify, optgui.core.verifier, optgui.core.verify_process, "
-            "optgui.core.verify_cache, optgui.core.objective_check, optgui.core.study_read; "
-            "assert not [m for m in sys.modules if m.startswith(('PySide6', 'pyqtgraph'))]")
+    code = (
+        "import sys, optgui.commands.verify, optgui.core.verifier, optgui.core.verify_process, "
+        "optgui.core.verify_cache, optgui.core.objective_check, optgui.core.study_read; "
+        "assert not [m for m in sys.modules if m.startswith(('PySide6', 'pyqtgraph'))]"
+    )
     subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT, env={**os.environ, **cli_env()})
 
 

@@ -3,10 +3,19 @@
 from __future__ import annotations
 
 import pytest
+from verify_support import (
+    SAMPLERS,
+    append_plain_trials,
+    change_recorded_seed,
+    delete_trial,
+    nudge_param,
+    plain_study,
+    run_in_process,
+    swap_trials,
+    tampered_copy,
+)
 
 from optgui.core.verifier import verify_study
-from verify_support import (SAMPLERS, append_plain_trials, change_recorded_seed, delete_trial, nudge_param,
-                            plain_study, run_in_process, swap_trials, tampered_copy)
 
 pytestmark = pytest.mark.xdist_group("tamper")
 SPEC, OBJECTIVE = SAMPLERS["tpe"]

@@ -14,11 +14,11 @@ import warnings
 from pathlib import Path
 
 import optuna
+from determinism_support import STUDY, objective_for, run_cli
 
 from optgui.core.builtin_objectives import DISCRETE_GRID
 from optgui.core.events import RunStateChanged, TrialFinished
 from optgui.core.runner import RunRequest, StudyRunner
-from determinism_support import STUDY, objective_for, run_cli
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -41,11 +41,13 @@ def cli_env() -> dict:
     return {"PYTHONPATH": str(ROOT) + (os.pathsep + os.environ["PYTHONPATH"] if os.environ.get("PYTHONPATH") else "")}
 
 
-def run_in_process(storage, sampler: str, objective: str, n_trials: int, *, pause_after: int | None = None,
-                   study_name: str = STUDY):
+def run_in_process(
+    storage, sampler: str, objective: str, n_trials: int, *, pause_after: int | None = None, study_name: str = STUDY
+):
     """An optgui run in this process; with pause_after, pause (new segment) after that trial and resume at once."""
-    runner = StudyRunner(RunRequest(storage=str(storage), study_name=study_name, objective=objective,
-                                    sampler=sampler, n_trials=n_trials))
+    runner = StudyRunner(
+        RunRequest(storage=str(storage), study_name=study_name, objective=objective, sampler=sampler, n_trials=n_trials)
+    )
 
     def listener(event):
         if isinstance(event, TrialFinished) and pause_after is not None and event.number == pause_after:
@@ -63,15 +65,20 @@ def run_cli_here(storage, sampler, objective, n_trials, **kw):
     return run_cli(str(storage), sampler, objective, n_trials, extra_env=cli_env(), **kw)
 
 
-def plain_study(storage, sampler: str, objective: str, n_trials: int, *, study_name: str = STUDY,
-                n_jobs: int = 1, directions=None):
+def plain_study(
+    storage, sampler: str, objective: str, n_trials: int, *, study_name: str = STUDY, n_jobs: int = 1, directions=None
+):
     from optgui.core.samplers import parse_spec
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         optuna.logging.set_verbosity(optuna.logging.ERROR)
-        study = optuna.create_study(storage=f"sqlite:///{storage}", study_name=study_name,
-                                    sampler=parse_spec(sampler).build(), directions=directions or ["minimize"])
+        study = optuna.create_study(
+            storage=f"sqlite:///{storage}",
+            study_name=study_name,
+            sampler=parse_spec(sampler).build(),
+            directions=directions or ["minimize"],
+        )
         study.optimize(objective_for(objective), n_trials=n_trials, n_jobs=n_jobs, catch=(Exception,))
     return study
 
@@ -83,8 +90,9 @@ def append_plain_trials(storage, sampler: str, objective: str, n_trials: int, *,
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         optuna.logging.set_verbosity(optuna.logging.ERROR)
-        study = optuna.load_study(study_name=study_name, storage=f"sqlite:///{storage}",
-                                  sampler=parse_spec(sampler).build())
+        study = optuna.load_study(
+            study_name=study_name, storage=f"sqlite:///{storage}", sampler=parse_spec(sampler).build()
+        )
         study.optimize(objective_for(objective), n_trials=n_trials, catch=(Exception,))
 
 
@@ -113,21 +121,31 @@ def tampered_copy(src, dst, *statements) -> Path:
 
 def nudge_param(number: int, name: str):
     def apply(conn):
-        (pid, value), = conn.execute(
+        ((pid, value),) = conn.execute(
             "SELECT param_id, param_value FROM trial_params JOIN trials USING (trial_id) "
-            "WHERE trials.number = ? AND param_name = ?", (number, name)).fetchall()
-        conn.execute("UPDATE trial_params SET param_value = ? WHERE param_id = ?", (math.nextafter(value, math.inf),
-                                                                                    pid))
+            "WHERE trials.number = ? AND param_name = ?",
+            (number, name),
+        ).fetchall()
+        conn.execute(
+            "UPDATE trial_params SET param_value = ? WHERE param_id = ?", (math.nextafter(value, math.inf), pid)
+        )
+
     return apply
 
 
 def delete_trial(number: int):
     def apply(conn):
-        (tid,), = conn.execute("SELECT trial_id FROM trials WHERE number = ?", (number,)).fetchall()
-        for table in ("trial_params", "trial_values", "trial_intermediate_values", "trial_system_attributes",
-                      "trial_user_attributes"):
+        ((tid,),) = conn.execute("SELECT trial_id FROM trials WHERE number = ?", (number,)).fetchall()
+        for table in (
+            "trial_params",
+            "trial_values",
+            "trial_intermediate_values",
+            "trial_system_attributes",
+            "trial_user_attributes",
+        ):
             conn.execute(f"DELETE FROM {table} WHERE trial_id = ?", (tid,))
         conn.execute("DELETE FROM trials WHERE trial_id = ?", (tid,))
+
     return apply
 
 
@@ -136,16 +154,18 @@ def swap_trials(a: int, b: int):
         conn.execute("UPDATE trials SET number = -1 WHERE number = ?", (a,))
         conn.execute("UPDATE trials SET number = ? WHERE number = ?", (a, b))
         conn.execute("UPDATE trials SET number = ? WHERE number = -1", (b,))
+
     return apply
 
 
 def change_recorded_seed(seed: int):
     def apply(conn):
-        (value,), = conn.execute("SELECT value_json FROM study_system_attributes WHERE key = 'optgui:run'").fetchall()
+        ((value,),) = conn.execute("SELECT value_json FROM study_system_attributes WHERE key = 'optgui:run'").fetchall()
         run = json.loads(value)
         run["seed"] = seed
         run["sampler"]["kwargs"]["seed"] = seed
         conn.execute("UPDATE study_system_attributes SET value_json = ? WHERE key = 'optgui:run'", (json.dumps(run),))
+
     return apply
 
 

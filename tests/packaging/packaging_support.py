@@ -56,7 +56,8 @@ def app_metadata():
     global _app_metadata
     if _app_metadata is None:
         spec = importlib.util.spec_from_file_location(
-            "optgui_app_metadata", ROOT / "packaging" / "pyinstaller" / "app_metadata.py")
+            "optgui_app_metadata", ROOT / "packaging" / "pyinstaller" / "app_metadata.py"
+        )
         _app_metadata = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(_app_metadata)
     return _app_metadata

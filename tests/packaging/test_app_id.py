@@ -5,9 +5,9 @@ from __future__ import annotations
 import configparser
 import xml.etree.ElementTree as ET
 
-from optgui import APP_ID, resources
+from packaging_support import LINUX, ROOT, app_metadata
 
-from packaging_support import app_metadata, LINUX, ROOT
+from optgui import APP_ID, resources
 
 
 def _desktop(path) -> configparser.SectionProxy:
@@ -23,7 +23,8 @@ def test_the_id_is_the_fixed_one():
 
 def test_file_names_and_ids_agree():
     assert sorted(p.name for p in LINUX.iterdir()) == sorted(
-        [f"{APP_ID}.desktop", f"{APP_ID}.metainfo.xml", f"{APP_ID}.xml"])
+        [f"{APP_ID}.desktop", f"{APP_ID}.metainfo.xml", f"{APP_ID}.xml"]
+    )
     assert _desktop(LINUX / f"{APP_ID}.desktop")["Icon"] == APP_ID
     meta = ET.parse(LINUX / f"{APP_ID}.metainfo.xml").getroot()
     assert meta.findtext("id") == APP_ID
@@ -53,5 +54,6 @@ def test_macos_bundle_id():
 def test_package_copies_of_linux_files_are_identical():
     """optgui --install-desktop-entry installs the package's copies; they must be packaging/linux's files."""
     for name in (resources.DESKTOP_FILE, resources.METAINFO_FILE, resources.MIME_FILE):
-        assert resources.linux_file(name).read_bytes() == (LINUX / name).read_bytes(), \
+        assert resources.linux_file(name).read_bytes() == (LINUX / name).read_bytes(), (
             f"{name} differs: run python resources/generate_icons.py"
+        )

@@ -7,10 +7,10 @@ import subprocess
 import sys
 
 import pytest
+from packaging_support import PYTHON, ROOT, require_tool, subprocess_env
 
 from optgui import APP_ID, desktop_entry, resources
 from optgui.core.errors import OptguiError
-from packaging_support import PYTHON, ROOT, require_tool, subprocess_env
 
 
 @pytest.fixture
@@ -41,8 +41,10 @@ def test_data_home_follows_xdg(tmp_path, monkeypatch):
 
 def test_cli_install_then_uninstall(xdg):
     """The real command in a fresh process: files present and valid, then gone; Qt is never imported."""
-    code = ("import sys; from optgui.cli import main; rc = main(sys.argv[1:]); "
-            "assert not [m for m in sys.modules if m.startswith('PySide6')], 'Qt was imported'; sys.exit(rc)")
+    code = (
+        "import sys; from optgui.cli import main; rc = main(sys.argv[1:]); "
+        "assert not [m for m in sys.modules if m.startswith('PySide6')], 'Qt was imported'; sys.exit(rc)"
+    )
     env = subprocess_env()
     proc = subprocess.run([PYTHON, "-c", code, "--install-desktop-entry"], env=env, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
@@ -50,8 +52,9 @@ def test_cli_install_then_uninstall(xdg):
     assert len(paths) == 4 + len(resources.ICON_SIZES)
     for path in paths:
         assert path.is_file(), path
-    assert (xdg / "icons" / "hicolor" / "48x48" / "apps" / f"{APP_ID}.png").read_bytes() == \
-        resources.icon_png(48).read_bytes()
+    assert (xdg / "icons" / "hicolor" / "48x48" / "apps" / f"{APP_ID}.png").read_bytes() == resources.icon_png(
+        48
+    ).read_bytes()
     installed = entry(xdg / "applications" / f"{APP_ID}.desktop")
     command, field_code = installed["Exec"].rsplit(" ", 1)
     assert field_code == "%f"
@@ -59,13 +62,11 @@ def test_cli_install_then_uninstall(xdg):
     assert installed["Icon"] == APP_ID
     assert str(xdg / "applications" / f"{APP_ID}.desktop") in proc.stdout
 
-    proc = subprocess.run([PYTHON, "-c", code, "--uninstall-desktop-entry"], env=env, capture_output=True,
-                          text=True)
+    proc = subprocess.run([PYTHON, "-c", code, "--uninstall-desktop-entry"], env=env, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     for path in paths:
         assert not path.exists(), path
-    proc = subprocess.run([PYTHON, "-c", code, "--uninstall-desktop-entry"], env=env, capture_output=True,
-                          text=True)
+    proc = subprocess.run([PYTHON, "-c", code, "--uninstall-desktop-entry"], env=env, capture_output=True, text=True)
     assert proc.returncode == 0 and "No optgui launcher" in proc.stdout
 
 
@@ -86,12 +87,15 @@ def test_installed_entry_is_valid_and_databases_are_updated(xdg, tmp_path):
     assert "optgui" not in (xdg / "applications" / "mimeinfo.cache").read_text()
 
 
-@pytest.mark.parametrize("arg, quoted", [
-    ("/opt/optgui/optgui", "/opt/optgui/optgui"),
-    ("/home/a b/optgui", '"/home/a b/optgui"'),
-    ('/x/"q"$`\\', '"/x/\\"q\\"\\$\\`\\\\"'),
-    ("/x/100%", "/x/100%%"),
-])
+@pytest.mark.parametrize(
+    "arg, quoted",
+    [
+        ("/opt/optgui/optgui", "/opt/optgui/optgui"),
+        ("/home/a b/optgui", '"/home/a b/optgui"'),
+        ('/x/"q"$`\\', '"/x/\\"q\\"\\$\\`\\\\"'),
+        ("/x/100%", "/x/100%%"),
+    ],
+)
 def test_exec_quoting(arg, quoted):
     assert desktop_entry.exec_quote(arg) == quoted
 
@@ -101,8 +105,11 @@ def test_exec_line_with_spaces_is_valid(xdg, tmp_path):
     desktop_entry.install(command=command, update_caches=False)
     installed = entry(xdg / "applications" / f"{APP_ID}.desktop")
     assert installed["Exec"] == f'"{command[0]}" -m optgui %f'
-    proc = subprocess.run([require_tool("desktop-file-validate"), str(xdg / "applications" / f"{APP_ID}.desktop")],
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        [require_tool("desktop-file-validate"), str(xdg / "applications" / f"{APP_ID}.desktop")],
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 0, proc.stdout
 
 
@@ -137,8 +144,13 @@ def test_refused_where_there_are_no_desktop_entries(xdg, monkeypatch, platform):
 def test_cli_reports_errors_in_one_line(tmp_path):
     blocked = tmp_path / "file-not-dir"
     blocked.write_text("")
-    proc = subprocess.run([PYTHON, "-m", "optgui", "--install-desktop-entry"], capture_output=True, text=True,
-                          env=subprocess_env(XDG_DATA_HOME=blocked), cwd=ROOT)
+    proc = subprocess.run(
+        [PYTHON, "-m", "optgui", "--install-desktop-entry"],
+        capture_output=True,
+        text=True,
+        env=subprocess_env(XDG_DATA_HOME=blocked),
+        cwd=ROOT,
+    )
     assert proc.returncode == 3
     assert proc.stderr.startswith("optgui: error: cannot install the desktop entry")
     assert "Traceback" not in proc.stderr

@@ -19,8 +19,9 @@ def study_file(tmp_path_factory):
     path = tmp_path_factory.mktemp("study") / "opened.db"
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        study = optuna.create_study(storage=f"sqlite:///{path}", study_name="from-finder",
-                                    sampler=optuna.samplers.RandomSampler(seed=0))
+        study = optuna.create_study(
+            storage=f"sqlite:///{path}", study_name="from-finder", sampler=optuna.samplers.RandomSampler(seed=0)
+        )
         study.optimize(lambda t: t.suggest_float("x", -1, 1) ** 2, n_trials=4)
     return path
 
@@ -92,8 +93,7 @@ def test_handed_over_request_opens_and_raises(integration, window, qtbot, study_
     window.showMinimized()
     assert window.isMinimized()
     with qtbot.waitSignal(window.storage_opened, timeout=20000):
-        integration.instance.message_received.emit({"storage": str(study_file), "study": "from-finder",
-                                                    "demo": False})
+        integration.instance.message_received.emit({"storage": str(study_file), "study": "from-finder", "demo": False})
     qtbot.waitUntil(lambda: not window.isMinimized(), timeout=5000)
     assert window.study_view.summary.name == "from-finder"
 

@@ -10,9 +10,9 @@ import types
 from pathlib import Path
 
 import pytest
+from packaging_support import ROOT, app_metadata, require_module
 
 from optgui import APP_ID, __version__
-from packaging_support import ROOT, app_metadata, require_module
 
 
 def test_info_plist_round_trips_through_plistlib():
@@ -37,8 +37,10 @@ def test_info_plist_round_trips_through_plistlib():
         assert not {"log", "jsonl", "db"} & set(d["UTTypeTagSpecification"]["public.filename-extension"])
 
 
-@pytest.mark.parametrize("version, expected", [("0.1.0", (0, 1, 0, 0)), ("1.2.3.4", (1, 2, 3, 4)),
-                                               ("2.0.0rc1", (2, 0, 0, 0)), ("3", (3, 0, 0, 0))])
+@pytest.mark.parametrize(
+    "version, expected",
+    [("0.1.0", (0, 1, 0, 0)), ("1.2.3.4", (1, 2, 3, 4)), ("2.0.0rc1", (2, 0, 0, 0)), ("3", (3, 0, 0, 0))],
+)
 def test_version_tuple(version, expected):
     assert app_metadata().version_tuple(version) == expected
 
@@ -79,6 +81,7 @@ class Recorder:
         def record(*args, **kwargs):
             self.calls[name] = (args, kwargs)
             return types.SimpleNamespace(pure=[], scripts=[], binaries=[], datas=[], name=name)
+
         return record
 
 
@@ -133,8 +136,7 @@ def test_frozen_launcher_emulates_python_dash_m(tmp_path, monkeypatch, capsys):
     """The badge's verifier runs `sys.executable -m optgui.core.verify_process`; frozen, sys.executable is optgui."""
     import importlib.util
 
-    spec = importlib.util.spec_from_file_location("optgui_launcher", ROOT / "packaging" / "pyinstaller" /
-                                                  "launcher.py")
+    spec = importlib.util.spec_from_file_location("optgui_launcher", ROOT / "packaging" / "pyinstaller" / "launcher.py")
     launcher = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(launcher)
     ran = []

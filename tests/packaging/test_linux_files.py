@@ -9,10 +9,9 @@ import xml.etree.ElementTree as ET
 
 import optuna
 import pytest
+from packaging_support import LINUX, PYTHON, require_tool, subprocess_env
 
 from optgui import APP_ID
-
-from packaging_support import LINUX, PYTHON, require_tool, subprocess_env
 
 DESKTOP = LINUX / f"{APP_ID}.desktop"
 METAINFO = LINUX / f"{APP_ID}.metainfo.xml"
@@ -54,8 +53,7 @@ def test_desktop_entry_contents():
     assert entry["Icon"] == APP_ID
     assert {"Science", "DataVisualization"} <= set(entry["Categories"].strip(";").split(";"))
     assert "optuna" in entry["Keywords"].split(";")
-    assert entry["MimeType"].strip(";").split(";") == [
-        "application/vnd.sqlite3", "application/x-sqlite3", JOURNAL_TYPE]
+    assert entry["MimeType"].strip(";").split(";") == ["application/vnd.sqlite3", "application/x-sqlite3", JOURNAL_TYPE]
     # The window's WM_CLASS is Qt's application name: docks match windows to this launcher with it.
     from optgui import APP_NAME
 
@@ -63,8 +61,11 @@ def test_desktop_entry_contents():
 
 
 def test_metainfo_is_valid():
-    proc = subprocess.run([require_tool("appstreamcli"), "validate", "--no-net", "--explain", str(METAINFO)],
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        [require_tool("appstreamcli"), "validate", "--no-net", "--explain", str(METAINFO)],
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
@@ -81,10 +82,12 @@ def test_metainfo_contents(tmp_path):
 
 def test_metainfo_validator_catches_a_broken_file(tmp_path):
     broken = tmp_path / f"{APP_ID}.metainfo.xml"
-    broken.write_text(METAINFO.read_text().replace("<summary>", "<summary>").replace(
-        f"<id>{APP_ID}</id>", "<id>not an id!</id>"))
-    proc = subprocess.run([require_tool("appstreamcli"), "validate", "--no-net", str(broken)],
-                          capture_output=True, text=True)
+    broken.write_text(
+        METAINFO.read_text().replace("<summary>", "<summary>").replace(f"<id>{APP_ID}</id>", "<id>not an id!</id>")
+    )
+    proc = subprocess.run(
+        [require_tool("appstreamcli"), "validate", "--no-net", str(broken)], capture_output=True, text=True
+    )
     assert proc.returncode != 0
 
 
@@ -110,7 +113,7 @@ def magic_matches(data: bytes) -> bool:
     for match in matches:
         assert match.get("type") == "string"
         offset = int(match.get("offset"))
-        if data[offset:offset + len(match.get("value"))] == match.get("value").encode():
+        if data[offset : offset + len(match.get("value"))] == match.get("value").encode():
             return True
     return False
 
@@ -162,8 +165,13 @@ def test_installed_mime_database_types_journal_files(tmp_path):
     plain_log.write_text("started\n")
     sqlite = tmp_path / "study.db"
     optuna.create_study(storage=f"sqlite:///{sqlite}", study_name="s")
-    out = subprocess.run([PYTHON, "-c", QUERY, str(journal), str(empty), str(plain_log), str(sqlite)],
-                         env=subprocess_env(XDG_DATA_HOME=data), capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [PYTHON, "-c", QUERY, str(journal), str(empty), str(plain_log), str(sqlite)],
+        env=subprocess_env(XDG_DATA_HOME=data),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     names = out.stdout.split()
     assert names[0] == JOURNAL_TYPE
     assert names[1] == JOURNAL_TYPE

@@ -12,10 +12,10 @@ import tempfile
 import time
 
 import pytest
+from packaging_support import PYTHON, ROOT, subprocess_env
 
 from optgui.qt import single_instance
 from optgui.qt.single_instance import FORWARDED, PRIMARY, STANDALONE, SingleInstance, make_message
-from packaging_support import PYTHON, ROOT, subprocess_env
 
 
 @pytest.fixture(autouse=True)
@@ -46,8 +46,13 @@ def test_first_instance_listens_and_receives(primary, qtbot):
     assert os.path.exists(primary.name)
     # The request is only answered while the event loop runs: deliver from another thread of control.
     with qtbot.waitSignal(primary.message_received, timeout=10000) as blocker:
-        proc = subprocess.Popen([PYTHON, "-c", SEND, "study.db", "--study", "s"], env=subprocess_env(),
-                                cwd=ROOT, stdout=subprocess.PIPE, text=True)
+        proc = subprocess.Popen(
+            [PYTHON, "-c", SEND, "study.db", "--study", "s"],
+            env=subprocess_env(),
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
     qtbot.waitUntil(lambda: proc.poll() is not None, timeout=20000)
     assert proc.stdout.read().strip() == FORWARDED
     assert blocker.args[0] == {"storage": str(ROOT / "study.db"), "study": "s", "demo": False}
@@ -69,8 +74,14 @@ def test_second_launch_of_the_app_hands_over_and_exits(primary, qtbot, tmp_path)
     receives the file with an absolute path."""
     received = []
     primary.message_received.connect(received.append)
-    proc = subprocess.Popen([PYTHON, "-m", "optgui", "relative.db"], env=subprocess_env(), cwd=tmp_path,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [PYTHON, "-m", "optgui", "relative.db"],
+        env=subprocess_env(),
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     qtbot.waitUntil(lambda: proc.poll() is not None, timeout=60000)
     assert proc.returncode == 0, proc.stderr.read()
     assert received == [{"storage": str(tmp_path / "relative.db"), "study": None, "demo": False}]
@@ -101,8 +112,9 @@ def test_stale_socket_after_a_crash_is_replaced(qapp, qtbot):
         assert instance.server.isListening()
         received = []
         instance.message_received.connect(received.append)
-        client = subprocess.Popen([PYTHON, "-c", SEND, "again.db"], env=subprocess_env(), cwd=ROOT,
-                                  stdout=subprocess.PIPE, text=True)
+        client = subprocess.Popen(
+            [PYTHON, "-c", SEND, "again.db"], env=subprocess_env(), cwd=ROOT, stdout=subprocess.PIPE, text=True
+        )
         qtbot.waitUntil(lambda: client.poll() is not None, timeout=20000)
         assert client.stdout.read().strip() == FORWARDED
         assert received and received[0]["storage"] == str(ROOT / "again.db")
@@ -156,7 +168,7 @@ def test_garbage_is_refused_and_not_emitted(primary, qtbot):
         qtbot.wait(20)
         try:
             reply += client.recv(100)
-        except socket.timeout:
+        except TimeoutError:
             pass
     client.close()
     assert reply == b"error\n"

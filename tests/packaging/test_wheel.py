@@ -6,13 +6,29 @@ from __future__ import annotations
 import subprocess
 import zipfile
 
-from optgui import APP_ID, resources
 from packaging_support import PYTHON, ROOT
+
+from optgui import APP_ID, resources
 
 
 def test_wheel_contains_package_data_and_launcher(tmp_path):
-    proc = subprocess.run([PYTHON, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--no-cache-dir",
-                           "-q", "-w", str(tmp_path), str(ROOT)], capture_output=True, text=True)
+    proc = subprocess.run(
+        [
+            PYTHON,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "--no-cache-dir",
+            "-q",
+            "-w",
+            str(tmp_path),
+            str(ROOT),
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 0, proc.stderr
     (wheel,) = tmp_path.glob("optgui-*.whl")
     with zipfile.ZipFile(wheel) as zf:

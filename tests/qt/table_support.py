@@ -6,15 +6,28 @@ import json
 
 import numpy as np
 
-from optgui.core.tables import (COMPLETE, FAIL, PRUNED, RUNNING, ParamColumn, ParamDistribution, TrialTable,
-                                durations, frozen_array, frozen_mapping)
+from optgui.core.tables import (
+    COMPLETE,
+    FAIL,
+    PRUNED,
+    RUNNING,
+    ParamColumn,
+    ParamDistribution,
+    TrialTable,
+    durations,
+    frozen_array,
+    frozen_mapping,
+)
 
-LR = ParamDistribution.from_json(json.dumps({"name": "FloatDistribution",
-                                             "attributes": {"low": 1e-5, "high": 1.0, "log": True, "step": None}}))
-LAYERS = ParamDistribution.from_json(json.dumps({"name": "IntDistribution",
-                                                 "attributes": {"low": 1, "high": 8, "log": False, "step": 1}}))
-OPTIMIZER = ParamDistribution.from_json(json.dumps({"name": "CategoricalDistribution",
-                                                    "attributes": {"choices": ["adam", "sgd", "rmsprop"]}}))
+LR = ParamDistribution.from_json(
+    json.dumps({"name": "FloatDistribution", "attributes": {"low": 1e-5, "high": 1.0, "log": True, "step": None}})
+)
+LAYERS = ParamDistribution.from_json(
+    json.dumps({"name": "IntDistribution", "attributes": {"low": 1, "high": 8, "log": False, "step": 1}})
+)
+OPTIMIZER = ParamDistribution.from_json(
+    json.dumps({"name": "CategoricalDistribution", "attributes": {"choices": ["adam", "sgd", "rmsprop"]}})
+)
 
 
 def synthetic_table(n: int, *, first: int = 0, seed: int = 0, running_tail: int = 0) -> TrialTable:
@@ -38,14 +51,29 @@ def synthetic_table(n: int, *, first: int = 0, seed: int = 0, running_tail: int 
     everywhere = np.ones(n, dtype=bool)
     params = {
         "lr": ParamColumn("lr", frozen_array(lr), frozen_array(everywhere), (LR,), frozen_array(np.zeros(n, np.int16))),
-        "layers": ParamColumn("layers", frozen_array(layers), frozen_array(everywhere), (LAYERS,),
-                              frozen_array(np.zeros(n, np.int16))),
-        "optimizer": ParamColumn("optimizer", frozen_array(opt), frozen_array(opt_present), (OPTIMIZER,),
-                                 frozen_array(np.where(opt_present, 0, -1).astype(np.int16))),
+        "layers": ParamColumn(
+            "layers", frozen_array(layers), frozen_array(everywhere), (LAYERS,), frozen_array(np.zeros(n, np.int16))
+        ),
+        "optimizer": ParamColumn(
+            "optimizer",
+            frozen_array(opt),
+            frozen_array(opt_present),
+            (OPTIMIZER,),
+            frozen_array(np.where(opt_present, 0, -1).astype(np.int16)),
+        ),
     }
     tags = np.array(["baseline", "wide", "deep", None], dtype=object)[rng.integers(0, 4, size=n)]
     epochs = np.array([int(v) for v in rng.integers(1, 50, size=n)], dtype=object)
-    return TrialTable("bench", ("minimize",), frozen_array(number + 1), frozen_array(number), frozen_array(state),
-                      frozen_array(values), frozen_array(start), frozen_array(complete),
-                      frozen_array(durations(start, complete)), frozen_mapping(params),
-                      frozen_mapping({"tag": frozen_array(tags), "epochs": frozen_array(epochs)}))
+    return TrialTable(
+        "bench",
+        ("minimize",),
+        frozen_array(number + 1),
+        frozen_array(number),
+        frozen_array(state),
+        frozen_array(values),
+        frozen_array(start),
+        frozen_array(complete),
+        frozen_array(durations(start, complete)),
+        frozen_mapping(params),
+        frozen_mapping({"tag": frozen_array(tags), "epochs": frozen_array(epochs)}),
+    )

@@ -78,8 +78,17 @@ def again_default_size():
 def _table(numbers, states, values):
     n = len(numbers)
     nat = np.full(n, np.datetime64("NaT", "us"))
-    return TrialTable("s", ("minimize",), np.array(numbers) + 1, np.array(numbers), np.array(states, dtype=np.int8),
-                      np.array(values, dtype=float).reshape(n, 1), nat, nat, np.full(n, np.nan))
+    return TrialTable(
+        "s",
+        ("minimize",),
+        np.array(numbers) + 1,
+        np.array(numbers),
+        np.array(states, dtype=np.int8),
+        np.array(values, dtype=float).reshape(n, 1),
+        nat,
+        nat,
+        np.full(n, np.nan),
+    )
 
 
 def test_trial_data_updates_in_place_and_keeps_best_so_far():

@@ -54,8 +54,9 @@ def test_ticks_and_labels_match_pyqtgraph_over_many_ranges(qtbot, axes_plot):
             ours, (_, their_ticks, their_labels) = _both_layouts(axis)
             assert sorted(t for *_, t in ours.labels) == sorted(t for *_, t in their_labels), (side, start, span)
             assert np.allclose(_centers(ours.labels), _centers(their_labels), atol=0.5), (side, start, span)
-            our_lines = sorted((ln.x1(), ln.y1(), ln.x2(), ln.y2(), pen.color().alpha())
-                               for pen, lines in ours.ticks for ln in lines)
+            our_lines = sorted(
+                (ln.x1(), ln.y1(), ln.x2(), ln.y2(), pen.color().alpha()) for pen, lines in ours.ticks for ln in lines
+            )
             their_lines = sorted((a.x(), a.y(), b.x(), b.y(), pen.color().alpha()) for pen, a, b in their_ticks)
             assert len(our_lines) == len(their_lines) > 0
             assert np.allclose(our_lines, their_lines, atol=0.05), (side, start, span)

@@ -134,7 +134,8 @@ def _open_and_define(make_window, url, name, objective, pids):
 
 @pytest.mark.server
 def test_fleet_from_the_panel_pauses_resumes_and_equals_the_batched_reference(
-        qtbot, tmp_path, make_window, dialog_log, pg_url, pg_study, fleet_env, child_pids):
+    qtbot, tmp_path, make_window, dialog_log, pg_url, pg_study, fleet_env, child_pids
+):
     objective = write_objective(tmp_path)
     window, view, fleet = _open_and_define(make_window, pg_url, pg_study, objective, child_pids)
     assert fleet.phase == "none" or fleet.status is None
@@ -173,8 +174,9 @@ def test_fleet_from_the_panel_pauses_resumes_and_equals_the_batched_reference(
     _remember_pids(fleet, child_pids)
     assert len(child_pids) >= 3  # the coordinator and two workers
     assert not dialog_log.errors, dialog_log.errors
-    assert recorded_signatures(pg_url, pg_study) == batched_reference(SAMPLER, objective, N_TRIALS, BATCH,
-                                                                      study_name="ref")
+    assert recorded_signatures(pg_url, pg_study) == batched_reference(
+        SAMPLER, objective, N_TRIALS, BATCH, study_name="ref"
+    )
     qtbot.waitUntil(lambda: view.data.counts()["RUNNING"] == 0 and view.data.n == N_TRIALS, timeout=30000)
     window.close()
     assert not window.isVisible()
@@ -182,15 +184,15 @@ def test_fleet_from_the_panel_pauses_resumes_and_equals_the_batched_reference(
 
 @pytest.mark.server
 def test_closing_the_window_stops_the_fleet_it_started_in_order(
-        qtbot, tmp_path, make_window, dialog_log, pg_url, pg_study, fleet_env, child_pids):
+    qtbot, tmp_path, make_window, dialog_log, pg_url, pg_study, fleet_env, child_pids
+):
     objective = write_objective(tmp_path)
     window, view, fleet = _open_and_define(make_window, pg_url, pg_study, objective, child_pids)
     click(qtbot, fleet.start_button)
 
     def running():
         _remember_pids(fleet, child_pids)
-        return fleet.status is not None and len(live_workers(fleet.status)) == 2 \
-            and bool(fleet.status.running_trials)
+        return fleet.status is not None and len(live_workers(fleet.status)) == 2 and bool(fleet.status.running_trials)
 
     qtbot.waitUntil(running, timeout=120000)
     window.close()

@@ -14,9 +14,17 @@ from optgui.qt.trial_data import TrialData
 def _table(numbers, states, values):
     n = len(numbers)
     nat = np.full(n, np.datetime64("NaT", "us"))
-    return TrialTable("s", ("minimize",), np.asarray(numbers) + 1, np.asarray(numbers),
-                      np.asarray(states, dtype=np.int8), np.asarray(values, dtype=float).reshape(n, 1), nat, nat,
-                      np.full(n, np.nan))
+    return TrialTable(
+        "s",
+        ("minimize",),
+        np.asarray(numbers) + 1,
+        np.asarray(numbers),
+        np.asarray(states, dtype=np.int8),
+        np.asarray(values, dtype=float).reshape(n, 1),
+        nat,
+        nat,
+        np.full(n, np.nan),
+    )
 
 
 def _trials(rng, start, k):
@@ -51,7 +59,7 @@ def test_live_updates_append_and_keep_real_points_with_each_columns_extremes(qtb
 
     plot.set_live(True)
     ranges = set()
-    for k in range(40):
+    for _ in range(40):
         before = len(_drawn(plot.complete)[0])
         table = _trials(rng, data.n, 10)
         data.apply(table)
@@ -150,8 +158,12 @@ def test_points_are_drawn_where_their_trials_are(qtbot):
         return [QColor(image.pixel(pos.x() + dx, pos.y() + dy)) for dx in (-1, 0, 1) for dy in (-1, 0, 1)]
 
     for x, y in ((0, 4.0), (1, 2.0), (3, 1.0)):
-        assert any(abs(c.red() - brush.red()) + abs(c.green() - brush.green()) + abs(c.blue() - brush.blue()) < 40
-                   for c in color_near(x, y)), (x, y)
+        assert any(
+            abs(c.red() - brush.red()) + abs(c.green() - brush.green()) + abs(c.blue() - brush.blue()) < 40
+            for c in color_near(x, y)
+        ), (x, y)
     background = [c for c in color_near(2.5, 3.5)]  # nothing there
-    assert not any(abs(c.red() - brush.red()) + abs(c.green() - brush.green()) + abs(c.blue() - brush.blue()) < 40
-                   for c in background)
+    assert not any(
+        abs(c.red() - brush.red()) + abs(c.green() - brush.green()) + abs(c.blue() - brush.blue()) < 40
+        for c in background
+    )

@@ -30,8 +30,9 @@ def _bad_files(tmp_path):
     good = plain_study(tmp_path / "good.db")
     files["truncated sqlite"].write_bytes(good.read_bytes()[:2000])
     files["broken journal"] = tmp_path / "broken.jsonl"
-    files["broken journal"].write_text('{"op_code": 0, "worker_id": "x", "study_name": "s", "directions": [1]}\n'
-                                       '{"op_code": 99, garbage\n')
+    files["broken journal"].write_text(
+        '{"op_code": 0, "worker_id": "x", "study_name": "s", "directions": [1]}\n{"op_code": 99, garbage\n'
+    )
     files["url scheme"] = "ftp://example.org/study.db"
     return files
 
@@ -60,12 +61,14 @@ def test_each_bad_file_gives_a_dialog_not_a_crash(qtbot, tmp_path, make_window, 
 def _drop(window, path):
     mime = QMimeData()
     mime.setUrls([QUrl.fromLocalFile(str(path))])
-    enter = QDragEnterEvent(QPoint(10, 10), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
-                            Qt.KeyboardModifier.NoModifier)
+    enter = QDragEnterEvent(
+        QPoint(10, 10), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
+    )
     window.dragEnterEvent(enter)
     assert enter.isAccepted()
-    drop = QDropEvent(QPointF(10, 10), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
-                      Qt.KeyboardModifier.NoModifier)
+    drop = QDropEvent(
+        QPointF(10, 10), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
+    )
     window.dropEvent(drop)
 
 
@@ -93,8 +96,9 @@ def test_recent_files_are_remembered_pruned_and_never_hold_passwords(qtbot, tmp_
     text = settings.path.read_text()
     assert "s3cret" not in text and "alice:***@db.example.org" in text
     again = make_window()
-    items = [again.start_page.recent.item(i).data(Qt.ItemDataRole.UserRole)
-             for i in range(again.start_page.recent.count())]
+    items = [
+        again.start_page.recent.item(i).data(Qt.ItemDataRole.UserRole) for i in range(again.start_page.recent.count())
+    ]
     assert items == ["postgresql://alice:***@db.example.org/optuna", str(a)]  # the missing file was pruned
     again.start_page.recent.itemActivated.emit(again.start_page.recent.item(1))
     assert again.study_view.summary.name == "det"

@@ -18,7 +18,7 @@ from PySide6.QtGui import QImage
 
 from optgui.core import analysis
 from optgui.core.reader import open_reader
-from optgui.core.tables import COMPLETE, PRUNED
+from optgui.core.tables import PRUNED
 from optgui.qt import theme
 from optgui.qt.plots import base
 from optgui.qt.plots.panel import AnalysisPanel, view_classes
@@ -32,7 +32,7 @@ def objective(trial):
     lr = trial.suggest_float("lr", 1e-4, 1e-1, log=True)
     kind = trial.suggest_categorical("kind", ["a", "b", "c"])
     n = trial.suggest_int("n", 1, 5)
-    value = x ** 2 + abs(math.log10(lr) + 2) + {"a": 0, "b": 0.5, "c": 1}[kind] + 0.1 * n
+    value = x**2 + abs(math.log10(lr) + 2) + {"a": 0, "b": 0.5, "c": 1}[kind] + 0.1 * n
     for step in range(4):
         trial.report(value * (4 - step), step)
         if trial.should_prune():
@@ -61,13 +61,19 @@ def storage(tmp_path_factory):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         optuna.logging.set_verbosity(optuna.logging.ERROR)
-        for name, fn, directions, n in (("single", objective, ["minimize"], 50),
-                                        ("single-b", objective, ["minimize"], 20),
-                                        ("two", two, ["minimize", "minimize"], 40),
-                                        ("three", three, ["minimize", "minimize", "minimize"], 40)):
-            study = optuna.create_study(storage=store, study_name=name, directions=directions,
-                                        sampler=optuna.samplers.RandomSampler(seed=len(name)),
-                                        pruner=optuna.pruners.MedianPruner(n_startup_trials=5))
+        for name, fn, directions, n in (
+            ("single", objective, ["minimize"], 50),
+            ("single-b", objective, ["minimize"], 20),
+            ("two", two, ["minimize", "minimize"], 40),
+            ("three", three, ["minimize", "minimize", "minimize"], 40),
+        ):
+            study = optuna.create_study(
+                storage=store,
+                study_name=name,
+                directions=directions,
+                sampler=optuna.samplers.RandomSampler(seed=len(name)),
+                pruner=optuna.pruners.MedianPruner(n_startup_trials=5),
+            )
             study.optimize(fn, n_trials=n)
             studies[name] = study
     return str(path), studies
@@ -158,7 +164,7 @@ def test_learning_curves_draw_every_trial_with_reports(panel, storage):
     assert median.tolist() == pytest.approx([np.median(by_step[s]) for s in sorted(by_step)])
     panel.selection.select(pruned[0])
     x, y = view.selected_line.getData()
-    assert list(zip(x.tolist(), y.tolist())) == [(float(s), v) for s, v in expected[pruned[0]]]
+    assert list(zip(x.tolist(), y.tolist(), strict=False)) == [(float(s), v) for s, v in expected[pruned[0]]]
 
 
 def test_learning_curve_sample_keeps_best_and_respects_budget(panel):
@@ -187,7 +193,7 @@ def test_parallel_coordinates_brush_filters_trials(panel):
     panel.selection.filter_changed.connect(received.append)
     axis = labels.index("x")
     view.set_brush(axis, 0.0, 0.5)
-    x = dict(zip(table.number.tolist(), table.params["x"].values.tolist()))
+    x = dict(zip(table.number.tolist(), table.params["x"].values.tolist(), strict=False))
     cut = view.pc.dimensions[axis].to_axis(0.5)
     expected = sorted(n for n in view.pc.numbers.tolist() if x[n] <= cut)
     assert received[-1].tolist() == expected and 0 < len(expected) < len(view.pc.numbers)
@@ -216,11 +222,17 @@ def test_parallel_coordinates_drag_on_an_axis_brushes(panel, qtbot):
     qtbot.mousePress(canvas.viewport(), Qt.MouseButton.LeftButton, pos=QPoint(start.x(), start.y()))
     for k in range(1, 6):
         p = start + (end - start) * k / 5
-        from PySide6.QtGui import QMouseEvent
         from PySide6.QtCore import QEvent, QPointF
+        from PySide6.QtGui import QMouseEvent
 
-        event = QMouseEvent(QEvent.Type.MouseMove, QPointF(p), QPointF(canvas.viewport().mapToGlobal(p)),
-                            Qt.MouseButton.NoButton, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+        event = QMouseEvent(
+            QEvent.Type.MouseMove,
+            QPointF(p),
+            QPointF(canvas.viewport().mapToGlobal(p)),
+            Qt.MouseButton.NoButton,
+            Qt.MouseButton.LeftButton,
+            Qt.KeyboardModifier.NoModifier,
+        )
         from PySide6.QtWidgets import QApplication
 
         QApplication.sendEvent(canvas.viewport(), event)
@@ -245,8 +257,12 @@ def test_selection_highlights_the_trial_in_every_view(panel):
     views = {key: drawn(panel.view(key)) for key in ("slice", "rank", "contour", "timeline", "parallel-coordinates")}
     panel.selection.select(number)
     sx, sy = views["slice"].marker.getData()
-    assert (sx[0], sy[0]) == (pytest.approx(table.params["kind"].values[row]) if views["slice"].data.param == "kind"
-                              else pytest.approx(sx[0]), table.values[row, 0])
+    assert (sx[0], sy[0]) == (
+        pytest.approx(table.params["kind"].values[row])
+        if views["slice"].data.param == "kind"
+        else pytest.approx(sx[0]),
+        table.values[row, 0],
+    )
     tx, ty = views["timeline"].marker.getData()
     assert ty.tolist() == [number, number]
     bars = views["timeline"].bars
@@ -254,8 +270,9 @@ def test_selection_highlights_the_trial_in_every_view(panel):
     assert len(views["rank"].marker.getData()[0]) == 1
     assert len(views["contour"].marker.getData()[0]) == 1
     px, py = views["parallel-coordinates"].selected_line.getData()
-    assert len(px) == 5 and py[0] == pytest.approx(views["parallel-coordinates"].matrix[
-        views["parallel-coordinates"].pc.numbers.tolist().index(number), 0])
+    assert len(px) == 5 and py[0] == pytest.approx(
+        views["parallel-coordinates"].matrix[views["parallel-coordinates"].pc.numbers.tolist().index(number), 0]
+    )
     panel.selection.select(None)
     assert len(views["timeline"].marker.getData()[0]) == 0
 
@@ -279,7 +296,7 @@ def test_slice_points_are_the_complete_trials(panel, storage):
     x, y = view.scatter.item.getData()
     numbers = [int(p.data()) for p in view.scatter.item.points()]
     assert sorted(numbers) == sorted(complete)  # few points: nothing thinned away
-    for n, xi, yi in zip(numbers, x, y):
+    for n, xi, yi in zip(numbers, x, y, strict=False):
         assert (xi, yi) == pytest.approx(complete[n])
 
 
@@ -346,8 +363,9 @@ def test_timeline_shows_every_trial():
 
     n = 100_000
     starts = np.arange(n) * 0.5
-    bars = analysis.Timeline(np.arange(n), np.where(np.arange(n) % 10 == 0, 2, 1).astype(np.int8), starts,
-                             starts + 0.001)  # bars far thinner than a pixel
+    bars = analysis.Timeline(
+        np.arange(n), np.where(np.arange(n) % 10 == 0, 2, 1).astype(np.int8), starts, starts + 0.001
+    )  # bars far thinner than a pixel
     colors = {s: (s * 40, 0, 0, 255) for s in range(5)}
     image = rasterize(bars, (0, n * 0.5), (-0.5, n - 0.5), 800, 500, colors)
     assert (image[..., 3] > 0).sum(axis=1).min() >= 1  # every pixel row (200 trials each) shows its bars
@@ -389,8 +407,11 @@ def test_live_refresh_merges_new_trials(panel, storage, tmp_path):
     from optuna.storages.journal import JournalFileBackend
 
     path = tmp_path / "live.log"
-    study = optuna.create_study(storage=JournalStorage(JournalFileBackend(str(path))), study_name="live",
-                                sampler=optuna.samplers.RandomSampler(seed=0))
+    study = optuna.create_study(
+        storage=JournalStorage(JournalFileBackend(str(path))),
+        study_name="live",
+        sampler=optuna.samplers.RandomSampler(seed=0),
+    )
     study.optimize(objective, n_trials=5)
     with open_reader(str(path)) as reader:
         summary = reader.studies()[0]
@@ -404,8 +425,9 @@ def test_live_refresh_merges_new_trials(panel, storage, tmp_path):
         assert delta.n_new == 5
         panel.apply(delta.table)
         view.redraw()
-        assert len(view.data.numbers) == first + sum(t.state == optuna.trial.TrialState.COMPLETE
-                                                     for t in study.trials[5:])
+        assert len(view.data.numbers) == first + sum(
+            t.state == optuna.trial.TrialState.COMPLETE for t in study.trials[5:]
+        )
 
 
 def test_study_view_has_the_analysis_tab(make_window, storage, qtbot):
@@ -420,7 +442,12 @@ def test_study_view_has_the_analysis_tab(make_window, storage, qtbot):
     slice_view = view.analysis.show_view("slice")
     qtbot.waitUntil(lambda: slice_view.data is not None, timeout=10000)
     assert view.analysis.source.study_name == "single"
-    assert len(slice_view.data.numbers) == sum(t.state == optuna.trial.TrialState.COMPLETE
-                                               for t in optuna.load_study(study_name="single", storage=optuna.storages.JournalStorage(optuna.storages.journal.JournalFileBackend(path))).trials)
+    assert len(slice_view.data.numbers) == sum(
+        t.state == optuna.trial.TrialState.COMPLETE
+        for t in optuna.load_study(
+            study_name="single",
+            storage=optuna.storages.JournalStorage(optuna.storages.journal.JournalFileBackend(path)),
+        ).trials
+    )
     view.selection.select(3)
     assert view.analysis.views["slice"].selection is view.selection

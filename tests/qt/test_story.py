@@ -80,8 +80,9 @@ def test_abort_trial_in_child_process_then_resume_equals_uninterrupted(qtbot, tm
     panel.n_trials.setValue(8)
     panel.child_process.setChecked(True)
     click(qtbot, panel, "Start")
-    qtbot.waitUntil(lambda: view.data.counts()["COMPLETE"] >= 2 and window.controller.trial_in_flight is not None,
-                    timeout=180000)
+    qtbot.waitUntil(
+        lambda: view.data.counts()["COMPLETE"] >= 2 and window.controller.trial_in_flight is not None, timeout=180000
+    )
     aborted = window.controller.trial_in_flight
     click(qtbot, panel, "Abort trial")
     # The child is killed at once: the run ends long before the trial's 0.4 s sleep could have finished twice.
@@ -107,9 +108,26 @@ def test_second_run_refused_while_another_process_holds_the_study(qtbot, tmp_pat
 
     db = tmp_path / "study.db"
     env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[2]))
-    proc = subprocess.Popen([sys.executable, "-m", "optgui", "run", str(db), "--study", "det", "--objective",
-                             "builtin:slow(sleep=0.3)", "--sampler", SAMPLER, "--n-trials", "200", "--quiet"],
-                            env=env, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "optgui",
+            "run",
+            str(db),
+            "--study",
+            "det",
+            "--objective",
+            "builtin:slow(sleep=0.3)",
+            "--sampler",
+            SAMPLER,
+            "--n-trials",
+            "200",
+            "--quiet",
+        ],
+        env=env,
+        stderr=subprocess.PIPE,
+    )
     try:
         window = make_window()
 

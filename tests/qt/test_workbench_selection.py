@@ -98,15 +98,17 @@ def test_brushing_parallel_coordinates_filters_the_table_until_removed(qtbot, wi
     # Brushed before the Trials tab was ever shown: the table applies the filter when it loads.
     parallel.set_brush(axis, 0.0, 0.4)
     cut = parallel.pc.dimensions[axis].to_axis(0.4)
-    inside = sorted(t.number for t in trials_of(study_path)
-                    if t.state == optuna.trial.TrialState.COMPLETE and t.params["x"] <= cut)
+    inside = sorted(
+        t.number for t in trials_of(study_path) if t.state == optuna.trial.TrialState.COMPLETE and t.params["x"] <= cut
+    )
     assert 0 < len(inside) < N_TRIALS
     bench.show_tab(bench.trials_page)
     table = bench.table
     assert table.model.order.tolist() == inside
     assert table.subset_bar.isVisible()
-    assert "parallel coordinates" in table.subset_label.text() and f"{len(inside):,} trials" in \
-        table.subset_label.text()
+    assert (
+        "parallel coordinates" in table.subset_label.text() and f"{len(inside):,} trials" in table.subset_label.text()
+    )
     assert table.count_label.text() == f"{len(inside):,} of {N_TRIALS:,} trials"
     # Other filters combine with it.
     table.expression.setText("kind == 'a'")

@@ -18,7 +18,7 @@ from optgui.qt import dialogs
 from tests.core.determinism_support import recorded, reference, run_cli
 from tests.qt.conftest import plain_study
 
-OBJECTIVE_SOURCE = '''
+OBJECTIVE_SOURCE = """
 import logging
 import optuna
 
@@ -33,7 +33,7 @@ def objective(trial):
     if trial.number == 2:
         raise ValueError(f"bad trial {trial.number}: x={x}")
     return (x - 1) ** 2 + (opt == "sgd")
-'''
+"""
 
 
 def click(qtbot, button):
@@ -56,8 +56,9 @@ def _run_in_window(qtbot, window, objective: str, sampler: str, n: int):
     panel.n_trials.setValue(n)
     button = panel.buttons["Start"] if panel.start_action.isEnabled() else panel.buttons["Resume"]
     click(qtbot, button)
-    qtbot.waitUntil(lambda: not window.controller.active and window.controller.state in ("completed", "failed"),
-                    timeout=90000)
+    qtbot.waitUntil(
+        lambda: not window.controller.active and window.controller.state in ("completed", "failed"), timeout=90000
+    )
     assert window.controller.state == "completed"
 
 
@@ -135,8 +136,7 @@ def test_copy_params_parse_back_and_enqueue_then_run_verifies(qtbot, tmp_path, m
     assert not dialog_log.errors
 
 
-def test_save_as_and_run_on_a_copy_leave_the_original_alone(qtbot, tmp_path, make_window, dialog_log,
-                                                            monkeypatch):
+def test_save_as_and_run_on_a_copy_leave_the_original_alone(qtbot, tmp_path, make_window, dialog_log, monkeypatch):
     sampler, objective = "TPESampler(seed=11)", "builtin:quadratic"
     db = tmp_path / "study.db"
     assert run_cli(str(db), sampler, objective, 6).returncode == 0
@@ -215,10 +215,12 @@ def test_exported_csv_equals_trials_dataframe(qtbot, tmp_path, make_window, dial
         if trial.number % 7 == 6:
             raise RuntimeError("boom")
         return x * x + n + (c == "b")
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        study = optuna.create_study(storage=f"sqlite:///{db}", study_name="csv",
-                                    sampler=optuna.samplers.RandomSampler(seed=4))
+        study = optuna.create_study(
+            storage=f"sqlite:///{db}", study_name="csv", sampler=optuna.samplers.RandomSampler(seed=4)
+        )
         study.optimize(objective, n_trials=25, catch=(RuntimeError,))
     window = make_window()
     assert window.open_storage(str(db))
@@ -230,20 +232,32 @@ def test_exported_csv_equals_trials_dataframe(qtbot, tmp_path, make_window, dial
     exported = pd.read_csv(out, keep_default_na=False, na_values=[""])
     df = study.trials_dataframe()
     shared = [c for c in exported.columns if c in df.columns]
-    assert set(shared) == {"number", "value", "datetime_start", "datetime_complete", "params_x", "params_n",
-                           "params_c", "user_attrs_tag", "user_attrs_score", "state"}
+    assert set(shared) == {
+        "number",
+        "value",
+        "datetime_start",
+        "datetime_complete",
+        "params_x",
+        "params_n",
+        "params_c",
+        "user_attrs_tag",
+        "user_attrs_score",
+        "state",
+    }
     for column in shared:
         mine, theirs = exported[column], df[column]
         if column.startswith("datetime"):
             mine = pd.to_datetime(mine)
-        assert mine.tolist() == theirs.tolist() or np.array_equal(mine.to_numpy(), theirs.to_numpy(),
-                                                                   equal_nan=True), column
+        assert mine.tolist() == theirs.tolist() or np.array_equal(mine.to_numpy(), theirs.to_numpy(), equal_nan=True), (
+            column
+        )
     np.testing.assert_allclose(exported["duration_seconds"], df["duration"].dt.total_seconds())
     # What the table shows is what is exported: filtered and sorted rows.
     bench.table.expression.setText("state == COMPLETE and x > 0")
     assert bench.table.apply_expression()
-    bench.table.view.horizontalHeader().setSortIndicator(bench.table.model.column_index("value"),
-                                                         Qt.SortOrder.DescendingOrder)
+    bench.table.view.horizontalHeader().setSortIndicator(
+        bench.table.model.column_index("value"), Qt.SortOrder.DescendingOrder
+    )
     bench.export_csv()
     exported = pd.read_csv(out)
     expected = df[(df.state == "COMPLETE") & (df.params_x > 0)].sort_values("value", ascending=False)
@@ -303,6 +317,7 @@ def test_preferences_are_saved_and_applied(qtbot, tmp_path, make_window, dialog_
         dialog.child.setChecked(True)
         dialog.accept()
         return dialog.result() == 1
+
     dialog_log.dialog_hook = fill
     assert window.workbench.preferences()
     from optgui.core import paths
@@ -324,8 +339,9 @@ def test_preferences_are_saved_and_applied(qtbot, tmp_path, make_window, dialog_
     window.set_theme("light")
 
 
-def test_save_as_copies_off_the_gui_thread_and_cancel_leaves_no_file(qtbot, tmp_path, make_window, dialog_log,
-                                                                      monkeypatch):
+def test_save_as_copies_off_the_gui_thread_and_cancel_leaves_no_file(
+    qtbot, tmp_path, make_window, dialog_log, monkeypatch
+):
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QProgressDialog, QPushButton
 
@@ -349,6 +365,7 @@ def test_save_as_copies_off_the_gui_thread_and_cancel_leaves_no_file(qtbot, tmp_
             seen.append(dialog.labelText())
             dialog.findChild(QPushButton).click()  # the dialog's Cancel button
             watcher.stop()
+
     watcher = QTimer()
     watcher.timeout.connect(cancel_when_under_way)
     watcher.start(5)
@@ -364,8 +381,10 @@ def test_save_as_copies_off_the_gui_thread_and_cancel_leaves_no_file(qtbot, tmp_
     assert bench.save_as() == str(target)
     assert ticks
     assert [(t.params, t.values) for t in _load(target).trials] == [(t.params, t.values) for t in _load(db).trials]
-    assert window.findChild(QProgressDialog, "backgroundProgress") is None or \
-        not window.findChild(QProgressDialog, "backgroundProgress").isVisible()
+    assert (
+        window.findChild(QProgressDialog, "backgroundProgress") is None
+        or not window.findChild(QProgressDialog, "backgroundProgress").isVisible()
+    )
     ticker.stop()
     watcher.stop()
     assert db.read_bytes() == original

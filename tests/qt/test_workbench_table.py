@@ -48,22 +48,28 @@ def test_header_sort_of_100k_rows_equals_numpy(qtbot, table_widget, big_table):
     duration = t.duration
     started = t.datetime_start.astype("int64").astype(float)
     expected = {
-        "value": t.values[:, 0], "params_lr": t.params["lr"].values, "params_layers": t.params["layers"].values,
-        "params_optimizer": opt, "state": t.state.astype(float), "duration": duration, "datetime_start": started,
+        "value": t.values[:, 0],
+        "params_lr": t.params["lr"].values,
+        "params_layers": t.params["layers"].values,
+        "params_optimizer": opt,
+        "state": t.state.astype(float),
+        "duration": duration,
+        "datetime_start": started,
     }
     header = table_widget.view.horizontalHeader()
     model = table_widget.model
     for key, values in expected.items():
         for descending in (False, True):
-            header.setSortIndicator(model.column_index(key),
-                                    Qt.SortOrder.DescendingOrder if descending else Qt.SortOrder.AscendingOrder)
+            header.setSortIndicator(
+                model.column_index(key), Qt.SortOrder.DescendingOrder if descending else Qt.SortOrder.AscendingOrder
+            )
             np.testing.assert_array_equal(model.order, stable_order(values, descending), err_msg=key)
     # text attribute: alphabetical, missing last
     header.setSortIndicator(model.column_index("user_attrs_tag"), Qt.SortOrder.AscendingOrder)
     tags = t.user_attrs["tag"]
     shown = [tags[r] for r in model.order]
     present = [s for s in shown if s is not None]
-    assert present == sorted(present) and all(s is None for s in shown[len(present):])
+    assert present == sorted(present) and all(s is None for s in shown[len(present) :])
     assert model.data(model.index(0, model.column_index("user_attrs_tag"))) == "baseline"
 
 
@@ -75,7 +81,8 @@ def test_filters_of_100k_rows_equal_numpy(qtbot, table_widget, big_table):
     cases = {
         "lr < 0.01 and state == COMPLETE": (lr < 0.01) & (state == COMPLETE),
         "value < -1 or optimizer == 'adam'": (value < -1) | ((opt == 0) & opt_present),
-        "not (state in (PRUNED, FAIL)) and 0.001 <= lr < 0.1": ~np.isin(state, [PRUNED, FAIL]) & (0.001 <= lr)
+        "not (state in (PRUNED, FAIL)) and 0.001 <= lr < 0.1": ~np.isin(state, [PRUNED, FAIL])
+        & (0.001 <= lr)
         & (lr < 0.1),
         "optimizer != 'sgd'": opt_present & (opt != 1),
         "optimizer == None": ~opt_present,
@@ -104,22 +111,26 @@ def test_filters_of_100k_rows_equal_numpy(qtbot, table_widget, big_table):
     assert table_widget.count_label.text() == f"{len(rows):,} of {N:,} trials"
 
 
-@pytest.mark.parametrize("expression, message", [
-    ("__import__('pathlib').Path(MARKER).touch() == 1", "function calls are not allowed"),
-    ("(lambda: 1)() == 1", "function calls are not allowed"),
-    ("lr.__class__ == 1", "attribute access"),
-    ("lr + 1 < 2", "arithmetic"),
-    ("[x for x in ()] == 1", "comprehensions"),
-    ("lr[0] == 1", "subscripts"),
-    ("lr", "is not a condition"),
-    ("nonsense < 1", "unknown column 'nonsense'"),
-    ("lr <", "not a valid expression"),
-    ("state < COMPLETE", "states compare with == or !="),
-    ("1 < 2", "compares two constants"),
-    ("state == 'DONE'", "'DONE' is not a state"),
-])
-def test_bad_expressions_are_rejected_with_a_message_and_change_nothing(qtbot, table_widget, expression, message,
-                                                                       tmp_path, monkeypatch):
+@pytest.mark.parametrize(
+    "expression, message",
+    [
+        ("__import__('pathlib').Path(MARKER).touch() == 1", "function calls are not allowed"),
+        ("(lambda: 1)() == 1", "function calls are not allowed"),
+        ("lr.__class__ == 1", "attribute access"),
+        ("lr + 1 < 2", "arithmetic"),
+        ("[x for x in ()] == 1", "comprehensions"),
+        ("lr[0] == 1", "subscripts"),
+        ("lr", "is not a condition"),
+        ("nonsense < 1", "unknown column 'nonsense'"),
+        ("lr <", "not a valid expression"),
+        ("state < COMPLETE", "states compare with == or !="),
+        ("1 < 2", "compares two constants"),
+        ("state == 'DONE'", "'DONE' is not a state"),
+    ],
+)
+def test_bad_expressions_are_rejected_with_a_message_and_change_nothing(
+    qtbot, table_widget, expression, message, tmp_path, monkeypatch
+):
     monkeypatch.chdir(tmp_path)
     table_widget.expression.setText("lr < 0.5")
     assert table_widget.apply_expression()
@@ -147,6 +158,7 @@ def test_expression_parser_never_calls_eval(monkeypatch, big_table):
         # ast.parse is compile(..., PyCF_ONLY_AST): parsing is allowed, making code objects is not
         assert flags & ast.PyCF_ONLY_AST, "compile() must only parse"
         return real_compile(source, filename, mode, flags, *args, **kwargs)
+
     monkeypatch.setattr(builtins, "eval", forbidden)
     monkeypatch.setattr(builtins, "exec", forbidden)
     monkeypatch.setattr(builtins, "compile", parse_only)
@@ -175,7 +187,7 @@ def test_live_rows_keep_selection_and_scroll_position(qtbot, table_widget):
     assert table_widget.current_trial() == 50_000
     key = model.frame.values[model.order, 0]
     present = key[~np.isnan(key)]
-    assert np.all(np.diff(present) >= 0) and np.isnan(key[len(present):]).all()
+    assert np.all(np.diff(present) >= 0) and np.isnan(key[len(present) :]).all()
     assert len(model.order) == N + 20
     # A RUNNING trial that completes moves to its sorted place, still selected.
     table_widget.apply(synthetic_table(1, first=N + 20, running_tail=1))

@@ -15,8 +15,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, QTimer, Signal
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import QComboBox, QFileDialog, QHBoxLayout, QLabel, QMenu, QToolButton, QVBoxLayout, \
-    QWidget
+from PySide6.QtWidgets import QComboBox, QFileDialog, QHBoxLayout, QLabel, QMenu, QToolButton, QVBoxLayout, QWidget
 
 from optgui.core.analysis import write_csv
 from optgui.core.errors import OptguiError
@@ -46,11 +45,17 @@ def brushes_for(rgba: np.ndarray, levels: int = 64) -> np.ndarray:
     per brush, so few distinct brushes keep scatter drawing fast)."""
     if len(rgba) == 0:
         return np.zeros(0, dtype=object)
-    key = (rgba[:, 0].astype(np.int64) << 24) | (rgba[:, 1].astype(np.int64) << 16) | \
-          (rgba[:, 2].astype(np.int64) << 8) | rgba[:, 3].astype(np.int64)
+    key = (
+        (rgba[:, 0].astype(np.int64) << 24)
+        | (rgba[:, 1].astype(np.int64) << 16)
+        | (rgba[:, 2].astype(np.int64) << 8)
+        | rgba[:, 3].astype(np.int64)
+    )
     unique, inverse = np.unique(key, return_inverse=True)
-    table = np.array([pg.mkBrush(int(k >> 24) & 255, int(k >> 16) & 255, int(k >> 8) & 255, int(k) & 255)
-                      for k in unique], dtype=object)
+    table = np.array(
+        [pg.mkBrush(int(k >> 24) & 255, int(k >> 16) & 255, int(k >> 8) & 255, int(k) & 255) for k in unique],
+        dtype=object,
+    )
     return table[inverse.reshape(-1)]
 
 
@@ -65,8 +70,15 @@ def with_alpha(color: str, alpha: int) -> QColor:
 
 
 # --- thinning ---------------------------------------------------------------------------------------------------
-def thin(x: np.ndarray, y: np.ndarray, priority: np.ndarray, x_range, y_range, pixel_size,
-         cell_pixels: float = THIN_CELL_PIXELS) -> np.ndarray:
+def thin(
+    x: np.ndarray,
+    y: np.ndarray,
+    priority: np.ndarray,
+    x_range,
+    y_range,
+    pixel_size,
+    cell_pixels: float = THIN_CELL_PIXELS,
+) -> np.ndarray:
     """Indices of the points to draw: inside the visible range, at most one per cell of `cell_pixels` pixels,
     the one of highest priority (e.g. best value or latest trial), ordered by priority so it is drawn on top."""
     ok = np.isfinite(x) & np.isfinite(y)
@@ -255,8 +267,9 @@ class AnalysisPlot(QWidget):
         return [item for item in self.canvas.ci.items if isinstance(item, pg.PlotItem)]
 
     # --- helpers for subclasses -------------------------------------------------------------------------------
-    def add_trial_scatter(self, plot: pg.PlotItem, size: float, z: float = 0,
-                          marker_size: float = 14) -> ThinnedScatter:
+    def add_trial_scatter(
+        self, plot: pg.PlotItem, size: float, z: float = 0, marker_size: float = 14
+    ) -> ThinnedScatter:
         """The trials as a thinned scatter on `plot` (x, y in plot coordinates): clicking a point selects its trial
         in every view, and a ring (`self.marker`, above everything) marks the selected trial."""
         scatter = ThinnedScatter(plot, size=size, z=z)
@@ -291,8 +304,10 @@ class AnalysisPlot(QWidget):
         table = self.source.table()
         directions = summary.directions if summary is not None else (table.directions if table else ("minimize",))
         metrics = list(summary.metric_names or []) if summary is not None else []
-        return [f"{metrics[k] if k < len(metrics) else ('objective' if len(directions) == 1 else f'objective {k}')}"
-                f" ({d})" for k, d in enumerate(directions)]
+        return [
+            f"{metrics[k] if k < len(metrics) else ('objective' if len(directions) == 1 else f'objective {k}')} ({d})"
+            for k, d in enumerate(directions)
+        ]
 
     def set_status(self, text: str) -> None:
         self.status.setText(text)
@@ -427,4 +442,3 @@ def show_message(item: pg.TextItem, plot: pg.PlotItem, text: str, color: str) ->
     if text:
         (x0, x1), (y0, y1) = plot.vb.viewRange()
         item.setPos((x0 + x1) / 2, (y0 + y1) / 2)
-

@@ -4,7 +4,6 @@ The current study is always included; others are ticked in the list on the left.
 
 from __future__ import annotations
 
-import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QListWidget, QListWidgetItem
@@ -61,8 +60,11 @@ class ComparePlot(AnalysisPlot):
             if item is not None and item.checkState() != Qt.CheckState.Checked:
                 item.setCheckState(Qt.CheckState.Checked)
             return
-        checked = {self.studies.item(i).text() for i in range(self.studies.count())
-                   if self.studies.item(i).checkState() == Qt.CheckState.Checked}
+        checked = {
+            self.studies.item(i).text()
+            for i in range(self.studies.count())
+            if self.studies.item(i).checkState() == Qt.CheckState.Checked
+        }
         self.studies.blockSignals(True)
         self.studies.clear()
         for name in names:
@@ -75,8 +77,11 @@ class ComparePlot(AnalysisPlot):
         self._names = names
 
     def chosen_studies(self) -> list[str]:
-        return [self.studies.item(i).text() for i in range(self.studies.count())
-                if self.studies.item(i).checkState() == Qt.CheckState.Checked]
+        return [
+            self.studies.item(i).text()
+            for i in range(self.studies.count())
+            if self.studies.item(i).checkState() == Qt.CheckState.Checked
+        ]
 
     def set_checked(self, names: list[str]) -> None:
         self.studies.blockSignals(True)
@@ -113,7 +118,7 @@ class ComparePlot(AnalysisPlot):
             show_message(self.message, self.edf_plot, "No complete trials in the chosen studies", self.colors.muted)
             return
         show_message(self.message, self.edf_plot, "", self.colors.muted)
-        for i, (name, y) in enumerate(zip(self.edf_data.names, self.edf_data.y)):
+        for i, (name, y) in enumerate(zip(self.edf_data.names, self.edf_data.y, strict=False)):
             pen = pg.mkPen(palette[i % len(palette)], width=2)
             self.edf_plot.plot(self.edf_data.x, y, pen=pen, name=name, stepMode=None)
             if self.history is not None and name in self.histories:
@@ -129,15 +134,22 @@ class ComparePlot(AnalysisPlot):
         if d is None or not d.names:
             return {"x": []}
         cols = {"x": d.x}
-        for name, y in zip(d.names, d.y):
+        for name, y in zip(d.names, d.y, strict=False):
             cols[f"edf {name}"] = y
         return cols
 
     def history_csv_columns(self) -> dict:
-        rows = [(name, n, v, b) for name, h in self.histories.items()
-                for n, v, b in zip(h.numbers.tolist(), h.values.tolist(), h.best.tolist())]
-        return {"study": [r[0] for r in rows], "number": [r[1] for r in rows], "value": [r[2] for r in rows],
-                "best_so_far": [r[3] for r in rows]}
+        rows = [
+            (name, n, v, b)
+            for name, h in self.histories.items()
+            for n, v, b in zip(h.numbers.tolist(), h.values.tolist(), h.best.tolist(), strict=False)
+        ]
+        return {
+            "study": [r[0] for r in rows],
+            "number": [r[1] for r in rows],
+            "value": [r[2] for r in rows],
+            "best_so_far": [r[3] for r in rows],
+        }
 
 
 class EdfPlot(ComparePlot):

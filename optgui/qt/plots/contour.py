@@ -8,8 +8,7 @@ import numpy as np
 import pyqtgraph as pg
 
 from optgui.core import analysis
-from optgui.qt.plots.base import AnalysisPlot, color_at, image_rect, placeholder, set_param_axis, \
-    show_message
+from optgui.qt.plots.base import AnalysisPlot, color_at, image_rect, placeholder, set_param_axis, show_message
 
 DISPLAY_CELLS = 200
 
@@ -60,8 +59,12 @@ class ContourPlot(AnalysisPlot):
             self.grid = None
             self.image.clear()
             self.points.set_points([], [], [])
-            show_message(self.message, self.plot, "Choose two different parameters" if len(names) >= 2 else
-                         "A contour needs two parameters", self.colors.muted)
+            show_message(
+                self.message,
+                self.plot,
+                "Choose two different parameters" if len(names) >= 2 else "A contour needs two parameters",
+                self.colors.muted,
+            )
             return
         show_message(self.message, self.plot, "", self.colors.muted)
         objective = max(self.objective_box.currentIndex(), 0)
@@ -82,8 +85,10 @@ class ContourPlot(AnalysisPlot):
         self.bar.setLevels((lo, hi if hi > lo else lo + 1))
         self.image.setImage(shown, autoLevels=False)
         self.image.setRect(image_rect(ux, uy))
-        for name, log, labels, param in (("bottom", g.x_log, g.x_labels, g.x_param),
-                                         ("left", g.y_log, g.y_labels, g.y_param)):
+        for name, log, labels, param in (
+            ("bottom", g.x_log, g.x_labels, g.x_param),
+            ("left", g.y_log, g.y_labels, g.y_param),
+        ):
             set_param_axis(self.plot, name, param, log, labels)
         self.points.set_points(g.points_x, g.points_y, g.numbers)
         self.plot.enableAutoRange()
@@ -100,9 +105,11 @@ class ContourPlot(AnalysisPlot):
             values = centres[idx.ravel()]
             if labels is not None:
                 return [labels[int(v)] for v in values]
-            return 10.0 ** values if log else values
+            return 10.0**values if log else values
 
-        return {g.x_param: coord(g.x_centres, g.x_labels, g.x_log, xx),
-                g.y_param if g.y_param != g.x_param else g.y_param + " (y)": coord(g.y_centres, g.y_labels,
-                                                                                   g.y_log, yy),
-                "best_value": g.z.ravel(), "interpolated": g.filled.ravel()}
+        return {
+            g.x_param: coord(g.x_centres, g.x_labels, g.x_log, xx),
+            g.y_param if g.y_param != g.x_param else g.y_param + " (y)": coord(g.y_centres, g.y_labels, g.y_log, yy),
+            "best_value": g.z.ravel(),
+            "interpolated": g.filled.ravel(),
+        }

@@ -54,9 +54,10 @@ class ImportanceJob(QRunnable):
             result, used = compute_importance(self.table, self.evaluator, self.objective)
             out = ImportanceResult(self.key, result, used, time.perf_counter() - t)
         except ImportError as exc:
-            out = ImportanceResult(self.key, None, 0, 0.0, f"{self.evaluator} needs scikit-learn "
-                                                           f"(pip install 'optgui[fanova]'): {exc}")
-        except Exception as exc:  # shown in the view, not a crash: importance is optional information
+            out = ImportanceResult(
+                self.key, None, 0, 0.0, f"{self.evaluator} needs scikit-learn (pip install 'optgui[fanova]'): {exc}"
+            )
+        except Exception as exc:  # noqa: BLE001 - shown in the view, not a crash: importance is optional information
             out = ImportanceResult(self.key, None, 0, 0.0, f"{type(exc).__name__}: {exc}")
         self.signals.done.emit(out)
 
@@ -90,8 +91,14 @@ class ImportancePlot(AnalysisPlot):
     def _key(self, table: TrialTable) -> tuple:
         objective = self.objective_box.currentIndex() if table.n_objectives > 1 else None
         n_complete = int((table.state == COMPLETE).sum())
-        return (self.source.study_name, id(self.source.reader), self.evaluator_box.currentText(), objective,
-                len(table), n_complete)
+        return (
+            self.source.study_name,
+            id(self.source.reader),
+            self.evaluator_box.currentText(),
+            objective,
+            len(table),
+            n_complete,
+        )
 
     def draw(self) -> None:
         table = self.source.table()
@@ -134,21 +141,24 @@ class ImportancePlot(AnalysisPlot):
         values = np.array([result.importances[n] for n in names])
         y = np.arange(len(names))[::-1].astype(float)  # most important on top
         self.bars.setOpts(x0=np.zeros(len(names)), y=y, width=values, height=0.6)
-        self.plot.getAxis("left").setTicks([[(float(yi), n) for yi, n in zip(y, names)]])
+        self.plot.getAxis("left").setTicks([[(float(yi), n) for yi, n in zip(y, names, strict=False)]])
         self.plot.setYRange(-0.6, len(names) - 0.4, padding=0)
         self.plot.setXRange(0, max(float(values.max()), 1e-9) * 1.08, padding=0)
         for label in getattr(self, "_value_labels", []):
             self.plot.removeItem(label)
         self._value_labels = []
-        for yi, v in zip(y, values):
+        for yi, v in zip(y, values, strict=False):
             label = pg.TextItem(f"{v:.3f}", color=self.colors.foreground, anchor=(0, 0.5))
             label.setPos(float(v), float(yi))
             self.plot.addItem(label)
             self._value_labels.append(label)
         evaluator = result.key[2]
         total = result.key[5]
-        used = f"{result.trials_used:,} of {total:,} complete trials" if result.trials_used < total else \
-            f"{result.trials_used:,} complete trials"
+        used = (
+            f"{result.trials_used:,} of {total:,} complete trials"
+            if result.trials_used < total
+            else f"{result.trials_used:,} complete trials"
+        )
         self.set_status(f"{evaluator} · {used} · {result.seconds:.2f} s")
         self.computed.emit(result)
 

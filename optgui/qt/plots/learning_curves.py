@@ -40,8 +40,14 @@ def step_quantiles(step: np.ndarray, value: np.ndarray, qs=(0.1, 0.5, 0.9)) -> t
     return step[starts].astype(float), out
 
 
-def sample_curves(curves: analysis.LearningCurves, table, objective_sign: float, budget: int = CURVE_BUDGET,
-                  best: int = BEST_CURVES, seed: int = 0) -> np.ndarray:
+def sample_curves(
+    curves: analysis.LearningCurves,
+    table,
+    objective_sign: float,
+    budget: int = CURVE_BUDGET,
+    best: int = BEST_CURVES,
+    seed: int = 0,
+) -> np.ndarray:
     """Trial numbers whose curves are drawn: all when few; else the `best` complete trials by final value plus a
     seeded random sample of the others."""
     numbers = curves.trial_numbers()
@@ -109,8 +115,12 @@ class LearningCurvesPlot(AnalysisPlot):
             self.median.setData([], [])
             self.band_lo.setData([], [])
             self.band_hi.setData([], [])
-            show_message(self.message, self.plot, "No intermediate values: the objective reports none "
-                                                  "(trial.report) ", self.colors.muted)
+            show_message(
+                self.message,
+                self.plot,
+                "No intermediate values: the objective reports none (trial.report) ",
+                self.colors.muted,
+            )
             self.set_status("")
             return
         show_message(self.message, self.plot, "", self.colors.muted)
@@ -126,8 +136,11 @@ class LearningCurvesPlot(AnalysisPlot):
         self.band_hi.setData(steps, q[2])
         n_curves = len(curves.trial_numbers())
         n_pruned = len(np.unique(curves.number[curves.state == PRUNED]))
-        drawn_text = "" if len(self.drawn_numbers) == n_curves else \
-            f" · {len(self.drawn_numbers):,} drawn (best {BEST_CURVES} + sample)"
+        drawn_text = (
+            ""
+            if len(self.drawn_numbers) == n_curves
+            else f" · {len(self.drawn_numbers):,} drawn (best {BEST_CURVES} + sample)"
+        )
         self.set_status(f"{n_curves:,} curves, {n_pruned:,} pruned{drawn_text} · line: median, band: 10–90 %")
 
     def highlight(self, number) -> None:
@@ -164,5 +177,9 @@ class LearningCurvesPlot(AnalysisPlot):
             return {"number": [], "state": [], "step": [], "value": []}
         from optgui.core.tables import STATE_NAMES
 
-        return {"number": c.number, "state": [STATE_NAMES[s] for s in c.state.tolist()], "step": c.step,
-                "value": c.value}
+        return {
+            "number": c.number,
+            "state": [STATE_NAMES[s] for s in c.state.tolist()],
+            "step": c.step,
+            "value": c.value,
+        }

@@ -22,8 +22,18 @@ def view_classes() -> list[type[AnalysisPlot]]:
     from optgui.qt.plots.slice import SlicePlot
     from optgui.qt.plots.timeline import TimelinePlot
 
-    return [LearningCurvesPlot, ParallelCoordinatesPlot, SlicePlot, RankPlot, ContourPlot, ImportancePlot,
-            EdfPlot, ParetoFrontPlot, TimelinePlot, ComparePlot]
+    return [
+        LearningCurvesPlot,
+        ParallelCoordinatesPlot,
+        SlicePlot,
+        RankPlot,
+        ContourPlot,
+        ImportancePlot,
+        EdfPlot,
+        ParetoFrontPlot,
+        TimelinePlot,
+        ComparePlot,
+    ]
 
 
 class AnalysisPanel(QWidget):

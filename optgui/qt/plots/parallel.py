@@ -28,7 +28,7 @@ AXIS_GRAB = 0.2  # how far from an axis (in axis spacings) a drag still brushes 
 class BrushViewBox(pg.ViewBox):
     """A view box where dragging near an axis draws a brush instead of panning."""
 
-    def __init__(self, owner: "ParallelCoordinatesPlot"):
+    def __init__(self, owner: ParallelCoordinatesPlot):
         super().__init__(enableMenu=False)
         self.owner = owner
         self.setMouseEnabled(x=False, y=False)
@@ -129,7 +129,7 @@ class ParallelCoordinatesPlot(AnalysisPlot):
         n = len(loss)
         if n <= LINE_BUDGET:
             return np.arange(n)
-        best = np.argsort(loss, kind="stable")[:LINE_BUDGET // 10]
+        best = np.argsort(loss, kind="stable")[: LINE_BUDGET // 10]
         rest = np.setdiff1d(np.arange(n), best)
         sample = np.random.default_rng(0).choice(rest, LINE_BUDGET - len(best), replace=False)
         return np.sort(np.concatenate([best, sample]))
@@ -147,18 +147,21 @@ class ParallelCoordinatesPlot(AnalysisPlot):
             for value, text in self._ticks(dim):
                 label = pg.TextItem(text, color=c.foreground, anchor=(0, 0.5))
                 label.setZValue(25)
-                label.setPos(i + 0.02, float(np.clip((value - dim.range[0]) / ((dim.range[1] - dim.range[0]) or 1), 0, 1)))
+                label.setPos(
+                    i + 0.02, float(np.clip((value - dim.range[0]) / ((dim.range[1] - dim.range[0]) or 1), 0, 1))
+                )
                 self.plot.addItem(label, ignoreBounds=True)
                 self.labels.append(label)
-        self.plot.getAxis("bottom").setTicks([[(i, d.label + (" (log)" if d.is_log else ""))
-                                               for i, d in enumerate(self.pc.dimensions)]])
+        self.plot.getAxis("bottom").setTicks(
+            [[(i, d.label + (" (log)" if d.is_log else "")) for i, d in enumerate(self.pc.dimensions)]]
+        )
         self.plot.setXRange(-0.25, max(len(self.pc.dimensions) - 1, 1) + 0.35, padding=0)
         self.plot.setYRange(-0.03, 1.03, padding=0)
 
     @staticmethod
     def _ticks(dim: analysis.Dimension) -> list[tuple[float, str]]:
         if dim.tickvals:
-            ticks = list(zip(dim.tickvals, dim.ticktext or [f"{v:.3g}" for v in dim.tickvals]))
+            ticks = list(zip(dim.tickvals, dim.ticktext or [f"{v:.3g}" for v in dim.tickvals], strict=False))
             if len(ticks) > 12:  # many categories: label a readable subset
                 step = int(np.ceil(len(ticks) / 12))
                 ticks = ticks[::step]
@@ -201,7 +204,7 @@ class ParallelCoordinatesPlot(AnalysisPlot):
         x = np.tile(np.arange(k, dtype=float), len(rows))
         y = self.matrix[rows].ravel()
         connect = np.ones(len(rows) * k, dtype=bool)
-        connect[k - 1::k] = False
+        connect[k - 1 :: k] = False
         item.setData(x, y, connect=connect)
 
     # --- brushing ---------------------------------------------------------------------------------------------
@@ -274,11 +277,12 @@ class ParallelCoordinatesPlot(AnalysisPlot):
         cols = {"number": pc.numbers}
         for dim in pc.dimensions:
             if dim.is_cat:
-                text = dict(zip(dim.tickvals, dim.ticktext))
+                text = dict(zip(dim.tickvals, dim.ticktext, strict=False))
                 cols[dim.label] = [text.get(int(v), "") for v in dim.values]
             elif dim.is_log:
-                cols[dim.label] = np.where(dim.values == (dim.range[0] if dim.has_missing else np.nan), np.nan,
-                                           10.0 ** dim.values)
+                cols[dim.label] = np.where(
+                    dim.values == (dim.range[0] if dim.has_missing else np.nan), np.nan, 10.0**dim.values
+                )
             else:
                 values = dim.values.copy()
                 if dim.has_missing:

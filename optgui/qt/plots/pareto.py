@@ -21,8 +21,9 @@ class ParetoFrontPlot(AnalysisPlot):
     def build(self) -> None:
         self.reference_edit = QLineEdit()
         self.reference_edit.setPlaceholderText("reference point, e.g. 1.0, 2.5")
-        self.reference_edit.setToolTip("Reference point of the hypervolume, one value per objective "
-                                       "(empty: just beyond the worst values)")
+        self.reference_edit.setToolTip(
+            "Reference point of the hypervolume, one value per objective (empty: just beyond the worst values)"
+        )
         self.reference_edit.setMinimumWidth(220)
         self.reference_edit.editingFinished.connect(self.invalidate)
         self.controls.addWidget(self.reference_edit)
@@ -77,7 +78,7 @@ class ParetoFrontPlot(AnalysisPlot):
         c = self.colors
         for scatter in self.scatters:
             scatter.brushes = pg.mkBrush(with_alpha(c.complete, 150))
-        for front, line, marker in zip(self.fronts, self.front_lines, self.markers):
+        for front, line, marker in zip(self.fronts, self.front_lines, self.markers, strict=False):
             front.setBrush(pg.mkBrush(c.pareto))
             line.setPen(pg.mkPen(c.pareto, width=1.5))
             marker.setPen(pg.mkPen(c.foreground, width=2))
@@ -94,8 +95,12 @@ class ParetoFrontPlot(AnalysisPlot):
             self._build_plots(2)
             for s in self.scatters:
                 s.set_points([], [], [])
-            show_message(self.message, self.pair_plots[0], "The Pareto front needs a study with two or more "
-                                                           "objectives", self.colors.muted)
+            show_message(
+                self.message,
+                self.pair_plots[0],
+                "The Pareto front needs a study with two or more objectives",
+                self.colors.muted,
+            )
             self.data, self.hv = None, None
             self.set_status("")
             return
@@ -105,8 +110,9 @@ class ParetoFrontPlot(AnalysisPlot):
         self.reference = self._reference(table)
         labels = self.objective_labels()
         front_rows = np.flatnonzero(d.on_front)
-        for (a, b), plot, scatter, front, line in zip(self.pairs, self.pair_plots, self.scatters, self.fronts,
-                                                      self.front_lines):
+        for (a, b), plot, scatter, front, line in zip(
+            self.pairs, self.pair_plots, self.scatters, self.fronts, self.front_lines, strict=False
+        ):
             others = np.flatnonzero(~d.on_front)
             scatter.set_points(d.values[others, a], d.values[others, b], d.numbers[others])
             front.setData(d.values[front_rows, a], d.values[front_rows, b], data=d.numbers[front_rows])
@@ -122,8 +128,10 @@ class ParetoFrontPlot(AnalysisPlot):
         self.hv_curve.setData(self.hv[0].astype(float), self.hv[1], stepMode=None)
         ref_text = ", ".join(f"{v:.4g}" for v in self.reference)
         extra = "" if k <= 3 else f" · showing objectives 0–2 of {k}"
-        self.set_status(f"{int(d.on_front.sum()):,} of {len(d.numbers):,} trials on the front · "
-                        f"hypervolume {self.hv[1][-1] if len(self.hv[1]) else 0:.6g} (reference {ref_text}){extra}")
+        self.set_status(
+            f"{int(d.on_front.sum()):,} of {len(d.numbers):,} trials on the front · "
+            f"hypervolume {self.hv[1][-1] if len(self.hv[1]) else 0:.6g} (reference {ref_text}){extra}"
+        )
 
     def _reference(self, table) -> np.ndarray:
         text = self.reference_edit.text().strip()
@@ -142,7 +150,7 @@ class ParetoFrontPlot(AnalysisPlot):
     def highlight(self, number) -> None:
         d = self.data
         where = np.flatnonzero(d.numbers == number) if d is not None and number is not None else []
-        for (a, b), marker in zip(getattr(self, "pairs", []), self.markers):
+        for (a, b), marker in zip(getattr(self, "pairs", []), self.markers, strict=False):
             if len(where):
                 marker.setData([d.values[where[0], a]], [d.values[where[0], b]])
             else:
@@ -157,6 +165,6 @@ class ParetoFrontPlot(AnalysisPlot):
             cols[label] = d.values[:, k]
         cols["on_front"] = d.on_front
         if self.hv is not None:
-            hv = dict(zip(self.hv[0].tolist(), self.hv[1].tolist()))
+            hv = dict(zip(self.hv[0].tolist(), self.hv[1].tolist(), strict=False))
             cols["hypervolume_after"] = [hv.get(n) for n in d.numbers.tolist()]
         return cols

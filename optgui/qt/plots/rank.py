@@ -6,8 +6,15 @@ from __future__ import annotations
 import numpy as np
 
 from optgui.core import analysis
-from optgui.qt.plots.base import AnalysisPlot, brushes_for, color_at, placeholder, quantised, \
-    set_param_axis, show_message
+from optgui.qt.plots.base import (
+    AnalysisPlot,
+    brushes_for,
+    color_at,
+    placeholder,
+    quantised,
+    set_param_axis,
+    show_message,
+)
 
 
 class RankPlot(AnalysisPlot):
@@ -44,14 +51,18 @@ class RankPlot(AnalysisPlot):
         # colour 1 = best: rank 0 is the lowest value, best when minimizing
         best = 1.0 - d.color if table.directions[objective] == "minimize" else d.color
         x, y = self._coords(d)
-        for name, log, labels, param in (("bottom", d.x_log, d.x_labels, d.x_param),
-                                         ("left", d.y_log, d.y_labels, d.y_param)):
+        for name, log, labels, param in (
+            ("bottom", d.x_log, d.x_labels, d.x_param),
+            ("left", d.y_log, d.y_labels, d.y_param),
+        ):
             set_param_axis(self.plot, name, param, log, labels)
-        self.scatter.set_points(x, y, d.numbers, priority=best, brushes=brushes_for(color_at(self.colors,
-                                                                                             quantised(best))))
+        self.scatter.set_points(
+            x, y, d.numbers, priority=best, brushes=brushes_for(color_at(self.colors, quantised(best)))
+        )
         self.plot.enableAutoRange()
-        self.set_status(f"{len(d.numbers):,} trials · colour: rank of {self.objective_box.currentText()} "
-                        f"(brightest = best)")
+        self.set_status(
+            f"{len(d.numbers):,} trials · colour: rank of {self.objective_box.currentText()} (brightest = best)"
+        )
 
     def csv_columns(self) -> dict:
         d = self.data

@@ -6,8 +6,15 @@ from __future__ import annotations
 import numpy as np
 
 from optgui.core import analysis
-from optgui.qt.plots.base import AnalysisPlot, brushes_for, color_at, placeholder, quantised, \
-    set_param_axis, show_message
+from optgui.qt.plots.base import (
+    AnalysisPlot,
+    brushes_for,
+    color_at,
+    placeholder,
+    quantised,
+    set_param_axis,
+    show_message,
+)
 
 
 class SlicePlot(AnalysisPlot):
@@ -41,8 +48,9 @@ class SlicePlot(AnalysisPlot):
         self.plot.setLabel("left", self.objective_box.currentText() or "objective")
         n = table.number.max() if len(table) else 1
         t = quantised(d.numbers / max(float(n), 1.0))
-        self.scatter.set_points(x, d.y, d.numbers, priority=d.numbers.astype(float),
-                                brushes=brushes_for(color_at(self.colors, t)))
+        self.scatter.set_points(
+            x, d.y, d.numbers, priority=d.numbers.astype(float), brushes=brushes_for(color_at(self.colors, t))
+        )
         self.plot.enableAutoRange()
         self.set_status(f"{len(d.numbers):,} complete trials · colour: trial number (later = brighter)")
 

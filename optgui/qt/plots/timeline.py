@@ -18,8 +18,9 @@ from optgui.qt.plots.base import AnalysisPlot, deferred, placeholder, show_messa
 PAINT_ORDER = (COMPLETE, PRUNED, WAITING, FAIL, RUNNING)
 
 
-def rasterize(bars: analysis.Timeline, x_range, y_range, width: int, height: int,
-              colors: dict[int, tuple[int, int, int, int]]) -> np.ndarray:
+def rasterize(
+    bars: analysis.Timeline, x_range, y_range, width: int, height: int, colors: dict[int, tuple[int, int, int, int]]
+) -> np.ndarray:
     """An RGBA image (height, width, 4), row 0 at y_range[0]: each bar covers the pixel row of its trial number
     and the columns from its start to its end (at least one)."""
     (x0, x1), (y0, y1) = x_range, y_range
@@ -30,8 +31,12 @@ def rasterize(bars: analysis.Timeline, x_range, y_range, width: int, height: int
     c0 = np.floor((bars.start - x0) / (x1 - x0) * width)
     c1 = np.floor((bars.end - x0) / (x1 - x0) * width)
     ok = (row >= 0) & (row < height) & (c1 >= 0) & (c0 < width) & np.isfinite(c0) & np.isfinite(c1)
-    row, c0, c1, state = row[ok], np.clip(c0[ok], 0, width - 1).astype(np.int64), \
-        np.clip(c1[ok], 0, width - 1).astype(np.int64), bars.state[ok]
+    row, c0, c1, state = (
+        row[ok],
+        np.clip(c0[ok], 0, width - 1).astype(np.int64),
+        np.clip(c1[ok], 0, width - 1).astype(np.int64),
+        bars.state[ok],
+    )
     c1 = np.maximum(c1, c0)
     for code in PAINT_ORDER:
         sel = state == code
@@ -82,8 +87,13 @@ class TimelinePlot(AnalysisPlot):
             q = QColor(name)
             return q.red(), q.green(), q.blue(), 255
 
-        return {COMPLETE: rgba(c.complete), PRUNED: rgba(c.pruned), FAIL: rgba(c.fail), RUNNING: rgba(c.running),
-                WAITING: rgba(c.muted)}
+        return {
+            COMPLETE: rgba(c.complete),
+            PRUNED: rgba(c.pruned),
+            FAIL: rgba(c.fail),
+            RUNNING: rgba(c.running),
+            WAITING: rgba(c.muted),
+        }
 
     def draw(self) -> None:
         table = self.source.table()
@@ -95,15 +105,19 @@ class TimelinePlot(AnalysisPlot):
             return
         show_message(self.message, self.plot, "", self.colors.muted)
         # The image covers the view itself, so auto-range has nothing to measure: the full extent is set here.
-        self.full_range = ((float(bars.start.min()), float(bars.end.max())),
-                           (float(bars.numbers.min()) - 0.5, float(bars.numbers.max()) + 0.5))
+        self.full_range = (
+            (float(bars.start.min()), float(bars.end.max())),
+            (float(bars.numbers.min()) - 0.5, float(bars.numbers.max()) + 0.5),
+        )
         self.plot.vb.disableAutoRange()
         self.plot.setRange(xRange=self.full_range[0], yRange=self.full_range[1], padding=0.02)
         self.rasterize()
         counts = {STATE_NAMES[s]: int((bars.state == s).sum()) for s in PAINT_ORDER if (bars.state == s).any()}
         c = self.colors
-        legend = " ".join(f'<span style="color:{c.state(name) if name != "WAITING" else c.muted}">■</span> '
-                          f"{name.lower()} {n:,}" for name, n in counts.items())
+        legend = " ".join(
+            f'<span style="color:{c.state(name) if name != "WAITING" else c.muted}">■</span> {name.lower()} {n:,}'
+            for name, n in counts.items()
+        )
         span = float(bars.end.max() - bars.start.min())
         self.status.setTextFormat(pg.QtCore.Qt.TextFormat.RichText)
         self.set_status(f"{legend} · all {len(bars.numbers):,} trials over {span / 3600:.2f} h")
@@ -151,5 +165,10 @@ class TimelinePlot(AnalysisPlot):
         def iso(seconds):
             return [str(np.datetime64(int(round(s * 1e6)), "us")) + "Z" for s in seconds]
 
-        return {"number": b.numbers, "state": [STATE_NAMES[s] for s in b.state.tolist()], "start": iso(b.start),
-                "end": iso(b.end), "duration_s": b.duration}
+        return {
+            "number": b.numbers,
+            "state": [STATE_NAMES[s] for s in b.state.tolist()],
+            "start": iso(b.start),
+            "end": iso(b.end),
+            "duration_s": b.duration,
+        }
