@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 
 import pytest
@@ -29,3 +30,26 @@ def pg_url() -> str:
             pytest.fail(message)
         pytest.skip(message)
     return url
+
+
+# Optional packages some tests need, with the extra that installs each. A test marked `needs("torch")` skips with
+# that hint where the package is missing, and fails instead when OPTGUI_REQUIRE_OPTIONAL=1 (CI's run with every
+# extra installed sets it, so nothing it installed can silently skip).
+OPTIONAL_PACKAGES = {"torch": "pip install torch (CPU build) and '.[gp]'", "PyInstaller": "pip install '.[packaging]'"}
+REQUIRE_OPTIONAL_ENV = "OPTGUI_REQUIRE_OPTIONAL"
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "needs(*packages): the test needs these optional Python packages")
+
+
+def pytest_runtest_setup(item):
+    for marker in item.iter_markers("needs"):
+        missing = [name for name in marker.args if importlib.util.find_spec(name) is None]
+        if not missing:
+            continue
+        hints = "; ".join(OPTIONAL_PACKAGES.get(name, f"pip install {name}") for name in missing)
+        message = f"needs {', '.join(missing)} ({hints})"
+        if os.environ.get(REQUIRE_OPTIONAL_ENV) == "1":
+            pytest.fail(f"{message}; {REQUIRE_OPTIONAL_ENV}=1 requires it")
+        pytest.skip(message)

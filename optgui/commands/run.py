@@ -10,12 +10,8 @@ import sys
 from optgui.commands import interrupts
 from optgui.core.errors import OptguiError
 from optgui.core.events import RecoveryPerformed, RunStarted, TrialFinished
+from optgui.core.demo import DEMO_OBJECTIVE, DEMO_SAMPLER, DEMO_STUDY, DEMO_TRIALS
 from optgui.core.paths import demo_study_path
-
-DEMO_STUDY = "demo"
-DEMO_OBJECTIVE = "builtin:quadratic"
-DEMO_SAMPLER = "TPESampler(seed=42)"
-DEMO_TRIALS = 200
 
 
 def add_arguments(parser) -> None:

@@ -264,7 +264,7 @@ class MainWindow(QMainWindow):
         self.open_storage(values["storage"], values["study_name"])
 
     def open_demo(self) -> None:
-        from optgui.commands.run import DEMO_OBJECTIVE, DEMO_SAMPLER, DEMO_STUDY, DEMO_TRIALS
+        from optgui.core.demo import DEMO_OBJECTIVE, DEMO_SAMPLER, DEMO_STUDY, DEMO_TRIALS
         from optgui.core.paths import demo_study_path
 
         path = demo_study_path()

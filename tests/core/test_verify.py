@@ -15,6 +15,7 @@ from optgui.core.study_read import read_study
 from optgui.core.verifier import VerificationCancelled, Verifier, verify_study
 
 GP_SAMPLER = "GPSampler(seed=11, n_startup_trials=3)"
+NEEDS_TORCH = pytest.mark.needs("torch")  # GPSampler's optional dependency
 
 
 def _verify(path, **kw):
@@ -22,7 +23,7 @@ def _verify(path, **kw):
     return verify_study(str(path), None, **kw)
 
 
-@pytest.mark.parametrize("key", sorted(SAMPLERS))
+@pytest.mark.parametrize("key", [pytest.param(k, marks=NEEDS_TORCH) if k == "gp" else k for k in sorted(SAMPLERS)])
 def test_clean_run_with_stop_and_pause_verifies_equivalent(tmp_path, key):
     spec, objective = SAMPLERS[key]
     if key == "gp":
@@ -55,8 +56,17 @@ CRASHES = [
 
 @pytest.mark.parametrize(
     "fault,key,journal,equivalent",
-    CRASHES,
-    ids=[f"{f.split(':')[0]}-{k}-{'journal' if j else 'sqlite'}" for f, k, j, _ in CRASHES],
+    [
+        pytest.param(
+            f,
+            k,
+            j,
+            e,
+            id=f"{f.split(':')[0]}-{k}-{'journal' if j else 'sqlite'}",
+            marks=[NEEDS_TORCH] if k == "gp" else [],
+        )
+        for f, k, j, e in CRASHES
+    ],
 )
 def test_crashed_and_recovered_runs_verify(tmp_path, fault, key, journal, equivalent):
     spec, objective = SAMPLERS[key]

@@ -10,7 +10,7 @@ import types
 from pathlib import Path
 
 import pytest
-from packaging_support import ROOT, app_metadata, require_module
+from packaging_support import ROOT, app_metadata
 
 from optgui import APP_ID, __version__
 
@@ -46,7 +46,6 @@ def test_version_tuple(version, expected):
 
 
 def load_pyinstaller_versioninfo():
-    require_module("PyInstaller")
     # The parser lives in a module that imports Windows-only helpers at the top; it does not use them to parse.
     sys.modules.setdefault("pefile", types.ModuleType("pefile"))
     import PyInstaller.compat as compat
@@ -58,6 +57,7 @@ def load_pyinstaller_versioninfo():
     return versioninfo
 
 
+@pytest.mark.needs("PyInstaller")
 def test_windows_version_file_parses_with_pyinstaller(tmp_path):
     versioninfo = load_pyinstaller_versioninfo()
     path = app_metadata().write_version_file(tmp_path)
@@ -86,7 +86,6 @@ class Recorder:
 
 
 def run_spec(tmp_path, monkeypatch, platform):
-    require_module("PyInstaller")
     spec = ROOT / "packaging" / "pyinstaller" / "optgui.spec"
     rec = Recorder()
     namespace = {name: getattr(rec, name) for name in ("Analysis", "PYZ", "EXE", "COLLECT", "BUNDLE")}
@@ -97,6 +96,7 @@ def run_spec(tmp_path, monkeypatch, platform):
     return rec.calls
 
 
+@pytest.mark.needs("PyInstaller")
 def test_spec_collects_alembic_and_excludes_torch(tmp_path, monkeypatch):
     calls = run_spec(tmp_path, monkeypatch, "linux")
     (script,), analysis = calls["Analysis"]
@@ -116,6 +116,7 @@ def test_spec_collects_alembic_and_excludes_torch(tmp_path, monkeypatch):
     assert "BUNDLE" not in calls
 
 
+@pytest.mark.needs("PyInstaller")
 def test_spec_on_macos_builds_a_bundle(tmp_path, monkeypatch):
     calls = run_spec(tmp_path, monkeypatch, "darwin")
     _, bundle = calls["BUNDLE"]
@@ -125,6 +126,7 @@ def test_spec_on_macos_builds_a_bundle(tmp_path, monkeypatch):
     assert bundle["info_plist"]["CFBundleDocumentTypes"]
 
 
+@pytest.mark.needs("PyInstaller")
 def test_spec_on_windows_has_icon_and_version(tmp_path, monkeypatch):
     calls = run_spec(tmp_path, monkeypatch, "win32")
     _, exe = calls["EXE"]
