@@ -8,9 +8,9 @@ from __future__ import annotations
 import sys
 
 from optgui.commands import interrupts
+from optgui.core.demo import DEMO_OBJECTIVE, DEMO_SAMPLER, DEMO_STUDY, DEMO_TRIALS
 from optgui.core.errors import OptguiError
 from optgui.core.events import RecoveryPerformed, RunStarted, TrialFinished
-from optgui.core.demo import DEMO_OBJECTIVE, DEMO_SAMPLER, DEMO_STUDY, DEMO_TRIALS
 from optgui.core.paths import demo_study_path
 
 
