@@ -2,7 +2,7 @@
 
 The headless commands (run, inspect, verify, worker, control) never import PySide6: a worker machine may have no libGL.
 Each subcommand lives in optgui/commands/<name>.py with `add_arguments(parser)` and `execute(args) -> int`.
-Errors are one line on stderr with exit code 3 (design §8), or a traceback with --debug.
+Errors are one line on stderr with exit code 3 (docs/cli.md), or a traceback with --debug.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ SUBCOMMANDS = {
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str):  # usage errors exit 3, as every other error (design §8)
+    def error(self, message: str):  # usage errors exit 3, as every other error does (docs/cli.md)
         self.print_usage(sys.stderr)
         self.exit(EXIT_ERROR, f"{self.prog}: error: {message}\n")
 

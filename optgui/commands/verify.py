@@ -1,6 +1,6 @@
 """`optgui verify`: replay a study's sampler over its recorded history and say whether every trial reproduces.
 
-Exit codes (design §8): 0 verified, 1 diverged (or an objective check that did not reproduce), 2 unverifiable,
+Exit codes (docs/cli.md): 0 verified, 1 diverged (or an objective check that did not reproduce), 2 unverifiable,
 3 error, 4 verified but only replayable under --require-equivalent. The replay runs in a child process with a
 different PYTHONHASHSEED; the study is only read, and the verdict is cached in the app cache directory.
 """

@@ -1,4 +1,4 @@
-"""Errors with a user-facing message and the CLI exit code they map to (design §8)."""
+"""Errors with a user-facing message and the CLI exit code they map to (docs/cli.md)."""
 
 from __future__ import annotations
 

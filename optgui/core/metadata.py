@@ -15,9 +15,12 @@ Study system attributes
                            {"index", "start_trial": b, "state_key", "started", "host", "pid", "versions",
                             "resumed_by": "start"|"resume"|"recovery", "accepted": {...}|null,
                             "foreign_before": [trial numbers made by others since the previous segment],
-                            "recovery": {...}|null, "end": null | {"reason", "at", "last_trial", "n_finished"}}
+                            "recovery": {...}|null, "end": null | {"reason", "at", "last_trial", "n_finished"},
+                            "output_log": the file on the segment's host holding its trials' captured output,
+                            "pipeline_flush": true (pipelined fleets only: the pipeline restarts here)}
                            end.reason: paused | stopped | completed | exhausted | timeout | interrupted | failed |
-                           crashed (written by the recovery that found the dead segment).
+                           crashed (written by the recovery that found the dead segment, which also sets
+                           end.detected_by_recovery: true). Full description: docs/storage-format.md.
   optgui:state:<b>         the sampler state at resume boundary b (= the number of the first trial sampled
                            from it): {"boundary": b, "sampler_state": {...}, "study_attrs": {...}, "saved"}.
                            One key per boundary, never overwritten; the verifier restores it at b.

@@ -1,4 +1,4 @@
-"""Objective references (design §8) and loading them.
+"""Objective references (docs/cli.md) and loading them.
 
   path/to/file.py:function     split at the last colon; recorded as an absolute path plus a sha256 of the file
   package.module:function      imported by name; the module file's hash is recorded when it has one

@@ -1,7 +1,7 @@
 """StudyRunner: the Qt-free run engine. Ask/tell loop with start, pause, resume, stop, checkpoints, crash recovery.
 
 A run equals plain Optuna's `study.optimize(objective, n_trials=N, catch=(Exception,))` with the same sampler and
-seed, however it is interrupted (design §2). The loop below mirrors Optuna's own `_run_trial` (same storage calls,
+seed, however it is interrupted. The loop below mirrors Optuna's own `_run_trial` (same storage calls,
 same tell semantics for exceptions, pruning, NaN and None) and adds only:
 
 * at each segment start and end, the sampler state as JSON under `optgui:state:<boundary>`;

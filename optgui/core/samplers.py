@@ -1,4 +1,4 @@
-"""Sampler and pruner SPECs (design §8): text or JSON that builds a built-in Optuna sampler or pruner.
+"""Sampler and pruner SPECs (docs/cli.md): text or JSON that builds a built-in Optuna sampler or pruner.
 
 Grammar, shared by `run --sampler`, `verify --spec` and the GUI:
   * a class name or alias:            tpe | TPESampler

@@ -1,6 +1,6 @@
 """Splitting an objective into a suggest phase (run by the coordinator) and an evaluation (run by a worker).
 
-Deterministic parallelism needs every sampler call in one coordinating thread, in trial-number order (design §2).
+Deterministic parallelism needs every sampler call in one coordinating thread, in trial-number order (docs/fleet.md).
 The sampler is only called from `trial.suggest_*`, so what must run in the coordinator is the objective's *suggest
 phase*; everything else can run on any worker. The rule:
 

@@ -1,6 +1,6 @@
 """Replay verification: re-enact a study's recorded history with its sampler and compare every suggestion exactly.
 
-The truth of a study is *seed + recorded history* (design §2). The verifier rebuilds the sampler from the study's
+The truth of a study is *seed + recorded history*. The verifier rebuilds the sampler from the study's
 recorded spec (or a SPEC the user supplies for a study made by plain Optuna) in a fresh in-memory study and walks
 the trials in number order:
 

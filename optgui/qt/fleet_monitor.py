@@ -1,6 +1,6 @@
 """Watches and steers one study's fleet off the GUI thread.
 
-A parentless QObject moved to a QThread (design §5): its only slot runs for the thread's whole life, reading the
+A parentless QObject moved to a QThread: its only slot runs for the thread's whole life, reading the
 fleet's status from the study's storage every POLL_SECONDS and writing the Pause / Resume / Stop commands the GUI
 queues, through optgui.core.fleet — the same records `optgui control` reads and writes. Snapshots leave through
 `Signal(object)` as frozen FleetSnapshots (the core's FleetStatus plus who evaluates which trial).
@@ -52,7 +52,7 @@ class _Watcher(QObject):
         store = None
         try:
             try:
-                store = fl.open_fleet_store(self.storage_text, self.study)  # opened in this thread (design §5)
+                store = fl.open_fleet_store(self.storage_text, self.study)  # opened in the thread that uses it
             except OptguiError as exc:
                 self.unavailable.emit(str(exc), "")
                 return

@@ -1,7 +1,7 @@
 """Persistent preferences in an INI file under the platform's config directory (QSettings, INI format).
 
 INI QSettings hand back strings, so every read passes `type=`. Storage URLs are stored with their password
-removed (design §8): recent files never hold a secret.
+removed: recent files never hold a secret.
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """Helpers for the determinism tests and the kill soak: the plain-Optuna reference and comparisons.
 
-The reference is exactly design §2: `optuna.create_study(sampler=S(seed=k)).optimize(objective, n_trials=N,
-catch=(Exception,))`, uninterrupted, same study name (HyperbandPruner hashes it) and Optuna's default pruner.
+The reference is exactly the determinism contract of docs/determinism.md:
+`optuna.create_study(sampler=S(seed=k)).optimize(objective, n_trials=N, catch=(Exception,))`, uninterrupted, same
+study name (HyperbandPruner hashes it) and Optuna's default pruner.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The determinism contract (design §2), sampler by sampler: optgui's run equals plain Optuna run uninterrupted with
+"""The determinism contract, sampler by sampler: optgui's run equals plain Optuna run uninterrupted with
 the same sampler, seed and objective, however it is interrupted, and the naive resume (load_study with a freshly
 seeded sampler) diverges, which shows these comparisons can fail.
 

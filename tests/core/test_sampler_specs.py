@@ -1,4 +1,4 @@
-"""The SPEC grammar (design §8): every built-in sampler and pruner builds; bad specs get specific errors."""
+"""The SPEC grammar (docs/cli.md): every built-in sampler and pruner builds; bad specs get specific errors."""
 
 from __future__ import annotations
 
