@@ -394,6 +394,7 @@ class Coordinator(StudyRunner):
         for trial, result in items:
             state = {"PRUNED": TrialState.PRUNED, "FAIL": TrialState.FAIL}.get(result.get("state"))
             values = result.get("values") if state is None else None
+            self._sign_pickles(trial._trial_id)
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 # A trial recovered from a dead coordinator is a FrozenTrial: told by number (an optuna.Trial

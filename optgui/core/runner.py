@@ -34,13 +34,14 @@ from optuna.trial import TrialState
 
 from optgui import __version__
 from optgui.core import metadata as md
-from optgui.core import rng_state, trial_output
+from optgui.core import pickle_trust, rng_state, trial_output
 from optgui.core.builtin_objectives import DEFAULT_DIRECTIONS
 from optgui.core.errors import OptguiError, SpecError, StudyStateError
 from optgui.core.events import RecoveryPerformed, RunFailed, RunStarted, RunStateChanged, TrialFinished, TrialStarted
 from optgui.core.lease import Lease
 from optgui.core.metadata import StudyMetadata
 from optgui.core.objectives import ObjectiveRef, check_against_record, load_objective, parse_objective
+from optgui.core.pickled_attrs import pickled_attrs
 from optgui.core.recovery import plan_recovery, reset_zombie_rdb
 from optgui.core.samplers import DEFAULT_PRUNER, Spec, draw_seed, parse_spec, resolve_seed
 from optgui.core.storage import open_for_run, parse_storage
@@ -67,6 +68,7 @@ class RunRequest:
     create_storage: bool = True
     accept_version_change: bool = False
     accept_objective_change: bool = False
+    trust_pickles: bool = False  # load CMA-ES optimizer pickles optgui did not write (the user trusts the file)
 
 
 @dataclass
@@ -159,15 +161,20 @@ class StudyRunner:
             study_id = storage.get_study_id_from_name(req.study_name)
         except KeyError:
             study_id = None
+        self._pickle_key = None
         if study_id is None:
             self._create_study()
         else:
             self._study_id = study_id
             meta = md.read_metadata(storage, study_id)
+            foreign_pickles = self._check_pickles(meta)
             if meta.present:
                 self._validate_against_record(meta)
             else:
                 self._adopt_study()
+            if foreign_pickles:
+                self._record_pickle_consent(foreign_pickles)
+        self._prepare_signing()
         self._lease = Lease(self._storage, self._study_id)
         self._lease.acquire()
         try:
@@ -272,6 +279,55 @@ class StudyRunner:
             self.notes.append(
                 f"study {req.study_name!r} has {n_existing} trials made without optgui: they are "
                 f"history; determinism claims start at trial {n_existing}"
+            )
+
+    # --- pickles (CMA-ES optimizers): load only what this user's optgui signed, or what the user trusts ---------
+    def _uses_cmaes(self, sampler_text) -> bool:
+        try:
+            return pickle_trust.spec_uses_cmaes(parse_spec(sampler_text, "sampler"))
+        except SpecError:
+            return False  # the run's own validation reports a bad spec
+
+    def _check_pickles(self, meta: StudyMetadata) -> list[int]:
+        """Before Optuna can unpickle anything: the trials whose pickles optgui did not sign. Raises unless the
+        user said to trust them (request.trust_pickles)."""
+        sampler_text = meta.run.get("sampler") if meta.present else (self.request.sampler or DEFAULT_SAMPLER)
+        if not self._uses_cmaes(sampler_text):
+            return []
+        foreign = pickle_trust.foreign_pickle_trials(
+            self._storage.get_all_trials(self._study_id, deepcopy=False),
+            self._storage.get_study_system_attrs(self._study_id),
+            pickle_trust.signing_key(),
+        )
+        if foreign and not self.request.trust_pickles:
+            raise pickle_trust.ForeignPicklesError(foreign, self.request.study_name)
+        return foreign
+
+    def _record_pickle_consent(self, foreign: list[int]) -> None:
+        """Remember the consent (a later resume does not ask again about these bytes) and mark the segment."""
+        key = pickle_trust.signing_key()
+        previous = self._storage.get_study_system_attrs(self._study_id).get(pickle_trust.KEY_TRUSTED_PICKLES)
+        trials = self._storage.get_all_trials(self._study_id, deepcopy=False)
+        record = pickle_trust.trust_record(trials, foreign, key, previous)
+        self._storage.set_study_system_attr(self._study_id, pickle_trust.KEY_TRUSTED_PICKLES, record)
+        self._accepted = {**(getattr(self, "_accepted", None) or {}), "foreign_pickles": foreign}
+        self.notes.append(
+            f"loading CMA-ES optimizer pickles optgui did not write (trials {', '.join(map(str, foreign))}), as asked"
+        )
+
+    def _prepare_signing(self) -> None:
+        meta = md.read_metadata(self._storage, self._study_id)
+        if meta.present and self._uses_cmaes(meta.run.get("sampler")):
+            self._pickle_key = pickle_trust.signing_key()
+
+    def _sign_pickles(self, trial_id: int) -> None:
+        """Sign the optimizer pickle the sampler stored on this trial (still RUNNING, so it takes attributes)."""
+        if self._pickle_key is None:
+            return
+        attrs = pickled_attrs(self._storage.get_trial_system_attrs(trial_id))
+        if attrs:
+            self._storage.set_trial_system_attr(
+                trial_id, pickle_trust.TRIAL_PICKLE_SIGNATURE, pickle_trust.signature(attrs, self._pickle_key)
             )
 
     def _write_run_record(self, record: dict, n_trials: int | None) -> None:
@@ -671,6 +727,7 @@ class StudyRunner:
             error = {"type": exc.__class__.__name__, "message": str(exc), "traceback": traceback.format_exc()}
             self._storage.set_trial_system_attr(trial._trial_id, md.TRIAL_ERROR, error)
         duration = time.monotonic() - t0
+        self._sign_pickles(trial._trial_id)
         _fault("before_tell", number)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
