@@ -30,7 +30,7 @@ from optuna.trial import FrozenTrial, TrialState
 
 from optgui.core.errors import OptguiError
 from optgui.core.paths import data_dir
-from optgui.core.pickled_attrs import pickled_attrs
+from optgui.core.pickled_attrs import is_pickled_attr, pickled_attrs
 
 KEY_FILE_NAME = "pickle-signing.key"
 KEY_LENGTH = 32
@@ -159,3 +159,25 @@ def spec_uses_cmaes(spec) -> bool:
     if spec.name == "CmaEsSampler":
         return True
     return any(isinstance(v, Spec) and spec_uses_cmaes(v) for v in spec.kwargs.values())
+
+
+class PickleRecorder:
+    """Notes the optimizer pickles this process's sampler stores, as it stores them: optgui then signs exactly the
+    bytes it wrote (never whatever the storage holds by then), and signing needs no storage read per trial.
+
+    Installed on the study's storage object (the one the sampler writes through), for this process only."""
+
+    def __init__(self, storage):
+        self._written: dict[int, dict[str, Any]] = {}
+        write = storage.set_trial_system_attr
+
+        def set_trial_system_attr(trial_id: int, key: str, value: Any) -> None:
+            if is_pickled_attr(key):
+                self._written.setdefault(trial_id, {})[key] = value
+            write(trial_id, key, value)
+
+        storage.set_trial_system_attr = set_trial_system_attr
+
+    def take(self, trial_id: int) -> dict[str, Any] | None:
+        """The pickled attributes stored on this trial since it was asked (forgotten once taken)."""
+        return self._written.pop(trial_id, None)

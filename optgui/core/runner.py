@@ -41,7 +41,6 @@ from optgui.core.events import RecoveryPerformed, RunFailed, RunStarted, RunStat
 from optgui.core.lease import Lease
 from optgui.core.metadata import StudyMetadata
 from optgui.core.objectives import ObjectiveRef, check_against_record, load_objective, parse_objective
-from optgui.core.pickled_attrs import pickled_attrs
 from optgui.core.recovery import plan_recovery, reset_zombie_rdb
 from optgui.core.samplers import DEFAULT_PRUNER, Spec, draw_seed, parse_spec, resolve_seed
 from optgui.core.storage import open_for_run, parse_storage
@@ -162,6 +161,7 @@ class StudyRunner:
         except KeyError:
             study_id = None
         self._pickle_key = None
+        self._pickle_recorder = None
         if study_id is None:
             self._create_study()
         else:
@@ -322,9 +322,9 @@ class StudyRunner:
 
     def _sign_pickles(self, trial_id: int) -> None:
         """Sign the optimizer pickle the sampler stored on this trial (still RUNNING, so it takes attributes)."""
-        if self._pickle_key is None:
+        if self._pickle_recorder is None:
             return
-        attrs = pickled_attrs(self._storage.get_trial_system_attrs(trial_id))
+        attrs = self._pickle_recorder.take(trial_id)
         if attrs:
             self._storage.set_trial_system_attr(
                 trial_id, pickle_trust.TRIAL_PICKLE_SIGNATURE, pickle_trust.signature(attrs, self._pickle_key)
@@ -523,6 +523,8 @@ class StudyRunner:
             self.study = optuna.load_study(
                 study_name=self.request.study_name, storage=storage, sampler=sampler, pruner=self._pruner_spec.build()
             )
+        if self._pickle_key is not None:
+            self._pickle_recorder = pickle_trust.PickleRecorder(self.study._storage)
         meta_now = md.read_metadata(storage, study_id)
         all_trials = storage.get_all_trials(study_id, deepcopy=False)
         self._n_finished = _count_finished(meta_now, all_trials)

@@ -31,7 +31,6 @@ from optgui.core import pickle_trust
 from optgui.core.errors import OptguiError, StudyStateError
 from optgui.core.events import RunStateChanged, TrialFinished, TrialStarted
 from optgui.core.objectives import check_against_record, load_objective
-from optgui.core.pickled_attrs import pickled_attrs
 from optgui.core.samplers import parse_spec
 from optgui.core.split import fix_suggests
 from optgui.core.storage import open_for_run, parse_storage
@@ -83,6 +82,7 @@ class FleetWorker:
         self.storage_text = storage
         self._trust_pickles = trust_pickles
         self._pickle_key: bytes | None = None
+        self._pickle_recorder: pickle_trust.PickleRecorder | None = None
         self.study_name = study_name
         self._listener = listener
         self._objective_override = objective
@@ -169,9 +169,9 @@ class FleetWorker:
             raise pickle_trust.ForeignPicklesError(foreign, self.study_name)
 
     def _sign_pickles(self, trial_id: int) -> None:
-        if self._pickle_key is None:
+        if self._pickle_recorder is None:
             return
-        attrs = pickled_attrs(self._storage.get_trial_system_attrs(trial_id))
+        attrs = self._pickle_recorder.take(trial_id)
         if attrs:
             self._store.set_trial_attr(
                 trial_id, pickle_trust.TRIAL_PICKLE_SIGNATURE, pickle_trust.signature(attrs, self._pickle_key)
@@ -339,6 +339,8 @@ class FleetWorker:
                 study_name=self.study_name, storage=self._storage, sampler=spec.build(), pruner=self._pruner.build()
             )
         study._thread_local.in_optimize_loop = True
+        if self._pickle_key is not None:
+            self._pickle_recorder = pickle_trust.PickleRecorder(study._storage)
         history_until = int(self._run_record.get("history_until", 0))
         self._set_state("running")
         while True:
