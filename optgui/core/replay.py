@@ -98,9 +98,14 @@ class Reenactor:
         if not recorded:
             return trial
         attrs = without_pickled_attrs(trial.system_attrs)
-        rebuilt = self._cma_rebuilder.attrs_for(self.study, trial) if self._cma_rebuilder is not None else None
+        rebuilt = None
+        if self._cma_rebuilder is not None:
+            try:
+                rebuilt = self._cma_rebuilder.attrs_for(self.study, trial)
+            except Exception:  # noqa: BLE001 - a crafted record the sampler cannot tell: store nothing, say so
+                rebuilt = None
         # Bytes are not compared: cmaes pickles uninitialised memory (CMA._funhist_values comes from np.empty).
-        if rebuilt is None:
+        if rebuilt is None and self._cma_rebuilder is not None:
             self.pickle_mismatches.append(trial.number)
         attrs.update(rebuilt or {})
         return with_system_attrs(trial, attrs)

@@ -134,3 +134,25 @@ def test_honest_optgui_cmaes_runs_still_verify_and_equal_plain_optuna(tmp_path, 
     result = _run_cli("verify", str(path), "--no-cache")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "verified 20/20" in result.stdout and "pickle" not in result.stdout
+
+
+def test_a_pickle_where_the_sampler_stores_none_is_dropped_and_noted(tmp_path):
+    path = tmp_path / "crafted.db"
+    plain_study(path, CMAES, OBJECTIVE, 9)
+    marker = tmp_path / "payload-ran"
+    conn = sqlite3.connect(path)
+    ((trial_id,),) = conn.execute("SELECT trial_id FROM trials WHERE number = 3").fetchall()
+    conn.execute(
+        "INSERT INTO trial_system_attributes (trial_id, key, value_json) VALUES (?, 'cma:optimizer:0', ?)",
+        (trial_id, json.dumps(pickle.dumps(_Payload(marker)).hex())),
+    )
+    conn.commit()
+    conn.close()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        trials = optuna.load_study(study_name=STUDY, storage=f"sqlite:///{path}").trials
+        reenactor = Reenactor(parse_spec(CMAES).build(), study_name=STUDY, directions=["minimize"])
+        reenactor.add_history(trials)
+    assert not marker.exists()
+    assert reenactor.pickle_mismatches == [3]
+    assert not any(is_pickled_attr(k) for k in reenactor.study.trials[3].system_attrs)

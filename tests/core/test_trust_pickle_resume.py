@@ -142,3 +142,31 @@ def test_the_signing_key_is_private_and_a_shared_one_is_refused(tmp_path, monkey
     path.chmod(0o644)
     with pytest.raises(pickle_trust.SigningKeyError, match="readable or writable by others"):
         pickle_trust.signing_key()
+
+
+def test_a_free_running_fleet_refuses_foreign_pickles_and_its_workers_sign_theirs(tmp_path):
+    """Free-mode workers sample, so their CmaEsSampler would load the study's pickles."""
+    import warnings
+
+    import optuna
+    from optuna.storages.journal import JournalFileBackend, JournalStorage
+
+    from optgui.core.objectives import load_objective, parse_objective
+    from optgui.core.samplers import parse_spec
+
+    path = tmp_path / "fleet.log"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        optuna.create_study(
+            storage=JournalStorage(JournalFileBackend(str(path))), study_name=STUDY, sampler=parse_spec(SAMPLER).build()
+        ).optimize(load_objective(parse_objective(OBJECTIVE)), n_trials=8)
+    fleet = ("--workers", "1", "--mode", "free")
+    refused = _run(path, 8, *fleet)
+    assert refused.returncode == EXIT_ERROR and "trial 5" in refused.stderr, refused.stderr
+    trusted = _run(path, 8, *fleet, "--trust-pickles")
+    assert trusted.returncode == 0, trusted.stderr
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        trials = optuna.load_study(study_name=STUDY, storage=JournalStorage(JournalFileBackend(str(path)))).trials
+    stored_by_worker = [t for t in trials[8:] if "cma:optimizer:0" in t.system_attrs]
+    assert stored_by_worker and all(pickle_trust.TRIAL_PICKLE_SIGNATURE in t.system_attrs for t in stored_by_worker)
