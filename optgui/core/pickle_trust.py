@@ -67,6 +67,16 @@ def signing_key() -> bytes:
         return _read_key(path)
     except FileNotFoundError:
         pass
+    except OSError as exc:  # e.g. a symlink in its place (O_NOFOLLOW)
+        raise SigningKeyError(f"cannot read the pickle signing key {path}: {exc.strerror or exc}") from None
+    try:
+        _create_key(path)
+        return _read_key(path)
+    except OSError as exc:
+        raise SigningKeyError(f"cannot create the pickle signing key {path}: {exc.strerror or exc}") from None
+
+
+def _create_key(path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     tmp = path.with_name(f".{KEY_FILE_NAME}.{os.getpid()}.{secrets.token_hex(4)}")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -81,7 +91,6 @@ def signing_key() -> bytes:
         pass
     finally:
         tmp.unlink()
-    return _read_key(path)
 
 
 def _read_key(path: Path) -> bytes:

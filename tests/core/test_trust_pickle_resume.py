@@ -170,3 +170,12 @@ def test_a_free_running_fleet_refuses_foreign_pickles_and_its_workers_sign_their
         trials = optuna.load_study(study_name=STUDY, storage=JournalStorage(JournalFileBackend(str(path)))).trials
     stored_by_worker = [t for t in trials[8:] if "cma:optimizer:0" in t.system_attrs]
     assert stored_by_worker and all(pickle_trust.TRIAL_PICKLE_SIGNATURE in t.system_attrs for t in stored_by_worker)
+
+
+def test_a_symlinked_signing_key_is_refused_in_one_line(tmp_path, monkeypatch):
+    monkeypatch.setenv("OPTGUI_DATA_DIR", str(tmp_path / "data"))
+    (tmp_path / "data").mkdir()
+    (tmp_path / "elsewhere.key").write_bytes(b"k" * pickle_trust.KEY_LENGTH)
+    pickle_trust.key_path().symlink_to(tmp_path / "elsewhere.key")
+    with pytest.raises(pickle_trust.SigningKeyError, match="cannot read the pickle signing key"):
+        pickle_trust.signing_key()
