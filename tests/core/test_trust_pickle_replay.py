@@ -81,6 +81,7 @@ def planted(tmp_path):
     return path, marker
 
 
+@pytest.mark.slow
 def test_verify_cli_never_runs_a_pickle_planted_in_a_history_trial(planted):
     path, marker = planted
     result = _run_cli("verify", str(path), "--no-cache")

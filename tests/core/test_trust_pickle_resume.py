@@ -70,6 +70,7 @@ def _plant(path, number: int, marker) -> None:
         conn.close()
 
 
+@pytest.mark.slow
 def test_an_honest_optgui_cmaes_study_resumes_without_asking_and_equals_plain_optuna(tmp_path):
     path = tmp_path / "honest.db"
     first = _run(path, 7)
@@ -83,6 +84,7 @@ def test_an_honest_optgui_cmaes_study_resumes_without_asking_and_equals_plain_op
     assert pickle_trust.TRIAL_PICKLE_SIGNATURE in _trial_attrs(path, 9)
 
 
+@pytest.mark.slow
 def test_plain_optuna_pickles_are_refused_until_the_user_trusts_them(tmp_path):
     path = tmp_path / "plain.db"
     plain_study(path, SAMPLER, OBJECTIVE, 8)
@@ -108,6 +110,7 @@ def test_plain_optuna_pickles_are_refused_until_the_user_trusts_them(tmp_path):
     assert json.loads(segment)["accepted"] == {"foreign_pickles": [5]}
 
 
+@pytest.mark.slow
 def test_a_tampered_pickle_is_refused_and_never_runs(tmp_path):
     path = tmp_path / "tampered.db"
     assert _run(path, 7).returncode == 0

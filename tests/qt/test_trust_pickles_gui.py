@@ -13,6 +13,7 @@ import warnings
 from pathlib import Path
 
 import optuna
+import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -47,6 +48,7 @@ def _trial_count(path) -> int:
         conn.close()
 
 
+@pytest.mark.slow
 def test_opening_a_study_with_a_planted_pickle_verifies_without_running_it(qtbot, tmp_path, make_window):
     db = _plain_cmaes_study(tmp_path / "attack.db")
     adopt = subprocess.run(
