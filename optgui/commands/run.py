@@ -57,6 +57,12 @@ def add_arguments(parser) -> None:
         action="store_true",
         help="resume although the objective file changed since the run started (recorded)",
     )
+    parser.add_argument(
+        "--trust-pickles",
+        action="store_true",
+        help="load CMA-ES optimizer pickles this optgui did not write (from plain Optuna, another account or "
+        "machine, or tampered): unpickling can run any code, so only for a file you trust (recorded)",
+    )
     parser.add_argument("--quiet", action="store_true", help="no line per trial")
     fleet = parser.add_argument_group("parallel runs (PostgreSQL/MySQL URL or journal file)")
     fleet.add_argument(
@@ -121,6 +127,7 @@ def _request_from_args(args):
         timeout=args.timeout,
         accept_version_change=args.accept_version_change,
         accept_objective_change=args.accept_objective_change,
+        trust_pickles=args.trust_pickles,
     )
 
 

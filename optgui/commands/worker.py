@@ -30,6 +30,11 @@ def add_arguments(parser) -> None:
         action="store_true",
         help="evaluate although the objective file changed since the run started",
     )
+    parser.add_argument(
+        "--trust-pickles",
+        action="store_true",
+        help="free mode with CMA-ES: load optimizer pickles this optgui did not write (can run any code)",
+    )
     parser.add_argument("--quiet", action="store_true", help="no line per trial")
 
 
@@ -54,6 +59,7 @@ def execute(args) -> int:
         listener,
         accept_objective_change=args.accept_objective_change,
         accept_version_change=args.accept_version_change,
+        trust_pickles=args.trust_pickles,
     )
     interrupts = {"count": 0}
 

@@ -394,6 +394,7 @@ class Coordinator(StudyRunner):
         for trial, result in items:
             state = {"PRUNED": TrialState.PRUNED, "FAIL": TrialState.FAIL}.get(result.get("state"))
             values = result.get("values") if state is None else None
+            self._sign_pickles(trial._trial_id)
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 # A trial recovered from a dead coordinator is a FrozenTrial: told by number (an optuna.Trial
@@ -465,10 +466,13 @@ class FreeRunSetup(StudyRunner):
             self._create_study()
         else:
             meta = md.read_metadata(self._storage, self._study_id)
+            foreign_pickles = self._check_pickles(meta)  # the workers' samplers would load them
             if meta.present:
                 self._validate_against_record(meta)
             else:
                 self._adopt_study()
+            if foreign_pickles:
+                self._record_pickle_consent(foreign_pickles)  # the local workers then load them too
         self.store = fl.fleet_store(self._storage, self._study_id, ref)
         if fl.effective_command(self.store.fleet_attrs().get(fl.KEY_CONTROL)) != "run":
             fl.send_command(self.store, "run")

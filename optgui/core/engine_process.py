@@ -9,8 +9,9 @@ Parent:  engine = EngineProcess(request, objective_ref=None).start()
          engine.receive(timeout) -> [("event", event), ..., ("ended", kind, *payload)]
          engine.pause() / resume() / stop(reason) / abandon();  engine.join()
 Ending kinds: ("ended", "outcome", RunOutcome), ("ended", "interrupted"), ("ended", "lease", message),
-("ended", "error", message) for an OptguiError, ("ended", "failed", message, details) for anything else, including
-a child that died without saying so.
+("ended", "pickles", message, [trial numbers]) when the study holds pickles optgui did not write and the request did
+not trust them, ("ended", "error", message) for another OptguiError, ("ended", "failed", message, details) for
+anything else, including a child that died without saying so.
 
 Control keeps StudyRunner's own semantics: pause/resume/stop act at the next trial boundary, abandon interrupts the
 trial in flight as a crash would (the next resume recovers it). `objective_ref` runs the objective in a further
@@ -31,6 +32,7 @@ from optgui.core.runner import RunRequest
 
 def _child_main(request: RunRequest, objective_ref: str | None, conn, niceness: int = 0) -> None:
     from optgui.core.errors import LeaseHeldError, OptguiError
+    from optgui.core.pickle_trust import ForeignPicklesError
     from optgui.core.priority import lower_priority
 
     lower_priority(niceness)
@@ -82,6 +84,8 @@ def _child_main(request: RunRequest, objective_ref: str | None, conn, niceness: 
         ending = ("lease", str(exc))
     except RunInterrupted:
         ending = ("interrupted",)
+    except ForeignPicklesError as exc:
+        ending = ("pickles", str(exc), list(exc.trials))
     except OptguiError as exc:
         ending = ("error", str(exc))
     except BaseException as exc:  # noqa: BLE001 - storage errors and bugs end the run and are reported

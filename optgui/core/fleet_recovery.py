@@ -230,6 +230,10 @@ def recover_dead_coordinator(coordinator, meta) -> CoordinatorRecovery:
             sampler=sampler,
             pruner=coordinator._pruner_spec.build(),
         )
+    if getattr(coordinator, "_pickle_key", None) is not None:  # sign what this study's sampler stores
+        from optgui.core.pickle_trust import PickleRecorder
+
+        coordinator._pickle_recorder = PickleRecorder(coordinator.study._storage)
     from optgui.core.runner import _count_finished
 
     coordinator._n_finished = _count_finished(

@@ -28,6 +28,9 @@ Study system attributes
                            same shape as a state plus "segment". Only shortens the replay a recovery needs.
   optgui:lease             {"host", "pid", "token", "acquired", "heartbeat"} while a process runs the study;
                            {"released": true, ...} afterwards. Heartbeat at most every 10 s.
+  optgui:trusted_pickles   {"<trial number>": {"hmac", "key"}}: foreign CMA-ES optimizer pickles the user agreed to
+                           load (run --trust-pickles / the app's question), signed as they were then
+                           (optgui.core.pickle_trust).
 
 Trial system attributes
   optgui:error             {"type", "message", "traceback"} of an objective exception (written before tell).
@@ -35,6 +38,8 @@ Trial system attributes
                            being re-entered; comparisons with an uninterrupted run skip it.
   optgui:recovered         {"segment", "dead_segment"} on a zombie trial that crash recovery re-entered, keeping
                            its number (its partial suggestions were rolled back and sampled again).
+  optgui:pickle_sig        {"hmac", "key"}: HMAC-SHA256 (a per-user key in the app data directory) over the CMA-ES
+                           optimizer pickle optgui's sampler stored on the trial, written before tell.
 
 Which trials optgui made is told by the segments: trial k is optgui's iff start_trial(i) <= k < start_trial(i+1)
 (or k <= end.last_trial for the last one) and k is not listed in a segment's "foreign_before". A per-trial marker

@@ -24,6 +24,13 @@ from optuna.trial import FrozenTrial, TrialState
 
 from optgui.core import rng_state
 from optgui.core.metadata import PREFIX
+from optgui.core.pickled_attrs import (
+    CmaOptimizerRebuilder,
+    find_cmaes,
+    pickled_attrs,
+    with_system_attrs,
+    without_pickled_attrs,
+)
 
 # Study system attributes that hold storage trial ids (GA samplers' parent cache "<Class>:parent:<generation>"):
 # ids differ between the recorded storage and the in-memory replay, so they are translated both ways.
@@ -72,14 +79,36 @@ class Reenactor:
         self.study._thread_local.in_optimize_loop = True
         self.n_trials = 0
         self._replay_id_of: dict[int, int] = {}  # recorded trial_id -> replay trial_id
+        cmaes_sampler = find_cmaes(sampler)
+        self._cma_rebuilder = CmaOptimizerRebuilder(cmaes_sampler) if cmaes_sampler is not None else None
+        # Copied trials that store an optimizer pickle where the sampler, given the trials before them, stores none.
+        self.pickle_mismatches: list[int] = []
 
     # --- building the starting point ----------------------------------------------------------------------
     def add_history(self, trials: Iterable[FrozenTrial]) -> None:
-        """Copy finished trials verbatim (with the sampler's own system attributes), without sampling."""
+        """Copy trials with the sampler's own system attributes, without sampling. Pickled attributes (CMA-ES
+        optimizers) are never copied: the optimizer is rebuilt here from the trials before (see pickled_attrs)."""
         for trial in trials:
-            new_id = self._storage.create_new_trial(self._study_id, template_trial=trial)
+            new_id = self._storage.create_new_trial(self._study_id, template_trial=self._without_pickles(trial))
             self._replay_id_of[trial._trial_id] = new_id
             self.n_trials += 1
+
+    def _without_pickles(self, trial: FrozenTrial) -> FrozenTrial:
+        recorded = pickled_attrs(trial.system_attrs)
+        if not recorded:
+            return trial
+        attrs = without_pickled_attrs(trial.system_attrs)
+        rebuilt = None
+        if self._cma_rebuilder is not None:
+            try:
+                rebuilt = self._cma_rebuilder.attrs_for(self.study, trial)
+            except Exception:  # noqa: BLE001 - a crafted record the sampler cannot tell: store nothing, say so
+                rebuilt = None
+        # Bytes are not compared: cmaes pickles uninitialised memory (CMA._funhist_values comes from np.empty).
+        if rebuilt is None and self._cma_rebuilder is not None:
+            self.pickle_mismatches.append(trial.number)
+        attrs.update(rebuilt or {})
+        return with_system_attrs(trial, attrs)
 
     def set_study_attrs(self, attrs: dict[str, Any]) -> None:
         """Set sampler-owned study system attributes (QMC counters, GA parent caches) as of a boundary."""

@@ -34,7 +34,7 @@ from optuna.trial import TrialState
 
 from optgui import __version__
 from optgui.core import metadata as md
-from optgui.core import rng_state, trial_output
+from optgui.core import pickle_trust, rng_state, trial_output
 from optgui.core.builtin_objectives import DEFAULT_DIRECTIONS
 from optgui.core.errors import OptguiError, SpecError, StudyStateError
 from optgui.core.events import RecoveryPerformed, RunFailed, RunStarted, RunStateChanged, TrialFinished, TrialStarted
@@ -67,6 +67,7 @@ class RunRequest:
     create_storage: bool = True
     accept_version_change: bool = False
     accept_objective_change: bool = False
+    trust_pickles: bool = False  # load CMA-ES optimizer pickles optgui did not write (the user trusts the file)
 
 
 @dataclass
@@ -159,15 +160,21 @@ class StudyRunner:
             study_id = storage.get_study_id_from_name(req.study_name)
         except KeyError:
             study_id = None
+        self._pickle_key = None
+        self._pickle_recorder = None
         if study_id is None:
             self._create_study()
         else:
             self._study_id = study_id
             meta = md.read_metadata(storage, study_id)
+            foreign_pickles = self._check_pickles(meta)
             if meta.present:
                 self._validate_against_record(meta)
             else:
                 self._adopt_study()
+            if foreign_pickles:
+                self._record_pickle_consent(foreign_pickles)
+        self._prepare_signing()
         self._lease = Lease(self._storage, self._study_id)
         self._lease.acquire()
         try:
@@ -272,6 +279,55 @@ class StudyRunner:
             self.notes.append(
                 f"study {req.study_name!r} has {n_existing} trials made without optgui: they are "
                 f"history; determinism claims start at trial {n_existing}"
+            )
+
+    # --- pickles (CMA-ES optimizers): load only what this user's optgui signed, or what the user trusts ---------
+    def _uses_cmaes(self, sampler_text) -> bool:
+        try:
+            return pickle_trust.spec_uses_cmaes(parse_spec(sampler_text, "sampler"))
+        except SpecError:
+            return False  # the run's own validation reports a bad spec
+
+    def _check_pickles(self, meta: StudyMetadata) -> list[int]:
+        """Before Optuna can unpickle anything: the trials whose pickles optgui did not sign. Raises unless the
+        user said to trust them (request.trust_pickles)."""
+        sampler_text = meta.run.get("sampler") if meta.present else (self.request.sampler or DEFAULT_SAMPLER)
+        if not self._uses_cmaes(sampler_text):
+            return []
+        foreign = pickle_trust.foreign_pickle_trials(
+            self._storage.get_all_trials(self._study_id, deepcopy=False),
+            self._storage.get_study_system_attrs(self._study_id),
+            pickle_trust.signing_key(),
+        )
+        if foreign and not self.request.trust_pickles:
+            raise pickle_trust.ForeignPicklesError(foreign, self.request.study_name)
+        return foreign
+
+    def _record_pickle_consent(self, foreign: list[int]) -> None:
+        """Remember the consent (a later resume does not ask again about these bytes) and mark the segment."""
+        key = pickle_trust.signing_key()
+        previous = self._storage.get_study_system_attrs(self._study_id).get(pickle_trust.KEY_TRUSTED_PICKLES)
+        trials = self._storage.get_all_trials(self._study_id, deepcopy=False)
+        record = pickle_trust.trust_record(trials, foreign, key, previous)
+        self._storage.set_study_system_attr(self._study_id, pickle_trust.KEY_TRUSTED_PICKLES, record)
+        self._accepted = {**(getattr(self, "_accepted", None) or {}), "foreign_pickles": foreign}
+        self.notes.append(
+            f"loading CMA-ES optimizer pickles optgui did not write (trials {', '.join(map(str, foreign))}), as asked"
+        )
+
+    def _prepare_signing(self) -> None:
+        meta = md.read_metadata(self._storage, self._study_id)
+        if meta.present and self._uses_cmaes(meta.run.get("sampler")):
+            self._pickle_key = pickle_trust.signing_key()
+
+    def _sign_pickles(self, trial_id: int) -> None:
+        """Sign the optimizer pickle the sampler stored on this trial (still RUNNING, so it takes attributes)."""
+        if self._pickle_recorder is None:
+            return
+        attrs = self._pickle_recorder.take(trial_id)
+        if attrs:
+            self._storage.set_trial_system_attr(
+                trial_id, pickle_trust.TRIAL_PICKLE_SIGNATURE, pickle_trust.signature(attrs, self._pickle_key)
             )
 
     def _write_run_record(self, record: dict, n_trials: int | None) -> None:
@@ -467,6 +523,8 @@ class StudyRunner:
             self.study = optuna.load_study(
                 study_name=self.request.study_name, storage=storage, sampler=sampler, pruner=self._pruner_spec.build()
             )
+        if self._pickle_key is not None:
+            self._pickle_recorder = pickle_trust.PickleRecorder(self.study._storage)
         meta_now = md.read_metadata(storage, study_id)
         all_trials = storage.get_all_trials(study_id, deepcopy=False)
         self._n_finished = _count_finished(meta_now, all_trials)
@@ -671,6 +729,7 @@ class StudyRunner:
             error = {"type": exc.__class__.__name__, "message": str(exc), "traceback": traceback.format_exc()}
             self._storage.set_trial_system_attr(trial._trial_id, md.TRIAL_ERROR, error)
         duration = time.monotonic() - t0
+        self._sign_pickles(trial._trial_id)
         _fault("before_tell", number)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")

@@ -812,6 +812,7 @@ class Verifier:
         """
         if self.done or self._reenactor is None:
             return None
+        self._note_pickle_mismatches()
         return {
             # next: every trial below it is told; asked_below: the batched replay also asked the trials between
             # (`untold`, with their suggested params, which a later session restores as RUNNING).
@@ -868,8 +869,22 @@ class Verifier:
         self._segment_summaries = {int(k): SegmentSummary(*v) for k, v in checkpoint["segments"].items()}
         self._intervals = {int(k): (_from_iso(a), _from_iso(b)) for k, (a, b) in checkpoint["intervals"].items()}
 
+    def _note_pickle_mismatches(self) -> None:
+        """Copied trials that store a CMA-ES optimizer pickle the sampler would not have stored there (the replay never
+        loads a recorded pickle, so it does not change the verdict, but the user should know)."""
+        if self._reenactor is None or not self._reenactor.pickle_mismatches:
+            return
+        numbers = sorted(self._reenactor.pickle_mismatches)
+        self._reenactor.pickle_mismatches.clear()
+        which = f"trial {numbers[0]} stores" if len(numbers) == 1 else f"trials {_span(numbers)} store"
+        self._notes.append(
+            f"{which} a CMA-ES optimizer (a pickle) where the sampler, given the trials before, stores none; "
+            "it was not loaded (a replay never loads a pickle from the study)"
+        )
+
     # --- result ------------------------------------------------------------------------------------------------
     def verdict(self) -> Verdict:
+        self._note_pickle_mismatches()
         versions = {"current": current_versions()}
         if self.meta.present:
             versions["recorded"] = (self.meta.last_segment or {}).get("versions") or self.meta.run.get("versions")

@@ -27,6 +27,7 @@ from optuna.trial import TrialState
 
 from optgui.core import fleet as fl
 from optgui.core import metadata as md
+from optgui.core import pickle_trust
 from optgui.core.errors import OptguiError, StudyStateError
 from optgui.core.events import RunStateChanged, TrialFinished, TrialStarted
 from optgui.core.objectives import check_against_record, load_objective
@@ -76,8 +77,12 @@ class FleetWorker:
         objective: Callable | None = None,
         accept_objective_change: bool = False,
         accept_version_change: bool = False,
+        trust_pickles: bool = False,
     ):
         self.storage_text = storage
+        self._trust_pickles = trust_pickles
+        self._pickle_key: bytes | None = None
+        self._pickle_recorder: pickle_trust.PickleRecorder | None = None
         self.study_name = study_name
         self._listener = listener
         self._objective_override = objective
@@ -133,6 +138,8 @@ class FleetWorker:
             )
         self._pruner = parse_spec(meta.run["pruner"], "pruner")
         self._sampler_spec = parse_spec(meta.run["sampler"], "sampler")
+        if self.mode == "free":
+            self._check_pickles()
         attrs = self._store.fleet_attrs()
         self._start_seq = int((attrs.get(fl.KEY_CONTROL) or {}).get("seq", 0))
         fleet = attrs.get(fl.KEY_FLEET) or {}
@@ -145,6 +152,30 @@ class FleetWorker:
             self.registration.update(**extra)
         self._worker_seed = extra.get("seed")
         self.registration.start_heartbeat()
+
+    def _check_pickles(self) -> None:
+        """A free worker samples, so its CmaEsSampler loads the optimizer pickles in the study: only signed ones
+        (or ones the user trusted) unless this worker was told to trust the file. Pickles that other workers of
+        the running fleet store later are loaded as they come: the fleet's workers are the user's own processes."""
+        if not pickle_trust.spec_uses_cmaes(self._sampler_spec):
+            return
+        self._pickle_key = pickle_trust.signing_key()
+        foreign = pickle_trust.foreign_pickle_trials(
+            self._storage.get_all_trials(self._study_id, deepcopy=False),
+            self._storage.get_study_system_attrs(self._study_id),
+            self._pickle_key,
+        )
+        if foreign and not self._trust_pickles:
+            raise pickle_trust.ForeignPicklesError(foreign, self.study_name)
+
+    def _sign_pickles(self, trial_id: int) -> None:
+        if self._pickle_recorder is None:
+            return
+        attrs = self._pickle_recorder.take(trial_id)
+        if attrs:
+            self._store.set_trial_attr(
+                trial_id, pickle_trust.TRIAL_PICKLE_SIGNATURE, pickle_trust.signature(attrs, self._pickle_key)
+            )
 
     @property
     def index(self) -> int:
@@ -308,6 +339,8 @@ class FleetWorker:
                 study_name=self.study_name, storage=self._storage, sampler=spec.build(), pruner=self._pruner.build()
             )
         study._thread_local.in_optimize_loop = True
+        if self._pickle_key is not None:
+            self._pickle_recorder = pickle_trust.PickleRecorder(study._storage)
         history_until = int(self._run_record.get("history_until", 0))
         self._set_state("running")
         while True:
@@ -339,6 +372,7 @@ class FleetWorker:
             if error is not None:
                 self._store.set_trial_attr(trial._trial_id, md.TRIAL_ERROR, error)
             state = {"PRUNED": TrialState.PRUNED, "FAIL": TrialState.FAIL}.get(result["state"])
+            self._sign_pickles(trial._trial_id)
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 final_state, told, message = _tell_with_warning(

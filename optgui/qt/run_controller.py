@@ -53,6 +53,14 @@ class LeaseRefused:
 
 
 @dataclass(frozen=True)
+class PicklesRefused:
+    """The engine did not start: loading the study's CMA-ES pickles needs the user's consent."""
+
+    message: str
+    trials: list[int]
+
+
+@dataclass(frozen=True)
 class RunEnded:
     outcome: object | None  # optgui.core.runner.RunOutcome, or None after an error / abandon
     interrupted: bool = False
@@ -85,6 +93,8 @@ class _Worker(QObject):
                 interrupted = True
             elif kind == "lease":
                 self.queue.append(LeaseRefused(payload[0]))
+            elif kind == "pickles":
+                self.queue.append(PicklesRefused(payload[0], list(payload[1])))
             elif kind == "error":
                 self.queue.append(RunFailed(payload[0]))
             else:
@@ -107,6 +117,7 @@ class RunController(QObject):
     run_started = Signal(object)  # RunStarted
     run_failed = Signal(str, str)  # message, details
     lease_refused = Signal(str)
+    pickles_refused = Signal(str, list)  # message, trial numbers: the study holds pickles optgui did not write
     ended = Signal(object)  # RunEnded
 
     def __init__(self, parent=None):
@@ -230,6 +241,9 @@ class RunController(QObject):
             elif isinstance(event, LeaseRefused):
                 self._set_state("leased", event.message)
                 self.lease_refused.emit(event.message)
+            elif isinstance(event, PicklesRefused):
+                self._set_state("stopped", "not started: the study holds pickles optgui did not write")
+                self.pickles_refused.emit(event.message, event.trials)
             elif isinstance(event, RunEnded):
                 ended = event
         if trials:

@@ -116,6 +116,7 @@ class StudyView(QWidget):
         controller.run_started.connect(self._run_started)
         controller.run_failed.connect(self._run_failed)
         controller.lease_refused.connect(self._lease_refused)
+        controller.pickles_refused.connect(self._pickles_refused)
         controller.ended.connect(self._run_ended)
         verifier.state.connect(self._badge_state)
         controller.state_changed.connect(lambda *_: self.fleet.set_single_run_active(controller.active))
@@ -283,14 +284,20 @@ class StudyView(QWidget):
             self.write_confirmed.add(self.storage)
         return ok
 
-    def start_run(self) -> None:
+    def start_run(self, trust_pickles: bool = False) -> None:
         if self.controller.active or self.summary is None or not self._confirm_write():
             return
         fields = self.panel.request_fields()
         if not self.panel.defined and not fields.get("objective"):
             self.panel.set_notice("Choose an objective first (e.g. builtin:quadratic or path/to/file.py:function).")
             return
-        request = RunRequest(storage=self.storage, study_name=self.summary.name, create_storage=False, **fields)
+        request = RunRequest(
+            storage=self.storage,
+            study_name=self.summary.name,
+            create_storage=False,
+            trust_pickles=trust_pickles,
+            **fields,
+        )
         objective_ref = None
         if self.panel.child_process.isChecked():
             meta = reading.metadata_of(self.summary)
@@ -372,6 +379,32 @@ class StudyView(QWidget):
             f"Another process is running this study, so it cannot be run here as well.\n"
             f"{message}\nThe view follows its progress with live refresh."
         )
+
+    def _pickles_refused(self, message: str, trials: list) -> None:
+        # Asked once the controller has finished delivering this run's events (not from inside its flush).
+        QTimer.singleShot(0, lambda: self._ask_to_trust_pickles(trials))
+
+    def _ask_to_trust_pickles(self, trials: list) -> None:
+        shown = ", ".join(str(n) for n in trials[:8]) + (f" and {len(trials) - 8} more" if len(trials) > 8 else "")
+        ok = dialogs.confirm(
+            self,
+            "Load pickles from this file?",
+            f"{self.display} holds CMA-ES optimizer states (Python pickles) that this optgui did not write "
+            f"(trial{'s' if len(trials) > 1 else ''} {shown}): they come from plain Optuna, another account or "
+            "machine, or were changed since.\n\nResuming loads them, and loading a pickle can run any code. "
+            "Continue only if you trust whoever wrote this file.",
+            "Trust and run",
+        )
+        if ok:
+            self._start_trusted_when_idle()
+        else:
+            self.panel.set_notice("Not run: the study holds pickles optgui did not write (you did not trust them).")
+
+    def _start_trusted_when_idle(self) -> None:
+        if self.controller.active:  # the refused engine's thread is still winding down
+            QTimer.singleShot(50, self._start_trusted_when_idle)
+            return
+        self.start_run(trust_pickles=True)
 
     def _run_ended(self, ended) -> None:
         self.plot.set_live(False)
