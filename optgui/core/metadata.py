@@ -140,18 +140,19 @@ def _is_aware_time(v: Any) -> bool:
         return False
 
 
+# Required: what the runner always writes and the code indexes directly (run["pruner"], run["versions"], ...).
 _RUN_FIELDS = {
     "sampler": (lambda v: isinstance(v, str | dict), "a sampler spec", True),
-    "pruner": (_optional(lambda v: isinstance(v, str | dict)), "a pruner spec", False),
-    "seed": (_optional(_is_int), "an integer", False),
-    "objective": (_optional(_is_dict), "an object", False),
+    "pruner": (lambda v: isinstance(v, str | dict), "a pruner spec", True),
+    "seed": (_optional(_is_int), "an integer or null", True),
+    "objective": (_is_dict, "an object", True),
     "directions": (
         lambda v: isinstance(v, list) and bool(v) and all(d in ("minimize", "maximize") for d in v),
         "a list of 'minimize'/'maximize'",
         True,
     ),
     "metric_names": (_optional(lambda v: isinstance(v, list) and all(map(_is_str, v))), "a list of names", False),
-    "versions": (_optional(_is_dict), "an object", False),
+    "versions": (_is_dict, "an object", True),
     "history_until": (_is_number, "a trial number", False),
     "origin": (_is_str, "a string", False),
     "fleet": (_optional(_is_dict), "an object", False),
