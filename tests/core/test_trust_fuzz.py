@@ -271,11 +271,12 @@ def read_like_the_app(db: Path) -> None:
 
 
 def verify_in_process(db: Path) -> str:
-    """What the verifier child runs; returns the verdict kind or the one-line error."""
+    """What the verifier child runs (with the verdict cache, in this test's own cache folder); returns the verdict
+    kind or the one-line error."""
     from optgui.core.verifier import verify_study
 
     try:
-        return verify_study(str(db), None, None, use_cache=False).kind
+        return verify_study(str(db), None, None, use_cache=True).kind
     except OptguiError as exc:
         assert not RAW_EXCEPTION.match(str(exc)), f"unclear error: {exc}"
         return f"error: {exc}"
