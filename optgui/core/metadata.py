@@ -117,7 +117,9 @@ def _kind(value: Any) -> str:
 
 
 def _short(value: Any) -> str:
-    text = repr(value)
+    if isinstance(value, dict | list):  # no repr: it may be huge or nested too deeply to print
+        return f"{_kind(value)} of {len(value)} items"
+    text = repr(value[:41] if isinstance(value, str) else value)
     return text if len(text) <= 40 else text[:37] + "..."
 
 
