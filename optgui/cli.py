@@ -12,7 +12,8 @@ import importlib
 import sys
 
 from optgui import __version__
-from optgui.core.errors import EXIT_ERROR, OptguiError
+from optgui.commands.output import print_line, silence
+from optgui.core.errors import EXIT_ERROR, EXIT_OK, OptguiError
 
 SUBCOMMANDS = {
     "run": ("optgui.commands.run", "run a study headless: pause with Ctrl-C, rerun to resume"),
@@ -73,11 +74,19 @@ def build_gui_parser() -> argparse.ArgumentParser:
 
 def _run_guarded(func, args) -> int:
     try:
-        return int(func(args) or 0)
+        code = int(func(args) or 0)
+        sys.stdout.flush()  # inside the guard: a closed pipe shows up here for short outputs
+        return code
+    except BrokenPipeError:
+        # Whoever read our output has all it wanted: not an error of ours, and no traceback. Commands whose exit
+        # code carries a result (verify) or that must finish cleanly (run) handle it where they print.
+        silence(sys.stdout)
+        silence(sys.stderr)  # `2>&1 | head`: nothing more is printed, and the flush at exit must not fail
+        return EXIT_OK
     except OptguiError as exc:
         if getattr(args, "debug", False):
             raise
-        print(f"optgui: error: {exc}", file=sys.stderr)
+        print_line(f"optgui: error: {exc}", err=True)
         return exc.exit_code
     except KeyboardInterrupt:
         return 130

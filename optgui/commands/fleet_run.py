@@ -14,6 +14,7 @@ import sys
 import time
 
 from optgui.commands import interrupts
+from optgui.commands.output import print_line
 from optgui.core.errors import OptguiError
 from optgui.core.events import RunStarted, TrialFinished
 
@@ -56,12 +57,16 @@ def execute_fleet(args, request, format_trial) -> int:
     if recorded and args.mode and args.mode != recorded.get("mode"):
         raise OptguiError(f"--mode {args.mode} differs from the study's recorded mode {recorded.get('mode')}")
 
+    def output_closed():  # `optgui run … | head`: stop at the next boundary instead of dying mid-batch
+        print_line("optgui: output closed; stopping the fleet after the trials in flight", err=True)
+        coordinator.request_stop("paused")
+
     def listener(event):
         if isinstance(event, TrialFinished) and not args.quiet:
-            print(format_trial(event), flush=True)
+            print_line(format_trial(event), on_closed=output_closed)
         elif isinstance(event, RunStarted):
             for note in event.notes:
-                print(f"optgui: {note}", file=sys.stderr)
+                print_line(f"optgui: {note}", err=True, on_closed=output_closed)
 
     if mode == "free":
         setup = FreeRunSetup(request, explicit)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import sys
 
 from optgui.commands import interrupts
+from optgui.commands.output import print_line
 from optgui.core.demo import DEMO_OBJECTIVE, DEMO_SAMPLER, DEMO_STUDY, DEMO_TRIALS
 from optgui.core.errors import OptguiError
 from optgui.core.events import RecoveryPerformed, RunStarted, TrialFinished
@@ -169,18 +170,25 @@ def execute(args) -> int:
 
         return execute_fleet(args, request, _format_trial)
 
+    def output_closed():
+        # `optgui run … | head`: stop cleanly at the next boundary, as a first Ctrl-C does, instead of dying
+        # inside the engine with the trial half-recorded.
+        print_line("optgui: output closed; pausing after the current trial", err=True)
+        runner.request_stop("paused")
+
     def listener(event):
         if isinstance(event, TrialFinished) and not args.quiet:
-            print(_format_trial(event), flush=True)
+            print_line(_format_trial(event), on_closed=output_closed)
         elif isinstance(event, RecoveryPerformed):
-            print(
+            print_line(
                 f"optgui: recovered a run that died (segment {event.dead_segment}); "
                 f"{'equivalent' if event.equivalent else 'NOT equivalent: ' + event.reason}",
-                file=sys.stderr,
+                err=True,
+                on_closed=output_closed,
             )
         elif isinstance(event, RunStarted):
             for note in event.notes:
-                print(f"optgui: {note}", file=sys.stderr)
+                print_line(f"optgui: {note}", err=True, on_closed=output_closed)
 
     runner = StudyRunner(request, listener)
     previous = interrupts.stop_on_first_interrupt(

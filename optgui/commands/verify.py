@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import sys
 
+from optgui.commands.output import print_line
 from optgui.core.errors import EXIT_DIVERGED, EXIT_OK, EXIT_ONLY_REPLAYABLE, EXIT_UNVERIFIABLE, OptguiError
 
 
@@ -94,8 +95,6 @@ def execute(args) -> int:
                 args.storage, verdict.study, args.objective_check, rtol=args.rtol, objective=args.objective
             )
         )
-    if args.json:
-        print(json.dumps(verdict.to_json_obj(), indent=2))
-    else:
-        print("\n".join(verdict.summary()))
+    text = json.dumps(verdict.to_json_obj(), indent=2) if args.json else "\n".join(verdict.summary())
+    print_line(text)  # `optgui verify ... | head -1`: the exit code still carries the verdict
     return _exit_code(verdict, args.require_equivalent)

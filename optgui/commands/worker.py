@@ -10,6 +10,7 @@ from __future__ import annotations
 import signal
 import sys
 
+from optgui.commands.output import print_line
 from optgui.core.events import TrialFinished
 
 
@@ -48,9 +49,9 @@ def execute(args) -> int:
     def listener(event):
         if isinstance(event, TrialFinished) and not args.quiet:
             values = ", ".join(f"{v:.6g}" for v in event.values) if event.values else "-"
-            print(
+            print_line(
                 f"worker {worker.index}: trial {event.number} {event.state} value {values} ({event.duration:.2f}s)",
-                flush=True,
+                on_closed=worker.request_stop,  # output closed: stop after this trial rather than die in the next
             )
 
     worker = FleetWorker(

@@ -18,7 +18,6 @@ take it).
 from __future__ import annotations
 
 import bisect
-import json
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from optgui.core import json_text
 from optgui.core.errors import StorageError
 from optgui.core.reader import StudyReader
 from optgui.core.tables import (
@@ -131,7 +131,7 @@ def _compatible(old: ParamDistribution, new: ParamDistribution) -> bool:
     """optuna.distributions.check_distribution_compatibility on stored JSON (class, log flag, categorical choices)."""
     if old.json == new.json:
         return True
-    if json.loads(old.json).get("name") != json.loads(new.json).get("name") or old.kind != new.kind:
+    if json_text.loads(old.json).get("name") != json_text.loads(new.json).get("name") or old.kind != new.kind:
         return False
     if old.kind == "categorical":
         return old.choices == new.choices
@@ -182,7 +182,12 @@ class JournalStudyReader(StudyReader):
             line = data[position : end + 1]
             line_number = self._lines + 1
             try:
-                record = json.loads(line)
+                record = json_text.loads(line)
+            except json_text.JsonTooDeep:
+                raise StorageError(
+                    f"{self.display}: line {line_number} holds {json_text.TOO_DEEP} ({len(line)} bytes); "
+                    "the journal was crafted or is corrupt"
+                ) from None
             except ValueError:
                 if data.find(b"\n", end + 1) < 0 and not data[end + 1 :].strip():
                     break  # corrupt, but last: Optuna tolerates it (and retries it on the next read)

@@ -44,13 +44,21 @@ Trial system attributes
 Which trials optgui made is told by the segments: trial k is optgui's iff start_trial(i) <= k < start_trial(i+1)
 (or k <= end.last_trial for the last one) and k is not listed in a segment's "foreign_before". A per-trial marker
 attribute would cost one more storage commit per trial (~+5% on SQLite), above the 2% budget for bookkeeping.
+
+A study file may come from anyone: every record is checked for the shape the code that uses it relies on (types,
+trial numbers in range) when it is parsed. A malformed record is left out of StudyMetadata and described in
+`problems`; code that acts on the metadata (running, verifying) refuses such a study with that description
+(MetadataError), code that only shows it (the app) shows what is well formed.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+
+from optgui.core.errors import StudyStateError
 
 SCHEMA_VERSION = 1
 PREFIX = "optgui:"
@@ -80,9 +88,132 @@ def segment_key(index: int) -> str:
     return f"{KEY_SEGMENT}{index}"
 
 
+MAX_TRIAL_NUMBER = 2**31 - 1  # Optuna's trial numbers are SQL INTEGER columns; a larger one is crafted
+
+
+class MetadataError(StudyStateError):
+    """The study's optgui metadata is malformed (crafted or damaged): nothing may act on it."""
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value: Any) -> bool:
+    return _is_int(value) and 0 <= value <= MAX_TRIAL_NUMBER
+
+
+def _check_fields(record: Any, fields: dict[str, tuple[Callable[[Any], bool], str, bool]]) -> str | None:
+    """None when `record` is an object whose fields pass their checks; otherwise what is wrong.
+    fields: name -> (check, what it must be, required)."""
+    if not isinstance(record, dict):
+        return f"is {_kind(record)}, not a JSON object"
+    for name, (check, expected, required) in fields.items():
+        if name not in record:
+            if required:
+                return f"has no {name!r}"
+            continue
+        if not check(record[name]):
+            return f"has {name!r} = {_short(record[name])}, not {expected}"
+    return None
+
+
+def _kind(value: Any) -> str:
+    return {dict: "an object", list: "a list", str: "a string", bool: "a boolean", type(None): "null"}.get(
+        type(value), "a number"
+    )
+
+
+def _short(value: Any) -> str:
+    if isinstance(value, dict | list):  # no repr: it may be huge or nested too deeply to print
+        return f"{_kind(value)} of {len(value)} items"
+    text = repr(value[:41] if isinstance(value, str) else value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _optional(check: Callable[[Any], bool]) -> Callable[[Any], bool]:
+    return lambda v: v is None or check(v)
+
+
+def _is_dict(v: Any) -> bool:
+    return isinstance(v, dict)
+
+
+def _is_str(v: Any) -> bool:
+    return isinstance(v, str)
+
+
+def _is_aware_time(v: Any) -> bool:
+    try:
+        return isinstance(v, str) and _dt.datetime.fromisoformat(v).tzinfo is not None
+    except ValueError:
+        return False
+
+
+# Required: what the runner always writes and the code indexes directly (run["pruner"], run["versions"], ...).
+_RUN_FIELDS = {
+    "sampler": (lambda v: isinstance(v, str | dict), "a sampler spec", True),
+    "pruner": (lambda v: isinstance(v, str | dict), "a pruner spec", True),
+    "seed": (_optional(_is_int), "an integer or null", True),
+    "objective": (_is_dict, "an object", True),
+    "directions": (
+        lambda v: isinstance(v, list) and bool(v) and all(d in ("minimize", "maximize") for d in v),
+        "a list of 'minimize'/'maximize'",
+        True,
+    ),
+    "metric_names": (_optional(lambda v: isinstance(v, list) and all(map(_is_str, v))), "a list of names", False),
+    "versions": (_is_dict, "an object", True),
+    "history_until": (_is_number, "a trial number", False),
+    "origin": (_is_str, "a string", False),
+    "fleet": (_optional(_is_dict), "an object", False),
+}
+_TARGET_FIELDS = {"n_trials": (_optional(lambda v: _is_int(v) and v >= 0), "a count or null", False)}
+_END_FIELDS = {
+    "reason": (_is_str, "a string", True),
+    "last_trial": (lambda v: _is_int(v) and -1 <= v <= MAX_TRIAL_NUMBER, "a trial number", True),
+    "n_finished": (_optional(lambda v: _is_int(v) and v >= 0), "a count", False),
+}
+_SEGMENT_FIELDS = {
+    "index": (lambda v: _is_int(v) and v >= 0, "a segment index", True),
+    "start_trial": (_is_number, "a trial number", True),
+    "state_key": (_optional(_is_str), "a string", False),
+    "resumed_by": (_optional(_is_str), "a string", False),
+    "accepted": (_optional(_is_dict), "an object", False),
+    "recovery": (_optional(_is_dict), "an object", False),
+    "versions": (_optional(_is_dict), "an object", False),
+    "foreign_before": (_optional(lambda v: isinstance(v, list) and all(map(_is_number, v))), "trial numbers", False),
+    "end": (_optional(lambda v: _check_fields(v, _END_FIELDS) is None), "null or a valid end record", False),
+}
+_STATE_FIELDS = {
+    "boundary": (_is_number, "a trial number", True),
+    "sampler_state": (_is_dict, "an object", True),
+    "study_attrs": (_optional(_is_dict), "an object", False),
+}
+_CHECKPOINT_FIELDS = {**_STATE_FIELDS, "segment": (lambda v: _is_int(v) and v >= 0, "a segment index", True)}
+_LIVE_LEASE_FIELDS = {
+    "host": (_is_str, "a host name", True),
+    "pid": (lambda v: _is_int(v) and 0 < v < 2**31, "a process id", True),
+    "heartbeat": (_is_aware_time, "an ISO time with a time zone", True),
+    "token": (_optional(_is_str), "a string", False),
+}
+
+
+def _lease_problem(lease: Any) -> str | None:
+    if isinstance(lease, dict) and lease.get("released") is True:
+        return None
+    return _check_fields(lease, _LIVE_LEASE_FIELDS)
+
+
+def _suffix_number(key: str, prefix: str) -> int | None:
+    suffix = key[len(prefix) :]
+    return int(suffix) if suffix.isascii() and suffix.isdigit() and len(suffix) <= 10 else None
+
+
 @dataclass(frozen=True)
 class StudyMetadata:
-    """Everything optgui stored in one study, parsed from its study system attributes."""
+    """Everything optgui stored in one study, parsed from its study system attributes.
+
+    Only well-formed records are kept; `problems` describes each malformed one (key: what is wrong)."""
 
     schema: int | None
     run: dict | None
@@ -92,37 +223,74 @@ class StudyMetadata:
     checkpoint: dict | None
     lease: dict | None
     foreign_keys: dict[str, Any] = field(default_factory=dict)  # non-optgui system attrs (sampler-owned)
+    problems: tuple[str, ...] = ()
 
     @property
     def present(self) -> bool:
-        return self.run is not None
+        """optgui ran this study: it has a run record (a malformed one counts: the study is optgui's, damaged)."""
+        return self.run is not None or any(p.startswith(KEY_RUN + " ") for p in self.problems)
 
     @property
     def last_segment(self) -> dict | None:
         return self.segments[-1] if self.segments else None
 
+    def check(self) -> StudyMetadata:
+        """self, or MetadataError naming what is malformed (before anything acts on the metadata)."""
+        if self.problems:
+            more = f" (and {len(self.problems) - 1} more problems)" if len(self.problems) > 1 else ""
+            raise MetadataError(
+                f"the study's optgui metadata is malformed (crafted or damaged): {self.problems[0]}{more}"
+            )
+        return self
+
     @classmethod
     def from_system_attrs(cls, attrs: dict[str, Any]) -> StudyMetadata:
-        segments = []
-        states = {}
+        problems: list[str] = []
+
+        def keep(key: str, value: Any, problem: str | None) -> Any:
+            if problem is None:
+                return value
+            problems.append(f"{key} {problem}")
+            return None
+
+        segments: dict[int, dict] = {}
+        states: dict[int, dict] = {}
         others = {}
         for key, value in attrs.items():
             if key.startswith(KEY_SEGMENT):
-                segments.append(value)
+                index = _suffix_number(key, KEY_SEGMENT)
+                problem = _check_fields(value, _SEGMENT_FIELDS) if index is not None else "has no index in its key"
+                if problem is None and value["index"] != index:
+                    problem = f"has 'index' = {value['index']}, not {index} as its key says"
+                if keep(key, value, problem) is not None:
+                    segments[index] = value
             elif key.startswith(KEY_STATE):
-                states[int(key[len(KEY_STATE) :])] = value
+                boundary = _suffix_number(key, KEY_STATE)
+                problem = _check_fields(value, _STATE_FIELDS) if boundary is not None else "has no trial number"
+                if problem is None and value["boundary"] != boundary:
+                    problem = f"has 'boundary' = {value['boundary']}, not {boundary} as its key says"
+                if keep(key, value, problem) is not None:
+                    states[boundary] = value
             elif not key.startswith(PREFIX):
                 others[key] = value
-        segments.sort(key=lambda s: s["index"])
+        schema = attrs.get(KEY_SCHEMA)
+        schema = keep(KEY_SCHEMA, schema, None if schema is None or _is_int(schema) else "is not an integer")
+        run = attrs.get(KEY_RUN)
+        target = attrs.get(KEY_TARGET)
+        checkpoint = attrs.get(KEY_CHECKPOINT)
+        lease = attrs.get(KEY_LEASE)
         return cls(
-            schema=attrs.get(KEY_SCHEMA),
-            run=attrs.get(KEY_RUN),
-            target=attrs.get(KEY_TARGET),
-            segments=tuple(segments),
+            schema=schema,
+            run=None if run is None else keep(KEY_RUN, run, _check_fields(run, _RUN_FIELDS)),
+            target=None if target is None else keep(KEY_TARGET, target, _check_fields(target, _TARGET_FIELDS)),
+            segments=tuple(segments[i] for i in sorted(segments)),
             states=states,
-            checkpoint=attrs.get(KEY_CHECKPOINT),
-            lease=attrs.get(KEY_LEASE),
+            checkpoint=None
+            if checkpoint is None
+            else keep(KEY_CHECKPOINT, checkpoint, _check_fields(checkpoint, _CHECKPOINT_FIELDS)),
+            lease=None if lease is None else keep(KEY_LEASE, lease, _lease_problem(lease)),
             foreign_keys=others,
+            problems=tuple(problems),
         )
 
     def optgui_trial_numbers(self, n_trials_total: int) -> set[int]:
@@ -144,7 +312,8 @@ class StudyMetadata:
 
 
 def read_metadata(storage, study_id: int) -> StudyMetadata:
-    return StudyMetadata.from_system_attrs(storage.get_study_system_attrs(study_id))
+    """The study's metadata for code that acts on it (runs, recovers): MetadataError when any record is malformed."""
+    return StudyMetadata.from_system_attrs(storage.get_study_system_attrs(study_id)).check()
 
 
 def sampler_owned_study_attrs(storage, study_id: int) -> dict[str, Any]:

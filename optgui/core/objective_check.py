@@ -65,7 +65,7 @@ def _objective_ref(snapshot, objective: str | None):
 
     if objective is not None:
         return parse_objective(objective), ""
-    meta = StudyMetadata.from_system_attrs(snapshot.system_attrs)
+    meta = StudyMetadata.from_system_attrs(snapshot.system_attrs).check()  # it runs code: nothing malformed
     if not meta.present:
         raise ObjectiveError(
             "the objective check needs the objective the study was run with: this study has no "

@@ -14,7 +14,6 @@ re-checked by fingerprint on every poll).
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -22,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from optgui.core import json_text
 from optgui.core.errors import StorageError
 from optgui.core.reader import StudyReader
 from optgui.core.readonly_db import ReadOnlyDb
@@ -119,8 +119,9 @@ def _one_datetime(value: Any) -> np.datetime64:
 
 
 def _json_or_text(text: str) -> Any:
+    """The decoded value; the stored text itself when it cannot be decoded (not JSON, or nested too deeply)."""
     try:
-        return json.loads(text)
+        return json_text.loads(text)
     except (TypeError, ValueError):
         return text
 

@@ -9,7 +9,6 @@ creates tables and stamps versions on empty or old files.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from dataclasses import dataclass
@@ -17,6 +16,7 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import unquote
 
+from optgui.core import json_text
 from optgui.core.errors import StorageError
 
 SQLITE_HEADER = b"SQLite format 3\x00"
@@ -87,7 +87,7 @@ def sniff_file_kind(path: Path) -> StorageKind | None:
     if not stripped.startswith(b"{"):
         return None
     try:
-        record = json.loads(first_line)
+        record = json_text.loads(first_line)
     except ValueError:
         complete = first_line.endswith(b"\n")
         return "journal" if not complete and _JOURNAL_START.match(stripped) else None

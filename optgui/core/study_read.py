@@ -17,6 +17,7 @@ from urllib.parse import quote
 from optuna.storages.journal import JournalFileBackend
 from optuna.trial import FrozenTrial
 
+from optgui.core import json_text
 from optgui.core.errors import StorageError, StudyStateError
 from optgui.core.storage import StorageRef, parse_storage
 
@@ -68,13 +69,21 @@ class _ReadOnlyJournalBackend(JournalFileBackend):
         raise StorageError("the study is open read-only for verification; nothing may be written to it")
 
 
+def _read_failure(what: str, ref: StorageRef, exc: Exception) -> StorageError:
+    if json_text.is_too_deep(exc):  # Optuna decodes attribute values with plain json
+        reason = f"a stored value holds {json_text.TOO_DEEP}; the file was crafted or is damaged"
+    else:
+        reason = f"{exc.__class__.__name__}: {exc}"
+    return StorageError(f"cannot read {what} from {ref.display}: {reason}")
+
+
 def study_names(storage_text: str) -> list[str]:
     ref = parse_storage(storage_text)
     storage = _open_readonly(ref)
     try:
         return [s.study_name for s in storage.get_all_studies()]
     except Exception as exc:  # noqa: BLE001
-        raise StorageError(f"cannot read studies from {ref.display}: {exc.__class__.__name__}: {exc}") from None
+        raise _read_failure("studies", ref, exc) from None
     finally:
         _close(storage)
 
@@ -113,9 +122,7 @@ def read_study(storage_text: str, study_name: str) -> StudySnapshot:
     except (StudyStateError, StorageError):
         raise
     except Exception as exc:  # noqa: BLE001
-        raise StorageError(
-            f"cannot read study {study_name!r} from {ref.display}: {exc.__class__.__name__}: {exc}"
-        ) from None
+        raise _read_failure(f"study {study_name!r}", ref, exc) from None
     finally:
         _close(storage)
     trials = sorted(trials, key=lambda t: (t.number, t._trial_id))

@@ -16,7 +16,6 @@ Conventions shared by every table:
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -24,6 +23,8 @@ from types import MappingProxyType
 from typing import Any
 
 import numpy as np
+
+from optgui.core import json_text
 
 STATE_NAMES = ("RUNNING", "COMPLETE", "PRUNED", "FAIL", "WAITING")
 STATE_CODES = {name: code for code, name in enumerate(STATE_NAMES)}
@@ -71,7 +72,7 @@ class ParamDistribution:
 
     @classmethod
     def from_json(cls, text: str) -> ParamDistribution:
-        data = json.loads(text)
+        data = json_text.loads(text)  # ValueError for undecodable (also too deeply nested) text
         if "name" in data:
             name, attrs = data["name"], data.get("attributes", {})
         else:  # Optuna's abbreviated form {"type": "float", ...}

@@ -172,6 +172,12 @@ class Verifier:
     def _resolve_spec(self, spec: Spec | str | None) -> None:
         meta = self.meta
         recorded: Spec | None = None
+        if meta.problems:  # the replay must not lean on a record it cannot trust
+            try:
+                meta.check()
+            except OptguiError as exc:
+                self.unverifiable = str(exc)
+                return
         if meta.present:
             if meta.schema != SCHEMA_VERSION:
                 self.unverifiable = (

@@ -14,6 +14,13 @@ Races and crashes:
   takes over a lock whose owner is gone;
 - a running instance that accepts the connection but does not answer (hung) is not replaced: the new process runs
   on its own without a server, rather than steal the socket of a live process.
+
+Other users (Unix): the socket and its lock file live only in a directory that nobody else can write to: the
+per-user runtime directory ($XDG_RUNTIME_DIR) when it is private, otherwise `optgui-<uid>` in the temp folder,
+created 0700 when missing. A name in a shared folder could be taken first by another local user, who would then
+receive this user's file paths while the window never opens. When no private directory can be had (it exists but
+belongs to someone else, is a symlink, or is open to group or others), there is no hand-over at all: every launch
+opens its own window (STANDALONE).
 """
 
 from __future__ import annotations
@@ -22,6 +29,7 @@ import getpass
 import hashlib
 import json
 import os
+import stat
 import sys
 from pathlib import Path
 
@@ -55,16 +63,49 @@ def default_key() -> str:
     return f"{_user()}-{digest}"
 
 
-def server_name(key: str | None = None) -> str:
+def private_directory(path: Path, *, create: bool) -> Path | None:
+    """`path` if it is a real directory (not a symlink) owned by this user with no access for group or others;
+    created with mode 0700 when missing and `create`; None otherwise (never loosened or taken over)."""
+    if create:
+        try:
+            os.mkdir(path, 0o700)
+        except FileExistsError:
+            pass
+        except OSError:
+            return None
+    try:
+        info = os.lstat(path)
+    except OSError:
+        return None
+    if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.geteuid() or info.st_mode & 0o077:
+        return None
+    return path
+
+
+def socket_directory() -> Path | None:
+    """Where this user's socket may live (see the module docstring), or None: no private place, no hand-over."""
+    runtime = os.environ.get("XDG_RUNTIME_DIR", "")
+    if runtime and os.path.isabs(runtime):
+        private = private_directory(Path(runtime), create=False)
+        if private is not None:
+            return private
+    return private_directory(Path(QDir.tempPath()) / f"optgui-{os.geteuid()}", create=True)
+
+
+def server_name(key: str | None = None) -> str | None:
+    """The server's name: a named pipe on Windows, a socket path on Unix; None when no private directory exists
+    for the socket (the caller then runs without one)."""
     name = f"{APP_ID}-{key or default_key()}"
     if sys.platform.startswith("win"):
         return name  # a named pipe in the session's namespace
-    # Unix: a socket file. The per-user runtime directory (private, cleared at logout) is the right home;
-    # otherwise Qt's temp directory.
-    runtime = os.environ.get("XDG_RUNTIME_DIR", "")
-    path = Path(runtime) / name if runtime and os.path.isdir(runtime) else None
-    if path is None or len(str(path)) > 100:  # a Unix socket path holds at most 107 bytes
-        path = Path(QDir.tempPath()) / name
+    directory = socket_directory()
+    if directory is None:
+        return None
+    path = directory / name
+    if len(str(path).encode()) + len(".lock") > 100:  # a Unix socket path holds at most 107 bytes
+        path = directory / f"{APP_ID}-{hashlib.sha256(name.encode()).hexdigest()[:10]}"
+        if len(str(path).encode()) > 100:
+            return None
     return str(path)
 
 
@@ -94,6 +135,8 @@ class SingleInstance(QObject):
 
     # --- the new process --------------------------------------------------------------------------------
     def claim(self, message: dict) -> str:
+        if self.name is None:  # no private place for the socket: never hand over, never listen
+            return STANDALONE
         lock = QLockFile(_lock_path(self.name))
         locked = lock.tryLock(LOCK_MS)
         try:
@@ -112,6 +155,8 @@ class SingleInstance(QObject):
     def send(self, message: dict) -> bool | None:
         """True: delivered and acknowledged. False: nobody listens (no socket, or a stale one). None: connected,
         but no acknowledgement."""
+        if self.name is None:
+            return False
         socket = QLocalSocket()
         socket.connectToServer(self.name)
         if not socket.waitForConnected(CONNECT_MS):
@@ -127,7 +172,10 @@ class SingleInstance(QObject):
         return True if reply.strip() == b"ok" else None
 
     def listen(self) -> bool:
-        # Reached only when connecting failed: any socket file left is a crashed instance's.
+        if self.name is None:
+            return False
+        # Reached only when connecting failed: any socket file left is a crashed instance's (the directory is
+        # private: nobody else could have put it there).
         QLocalServer.removeServer(self.name)
         server = QLocalServer(self)
         server.setSocketOptions(QLocalServer.SocketOption.UserAccessOption)  # nobody else may send us files
@@ -159,7 +207,7 @@ class SingleInstance(QObject):
         try:
             message = json.loads(line)
             ok = isinstance(message, dict)
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON, or nested too deeply to decode
             ok = False
         socket.write(b"ok\n" if ok else b"error\n")
         socket.flush()
