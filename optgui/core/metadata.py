@@ -15,9 +15,14 @@ Study system attributes
                            {"index", "start_trial": b, "state_key", "started", "host", "pid", "versions",
                             "resumed_by": "start"|"resume"|"recovery", "accepted": {...}|null,
                             "foreign_before": [trial numbers made by others since the previous segment],
-                            "recovery": {...}|null, "end": null | {"reason", "at", "last_trial", "n_finished"}}
+                            "recovery": {...}|null, "end": null | {"reason", "at", "last_trial", "n_finished",
+                            "states"}}
                            end.reason: paused | stopped | completed | exhausted | timeout | interrupted | failed |
                            crashed (written by the recovery that found the dead segment).
+                           end.states: the states of trials start_trial..last_trial as the segment left them,
+                           run-length encoded ("12C1F3P": 12 COMPLETE, 1 FAIL, 3 PRUNED; "?" unfinished), so that
+                           the verifier sees a deleted last trial or an edited state at the trial it concerns.
+                           Absent when the segment did not end cleanly (a crash) or was written by an older optgui.
   optgui:state:<b>         the sampler state at resume boundary b (= the number of the first trial sampled
                            from it): {"boundary": b, "sampler_state": {...}, "study_attrs": {...}, "saved"}.
                            One key per boundary, never overwritten; the verifier restores it at b.
@@ -41,6 +46,9 @@ attribute would cost one more storage commit per trial (~+5% on SQLite), above t
 from __future__ import annotations
 
 import datetime as _dt
+import itertools
+import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -58,6 +66,32 @@ TRIAL_ABANDONED = "optgui:abandoned"
 TRIAL_RECOVERED = "optgui:recovered"
 
 CHECKPOINT_SECONDS = 60.0
+
+
+# One letter per trial state in end.states; anything unfinished is "?" (its state may still change).
+STATE_LETTERS = {"COMPLETE": "C", "FAIL": "F", "PRUNED": "P"}
+_STATE_NAMES = {letter: name for name, letter in STATE_LETTERS.items()}
+_RUN = re.compile(r"(\d+)([CFP?])")
+
+
+def encode_states(state_names: Iterable[str]) -> str:
+    """Run-length encode trial state names: ["COMPLETE", "COMPLETE", "FAIL"] -> "2C1F"."""
+    out = []
+    for letter, group in itertools.groupby(STATE_LETTERS.get(name, "?") for name in state_names):
+        out.append(f"{sum(1 for _ in group)}{letter}")
+    return "".join(out)
+
+
+def decode_states(text: str) -> list[str | None]:
+    """The inverse of encode_states: state names, None for an unfinished trial. ValueError when malformed."""
+    if not isinstance(text, str) or _RUN.sub("", text):
+        raise ValueError(f"malformed trial states {text!r}")
+    out: list[str | None] = []
+    for count, letter in _RUN.findall(text):
+        if len(out) + int(count) > 10_000_000:
+            raise ValueError("trial states list too long")
+        out.extend([_STATE_NAMES.get(letter)] * int(count))
+    return out
 
 
 def now_iso() -> str:

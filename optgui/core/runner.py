@@ -507,11 +507,22 @@ class StudyRunner:
                 boundary, rng_state.capture(self._sampler), md.sampler_owned_study_attrs(self._storage, self._study_id)
             )
             _fault("state_save", boundary)
-        self._segment = {
-            **self._segment,
-            "end": {"reason": reason, "at": md.now_iso(), "last_trial": boundary - 1, "n_finished": self._n_finished},
-        }
+        end = {"reason": reason, "at": md.now_iso(), "last_trial": boundary - 1, "n_finished": self._n_finished}
+        end["states"] = self._segment_states(self._segment["start_trial"], boundary)
+        self._segment = {**self._segment, "end": end}
         self._storage.set_study_system_attr(self._study_id, md.segment_key(self._segment["index"]), self._segment)
+
+    def _segment_states(self, start: int, stop: int) -> str:
+        """The states of trials start..stop-1 as this segment leaves them (metadata end.states): what the verifier
+        holds the record against, so that a deleted or re-stated trial is named where it was edited."""
+        if stop <= start:
+            return ""
+        by_number = {
+            t.number: t.state.name
+            for t in self._storage.get_all_trials(self._study_id, deepcopy=False)
+            if start <= t.number < stop
+        }
+        return md.encode_states(by_number.get(n, "MISSING") for n in range(start, stop))
 
     def _start_next_segment(self) -> None:
         """After an in-process pause: a new segment from the state saved when pausing."""
