@@ -297,7 +297,7 @@ class StudyRunner:
                 given = resolve_seed(given, req.seed)
             if given.seed is None and recorded_sampler.seed is not None:
                 given = given.with_seed(recorded_sampler.seed)
-            if given != recorded_sampler:
+            if not given.same_as(recorded_sampler, run["directions"]):  # Optuna's defaults filled in on both
                 raise SpecError(
                     f"--sampler {given.to_text()} differs from the study's recorded sampler "
                     f"{recorded_sampler.to_text()}"
@@ -305,7 +305,7 @@ class StudyRunner:
         if req.seed is not None and req.seed != run.get("seed"):
             raise SpecError(f"--seed {req.seed} differs from the study's recorded seed {run.get('seed')}")
         recorded_pruner = parse_spec(run["pruner"], "pruner")
-        if req.pruner is not None and parse_spec(req.pruner, "pruner") != recorded_pruner:
+        if req.pruner is not None and not parse_spec(req.pruner, "pruner").same_as(recorded_pruner):
             raise SpecError(
                 f"--pruner {req.pruner} differs from the study's recorded pruner {recorded_pruner.to_text()}"
             )

@@ -200,12 +200,12 @@ class Verifier:
                     self.unverifiable = f"custom sampler: {exc}"
                     return
                 raise
-            if recorded is not None and given != recorded:
+            if recorded is not None and not given.same_as(recorded, self.directions):
                 raise SpecError(
                     f"--spec {given.to_text()} differs from the study's recorded sampler "
                     f"{recorded.to_text()}; leave --spec out to verify against the record"
                 )
-            self.spec = given
+            self.spec = given if recorded is None else recorded  # the same sampler: replay what was recorded
             self.spec_source = "supplied" if recorded is None else "recorded"
         elif recorded is not None:
             self.spec = recorded
