@@ -26,6 +26,12 @@ Study system attributes
   optgui:state:<b>         the sampler state at resume boundary b (= the number of the first trial sampled
                            from it): {"boundary": b, "sampler_state": {...}, "study_attrs": {...}, "saved"}.
                            One key per boundary, never overwritten; the verifier restores it at b.
+                           study_attrs may be stored incrementally: with "study_attrs_base": a (an earlier
+                           boundary), "study_attrs" holds only the attributes added or changed since the state
+                           at a, and "study_attrs_removed" the keys gone since then. GA samplers add one parent
+                           cache per generation and never change it, so full copies grew with every generation.
+                           StudyMetadata.states always holds the full attributes (a record whose chain is broken
+                           is left out, as if missing).
   optgui:checkpoint        the latest crash-recovery checkpoint, overwritten (at most every CHECKPOINT_SECONDS):
                            same shape as a state plus "segment". Only shortens the replay a recovery needs.
   optgui:lease             {"host", "pid", "token", "acquired", "heartbeat"} while a process runs the study;
@@ -140,6 +146,7 @@ class StudyMetadata:
             elif not key.startswith(PREFIX):
                 others[key] = value
         segments.sort(key=lambda s: s["index"])
+        states = resolve_state_chain(states)
         return cls(
             schema=attrs.get(KEY_SCHEMA),
             run=attrs.get(KEY_RUN),
@@ -167,6 +174,45 @@ class StudyMetadata:
         for seg in self.segments:
             numbers.difference_update(seg.get("foreign_before") or [])
         return numbers
+
+
+def resolve_state_chain(records: dict[int, dict]) -> dict[int, dict]:
+    """State records with their study_attrs made full: each incremental record is applied on top of its base's
+    (resolved) attributes. Records whose base is missing, later than themselves or malformed are left out."""
+    resolved: dict[int, dict] = {}
+    for boundary in sorted(records):
+        record = records[boundary]
+        if not isinstance(record, dict) or "study_attrs_base" not in record:
+            resolved[boundary] = record
+            continue
+        base = record["study_attrs_base"]
+        changed, removed = record.get("study_attrs"), record.get("study_attrs_removed", [])
+        if (
+            not isinstance(base, int)
+            or base >= boundary
+            or base not in resolved
+            or not isinstance(resolved[base], dict)
+            or not isinstance(resolved[base].get("study_attrs"), dict)
+            or not isinstance(changed, dict)
+            or not isinstance(removed, list)
+        ):
+            continue
+        full = {k: v for k, v in resolved[base]["study_attrs"].items() if k not in removed}
+        full.update(changed)
+        resolved[boundary] = {
+            k: v for k, v in record.items() if k not in ("study_attrs_base", "study_attrs_removed")
+        } | {"study_attrs": full}
+    return resolved
+
+
+def incremental_study_attrs(study_attrs: dict[str, Any], base_boundary: int, base_attrs: dict[str, Any]) -> dict:
+    """The fields of a state record that store `study_attrs` as a change from the (full) attributes saved at
+    `base_boundary`."""
+    return {
+        "study_attrs": {k: v for k, v in study_attrs.items() if k not in base_attrs or base_attrs[k] != v},
+        "study_attrs_base": base_boundary,
+        "study_attrs_removed": sorted(k for k in base_attrs if k not in study_attrs),
+    }
 
 
 def read_metadata(storage, study_id: int) -> StudyMetadata:

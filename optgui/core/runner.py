@@ -498,6 +498,15 @@ class StudyRunner:
                 self._study_id, md.KEY_CHECKPOINT, {**record, "segment": self._segment["index"]}
             )
         else:
+            # Only what changed since the previous boundary's state: GA samplers' parent caches would otherwise
+            # be copied again at every boundary (the overwritten checkpoint above stays a full copy).
+            states = md.read_metadata(self._storage, self._study_id).states
+            base = max((b for b in states if b < boundary), default=None)
+            base_attrs = (
+                states[base].get("study_attrs") if base is not None and isinstance(states[base], dict) else None
+            )
+            if isinstance(base_attrs, dict):
+                record.update(md.incremental_study_attrs(study_attrs, base, base_attrs))
             self._storage.set_study_system_attr(self._study_id, md.state_key(boundary), record)
 
     def _end_segment(self, reason: str) -> None:
