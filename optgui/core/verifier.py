@@ -418,7 +418,7 @@ class Verifier:
         """A segment that ended at trial L made every trial up to L: a record that stops earlier lost trials.
         Checked when the verdict is given, after every extend(): a caller may feed a growing study's trials in
         parts, and the study's attributes are read before its trials, so a complete read is never short."""
-        ends = [(s["end"]["last_trial"], s["index"]) for s in self._segments if (s.get("end") or {}).get("last_trial")]
+        ends = [((s.get("end") or {}).get("last_trial"), s.get("index")) for s in self._segments]
         ends = [(last, index) for last, index in ends if isinstance(last, int) and last > highest]
         if not ends:
             return

@@ -99,3 +99,11 @@ def test_categorical_edit_is_an_edit_not_a_reordering(base, tmp_path):
     assert (verdict.divergence.trial, verdict.divergence.param) == (14, "optimizer")
     assert "reordered" not in verdict.cause
     assert "recorded value of 'optimizer' was edited" in verdict.cause
+
+
+def test_deleting_every_trial_of_a_one_trial_run_is_seen(tmp_path):
+    path = tmp_path / "one.db"
+    run_in_process(path, *SAMPLERS["random"], 1)
+    verdict = verify_study(str(tampered_copy(path, tmp_path / "t.db", delete_trial(0))), use_cache=False)
+    assert verdict.kind == "diverged" and verdict.divergence.trial == 0, verdict.summary()
+    assert "segment 0 ended at trial 0" in verdict.cause
