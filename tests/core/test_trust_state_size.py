@@ -75,3 +75,20 @@ def test_resume_from_incremental_states_matches_plain_optuna(nsga_study):
     assert recorded(str(nsga_study)) == reference(SPEC, OBJECTIVE, 40)
     verdict = verify_study(str(nsga_study), use_cache=False)
     assert verdict.kind == "verified" and verdict.equivalent and verdict.n_checked == 40, verdict.summary()
+
+
+def test_a_broken_chain_is_a_missing_state_for_verify_and_resume(nsga_study, tmp_path):
+    from verify_support import tampered_copy
+
+    def break_chain(conn):
+        key = md.state_key(20)
+        ((value,),) = conn.execute("SELECT value_json FROM study_system_attributes WHERE key = ?", (key,)).fetchall()
+        conn.execute(
+            "UPDATE study_system_attributes SET value_json = ? WHERE key = ?",
+            (json.dumps({**json.loads(value), "study_attrs_base": 13}), key),
+        )
+
+    path = tampered_copy(nsga_study, tmp_path / "t.db", break_chain)
+    verdict = verify_study(str(path), use_cache=False)
+    assert verdict.kind == "verified" and not verdict.equivalent, verdict.summary()
+    assert any("no sampler state was saved at trial 20" in r for r in verdict.reasons)

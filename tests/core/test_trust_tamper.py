@@ -13,6 +13,7 @@ from verify_support import (
     delete_trial,
     edit_distribution,
     edit_run_record,
+    edit_segment_end,
     next_choice,
     run_in_process,
     set_trial_state,
@@ -107,3 +108,10 @@ def test_deleting_every_trial_of_a_one_trial_run_is_seen(tmp_path):
     verdict = verify_study(str(tampered_copy(path, tmp_path / "t.db", delete_trial(0))), use_cache=False)
     assert verdict.kind == "diverged" and verdict.divergence.trial == 0, verdict.summary()
     assert "segment 0 ended at trial 0" in verdict.cause
+
+
+@pytest.mark.parametrize("states", ["garbage", 7, "99999999999C"])
+def test_malformed_segment_states_are_unverifiable(base, tmp_path, states):
+    verdict = _verify(base, tmp_path, edit_segment_end(1, states=states))
+    assert verdict.kind == "unverifiable", verdict.summary()
+    assert "segment 1's recorded trial states are malformed" in verdict.reason

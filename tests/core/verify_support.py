@@ -244,3 +244,16 @@ def edit_run_record(**fields):
         )
 
     return apply
+
+
+def edit_segment_end(index: int, **fields):
+    """Overwrite fields of a segment's end record."""
+
+    def apply(conn):
+        key = f"optgui:segment:{index}"
+        ((value,),) = conn.execute("SELECT value_json FROM study_system_attributes WHERE key = ?", (key,)).fetchall()
+        segment = json.loads(value)
+        segment["end"] = {**segment["end"], **fields}
+        conn.execute("UPDATE study_system_attributes SET value_json = ? WHERE key = ?", (json.dumps(segment), key))
+
+    return apply
