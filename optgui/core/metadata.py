@@ -15,15 +15,26 @@ Study system attributes
                            {"index", "start_trial": b, "state_key", "started", "host", "pid", "versions",
                             "resumed_by": "start"|"resume"|"recovery", "accepted": {...}|null,
                             "foreign_before": [trial numbers made by others since the previous segment],
-                            "recovery": {...}|null, "end": null | {"reason", "at", "last_trial", "n_finished"},
+                            "recovery": {...}|null, "end": null | {"reason", "at", "last_trial", "n_finished",
+                            "states"},
                             "output_log": the file on the segment's host holding its trials' captured output,
                             "pipeline_flush": true (pipelined fleets only: the pipeline restarts here)}
                            end.reason: paused | stopped | completed | exhausted | timeout | interrupted | failed |
                            crashed (written by the recovery that found the dead segment, which also sets
                            end.detected_by_recovery: true). Full description: docs/storage-format.md.
+                           end.states: the states of trials start_trial..last_trial as the segment left them,
+                           run-length encoded ("12C1F3P": 12 COMPLETE, 1 FAIL, 3 PRUNED; "?" unfinished), so that
+                           the verifier sees a deleted last trial or an edited state at the trial it concerns.
+                           Absent when the segment did not end cleanly (a crash) or was written by an older optgui.
   optgui:state:<b>         the sampler state at resume boundary b (= the number of the first trial sampled
                            from it): {"boundary": b, "sampler_state": {...}, "study_attrs": {...}, "saved"}.
                            One key per boundary, never overwritten; the verifier restores it at b.
+                           study_attrs may be stored incrementally: with "study_attrs_base": a (an earlier
+                           boundary), "study_attrs" holds only the attributes added or changed since the state
+                           at a, and "study_attrs_removed" the keys gone since then. GA samplers add one parent
+                           cache per generation and never change it, so full copies grew with every generation.
+                           StudyMetadata.states always holds the full attributes (a record whose chain is broken
+                           is left out, as if missing).
   optgui:checkpoint        the latest crash-recovery checkpoint, overwritten (at most every CHECKPOINT_SECONDS):
                            same shape as a state plus "segment". Only shortens the replay a recovery needs.
   optgui:lease             {"host", "pid", "token", "acquired", "heartbeat"} while a process runs the study;
@@ -54,7 +65,9 @@ trial numbers in range) when it is parsed. A malformed record is left out of Stu
 from __future__ import annotations
 
 import datetime as _dt
-from collections.abc import Callable
+import itertools
+import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -74,6 +87,32 @@ TRIAL_ABANDONED = "optgui:abandoned"
 TRIAL_RECOVERED = "optgui:recovered"
 
 CHECKPOINT_SECONDS = 60.0
+
+
+# One letter per trial state in end.states; anything unfinished is "?" (its state may still change).
+STATE_LETTERS = {"COMPLETE": "C", "FAIL": "F", "PRUNED": "P"}
+_STATE_NAMES = {letter: name for name, letter in STATE_LETTERS.items()}
+_RUN = re.compile(r"(\d+)([CFP?])")
+
+
+def encode_states(state_names: Iterable[str]) -> str:
+    """Run-length encode trial state names: ["COMPLETE", "COMPLETE", "FAIL"] -> "2C1F"."""
+    out = []
+    for letter, group in itertools.groupby(STATE_LETTERS.get(name, "?") for name in state_names):
+        out.append(f"{sum(1 for _ in group)}{letter}")
+    return "".join(out)
+
+
+def decode_states(text: str) -> list[str | None]:
+    """The inverse of encode_states: state names, None for an unfinished trial. ValueError when malformed."""
+    if not isinstance(text, str) or _RUN.sub("", text):
+        raise ValueError(f"malformed trial states {text!r}")
+    out: list[str | None] = []
+    for count, letter in _RUN.findall(text):
+        if len(out) + int(count) > 10_000_000:
+            raise ValueError("trial states list too long")
+        out.extend([_STATE_NAMES.get(letter)] * int(count))
+    return out
 
 
 def now_iso() -> str:
@@ -275,6 +314,7 @@ class StudyMetadata:
                 others[key] = value
         schema = attrs.get(KEY_SCHEMA)
         schema = keep(KEY_SCHEMA, schema, None if schema is None or _is_int(schema) else "is not an integer")
+        states = resolve_state_chain(states)
         run = attrs.get(KEY_RUN)
         target = attrs.get(KEY_TARGET)
         checkpoint = attrs.get(KEY_CHECKPOINT)
@@ -309,6 +349,45 @@ class StudyMetadata:
         for seg in self.segments:
             numbers.difference_update(seg.get("foreign_before") or [])
         return numbers
+
+
+def resolve_state_chain(records: dict[int, dict]) -> dict[int, dict]:
+    """State records with their study_attrs made full: each incremental record is applied on top of its base's
+    (resolved) attributes. Records whose base is missing, later than themselves or malformed are left out."""
+    resolved: dict[int, dict] = {}
+    for boundary in sorted(records):
+        record = records[boundary]
+        if not isinstance(record, dict) or "study_attrs_base" not in record:
+            resolved[boundary] = record
+            continue
+        base = record["study_attrs_base"]
+        changed, removed = record.get("study_attrs"), record.get("study_attrs_removed", [])
+        if (
+            not isinstance(base, int)
+            or base >= boundary
+            or base not in resolved
+            or not isinstance(resolved[base], dict)
+            or not isinstance(resolved[base].get("study_attrs"), dict)
+            or not isinstance(changed, dict)
+            or not isinstance(removed, list)
+        ):
+            continue
+        full = {k: v for k, v in resolved[base]["study_attrs"].items() if k not in removed}
+        full.update(changed)
+        resolved[boundary] = {
+            k: v for k, v in record.items() if k not in ("study_attrs_base", "study_attrs_removed")
+        } | {"study_attrs": full}
+    return resolved
+
+
+def incremental_study_attrs(study_attrs: dict[str, Any], base_boundary: int, base_attrs: dict[str, Any]) -> dict:
+    """The fields of a state record that store `study_attrs` as a change from the (full) attributes saved at
+    `base_boundary`."""
+    return {
+        "study_attrs": {k: v for k, v in study_attrs.items() if k not in base_attrs or base_attrs[k] != v},
+        "study_attrs_base": base_boundary,
+        "study_attrs_removed": sorted(k for k in base_attrs if k not in study_attrs),
+    }
 
 
 def read_metadata(storage, study_id: int) -> StudyMetadata:

@@ -136,6 +136,10 @@ class Reenactor:
     def capture(self) -> dict:
         return rng_state.capture(self.sampler)
 
+    def replayed_trial(self, recorded: FrozenTrial) -> FrozenTrial:
+        """The replay's version of a recorded trial asked already: what the sampler suggested for it."""
+        return self._storage.get_trial(self._replay_id_of[recorded._trial_id])
+
     # --- re-enacting ------------------------------------------------------------------------------------------
     def _ask(self, recorded: FrozenTrial):
         fixed = recorded.system_attrs.get("fixed_params")

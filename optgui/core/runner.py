@@ -353,7 +353,7 @@ class StudyRunner:
                 given = resolve_seed(given, req.seed)
             if given.seed is None and recorded_sampler.seed is not None:
                 given = given.with_seed(recorded_sampler.seed)
-            if given != recorded_sampler:
+            if not given.same_as(recorded_sampler, run["directions"]):  # Optuna's defaults filled in on both
                 raise SpecError(
                     f"--sampler {given.to_text()} differs from the study's recorded sampler "
                     f"{recorded_sampler.to_text()}"
@@ -361,7 +361,7 @@ class StudyRunner:
         if req.seed is not None and req.seed != run.get("seed"):
             raise SpecError(f"--seed {req.seed} differs from the study's recorded seed {run.get('seed')}")
         recorded_pruner = parse_spec(run["pruner"], "pruner")
-        if req.pruner is not None and parse_spec(req.pruner, "pruner") != recorded_pruner:
+        if req.pruner is not None and not parse_spec(req.pruner, "pruner").same_as(recorded_pruner):
             raise SpecError(
                 f"--pruner {req.pruner} differs from the study's recorded pruner {recorded_pruner.to_text()}"
             )
@@ -556,6 +556,15 @@ class StudyRunner:
                 self._study_id, md.KEY_CHECKPOINT, {**record, "segment": self._segment["index"]}
             )
         else:
+            # Only what changed since the previous boundary's state: GA samplers' parent caches would otherwise
+            # be copied again at every boundary (the overwritten checkpoint above stays a full copy).
+            states = md.read_metadata(self._storage, self._study_id).states
+            base = max((b for b in states if b < boundary), default=None)
+            base_attrs = (
+                states[base].get("study_attrs") if base is not None and isinstance(states[base], dict) else None
+            )
+            if isinstance(base_attrs, dict):
+                record.update(md.incremental_study_attrs(study_attrs, base, base_attrs))
             self._storage.set_study_system_attr(self._study_id, md.state_key(boundary), record)
 
     def _end_segment(self, reason: str) -> None:
@@ -565,11 +574,22 @@ class StudyRunner:
                 boundary, rng_state.capture(self._sampler), md.sampler_owned_study_attrs(self._storage, self._study_id)
             )
             _fault("state_save", boundary)
-        self._segment = {
-            **self._segment,
-            "end": {"reason": reason, "at": md.now_iso(), "last_trial": boundary - 1, "n_finished": self._n_finished},
-        }
+        end = {"reason": reason, "at": md.now_iso(), "last_trial": boundary - 1, "n_finished": self._n_finished}
+        end["states"] = self._segment_states(self._segment["start_trial"], boundary)
+        self._segment = {**self._segment, "end": end}
         self._storage.set_study_system_attr(self._study_id, md.segment_key(self._segment["index"]), self._segment)
+
+    def _segment_states(self, start: int, stop: int) -> str:
+        """The states of trials start..stop-1 as this segment leaves them (metadata end.states): what the verifier
+        holds the record against, so that a deleted or re-stated trial is named where it was edited."""
+        if stop <= start:
+            return ""
+        by_number = {
+            t.number: t.state.name
+            for t in self._storage.get_all_trials(self._study_id, deepcopy=False)
+            if start <= t.number < stop
+        }
+        return md.encode_states(by_number.get(n, "MISSING") for n in range(start, stop))
 
     def _start_next_segment(self) -> None:
         """After an in-process pause: a new segment from the state saved when pausing."""

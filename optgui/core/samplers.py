@@ -16,6 +16,7 @@ from __future__ import annotations
 import ast
 import inspect
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -135,6 +136,33 @@ class Spec:
             kwargs["seed"] = seed
         return Spec(self.kind, self.name, kwargs)
 
+    # --- equality as Optuna sees it ---------------------------------------------------------------------
+    def effective(self, directions: Sequence[str] | None = None) -> Spec:
+        """This spec with every argument written out as Optuna uses it for a study with these directions: the
+        signature's defaults, the defaults that Optuna resolves from None (TPE's `multivariate` depends on the
+        number of objectives), and nested samplers and objects made explicit. Two specs with equal effective
+        forms build samplers that suggest the same. Arguments that only control warnings are left out."""
+        kwargs: dict[str, Any] = {}
+        for name, param in _signature_params(self.name).items():
+            if param.kind in (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD):
+                continue
+            if name in self.kwargs:
+                value = self.kwargs[name]
+            elif param.default is not inspect.Parameter.empty:
+                value = _normalise_literal(param.default)
+            else:
+                continue
+            if not name.startswith("warn_"):
+                kwargs[name] = value
+        kwargs.update({k: v for k, v in self.kwargs.items() if k not in kwargs and not k.startswith("warn_")})
+        _resolve_implied_defaults(self.name, kwargs, directions)
+        kwargs = {k: (v.effective(directions) if isinstance(v, Spec) else v) for k, v in kwargs.items()}
+        return Spec(self.kind, self.name, kwargs)
+
+    def same_as(self, other: Spec, directions: Sequence[str] | None = None) -> bool:
+        """True when both specs build samplers (pruners, objects) that behave the same on such a study."""
+        return self.effective(directions) == other.effective(directions)
+
     # --- building -------------------------------------------------------------------------------------
     def build(self):
         cls = _class_for(self.kind, self.name)
@@ -146,6 +174,35 @@ class Spec:
             raise SpecError(f"{self.name} needs the package {module!r}, which is not installed ({hint})") from None
         except (TypeError, ValueError) as exc:
             raise SpecError(f"cannot build {self.to_text()}: {exc}") from None
+
+
+# Deprecated TPESampler arguments whose None stands for a fixed value (optuna/samplers/_tpe/sampler.py).
+_TPE_NONE_MEANS = {
+    "consider_prior": True,
+    "prior_weight": 1.0,
+    "consider_magic_clip": True,
+    "consider_endpoints": False,
+}
+# Samplers whose independent_sampler=None is RandomSampler(seed=seed).
+_RANDOM_FALLBACK = ("CmaEsSampler", "GPSampler", "QMCSampler")
+
+
+def _resolve_implied_defaults(name: str, kwargs: dict[str, Any], directions: Sequence[str] | None) -> None:
+    """Replace the None arguments that Optuna's constructors (or, for TPE's multivariate, its first use) turn into
+    a fixed value by that value."""
+    if name == "TPESampler":
+        for key, value in _TPE_NONE_MEANS.items():
+            if kwargs.get(key) is None:
+                kwargs[key] = value
+        if kwargs.get("multivariate") is None:
+            if kwargs.get("group"):
+                kwargs["multivariate"] = True  # group needs the multivariate TPE, whatever the directions
+            elif directions is not None:
+                kwargs["multivariate"] = len(directions) == 1  # Optuna 5: multivariate for single-objective
+    elif name in _RANDOM_FALLBACK and kwargs.get("independent_sampler") is None:
+        kwargs["independent_sampler"] = Spec("sampler", "RandomSampler", {"seed": kwargs.get("seed")})
+    elif name in ("NSGAIISampler", "NSGAIIISampler") and kwargs.get("crossover") is None:
+        kwargs["crossover"] = Spec("object", "UniformCrossover", {"swapping_prob": kwargs.get("swapping_prob", 0.5)})
 
 
 def _value_to_json(value):

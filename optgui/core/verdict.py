@@ -23,6 +23,11 @@ VERIFIED = "verified"
 DIVERGED = "diverged"
 UNVERIFIABLE = "unverifiable"
 NOT_REPRODUCIBLE = "not-reproducible"
+# The replay re-enacts suggestions and tells the recorded values: an edited value changes nothing it can see.
+VALUES_NOT_CHECKED = (
+    "objective values not checked: the replay reproduces the sampler's suggestions and takes the recorded values "
+    "as given (--objective-check N re-evaluates N trials)"
+)
 FREE_RUNNING_TEXT = "free-running parallel run: replayable only in its recorded order, not reproducible"
 
 
@@ -38,6 +43,8 @@ class Divergence:
     def describe(self) -> str:
         if self.param is None:
             return f"trial {self.trial}"
+        if self.recorded is None and self.replayed is None:  # the parameter's record changed, not its value
+            return f"trial {self.trial}, parameter {self.param!r}"
         return (
             f"trial {self.trial}, parameter {self.param!r}: recorded {_show(self.recorded)}, "
             f"replayed {_show(self.replayed)}"
@@ -165,6 +172,8 @@ class Verdict:
             lines.append(
                 f"  trials {self.first_trial}–{self.last_trial} replayed with {self.sampler} ({self.spec_source} spec)"
             )
+        if self.kind == VERIFIED and self.objective_check is None:
+            lines.append(f"  {VALUES_NOT_CHECKED}")
         if self.divergence is not None:
             lines.append(f"  first difference: {self.divergence.describe()}")
         if self.cause:
@@ -192,6 +201,8 @@ class Verdict:
         obj["notes"] = list(self.notes)
         obj["segments"] = [asdict(s) for s in self.segments]
         obj["divergence"] = _json_safe(obj["divergence"])
+        # Derived, for readers of the JSON: how many trials' objective values were re-evaluated (0: none checked).
+        obj["values_checked"] = len(self.objective_check.trials) if self.objective_check is not None else 0
         return {"schema": VERDICT_SCHEMA, **_json_safe(obj)}
 
     def with_objective_check(self, check: ObjectiveCheck | None) -> Verdict:
@@ -203,7 +214,7 @@ class Verdict:
     def from_json_obj(cls, obj: dict) -> Verdict:
         if obj.get("schema") != VERDICT_SCHEMA:
             raise ValueError(f"unknown verdict schema {obj.get('schema')!r}")
-        data = {k: v for k, v in obj.items() if k != "schema"}
+        data = {k: v for k, v in obj.items() if k not in ("schema", "values_checked")}
         data["reasons"] = tuple(data.get("reasons") or ())
         data["notes"] = tuple(data.get("notes") or ())
         data["segments"] = tuple(SegmentSummary(**s) for s in data.get("segments") or ())

@@ -48,6 +48,7 @@ from typing import Any
 from optuna.distributions import FloatDistribution
 from optuna.trial import FrozenTrial, TrialState
 
+from optgui.core import metadata as md
 from optgui.core import rng_state
 from optgui.core.errors import OptguiError, SpecError
 from optgui.core.metadata import SCHEMA_VERSION, StudyMetadata
@@ -162,6 +163,7 @@ class Verifier:
         # number order). With pipelining one batch is always in flight between two steps.
         self._untold: list[FrozenTrial] = []
         self._fleet: dict | None = None
+        self._highest = -1  # the highest trial number any extend() was given
         self._resolve_spec(spec)
         self._read_fleet()
         self._plan_segments()
@@ -189,6 +191,13 @@ class Verifier:
             except SpecError as exc:
                 self.unverifiable = f"the recorded sampler cannot be rebuilt: {exc}"
                 return
+            if "seed" in meta.run and meta.run["seed"] != recorded.seed:
+                # optgui writes the run record once, with the seed copied from the spec: they cannot disagree.
+                self.unverifiable = (
+                    f"the run record was edited: its seed {meta.run['seed']!r} differs from seed={recorded.seed!r} "
+                    f"in its sampler spec {recorded.to_text()}"
+                )
+                return
         if spec is not None:
             try:
                 given = parse_spec(spec, "sampler") if not isinstance(spec, Spec) else spec
@@ -197,12 +206,12 @@ class Verifier:
                     self.unverifiable = f"custom sampler: {exc}"
                     return
                 raise
-            if recorded is not None and given != recorded:
+            if recorded is not None and not given.same_as(recorded, self.directions):
                 raise SpecError(
                     f"--spec {given.to_text()} differs from the study's recorded sampler "
                     f"{recorded.to_text()}; leave --spec out to verify against the record"
                 )
-            self.spec = given
+            self.spec = given if recorded is None else recorded  # the same sampler: replay what was recorded
             self.spec_source = "supplied" if recorded is None else "recorded"
         elif recorded is not None:
             self.spec = recorded
@@ -255,9 +264,32 @@ class Verifier:
             self._history_until = first
         else:
             self._history_until = 0
+        self._recorded_states = self._states_at_segment_ends()
+
+    def _states_at_segment_ends(self) -> dict[int, tuple[str, int]]:
+        """{trial number: (state name, segment index)} as each cleanly ended segment recorded its trials."""
+        out: dict[int, tuple[str, int]] = {}
+        for seg in self._segments:
+            end = seg.get("end") or {}
+            if "states" not in end:
+                continue
+            try:
+                names = md.decode_states(end["states"])
+            except ValueError as exc:
+                self.unverifiable = f"segment {seg.get('index')}'s recorded trial states are malformed ({exc})"
+                return {}
+            for offset, name in enumerate(names):
+                if name is not None:
+                    out[seg["start_trial"] + offset] = (name, seg["index"])
+        return out
 
     def _build(self) -> None:
-        pruner_spec = parse_spec(self.meta.run["pruner"], "pruner") if self.meta.present else DEFAULT_PRUNER
+        try:
+            pruner_spec = parse_spec(self.meta.run["pruner"], "pruner") if self.meta.present else DEFAULT_PRUNER
+        except SpecError as exc:
+            # The pruner decides which trials the sampler sees as pruned: without it there is nothing to replay.
+            self.unverifiable = f"the recorded pruner cannot be rebuilt: {exc}"
+            return
         try:
             sampler = self.spec.build()
             pruner = pruner_spec.build()
@@ -339,6 +371,10 @@ class Verifier:
             if trial.number in seen:
                 self._diverge(Divergence(trial.number, None), self._gap_cause(trial, batch, i))
                 break
+            restated = self._restated(trial)
+            if restated is not None:
+                self._diverge(Divergence(trial.number, None), restated)
+                break
             if trial.number < self._next:
                 seen.add(trial.number)
                 i += 1
@@ -367,10 +403,38 @@ class Verifier:
         if not stopped and self._untold and not self.done:
             # The record ends with the batch a pipelined replay asked last: tell it once it is finished.
             self._batched_step(records, batch)
+        self._highest = max([self._highest, self._next - 1, *(t.number for t in batch)])
         prog = self.progress()
         if progress is not None:
             progress(prog)
         return prog
+
+    def _restated(self, trial: FrozenTrial) -> str | None:
+        """Why the trial's recorded state is not the one its segment recorded when it ended, or None."""
+        recorded = self._recorded_states.get(trial.number)
+        if recorded is None or recorded[0] == trial.state.name:
+            return None
+        name, index = recorded
+        return (
+            f"trial {trial.number} is {trial.state.name} in the record, but segment {index} recorded it {name} "
+            "when it ended: the trial's state was edited"
+        )
+
+    def _check_segment_ends(self, highest: int) -> None:
+        """A segment that ended at trial L made every trial up to L: a record that stops earlier lost trials.
+        Checked when the verdict is given, after every extend(): a caller may feed a growing study's trials in
+        parts, and the study's attributes are read before its trials, so a complete read is never short."""
+        ends = [((s.get("end") or {}).get("last_trial"), s.get("index")) for s in self._segments]
+        ends = [(last, index) for last, index in ends if isinstance(last, int) and last > highest]
+        if not ends:
+            return
+        last, index = max(ends)
+        missing = last - highest
+        self._diverge(
+            Divergence(highest + 1, None),
+            f"trial {highest + 1} is missing from the record{f' ({missing} trials)' if missing > 1 else ''}, but "
+            f"segment {index} ended at trial {last}: trials were deleted",
+        )
 
     def _step(self, trial: FrozenTrial, batch: Sequence[FrozenTrial]) -> None:
         number = trial.number
@@ -687,11 +751,16 @@ class Verifier:
         causes = [cause] if cause else []
         causes.extend(self._likely_causes(divergence.trial))
         if trial is not None and not causes:
-            causes.extend(self._record_edit_causes(divergence, trial, batch))
+            edited = self._distribution_edit_before(divergence, batch)
+            if edited is not None:
+                causes.append(edited)
+            else:
+                causes.extend(self._record_edit_causes(divergence, trial, batch))
         self._cause = "; ".join(dict.fromkeys(causes)) or None
 
     def _record_edit_causes(self, divergence: Divergence, trial: FrozenTrial, batch) -> list[str]:
-        """Clues that the record itself was edited: reordered trials, a value moved by a few ulps."""
+        """Clues that the record itself was edited: reordered trials, a value moved by a few ulps, one value
+        changed while the trial's other suggestions reproduce."""
         name, number = divergence.param, divergence.trial
         dist = trial.distributions[name]
         try:
@@ -699,13 +768,11 @@ class Verifier:
             recorded_bits = float_bits(dist.to_internal_repr(divergence.recorded))
         except (TypeError, ValueError):
             return []
+        replayed = _fingerprint(self._reenactor.replayed_trial(trial))
         for other in batch:
-            if (
-                other.number != number
-                and name in other.params
-                and other.distributions[name] == dist
-                and float_bits(dist.to_internal_repr(other.params[name])) == replayed_bits
-            ):
+            # Reordering moves whole trials: only a trial matching every replayed suggestion is evidence of it (one
+            # categorical or integer value matches some other trial by chance).
+            if other.number != number and _fingerprint(other) == replayed:
                 return [
                     f"the replay produced at trial {number} what the record holds for trial {other.number}: "
                     "trials were reordered or renumbered"
@@ -725,12 +792,60 @@ class Verifier:
                     f"recorded and replayed values differ by {ulps} ulp{'s' if ulps > 1 else ''}: the recorded "
                     "value was edited, or a numeric library computes differently here"
                 ]
+        others = [entry for entry in _fingerprint(trial) if entry[0] != name]
+        if others and others == [entry for entry in replayed if entry[0] != name]:
+            return [
+                f"only {name!r} differs at trial {number}: its other {len(others)} suggestion"
+                f"{'s' if len(others) > 1 else ''} reproduce, so the recorded value of {name!r} was edited"
+            ]
         if self.meta.present:
             return [
                 f"trial {number} is not what the sampler produces from the recorded history: the record was "
                 "edited or the trial was written by another process"
             ]
         return []
+
+    def _distribution_edit_before(self, divergence: Divergence, batch: Sequence[FrozenTrial]) -> str | None:
+        """A parameter whose recorded distribution differs at one earlier trial from the trials on both sides of
+        it: the sampler still reproduces that trial (its value fits either distribution), but the changed search
+        space moves the next suggestions. The divergence is moved to the edited trial, where the record changed."""
+        by_number = {t.number: t for t in batch}
+        for trial in sorted(batch, key=lambda t: t.number):
+            number = trial.number
+            if number >= divergence.trial or self.role(number) == "history":
+                continue
+            before, after = by_number.get(number - 1), by_number.get(number + 1)
+            if before is None or after is None:
+                continue
+            for name, dist in trial.distributions.items():
+                neighbour = before.distributions.get(name)
+                if neighbour is not None and neighbour == after.distributions.get(name) and neighbour != dist:
+                    self._divergence = Divergence(number, name)
+                    self._uncount_from(number, batch)
+                    return (
+                        f"the distribution of {name!r} recorded at trial {number}, {dist}, differs from the one at "
+                        f"trials {number - 1} and {number + 1}, {neighbour}: the record was edited at trial "
+                        f"{number} (the sampler first suggested differently at trial {divergence.trial}, "
+                        f"parameter {divergence.param!r})"
+                    )
+        return None
+
+    def _uncount_from(self, number: int, batch: Sequence[FrozenTrial]) -> None:
+        """Trials from `number` on are no longer vouched for: take them out of the checked count."""
+        if self._first_checked is None:
+            return
+        counted = [
+            t.number
+            for t in batch
+            if t.state.is_finished()
+            and self.role(t.number) != "history"
+            and self._first_checked <= t.number <= self._last_checked
+        ]
+        self._n_checked -= sum(1 for n in counted if n >= number)
+        kept = [n for n in counted if n < number]
+        self._last_checked = max(kept) if kept else number - 1
+        if self._n_checked <= 0:
+            self._n_checked, self._first_checked, self._last_checked = 0, None, None
 
     def _gap_cause(self, trial: FrozenTrial, batch, index) -> str:
         if trial.number > self._next:
@@ -863,6 +978,7 @@ class Verifier:
         self._reenactor.set_study_attrs(checkpoint["study_attrs"])
         self._reenactor.restore(checkpoint["sampler_state"])
         self._next = asked_below
+        self._highest = asked_below - 1
         self._n_checked = checkpoint["n_checked"]
         self._first_checked = checkpoint["first_checked"]
         self._last_checked = checkpoint["last_checked"]
@@ -891,6 +1007,8 @@ class Verifier:
     # --- result ------------------------------------------------------------------------------------------------
     def verdict(self) -> Verdict:
         self._note_pickle_mismatches()
+        if not self.done and self._reenactor is not None:
+            self._check_segment_ends(self._highest)
         versions = {"current": current_versions()}
         if self.meta.present:
             versions["recorded"] = (self.meta.last_segment or {}).get("versions") or self.meta.run.get("versions")
@@ -946,6 +1064,14 @@ class Verifier:
             notes=tuple(notes),
             **common,
         )
+
+
+def _fingerprint(trial: FrozenTrial) -> list:
+    """A trial's suggestions as (name, distribution, bit pattern), in suggest order, for exact comparison."""
+    return [
+        (name, dist, float_bits(dist.to_internal_repr(trial.params[name])))
+        for name, dist in trial.distributions.items()
+    ]
 
 
 def _param_fingerprint(trial: FrozenTrial) -> list:

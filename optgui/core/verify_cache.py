@@ -36,7 +36,7 @@ from optgui.core.samplers import Spec, parse_spec
 from optgui.core.verdict import VERDICT_SCHEMA, Progress, Verdict
 from optgui.core.versions import current_versions
 
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2  # 2: verdicts also hold the record against segment ends (states, last trial)
 # Study attributes that change while nothing about the trials does (heartbeats, periodic crash checkpoints).
 _VOLATILE_KEYS = (KEY_LEASE, KEY_CHECKPOINT)
 

@@ -171,3 +171,89 @@ def change_recorded_seed(seed: int):
 
 def python() -> str:
     return sys.executable
+
+
+def _trial_id(conn, number: int) -> int:
+    ((tid,),) = conn.execute("SELECT trial_id FROM trials WHERE number = ?", (number,)).fetchall()
+    return tid
+
+
+def set_trial_state(number: int, state: str):
+    """Re-state a trial (e.g. COMPLETE -> FAIL), dropping its values as Optuna stores a failed trial."""
+
+    def apply(conn):
+        tid = _trial_id(conn, number)
+        conn.execute("UPDATE trials SET state = ? WHERE trial_id = ?", (state, tid))
+        if state != "COMPLETE":
+            conn.execute("DELETE FROM trial_values WHERE trial_id = ?", (tid,))
+
+    return apply
+
+
+def edit_distribution(number: int, name: str, **attributes):
+    """Change attributes of one parameter's recorded distribution (the value stays)."""
+
+    def apply(conn):
+        tid = _trial_id(conn, number)
+        ((text,),) = conn.execute(
+            "SELECT distribution_json FROM trial_params WHERE trial_id = ? AND param_name = ?", (tid, name)
+        ).fetchall()
+        dist = json.loads(text)
+        dist["attributes"].update(attributes)
+        conn.execute(
+            "UPDATE trial_params SET distribution_json = ? WHERE trial_id = ? AND param_name = ?",
+            (json.dumps(dist), tid, name),
+        )
+
+    return apply
+
+
+def next_choice(number: int, name: str):
+    """Replace a categorical parameter's recorded choice by the next one in its list."""
+
+    def apply(conn):
+        tid = _trial_id(conn, number)
+        ((index, text),) = conn.execute(
+            "SELECT param_value, distribution_json FROM trial_params WHERE trial_id = ? AND param_name = ?",
+            (tid, name),
+        ).fetchall()
+        n_choices = len(json.loads(text)["attributes"]["choices"])
+        conn.execute(
+            "UPDATE trial_params SET param_value = ? WHERE trial_id = ? AND param_name = ?",
+            ((int(index) + 1) % n_choices, tid, name),
+        )
+
+    return apply
+
+
+def set_trial_value(number: int, value: float):
+    def apply(conn):
+        conn.execute("UPDATE trial_values SET value = ? WHERE trial_id = ?", (value, _trial_id(conn, number)))
+
+    return apply
+
+
+def edit_run_record(**fields):
+    """Overwrite top-level fields of the run record only (not the sampler spec inside it)."""
+
+    def apply(conn):
+        ((value,),) = conn.execute("SELECT value_json FROM study_system_attributes WHERE key = 'optgui:run'").fetchall()
+        conn.execute(
+            "UPDATE study_system_attributes SET value_json = ? WHERE key = 'optgui:run'",
+            (json.dumps({**json.loads(value), **fields}),),
+        )
+
+    return apply
+
+
+def edit_segment_end(index: int, **fields):
+    """Overwrite fields of a segment's end record."""
+
+    def apply(conn):
+        key = f"optgui:segment:{index}"
+        ((value,),) = conn.execute("SELECT value_json FROM study_system_attributes WHERE key = ?", (key,)).fetchall()
+        segment = json.loads(value)
+        segment["end"] = {**segment["end"], **fields}
+        conn.execute("UPDATE study_system_attributes SET value_json = ? WHERE key = ?", (json.dumps(segment), key))
+
+    return apply
