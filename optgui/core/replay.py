@@ -89,7 +89,13 @@ class Reenactor:
         """Copy trials with the sampler's own system attributes, without sampling. Pickled attributes (CMA-ES
         optimizers) are never copied: the optimizer is rebuilt here from the trials before (see pickled_attrs)."""
         for trial in trials:
-            new_id = self._storage.create_new_trial(self._study_id, template_trial=self._without_pickles(trial))
+            try:
+                new_id = self._storage.create_new_trial(self._study_id, template_trial=self._without_pickles(trial))
+            except RecursionError:  # Optuna's in-memory storage deep-copies the trial: a crafted, deeply nested value
+                raise ReplayError(
+                    f"trial {trial.number} holds an attribute nested too deeply to copy; the file was crafted or is "
+                    "damaged"
+                ) from None
             self._replay_id_of[trial._trial_id] = new_id
             self.n_trials += 1
 

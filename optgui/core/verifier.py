@@ -443,7 +443,11 @@ class Verifier:
             self._cross_boundary(self._boundaries[number])
         role = self.role(number)
         if role == "history":
-            reenactor.add_history([trial])
+            try:
+                reenactor.add_history([trial])
+            except ReplayError as exc:  # a record the replay cannot even copy: nothing after it can be checked
+                self.unverifiable = str(exc)
+                return
             self._n_history += 1
             self._next += 1
             return

@@ -42,12 +42,26 @@ def cli_env() -> dict:
 
 
 def run_in_process(
-    storage, sampler: str, objective: str, n_trials: int, *, pause_after: int | None = None, study_name: str = STUDY
+    storage,
+    sampler: str,
+    objective: str,
+    n_trials: int,
+    *,
+    pause_after: int | None = None,
+    study_name: str = STUDY,
+    trust_pickles: bool = False,
 ):
-    """An optgui run in this process; with pause_after, pause (new segment) after that trial and resume at once."""
-    runner = StudyRunner(
-        RunRequest(storage=str(storage), study_name=study_name, objective=objective, sampler=sampler, n_trials=n_trials)
+    """An optgui run in this process; with pause_after, pause (new segment) after that trial and resume at once.
+    trust_pickles: adopt a study whose CMA-ES pickles plain Optuna wrote (as `--trust-pickles` does)."""
+    request = RunRequest(
+        storage=str(storage),
+        study_name=study_name,
+        objective=objective,
+        sampler=sampler,
+        n_trials=n_trials,
+        trust_pickles=trust_pickles,
     )
+    runner = StudyRunner(request)
 
     def listener(event):
         if isinstance(event, TrialFinished) and pause_after is not None and event.number == pause_after:
