@@ -156,7 +156,7 @@ def _recorded_fleet(request) -> dict | None:
 def execute(args) -> int:
     import optuna
 
-    from optgui.core.runner import StudyRunner
+    from optgui.core.runner import RunInterrupted, StudyRunner
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)  # optgui prints its own line per trial
     request = _request_from_args(args)
@@ -184,7 +184,14 @@ def execute(args) -> int:
         "pausing after the current trial… (Ctrl-C again abandons it)", lambda: runner.request_stop("paused")
     )
     try:
-        runner.prepare()
+        try:
+            runner.prepare()
+        except KeyboardInterrupt:
+            # A second Ctrl-C while opening or recovering: every step of recovery leaves a study the next run
+            # recovers the same way, so stopping here loses nothing.
+            raise RunInterrupted(
+                "interrupted while preparing the run; run the same command again to continue"
+            ) from None
         if runner.created_storage:
             print(f"optgui: created {request.storage}", file=sys.stderr)
         outcome = runner.run()
@@ -192,7 +199,10 @@ def execute(args) -> int:
         interrupts.restore(previous)
     target = f" of {outcome.n_target}" if outcome.n_target is not None else ""
     if outcome.reason == "nothing-to-do":
-        print(f"optgui: nothing to do: {outcome.n_finished}{target} trials already finished", file=sys.stderr)
+        met = f" (target {outcome.n_target})" if outcome.n_target is not None else ""
+        print(f"optgui: nothing to do: {outcome.n_finished} trials already finished{met}", file=sys.stderr)
+        for note in outcome.notes:
+            print(f"optgui: {note}", file=sys.stderr)
     elif outcome.reason == "completed":
         print(f"optgui: done: {outcome.n_finished}{target} trials finished", file=sys.stderr)
     else:

@@ -17,7 +17,9 @@ Study system attributes
                             "foreign_before": [trial numbers made by others since the previous segment],
                             "recovery": {...}|null, "end": null | {"reason", "at", "last_trial", "n_finished"}}
                            end.reason: paused | stopped | completed | exhausted | timeout | interrupted | failed |
-                           crashed (written by the recovery that found the dead segment).
+                           crashed (written by the recovery that found the dead segment). end.reentry_pending: N
+                           when the run stopped after a recovery re-entered zombie trial N but before running it;
+                           the next run re-enters it (it stays RUNNING meanwhile).
   optgui:state:<b>         the sampler state at resume boundary b (= the number of the first trial sampled
                            from it): {"boundary": b, "sampler_state": {...}, "study_attrs": {...}, "saved"}.
                            One key per boundary, never overwritten; the verifier restores it at b.
