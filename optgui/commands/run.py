@@ -8,7 +8,7 @@ from __future__ import annotations
 import sys
 
 from optgui.commands import interrupts
-from optgui.core.errors import OptguiError
+from optgui.core.errors import OptguiError, StorageError
 from optgui.core.events import RecoveryPerformed, RunStarted, TrialFinished
 from optgui.core.paths import demo_study_path
 
@@ -153,6 +153,12 @@ def _recorded_fleet(request) -> dict | None:
     return (md.read_metadata(storage, study_id).run or {}).get("fleet")
 
 
+def _root_cause(exc: BaseException) -> str:
+    while exc.__cause__ is not None:
+        exc = exc.__cause__
+    return str(exc).splitlines()[0] if str(exc) else exc.__class__.__name__
+
+
 def execute(args) -> int:
     import optuna
 
@@ -195,6 +201,9 @@ def execute(args) -> int:
         if runner.created_storage:
             print(f"optgui: created {request.storage}", file=sys.stderr)
         outcome = runner.run()
+    except optuna.exceptions.StorageInternalError as exc:
+        # e.g. "database is locked": another process holds SQLite's write lock (stopped or stuck in a write).
+        raise StorageError(f"writing to {request.storage} failed: {_root_cause(exc)}") from None
     finally:
         interrupts.restore(previous)
     target = f" of {outcome.n_target}" if outcome.n_target is not None else ""

@@ -35,13 +35,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import optuna
+from optuna.exceptions import UpdateFinishedTrialError
 from optuna.trial import TrialState
 
 from optgui import __version__
 from optgui.core import metadata as md
 from optgui.core import rng_state, trial_output
 from optgui.core.builtin_objectives import DEFAULT_DIRECTIONS
-from optgui.core.errors import OptguiError, SpecError, StudyStateError
+from optgui.core.errors import LeaseLostError, OptguiError, SpecError, StudyStateError
 from optgui.core.events import RecoveryPerformed, RunFailed, RunStarted, RunStateChanged, TrialFinished, TrialStarted
 from optgui.core.lease import Lease
 from optgui.core.metadata import StudyMetadata
@@ -96,12 +97,12 @@ class TrialAbandoned(BaseException):
     swallows it; the run ends with RunInterrupted and the next resume recovers the trial."""
 
 
-_FAULT_SIGNALS = {"KILL": signal.SIGKILL, "INT": signal.SIGINT, "TERM": signal.SIGTERM}
+_FAULT_SIGNALS = {"KILL": signal.SIGKILL, "INT": signal.SIGINT, "TERM": signal.SIGTERM, "STOP": signal.SIGSTOP}
 
 
 def _fault_signals(point: str, number: int | None) -> list[signal.Signals]:
     """The signals OPTGUI_FAULT asks for at this point: a comma-separated list of "point:number[:SIGNAL]"
-    entries, SIGNAL one of KILL (the default), INT, TERM; an entry listed twice sends its signal twice."""
+    entries, SIGNAL one of KILL (the default), INT, TERM, STOP; an entry listed twice sends its signal twice."""
     found = []
     for entry in filter(None, os.environ.get("OPTGUI_FAULT", "").split(",")):
         name, _, rest = entry.strip().partition(":")
@@ -136,6 +137,7 @@ class StudyRunner:
         self._resume = threading.Event()
         self._stop = threading.Event()
         self._abandon = threading.Event()
+        self._lease_lost: LeaseLostError | None = None
         self._prepared = False
         self.notes: list[str] = []
         self.created_storage = False
@@ -726,6 +728,11 @@ class StudyRunner:
                 self._run_one_trial()
                 if time.monotonic() - self._last_checkpoint >= _checkpoint_seconds():
                     self._checkpoint()
+        except LeaseLostError as exc:
+            # Another process owns the study now: write nothing (no segment end, no lease release), just stop.
+            self._lease.stop_heartbeat()
+            self._emit(RunStateChanged("failed", str(exc)))
+            raise
         except TrialAbandoned:
             self._end_segment("interrupted")
             self._lease.release()
@@ -769,12 +776,14 @@ class StudyRunner:
         from optuna.study._tell import _tell_with_warning
 
         study = self.study
+        self._lease.check_held()
         if self._reenter_trial_id is not None:
             study._thread_local.cached_all_trials = None  # as Study.ask does
             trial = optuna.Trial(study, self._reenter_trial_id)
             self._reenter_trial_id = self._reenter_number = None
         else:
             trial = study.ask()
+            self._check_lease_after_ask(trial)
         number = trial.number
         self._emit(TrialStarted(number))
         self._instrument(trial, number)
@@ -790,16 +799,26 @@ class StudyRunner:
         except optuna.TrialPruned:
             state = TrialState.PRUNED
         except (TrialAbandoned, KeyboardInterrupt):
+            if self._lease_lost is not None:
+                raise self._lease_lost from None
             raise
         except Exception as exc:  # noqa: BLE001 - objective errors become FAIL trials, as optimize(catch=...)
+            self._lease.check_held()  # (the error may be the other process's finished trial refusing a write)
             state = TrialState.FAIL
             error = {"type": exc.__class__.__name__, "message": str(exc), "traceback": traceback.format_exc()}
             self._storage.set_trial_system_attr(trial._trial_id, md.TRIAL_ERROR, error)
         duration = time.monotonic() - t0
         _fault("before_tell", number)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            final_state, values, message = _tell_with_warning(study, trial, value, state=state, suppress_warning=True)
+        self._lease.check_held()  # a process stopped past its lease must not tell a trial someone else took over
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                final_state, values, message = _tell_with_warning(
+                    study, trial, value, state=state, suppress_warning=True
+                )
+        except UpdateFinishedTrialError:
+            self._lease.check_held()  # lost in the moment between the check and the tell: say so
+            raise
         _fault("after_tell", number)
         if final_state == TrialState.FAIL and error is None and message:
             error = {"type": "InvalidValue", "message": message, "traceback": ""}
@@ -818,8 +837,27 @@ class StudyRunner:
             )
         )
 
+    def _check_lease_after_ask(self, trial) -> None:
+        """Stopped inside ask() past the lease's life, this process created a trial in a study another process now
+        runs: nobody else will ever finish it, so it is told FAIL, tagged abandoned, before giving up."""
+        try:
+            self._lease.check_held()
+        except LeaseLostError:
+            self._abandon_trial(trial, self._segment["index"], "created after the run lost its lease")
+            raise
+
+    def _guard_lease_in_objective(self) -> None:
+        """Before a suggest/report writes to the trial: a lost lease ends the trial like an abandon (a BaseException
+        the objective cannot swallow), then the run ends with the LeaseLostError."""
+        try:
+            self._lease.check_held()
+        except LeaseLostError as exc:
+            self._lease_lost = exc
+            raise TrialAbandoned() from None
+
     def _instrument(self, trial, number: int) -> None:
-        """Hooks on this trial's suggest/report calls: the abandon request and the in_objective fault point."""
+        """Hooks on this trial's suggest/report calls: the abandon request, the lease check and the in_objective
+        fault point."""
         original = trial._suggest
         fault_in_objective = bool(_fault_signals("in_objective", number))
         fired: list[bool] = []
@@ -828,6 +866,7 @@ class StudyRunner:
         def suggest(name, distribution):
             if abandon.is_set():
                 raise TrialAbandoned()
+            self._guard_lease_in_objective()
             result = original(name, distribution)
             if fault_in_objective and not fired:
                 fired.append(True)  # once per trial, at its first suggest
@@ -840,6 +879,7 @@ class StudyRunner:
         def report(value, step):
             if abandon.is_set():
                 raise TrialAbandoned()
+            self._guard_lease_in_objective()
             return original_report(value, step)
 
         trial.report = report

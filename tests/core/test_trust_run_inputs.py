@@ -164,3 +164,23 @@ def test_an_already_met_n_trials_says_nothing_to_do_and_leaves_the_study_byte_id
     out = _run(str(db), "--study", STUDY, "--n-trials", "4")
     assert out.returncode == 0 and "done: 4 of 4" in out.stderr, out.stderr
     assert _recorded_target(db) == {"n_trials": 4}
+
+
+# --- a dangling journal lock --------------------------------------------------------------------------------------
+def test_a_dangling_journal_lock_is_refused_at_once_in_one_line(tmp_path):
+    """Optuna's symlink lock spins at 100% CPU on a dangling lock link (its stat fails, it retries at once,
+    forever), and the run never gets to act on the first Ctrl-C. Before the fix this command never returned."""
+    log = tmp_path / "s.log"
+    made = run_cli(str(log), "RandomSampler(seed=1)", "builtin:quadratic", 2, extra_env=cli_env())
+    assert made.returncode == 0, made.stderr
+    (tmp_path / "s.log.lock").symlink_to(tmp_path / "gone" / "s.log")
+    before = _sha(log)
+    out = subprocess.run(
+        [sys.executable, "-m", "optgui", "run", str(log), "--study", STUDY, "--n-trials", "4"],
+        capture_output=True,
+        text=True,
+        timeout=90,
+        env={**os.environ, **cli_env()},
+    )
+    _one_clear_line(out, 3, "dangling symbolic link", "s.log.lock")
+    assert _sha(log) == before
