@@ -14,7 +14,7 @@ trial in flight completes and is recorded). `abandon_trial()` interrupts the tri
 next resume recovers it (optgui.core.recovery).
 
 Test-only fault points (OPTGUI_FAULT="point:trial[:SIGNAL],...", e.g. "before_tell:12") SIGKILL the process (or
-send it SIGINT/SIGTERM: a Ctrl-C at an exact moment) at named places, so that tests can prove recovery at exactly
+send it SIGINT/SIGTERM, a Ctrl-C at an exact moment, or SIGSTOP) at named places, so that tests can prove recovery at exactly
 those moments: in_objective (after the trial's first suggest), before_tell, after_tell, state_save (after a state
 key is written, before its segment or checkpoint record); during crash recovery, numbered by the zombie trial:
 recovery_planned (nothing written yet), zombie_handled (new state saved, zombie re-entered or abandoned),
@@ -398,15 +398,21 @@ class StudyRunner:
         last = meta.last_segment
         if last is None:
             return
-        end = last.get("end") or {}
-        if end.get("reason") in ENDED_WITH_STATE:
-            needed = {end["last_trial"] + 1: meta.states.get(end["last_trial"] + 1)}
-            needed = {b: r for b, r in needed.items() if r is not None}  # a missing one is reported by the resume
-        else:  # a recovery restores the latest state of the dead segment
-            needed = {b: r for b, r in meta.states.items() if b >= last["start_trial"]}
-            cp = meta.checkpoint
-            if isinstance(cp, dict) and cp.get("segment") == last["index"]:
-                needed[cp.get("boundary")] = cp
+        try:
+            end = last.get("end") or {}
+            if end.get("reason") in ENDED_WITH_STATE:
+                needed = {end["last_trial"] + 1: meta.states.get(end["last_trial"] + 1)}
+                needed = {b: r for b, r in needed.items() if r is not None}  # a missing one: reported by the resume
+            else:  # a recovery restores the latest state of the dead segment
+                needed = {b: r for b, r in meta.states.items() if b >= last["start_trial"]}
+                cp = meta.checkpoint
+                if isinstance(cp, dict) and cp.get("segment") == last["index"]:
+                    needed[cp.get("boundary")] = cp
+        except (KeyError, TypeError, AttributeError) as exc:
+            raise StudyStateError(
+                f"the study's last optgui run segment is malformed ({exc.__class__.__name__}: {exc}); it cannot be "
+                "resumed (it was left unchanged)"
+            ) from None
         sampler_spec = parse_spec(meta.run["sampler"], "sampler")
         for boundary, record in needed.items():
             problem = _saved_state_problem(record, sampler_spec)
