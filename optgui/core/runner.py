@@ -14,11 +14,11 @@ trial in flight completes and is recorded). `abandon_trial()` interrupts the tri
 next resume recovers it (optgui.core.recovery).
 
 Test-only fault points (OPTGUI_FAULT="point:trial[:SIGNAL],...", e.g. "before_tell:12") SIGKILL the process (or
-send it SIGINT/SIGTERM, a Ctrl-C at an exact moment, or SIGSTOP) at named places, so that tests can prove recovery at exactly
-those moments: in_objective (after the trial's first suggest), before_tell, after_tell, state_save (after a state
-key is written, before its segment or checkpoint record); during crash recovery, numbered by the zombie trial:
-recovery_planned (nothing written yet), zombie_handled (new state saved, zombie re-entered or abandoned),
-dead_segment_closed; and segment_started:<boundary> (the new segment recorded, no trial run yet).
+send it SIGINT/SIGTERM, a Ctrl-C at an exact moment, or SIGSTOP) at named places, so that tests can prove recovery
+at exactly those moments: in_objective (after the trial's first suggest), before_tell, after_tell, state_save
+(after a state key is written, before its segment or checkpoint record); during crash recovery, numbered by the
+zombie trial: recovery_planned (nothing written yet), zombie_handled (new state saved, zombie re-entered or
+abandoned), dead_segment_closed; and segment_started:<boundary> (the new segment recorded, no trial run yet).
 """
 
 from __future__ import annotations
