@@ -204,3 +204,35 @@ def test_an_interrupted_recovery_of_a_journal_file_abandons_the_zombie_once_and_
     expected = reference(sampler, objective, N_TRIALS)
     got = recorded(log)
     assert first_difference(expected, got) is None and len(got) == N_TRIALS
+
+
+def test_a_reentered_trial_does_not_keep_the_error_text_of_its_dead_attempt(tmp_path):
+    """The dead attempt failed and wrote optgui:error, then died before its tell; the re-entered attempt succeeds
+    (the objective depends on something outside the study): its COMPLETE trial must not carry the old error."""
+    marker = tmp_path / "failed-once"
+    objective_file = tmp_path / "objective.py"
+    objective_file.write_text(
+        "from pathlib import Path\n"
+        f"MARKER = Path({str(marker)!r})\n"
+        "def objective(trial):\n"
+        "    x = trial.suggest_float('x', -1, 1)\n"
+        "    if trial.number == 1 and not MARKER.exists():\n"
+        "        MARKER.touch()\n"
+        "        raise RuntimeError('first attempt fails')\n"
+        "    return x * x\n"
+    )
+    db = str(tmp_path / "s.db")
+    objective = f"{objective_file}:objective"
+    killed = run_cli(db, "RandomSampler(seed=3)", objective, 3, fault="before_tell:1", extra_env=cli_env())
+    assert killed.returncode == -9, killed.stderr
+    finished = run_cli(db, "RandomSampler(seed=3)", objective, 3, extra_env=cli_env())
+    assert finished.returncode == 0, finished.stderr
+    conn = sqlite3.connect(db)
+    try:
+        rows = conn.execute(
+            "SELECT t.state, a.key FROM trials t LEFT JOIN trial_system_attributes a "
+            "ON a.trial_id = t.trial_id AND a.key LIKE 'optgui:%' WHERE t.number = 1"
+        ).fetchall()
+    finally:
+        conn.close()
+    assert rows == [("COMPLETE", "optgui:recovered")], rows
