@@ -10,7 +10,7 @@ import sys
 from optgui.commands import interrupts
 from optgui.commands.output import print_line
 from optgui.core.demo import DEMO_OBJECTIVE, DEMO_SAMPLER, DEMO_STUDY, DEMO_TRIALS
-from optgui.core.errors import OptguiError
+from optgui.core.errors import OptguiError, StorageError
 from optgui.core.events import RecoveryPerformed, RunStarted, TrialFinished
 from optgui.core.paths import demo_study_path
 
@@ -157,10 +157,16 @@ def _recorded_fleet(request) -> dict | None:
     return (md.read_metadata(storage, study_id).run or {}).get("fleet")
 
 
+def _root_cause(exc: BaseException) -> str:
+    while exc.__cause__ is not None:
+        exc = exc.__cause__
+    return str(exc).splitlines()[0] if str(exc) else exc.__class__.__name__
+
+
 def execute(args) -> int:
     import optuna
 
-    from optgui.core.runner import StudyRunner
+    from optgui.core.runner import RunInterrupted, StudyRunner
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)  # optgui prints its own line per trial
     request = _request_from_args(args)
@@ -195,15 +201,28 @@ def execute(args) -> int:
         "pausing after the current trial… (Ctrl-C again abandons it)", lambda: runner.request_stop("paused")
     )
     try:
-        runner.prepare()
+        try:
+            runner.prepare()
+        except KeyboardInterrupt:
+            # A second Ctrl-C while opening or recovering: every step of recovery leaves a study the next run
+            # recovers the same way, so stopping here loses nothing.
+            raise RunInterrupted(
+                "interrupted while preparing the run; run the same command again to continue"
+            ) from None
         if runner.created_storage:
             print(f"optgui: created {request.storage}", file=sys.stderr)
         outcome = runner.run()
+    except optuna.exceptions.StorageInternalError as exc:
+        # e.g. "database is locked": another process holds SQLite's write lock (stopped or stuck in a write).
+        raise StorageError(f"writing to {request.storage} failed: {_root_cause(exc)}") from None
     finally:
         interrupts.restore(previous)
     target = f" of {outcome.n_target}" if outcome.n_target is not None else ""
     if outcome.reason == "nothing-to-do":
-        print(f"optgui: nothing to do: {outcome.n_finished}{target} trials already finished", file=sys.stderr)
+        met = f" (target {outcome.n_target})" if outcome.n_target is not None else ""
+        print(f"optgui: nothing to do: {outcome.n_finished} trials already finished{met}", file=sys.stderr)
+        for note in outcome.notes:
+            print(f"optgui: {note}", file=sys.stderr)
     elif outcome.reason == "completed":
         print(f"optgui: done: {outcome.n_finished}{target} trials finished", file=sys.stderr)
     else:

@@ -138,6 +138,7 @@ class Coordinator(StudyRunner):
             from optgui.core.fleet_recovery import recover_dead_coordinator
 
             self._recovered = recover_dead_coordinator(self, meta)
+            self._record_target(meta)  # a larger --n-trials extends the recorded target, as in super()
             return
         super()._setup_segment()
         if self.options.pipeline and self._segment["index"] > 0:

@@ -34,3 +34,7 @@ class StudyStateError(OptguiError):
 
 class LeaseHeldError(StudyStateError):
     """Another live process is running this study."""
+
+
+class LeaseLostError(StudyStateError):
+    """This process was stopped so long that another one took its run lease over: it must write nothing more."""

@@ -11,13 +11,24 @@ import datetime as _dt
 import os
 import socket
 import threading
+import time
 import uuid
 
-from optgui.core.errors import LeaseHeldError
+from optgui.core.errors import LeaseHeldError, LeaseLostError
 from optgui.core.metadata import KEY_LEASE, now_iso
 
 HEARTBEAT_SECONDS = 10.0
 STALE_SECONDS = 60.0
+
+
+def stale_seconds() -> float:
+    """How old a heartbeat may get before another process may take the lease over. Tests shorten it
+    (OPTGUI_LEASE_STALE_SECONDS) to prove what happens to a process that was stopped longer than that."""
+    return float(os.environ.get("OPTGUI_LEASE_STALE_SECONDS", STALE_SECONDS))
+
+
+def heartbeat_seconds() -> float:
+    return min(HEARTBEAT_SECONDS, stale_seconds() / 6)
 
 
 def _pid_alive(pid: int) -> bool:
@@ -37,7 +48,7 @@ def lease_is_live(lease: dict | None, now: _dt.datetime | None = None) -> bool:
         return False
     now = now or _dt.datetime.now(_dt.UTC)
     beat = _dt.datetime.fromisoformat(lease["heartbeat"])
-    return (now - beat).total_seconds() < STALE_SECONDS
+    return (now - beat).total_seconds() < stale_seconds()
 
 
 def describe_lease(lease: dict) -> str:
@@ -54,6 +65,7 @@ class Lease:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._record = {"host": socket.gethostname(), "pid": os.getpid(), "token": self.token}
+        self._last_beat = time.monotonic()  # when the lease was last known to be ours
 
     def current(self) -> dict | None:
         return self._storage.get_study_system_attrs(self._study_id).get(KEY_LEASE)
@@ -75,24 +87,50 @@ class Lease:
         # Read back: if two processes raced, exactly one token survives.
         if (self.current() or {}).get("token") != self.token:
             raise LeaseHeldError("another process took the study's run lease at the same moment")
+        self._last_beat = time.monotonic()
         self._thread = threading.Thread(target=self._beat, name="optgui-lease-heartbeat", daemon=True)
         self._thread.start()
         return previous
 
     def _beat(self) -> None:
-        while not self._stop.wait(HEARTBEAT_SECONDS):
+        while not self._stop.wait(heartbeat_seconds()):
             try:
-                lease = self.current() or {}
-                if lease.get("token") != self.token:
+                if not self._refresh():
                     return  # taken over (our heartbeat was stale): never overwrite the new owner
-                self._storage.set_study_system_attr(self._study_id, KEY_LEASE, {**lease, "heartbeat": now_iso()})
             except Exception:  # noqa: BLE001 - a missed heartbeat is retried on the next beat
                 continue
 
-    def release(self) -> None:
+    def _refresh(self) -> bool:
+        """Write a new heartbeat if the lease is still ours; False when another process has taken it."""
+        lease = self.current() or {}
+        if lease.get("token") != self.token:
+            return False
+        self._storage.set_study_system_attr(self._study_id, KEY_LEASE, {**lease, "heartbeat": now_iso()})
+        self._last_beat = time.monotonic()
+        return True
+
+    def check_held(self) -> None:
+        """Raise LeaseLostError when another process may have taken the lease over: this process was stopped (or
+        starved) longer than a lease lasts without a heartbeat, and a check of the storage says it is gone. Costs
+        nothing while heartbeats are fresh."""
+        if time.monotonic() - self._last_beat < stale_seconds() / 2:
+            return
+        lease = self.current() or {}
+        if lease.get("token") == self.token and self._refresh():
+            return
+        raise LeaseLostError(
+            f"this run lost the study's lease to {describe_lease(lease)}: it was stopped for longer than the "
+            f"{stale_seconds():g} s a lease lasts without a heartbeat, so that process took over (and recovers "
+            "the trial this one had in flight); nothing more was written"
+        )
+
+    def stop_heartbeat(self) -> None:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=5)
+
+    def release(self) -> None:
+        self.stop_heartbeat()
         lease = self.current() or {}
         if lease.get("token") == self.token:
             self._storage.set_study_system_attr(

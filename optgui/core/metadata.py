@@ -22,6 +22,8 @@ Study system attributes
                            end.reason: paused | stopped | completed | exhausted | timeout | interrupted | failed |
                            crashed (written by the recovery that found the dead segment, which also sets
                            end.detected_by_recovery: true). Full description: docs/storage-format.md.
+                           end.reentry_pending: N when the run stopped after a recovery re-entered zombie trial N
+                           but before running it; the next run re-enters it (it stays RUNNING meanwhile).
                            end.states: the states of trials start_trial..last_trial as the segment left them,
                            run-length encoded ("12C1F3P": 12 COMPLETE, 1 FAIL, 3 PRUNED; "?" unfinished), so that
                            the verifier sees a deleted last trial or an edited state at the trial it concerns.

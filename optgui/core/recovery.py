@@ -24,7 +24,7 @@ from typing import Any
 
 from optuna.trial import TrialState
 
-from optgui.core.metadata import PREFIX, StudyMetadata
+from optgui.core.metadata import PREFIX, TRIAL_ABANDONED, TRIAL_ERROR, StudyMetadata
 from optgui.core.replay import Reenactor
 
 # Samplers whose suggestions ignore FAIL trials and trial numbers: abandoning a zombie keeps them equivalent.
@@ -83,6 +83,10 @@ def plan_recovery(
     equivalent = True
     if len(running) == 1 and running[0].number == trials[-1].number:
         zombie = running[0]
+    elif not running and trials and _abandoned_by_recovery_of(trials[-1], segment):
+        # An earlier recovery of this segment abandoned the zombie and was interrupted before it recorded the new
+        # segment: recover exactly as it did (from the state before the zombie), not as if the zombie had run.
+        zombie = trials[-1]
     elif running:
         equivalent = False
         notes.append(
@@ -145,6 +149,16 @@ def plan_recovery(
     return RecoveryPlan(boundary, state, attrs, reenter_id, info)
 
 
+def _abandoned_by_recovery_of(trial, segment: dict) -> bool:
+    tag = trial.system_attrs.get(TRIAL_ABANDONED)
+    return (
+        isinstance(tag, dict)
+        and tag.get("segment") == segment["index"]
+        and trial.number >= segment["start_trial"]
+        and trial.state == TrialState.FAIL
+    )
+
+
 def reset_zombie_rdb(engine, *, study_id: int, trial_id: int, study_attrs: dict[str, Any]) -> None:
     """Make the zombie look just asked, and roll sampler-owned study attributes back, in one transaction."""
     from sqlalchemy import text
@@ -158,8 +172,11 @@ def reset_zombie_rdb(engine, *, study_id: int, trial_id: int, study_attrs: dict[
             "trial_heartbeats",
         ):
             conn.execute(text(f"DELETE FROM {table} WHERE trial_id = :t"), {"t": trial_id})
+        # optgui's own trial attributes stay (e.g. optgui:recovered), except the error text of the dead attempt
+        # (written before its tell): the re-entered trial records its own.
         conn.execute(
-            text("DELETE FROM trial_system_attributes WHERE trial_id = :t AND key NOT LIKE 'optgui:%'"), {"t": trial_id}
+            text("DELETE FROM trial_system_attributes WHERE trial_id = :t AND (key NOT LIKE 'optgui:%' OR key = :e)"),
+            {"t": trial_id, "e": TRIAL_ERROR},
         )
         rows = conn.execute(
             text("SELECT key, value_json FROM study_system_attributes WHERE study_id = :s"), {"s": study_id}

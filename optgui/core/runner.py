@@ -13,13 +13,18 @@ Control (from any thread) is through threading.Event: pause, resume and stop act
 trial in flight completes and is recorded). `abandon_trial()` interrupts the trial in flight as a crash would; the
 next resume recovers it (optgui.core.recovery).
 
-Test-only fault points (OPTGUI_FAULT="point:trial", e.g. "before_tell:12") SIGKILL the process at named places,
-so that tests can prove recovery at exactly those moments: in_objective (after the trial's first suggest),
-before_tell, after_tell, state_save (after a state key is written, before its segment or checkpoint record).
+Test-only fault points (OPTGUI_FAULT="point:trial[:SIGNAL],...", e.g. "before_tell:12") SIGKILL the process (or
+send it SIGINT/SIGTERM, a Ctrl-C at an exact moment, or SIGSTOP) at named places, so that tests can prove recovery
+at exactly those moments: in_objective (after the trial's first suggest), before_tell, after_tell, state_save
+(after a state key is written, before its segment or checkpoint record); during crash recovery, numbered by the
+zombie trial: recovery_planned (nothing written yet), zombie_handled (new state saved, zombie re-entered or
+abandoned), dead_segment_closed; and segment_started:<boundary> (the new segment recorded, no trial run yet).
 """
 
 from __future__ import annotations
 
+import binascii
+import contextlib
 import os
 import signal
 import threading
@@ -30,13 +35,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import optuna
+from optuna.exceptions import UpdateFinishedTrialError
 from optuna.trial import TrialState
 
 from optgui import __version__
 from optgui.core import metadata as md
 from optgui.core import pickle_trust, rng_state, trial_output
 from optgui.core.builtin_objectives import DEFAULT_DIRECTIONS
-from optgui.core.errors import OptguiError, SpecError, StudyStateError
+from optgui.core.errors import LeaseLostError, OptguiError, SpecError, StudyStateError
 from optgui.core.events import RecoveryPerformed, RunFailed, RunStarted, RunStateChanged, TrialFinished, TrialStarted
 from optgui.core.lease import Lease
 from optgui.core.metadata import StudyMetadata
@@ -92,10 +98,26 @@ class TrialAbandoned(BaseException):
     swallows it; the run ends with RunInterrupted and the next resume recovers the trial."""
 
 
-def _fault(point: str, number: int) -> None:
-    spec = os.environ.get("OPTGUI_FAULT")
-    if spec and spec == f"{point}:{number}":
-        os.kill(os.getpid(), signal.SIGKILL)
+_FAULT_SIGNALS = {"KILL": signal.SIGKILL, "INT": signal.SIGINT, "TERM": signal.SIGTERM, "STOP": signal.SIGSTOP}
+
+
+def _fault_signals(point: str, number: int | None) -> list[signal.Signals]:
+    """The signals OPTGUI_FAULT asks for at this point: a comma-separated list of "point:number[:SIGNAL]"
+    entries, SIGNAL one of KILL (the default), INT, TERM, STOP; an entry listed twice sends its signal twice."""
+    found = []
+    for entry in filter(None, os.environ.get("OPTGUI_FAULT", "").split(",")):
+        name, _, rest = entry.strip().partition(":")
+        at, _, sig = rest.partition(":")
+        if name == point and at == str(number):
+            found.append(_FAULT_SIGNALS[sig or "KILL"])
+    return found
+
+
+def _fault(point: str, number: int | None) -> None:
+    """Test-only fault point: deliver the signals OPTGUI_FAULT names for it, one at a time. raise_signal runs the
+    Python handler before returning, so two SIGINTs are two Ctrl-Cs (the second raises KeyboardInterrupt here)."""
+    for sig in _fault_signals(point, number):
+        signal.raise_signal(sig)
 
 
 def _checkpoint_seconds() -> float:
@@ -116,6 +138,7 @@ class StudyRunner:
         self._resume = threading.Event()
         self._stop = threading.Event()
         self._abandon = threading.Event()
+        self._lease_lost: LeaseLostError | None = None
         self._prepared = False
         self.notes: list[str] = []
         self.created_storage = False
@@ -156,33 +179,50 @@ class StudyRunner:
         self._ref = ref
         storage, self.created_storage = open_for_run(ref, create=req.create_storage)
         self._storage = storage
-        try:
-            study_id = storage.get_study_id_from_name(req.study_name)
-        except KeyError:
-            study_id = None
         self._pickle_key = None
         self._pickle_recorder = None
-        if study_id is None:
-            self._create_study()
-        else:
-            self._study_id = study_id
-            meta = md.read_metadata(storage, study_id)
-            foreign_pickles = self._check_pickles(meta)
-            if meta.present:
-                self._validate_against_record(meta)
+        with self._removing_created_file_on_failure():
+            try:
+                study_id = storage.get_study_id_from_name(req.study_name)
+            except KeyError:
+                study_id = None
+            if study_id is None:
+                self._create_study()
             else:
-                self._adopt_study()
-            if foreign_pickles:
-                self._record_pickle_consent(foreign_pickles)
-        self._prepare_signing()
-        self._lease = Lease(self._storage, self._study_id)
-        self._lease.acquire()
-        try:
-            self._setup_segment()
-        except BaseException:
-            self._lease.release()
-            raise
+                self._study_id = study_id
+                meta = _read_metadata_for_run(storage, study_id)
+                if meta.present:
+                    self._validate_against_record(meta)
+                    self._check_saved_states(meta)
+                    if not self.runs_fleet and self._target_already_met(meta):
+                        self._prepared = True
+                        return  # nothing to write: not even the lease (and nothing is unpickled)
+                foreign_pickles = self._check_pickles(meta)
+                if not meta.present:
+                    self._adopt_study()
+                if foreign_pickles:
+                    self._record_pickle_consent(foreign_pickles)
+            self._prepare_signing()
+            self._lease = Lease(self._storage, self._study_id)
+            self._lease.acquire()
+            try:
+                self._setup_segment()
+            except BaseException:
+                self._lease.release()
+                raise
         self._prepared = True
+
+    @contextlib.contextmanager
+    def _removing_created_file_on_failure(self):
+        """A study file this command created is removed again when preparing the run fails (a bad --sampler, no
+        --objective, Ctrl-C…): it holds nothing yet, and a failed command must leave nothing behind."""
+        try:
+            yield
+        except BaseException:
+            if self.created_storage:
+                _remove_created_file(self._storage, self._ref)
+                self.created_storage = False
+            raise
 
     def create(self) -> None:
         """Create the study with optgui's run record and no trials, without running it: no lease, no segment and
@@ -195,7 +235,8 @@ class StudyRunner:
         try:
             self._storage.get_study_id_from_name(req.study_name)
         except KeyError:
-            self._create_study()
+            with self._removing_created_file_on_failure():
+                self._create_study()
             return
         raise StudyStateError(f"a study named {req.study_name!r} already exists in {ref.display}")
 
@@ -391,8 +432,51 @@ class StudyRunner:
                     "continue anyway (the new segment is marked as such)"
                 )
             self._accepted["versions"] = {k: list(v) for k, v in diffs.items()}
-        if req.n_trials is not None and (meta.target or {}).get("n_trials") != req.n_trials:
-            self._storage.set_study_system_attr(self._study_id, md.KEY_TARGET, {"n_trials": req.n_trials})
+
+    def _target_already_met(self, meta: StudyMetadata) -> bool:
+        """A rerun whose target is met by a run that ended cleanly: "nothing to do", and the study stays
+        byte-identical (design §8: an already-met target exits 0 with "nothing to do")."""
+        last = meta.last_segment
+        target = self.request.n_trials if self.request.n_trials is not None else (meta.target or {}).get("n_trials")
+        if target is None or last is None or (last.get("end") or {}).get("reason") not in ENDED_WITH_STATE:
+            return False
+        n_finished = _count_finished(meta, self._storage.get_all_trials(self._study_id, deepcopy=False))
+        if n_finished < target:
+            return False
+        self._target, self._n_finished, self._nothing_to_do = target, n_finished, True
+        self._lease = _NoLease()
+        self._note_unrecorded_target(meta)
+        return True
+
+    def _check_saved_states(self, meta: StudyMetadata) -> None:
+        """Before anything is written: the saved sampler states this run will restore must fit its sampler, so a
+        corrupted `optgui:state:<b>` is one clear error with the study unchanged, not a traceback half-way."""
+        last = meta.last_segment
+        if last is None:
+            return
+        try:
+            end = last.get("end") or {}
+            if end.get("reason") in ENDED_WITH_STATE:
+                needed = {end["last_trial"] + 1: meta.states.get(end["last_trial"] + 1)}
+                needed = {b: r for b, r in needed.items() if r is not None}  # a missing one: reported by the resume
+            else:  # a recovery restores the latest state of the dead segment
+                needed = {b: r for b, r in meta.states.items() if b >= last["start_trial"]}
+                cp = meta.checkpoint
+                if isinstance(cp, dict) and cp.get("segment") == last["index"]:
+                    needed[cp.get("boundary")] = cp
+        except (KeyError, TypeError, AttributeError) as exc:
+            raise StudyStateError(
+                f"the study's last optgui run segment is malformed ({exc.__class__.__name__}: {exc}); it cannot be "
+                "resumed (it was left unchanged)"
+            ) from None
+        sampler_spec = parse_spec(meta.run["sampler"], "sampler")
+        for boundary, record in needed.items():
+            problem = _saved_state_problem(record, sampler_spec)
+            if problem:
+                raise StudyStateError(
+                    f"the sampler state saved at trial {boundary} is corrupted ({problem}); the study cannot be "
+                    "resumed deterministically (it was left unchanged)"
+                )
 
     # --- segments -------------------------------------------------------------------------------------------
     def _specs_from_record(self, meta: StudyMetadata) -> tuple[Spec, Spec]:
@@ -405,102 +489,43 @@ class StudyRunner:
         self._sampler_spec, self._pruner_spec = self._specs_from_record(meta)
         self._target = (meta.target or {}).get("n_trials")
         if self.request.n_trials is not None:
-            self._target = self.request.n_trials
+            self._target = self.request.n_trials  # recorded below, unless already met or below the recorded one
         self._directions = meta.run["directions"]
         accepted = getattr(self, "_accepted", None) or None
-        self._reenter_trial_id = None
+        self._reenter_trial_id = None  # a zombie trial to continue under its number, before asking new trials
+        self._reenter_number = None
         trials = storage.get_all_trials(study_id, deepcopy=False)
-        n_total = len(trials)
         last = meta.last_segment
         recovery_info = None
+        foreign_before: list[int] = []
         sampler = self._sampler_spec.build()
         if last is None:
             resumed_by = "start"
-            boundary = n_total
-            foreign_before = []
+            boundary = len(trials)
             study_attrs = md.sampler_owned_study_attrs(storage, study_id)
             sampler_state = rng_state.capture(sampler)
         elif last.get("end") and last["end"].get("reason") in ENDED_WITH_STATE:
             resumed_by = "resume"
-            saved_boundary = last["end"]["last_trial"] + 1
-            record = meta.states.get(saved_boundary)
-            if record is None:
-                raise StudyStateError(
-                    f"the sampler state saved at trial {saved_boundary} is missing from the "
-                    "study; it cannot be resumed deterministically"
-                )
-            sampler_state = record["sampler_state"]
-            study_attrs = record.get("study_attrs", {})
-            boundary = n_total
-            foreign_before = list(range(saved_boundary, n_total))
-            if foreign_before:
-                self.notes.append(
-                    f"{len(foreign_before)} trials ({foreign_before[0]}–{foreign_before[-1]}) were "
-                    "added by another process since optgui paused: the resumed run is no longer "
-                    "equivalent to an uninterrupted one"
-                )
+            boundary, sampler_state, study_attrs, foreign_before = self._resume_point(meta, trials, last)
             rng_state.restore(sampler, sampler_state)
         else:
             resumed_by = "recovery"
-            foreign_before = []
-            plan = plan_recovery(
-                trials=trials,
-                meta=meta,
-                build_sampler=self._sampler_spec.build,
-                build_pruner=self._pruner_spec.build,
-                study_name=self.request.study_name,
-                directions=self._directions,
-                sampler_name=self._sampler_spec.name,
-                reentry_supported=self._ref.kind != "journal",
-            )
+            plan = self._recover(meta, trials, last)
+            storage = self._storage  # recovery may have reopened it
+            boundary, sampler_state, study_attrs = plan.boundary, plan.sampler_state, plan.study_attrs
             recovery_info = plan.info
-            zombie_number = plan.info["zombie"]
-            if plan.reenter_trial_id is not None:
-                reset_zombie_rdb(
-                    _engine_of(storage), study_id=study_id, trial_id=plan.reenter_trial_id, study_attrs=plan.study_attrs
-                )
-                # A fresh storage object: nothing cached from before the reset survives.
-                storage, _ = open_for_run(self._ref, create=False)
-                self._storage = storage
-                self._lease._storage = storage
-                storage.set_trial_system_attr(
-                    plan.reenter_trial_id,
-                    md.TRIAL_RECOVERED,
-                    {"segment": last["index"] + 1, "dead_segment": last["index"]},
-                )
-                self._reenter_trial_id = plan.reenter_trial_id
-            elif zombie_number is not None:
-                zombie = trials[zombie_number]
-                storage.set_trial_system_attr(
-                    zombie._trial_id,
-                    md.TRIAL_ABANDONED,
-                    {"segment": last["index"], "reason": "process died during the trial"},
-                )
-                storage.set_trial_state_values(zombie._trial_id, TrialState.FAIL)
-            boundary = plan.boundary
-            sampler_state, study_attrs = plan.sampler_state, plan.study_attrs
             rng_state.restore(sampler, sampler_state)
-            self._finish_dead_segment(last, plan)
-            self._emit(
-                RecoveryPerformed(
-                    last["index"],
-                    zombie_number,
-                    plan.info["handling"],
-                    plan.info["replayed_trials"],
-                    plan.info["equivalent"],
-                    plan.info["reason"],
-                )
-            )
-            self.notes.append(_describe_recovery(plan.info))
         self._sampler = sampler
         self._nothing_to_do = False
         if resumed_by != "recovery" and self._target is not None and _count_finished(meta, trials) >= self._target:
             # Already done: no new segment, nothing written (a rerun of a finished command changes nothing).
             self._nothing_to_do = True
             self._n_finished = _count_finished(meta, trials)
+            self._note_unrecorded_target(meta)
             return
-        if boundary not in meta.states:  # a boundary's state is written once, never overwritten
-            self._save_state(boundary, sampler_state, study_attrs)
+        self._record_target(meta)
+        if resumed_by != "recovery" and boundary not in meta.states:  # written once, never overwritten
+            self._save_state(boundary, sampler_state, study_attrs)  # (a recovery saved its state already)
         index = last["index"] + 1 if last else 0
         self._segment = {
             "index": index,
@@ -518,6 +543,7 @@ class StudyRunner:
             "output_log": self._output_log(index),
         }
         storage.set_study_system_attr(study_id, md.segment_key(index), self._segment)
+        _fault("segment_started", boundary)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             self.study = optuna.load_study(
@@ -530,6 +556,112 @@ class StudyRunner:
         self._n_finished = _count_finished(meta_now, all_trials)
         self._last_checkpoint = time.monotonic()
         self._last_trial = None
+
+    def _record_target(self, meta: StudyMetadata) -> None:
+        """--n-trials larger than the recorded target extends it (design §8); a smaller one only ends this
+        invocation earlier, and an already-met one changes nothing."""
+        given, recorded_target = self.request.n_trials, (meta.target or {}).get("n_trials")
+        if given is None or given == recorded_target:
+            return
+        if recorded_target is None or given > recorded_target:
+            self._storage.set_study_system_attr(self._study_id, md.KEY_TARGET, {"n_trials": given})
+        else:
+            self._note_unrecorded_target(meta)
+
+    def _note_unrecorded_target(self, meta: StudyMetadata) -> None:
+        given, recorded_target = self.request.n_trials, (meta.target or {}).get("n_trials")
+        if given is not None and recorded_target is not None and given < recorded_target:
+            self.notes.append(
+                f"--n-trials {given} is below the study's target of {recorded_target} trials, which stays recorded "
+                "(a rerun without --n-trials continues to it)"
+            )
+
+    def _resume_point(self, meta: StudyMetadata, trials, last: dict) -> tuple[int, dict, dict, list[int]]:
+        """Where a segment that ended with a saved state goes on: (boundary, sampler state, study attributes,
+        trials other processes added meanwhile). A zombie that a recovery re-entered but did not run before the
+        run was stopped (a Ctrl-C during recovery) is re-entered now, so it never stays RUNNING."""
+        saved_boundary = last["end"]["last_trial"] + 1
+        record = meta.states.get(saved_boundary)
+        if record is None:
+            raise StudyStateError(
+                f"the sampler state saved at trial {saved_boundary} is missing from the "
+                "study; it cannot be resumed deterministically"
+            )
+        pending = _pending_reentry(last, trials)
+        if pending is not None and pending.number == len(trials) - 1 == saved_boundary:
+            self._reenter_trial_id, self._reenter_number = pending._trial_id, pending.number
+            return saved_boundary, record["sampler_state"], record.get("study_attrs", {}), []
+        if pending is not None:
+            self._abandon_trial(pending, last["index"], "other trials were added while it waited to be re-entered")
+        foreign_before = list(range(saved_boundary, len(trials)))
+        if foreign_before:
+            self.notes.append(
+                f"{len(foreign_before)} trials ({foreign_before[0]}–{foreign_before[-1]}) were "
+                "added by another process since optgui paused: the resumed run is no longer "
+                "equivalent to an uninterrupted one"
+            )
+        return len(trials), record["sampler_state"], record.get("study_attrs", {}), foreign_before
+
+    def _recover(self, meta: StudyMetadata, trials, last: dict):
+        """Recover a segment whose process died (or was interrupted in a trial), and return the RecoveryPlan.
+
+        The writes come in an order that survives being cut anywhere (a second Ctrl-C, SIGTERM or SIGKILL while
+        recovering): each prefix of them leaves a study the next run recovers into the same result. The new
+        boundary's state goes first (so a rerun finds the state this recovery computed, even after the zombie
+        was abandoned), then the zombie is re-entered or abandoned, then the dead segment is closed."""
+        storage, study_id = self._storage, self._study_id
+        plan = plan_recovery(
+            trials=trials,
+            meta=meta,
+            build_sampler=self._sampler_spec.build,
+            build_pruner=self._pruner_spec.build,
+            study_name=self.request.study_name,
+            directions=self._directions,
+            sampler_name=self._sampler_spec.name,
+            reentry_supported=self._ref.kind != "journal",
+        )
+        zombie_number = plan.info["zombie"]
+        _fault("recovery_planned", zombie_number)
+        if plan.boundary not in meta.states:
+            self._save_state(plan.boundary, plan.sampler_state, plan.study_attrs)
+        if plan.reenter_trial_id is not None:
+            reset_zombie_rdb(
+                _engine_of(storage), study_id=study_id, trial_id=plan.reenter_trial_id, study_attrs=plan.study_attrs
+            )
+            # A fresh storage object: nothing cached from before the reset survives.
+            storage, _ = open_for_run(self._ref, create=False)
+            self._storage = storage
+            self._lease._storage = storage
+            storage.set_trial_system_attr(
+                plan.reenter_trial_id, md.TRIAL_RECOVERED, {"segment": last["index"] + 1, "dead_segment": last["index"]}
+            )
+            self._reenter_trial_id, self._reenter_number = plan.reenter_trial_id, zombie_number
+        elif zombie_number is not None:
+            zombie = next(t for t in trials if t.number == zombie_number)
+            if zombie.state == TrialState.RUNNING:
+                self._abandon_trial(zombie, last["index"], "process died during the trial")
+        _fault("zombie_handled", zombie_number)
+        self._finish_dead_segment(last, plan)
+        _fault("dead_segment_closed", zombie_number)
+        self._emit(
+            RecoveryPerformed(
+                last["index"],
+                zombie_number,
+                plan.info["handling"],
+                plan.info["replayed_trials"],
+                plan.info["equivalent"],
+                plan.info["reason"],
+            )
+        )
+        self.notes.append(_describe_recovery(plan.info))
+        return plan
+
+    def _abandon_trial(self, trial, segment_index: int, reason: str) -> None:
+        """Tell an unfinished trial FAIL, tagged as abandoned (comparisons with an uninterrupted run skip it)."""
+        self._storage.set_trial_system_attr(
+            trial._trial_id, md.TRIAL_ABANDONED, {"segment": segment_index, "reason": reason}
+        )
+        self._storage.set_trial_state_values(trial._trial_id, TrialState.FAIL)
 
     def _finish_dead_segment(self, segment: dict, plan) -> None:
         end = dict(segment.get("end") or {})
@@ -576,6 +708,9 @@ class StudyRunner:
             _fault("state_save", boundary)
         end = {"reason": reason, "at": md.now_iso(), "last_trial": boundary - 1, "n_finished": self._n_finished}
         end["states"] = self._segment_states(self._segment["start_trial"], boundary)
+        if self._reenter_trial_id is not None:
+            # Stopped before the re-entered zombie ran (e.g. Ctrl-C during recovery): the next run re-enters it.
+            end["reentry_pending"] = self._reenter_number
         self._segment = {**self._segment, "end": end}
         self._storage.set_study_system_attr(self._study_id, md.segment_key(self._segment["index"]), self._segment)
 
@@ -679,6 +814,11 @@ class StudyRunner:
                 self._run_one_trial()
                 if time.monotonic() - self._last_checkpoint >= _checkpoint_seconds():
                     self._checkpoint()
+        except LeaseLostError as exc:
+            # Another process owns the study now: write nothing (no segment end, no lease release), just stop.
+            self._lease.stop_heartbeat()
+            self._emit(RunStateChanged("failed", str(exc)))
+            raise
         except TrialAbandoned:
             self._end_segment("interrupted")
             self._lease.release()
@@ -722,12 +862,14 @@ class StudyRunner:
         from optuna.study._tell import _tell_with_warning
 
         study = self.study
+        self._lease.check_held()
         if self._reenter_trial_id is not None:
             study._thread_local.cached_all_trials = None  # as Study.ask does
             trial = optuna.Trial(study, self._reenter_trial_id)
-            self._reenter_trial_id = None
+            self._reenter_trial_id = self._reenter_number = None
         else:
             trial = study.ask()
+            self._check_lease_after_ask(trial)
         number = trial.number
         self._emit(TrialStarted(number))
         self._instrument(trial, number)
@@ -743,17 +885,27 @@ class StudyRunner:
         except optuna.TrialPruned:
             state = TrialState.PRUNED
         except (TrialAbandoned, KeyboardInterrupt):
+            if self._lease_lost is not None:
+                raise self._lease_lost from None
             raise
         except Exception as exc:  # noqa: BLE001 - objective errors become FAIL trials, as optimize(catch=...)
+            self._lease.check_held()  # (the error may be the other process's finished trial refusing a write)
             state = TrialState.FAIL
             error = {"type": exc.__class__.__name__, "message": str(exc), "traceback": traceback.format_exc()}
             self._storage.set_trial_system_attr(trial._trial_id, md.TRIAL_ERROR, error)
         duration = time.monotonic() - t0
         self._sign_pickles(trial._trial_id)
         _fault("before_tell", number)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            final_state, values, message = _tell_with_warning(study, trial, value, state=state, suppress_warning=True)
+        self._lease.check_held()  # a process stopped past its lease must not tell a trial someone else took over
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                final_state, values, message = _tell_with_warning(
+                    study, trial, value, state=state, suppress_warning=True
+                )
+        except UpdateFinishedTrialError:
+            self._lease.check_held()  # lost in the moment between the check and the tell: say so
+            raise
         _fault("after_tell", number)
         if final_state == TrialState.FAIL and error is None and message:
             error = {"type": "InvalidValue", "message": message, "traceback": ""}
@@ -772,18 +924,40 @@ class StudyRunner:
             )
         )
 
+    def _check_lease_after_ask(self, trial) -> None:
+        """Stopped inside ask() past the lease's life, this process created a trial in a study another process now
+        runs: nobody else will ever finish it, so it is told FAIL, tagged abandoned, before giving up."""
+        try:
+            self._lease.check_held()
+        except LeaseLostError:
+            self._abandon_trial(trial, self._segment["index"], "created after the run lost its lease")
+            raise
+
+    def _guard_lease_in_objective(self) -> None:
+        """Before a suggest/report writes to the trial: a lost lease ends the trial like an abandon (a BaseException
+        the objective cannot swallow), then the run ends with the LeaseLostError."""
+        try:
+            self._lease.check_held()
+        except LeaseLostError as exc:
+            self._lease_lost = exc
+            raise TrialAbandoned() from None
+
     def _instrument(self, trial, number: int) -> None:
-        """Hooks on this trial's suggest/report calls: the abandon request and the in_objective fault point."""
+        """Hooks on this trial's suggest/report calls: the abandon request, the lease check and the in_objective
+        fault point."""
         original = trial._suggest
-        fault_in_objective = os.environ.get("OPTGUI_FAULT") == f"in_objective:{number}"
+        fault_in_objective = bool(_fault_signals("in_objective", number))
+        fired: list[bool] = []
         abandon = self._abandon
 
         def suggest(name, distribution):
             if abandon.is_set():
                 raise TrialAbandoned()
+            self._guard_lease_in_objective()
             result = original(name, distribution)
-            if fault_in_objective:
-                os.kill(os.getpid(), signal.SIGKILL)
+            if fault_in_objective and not fired:
+                fired.append(True)  # once per trial, at its first suggest
+                _fault("in_objective", number)
             return result
 
         trial._suggest = suggest
@@ -792,9 +966,53 @@ class StudyRunner:
         def report(value, step):
             if abandon.is_set():
                 raise TrialAbandoned()
+            self._guard_lease_in_objective()
             return original_report(value, step)
 
         trial.report = report
+
+
+class _NoLease:
+    """Stands for the lease of a run that has nothing to do and so never takes one."""
+
+    def release(self) -> None:
+        pass
+
+
+def _read_metadata_for_run(storage, study_id: int) -> StudyMetadata:
+    try:
+        return md.read_metadata(storage, study_id)
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise StudyStateError(
+            f"the study's optgui metadata is malformed ({exc.__class__.__name__}: {exc}); it cannot be resumed"
+        ) from None
+
+
+def _saved_state_problem(record, sampler_spec: Spec) -> str | None:
+    """Why a saved state record cannot be restored into a fresh sampler of the run's spec, or None."""
+    if not isinstance(record, dict) or not isinstance(record.get("sampler_state"), dict):
+        return "not a sampler state record"
+    if not isinstance(record.get("study_attrs", {}), dict):
+        return "its study attributes are not a mapping"
+    try:
+        rng_state.restore(sampler_spec.build(), record["sampler_state"])
+    except rng_state.SamplerStateError as exc:
+        return str(exc)
+    except (KeyError, TypeError, ValueError, AttributeError, binascii.Error) as exc:
+        return f"{exc.__class__.__name__}: {exc}"
+    return None
+
+
+def _remove_created_file(storage, ref) -> None:
+    """Delete a study file (and SQLite's side files) that this process created moments ago."""
+    if ref.path is None:
+        return
+    if ref.kind != "journal":
+        with contextlib.suppress(AttributeError):
+            _engine_of(storage).dispose()
+    for suffix in ("", "-journal", "-wal", "-shm"):
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(f"{ref.path}{suffix}")
 
 
 def _engine_of(storage):
@@ -815,6 +1033,15 @@ def _count_finished(meta: StudyMetadata, trials) -> int:
     return sum(
         1 for t in trials if t.number in mine and t.state.is_finished() and md.TRIAL_ABANDONED not in t.system_attrs
     )
+
+
+def _pending_reentry(segment: dict, trials):
+    """The zombie a recovery re-entered in `segment` but never ran (the run stopped first), if still RUNNING."""
+    number = (segment.get("end") or {}).get("reentry_pending")
+    if number is None:
+        return None
+    trial = next((t for t in trials if t.number == number), None)
+    return trial if trial is not None and trial.state == TrialState.RUNNING else None
 
 
 def _describe_recovery(info: dict) -> str:

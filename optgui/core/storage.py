@@ -228,6 +228,29 @@ def snapshot_copy(storage: str | StorageRef, dest: str | Path | None = None) -> 
     return dest_path
 
 
+def _journal_lock(path: str):
+    """Optuna's symlink lock for a journal file, except that a dangling lock symlink is refused at once.
+
+    Optuna's JournalFileSymlinkLock stats the lock (following the link) to age it; on a dangling link the stat
+    fails and it retries at once, forever: 100% CPU, no grace period, and a Ctrl-C that only asks the run to stop
+    is never acted on. A lock made with an absolute path points at the journal file itself, so a dangling one is
+    debris or planted (or made by a process given a relative path into another folder, which Optuna cannot wait
+    on either)."""
+    from optuna.storages.journal import JournalFileSymlinkLock
+
+    class RefusingDanglingSymlinkLock(JournalFileSymlinkLock):
+        def acquire(self) -> bool:
+            lock = self._lock_file
+            if os.path.islink(lock) and not os.path.exists(lock):
+                raise StorageError(
+                    f"the journal lock {lock} is a dangling symbolic link, which Optuna cannot wait on: if no "
+                    "other process is writing the study, remove it and run again"
+                )
+            return super().acquire()
+
+    return RefusingDanglingSymlinkLock(path)
+
+
 def open_for_run(ref: StorageRef, *, create: bool):
     """An Optuna storage opened read-write for running. Creates a missing file only when `create`.
 
@@ -251,7 +274,7 @@ def open_for_run(ref: StorageRef, *, create: bool):
     try:
         if ref.kind == "journal":
             assert ref.path is not None
-            storage = JournalStorage(JournalFileBackend(str(ref.path)))
+            storage = JournalStorage(JournalFileBackend(str(ref.path), lock_obj=_journal_lock(str(ref.path))))
         else:
             storage = optuna.storages.get_storage(RDBStorage(ref.url))
     except RuntimeError as exc:  # Optuna's schema compatibility check

@@ -670,12 +670,15 @@ class Verifier:
                 note = f"the sampler state saved at trial {b} differs from the replayed one and nothing explains it"
                 self._unexplained.append(b)
                 self._reasons.append(f"segment {seg['index']}: {note}")
-        if (
-            seg.get("resumed_by") == "recovery"
-            and (seg.get("recovery") or {}).get("handling") == "reentered"
-            and record is not None
-        ):
-            note = self._replay_attr_rollback(seg, record, note)
+        # The re-entering recovery may share its boundary with a later resume (stopped before the re-entered trial
+        # ran, the next run re-entered it): its rollback still happened at this boundary.
+        reentering = [
+            s
+            for s in boundary.segments
+            if s.get("resumed_by") == "recovery" and (s.get("recovery") or {}).get("handling") == "reentered"
+        ]
+        if reentering and record is not None:
+            note = self._replay_attr_rollback(reentering[-1], record, note)
             if note and kind == "seamless":
                 kind = "restored"
         for s in boundary.segments:
