@@ -142,3 +142,102 @@ def read_metadata(storage, study_id: int) -> StudyMetadata:
 def sampler_owned_study_attrs(storage, study_id: int) -> dict[str, Any]:
     """Study system attributes written by Optuna's samplers (QMC counters, GA parent caches, metric names...)."""
     return {k: v for k, v in storage.get_study_system_attrs(study_id).items() if not k.startswith(PREFIX)}
+
+
+# --------------------------------------------------------------------------------------- shape checks
+# What the verifier and the objective check read from the metadata, by shape. A study file may come from anyone: a
+# value of the wrong shape must be one clear error naming the key, not a TypeError deep inside a replay.
+_SPEC = (dict, str)
+_OPTIONAL_DICT = (dict, type(None))
+_OPTIONAL_INT = (int, type(None))
+_RUN_FIELDS = {
+    "sampler": _SPEC,
+    "pruner": (dict, str, type(None)),
+    "seed": _OPTIONAL_INT,
+    "objective": dict,
+    "directions": list,
+    "versions": dict,
+    "history_until": _OPTIONAL_INT,
+    "fleet": _OPTIONAL_DICT,
+}
+_REQUIRED_RUN_FIELDS = ("sampler", "objective", "directions", "versions")
+_SEGMENT_FIELDS = {
+    "index": int,
+    "start_trial": int,
+    "foreign_before": (list, type(None)),
+    "end": _OPTIONAL_DICT,
+    "recovery": _OPTIONAL_DICT,
+    "accepted": _OPTIONAL_DICT,
+    "versions": _OPTIONAL_DICT,
+    "resumed_by": (str, type(None)),
+}
+_STATE_FIELDS = {"sampler_state": dict, "study_attrs": _OPTIONAL_DICT}
+
+
+def _type_names(types) -> str:
+    types = types if isinstance(types, tuple) else (types,)
+    names = {dict: "an object", str: "a string", int: "an integer", list: "a list", type(None): "null"}
+    return " or ".join(names.get(t, t.__name__) for t in types)
+
+
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _check_fields(key: str, value: Any, fields: dict, required: tuple = ()) -> str | None:
+    if not isinstance(value, dict):
+        return f"{key} must be an object, not {_shown(value)}"
+    for name in required:
+        if name not in value:
+            return f"{key} lacks {name!r}"
+    for name, types in fields.items():
+        if name in value and (not isinstance(value[name], types) or isinstance(value[name], bool)):
+            return f"{key} field {name!r} must be {_type_names(types)}, not {_shown(value[name])}"
+    return None
+
+
+def _check_number_list(key: str, name: str, values) -> str | None:
+    if values and not all(isinstance(v, int) and not isinstance(v, bool) for v in values):
+        return f"{key} field {name!r} must list trial numbers, not {_shown(values)}"
+    return None
+
+
+def _segment_problem(key: str, value: Any) -> str | None:
+    problem = _check_fields(key, value, _SEGMENT_FIELDS, ("index", "start_trial"))
+    if problem:
+        return problem
+    end = value.get("end")
+    if end is not None and not isinstance(end.get("last_trial", 0), _OPTIONAL_INT):
+        return f"{key} field 'end.last_trial' must be an integer, not {_shown(end.get('last_trial'))}"
+    return _check_number_list(key, "foreign_before", value.get("foreign_before"))
+
+
+def metadata_problem(attrs: dict[str, Any]) -> str | None:
+    """What is malformed in a study's optgui metadata (one phrase naming the key), or None."""
+    for key, value in attrs.items():
+        if not key.startswith(PREFIX):
+            continue
+        problem = None
+        if key == KEY_SCHEMA and (not isinstance(value, int) or isinstance(value, bool)):
+            problem = f"{key} must be an integer, not {_shown(value)}"
+        elif key == KEY_RUN:
+            problem = _check_fields(key, value, _RUN_FIELDS, _REQUIRED_RUN_FIELDS)
+            if problem is None and not all(isinstance(d, str) for d in value["directions"]):
+                problem = f"{key} field 'directions' must list strings, not {_shown(value['directions'])}"
+            if problem is None:
+                fields = {"kind": str, "ref": str, "path": (str, type(None)), "import_root": (str, type(None))}
+                problem = _check_fields(f"{key} field 'objective'", value["objective"], fields, ("kind", "ref"))
+        elif key in (KEY_TARGET, KEY_CHECKPOINT, KEY_LEASE):
+            problem = None if isinstance(value, _OPTIONAL_DICT) else f"{key} must be an object, not {_shown(value)}"
+        elif key.startswith((KEY_SEGMENT, KEY_STATE)):
+            prefix = KEY_SEGMENT if key.startswith(KEY_SEGMENT) else KEY_STATE
+            if not key[len(prefix) :].isdigit():
+                problem = f"{key!r} does not end in a number"
+            elif prefix == KEY_SEGMENT:
+                problem = _segment_problem(key, value)
+            else:
+                problem = _check_fields(key, value, _STATE_FIELDS, ("sampler_state",))
+        if problem:
+            return problem
+    return None

@@ -66,9 +66,12 @@ def values_match(recorded: Sequence[float], evaluated: Sequence[float], rtol: fl
 
 
 def _objective_ref(snapshot, objective: str | None, import_root: str | None = None):
-    from optgui.core.metadata import StudyMetadata
+    from optgui.core.metadata import StudyMetadata, metadata_problem
     from optgui.core.objectives import ObjectiveRef, _sha256, parse_objective
 
+    problem = metadata_problem(snapshot.system_attrs)
+    if problem:
+        raise ObjectiveError(f"study {snapshot.name!r} has malformed optgui metadata: {problem}")
     if objective is not None:
         return parse_objective(objective, import_root=import_root), ""
     meta = StudyMetadata.from_system_attrs(snapshot.system_attrs)

@@ -286,18 +286,20 @@ def main(argv: list[str] | None = None) -> int:
     sys.stdout = sys.stderr
     import optuna
 
-    from optgui.core.study_read import resolve_study_name
     from optgui.core.verifier import verify_study
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     try:
-        name = resolve_study_name(args.storage, args.study)
-        _emit(out, "started", study=name, hash_seed=os.environ.get("PYTHONHASHSEED"))
+
+        def started(name: str) -> None:
+            _emit(out, "started", study=name, hash_seed=os.environ.get("PYTHONHASHSEED"))
 
         def progress(p: Progress) -> None:
             _emit(out, "progress", checked=p.checked, total=p.total, first_trial=p.first_trial, last_trial=p.last_trial)
 
-        verdict = verify_study(args.storage, name, args.spec, progress=progress, use_cache=not args.no_cache)
+        verdict = verify_study(
+            args.storage, args.study, args.spec, progress=progress, use_cache=not args.no_cache, on_study=started
+        )
         _emit(out, "verdict", verdict=verdict.to_json_obj())
         return 0
     except OptguiError as exc:
