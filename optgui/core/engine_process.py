@@ -24,6 +24,7 @@ Child:   python -P -s -m optgui.core.engine_process --connection FD (optgui.core
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import subprocess
 import sys
@@ -117,8 +118,10 @@ class EngineProcess:
         # A fresh interpreter, not a fork: a forked copy of a GUI process (Qt, its threads and locks) is not safe to
         # run. Not multiprocessing's spawn either: its child imports from the current folder (child_process).
         from optgui.core.child_process import start_connected
+        from optgui.core.objectives import objective_import_root
 
-        import_root = _objective_import_root(self.objective_ref)
+        # Resolved here, with the caller's path: the engine's and the objective process's paths are isolated.
+        import_root = objective_import_root(self.objective_ref) if self.objective_ref else None
         self._proc, self._conn = start_connected("optgui.core.engine_process")
         self._conn.send((self.request, self.objective_ref, self.niceness, import_root))
         return self
@@ -185,20 +188,6 @@ class EngineProcess:
         return True
 
 
-def _objective_import_root(objective_ref: str | None) -> str | None:
-    """Where the objective's own imports come from, resolved here with the caller's path (the engine's is isolated);
-    None for a built-in or an objective that cannot be resolved (the engine then reports why)."""
-    if not objective_ref:
-        return None
-    from optgui.core.errors import OptguiError
-    from optgui.core.objectives import parse_objective
-
-    try:
-        return parse_objective(objective_ref).import_root
-    except OptguiError:
-        return None
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m optgui.core.engine_process")
     parser.add_argument("--connection", required=True)
@@ -210,6 +199,8 @@ def main(argv: list[str] | None = None) -> int:
         request, objective_ref, niceness, import_root = conn.recv()
     except (EOFError, OSError):
         return 1  # the parent went away before sending the run
+    if import_root and request.objective_import_root is None:
+        request = dataclasses.replace(request, objective_import_root=import_root)
     _child_main(request, objective_ref, conn, niceness, import_root)
     return 0
 

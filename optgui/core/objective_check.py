@@ -155,7 +155,9 @@ def run_objective_check(
         args += ["--rtol", repr(rtol)]
     if objective is not None:
         args += ["--objective", objective]
-        root = _import_root_here(objective)
+        from optgui.core.objectives import objective_import_root
+
+        root = objective_import_root(objective)  # found with our path, without running it: the child's is isolated
         if root:
             args += ["--import-root", root]
     with tempfile.TemporaryFile("w+") as errors:  # a file: a chatty objective cannot block on a full pipe
@@ -178,16 +180,6 @@ def run_objective_check(
         errors.seek(0)
         tail = next((line for line in reversed(errors.read().splitlines()) if line.strip()), "")
     raise OptguiError(f"the objective check process exited with code {proc.returncode}" + (f": {tail}" if tail else ""))
-
-
-def _import_root_here(objective: str) -> str | None:
-    """The import root of an --objective, found with this process's path (the child's is isolated)."""
-    from optgui.core.objectives import parse_objective
-
-    try:
-        return parse_objective(objective).import_root
-    except OptguiError:
-        return None  # the child reports the problem
 
 
 def _read_child(proc, announce, timeout: float | None) -> ObjectiveCheck | None:

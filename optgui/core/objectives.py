@@ -115,6 +115,19 @@ def _module_import_root(top_level: str, import_root: str | None) -> str | None:
     return None
 
 
+def objective_import_root(text: str) -> str | None:
+    """The import root parse_objective would record for `text`, found without importing or running anything (for
+    a process that starts the objective's process but must not run user code itself); None when there is none."""
+    text = text.strip()
+    target, sep, _function = text.rpartition(":")
+    if text.startswith("builtin:") or not sep or not target:
+        return None
+    if target.endswith(".py") or "/" in target or "\\" in target:
+        return str(Path(target).expanduser().absolute().parent)
+    top_level = target.split(".")[0]
+    return _module_import_root(top_level, None) if top_level.isidentifier() else None
+
+
 def parse_objective(text: str, *, import_root: str | None = None) -> ObjectiveRef:
     """Resolve what the user typed. Files must exist (their hash is taken now); modules are not imported yet.
 

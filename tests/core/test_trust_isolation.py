@@ -237,3 +237,33 @@ def test_frozen_launcher_keeps_only_the_bundle_on_the_path(tmp_path):
             del sys._MEIPASS
         else:
             sys._MEIPASS = sys_meipass
+
+
+def test_a_module_objective_on_the_users_pythonpath_runs_in_the_engine_with_that_root_recorded(
+    tmp_path, planted, monkeypatch
+):
+    here, on_path, marker = planted
+    project = tmp_path / "lab"
+    project_objective(project / "labobjectives")
+    (project / "labobjectives" / "__init__.py").write_text("")
+    # The user's PYTHONPATH names the project first; the planted folder stays on it too.
+    monkeypatch.setenv("PYTHONPATH", f"{project}{os.pathsep}{on_path}")
+    (project / "labobjectives" / "objective.py").write_text(
+        (project / "labobjectives" / "objective.py").read_text().replace("from shapes_helper", "from .shapes_helper")
+    )
+    ref = "labobjectives.objective:objective"
+    request = RunRequest(
+        storage=str(tmp_path / "m.db"), study_name=STUDY, objective=ref, sampler="RandomSampler(seed=6)", n_trials=2
+    )
+    engine = EngineProcess(request, ref).start()
+    ending, deadline = None, time.monotonic() + 180
+    while ending is None and time.monotonic() < deadline:
+        for message in engine.receive(0.2):
+            if message[0] == "ended":
+                ending = message[1:]
+    engine.join(30)
+    assert ending is not None and ending[0] == "outcome", ending
+    assert len(completed_values(tmp_path / "m.db")) == 2
+    record = StudyMetadata.from_system_attrs(read_study(str(tmp_path / "m.db"), STUDY).system_attrs).run["objective"]
+    assert record["kind"] == "module" and record["import_root"] == str(project)
+    assert traces(marker, [os.getpid()]) == []
