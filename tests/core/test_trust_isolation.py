@@ -267,3 +267,18 @@ def test_a_module_objective_on_the_users_pythonpath_runs_in_the_engine_with_that
     record = StudyMetadata.from_system_attrs(read_study(str(tmp_path / "m.db"), STUDY).system_attrs).run["objective"]
     assert record["kind"] == "module" and record["import_root"] == str(project)
     assert traces(marker, [os.getpid()]) == []
+
+
+def test_frozen_launcher_runs_fleet_workers_as_optgui_not_as_a_second_window(monkeypatch):
+    """Fleet workers start as `optgui -m optgui worker ...`; frozen, that must run the CLI, not open the GUI."""
+    import importlib.util
+
+    root = Path(__file__).resolve().parents[2]
+    spec = importlib.util.spec_from_file_location("optgui_launcher", root / "packaging" / "pyinstaller" / "launcher.py")
+    launcher = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(launcher)
+    ran = []
+    monkeypatch.setattr(launcher.runpy, "run_module", lambda name, **kw: ran.append((name, list(sys.argv))))
+    monkeypatch.setattr(sys, "argv", ["/dist/optgui", "-m", "optgui", "worker", "s.log", "--study", "x"])
+    assert launcher.main() == 0
+    assert ran == [("optgui", ["/dist/optgui", "worker", "s.log", "--study", "x"])]
