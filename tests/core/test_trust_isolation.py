@@ -173,7 +173,6 @@ def test_verify_objective_check_prints_the_file_it_executes(tmp_path, planted):
     assert f"optgui: objective check: running {objective} " in err
 
 
-@pytest.mark.slow
 def test_fleet_workers_import_nothing_planted(tmp_path, planted):
     here, _, marker = planted
     objective = project_objective(tmp_path / "project")
