@@ -23,9 +23,13 @@ WORKER_EXIT_SECONDS = 30.0
 
 def start_local_workers(storage: str, study: str, n: int, *, quiet: bool = True) -> list[subprocess.Popen]:
     """N `optgui worker` processes of this Python, each in its own session (a terminal's Ctrl-C reaches only the
-    coordinator, which then stops the fleet in order)."""
-    cmd = [sys.executable, "-m", "optgui", "worker", storage, "--study", study] + (["--quiet"] if quiet else [])
-    return [subprocess.Popen(cmd, start_new_session=True, stdin=subprocess.DEVNULL) for _ in range(n)]
+    coordinator, which then stops the fleet in order). They import optgui with an isolated path
+    (optgui.core.child_process); each adds the objective's recorded import root when it loads the objective."""
+    from optgui.core.child_process import isolated_environment, python_command
+
+    cmd = python_command("optgui", "worker", storage, "--study", study) + (["--quiet"] if quiet else [])
+    env = isolated_environment()
+    return [subprocess.Popen(cmd, start_new_session=True, stdin=subprocess.DEVNULL, env=env) for _ in range(n)]
 
 
 def wait_workers(processes: list[subprocess.Popen], timeout: float = WORKER_EXIT_SECONDS) -> None:

@@ -63,6 +63,13 @@ def _exit_code(verdict, require_equivalent: bool) -> int:
     return EXIT_OK
 
 
+def _announce_objective(info: dict) -> None:
+    """Say which code the objective check is about to run (it is the user's, not optgui's)."""
+    where = info.get("file") or info.get("objective")
+    root = f"; importing from {info['import_root']}" if info.get("import_root") else ""
+    print(f"optgui: objective check: running {where} ({info.get('objective')}{root})", file=sys.stderr, flush=True)
+
+
 def execute(args) -> int:
     from optgui.core.objective_check import run_objective_check
     from optgui.core.verify_process import VerifyJob
@@ -92,7 +99,12 @@ def execute(args) -> int:
     if args.objective_check:
         verdict = verdict.with_objective_check(
             run_objective_check(
-                args.storage, verdict.study, args.objective_check, rtol=args.rtol, objective=args.objective
+                args.storage,
+                verdict.study,
+                args.objective_check,
+                rtol=args.rtol,
+                objective=args.objective,
+                announce=_announce_objective,
             )
         )
     text = json.dumps(verdict.to_json_obj(), indent=2) if args.json else "\n".join(verdict.summary())

@@ -4,11 +4,17 @@ The trial itself stays in the engine's thread: the child gets a proxy whose sugg
 travel over a pipe and are performed on the real trial, so the storage, the sampler and the engine see exactly
 what an in-process objective would produce (same calls, same order). Aborting kills the child and abandons the
 trial the way a crash would; the engine's recovery then keeps determinism.
+
+Child:  python -P -s -m optgui.core.child_objective --connection FD REF [--import-root DIR]
+(optgui.core.child_process: optgui is imported with an isolated path; this is the one process of a GUI run that
+adds the objective's import root, the root the run record names.)
 """
 
 from __future__ import annotations
 
-import multiprocessing
+import argparse
+import subprocess
+import sys
 import threading
 
 # Reading the trial's state goes through these attribute names; everything else is a forwarded method call.
@@ -42,18 +48,21 @@ class _TrialProxy:
         return lambda *args, **kwargs: self._request(("call", name, args, kwargs))
 
 
-def _child_main(objective_ref: str, conn) -> None:
+def _child_main(objective_ref: str, conn, import_root: str | None = None) -> None:
     from optgui.core.objectives import load_objective, parse_objective
 
     try:
-        objective = load_objective(parse_objective(objective_ref))
+        objective = load_objective(parse_objective(objective_ref, import_root=import_root))
     except Exception as exc:  # noqa: BLE001 - reported to the parent, which fails the trial with it
         conn.send(("load_error", f"{exc.__class__.__name__}: {exc}"))
         return
     conn.send(("ready", None))
     proxy = _TrialProxy(conn)
     while True:
-        message = conn.recv()
+        try:
+            message = conn.recv()
+        except (EOFError, OSError):
+            return  # the engine has gone
         if message is None:
             return
         import optuna
@@ -76,23 +85,20 @@ class ChildObjectiveError(Exception):
 class ChildProcessObjective:
     """A callable objective for StudyRunner(objective=...). One child per run, reused across trials."""
 
-    def __init__(self, objective_ref: str):
+    def __init__(self, objective_ref: str, *, import_root: str | None = None):
         self.objective_ref = objective_ref
+        self.import_root = import_root
         self._abort = threading.Event()
-        self._proc = None
+        self._proc: subprocess.Popen | None = None
         self._conn = None
 
     def _ensure_child(self) -> None:
-        if self._proc is not None and self._proc.is_alive():
+        if self._proc is not None and self._proc.poll() is None:
             return
-        ctx = multiprocessing.get_context("spawn")
-        parent, child = ctx.Pipe()
-        self._proc = ctx.Process(
-            target=_child_main, args=(self.objective_ref, child), daemon=True, name="optgui-objective"
-        )
-        self._proc.start()
-        child.close()
-        self._conn = parent
+        from optgui.core.child_process import start_connected
+
+        args = [self.objective_ref] + (["--import-root", self.import_root] if self.import_root else [])
+        self._proc, self._conn = start_connected("optgui.core.child_objective", *args)
         kind, payload = self._receive()
         if kind == "load_error":
             raise ChildObjectiveError(payload)
@@ -101,8 +107,8 @@ class ChildProcessObjective:
         while not self._conn.poll(0.05):
             if self._abort.is_set():
                 raise _AbortRequested()
-            if not self._proc.is_alive():
-                raise ChildObjectiveError(f"the objective's process died (exit code {self._proc.exitcode})")
+            if self._proc.poll() is not None:
+                raise ChildObjectiveError(f"the objective's process died (exit code {self._proc.returncode})")
         return self._conn.recv()
 
     def __call__(self, trial):
@@ -145,9 +151,29 @@ class ChildProcessObjective:
     def close(self) -> None:
         proc, self._proc = self._proc, None
         if proc is not None:
-            if proc.is_alive():
+            if proc.poll() is None:
                 proc.kill()
-            proc.join(5)
+            try:
+                proc.wait(5)
+            except subprocess.TimeoutExpired:
+                pass
         if self._conn is not None:
             self._conn.close()
             self._conn = None
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m optgui.core.child_objective")
+    parser.add_argument("--connection", required=True)
+    parser.add_argument("objective")
+    parser.add_argument("--import-root")
+    args = parser.parse_args(argv)
+    from optgui.core.child_process import connection_from_argument, exit_with_parent
+
+    exit_with_parent()  # a long trial must not outlive an engine that died
+    _child_main(args.objective, connection_from_argument(args.connection), args.import_root)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -17,12 +17,17 @@ Control keeps StudyRunner's own semantics: pause/resume/stop act at the next tri
 trial in flight as a crash would (the next resume recovers it). `objective_ref` runs the objective in a further
 child process (optgui.core.child_objective) so that abandon stops even a trial that never calls back. If the
 parent disappears, the run stops after the trial in flight with its state saved, as a CLI Ctrl-C does.
+
+Child:   python -P -s -m optgui.core.engine_process --connection FD (optgui.core.child_process: an isolated
+         import path; the request arrives as the first message).
 """
 
 from __future__ import annotations
 
-import multiprocessing
+import argparse
+import dataclasses
 import os
+import subprocess
 import sys
 import threading
 import traceback
@@ -30,7 +35,9 @@ import traceback
 from optgui.core.runner import RunRequest
 
 
-def _child_main(request: RunRequest, objective_ref: str | None, conn, niceness: int = 0) -> None:
+def _child_main(
+    request: RunRequest, objective_ref: str | None, conn, niceness: int = 0, import_root: str | None = None
+) -> None:
     from optgui.core.errors import LeaseHeldError, OptguiError
     from optgui.core.pickle_trust import ForeignPicklesError
     from optgui.core.priority import lower_priority
@@ -47,14 +54,11 @@ def _child_main(request: RunRequest, objective_ref: str | None, conn, niceness: 
             except (OSError, EOFError):
                 pass  # the parent is gone; the control thread has asked the run to stop
 
-    # This process is daemonic (so it never outlives the GUI), and daemonic processes may not start children;
-    # the objective's own process needs one. It is daemonic in turn, so it still ends with this one.
-    multiprocessing.current_process().daemon = False
     objective = None
     if objective_ref:
         from optgui.core.child_objective import ChildProcessObjective
 
-        objective = ChildProcessObjective(objective_ref)
+        objective = ChildProcessObjective(objective_ref, import_root=import_root)
     runner = StudyRunner(request, lambda event: send(("event", event)), objective)
 
     def control() -> None:
@@ -109,24 +113,21 @@ class EngineProcess:
         self.request = request
         self.objective_ref = objective_ref
         self.niceness = niceness
-        self._proc = None
+        self._proc: subprocess.Popen | None = None
         self._conn = None
         self._send_lock = threading.Lock()
         self.ended = False
 
     def start(self) -> EngineProcess:
-        # spawn, not fork: a forked copy of a GUI process (Qt, its threads and locks) is not safe to run.
-        ctx = multiprocessing.get_context("spawn")
-        parent, child = ctx.Pipe()
-        self._proc = ctx.Process(
-            target=_child_main,
-            args=(self.request, self.objective_ref, child, self.niceness),
-            name="optgui-engine",
-            daemon=True,
-        )
-        self._proc.start()
-        child.close()
-        self._conn = parent
+        # A fresh interpreter, not a fork: a forked copy of a GUI process (Qt, its threads and locks) is not safe to
+        # run. Not multiprocessing's spawn either: its child imports from the current folder (child_process).
+        from optgui.core.child_process import start_connected
+        from optgui.core.objectives import objective_import_root
+
+        # Resolved here, with the caller's path: the engine's and the objective process's paths are isolated.
+        import_root = objective_import_root(self.objective_ref) if self.objective_ref else None
+        self._proc, self._conn = start_connected("optgui.core.engine_process")
+        self._conn.send((self.request, self.objective_ref, self.niceness, import_root))
         return self
 
     @property
@@ -148,10 +149,10 @@ class EngineProcess:
                     return messages
                 ready = self._conn.poll(0)
         except (EOFError, OSError):
-            self._proc.join(5)
+            self._wait(5)
             self.ended = True
             messages.append(
-                ("ended", "failed", f"the engine process exited unexpectedly (exit code {self._proc.exitcode})", "")
+                ("ended", "failed", f"the engine process exited unexpectedly (exit code {self._proc.returncode})", "")
             )
         return messages
 
@@ -176,10 +177,37 @@ class EngineProcess:
 
     def join(self, timeout: float | None = 30.0) -> None:
         """Wait for the child to exit (it exits right after its "ended" message); kill it after `timeout`."""
-        if self._proc is not None:
-            self._proc.join(timeout)
-            if self._proc.is_alive():
-                self._proc.kill()
-                self._proc.join(5)
-        if self._conn is not None and (self._proc is None or not self._proc.is_alive()):
+        if self._proc is not None and not self._wait(timeout):
+            self._proc.kill()
+            self._wait(5)
+        if self._conn is not None and (self._proc is None or self._proc.poll() is not None):
             self._conn.close()
+
+    def _wait(self, timeout: float | None) -> bool:
+        """Wait up to `timeout` seconds for the child to exit; whether it has."""
+        try:
+            self._proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            return False
+        return True
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m optgui.core.engine_process")
+    parser.add_argument("--connection", required=True)
+    args = parser.parse_args(argv)
+    from optgui.core.child_process import connection_from_argument
+
+    conn = connection_from_argument(args.connection)
+    try:
+        request, objective_ref, niceness, import_root = conn.recv()
+    except (EOFError, OSError):
+        return 1  # the parent went away before sending the run
+    if import_root and request.objective_import_root is None:
+        request = dataclasses.replace(request, objective_import_root=import_root)
+    _child_main(request, objective_ref, conn, niceness, import_root)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -6,8 +6,14 @@ random sample of COMPLETE trials (chosen reproducibly) are re-evaluated with `op
 which answers every suggest with the recorded value and never prunes, so an objective that reports intermediate
 values runs to its final value; values are compared bit for bit, or within a relative tolerance.
 
-Child:  python -m optgui.core.objective_check STORAGE --study NAME --count K [--rtol R] [--objective REF]
-        prints one JSON line {"event": "objective_check", "check": {...}} (or {"event": "error", ...}).
+Child:  python -P -s -m optgui.core.objective_check STORAGE --study NAME --count K [--rtol R] [--objective REF]
+        [--import-root DIR]
+        prints {"event": "executing", "objective": REF, "file": PATH, "import_root": DIR} before it loads the
+        objective (the caller tells the user what runs), then one JSON line {"event": "objective_check", ...} (or
+        {"event": "error", ...}).
+
+The child imports optgui with an isolated path (optgui.core.child_process) and adds only the objective's import
+root: the one recorded with the study's objective, or the one found for --objective by the caller.
 """
 
 from __future__ import annotations
@@ -20,7 +26,7 @@ import random
 import subprocess
 import sys
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from optuna.trial import FrozenTrial, TrialState
 
@@ -59,12 +65,12 @@ def values_match(recorded: Sequence[float], evaluated: Sequence[float], rtol: fl
     return True
 
 
-def _objective_ref(snapshot, objective: str | None):
+def _objective_ref(snapshot, objective: str | None, import_root: str | None = None):
     from optgui.core.metadata import StudyMetadata
     from optgui.core.objectives import ObjectiveRef, _sha256, parse_objective
 
     if objective is not None:
-        return parse_objective(objective), ""
+        return parse_objective(objective, import_root=import_root), ""
     meta = StudyMetadata.from_system_attrs(snapshot.system_attrs).check()  # it runs code: nothing malformed
     if not meta.present:
         raise ObjectiveError(
@@ -85,13 +91,25 @@ def _objective_ref(snapshot, objective: str | None):
     return ref, note
 
 
-def evaluate(snapshot, count: int, rtol: float | None, objective: str | None = None) -> ObjectiveCheck:
-    """In this process: load the objective and re-evaluate the chosen trials (user code runs here)."""
+def evaluate(
+    snapshot,
+    count: int,
+    rtol: float | None,
+    objective: str | None = None,
+    *,
+    import_root: str | None = None,
+    announce: Callable[[object], None] | None = None,
+) -> ObjectiveCheck:
+    """In this process: load the objective and re-evaluate the chosen trials (user code runs here).
+
+    announce(ref) is called with the ObjectiveRef right before its code is loaded."""
     import optuna
 
     from optgui.core.objectives import load_objective
 
-    ref, note = _objective_ref(snapshot, objective)
+    ref, note = _objective_ref(snapshot, objective, import_root)
+    if announce is not None:
+        announce(ref)
     func = load_objective(ref)
     results = []
     for trial in choose_trials(snapshot.trials, snapshot.directions, count, salt=snapshot.name):
@@ -118,40 +136,91 @@ def run_objective_check(
     rtol: float | None = None,
     objective: str | None = None,
     timeout: float | None = None,
+    announce: Callable[[dict], None] | None = None,
 ) -> ObjectiveCheck:
-    """Re-evaluate in a child process; raises OptguiError with the child's message on failure."""
+    """Re-evaluate in a child process; raises OptguiError with the child's message on failure.
+
+    announce(info) is called, before the objective's code runs, with what the child is about to execute:
+    {"objective": REF, "file": PATH or None, "import_root": DIR or None}."""
+    import tempfile
+
+    from optgui.core.child_process import python_command
     from optgui.core.verify_process import child_environment
 
-    cmd = [sys.executable, "-m", "optgui.core.objective_check", storage, "--study", study_name, "--count", str(count)]
+    args = [storage, "--study", study_name, "--count", str(count)]
     if rtol is not None:
-        cmd += ["--rtol", repr(rtol)]
+        args += ["--rtol", repr(rtol)]
     if objective is not None:
-        cmd += ["--objective", objective]
-    try:
-        proc = subprocess.run(
-            cmd, env=child_environment(), stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=timeout
+        args += ["--objective", objective]
+        from optgui.core.objectives import objective_import_root
+
+        root = objective_import_root(objective)  # found with our path, without running it: the child's is isolated
+        if root:
+            args += ["--import-root", root]
+    with tempfile.TemporaryFile("w+") as errors:  # a file: a chatty objective cannot block on a full pipe
+        proc = subprocess.Popen(
+            python_command("optgui.core.objective_check", *args),
+            env=child_environment(),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=errors,
+            text=True,
         )
-    except subprocess.TimeoutExpired:
-        raise OptguiError(f"the objective check did not finish within {timeout} s") from None
-    for line in reversed(proc.stdout.splitlines()):
-        if line.startswith("{"):
-            obj = json.loads(line)
-            if obj.get("event") == "objective_check":
-                c = obj["check"]
-                return ObjectiveCheck(
-                    c["rtol"],
-                    tuple(
-                        TrialRecheck(
-                            t["trial"], _floats(t["recorded"]), _floats(t["evaluated"]), t["reproduced"], t.get("error")
-                        )
-                        for t in c["trials"]
-                    ),
-                    c.get("note", ""),
-                )
-            if obj.get("event") == "error":
-                raise OptguiError(obj["message"])
-    tail = next((line for line in reversed(proc.stderr.splitlines()) if line.strip()), "")
+        try:
+            result = _read_child(proc, announce, timeout)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+            proc.wait()
+        if result is not None:
+            return result
+        errors.seek(0)
+        tail = next((line for line in reversed(errors.read().splitlines()) if line.strip()), "")
     raise OptguiError(f"the objective check process exited with code {proc.returncode}" + (f": {tail}" if tail else ""))
+
+
+def _read_child(proc, announce, timeout: float | None) -> ObjectiveCheck | None:
+    """The child's JSON lines until its result; None when it ended without one."""
+    import threading
+
+    timer = None
+    expired = threading.Event()
+    if timeout is not None:
+
+        def expire():
+            expired.set()
+            proc.kill()
+
+        timer = threading.Timer(timeout, expire)
+        timer.start()
+    try:
+        for line in proc.stdout:
+            if not line.startswith("{"):
+                continue
+            obj = json.loads(line)
+            if obj.get("event") == "executing" and announce is not None:
+                announce({k: obj.get(k) for k in ("objective", "file", "import_root")})
+            elif obj.get("event") == "objective_check":
+                return _check_from_json(obj["check"])
+            elif obj.get("event") == "error":
+                raise OptguiError(obj["message"])
+    finally:
+        if timer is not None:
+            timer.cancel()
+    if expired.is_set():
+        raise OptguiError(f"the objective check did not finish within {timeout} s")
+    return None
+
+
+def _check_from_json(c: dict) -> ObjectiveCheck:
+    return ObjectiveCheck(
+        c["rtol"],
+        tuple(
+            TrialRecheck(t["trial"], _floats(t["recorded"]), _floats(t["evaluated"]), t["reproduced"], t.get("error"))
+            for t in c["trials"]
+        ),
+        c.get("note", ""),
+    )
 
 
 def _floats(values):
@@ -173,6 +242,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--count", type=int, required=True)
     parser.add_argument("--rtol", type=float)
     parser.add_argument("--objective")
+    parser.add_argument("--import-root")
     args = parser.parse_args(argv)
     out = os.fdopen(os.dup(1), "w", buffering=1)
     os.dup2(2, 1)  # whatever the objective prints goes to stderr, not into our JSON
@@ -183,7 +253,19 @@ def main(argv: list[str] | None = None) -> int:
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     try:
-        check = evaluate(read_study(args.storage, args.study), args.count, args.rtol, args.objective)
+
+        def announce(ref) -> None:
+            info = {"objective": ref.ref, "file": ref.path, "import_root": ref.import_root}
+            out.write(json.dumps({"event": "executing", **info}) + "\n")
+
+        check = evaluate(
+            read_study(args.storage, args.study),
+            args.count,
+            args.rtol,
+            args.objective,
+            import_root=args.import_root,
+            announce=announce,
+        )
         trials = [
             {
                 "trial": t.trial,

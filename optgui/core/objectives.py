@@ -9,6 +9,12 @@
 
 A resume checks the file's hash against the record: a moved file may be re-pointed when its hash matches; a
 changed file is refused unless the user accepts the change (which the new segment records).
+
+Import root: the folder the objective's own imports (its sibling modules, its package) come from, recorded with the
+reference (`import_root`, absent in older records). For a file it is the file's folder; for a module it is the
+PYTHONPATH entry (or current folder) the module was found on when the user named it, or None for an installed
+module. optgui's child processes import with an isolated path (optgui.core.child_process): the one that runs the
+objective adds exactly this folder, so nothing else from the user's folder or environment is importable there.
 """
 
 from __future__ import annotations
@@ -33,13 +39,27 @@ class ObjectiveRef:
     path: str | None = None
     function: str | None = None
     sha256: str | None = None
+    import_root: str | None = None
 
     def to_record(self) -> dict:
-        return {"kind": self.kind, "ref": self.ref, "path": self.path, "function": self.function, "sha256": self.sha256}
+        record = {
+            "kind": self.kind,
+            "ref": self.ref,
+            "path": self.path,
+            "function": self.function,
+            "sha256": self.sha256,
+        }
+        if self.import_root is not None:
+            record["import_root"] = self.import_root
+        return record
 
     @classmethod
     def from_record(cls, record: dict) -> ObjectiveRef:
-        return cls(record["kind"], record["ref"], record.get("path"), record.get("function"), record.get("sha256"))
+        path = record.get("path")
+        root = record.get("import_root")
+        if root is None and record["kind"] == "file" and path:
+            root = str(Path(path).parent)  # records from before import roots were recorded
+        return cls(record["kind"], record["ref"], path, record.get("function"), record.get("sha256"), root)
 
     @property
     def builtin_name(self) -> str | None:
@@ -75,8 +95,44 @@ def _parse_builtin(text: str) -> tuple[str, dict]:
     return name, kwargs
 
 
-def parse_objective(text: str) -> ObjectiveRef:
-    """Resolve what the user typed. Files must exist (their hash is taken now); modules are not imported yet."""
+def _user_chosen_paths() -> list[str]:
+    """The entries of sys.path the user chose for this process: PYTHONPATH and the current folder."""
+    import os
+
+    chosen = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+    chosen.append(os.getcwd())
+    return [str(Path(p).absolute()) for p in chosen]
+
+
+def _module_import_root(top_level: str, import_root: str | None) -> str | None:
+    """The user-chosen folder the top-level package or module `top_level` is found in (None when installed)."""
+    from importlib.machinery import PathFinder
+
+    candidates = [import_root] if import_root else _user_chosen_paths()
+    for folder in candidates:
+        if PathFinder.find_spec(top_level, [folder]) is not None:
+            return folder
+    return None
+
+
+def objective_import_root(text: str) -> str | None:
+    """The import root parse_objective would record for `text`, found without importing or running anything (for
+    a process that starts the objective's process but must not run user code itself); None when there is none."""
+    text = text.strip()
+    target, sep, _function = text.rpartition(":")
+    if text.startswith("builtin:") or not sep or not target:
+        return None
+    if target.endswith(".py") or "/" in target or "\\" in target:
+        return str(Path(target).expanduser().absolute().parent)
+    top_level = target.split(".")[0]
+    return _module_import_root(top_level, None) if top_level.isidentifier() else None
+
+
+def parse_objective(text: str, *, import_root: str | None = None) -> ObjectiveRef:
+    """Resolve what the user typed. Files must exist (their hash is taken now); modules are not imported yet.
+
+    import_root: the folder a module objective was recorded with (searched first, as the objective's process
+    will)."""
     text = text.strip()
     if text.startswith("builtin:"):
         name, kwargs = _parse_builtin(text)
@@ -93,20 +149,40 @@ def parse_objective(text: str) -> ObjectiveRef:
         path = Path(target).expanduser().absolute()
         if not path.is_file():
             raise ObjectiveError(f"objective file {path} does not exist")
-        return ObjectiveRef("file", f"{path}:{function}", str(path), function, _sha256(path))
+        return ObjectiveRef("file", f"{path}:{function}", str(path), function, _sha256(path), str(path.parent))
     if not all(part.isidentifier() for part in target.split(".")):
         raise ObjectiveError(f"objective {text!r}: {target!r} is neither a .py file nor a module name")
     sha = None
-    spec = importlib.util.find_spec(target.split(".")[0])
-    if spec is None:
-        raise ObjectiveError(f"objective module {target!r} cannot be found (is it installed or on PYTHONPATH?)")
-    try:
-        full = importlib.util.find_spec(target)
-    except (ImportError, ValueError):
-        full = None
+    root = _module_import_root(target.split(".")[0], import_root)
+    with _import_root_on_path(root):
+        spec = importlib.util.find_spec(target.split(".")[0])
+        if spec is None:
+            raise ObjectiveError(f"objective module {target!r} cannot be found (is it installed or on PYTHONPATH?)")
+        try:
+            full = importlib.util.find_spec(target)
+        except (ImportError, ValueError):
+            full = None
     if full is not None and full.origin and Path(full.origin).is_file():
         sha = _sha256(Path(full.origin))
-    return ObjectiveRef("module", f"{target}:{function}", full.origin if full else None, function, sha)
+    return ObjectiveRef("module", f"{target}:{function}", full.origin if full else None, function, sha, root)
+
+
+class _import_root_on_path:
+    """sys.path with the objective's import root first, for the duration of a with block (nothing when None)."""
+
+    def __init__(self, root: str | None):
+        self.root = root
+
+    def __enter__(self):
+        if self.root:
+            sys.path.insert(0, self.root)
+
+    def __exit__(self, *exc_info):
+        if self.root:
+            try:
+                sys.path.remove(self.root)
+            except ValueError:
+                pass
 
 
 def load_objective(ref: ObjectiveRef) -> Callable:
@@ -124,23 +200,20 @@ def load_objective(ref: ObjectiveRef) -> Callable:
         module_name = f"optgui_objective_{hashlib.sha1(str(path).encode()).hexdigest()[:12]}"
         spec = importlib.util.spec_from_file_location(module_name, path)
         module = importlib.util.module_from_spec(spec)
-        sys.path.insert(0, str(path.parent))  # let the objective import its sibling modules
         try:
-            spec.loader.exec_module(module)
+            # The import root (the file's folder unless recorded otherwise) lets it import its sibling modules.
+            with _import_root_on_path(ref.import_root or str(path.parent)):
+                spec.loader.exec_module(module)
         except SyntaxError as exc:
             raise ObjectiveError(f"objective file {path} has a syntax error at line {exc.lineno}: {exc.msg}") from None
         except Exception as exc:  # noqa: BLE001 - any import-time failure of user code
             raise ObjectiveError(f"importing objective file {path} failed: {exc.__class__.__name__}: {exc}") from None
-        finally:
-            try:
-                sys.path.remove(str(path.parent))
-            except ValueError:
-                pass
         sys.modules[module_name] = module
     else:
         module_name = ref.ref.rpartition(":")[0]
         try:
-            module = importlib.import_module(module_name)
+            with _import_root_on_path(ref.import_root):
+                module = importlib.import_module(module_name)
         except SyntaxError as exc:
             raise ObjectiveError(
                 f"objective module {module_name} has a syntax error at line {exc.lineno}: {exc.msg}"
@@ -182,9 +255,9 @@ def check_against_record(
                     "NEWPATH.py:"
                     f"{rec.function} to re-point it (its content must be unchanged)"
                 )
-            current = ObjectiveRef("file", rec.ref, rec.path, rec.function, _sha256(path))
+            current = ObjectiveRef("file", rec.ref, rec.path, rec.function, _sha256(path), rec.import_root)
         elif rec.kind == "module":
-            current = parse_objective(rec.ref)
+            current = parse_objective(rec.ref, import_root=rec.import_root)
         else:
             return rec, None
     else:

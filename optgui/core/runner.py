@@ -74,6 +74,9 @@ class RunRequest:
     accept_version_change: bool = False
     accept_objective_change: bool = False
     trust_pickles: bool = False  # load CMA-ES optimizer pickles optgui did not write (the user trusts the file)
+    # Where a module objective's imports come from, for a process whose own import path is isolated (the engine:
+    # optgui.core.child_process); None: found with this process's path (PYTHONPATH, current folder).
+    objective_import_root: str | None = None
 
 
 @dataclass
@@ -245,7 +248,7 @@ class StudyRunner:
         req = self.request
         if not req.objective:
             raise StudyStateError(missing_objective)
-        objective = parse_objective(req.objective)
+        objective = parse_objective(req.objective, import_root=req.objective_import_root)
         self._objective_fn = self._objective_override or load_objective(objective)
         self._objective_ref = objective
         sampler = resolve_seed(parse_spec(req.sampler or DEFAULT_SAMPLER, "sampler"), req.seed)
@@ -416,7 +419,7 @@ class StudyRunner:
                 f"--metric-name {' '.join(req.metric_names)} differs from the study's metric "
                 f"names {' '.join(run.get('metric_names') or []) or '(none)'}"
             )
-        given_obj = parse_objective(req.objective) if req.objective else None
+        given_obj = parse_objective(req.objective, import_root=req.objective_import_root) if req.objective else None
         objective, change = check_against_record(given_obj, run["objective"], accept_change=req.accept_objective_change)
         self._objective_ref = objective
         self._objective_fn = self._objective_override or load_objective(objective)

@@ -1136,13 +1136,17 @@ def verify_study(
     progress: Callable[[Progress], None] | None = None,
     cancel: threading.Event | None = None,
     use_cache: bool = True,
+    on_study: Callable[[str], None] | None = None,
 ) -> Verdict:
-    """Read the study (never writing to its storage) and verify it, using and filling the verdict cache."""
-    from optgui.core import verify_cache
-    from optgui.core.study_read import read_study, resolve_study_name
+    """Read the study (never writing to its storage) and verify it, using and filling the verdict cache.
 
-    name = resolve_study_name(storage_text, study_name)
-    snapshot = read_study(storage_text, name)
+    study_name None: the storage's only study. on_study(name) is called once the study is read."""
+    from optgui.core import verify_cache
+    from optgui.core.study_read import read_study
+
+    snapshot = read_study(storage_text, study_name)
+    if on_study is not None:
+        on_study(snapshot.name)
     if not use_cache:
         return verify_snapshot(snapshot, spec=spec, progress=progress, cancel=cancel)
     return verify_cache.verify_with_cache(snapshot, spec=spec, progress=progress, cancel=cancel)

@@ -1,6 +1,8 @@
 """Running the verifier in a separate process, off the GUI thread and cancellable.
 
-The child is a fresh interpreter with a PYTHONHASHSEED different from ours: a sampler whose suggestions depend on
+The child is a fresh interpreter that imports optgui with an isolated path (optgui.core.child_process: neither
+the current folder nor PYTHONPATH can put a module in front of optgui, optuna or numpy) and a PYTHONHASHSEED
+different from ours: a sampler whose suggestions depend on
 set or dict-of-str iteration order (hash randomisation) then fails to reproduce instead of passing by luck. It
 streams JSON lines on stdout:
 
@@ -25,7 +27,6 @@ import sys
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 from optgui.core.errors import EXIT_ERROR, OptguiError
 from optgui.core.verdict import Progress, Verdict
@@ -54,16 +55,10 @@ def different_hash_seed(current: str | None = None) -> str:
 
 
 def child_environment(extra: dict | None = None) -> dict:
-    """Our environment with a different hash seed and optgui importable exactly as in this process."""
-    import optgui
+    """Our environment without PYTHON* variables (PYTHONPATH decides nothing), with a different hash seed."""
+    from optgui.core.child_process import isolated_environment
 
-    env = dict(os.environ)
-    env["PYTHONHASHSEED"] = different_hash_seed()
-    root = str(Path(optgui.__file__).resolve().parent.parent)
-    if "site-packages" not in Path(root).parts and "dist-packages" not in Path(root).parts:
-        env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
-    env.update(extra or {})
-    return env
+    return isolated_environment({"PYTHONHASHSEED": different_hash_seed(), **(extra or {})})
 
 
 class VerifyJob:
@@ -101,7 +96,11 @@ class VerifyJob:
         self._started = False
 
     def command(self) -> list[str]:
-        cmd = [self._python, "-m", "optgui.core.verify_process", self.storage]
+        from optgui.core.child_process import python_command
+
+        cmd = python_command("optgui.core.verify_process", self.storage)
+        if self._python != sys.executable:
+            cmd[0] = self._python
         if self.study_name is not None:
             cmd += ["--study", self.study_name]
         if self.spec is not None:
@@ -287,18 +286,20 @@ def main(argv: list[str] | None = None) -> int:
     sys.stdout = sys.stderr
     import optuna
 
-    from optgui.core.study_read import resolve_study_name
     from optgui.core.verifier import verify_study
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     try:
-        name = resolve_study_name(args.storage, args.study)
-        _emit(out, "started", study=name, hash_seed=os.environ.get("PYTHONHASHSEED"))
+
+        def started(name: str) -> None:
+            _emit(out, "started", study=name, hash_seed=os.environ.get("PYTHONHASHSEED"))
 
         def progress(p: Progress) -> None:
             _emit(out, "progress", checked=p.checked, total=p.total, first_trial=p.first_trial, last_trial=p.last_trial)
 
-        verdict = verify_study(args.storage, name, args.spec, progress=progress, use_cache=not args.no_cache)
+        verdict = verify_study(
+            args.storage, args.study, args.spec, progress=progress, use_cache=not args.no_cache, on_study=started
+        )
         _emit(out, "verdict", verdict=verdict.to_json_obj())
         return 0
     except OptguiError as exc:

@@ -61,15 +61,14 @@ def setup(app: QApplication, settings=None):
 
 
 # Modules that would otherwise be imported for the first time by a worker thread during a run: the engine's process
-# start (multiprocessing's spawn machinery and its pipe authentication), the verifier's child, the background
-# reader, and numpy.ma (numpy 2 imports it lazily inside np.unique). An import runs module code under the import
-# lock and the GIL: in a worker thread it stalled the GUI's repaints by 20-45 ms at the first trials of the
+# start (the isolated child launcher and multiprocessing's Connection over its socket), the verifier's child, the
+# background reader, and numpy.ma (numpy 2 imports it lazily inside np.unique). An import runs module code under the
+# import lock and the GIL: in a worker thread it stalled the GUI's repaints by 20-45 ms at the first trials of the
 # session's first run.
 PRELOADED_MODULES = (
     "numpy.ma",
-    "multiprocessing.spawn",
-    "multiprocessing.popen_spawn_posix",
-    "multiprocessing.resource_tracker",
+    "multiprocessing.connection",
+    "optgui.core.child_process",
     "optgui.core.engine_process",
     "optgui.core.verify_process",
     "optgui.core.rdb_reader",
@@ -85,7 +84,7 @@ def preload_modules() -> None:
     for name in PRELOADED_MODULES:
         try:
             importlib.import_module(name)
-        except ImportError:  # e.g. popen_spawn_posix on Windows: that platform starts processes its own way
+        except ImportError:  # a module a platform does not have
             pass
 
 

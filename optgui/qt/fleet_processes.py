@@ -1,7 +1,8 @@
 """The fleet processes this window started: `optgui run --workers N` (a coordinator and its local workers) and
 extra `optgui worker` processes, as QProcess children, so the GUI thread never waits for them.
 
-They inherit the window's environment and Python. Their output is kept (last lines) for the error dialog when one
+They run the window's Python with an isolated import path (optgui.core.child_process): the window's environment
+minus its PYTHON* variables. Their output is kept (last lines) for the error dialog when one
 exits with an error. Shutting down is in order: the caller first sends the fleet a stop through the study (the
 trials in flight are finished and told), then shutdown() waits; a process still alive after the grace period gets
 SIGTERM (its own ordered stop), and SIGKILL only as the last resort.
@@ -13,7 +14,7 @@ import collections
 import sys
 from dataclasses import dataclass, field
 
-from PySide6.QtCore import QObject, QProcess, QTimer, Signal
+from PySide6.QtCore import QObject, QProcess, QProcessEnvironment, QTimer, Signal
 
 OUTPUT_LINES = 40
 STOP_GRACE_MS = 60_000  # after the stop command: long trials finish first
@@ -21,8 +22,20 @@ TERMINATE_GRACE_MS = 15_000  # after SIGTERM
 
 
 def optgui_command(*args: str) -> tuple[str, list[str]]:
-    """This Python running optgui (`python -m optgui ...`): the same installation as the window."""
-    return sys.executable, ["-m", "optgui", *args]
+    """This Python running optgui (`python -P -s -m optgui ...`): the same installation as the window."""
+    from optgui.core.child_process import python_command
+
+    program, *arguments = python_command("optgui", *args)
+    return program, arguments
+
+
+def isolated_process_environment() -> QProcessEnvironment:
+    from optgui.core.child_process import isolated_environment
+
+    env = QProcessEnvironment()
+    for key, value in isolated_environment().items():
+        env.insert(key, value)
+    return env
 
 
 @dataclass
@@ -58,6 +71,7 @@ class FleetProcesses(QObject):
         program, arguments = optgui_command(*args)
         process = QProcess(self)
         process.setProcessChannelMode(QProcess.ProcessChannelMode.MergedChannels)
+        process.setProcessEnvironment(isolated_process_environment())
         child = ChildProcess(role, process)
         process.readyReadStandardOutput.connect(lambda c=child: self._read(c))
         process.started.connect(lambda c=child: setattr(c, "pid", int(c.process.processId())))

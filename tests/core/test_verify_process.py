@@ -9,6 +9,7 @@ import sys
 
 from verify_support import ROOT, SAMPLERS, cli_env, run_in_process
 
+from optgui.core.verifier import verify_study
 from optgui.core.verify_process import VerifyJob
 
 
@@ -49,15 +50,13 @@ def test_background_start_gives_the_same_verdict_and_a_cancel_while_starting_lea
             assert job._proc.wait(10) is not None  # stopped, and reaped
 
 
-def test_gp_study_without_torch_is_unverifiable(tmp_path):
+def test_gp_study_without_torch_is_unverifiable(tmp_path, monkeypatch):
     path = tmp_path / "s.db"
     run_in_process(path, "GPSampler(seed=1, n_startup_trials=2)", "builtin:quadratic", 2)
-    fake = tmp_path / "no_torch" / "torch"
-    fake.mkdir(parents=True)
-    (fake / "__init__.py").write_text("raise ImportError('No module named torch')\n")
-    env = cli_env()
-    env["PYTHONPATH"] = f"{fake.parent}{os.pathsep}{env['PYTHONPATH']}"
-    verdict = VerifyJob(str(path), env=env, use_cache=False).wait(timeout=300)
+    # The verifier's child imports only from the installation (no PYTHONPATH): torch is made missing in this process,
+    # where the same check runs, whether or not torch is installed.
+    monkeypatch.setitem(sys.modules, "torch", None)  # `import torch` raises ImportError
+    verdict = verify_study(str(path), None, use_cache=False)
     assert verdict.kind == "unverifiable" and verdict.reason == "GPSampler needs torch (pip install torch)"
 
 

@@ -37,7 +37,10 @@ SAMPLERS = {
 
 
 def cli_env() -> dict:
-    """Subprocesses import this worktree's optgui, whatever is installed."""
+    """The commands tests start (`python -m optgui ...`) import this worktree's optgui, whatever is installed.
+
+    optgui's own child processes ignore PYTHONPATH (optgui.core.child_process): they find optgui through the
+    installation, which for a test run is this worktree installed in editable mode."""
     return {"PYTHONPATH": str(ROOT) + (os.pathsep + os.environ["PYTHONPATH"] if os.environ.get("PYTHONPATH") else "")}
 
 
