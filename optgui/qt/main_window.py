@@ -25,7 +25,8 @@ from optgui.qt.study_list import StudyList
 from optgui.qt.study_view import StudyView
 from optgui.qt.verification import VerifyJob
 
-NOTIFY_AFTER_SECONDS = 60.0  # runs shorter than this finish without a desktop notification
+NOTIFY_AFTER_SECONDS = 60.0
+STUDY_LIST_MIN_WIDTH = 170  # runs shorter than this finish without a desktop notification
 
 
 class MainWindow(QMainWindow):
@@ -52,6 +53,7 @@ class MainWindow(QMainWindow):
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.setObjectName("mainSplitter")
         self.study_list = StudyList()
+        self.study_list.setMinimumWidth(STUDY_LIST_MIN_WIDTH)  # (its own hint would keep the window wide)
         self.study_view = StudyView(self.controller, self.verifier)
         self.study_view.reads.delivered.connect(self._background_summaries)
         self.splitter.addWidget(self.study_list)

@@ -159,7 +159,7 @@ class RunPanel(QWidget):
             button = QToolButton()
             button.setDefaultAction(action)
             button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
-            button.setMinimumWidth(84)
+            button.setMinimumWidth(64)
             button.setSizePolicy(button.sizePolicy().horizontalPolicy().Expanding, button.sizePolicy().verticalPolicy())
             self.buttons[action.text()] = button
             grid.addWidget(button, i // 3, i % 3)
@@ -186,6 +186,7 @@ class RunPanel(QWidget):
         self.notice = QLabel()
         self.notice.setWordWrap(True)
         self.notice.setObjectName("notice")
+        self.notice_is_error = False
         self.notice.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.notice.hide()
         sl.addWidget(self.notice)
@@ -321,11 +322,14 @@ class RunPanel(QWidget):
         self.held_elsewhere = held
         self.set_state(self.state, self.state_message)  # (the same state, looked at again)
 
-    def set_notice(self, text: str | None) -> None:
+    def set_notice(self, text: str | None, error: bool = False) -> None:
+        """A message about the run; error: something went wrong (red), otherwise information (e.g. a recovery)."""
         c = theme.colors()
         self.notice.setVisible(bool(text))
         self.notice.setText(text or "")
-        self.notice.setStyleSheet(f"QLabel {{ border: 1px solid {c.bad}; border-radius: 4px; padding: 6px; }}")
+        self.notice_is_error = error
+        color = c.bad if error else c.info
+        self.notice.setStyleSheet(f"QLabel {{ border: 1px solid {color}; border-radius: 4px; padding: 6px; }}")
 
     def set_last_error(self, number: int | None, message: str | None) -> None:
         c = theme.colors()

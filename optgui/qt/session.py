@@ -78,6 +78,16 @@ def initial_badge(meta: StudyMetadata, n_finished: int, auto_verify: bool) -> Ba
     return BadgeState.none()
 
 
+def initial_run_state(meta: StudyMetadata, data: TrialData) -> str:
+    """The run state of a study this window has not run: "interrupted" when an optgui run left a trial RUNNING and
+    nothing holds the study any more (the process was killed: Resume recovers the trial), otherwise "idle"."""
+    from optgui.core.lease import lease_is_live
+
+    if meta.present and not lease_is_live(meta.lease) and data.counts()["RUNNING"] > 0:
+        return "interrupted"
+    return "idle"
+
+
 class StudySession:
     """One open study. Views read it; StudyView writes it (from polls, engine events and the verifier)."""
 
@@ -90,12 +100,13 @@ class StudySession:
         self.data = TrialData(summary.directions, capacity=max(1024, len(table) + 1024))
         self.data.load(table)
         self._full: TrialTable | None = None  # every trial with params and attributes, read on first use
-        self.run_state = "idle"
+        self.run_state = initial_run_state(self.metadata, self.data)
         self.run_message = ""
         self.progress: tuple[int, int | None] | None = None  # (finished, target) from the run's last event
         self.run_started_at: float | None = None  # time.monotonic() when this window's run of it started
         self.last_error: tuple[int, str] | None = None  # (trial, message) of the run's last failed trial
-        self.notice: str | None = None
+        self.notice: str | None = None  # the run's message for the run panel
+        self.notice_is_error = False
         self.verification = BadgeState.none()
         self.verified_revision: int | None = None  # data revision the verification is about (None: none final)
 

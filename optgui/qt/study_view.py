@@ -1,8 +1,9 @@
 """One study: header, convergence (and Pareto) plot, run panel and determinism badge.
 
-Trials reach the plot through the reader only (a poll returns the rows added or changed since the last one), both
-for live refresh of a study someone else writes and for this window's own run, whose batched events just trigger
-the next poll: one path, O(new trials) per update.
+The view shows one StudySession (optgui.qt.session) at a time: opening a study binds every view to its session, and
+each rebuilds from it. Trials reach a session two ways, both O(new trials): reader polls (live refresh of a study
+someone else writes, and the full rows during and after this window's run) and the engine's batched events (the
+plot's columns during this window's run). Events go to the session the engine runs, also while another is shown.
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ from optgui.qt.trial_data import TrialData
 from optgui.qt.verification import BadgeState, VerifyJob
 
 VERIFY_DURING_RUN_SECONDS = 30.0
+TABS_MIN_WIDTH = 340
+PANEL_MIN_WIDTH = 250
 KEPT_SESSIONS = 4  # sessions of recently shown studies kept, so that switching back costs a poll, not a read
 RUN_POLL_SECONDS = 2.0
 TEXT_UPDATE_MS = 500
@@ -100,8 +103,13 @@ class StudyView(QWidget):
         self.fleet = FleetPanel(lambda: self.panel.request_fields(), self._confirm_write)
         self.tabs.addTab(self.fleet, "Fleet")
         self.splitter.addWidget(self.tabs)
+        # Explicit minimum widths (they take the place of the widgets' own hints): the pages of the tabs (the
+        # analysis views' controls, the fleet form, the trials table's toolbar) would otherwise add up to a
+        # window wider than a small screen, and the window widened itself whenever such a page was shown.
+        self.tabs.setMinimumWidth(TABS_MIN_WIDTH)
+        self.tabs.setUsesScrollButtons(True)
         self.panel = RunPanel()
-        self.panel.setMinimumWidth(300)
+        self.panel.setMinimumWidth(PANEL_MIN_WIDTH)
         self.splitter.addWidget(self.panel)
         self.splitter.setStretchFactor(0, 3)
         self.splitter.setStretchFactor(1, 1)
@@ -226,7 +234,7 @@ class StudyView(QWidget):
     def _show_run(self, session: StudySession) -> None:
         """The run panel's state, progress and messages for the shown session."""
         panel = self.panel
-        panel.set_notice(session.notice)
+        panel.set_notice(session.notice, session.notice_is_error)
         panel.set_last_error(*(session.last_error or (None, None)))
         panel.set_state(session.run_state, session.run_message)
         panel.show_clock(session.run_started_at if self._runs_here(session) else None)
@@ -242,7 +250,9 @@ class StudyView(QWidget):
         meta = session.metadata
         runs_here = self._runs_here(session)
         elsewhere = self.controller.active and not runs_here
-        notice = session.notice
+        notice, error = session.notice, session.notice_is_error
+        if elsewhere or (not runs_here and lease_is_live(meta.lease)):
+            error = False
         if elsewhere:
             notice = f"This window is running study {self.run_session.name!r}: Start and Resume wait until it ends."
         elif not runs_here and lease_is_live(meta.lease) and self.fleet.started_here(meta.lease):
@@ -252,7 +262,7 @@ class StudyView(QWidget):
                 f"Another process is running this study ({describe_lease(meta.lease)}); the "
                 "view follows it with live refresh."
             )
-        self.panel.set_notice(notice)
+        self.panel.set_notice(notice, error)
         self.panel.set_held_elsewhere(elsewhere or (not runs_here and lease_is_live(meta.lease)))
         self.fleet.set_run_record(meta.run)
         if not runs_here:
@@ -363,7 +373,7 @@ class StudyView(QWidget):
         objective_ref = None
         if self.panel.child_process.isChecked():
             objective_ref = fields.get("objective") or (session.metadata.run or {}).get("objective", {}).get("ref")
-        session.notice, session.last_error, session.progress = None, None, None
+        session.notice, session.notice_is_error, session.last_error, session.progress = None, False, None, None
         self.panel.set_notice(None)
         self.panel.set_last_error(None, None)
         self.verifier.cancel()
@@ -425,8 +435,8 @@ class StudyView(QWidget):
         session = self.run_session
         session.progress = None
         session.run_started_at = time.monotonic()
-        if event.notes:
-            session.notice = "\n".join(event.notes)
+        if event.notes:  # e.g. what a recovery did: information, not an error
+            session.notice, session.notice_is_error = "\n".join(event.notes), False
         if session is self.session:
             self.panel.run_began(event.n_finished, event.n_target)
             if event.notes:
@@ -456,9 +466,9 @@ class StudyView(QWidget):
 
     def _run_failed(self, message: str, details: str) -> None:
         session = self.run_session
-        session.notice = f"The run stopped: {message}"
+        session.notice, session.notice_is_error = f"The run stopped: {message}", True
         if session is self.session:
-            self.panel.set_notice(session.notice)
+            self.panel.set_notice(session.notice, error=True)
         if details:
             dialogs.error(self, "The run failed", message, details)
 
@@ -468,8 +478,9 @@ class StudyView(QWidget):
             f"Another process is running this study, so it cannot be run here as well.\n"
             f"{message}\nThe view follows its progress with live refresh."
         )
+        session.notice_is_error = True
         if session is self.session:
-            self.panel.set_notice(session.notice)
+            self.panel.set_notice(session.notice, error=True)
 
     def _run_ended(self, ended) -> None:
         session = self.run_session
