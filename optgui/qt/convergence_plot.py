@@ -422,7 +422,7 @@ class ConvergencePlot(QWidget):
         self.placeholder.setColor(c.muted)
         self.legend.setText(
             f'<span style="color:{c.complete}">●</span> complete &nbsp; '
-            f'<span style="color:{c.pruned}">▲</span> pruned &nbsp; '
+            f'<span style="color:{c.pruned}">▼</span> pruned &nbsp; '
             f'<span style="color:{c.fail}">✕</span> failed &nbsp; '
             f'<span style="color:{c.best}">━</span> best so far'
         )

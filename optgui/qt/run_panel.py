@@ -162,7 +162,7 @@ class RunPanel(QWidget):
             button.setMinimumWidth(64)
             button.setSizePolicy(button.sizePolicy().horizontalPolicy().Expanding, button.sizePolicy().verticalPolicy())
             self.buttons[action.text()] = button
-            grid.addWidget(button, i // 3, i % 3)
+            grid.addWidget(button, i // 2, i % 2)  # two columns: the texts fit in a narrow panel
         self.start_button = self.buttons["Start"]
         self.start_button.setObjectName("primary")
         outer.addWidget(controls)

@@ -11,7 +11,17 @@ from __future__ import annotations
 import time
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QSplitter, QTabWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QScrollArea,
+    QSizePolicy,
+    QSplitter,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 from optgui.core.lease import describe_lease, lease_is_live
 from optgui.core.runner import RunRequest
@@ -110,7 +120,14 @@ class StudyView(QWidget):
         self.tabs.setUsesScrollButtons(True)
         self.panel = RunPanel()
         self.panel.setMinimumWidth(PANEL_MIN_WIDTH)
-        self.splitter.addWidget(self.panel)
+        # In a scroll area: a window of 700 px or less is shorter than the panel.
+        self.panel_area = QScrollArea()
+        self.panel_area.setWidget(self.panel)
+        self.panel_area.setWidgetResizable(True)
+        self.panel_area.setFrameShape(QFrame.Shape.NoFrame)
+        self.panel_area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.panel_area.setMinimumWidth(PANEL_MIN_WIDTH + self.panel_area.verticalScrollBar().sizeHint().width())
+        self.splitter.addWidget(self.panel_area)
         self.splitter.setStretchFactor(0, 3)
         self.splitter.setStretchFactor(1, 1)
         layout.addWidget(self.splitter, 1)

@@ -383,3 +383,11 @@ def test_switching_while_a_study_runs(qtbot, tmp_path, make_window, dialog_log):
     select(window, HIGH)
     assert panel.start_action.isEnabled() and panel.notice.isHidden()
     assert not dialog_log.errors
+
+
+def test_the_legend_draws_each_layer_with_its_own_symbol(qtbot, make_window):
+    plot = make_window().study_view.plot
+    # pyqtgraph's "t" is a triangle pointing down (its "t1" points up): the legend shows the pruned points' one.
+    assert plot.pruned._symbol == "t"
+    legend = plot.legend.text()
+    assert "▼</span> pruned" in legend and "▲" not in legend
