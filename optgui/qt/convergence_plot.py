@@ -213,8 +213,16 @@ class ConvergencePlot(QWidget):
 
     # --- data -----------------------------------------------------------------------------------------------
     def set_data(self, data: TrialData, metric_names: list[str] | None = None) -> None:
+        """Show another study's trials: nothing drawn for the previous one is kept (a new TrialData's generation
+        may equal the old one's, so the drawn prefixes and bounds are forgotten here, not by comparing keys)."""
         self.data = data
         self.live, self._n_shown = False, data.n
+        self._settle_timer.stop()
+        self._drawn, self._appended, self._drawn_key = {}, 0, None
+        self._y_bounds, self._x_range, self._y_range = None, None, None
+        self._follow = self._follow_y = True
+        self.tip.hide()
+        self.marker.hide()
         self.metric_names = list(metric_names or [])
         self.objective_box.blockSignals(True)
         self.objective_box.clear()
@@ -414,7 +422,7 @@ class ConvergencePlot(QWidget):
         self.placeholder.setColor(c.muted)
         self.legend.setText(
             f'<span style="color:{c.complete}">●</span> complete &nbsp; '
-            f'<span style="color:{c.pruned}">▲</span> pruned &nbsp; '
+            f'<span style="color:{c.pruned}">▼</span> pruned &nbsp; '
             f'<span style="color:{c.fail}">✕</span> failed &nbsp; '
             f'<span style="color:{c.best}">━</span> best so far'
         )

@@ -25,7 +25,8 @@ from optgui.qt.study_list import StudyList
 from optgui.qt.study_view import StudyView
 from optgui.qt.verification import VerifyJob
 
-NOTIFY_AFTER_SECONDS = 60.0  # runs shorter than this finish without a desktop notification
+NOTIFY_AFTER_SECONDS = 60.0
+STUDY_LIST_MIN_WIDTH = 170  # runs shorter than this finish without a desktop notification
 
 
 class MainWindow(QMainWindow):
@@ -52,6 +53,7 @@ class MainWindow(QMainWindow):
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.setObjectName("mainSplitter")
         self.study_list = StudyList()
+        self.study_list.setMinimumWidth(STUDY_LIST_MIN_WIDTH)  # (its own hint would keep the window wide)
         self.study_view = StudyView(self.controller, self.verifier)
         self.study_view.reads.delivered.connect(self._background_summaries)
         self.splitter.addWidget(self.study_list)
@@ -76,7 +78,7 @@ class MainWindow(QMainWindow):
         self.study_view.changed.connect(self._update_status)
         self.study_view.run_finished.connect(self._run_finished)
         self.controller.state_changed.connect(self._run_state)
-        self.verifier.state.connect(self.status_badge.set_state)
+        self.study_view.badge_changed.connect(self.status_badge.set_state)  # both badges show the session's
         self.status_badge.clicked.connect(self.study_view.show_verdict)
 
         self.live_timer = QTimer(self)
@@ -217,8 +219,6 @@ class MainWindow(QMainWindow):
         summary = next((s for s in self.study_list.model._all if s.name == name), None)
         if summary is None or self.reader is None:
             return
-        if self.controller.active:
-            return
         if self.study_view.fleet.busy and name != self.study_view.fleet.study:
             self.statusBar().showMessage("Stop the fleet started here before opening another study", 10000)
             return
@@ -243,7 +243,7 @@ class MainWindow(QMainWindow):
         if self.reader is not None:
             self.reader.close()
             self.reader = None
-            self.study_view.reader = None
+            self.study_view.forget_sessions()
 
     def new_study(self) -> None:
         dialog = NewStudyDialog(self, folder=str(Path.home()))
@@ -332,9 +332,8 @@ class MainWindow(QMainWindow):
         kind, storage, summaries, error = message
         if kind == "summaries" and error is None and storage == self.study_view.storage and self.reader is not None:
             self.study_list.set_summaries(summaries)
-            if not self.controller.active:  # as refresh() does: the view's run record and lease notice
-                for s in self.study_list.model._all:
-                    self.study_view.summary_updated(s)
+            for s in self.study_list.model._all:  # as refresh() does: run records and lease notices
+                self.study_view.summary_updated(s)  # (not of the study this window runs: its events say more)
         if kind == "summaries" and self._summaries_wanted and self.reader is not None:
             self._summaries_wanted = not self.study_view.reads.summaries(
                 self.study_view.storage, self.study_view.storage
@@ -375,10 +374,13 @@ class MainWindow(QMainWindow):
             self.trials_label.setText(f"{data.n} trials · {c['COMPLETE']} complete · {c['FAIL']} failed")
         self.trials_label.setVisible(on_study)
         self.status_badge.setVisible(on_study)
-        state = self.controller.state
-        self.state_label.setText(STATE_TEXT.get(state, state) if self.controller.active or state != "idle" else "")
-        self.study_list.setEnabled(not self.controller.active)
-        self.study_list.setToolTip("Stop the run to open another study" if self.controller.active else "")
+        view = self.study_view
+        session = view.session if on_study else None
+        state = session.run_state if session is not None else "idle"
+        text = STATE_TEXT.get(state, state) if state != "idle" else ""
+        if self.controller.active and view.run_session is not None and view.run_session is not session:
+            text = f"Running {view.run_session.name}"  # the shown study is another one
+        self.state_label.setText(text)
 
     def _run_state(self, state: str, message: str) -> None:
         self._update_status()

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 
 from optgui.core.builtin_objectives import BUILTINS
 from optgui.qt import theme
+from optgui.qt.session import RunDefinition
 
 STATE_TEXT = {
     "idle": "Not running",
@@ -66,6 +67,9 @@ class RunPanel(QWidget):
         self.resumable = False
         self.held_elsewhere = False
         self.defined = False
+        self._setting_fields = False  # fields are being set from the study, not by the user
+        self._trials_edited = False  # the user changed "Trials (total)" since the study was shown
+        self._run_end: float | None = None  # when the shown run stopped (elapsed time stops there)
         self._rate_window: list[tuple[float, int]] = []
         self._run_start: float | None = None
         self._done = 0
@@ -116,6 +120,7 @@ class RunPanel(QWidget):
         self.timeout.setSuffix(" s")
         self.timeout.setSpecialValueText("none")
         self.timeout.setToolTip("Stop after this many seconds (this session only)")
+        self.n_trials.valueChanged.connect(self._trials_changed)
         bform.addRow("Trials (total)", self.n_trials)
         bform.addRow("Timeout", self.timeout)
         self.child_process = QCheckBox("Objective in a separate process")
@@ -154,10 +159,10 @@ class RunPanel(QWidget):
             button = QToolButton()
             button.setDefaultAction(action)
             button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
-            button.setMinimumWidth(84)
+            button.setMinimumWidth(64)
             button.setSizePolicy(button.sizePolicy().horizontalPolicy().Expanding, button.sizePolicy().verticalPolicy())
             self.buttons[action.text()] = button
-            grid.addWidget(button, i // 3, i % 3)
+            grid.addWidget(button, i // 2, i % 2)  # two columns: the texts fit in a narrow panel
         self.start_button = self.buttons["Start"]
         self.start_button.setObjectName("primary")
         outer.addWidget(controls)
@@ -181,6 +186,7 @@ class RunPanel(QWidget):
         self.notice = QLabel()
         self.notice.setWordWrap(True)
         self.notice.setObjectName("notice")
+        self.notice_is_error = False
         self.notice.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.notice.hide()
         sl.addWidget(self.notice)
@@ -217,34 +223,46 @@ class RunPanel(QWidget):
         return [self.start_action, self.pause_action, self.resume_action, self.stop_action, self.abort_action]
 
     # --- definition ---------------------------------------------------------------------------------------
-    def show_definition(self, run: dict | None, target: int | None, *, resumable: bool, adopted_trials: int = 0):
-        """run: the study's optgui run record (None: not run by optgui yet, so the fields are editable)."""
-        from optgui.core.samplers import parse_spec
-
-        self.defined = run is not None
-        self.resumable = resumable
-        if run is not None:
-            self.objective.setCurrentText(run["objective"]["ref"])
-            self.sampler.setText(parse_spec(run["sampler"], "sampler").to_text())
-            self.pruner.setText(parse_spec(run["pruner"], "pruner").to_text())
-            self.seed.setText("" if run.get("seed") is None else str(run["seed"]))
+    def show_definition(self, definition: RunDefinition, *, rebind: bool) -> None:
+        """Show a study's run definition. rebind: another study is shown, so every field is set from it;
+        otherwise (the same study re-read) fields the user is editing are left as they are."""
+        was_recorded = self.defined
+        self.defined = definition.recorded
+        self.resumable = definition.resumable
+        if rebind or definition.recorded != was_recorded:
+            self._setting_fields = True
+            try:
+                self.objective.setCurrentText(definition.objective)
+                self.sampler.setText(definition.sampler)
+                self.pruner.setText(definition.pruner)
+                self.seed.setText(definition.seed)
+            finally:
+                self._setting_fields = False
+        if rebind:
+            self._trials_edited = False
+        if not self._trials_edited and not self.n_trials.hasFocus():
+            self._setting_fields = True
+            try:
+                self.n_trials.setValue(definition.n_trials)
+            finally:
+                self._setting_fields = False
+        if definition.recorded:
             self.definition_note.setText("Recorded with the study: fixed for every later run segment.")
         else:
+            adopted = definition.adopted_trials
             self.definition_note.setText(
-                f"The study has {adopted_trials} trials made without optgui: they become history, and "
+                f"The study has {adopted} trials made without optgui: they become history, and "
                 "determinism claims start after them."
-                if adopted_trials
+                if adopted
                 else "Not run by optgui yet: choose the objective and sampler."
             )
         for w in (self.objective, self.sampler, self.pruner, self.seed):
-            w.setEnabled(run is None)
-        if target is not None:
-            self.n_trials.setValue(target)
-        elif run is None and adopted_trials:
-            # The target counts every finished trial of the study: a default below what it already has would read
-            # "2000 / 100 trials" and make Start do nothing.
-            self.n_trials.setValue(max(self.n_trials.value(), adopted_trials + 100))
+            w.setEnabled(not definition.recorded)
         self.set_state(self.state, self.state_message)  # (the same state, looked at again)
+
+    def _trials_changed(self, _value: int) -> None:
+        if not self._setting_fields:
+            self._trials_edited = True  # the user's target: a re-read of the study does not overwrite it
 
     def request_fields(self) -> dict:
         """The values to build a RunRequest from (None for fields fixed by the record)."""
@@ -290,9 +308,12 @@ class RunPanel(QWidget):
             text += f" — {message}"
         self.state_label.setText(f'<span style="color:{color}; font-weight:600">● {text}</span>')
         if state in ("running", "starting"):
+            self._run_end = None
             self._clock.start()
         elif state not in ("pausing", "stopping"):
             self._clock.stop()
+            if self._run_start is not None and self._run_end is None:
+                self._run_end = time.monotonic()  # a run at rest: its elapsed time stops counting
             self._rate_window.clear()
             self._tick()  # no rate or ETA while not running (not the last ones seen)
 
@@ -301,11 +322,14 @@ class RunPanel(QWidget):
         self.held_elsewhere = held
         self.set_state(self.state, self.state_message)  # (the same state, looked at again)
 
-    def set_notice(self, text: str | None) -> None:
+    def set_notice(self, text: str | None, error: bool = False) -> None:
+        """A message about the run; error: something went wrong (red), otherwise information (e.g. a recovery)."""
         c = theme.colors()
         self.notice.setVisible(bool(text))
         self.notice.setText(text or "")
-        self.notice.setStyleSheet(f"QLabel {{ border: 1px solid {c.bad}; border-radius: 4px; padding: 6px; }}")
+        self.notice_is_error = error
+        color = c.bad if error else c.info
+        self.notice.setStyleSheet(f"QLabel {{ border: 1px solid {color}; border-radius: 4px; padding: 6px; }}")
 
     def set_last_error(self, number: int | None, message: str | None) -> None:
         c = theme.colors()
@@ -316,14 +340,24 @@ class RunPanel(QWidget):
 
     # --- progress -----------------------------------------------------------------------------------------
     def run_began(self, n_finished: int, target: int | None) -> None:
-        self._run_start = time.monotonic()
+        self._run_start, self._run_end = time.monotonic(), None
         self._rate_window = [(self._run_start, n_finished)]
         self.set_progress(n_finished, target)
 
     def reset_clock(self) -> None:
-        self._run_start = None
-        self._rate_window = []
-        self.elapsed_label.setText("Elapsed —")
+        self.show_clock(None)
+
+    def show_clock(self, started: float | None, keep: bool = False) -> None:
+        """The elapsed time of the shown study's run: counting from `started` (time.monotonic()), or none.
+        keep: the run ended: the elapsed time stays at its last value."""
+        if keep and self._run_start is not None:
+            self._run_end = self._run_end or time.monotonic()
+            self._tick()
+            return
+        self._run_start, self._run_end = started, None
+        if started is None:
+            self._rate_window = []
+            self.elapsed_label.setText("Elapsed —")
         self._tick()
 
     def set_progress(self, n_finished: int, target: int | None) -> None:
@@ -353,7 +387,8 @@ class RunPanel(QWidget):
 
     def _tick(self) -> None:
         if self._run_start is not None:
-            self.elapsed_label.setText(f"Elapsed {_duration(time.monotonic() - self._run_start)}")
+            end = self._run_end if self._run_end is not None else time.monotonic()
+            self.elapsed_label.setText(f"Elapsed {_duration(end - self._run_start)}")
         rate = self.rate()
         self.rate_label.setText(f"{rate:.2f} trials/s" if rate else "— trials/s")
         if rate and self._target and self._done < self._target:

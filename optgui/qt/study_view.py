@@ -1,8 +1,9 @@
 """One study: header, convergence (and Pareto) plot, run panel and determinism badge.
 
-Trials reach the plot through the reader only (a poll returns the rows added or changed since the last one), both
-for live refresh of a study someone else writes and for this window's own run, whose batched events just trigger
-the next poll: one path, O(new trials) per update.
+The view shows one StudySession (optgui.qt.session) at a time: opening a study binds every view to its session, and
+each rebuilds from it. Trials reach a session two ways, both O(new trials): reader polls (live refresh of a study
+someone else writes, and the full rows during and after this window's run) and the engine's batched events (the
+plot's columns during this window's run). Events go to the session the engine runs, also while another is shown.
 """
 
 from __future__ import annotations
@@ -10,7 +11,17 @@ from __future__ import annotations
 import time
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QSplitter, QTabWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QScrollArea,
+    QSizePolicy,
+    QSplitter,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 from optgui.core.lease import describe_lease, lease_is_live
 from optgui.core.runner import RunRequest
@@ -25,10 +36,14 @@ from optgui.qt.plots.panel import AnalysisPanel
 from optgui.qt.run_controller import RunController
 from optgui.qt.run_panel import RunPanel
 from optgui.qt.selection import TrialSelection
+from optgui.qt.session import StudySession, initial_badge
 from optgui.qt.trial_data import TrialData
 from optgui.qt.verification import BadgeState, VerifyJob
 
 VERIFY_DURING_RUN_SECONDS = 30.0
+TABS_MIN_WIDTH = 340
+PANEL_MIN_WIDTH = 250
+KEPT_SESSIONS = 4  # sessions of recently shown studies kept, so that switching back costs a poll, not a read
 RUN_POLL_SECONDS = 2.0
 TEXT_UPDATE_MS = 500
 
@@ -38,25 +53,24 @@ class StudyView(QWidget):
     run_finished = Signal()  # the run thread ended: the study list re-reads summaries
     opened = Signal()  # a study was opened (the workbench loads its table)
     polled = Signal(object)  # a reader poll's TrialDelta, after the plot applied it (the workbench follows)
+    badge_changed = Signal(object)  # the shown session's BadgeState (the status bar's badge follows)
 
     def __init__(self, controller: RunController, verifier: VerifyJob, parent=None):
         super().__init__(parent)
         self.controller = controller
         self.verifier = verifier
-        self.reader = None
-        self.storage: str | None = None
-        self.summary: StudySummary | None = None
-        self.data: TrialData | None = None
-        self.watermark = None
+        self.session: StudySession | None = None  # the shown study
+        self.run_session: StudySession | None = None  # the study this window's engine runs (or ran last)
+        self._sessions: dict[tuple[str, str], StudySession] = {}  # recently shown studies of the open storage
+        self._verifying: StudySession | None = None  # the session the verifier's results belong to
         self._last_verify = 0.0
         self._last_run_poll = 0.0
-        self._poll_again = False  # a background poll was asked for while one was in flight
+        self._poll_again: StudySession | None = None  # a background poll was asked for while one was in flight
         self.auto_verify = True  # preference: check determinism on open and after runs without being asked
         self.write_confirmed: set[str] = set()
         # During a run the reader is polled off the GUI thread (the engine holds the write lock now and then).
         self.reads = BackgroundReads(self)
         self.reads.delivered.connect(self._background_read)
-        self._progress: tuple[int, int | None] | None = None
         self._text_timer = QTimer(self)
         self._text_timer.setSingleShot(True)
         self._text_timer.setInterval(TEXT_UPDATE_MS)
@@ -99,9 +113,21 @@ class StudyView(QWidget):
         self.fleet = FleetPanel(lambda: self.panel.request_fields(), self._confirm_write)
         self.tabs.addTab(self.fleet, "Fleet")
         self.splitter.addWidget(self.tabs)
+        # Explicit minimum widths (they take the place of the widgets' own hints): the pages of the tabs (the
+        # analysis views' controls, the fleet form, the trials table's toolbar) would otherwise add up to a
+        # window wider than a small screen, and the window widened itself whenever such a page was shown.
+        self.tabs.setMinimumWidth(TABS_MIN_WIDTH)
+        self.tabs.setUsesScrollButtons(True)
         self.panel = RunPanel()
-        self.panel.setMinimumWidth(300)
-        self.splitter.addWidget(self.panel)
+        self.panel.setMinimumWidth(PANEL_MIN_WIDTH)
+        # In a scroll area: a window of 700 px or less is shorter than the panel.
+        self.panel_area = QScrollArea()
+        self.panel_area.setWidget(self.panel)
+        self.panel_area.setWidgetResizable(True)
+        self.panel_area.setFrameShape(QFrame.Shape.NoFrame)
+        self.panel_area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.panel_area.setMinimumWidth(PANEL_MIN_WIDTH + self.panel_area.verticalScrollBar().sizeHint().width())
+        self.splitter.addWidget(self.panel_area)
         self.splitter.setStretchFactor(0, 3)
         self.splitter.setStretchFactor(1, 1)
         layout.addWidget(self.splitter, 1)
@@ -118,84 +144,147 @@ class StudyView(QWidget):
         controller.lease_refused.connect(self._lease_refused)
         controller.pickles_refused.connect(self._pickles_refused)
         controller.ended.connect(self._run_ended)
-        verifier.state.connect(self._badge_state)
+        verifier.state.connect(self._verifier_state)
         controller.state_changed.connect(lambda *_: self.fleet.set_single_run_active(controller.active))
         self.fleet.activity.connect(self._fleet_activity)
         self.fleet.settled.connect(self._fleet_settled)
 
-    # --- opening ------------------------------------------------------------------------------------------
+    # --- the session -------------------------------------------------------------------------------------
+    # Read-only views of the current session, for the window, the workbench and tests.
+    @property
+    def data(self) -> TrialData | None:
+        return self.session.data if self.session is not None else None
+
+    @property
+    def summary(self) -> StudySummary | None:
+        return self.session.summary if self.session is not None else None
+
+    @property
+    def storage(self) -> str | None:
+        return self.session.storage if self.session is not None else None
+
+    @property
+    def reader(self):
+        return self.session.reader if self.session is not None else None
+
+    @property
+    def watermark(self):
+        return self.session.watermark if self.session is not None else None
+
+    @property
+    def display(self) -> str:
+        return self.session.display if self.session is not None else ""
+
     def open(self, storage: str, reader, summary: StudySummary, display: str) -> None:
-        table, watermark = reading.initial_trials(reader, summary.name)  # may raise: change nothing before
-        self.storage, self.reader, self.summary, self.watermark = storage, reader, summary, watermark
+        """Show a study: its kept session brought up to date, or a new one. Raises (changing nothing) when the
+        study cannot be read."""
+        session = self._sessions.get((storage, summary.name))
+        if session is not None and session.reader is reader:
+            if not (self.controller.active and session is self.run_session):
+                # (the running study's own events keep it current; its storage is read after the run)
+                self._catch_up(session, summary)
+        else:
+            table, watermark = reading.initial_trials(reader, summary.name)  # may raise: change nothing before
+            session = StudySession(storage, reader, summary, display, table, watermark)
+        self._keep(session)
+        self.bind(session)
+
+    def _catch_up(self, session: StudySession, summary: StudySummary) -> None:
+        delta = reading.poll(session.reader, summary.name, session.watermark)
+        session.summary = summary
+        session.apply(delta)
+
+    def _keep(self, session: StudySession) -> None:
+        """Keep the sessions of recently shown studies of one storage (switching back costs a poll, not a read)."""
+        self._sessions = {k: s for k, s in self._sessions.items() if s.reader is session.reader}
+        self._sessions.pop(session.key, None)
+        self._sessions[session.key] = session
+        for key in list(self._sessions)[:-KEPT_SESSIONS]:
+            if self._sessions[key] is not self.run_session:
+                del self._sessions[key]
+
+    def forget_sessions(self) -> None:
+        """The storage was closed: nothing of it is shown or kept."""
+        if self.run_session is not None and self.controller.active:
+            return
+        self._sessions = {}
+        self.run_session = None
+        self.session = None
+
+    def bind(self, session: StudySession) -> None:
+        """Make `session` the shown study: every view rebuilds from it."""
+        self.session = session
         self._text_timer.stop()
-        self._progress = None
+        summary = session.summary
         self.title.setText(summary.name)
-        self.display = display
-        self._display_shown = shown_name(display)  # (per update it cost a home-directory lookup)
-        self.data = TrialData(summary.directions, capacity=max(1024, len(table) + 1024))
-        self.data.load(table)
+        self._display_shown = shown_name(session.display)  # (per update it cost a home-directory lookup)
         names = list(summary.metric_names or [])
-        self.plot.set_data(self.data, names)
-        self.analysis.open(reader, summary)
+        self.plot.set_data(session.data, names)
+        self.plot.set_live(self._runs_here(session))
+        self.analysis.bind(session)
         multi = len(summary.directions) == 2
         self.tabs.setTabVisible(1, multi)
         self.tabs.tabBar().setVisible(multi)
         self.tabs.setDocumentMode(True)
         if multi:
-            self.pareto.set_data(self.data, names)
-        self.panel.set_notice(None)
-        self.panel.set_last_error(None, None)
-        self.panel.reset_clock()
+            self.pareto.set_data(session.data, names)
+        self.panel.show_definition(session.definition(), rebind=True)
+        self._show_run(session)
         self._show_summary(summary)
-        if (
-            self.controller.state in ("leased", "failed", "interrupted", "completed", "stopped")
-            and not self.controller.active
-        ):
-            self.controller.state = "idle"
-        self.panel.set_state(self.controller.state if self.controller.active else "idle")
-        self.panel.set_progress(self._finished_count(), self.panel.n_trials.value() or None)
-        meta = reading.metadata_of(summary)
-        self.fleet.open(storage, summary.name, reader.kind, display, meta.run)
-        self.verifier.cancel()
+        meta = session.metadata
+        self.fleet.open(session.storage, summary.name, session.reader.kind, session.display, meta.run)
+        if self.verifier.running:
+            self.verifier.cancel()
         self.opened.emit()
-        if meta.present and not self.auto_verify:
-            self._badge_state(BadgeState.none("Not checked (automatic checks are off: click to check)"))
-        elif meta.present:
-            self.verify()
+        if session.verification_current() or (self._runs_here(session) and session.verification.kind != "none"):
+            self._show_badge(session.verification)
         else:
-            self._badge_state(
-                BadgeState(
-                    "unverifiable",
-                    "Not verifiable: not run by optgui (no run record)",
-                    verdict={"reason": "the study has no optgui run record: its sampler and seed are unknown"},
-                )
-            )
+            session.set_verification(initial_badge(meta, session.finished_count(), self.auto_verify))
+            self._show_badge(session.verification)
+            if meta.present and self.auto_verify and session.finished_count() > 0:
+                self.verify()
         self.changed.emit()
 
+    def _runs_here(self, session: StudySession | None) -> bool:
+        """This window's engine is running the study of `session`."""
+        return session is not None and self.controller.active and session is self.run_session
+
+    def _show_run(self, session: StudySession) -> None:
+        """The run panel's state, progress and messages for the shown session."""
+        panel = self.panel
+        panel.set_notice(session.notice, session.notice_is_error)
+        panel.set_last_error(*(session.last_error or (None, None)))
+        panel.set_state(session.run_state, session.run_message)
+        panel.show_clock(session.run_started_at if self._runs_here(session) else None)
+        progress = session.progress if self._runs_here(session) and session.progress else None
+        panel.set_progress(*(progress or (session.finished_count(), panel.n_trials.value() or None)))
+
     def _finished_count(self) -> int:
-        c = self.data.counts()
-        return c["COMPLETE"] + c["PRUNED"] + c["FAIL"]
+        return self.session.finished_count()
 
     def _show_summary(self, summary: StudySummary) -> None:
-        self.summary = summary
-        meta = reading.metadata_of(summary)
-        target = (meta.target or {}).get("n_trials")
-        n_trials = max(summary.n_trials, self.data.n if self.data is not None else 0)  # the summary may be older
-        if not self.controller.active and lease_is_live(meta.lease) and self.fleet.started_here(meta.lease):
-            self.panel.set_notice("The fleet started in the Fleet tab is running this study; steer it there.")
-        elif not self.controller.active and lease_is_live(meta.lease):
-            self.panel.set_notice(
+        session = self.session
+        session.summary = summary
+        meta = session.metadata
+        runs_here = self._runs_here(session)
+        elsewhere = self.controller.active and not runs_here
+        notice, error = session.notice, session.notice_is_error
+        if elsewhere or (not runs_here and lease_is_live(meta.lease)):
+            error = False
+        if elsewhere:
+            notice = f"This window is running study {self.run_session.name!r}: Start and Resume wait until it ends."
+        elif not runs_here and lease_is_live(meta.lease) and self.fleet.started_here(meta.lease):
+            notice = "The fleet started in the Fleet tab is running this study; steer it there."
+        elif not runs_here and lease_is_live(meta.lease):
+            notice = (
                 f"Another process is running this study ({describe_lease(meta.lease)}); the "
                 "view follows it with live refresh."
             )
-        self.panel.set_held_elsewhere(not self.controller.active and lease_is_live(meta.lease))
+        self.panel.set_notice(notice, error)
+        self.panel.set_held_elsewhere(elsewhere or (not runs_here and lease_is_live(meta.lease)))
         self.fleet.set_run_record(meta.run)
-        self.panel.show_definition(
-            meta.run,
-            target,
-            resumable=meta.present and bool(meta.segments) and n_trials > 0,
-            adopted_trials=summary.n_trials if not meta.present else 0,
-        )
+        if not runs_here:
+            self.panel.show_definition(session.definition(), rebind=False)
         self._update_subtitle()
 
     def _update_subtitle(self) -> None:
@@ -216,24 +305,26 @@ class StudyView(QWidget):
 
     def summary_updated(self, summary: StudySummary) -> None:
         """The study list re-read the storage."""
-        if self.summary is not None and summary.name == self.summary.name and not self.controller.active:
+        session = self._sessions.get((self.storage, summary.name)) if self.session is not None else None
+        if session is None or self._runs_here(session):
+            return
+        session.summary = summary
+        if session is self.session:
             self._show_summary(summary)
 
     # --- refresh ------------------------------------------------------------------------------------------
     def refresh(self) -> int:
         """Poll the reader for new or changed trials and update the views. Returns the number of rows applied."""
-        if self.reader is None or self.data is None:
+        if self.session is None or self.session.reader is None:
             return 0
-        return self._apply_delta(reading.poll(self.reader, self.summary.name, self.watermark))
+        session = self.session
+        return self._apply_delta(session, reading.poll(session.reader, session.name, session.watermark))
 
-    def _apply_delta(self, delta) -> int:
-        self.watermark = delta.watermark
+    def _apply_delta(self, session: StudySession, delta) -> int:
+        n = session.apply(delta)
+        if session is not self.session:
+            return n
         self.analysis.apply(delta.table)
-        if delta.is_full:
-            self.data.load(delta.table)
-            n = len(delta.table)
-        else:
-            n = self.data.apply(delta.table)
         self.polled.emit(delta)
         if getattr(delta, "has_more", False):  # a bounded batch of a long backlog: fetch the rest next pass
             QTimer.singleShot(0, self.refresh)
@@ -241,26 +332,30 @@ class StudyView(QWidget):
             self._redraw()
         return n
 
-    def refresh_in_background(self) -> None:
+    def refresh_in_background(self, session: StudySession | None = None) -> None:
         """refresh() with the read in a worker thread (during and at the end of a run); a result that arrives
-        after the watermark moved on (a foreground refresh, another study) is dropped. Asked while a poll is in
+        after the session's watermark moved on (a foreground refresh) is dropped. Asked while a poll is in
         flight, it polls again when that one is in (a poll that started before the run's last write misses it)."""
-        if self.reader is None or self.data is None:
+        session = session or self.session
+        if session is None or session.reader is None:
             return
-        started = self.reads.poll(self.storage, self.summary.name, self.watermark, (self.storage, self.watermark))
+        started = self.reads.poll(session.storage, session.name, session.watermark, (session, session.watermark))
         # Refused because one is in flight: poll again after it, unless it has not started reading yet.
-        self._poll_again = not started and not self.reads.waiting("poll")
+        self._poll_again = session if not started and not self.reads.waiting("poll") else None
 
     def _background_read(self, message) -> None:
         kind, token, result, error = message
         self.reads.done(kind)
-        if kind != "poll" or self.data is None:
+        if kind != "poll":
             return
-        if error is None and token[0] == self.storage and token[1] is self.watermark:
-            self._apply_delta(result)
+        session, watermark = token
+        kept = session is self.session or session is self.run_session or session.key in self._sessions
+        if error is None and kept and watermark is session.watermark:
+            self._apply_delta(session, result)
         # A failed poll during a run is retried by the next one (the run's events keep the plot current).
-        if self._poll_again:
-            self.refresh_in_background()
+        again, self._poll_again = self._poll_again, None
+        if again is not None:
+            self.refresh_in_background(again)
 
     def _redraw(self) -> None:
         self.plot.refresh()
@@ -285,31 +380,34 @@ class StudyView(QWidget):
         return ok
 
     def start_run(self, trust_pickles: bool = False) -> None:
-        if self.controller.active or self.summary is None or not self._confirm_write():
+        session = self.session
+        if self.controller.active or session is None or not self._confirm_write():
             return
         fields = self.panel.request_fields()
         if not self.panel.defined and not fields.get("objective"):
             self.panel.set_notice("Choose an objective first (e.g. builtin:quadratic or path/to/file.py:function).")
             return
         request = RunRequest(
-            storage=self.storage,
-            study_name=self.summary.name,
+            storage=session.storage,
+            study_name=session.name,
             create_storage=False,
             trust_pickles=trust_pickles,
             **fields,
         )
         objective_ref = None
         if self.panel.child_process.isChecked():
-            meta = reading.metadata_of(self.summary)
-            objective_ref = fields.get("objective") or (meta.run or {}).get("objective", {}).get("ref")
+            objective_ref = fields.get("objective") or (session.metadata.run or {}).get("objective", {}).get("ref")
+        session.notice, session.notice_is_error, session.last_error, session.progress = None, False, None, None
         self.panel.set_notice(None)
         self.panel.set_last_error(None, None)
         self.verifier.cancel()
+        self.run_session = session  # before start(): its first state change is this session's
         self.controller.start(request, objective_ref)
 
     def resume_run(self) -> None:
         if self.controller.active:
-            self.controller.resume()
+            if self._runs_here(self.session):
+                self.controller.resume()
         else:
             self.start_run()
 
@@ -317,68 +415,96 @@ class StudyView(QWidget):
         self.controller.abandon()
 
     def _trials_landed(self, events: list) -> None:
-        last = events[-1]
-        self._progress = (last.n_finished, last.n_target)
-        errors = [e for e in events if e.error]
-        if errors:
-            self.panel.set_last_error(errors[-1].number, errors[-1].error)
+        session = self.run_session
+        if session is None:
+            return
         # The run's own events carry what the plot needs: no storage read on the GUI thread while the engine
         # writes (a SQLite reader can wait for the writer's lock). The reader catches up when the run ends.
-        if self.data is not None and self.data.apply_events(events):
-            self.plot.refresh()
-            if self.tabs.currentIndex() == 1:
-                self.pareto.refresh()
-        # Texts (progress, counts, status bar) change on every trial but are read at a glance: repainting them
-        # at the flush rate cost more than the plot, so they follow at TEXT_UPDATE_MS.
-        if not self._text_timer.isActive():
-            self._text_timer.start()
+        landed = session.apply_events(events)
+        if session is self.session:
+            if session.last_error is not None:
+                self.panel.set_last_error(*session.last_error)
+            if landed:
+                self.plot.refresh()
+                if self.tabs.currentIndex() == 1:
+                    self.pareto.refresh()
+            # Texts (progress, counts, status bar) change on every trial but are read at a glance: repainting
+            # them at the flush rate cost more than the plot, so they follow at TEXT_UPDATE_MS.
+            if not self._text_timer.isActive():
+                self._text_timer.start()
         # The trials table and analysis views need full rows (params, attributes): poll the reader for them, at
         # most every RUN_POLL_SECONDS and in a worker thread, so that the GUI thread never waits for the writer.
         # Rows merge by trial number, so the plot's event-driven rows are not counted twice.
         if time.monotonic() - self._last_run_poll >= RUN_POLL_SECONDS:
             self._last_run_poll = time.monotonic()
-            self.refresh_in_background()
+            self.refresh_in_background(session)
         if (
-            self.auto_verify
+            session is self.session
+            and self.auto_verify
             and not self.verifier.running
             and time.monotonic() - self._last_verify > VERIFY_DURING_RUN_SECONDS
         ):
             self.verify()
 
     def _update_texts(self) -> None:
-        if self._progress is not None:
-            self.panel.set_progress(*self._progress)
+        session = self.session
+        if session is None:
+            return
+        if self._runs_here(session) and session.progress is not None:
+            self.panel.set_progress(*session.progress)
         self._update_subtitle()
         self.changed.emit()
 
     def _run_started(self, event) -> None:
-        self._progress = None
-        self.panel.run_began(event.n_finished, event.n_target)
-        if event.notes:
-            self.panel.set_notice("\n".join(event.notes))
+        session = self.run_session
+        session.progress = None
+        session.run_started_at = time.monotonic()
+        if event.notes:  # e.g. what a recovery did: information, not an error
+            session.notice, session.notice_is_error = "\n".join(event.notes), False
+        if session is self.session:
+            self.panel.run_began(event.n_finished, event.n_target)
+            if event.notes:
+                self.panel.set_notice(session.notice)
 
     def _run_state(self, state: str, message: str) -> None:
-        self.plot.set_live(self.controller.active)
-        self.panel.set_state(state, message)
+        session = self.run_session
+        if session is None:
+            return
+        # The engine's events are the only writer of a session's run state.
+        session.run_state, session.run_message = state, message
+        if session is self.session:
+            self.plot.set_live(self.controller.active)
+            self.panel.set_state(state, message)
+        elif self.session is not None:
+            self._show_summary(self.session.summary)  # Start waits (or no longer waits) for the other run
         if state in ("paused", "stopped", "completed"):
             # The plot already has the run's trials (from its events); the full rows (table, analysis) come from
             # a read in the worker thread, and the check starts a moment later, so that the GUI's end-of-run pass
             # stays short.
-            self.refresh_in_background()
-            if self.auto_verify:
+            self.refresh_in_background(session)
+            if session is self.session and self.auto_verify:
                 self.verify(soon=True)
+            elif session is not self.session:
+                session.set_verification(BadgeState.none())  # checked when it is shown again
         self.changed.emit()
 
     def _run_failed(self, message: str, details: str) -> None:
-        self.panel.set_notice(f"The run stopped: {message}")
+        session = self.run_session
+        session.notice, session.notice_is_error = f"The run stopped: {message}", True
+        if session is self.session:
+            self.panel.set_notice(session.notice, error=True)
         if details:
             dialogs.error(self, "The run failed", message, details)
 
     def _lease_refused(self, message: str) -> None:
-        self.panel.set_notice(
+        session = self.run_session
+        session.notice = (
             f"Another process is running this study, so it cannot be run here as well.\n"
             f"{message}\nThe view follows its progress with live refresh."
         )
+        session.notice_is_error = True
+        if session is self.session:
+            self.panel.set_notice(session.notice, error=True)
 
     def _pickles_refused(self, message: str, trials: list) -> None:
         # Asked once the controller has finished delivering this run's events (not from inside its flush).
@@ -407,14 +533,19 @@ class StudyView(QWidget):
         self.start_run(trust_pickles=True)
 
     def _run_ended(self, ended) -> None:
-        self.plot.set_live(False)
-        self.refresh_in_background()
+        session = self.run_session
+        if session is self.session:
+            self.plot.set_live(False)
+            self.panel.show_clock(None, keep=True)
+        elif self.session is not None:
+            self._show_summary(self.session.summary)
+        self.refresh_in_background(session)
         self.run_finished.emit()
         self.changed.emit()
 
     # --- fleet (other processes write the trials: the reader follows them) ----------------------------------
     def _fleet_activity(self) -> None:
-        if self.controller.active:
+        if self.controller.active or self.session is None:
             return
         # The window's refresh re-reads the study list and this study's summary (run record, lease notice) too.
         self.run_finished.emit()
@@ -433,6 +564,8 @@ class StudyView(QWidget):
             self._badge_state(BadgeState.none("Not checked (automatic checks are off: click to check)"))
 
     def _fleet_settled(self, phase: str) -> None:
+        if self.session is None:
+            return
         self.refresh()
         if self.auto_verify:
             self.verify()
@@ -440,16 +573,33 @@ class StudyView(QWidget):
 
     # --- determinism ----------------------------------------------------------------------------------------
     def verify(self, check_objective: bool = False, soon: bool = False) -> None:
-        if self.summary is None:
+        """Check the shown study (the one verifier serves the shown session; a switch cancels its check)."""
+        if self.session is None:
             return
         self._last_verify = time.monotonic()
+        self._verifying = self.session
         if soon:
-            self.verifier.start_soon(self.storage, self.summary.name)
+            self.verifier.start_soon(self.session.storage, self.session.name)
         else:
-            self.verifier.start(self.storage, self.summary.name, check_objective=check_objective)
+            self.verifier.start(self.session.storage, self.session.name, check_objective=check_objective)
+
+    def _verifier_state(self, state: BadgeState) -> None:
+        session = self._verifying
+        if session is None:
+            return
+        session.set_verification(state)
+        if session is self.session:
+            self._show_badge(state)
 
     def _badge_state(self, state: BadgeState) -> None:
+        """Set the shown session's verification (both badges follow it)."""
+        if self.session is not None:
+            self.session.set_verification(state)
+        self._show_badge(state)
+
+    def _show_badge(self, state: BadgeState) -> None:
         self.badge.set_state(state)
+        self.badge_changed.emit(state)
         self.changed.emit()
 
     def show_verdict(self) -> None:

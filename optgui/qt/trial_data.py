@@ -64,6 +64,11 @@ class TrialData:
         self._revision = 0  # bumped by every change of states
 
     @property
+    def revision(self) -> int:
+        """Bumped by every change of the trials."""
+        return self._revision
+
+    @property
     def n_objectives(self) -> int:
         return len(self.directions)
 

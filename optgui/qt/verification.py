@@ -72,6 +72,8 @@ class BadgeState:
                 if bad is None
                 else {"trial": bad.trial, "recorded": bad.recorded, "reproduced": bad.error or bad.evaluated},
             }
+        if v.kind == VERIFIED and v.n_total == 0:  # nothing was replayed: no claim, not a green badge
+            return cls("none", "Nothing to check yet: no finished trials", 0, 0, details)
         if v.kind == VERIFIED:
             text = f"Sampler replay verified {v.n_checked}/{v.n_total}"
             text += " · equivalent to an uninterrupted run" if v.equivalent else " · replayable only"

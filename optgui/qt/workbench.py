@@ -94,7 +94,7 @@ class Workbench(QObject):
         self.loaded = False
         self.details.clear()
         self.log.set_study(self.view.storage, self.view.summary.name)
-        self.log.follow(self.window.controller.active)
+        self.log.follow(self._shown_study_runs())
         self._apply_run_defaults()
         if self.view.tabs.currentWidget() in (self.trials_page, self.best):
             self.ensure_loaded()
@@ -108,7 +108,7 @@ class Workbench(QObject):
             return False
         try:
             with _WaitCursor():
-                table = view.reader.trials(view.summary.name)
+                table = view.session.table()  # the session's copy, shared with the analysis views
         except OptguiError as exc:
             self.window.statusBar().showMessage(f"Cannot read the trials: {exc}", 10000)
             return False
@@ -116,6 +116,7 @@ class Workbench(QObject):
         self.table.load(table, summary.directions, summary.metric_names)
         frame = self.table.model.frame
         self.details.set_study(view.storage, view.reader, summary.name, frame)
+        self.best.rows = np.empty(0, dtype=np.int64)  # another study's best rows may have the same numbers
         self.best.update_from(frame)
         self.loaded = True
         selection = self.view.selection
@@ -153,8 +154,11 @@ class Workbench(QObject):
         self.details.data_changed(frame, delta.table.number.tolist())
         self.best.update_from(frame, new_rows=delta.table.number)
 
+    def _shown_study_runs(self) -> bool:
+        return self.window.controller.active and self.view.session is self.view.run_session
+
     def _run_state(self, state: str, _message: str) -> None:
-        self.log.follow(self.window.controller.active)
+        self.log.follow(self._shown_study_runs())
         self._update_actions()
 
     # --- menus --------------------------------------------------------------------------------------------
@@ -525,7 +529,7 @@ class Workbench(QObject):
         panel = self.view.panel
         if not self.window.controller.active:
             panel.child_process.setChecked(prefs.objective_in_child_process)
-        if self.view.summary is not None and not panel.defined and not self.window.controller.active:
+        if self.view.summary is not None and not panel.defined and not self._shown_study_runs():
             # a study optgui has not run yet: start from the preferred sampler and seed
             panel.sampler.setText(prefs.default_sampler)
             panel.seed.setText("" if prefs.default_seed is None else str(prefs.default_seed))

@@ -48,6 +48,7 @@ class ComparePlot(AnalysisPlot):
         self.edf_data: analysis.EdfData | None = None
         self.histories: dict[str, analysis.History] = {}
         self._names: list[str] = []
+        self._current: str | None = None  # the study shown when the list was last filled
 
     def _palette(self):
         return PALETTE_DARK if self.colors.dark else PALETTE
@@ -55,6 +56,12 @@ class ComparePlot(AnalysisPlot):
     def _sync_study_list(self) -> None:
         names = self.source.study_names()
         current = self.source.study_name
+        # Another study shown: only it is ticked (the one shown before was ticked for being shown, not chosen).
+        if current != self._current:
+            self._current, self._names = current, []
+            self.studies.blockSignals(True)
+            self.studies.clear()
+            self.studies.blockSignals(False)
         if names == self._names and self.studies.count():
             item = self.studies.item(names.index(current)) if current in names else None
             if item is not None and item.checkState() != Qt.CheckState.Checked:

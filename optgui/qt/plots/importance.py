@@ -107,11 +107,13 @@ class ImportancePlot(AnalysisPlot):
         key = self._key(table)
         cached = _cache.get(key)
         if cached is not None:
+            self.pending_key = None  # a job still out for another key must not be waited for when asked again
             self.show_result(cached)
             return
         if key == self.pending_key:
             return
         self.pending_key = key
+        self._clear_bars()  # what is shown until the job is done must not be another study's (or state's) result
         show_message(self.message, self.plot, f"Computing {key[2]} importance…", self.colors.muted)
         self.set_status("computing…")
         job = ImportanceJob(key, table, key[2], key[3])
@@ -127,6 +129,14 @@ class ImportancePlot(AnalysisPlot):
         if result.key == self.pending_key:
             self.pending_key = None
             self.show_result(result)
+
+    def _clear_bars(self) -> None:
+        self.result = None
+        self.bars.setOpts(x0=[], y=[], width=[])
+        self.plot.getAxis("left").setTicks([[]])
+        for label in getattr(self, "_value_labels", []):
+            self.plot.removeItem(label)
+        self._value_labels = []
 
     def show_result(self, result: ImportanceResult) -> None:
         self.result = result

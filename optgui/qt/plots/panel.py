@@ -83,5 +83,10 @@ class AnalysisPanel(QWidget):
         self.selection.clear()
         self.source.open(reader, summary)
 
+    def bind(self, session) -> None:
+        """Show another study (a StudySession): the views read its trials from the session."""
+        self.selection.clear()
+        self.source.bind(session)
+
     def apply(self, delta_table: TrialTable) -> None:
         self.source.apply(delta_table)

@@ -26,6 +26,7 @@ class AnalysisSource(QObject):
         super().__init__(parent)
         self.reader = None
         self.summary: StudySummary | None = None
+        self.session = None  # the StudySession whose trials are shown (bind), or None (open, set_table)
         self._table: TrialTable | None = None
         self._intermediate: tuple[int, IntermediateValues] | None = None
         self._others: dict[str, tuple[int, TrialTable]] = {}
@@ -37,6 +38,7 @@ class AnalysisSource(QObject):
 
     # --- the study ----------------------------------------------------------------------------------------------
     def open(self, reader, summary: StudySummary) -> None:
+        self.session = None
         self.reader, self.summary = reader, summary
         self._table = None
         self._intermediate = None
@@ -45,9 +47,17 @@ class AnalysisSource(QObject):
         self._pending.stop()
         self._emit()
 
+    def bind(self, session) -> None:
+        """Read the trials of a StudySession (the window's one copy of them), not a table of our own."""
+        self.open(session.reader, session.summary)
+        self.session = session
+
     def set_table(self, table: TrialTable) -> None:
         """Use an already read table (tests, benchmarks)."""
-        self._table = table
+        if self.session is not None:
+            self.session.set_table(table)
+        else:
+            self._table = table
         self._intermediate = None
         self.revision += 1
         self._schedule()
@@ -58,19 +68,25 @@ class AnalysisSource(QObject):
 
     @property
     def loaded(self) -> bool:
+        if self.session is not None:
+            return self.session.table_loaded
         return self._table is not None
 
     def table(self) -> TrialTable | None:
         """Every trial with params and user attributes (read on first use: ~1 s at 100k trials)."""
+        if self.session is not None:
+            return self.session.table()
         if self._table is None and self.reader is not None and self.summary is not None:
             self._table = self.reader.trials(self.summary.name)
         return self._table
 
     def apply(self, delta_table: TrialTable) -> None:
-        """Merge a poll's new and changed rows (ignored until the table is first read: that read has them)."""
-        if self._table is None or len(delta_table) == 0:
+        """A poll's new and changed rows arrived (a bound session has merged them already; ignored until the
+        table is first read: that read has them)."""
+        if not self.loaded or len(delta_table) == 0:
             return
-        self._table = self._table.with_rows_replaced(delta_table)
+        if self.session is None:
+            self._table = self._table.with_rows_replaced(delta_table)
         self.revision += 1
         self._schedule()
 
