@@ -50,7 +50,8 @@ def add_arguments(parser) -> None:
     parser.add_argument(
         "--accept-version-change",
         action="store_true",
-        help="resume although package versions differ from those recorded (recorded)",
+        help="no longer needed (kept for old scripts): a changed package version is recorded with the new segment "
+        "and checked by the verifier, and the run continues",
     )
     parser.add_argument(
         "--accept-objective-change",
@@ -133,6 +134,14 @@ def _format_trial(event: TrialFinished) -> str:
     return line
 
 
+def print_drawn_seed(runner) -> None:
+    """The seed optgui drew for a new run without one: recorded in the study, and printed so it can be reused."""
+    if runner.drawn_seed is not None:
+        print(
+            f"optgui: drew sampler seed {runner.drawn_seed} (recorded with the run; --seed repeats it)", file=sys.stderr
+        )
+
+
 def _recorded_fleet(request) -> dict | None:
     """The parallel-run definition recorded in an existing study, if any (read without creating anything)."""
     from optgui.core import metadata as md
@@ -150,11 +159,8 @@ def _recorded_fleet(request) -> dict | None:
 
 
 def execute(args) -> int:
-    import optuna
-
     from optgui.core.runner import StudyRunner
 
-    optuna.logging.set_verbosity(optuna.logging.WARNING)  # optgui prints its own line per trial
     request = _request_from_args(args)
     fleet_args = (args.workers, args.mode, args.batch, args.pipeline)
     if any(a is not None for a in fleet_args) or _recorded_fleet(request) is not None:
@@ -183,6 +189,7 @@ def execute(args) -> int:
         runner.prepare()
         if runner.created_storage:
             print(f"optgui: created {request.storage}", file=sys.stderr)
+        print_drawn_seed(runner)
         outcome = runner.run()
     finally:
         interrupts.restore(previous)
