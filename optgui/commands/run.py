@@ -159,8 +159,10 @@ def _recorded_fleet(request) -> dict | None:
 
 
 def execute(args) -> int:
+    from optgui.core.optuna_logs import quiet_optuna_logging
     from optgui.core.runner import StudyRunner
 
+    quiet_optuna_logging()  # optgui prints its own line per trial
     request = _request_from_args(args)
     fleet_args = (args.workers, args.mode, args.batch, args.pipeline)
     if any(a is not None for a in fleet_args) or _recorded_fleet(request) is not None:
