@@ -17,6 +17,8 @@ Study system attributes
                             "foreign_before": [trial numbers made by others since the previous segment],
                             "recovery": {...}|null, "end": null | {"reason", "at", "last_trial", "n_finished"},
                             "output_log": the file on the segment's host holding its trials' captured output,
+                            "version_change": {package: [before, now]} (only when a package the sampler uses
+                            changed since the segment before; optgui.core.versions),
                             "pipeline_flush": true (pipelined fleets only: the pipeline restarts here)}
                            end.reason: paused | stopped | completed | exhausted | timeout | interrupted | failed |
                            crashed (written by the recovery that found the dead segment, which also sets

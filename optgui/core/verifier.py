@@ -68,6 +68,9 @@ from optgui.core.verdict import (
 from optgui.core.versions import current_versions, describe_differences, used_packages, version_differences
 
 PROGRESS_INTERVAL = 0.2  # seconds between progress reports
+# How long the replay may take to reach a version change before it stops trying: the history before the change is
+# then taken as given and the change stays unchecked (a long GPSampler history replays at seconds per trial).
+VERSION_CHECK_SECONDS = 180.0
 
 # Why a free-running parallel run cannot be replayed: what its record lacks (see README "Verifying determinism").
 FREE_RUNNING_WHY = (
@@ -105,9 +108,15 @@ class VersionSkip:
     stop: int
     segment: int  # the segment starting at `stop`
     changes: str  # the versions the skipped trials were recorded under, against the current ones
-    divergence: str  # the first difference the replay found
+    divergence: str  # the first difference the replay found, or why the replay did not get there
+    status: str = "diverged"  # diverged | unchecked (the replay would have taken too long)
 
     def reason(self) -> str:
+        if self.status == "unchecked":
+            return (
+                f"trials {self.start}–{self.stop - 1} (before the version change at trial {self.stop}) were not "
+                f"replayed: {self.divergence}; the version change is unchecked"
+            )
         return (
             f"trials {self.start}–{self.stop - 1} were recorded under other package versions ({self.changes}) "
             f"and do not replay under the current ones (first difference: {self.divergence}); they are not "
@@ -161,6 +170,7 @@ class Verifier:
         system_attrs: dict[str, Any],
         spec: Spec | str | None = None,
         version_skips: Sequence[VersionSkip] = (),
+        version_check_budget: float | None = None,
     ):
         self.study_name = study_name
         self.directions = list(directions)
@@ -195,7 +205,11 @@ class Verifier:
         self.version_skip: VersionSkip | None = None  # set when a divergence is explained by a version change
         self._version_checks: dict[int, VersionCheck] = {}
         self._n_unchecked = 0
-        self._reasons.extend(skip.reason() for skip in self.version_skips)
+        self._used_packages: tuple[str, ...] | None = None  # what the sampler and pruner compute with (_build)
+        self._budget = version_check_budget
+        self._created = time.monotonic()
+        for skip in self.version_skips:
+            (self._reasons if skip.status == "diverged" else self._notes).append(skip.reason())
         self._resolve_spec(spec)
         self._read_fleet()
         self._plan_segments()
@@ -278,6 +292,12 @@ class Verifier:
         self._foreign: set[int] = set()
         for seg in self._segments:
             self._foreign.update(seg.get("foreign_before") or [])
+        # Where the run went on after a version change, from a saved state the replay can restore.
+        self._change_boundaries = sorted(
+            b
+            for b, boundary in self._boundaries.items()
+            if b in meta.states and any(version_change_of(s) for s in boundary.segments)
+        )
         if meta.present:
             first = self._starts[0] if self._starts else meta.run.get("history_until", 0)
             self._history_until = first
@@ -367,6 +387,8 @@ class Verifier:
             trial = batch[i]
             if cancel is not None and cancel.is_set():
                 raise VerificationCancelled("verification cancelled")
+            if self._budget_spent(trial.number):
+                break
             if trial.number in seen:
                 self._diverge(Divergence(trial.number, None), self._gap_cause(trial, batch, i))
                 break
@@ -668,7 +690,10 @@ class Verifier:
             return
         b, i = seg["start_trial"], seg["index"]
         text = describe_differences(change)
-        if any(skip.stop == b for skip in self.version_skips):
+        skip = next((skip for skip in self.version_skips if skip.stop == b), None)
+        if skip is not None and skip.status == "unchecked":
+            status, note = "unchecked", skip.divergence
+        elif skip is not None:
             status, note = "diverged", "the history before it does not replay under the new versions"
         elif kind == "seamless":
             status, note = "checked", "the recorded history replays identically under the new versions"
@@ -747,6 +772,20 @@ class Verifier:
         if trial is not None and not causes:
             causes.extend(self._record_edit_causes(divergence, trial, batch))
         self._cause = "; ".join(dict.fromkeys(causes)) or None
+
+    def _budget_spent(self, number: int) -> bool:
+        """True (and version_skip set) when the replay is still before a version change after its time budget: the
+        history up to the change is then taken as given, and the change stays unchecked."""
+        if self._budget is None or self._untold or time.monotonic() - self._created <= self._budget:
+            return False
+        stop = next((b for b in self._change_boundaries if b > number), None)
+        if stop is None or any(skip.stop >= stop for skip in self.version_skips):
+            return False  # no change ahead, or its history is already taken as given
+        segment = [s for s in self._boundaries[stop].segments if version_change_of(s)][-1]
+        changes = describe_differences(version_change_of(segment) or {})
+        why = f"the replay had not reached it after {self._budget:g} s"
+        self.version_skip = VersionSkip(0, stop, segment["index"], changes, why, "unchecked")
+        return True
 
     def _version_excuse(self, divergence: Divergence, cause: str | None) -> VersionSkip | None:
         """A divergence in trials recorded under other versions of a package the sampler uses, when the run went on
@@ -883,7 +922,7 @@ class Verifier:
             return {}
         owner = self._owner(number)
         recorded = (owner or {}).get("versions") or self.meta.run.get("versions") or {}
-        return version_differences(recorded, current_versions(), getattr(self, "_used_packages", None))
+        return version_differences(recorded, current_versions(), self._used_packages)
 
     def _recorded_versions_text(self, seg: dict) -> str:
         versions = seg.get("versions") or self.meta.run.get("versions") or {}
@@ -1087,6 +1126,7 @@ def verify_snapshot(
     spec: Spec | str | None = None,
     progress: Callable[[Progress], None] | None = None,
     cancel: threading.Event | None = None,
+    version_check_budget: float | None = VERSION_CHECK_SECONDS,
 ) -> Verdict:
     """Verify a study already read (optgui.core.study_read.StudySnapshot) from scratch."""
 
@@ -1097,6 +1137,7 @@ def verify_snapshot(
             system_attrs=snapshot.system_attrs,
             spec=spec,
             version_skips=skips,
+            version_check_budget=version_check_budget,
         )
 
     with warnings.catch_warnings():
@@ -1113,6 +1154,7 @@ def verify_study(
     progress: Callable[[Progress], None] | None = None,
     cancel: threading.Event | None = None,
     use_cache: bool = True,
+    version_check_budget: float | None = VERSION_CHECK_SECONDS,
 ) -> Verdict:
     """Read the study (never writing to its storage) and verify it, using and filling the verdict cache."""
     from optgui.core import verify_cache
@@ -1121,5 +1163,9 @@ def verify_study(
     name = resolve_study_name(storage_text, study_name)
     snapshot = read_study(storage_text, name)
     if not use_cache:
-        return verify_snapshot(snapshot, spec=spec, progress=progress, cancel=cancel)
-    return verify_cache.verify_with_cache(snapshot, spec=spec, progress=progress, cancel=cancel)
+        return verify_snapshot(
+            snapshot, spec=spec, progress=progress, cancel=cancel, version_check_budget=version_check_budget
+        )
+    return verify_cache.verify_with_cache(
+        snapshot, spec=spec, progress=progress, cancel=cancel, version_check_budget=version_check_budget
+    )

@@ -222,7 +222,12 @@ def _contiguous(trials: Iterable[FrozenTrial]) -> bool:
 
 
 def verify_with_cache(
-    snapshot, *, spec=None, progress: Callable[[Progress], None] | None = None, cancel: threading.Event | None = None
+    snapshot,
+    *,
+    spec=None,
+    progress: Callable[[Progress], None] | None = None,
+    cancel: threading.Event | None = None,
+    version_check_budget: float | None = None,
 ) -> Verdict:
     import warnings
     from dataclasses import replace
@@ -244,6 +249,7 @@ def verify_with_cache(
             system_attrs=snapshot.system_attrs,
             spec=spec,
             version_skips=skips,
+            version_check_budget=version_check_budget,
         )
 
     with warnings.catch_warnings():

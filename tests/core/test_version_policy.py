@@ -218,3 +218,42 @@ def test_a_divergence_without_a_later_version_change_is_still_a_divergence(tmp_p
     conn.close()
     verdict = verify_study(str(path), STUDY, use_cache=False)
     assert verdict.kind == "diverged" and verdict.divergence.trial == 5
+
+
+def test_a_history_too_long_to_replay_in_time_leaves_the_change_unchecked(tmp_path):
+    """Bounded: when the replay has not reached the version change within its budget (a long GPSampler history
+    replays at seconds per trial), the history before the change is taken as given, the change stays unchecked,
+    and what the run did after the change is still checked."""
+    path = tmp_path / "demo.db"
+    StudyRunner(_request(path, 10)).run()
+    _rewrite_versions(path, numpy=OLD_NUMPY)
+    StudyRunner(_request(path, 20)).run()
+
+    verdict = verify_study(str(path), STUDY, use_cache=False, version_check_budget=0.0)
+
+    assert verdict.verified, verdict.summary()
+    assert (verdict.n_checked, verdict.n_total, verdict.first_trial) == (10, 20, 10)
+    [check] = verdict.version_checks
+    assert (check.trial, check.status) == (10, "unchecked")
+    assert any("were not replayed" in note for note in verdict.notes)
+
+
+def test_a_change_accepted_by_an_older_optgui_is_checked_the_same_way(tmp_path):
+    """Studies resumed with --accept-version-change before this policy carry the change in segment["accepted"]
+    ["versions"] (no version_change key): they are no longer 'replayable only' when the replay matches."""
+    path = tmp_path / "demo.db"
+    StudyRunner(_request(path, 10)).run()
+    _rewrite_versions(path, numpy=OLD_NUMPY)
+    StudyRunner(_request(path, 20)).run()
+    storage = _storage(path)
+    sid = storage.get_study_id_from_name(STUDY)
+    segment = storage.get_study_system_attrs(sid)[md.segment_key(1)]
+    legacy = {k: v for k, v in segment.items() if k != "version_change"}
+    legacy["accepted"] = {"versions": segment["version_change"]}
+    storage.set_study_system_attr(sid, md.segment_key(1), legacy)
+    storage.remove_session()
+
+    verdict = verify_study(str(path), STUDY, use_cache=False)
+
+    assert verdict.verified and verdict.equivalent, verdict.summary()
+    assert [c.status for c in verdict.version_checks] == ["checked"]
