@@ -54,7 +54,7 @@ def execute_fleet(args, request, format_trial) -> int:
     n_workers = args.workers if args.workers is not None else 0
     if n_workers < 0:
         raise OptguiError(f"--workers must be >= 0, got {n_workers}")
-    from optgui.commands.run import _recorded_fleet
+    from optgui.commands.run import _recorded_fleet, print_drawn_seed
 
     recorded = _recorded_fleet(request) or {}
     mode = args.mode or recorded.get("mode") or "deterministic"
@@ -77,6 +77,7 @@ def execute_fleet(args, request, format_trial) -> int:
         setup.prepare()
         if setup.created_storage:
             print(f"optgui: created {request.storage}", file=sys.stderr)
+        print_drawn_seed(setup)
         if n_workers == 0:
             print(
                 "optgui: free-running study ready; start workers with optgui worker STORAGE --study NAME",
@@ -117,6 +118,7 @@ def execute_fleet(args, request, format_trial) -> int:
         coordinator.prepare()
         if coordinator.created_storage:
             print(f"optgui: created {request.storage}", file=sys.stderr)
+        print_drawn_seed(coordinator)
         workers = start_local_workers(request.storage, request.study_name, n_workers, quiet=args.quiet)
         if n_workers == 0:
             print("optgui: coordinating; start workers with optgui worker STORAGE --study NAME", file=sys.stderr)

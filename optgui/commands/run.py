@@ -51,7 +51,8 @@ def add_arguments(parser) -> None:
     parser.add_argument(
         "--accept-version-change",
         action="store_true",
-        help="resume although package versions differ from those recorded (recorded)",
+        help="no longer needed (kept for old scripts): a changed package version is recorded with the new segment "
+        "and checked by the verifier, and the run continues",
     )
     parser.add_argument(
         "--accept-objective-change",
@@ -141,6 +142,14 @@ def _format_trial(event: TrialFinished) -> str:
     return line
 
 
+def print_drawn_seed(runner) -> None:
+    """The seed optgui drew for a new run without one: recorded in the study, and printed so it can be reused."""
+    if runner.drawn_seed is not None:
+        print(
+            f"optgui: drew sampler seed {runner.drawn_seed} (recorded with the run; --seed repeats it)", file=sys.stderr
+        )
+
+
 def _recorded_fleet(request) -> dict | None:
     """The parallel-run definition recorded in an existing study, if any (read without creating anything)."""
     from optgui.core import metadata as md
@@ -166,9 +175,10 @@ def _root_cause(exc: BaseException) -> str:
 def execute(args) -> int:
     import optuna
 
+    from optgui.core.optuna_logs import quiet_optuna_logging
     from optgui.core.runner import RunInterrupted, StudyRunner
 
-    optuna.logging.set_verbosity(optuna.logging.WARNING)  # optgui prints its own line per trial
+    quiet_optuna_logging()  # optgui prints its own line per trial
     request = _request_from_args(args)
     fleet_args = (args.workers, args.mode, args.batch, args.pipeline)
     if any(a is not None for a in fleet_args) or _recorded_fleet(request) is not None:
@@ -211,6 +221,7 @@ def execute(args) -> int:
             ) from None
         if runner.created_storage:
             print(f"optgui: created {request.storage}", file=sys.stderr)
+        print_drawn_seed(runner)
         outcome = runner.run()
     except optuna.exceptions.StorageInternalError as exc:
         # e.g. "database is locked": another process holds SQLite's write lock (stopped or stuck in a write).

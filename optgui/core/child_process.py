@@ -74,7 +74,8 @@ def start_connected(
             proc = subprocess.Popen(
                 python_command(module, "--connection", _VIA_STDIN, *args), stdin=subprocess.PIPE, env=env
             )
-            proc.stdin.write(child_sock.share(proc.pid))
+            assert proc.stdin is not None  # stdin=PIPE
+            proc.stdin.write(child_sock.share(proc.pid))  # type: ignore[attr-defined]  # Windows only
             proc.stdin.close()
         else:
             fd = child_sock.fileno()
@@ -96,7 +97,7 @@ def start_connected(
 def connection_from_argument(argument: str) -> Connection:
     """In the child: its end of the channel start_connected() made."""
     if argument == _VIA_STDIN:
-        return Connection(socket.fromshare(sys.stdin.buffer.read()).detach())
+        return Connection(socket.fromshare(sys.stdin.buffer.read()).detach())  # type: ignore[attr-defined]  # Windows
     return Connection(int(argument))
 
 

@@ -43,7 +43,10 @@ def _child_main(
     from optgui.core.priority import lower_priority
 
     lower_priority(niceness)
+    from optgui.core.optuna_logs import quiet_optuna_logging
     from optgui.core.runner import RunInterrupted, StudyRunner
+
+    quiet_optuna_logging()  # this process's stderr is the terminal the app was started from
 
     lock = threading.Lock()  # the runner's thread and the control thread both send (request_pause emits)
 

@@ -36,7 +36,7 @@ from optgui.core.events import RecoveryPerformed
 from optgui.core.recovery import RecoveryError, choose_start_state, reset_zombie_rdb
 from optgui.core.replay import Reenactor
 from optgui.core.storage import open_for_run
-from optgui.core.versions import current_versions
+from optgui.core.versions import versions_for
 
 
 def coordinator_schedule(start: int, last_asked: int, batch: int, pipeline: bool) -> list[tuple[str, int]]:
@@ -211,7 +211,7 @@ def recover_dead_coordinator(coordinator, meta) -> CoordinatorRecovery:
         "started": md.now_iso(),
         "host": os.uname().nodename,
         "pid": os.getpid(),
-        "versions": current_versions(),
+        "versions": versions_for(coordinator._sampler_spec, coordinator._pruner_spec),
         "resumed_by": "recovery",
         "accepted": getattr(coordinator, "_accepted", None) or None,
         "foreign_before": [],

@@ -18,6 +18,8 @@ Study system attributes
                             "recovery": {...}|null, "end": null | {"reason", "at", "last_trial", "n_finished",
                             "states"},
                             "output_log": the file on the segment's host holding its trials' captured output,
+                            "version_change": {package: [before, now]} (only when a package the sampler uses
+                            changed since the segment before; optgui.core.versions),
                             "pipeline_flush": true (pipelined fleets only: the pipeline restarts here)}
                            end.reason: paused | stopped | completed | exhausted | timeout | interrupted | failed |
                            crashed (written by the recovery that found the dead segment, which also sets
@@ -303,14 +305,14 @@ class StudyMetadata:
                 problem = _check_fields(value, _SEGMENT_FIELDS) if index is not None else "has no index in its key"
                 if problem is None and value["index"] != index:
                     problem = f"has 'index' = {value['index']}, not {index} as its key says"
-                if keep(key, value, problem) is not None:
+                if keep(key, value, problem) is not None and index is not None:
                     segments[index] = value
             elif key.startswith(KEY_STATE):
                 boundary = _suffix_number(key, KEY_STATE)
                 problem = _check_fields(value, _STATE_FIELDS) if boundary is not None else "has no trial number"
                 if problem is None and value["boundary"] != boundary:
                     problem = f"has 'boundary' = {value['boundary']}, not {boundary} as its key says"
-                if keep(key, value, problem) is not None:
+                if keep(key, value, problem) is not None and boundary is not None:
                     states[boundary] = value
             elif not key.startswith(PREFIX):
                 others[key] = value

@@ -50,7 +50,13 @@ from optgui.core.objectives import ObjectiveRef, check_against_record, load_obje
 from optgui.core.recovery import plan_recovery, reset_zombie_rdb
 from optgui.core.samplers import DEFAULT_PRUNER, Spec, draw_seed, parse_spec, resolve_seed
 from optgui.core.storage import open_for_run, parse_storage
-from optgui.core.versions import current_versions, version_differences
+from optgui.core.versions import (
+    current_versions,
+    describe_differences,
+    used_packages,
+    version_differences,
+    versions_for,
+)
 
 DEFAULT_SAMPLER = "TPESampler"
 ENDED_WITH_STATE = ("paused", "stopped", "completed", "exhausted", "timeout")
@@ -71,7 +77,7 @@ class RunRequest:
     n_trials: int | None = None
     timeout: float | None = None
     create_storage: bool = True
-    accept_version_change: bool = False
+    accept_version_change: bool = False  # no longer needed: a version change is recorded and checked, not refused
     accept_objective_change: bool = False
     trust_pickles: bool = False  # load CMA-ES optimizer pickles optgui did not write (the user trusts the file)
     # Where a module objective's imports come from, for a process whose own import path is isolated (the engine:
@@ -143,8 +149,10 @@ class StudyRunner:
         self._abandon = threading.Event()
         self._lease_lost: LeaseLostError | None = None
         self._prepared = False
+        self._version_change: dict[str, list] | None = None  # {package: [recorded, now]} of a changed dependency
         self.notes: list[str] = []
         self.created_storage = False
+        self.drawn_seed: int | None = None  # the seed optgui drew for a new run whose spec had none
 
     # --- control (thread-safe) -----------------------------------------------------------------------------
     def request_pause(self) -> None:
@@ -253,7 +261,8 @@ class StudyRunner:
         self._objective_ref = objective
         sampler = resolve_seed(parse_spec(req.sampler or DEFAULT_SAMPLER, "sampler"), req.seed)
         if sampler.accepts_seed() and sampler.seed is None:
-            sampler = sampler.with_seed(draw_seed())
+            self.drawn_seed = draw_seed()
+            sampler = sampler.with_seed(self.drawn_seed)
         sampler.build()  # fail on a spec that cannot be built before anything is written
         pruner = parse_spec(req.pruner, "pruner") if req.pruner else DEFAULT_PRUNER
         return objective, sampler, pruner
@@ -279,7 +288,7 @@ class StudyRunner:
             "objective": objective.to_record(),
             "directions": list(directions),
             "metric_names": metric_names,
-            "versions": current_versions(),
+            "versions": versions_for(sampler, pruner),
         }
 
     def _create_study(self) -> None:
@@ -424,17 +433,7 @@ class StudyRunner:
         self._objective_ref = objective
         self._objective_fn = self._objective_override or load_objective(objective)
         self._accepted = dict(change or {})
-        recorded_versions = (meta.last_segment or {}).get("versions") or run["versions"]
-        diffs = version_differences(recorded_versions, current_versions())
-        if diffs:
-            text = ", ".join(f"{k} {a} -> {b}" for k, (a, b) in diffs.items())
-            if not req.accept_version_change:
-                raise StudyStateError(
-                    f"package versions differ from those the study was run with ({text}); the "
-                    "sampler may suggest differently. Rerun with --accept-version-change to "
-                    "continue anyway (the new segment is marked as such)"
-                )
-            self._accepted["versions"] = {k: list(v) for k, v in diffs.items()}
+        self._check_versions(meta, recorded_sampler, recorded_pruner)
 
     def _target_already_met(self, meta: StudyMetadata) -> bool:
         """A rerun whose target is met by a run that ended cleanly: "nothing to do", and the study stays
@@ -480,6 +479,21 @@ class StudyRunner:
                     f"the sampler state saved at trial {boundary} is corrupted ({problem}); the study cannot be "
                     "resumed deterministically (it was left unchanged)"
                 )
+
+    def _check_versions(self, meta: StudyMetadata, sampler: Spec, pruner: Spec) -> None:
+        """A changed version of a package the sampler uses does not block the run: the new segment records the
+        change, and the verifier checks it by replaying the recorded history under the new versions (a matching
+        replay keeps the run equivalent; only a real divergence makes it replayable only). Packages the sampler
+        never imports (scipy next to TPE, say) are no change at all."""
+        recorded = (meta.last_segment or {}).get("versions") or meta.run["versions"]
+        diffs = version_differences(recorded, current_versions(), used_packages(sampler, pruner))
+        if not diffs:
+            return
+        self._version_change = {name: list(pair) for name, pair in diffs.items()}
+        self.notes.append(
+            f"version change: checking — {describe_differences(diffs)} since the last segment; the run continues "
+            "and the verifier replays the recorded history under the new versions"
+        )
 
     # --- segments -------------------------------------------------------------------------------------------
     def _specs_from_record(self, meta: StudyMetadata) -> tuple[Spec, Spec]:
@@ -537,7 +551,7 @@ class StudyRunner:
             "started": md.now_iso(),
             "host": os.uname().nodename,
             "pid": os.getpid(),
-            "versions": current_versions(),
+            "versions": versions_for(self._sampler_spec, self._pruner_spec),
             "resumed_by": resumed_by,
             "accepted": accepted,
             "foreign_before": foreign_before,
@@ -545,6 +559,8 @@ class StudyRunner:
             "end": None,
             "output_log": self._output_log(index),
         }
+        if self._version_change:
+            self._segment["version_change"] = self._version_change
         storage.set_study_system_attr(study_id, md.segment_key(index), self._segment)
         _fault("segment_started", boundary)
         with warnings.catch_warnings():
@@ -740,7 +756,7 @@ class StudyRunner:
             "started": md.now_iso(),
             "host": os.uname().nodename,
             "pid": os.getpid(),
-            "versions": current_versions(),
+            "versions": versions_for(self._sampler_spec, self._pruner_spec),
             "resumed_by": "resume",
             "accepted": None,
             "foreign_before": [],

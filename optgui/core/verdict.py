@@ -68,6 +68,24 @@ class SegmentSummary:
 
 
 @dataclass(frozen=True)
+class VersionCheck:
+    """A run segment that started under other versions of a package its sampler uses, and what the replay under
+    the current versions found. status: checked (the recorded history before the change replays identically: the
+    change did not matter), diverged (it does not: the run is replayable only), unchecked (the replay did not get
+    that far)."""
+
+    segment: int
+    trial: int  # the segment's first trial: where the run went on under the new versions
+    change: str  # "numpy 2.3.0 -> 2.4.6"
+    status: str
+    note: str = ""
+
+    def describe(self) -> str:
+        text = f"version change at trial {self.trial} ({self.change}): {self.status}"
+        return f"{text} — {self.note}" if self.note else text
+
+
+@dataclass(frozen=True)
 class TrialRecheck:
     """One trial re-evaluated by the objective check."""
 
@@ -149,6 +167,7 @@ class Verdict:
     objective_check: ObjectiveCheck | None = None
     notes: tuple[str, ...] = ()
     cached: bool = False  # served from the verdict cache: the study's content is unchanged since it was verified
+    version_checks: tuple[VersionCheck, ...] = ()  # segments that started after a version change, and their check
 
     @property
     def verified(self) -> bool:
@@ -184,6 +203,8 @@ class Verdict:
         if self.kind == NOT_REPRODUCIBLE and self.reason:
             why = self.reason[len(FREE_RUNNING_TEXT) :] if self.reason.startswith(FREE_RUNNING_TEXT) else self.reason
             lines.append(f"  {why.lstrip(' —;:')}")
+        for check in self.version_checks:
+            lines.append(f"  {check.describe()}")
         if self.history:
             lines.append(f"  {self.history} trials taken as history (not made by the checked sampler run)")
         if self.pending:
@@ -200,6 +221,7 @@ class Verdict:
         obj["reasons"] = list(self.reasons)
         obj["notes"] = list(self.notes)
         obj["segments"] = [asdict(s) for s in self.segments]
+        obj["version_checks"] = [asdict(c) for c in self.version_checks]
         obj["divergence"] = _json_safe(obj["divergence"])
         # Derived, for readers of the JSON: how many trials' objective values were re-evaluated (0: none checked).
         obj["values_checked"] = len(self.objective_check.trials) if self.objective_check is not None else 0
@@ -218,6 +240,7 @@ class Verdict:
         data["reasons"] = tuple(data.get("reasons") or ())
         data["notes"] = tuple(data.get("notes") or ())
         data["segments"] = tuple(SegmentSummary(**s) for s in data.get("segments") or ())
+        data["version_checks"] = tuple(VersionCheck(**c) for c in data.get("version_checks") or ())
         if data.get("divergence") is not None:
             data["divergence"] = Divergence(**_json_restore(data["divergence"]))
         if data.get("objective_check") is not None:

@@ -64,10 +64,14 @@ from optgui.core.verdict import (
     Progress,
     SegmentSummary,
     Verdict,
+    VersionCheck,
 )
-from optgui.core.versions import current_versions, version_differences
+from optgui.core.versions import current_versions, describe_differences, used_packages, version_differences
 
 PROGRESS_INTERVAL = 0.2  # seconds between progress reports
+# How long the replay may take to reach a version change before it stops trying: the history before the change is
+# then taken as given and the change stays unchecked (a long GPSampler history replays at seconds per trial).
+VERSION_CHECK_SECONDS = 180.0
 
 # Why a free-running parallel run cannot be replayed: what its record lacks (see README "Verifying determinism").
 FREE_RUNNING_WHY = (
@@ -93,6 +97,39 @@ class VerificationCancelled(OptguiError):
 class _Boundary:
     number: int
     segments: list[dict]
+
+
+@dataclass(frozen=True)
+class VersionSkip:
+    """Recorded trials [start, stop) that do not replay under the current versions of a package the sampler uses:
+    they were made under other versions, and the run went on under new ones from the state saved at `stop` (a
+    segment that records the version change). A later pass takes them as given and checks what follows."""
+
+    start: int
+    stop: int
+    segment: int  # the segment starting at `stop`
+    changes: str  # the versions the skipped trials were recorded under, against the current ones
+    divergence: str  # the first difference the replay found, or why the replay did not get there
+    status: str = "diverged"  # diverged | unchecked (the replay would have taken too long)
+
+    def reason(self) -> str:
+        if self.status == "unchecked":
+            return (
+                f"trials {self.start}–{self.stop - 1} (before the version change at trial {self.stop}) were not "
+                f"replayed: {self.divergence}; the version change is unchecked"
+            )
+        return (
+            f"trials {self.start}–{self.stop - 1} were recorded under other package versions ({self.changes}) "
+            f"and do not replay under the current ones (first difference: {self.divergence}); they are not "
+            f"checked, and the replay goes on from the state saved at trial {self.stop}"
+        )
+
+
+def version_change_of(seg: dict) -> dict | None:
+    """{package: [before, after]} when this segment started after a change of a package its sampler uses: the
+    segment's `version_change` (written since version changes no longer need consent), or the versions of an
+    older optgui's `--accept-version-change`."""
+    return seg.get("version_change") or (seg.get("accepted") or {}).get("versions") or None
 
 
 def _spec_names(spec: Spec) -> Iterable[str]:
@@ -133,6 +170,8 @@ class Verifier:
         directions: Sequence[str],
         system_attrs: dict[str, Any],
         spec: Spec | str | None = None,
+        version_skips: Sequence[VersionSkip] = (),
+        version_check_budget: float | None = None,
     ):
         self.study_name = study_name
         self.directions = list(directions)
@@ -164,6 +203,15 @@ class Verifier:
         self._untold: list[FrozenTrial] = []
         self._fleet: dict | None = None
         self._highest = -1  # the highest trial number any extend() was given
+        self.version_skips = tuple(version_skips)
+        self.version_skip: VersionSkip | None = None  # set when a divergence is explained by a version change
+        self._version_checks: dict[int, VersionCheck] = {}
+        self._n_unchecked = 0
+        self._used_packages: tuple[str, ...] | None = None  # what the sampler and pruner compute with (_build)
+        self._budget = version_check_budget
+        self._created = time.monotonic()
+        for skip in self.version_skips:
+            (self._reasons if skip.status == "diverged" else self._notes).append(skip.reason())
         self._resolve_spec(spec)
         self._read_fleet()
         self._plan_segments()
@@ -259,6 +307,12 @@ class Verifier:
         self._foreign: set[int] = set()
         for seg in self._segments:
             self._foreign.update(seg.get("foreign_before") or [])
+        # Where the run went on after a version change, from a saved state the replay can restore.
+        self._change_boundaries = sorted(
+            b
+            for b, boundary in self._boundaries.items()
+            if b in meta.states and any(version_change_of(s) for s in boundary.segments)
+        )
         if meta.present:
             first = self._starts[0] if self._starts else meta.run.get("history_until", 0)
             self._history_until = first
@@ -290,6 +344,7 @@ class Verifier:
             # The pruner decides which trials the sampler sees as pruned: without it there is nothing to replay.
             self.unverifiable = f"the recorded pruner cannot be rebuilt: {exc}"
             return
+        self._used_packages = used_packages(self.spec, pruner_spec)
         try:
             sampler = self.spec.build()
             pruner = pruner_spec.build()
@@ -316,6 +371,8 @@ class Verifier:
         end = owner.get("end")
         if end and end.get("last_trial") is not None and number > end["last_trial"]:
             return "outside"
+        if any(skip.start <= number < skip.stop for skip in self.version_skips):
+            return "unchecked"
         return "claimed"
 
     # --- running -----------------------------------------------------------------------------------------------
@@ -368,6 +425,8 @@ class Verifier:
             trial = batch[i]
             if cancel is not None and cancel.is_set():
                 raise VerificationCancelled("verification cancelled")
+            if self._budget_spent(trial.number):
+                break
             if trial.number in seen:
                 self._diverge(Divergence(trial.number, None), self._gap_cause(trial, batch, i))
                 break
@@ -442,13 +501,16 @@ class Verifier:
         if number in self._boundaries:
             self._cross_boundary(self._boundaries[number])
         role = self.role(number)
-        if role == "history":
+        if role in ("history", "unchecked"):
             try:
                 reenactor.add_history([trial])
             except ReplayError as exc:  # a record the replay cannot even copy: nothing after it can be checked
                 self.unverifiable = str(exc)
                 return
-            self._n_history += 1
+            if role == "history":
+                self._n_history += 1
+            else:
+                self._n_unchecked += 1
             self._next += 1
             return
         try:
@@ -660,7 +722,10 @@ class Verifier:
             explained = [
                 s
                 for s in boundary.segments
-                if s.get("resumed_by") == "recovery" or s.get("accepted") or s.get("foreign_before")
+                if s.get("resumed_by") == "recovery"
+                or s.get("accepted")
+                or s.get("foreign_before")
+                or version_change_of(s)
             ]
             if explained:
                 kind = "restored"
@@ -683,6 +748,7 @@ class Verifier:
                 kind = "restored"
         for s in boundary.segments:
             self._equivalence_of(s)
+            self._check_version_change(s, kind)
             self._segment_summaries[s["index"]] = SegmentSummary(
                 s["index"],
                 s["start_trial"],
@@ -691,6 +757,28 @@ class Verifier:
                 kind,
                 note,
             )
+
+    def _check_version_change(self, seg: dict, kind: str) -> None:
+        """What crossing the start of a segment that began after a version change tells about the change: the
+        replay under the current versions reproduced every trial before it and arrives in the saved state
+        (checked), or not (diverged: only replayable)."""
+        change = version_change_of(seg)
+        if not change:
+            return
+        b, i = seg["start_trial"], seg["index"]
+        text = describe_differences(change)
+        skip = next((skip for skip in self.version_skips if skip.stop == b), None)
+        if skip is not None and skip.status == "unchecked":
+            status, note = "unchecked", skip.divergence
+        elif skip is not None:
+            status, note = "diverged", "the history before it does not replay under the new versions"
+        elif kind == "seamless":
+            status, note = "checked", "the recorded history replays identically under the new versions"
+        else:
+            status = "diverged"
+            note = f"the replayed sampler state at trial {b} differs from the one saved under the old versions"
+            self._reasons.append(f"segment {i}: after the version change ({text}), {note}")
+        self._version_checks[i] = VersionCheck(i, b, text, status, note)
 
     def _replay_attr_rollback(self, seg: dict, record: dict, note: str) -> str:
         """A re-entering recovery rolled the study's sampler-owned attributes back to the values it saved with the
@@ -718,17 +806,17 @@ class Verifier:
             return "crash recovery"
         if seg.get("accepted"):
             return "accepted " + ", ".join(sorted(seg["accepted"]))
+        if version_change_of(seg):
+            return "package versions changed (" + describe_differences(version_change_of(seg) or {}) + ")"
         return "trials added by another process"
 
     def _equivalence_of(self, seg: dict) -> None:
         i = seg["index"]
-        if seg.get("accepted"):
-            changes = seg["accepted"]
+        # A version change is no reason by itself: the replay under the new versions checks it
+        # (_check_version_change), and only a real divergence makes the run replayable only.
+        changes = {k: v for k, v in (seg.get("accepted") or {}).items() if k != "versions"}
+        if changes:
             parts = []
-            if "versions" in changes:
-                parts.append(
-                    "package versions " + ", ".join(f"{k} {a} -> {b}" for k, (a, b) in changes["versions"].items())
-                )
             if "objective_changed" in changes:
                 parts.append("a changed objective file")
             if "objective_moved" in changes:
@@ -755,6 +843,7 @@ class Verifier:
         trial: FrozenTrial | None = None,
     ) -> None:
         self._divergence = divergence
+        self.version_skip = self._version_excuse(divergence, cause)
         causes = [cause] if cause else []
         causes.extend(self._likely_causes(divergence.trial))
         if trial is not None and not causes:
@@ -764,6 +853,42 @@ class Verifier:
             else:
                 causes.extend(self._record_edit_causes(divergence, trial, batch))
         self._cause = "; ".join(dict.fromkeys(causes)) or None
+
+    def _budget_spent(self, number: int) -> bool:
+        """True (and version_skip set) when the replay is still before a version change after its time budget: the
+        history up to the change is then taken as given, and the change stays unchecked."""
+        if self._budget is None or self._untold or time.monotonic() - self._created <= self._budget:
+            return False
+        stop = next((b for b in self._change_boundaries if b > number), None)
+        if stop is None or any(skip.stop >= stop for skip in self.version_skips):
+            return False  # no change ahead, or its history is already taken as given
+        segment = [s for s in self._boundaries[stop].segments if version_change_of(s)][-1]
+        changes = describe_differences(version_change_of(segment) or {})
+        why = f"the replay had not reached it after {self._budget:g} s"
+        self.version_skip = VersionSkip(0, stop, segment["index"], changes, why, "unchecked")
+        return True
+
+    def _version_excuse(self, divergence: Divergence, cause: str | None) -> VersionSkip | None:
+        """A divergence in trials recorded under other versions of a package the sampler uses, when the run went on
+        under new versions from a saved state (a later segment records the change): the new versions compute
+        differently, which makes the run replayable only, not diverged. None otherwise."""
+        number = divergence.trial
+        if not self.meta.present or self.role(number) != "claimed":
+            return None
+        diffs = self._version_diffs(number)
+        if not diffs:
+            return None
+        for b in sorted(self._boundaries):
+            if b <= number or b not in self.meta.states:
+                continue
+            changed = [s for s in self._boundaries[b].segments if version_change_of(s)]
+            if changed:
+                owner = self._owner(number) or {}
+                # A fleet's batches span their segment: the whole segment is taken as given.
+                start = owner.get("start_trial", number) if self._fleet is not None else number
+                found = divergence.describe() if divergence.param is not None else (cause or divergence.describe())
+                return VersionSkip(start, b, changed[-1]["index"], describe_differences(diffs), found)
+        return None
 
     def _record_edit_causes(self, divergence: Divergence, trial: FrozenTrial, batch) -> list[str]:
         """Clues that the record itself was edited: reordered trials, a value moved by a few ulps, one value
@@ -925,7 +1050,7 @@ class Verifier:
             return {}
         owner = self._owner(number)
         recorded = (owner or {}).get("versions") or self.meta.run.get("versions") or {}
-        return version_differences(recorded, current_versions())
+        return version_differences(recorded, current_versions(), self._used_packages)
 
     def _recorded_versions_text(self, seg: dict) -> str:
         versions = seg.get("versions") or self.meta.run.get("versions") or {}
@@ -960,6 +1085,9 @@ class Verifier:
             "intervals": {str(n): [_iso(a), _iso(b)] for n, (a, b) in self._intervals.items() if n < self._next},
             "sampler_state": self._reenactor.capture(),
             "study_attrs": self._reenactor.study_attrs(),
+            "n_unchecked": self._n_unchecked,
+            "version_skips": [list(skip.__dict__.values()) for skip in self.version_skips],
+            "version_checks": {str(k): list(v.__dict__.values()) for k, v in self._version_checks.items()},
         }
 
     def resume(self, checkpoint: dict, prefix: Sequence[FrozenTrial]) -> None:
@@ -997,6 +1125,9 @@ class Verifier:
         self._outside_seen = list(checkpoint["outside_seen"])
         self._segment_summaries = {int(k): SegmentSummary(*v) for k, v in checkpoint["segments"].items()}
         self._intervals = {int(k): (_from_iso(a), _from_iso(b)) for k, (a, b) in checkpoint["intervals"].items()}
+        self._n_unchecked = checkpoint.get("n_unchecked", 0)
+        self.version_skips = tuple(VersionSkip(*v) for v in checkpoint.get("version_skips", ()))
+        self._version_checks = {int(k): VersionCheck(*v) for k, v in checkpoint.get("version_checks", {}).items()}
 
     def _note_pickle_mismatches(self) -> None:
         """Copied trials that store a CMA-ES optimizer pickle the sampler would not have stored there (the replay never
@@ -1012,6 +1143,17 @@ class Verifier:
         )
 
     # --- result ------------------------------------------------------------------------------------------------
+    def _all_version_checks(self) -> tuple[VersionCheck, ...]:
+        """The checks made, plus the version changes the replay has not reached (yet): unchecked."""
+        checks = dict(self._version_checks)
+        for seg in self._segments if self.meta.present else ():
+            change = version_change_of(seg)
+            if change and seg["index"] not in checks:
+                checks[seg["index"]] = VersionCheck(
+                    seg["index"], seg["start_trial"], describe_differences(change), "unchecked"
+                )
+        return tuple(checks[i] for i in sorted(checks))
+
     def verdict(self) -> Verdict:
         self._note_pickle_mismatches()
         if not self.done and self._reenactor is not None:
@@ -1026,6 +1168,7 @@ class Verifier:
             spec_source=self.spec_source,
             history=self._n_history,
             segments=tuple(self._segment_summaries[i] for i in sorted(self._segment_summaries)),
+            version_checks=self._all_version_checks(),
         )
         if self.not_reproducible is not None:
             return Verdict(NOT_REPRODUCIBLE, reason=self.not_reproducible, **common)
@@ -1110,21 +1253,50 @@ def _span(numbers: Sequence[int]) -> str:
     return ", ".join(str(n) for n in numbers)
 
 
+def replay_past_version_changes(
+    make_verifier: Callable[[Sequence[VersionSkip]], Verifier],
+    trials: Sequence[FrozenTrial],
+    verifier: Verifier | None = None,
+    *,
+    progress: Callable[[Progress], None] | None = None,
+    cancel: threading.Event | None = None,
+) -> Verifier:
+    """Replay `trials`; when the replay diverges in trials recorded under other package versions and the run went
+    on under new ones (`Verifier.version_skip`), replay again taking those trials as given, so that what the run
+    did under the new versions is still checked (the verdict is then replayable only, not diverged)."""
+    verifier = verifier if verifier is not None else make_verifier(())
+    if not verifier.done:
+        verifier.extend(trials, progress=progress, cancel=cancel)
+    while verifier.version_skip is not None:
+        verifier = make_verifier((*verifier.version_skips, verifier.version_skip))
+        if not verifier.done:
+            verifier.extend(trials, progress=progress, cancel=cancel)
+    return verifier
+
+
 def verify_snapshot(
     snapshot,
     *,
     spec: Spec | str | None = None,
     progress: Callable[[Progress], None] | None = None,
     cancel: threading.Event | None = None,
+    version_check_budget: float | None = VERSION_CHECK_SECONDS,
 ) -> Verdict:
     """Verify a study already read (optgui.core.study_read.StudySnapshot) from scratch."""
+
+    def make_verifier(skips: Sequence[VersionSkip]) -> Verifier:
+        return Verifier(
+            study_name=snapshot.name,
+            directions=snapshot.directions,
+            system_attrs=snapshot.system_attrs,
+            spec=spec,
+            version_skips=skips,
+            version_check_budget=version_check_budget,
+        )
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        verifier = Verifier(
-            study_name=snapshot.name, directions=snapshot.directions, system_attrs=snapshot.system_attrs, spec=spec
-        )
-        if not verifier.done:
-            verifier.extend(snapshot.trials, progress=progress, cancel=cancel)
+        verifier = replay_past_version_changes(make_verifier, snapshot.trials, progress=progress, cancel=cancel)
     return verifier.verdict()
 
 
@@ -1137,6 +1309,7 @@ def verify_study(
     cancel: threading.Event | None = None,
     use_cache: bool = True,
     on_study: Callable[[str], None] | None = None,
+    version_check_budget: float | None = VERSION_CHECK_SECONDS,
 ) -> Verdict:
     """Read the study (never writing to its storage) and verify it, using and filling the verdict cache.
 
@@ -1148,5 +1321,9 @@ def verify_study(
     if on_study is not None:
         on_study(snapshot.name)
     if not use_cache:
-        return verify_snapshot(snapshot, spec=spec, progress=progress, cancel=cancel)
-    return verify_cache.verify_with_cache(snapshot, spec=spec, progress=progress, cancel=cancel)
+        return verify_snapshot(
+            snapshot, spec=spec, progress=progress, cancel=cancel, version_check_budget=version_check_budget
+        )
+    return verify_cache.verify_with_cache(
+        snapshot, spec=spec, progress=progress, cancel=cancel, version_check_budget=version_check_budget
+    )

@@ -222,12 +222,17 @@ def _contiguous(trials: Iterable[FrozenTrial]) -> bool:
 
 
 def verify_with_cache(
-    snapshot, *, spec=None, progress: Callable[[Progress], None] | None = None, cancel: threading.Event | None = None
+    snapshot,
+    *,
+    spec=None,
+    progress: Callable[[Progress], None] | None = None,
+    cancel: threading.Event | None = None,
+    version_check_budget: float | None = None,
 ) -> Verdict:
     import warnings
     from dataclasses import replace
 
-    from optgui.core.verifier import Verifier
+    from optgui.core.verifier import Verifier, replay_past_version_changes
 
     chain = TrialChain(snapshot.trials)
     key = verdict_key(snapshot, chain, spec)
@@ -236,11 +241,20 @@ def verify_with_cache(
         if progress is not None:
             progress(Progress(cached.n_checked, cached.n_total, cached.first_trial, cached.last_trial))
         return replace(cached, cached=True)
+
+    def make_verifier(skips=()):
+        return Verifier(
+            study_name=snapshot.name,
+            directions=snapshot.directions,
+            system_attrs=snapshot.system_attrs,
+            spec=spec,
+            version_skips=skips,
+            version_check_budget=version_check_budget,
+        )
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        verifier = Verifier(
-            study_name=snapshot.name, directions=snapshot.directions, system_attrs=snapshot.system_attrs, spec=spec
-        )
+        verifier = make_verifier()
         rid = resume_id(snapshot, spec)
         if not verifier.done and _contiguous(snapshot.trials):
             checkpoint = load_resume(rid, snapshot, chain)
@@ -248,14 +262,10 @@ def verify_with_cache(
                 try:
                     verifier.resume(checkpoint, snapshot.trials[: checkpoint.get("asked_below", checkpoint["next"])])
                 except ValueError:  # the record moved under a batched replay's asked trials: start afresh
-                    verifier = Verifier(
-                        study_name=snapshot.name,
-                        directions=snapshot.directions,
-                        system_attrs=snapshot.system_attrs,
-                        spec=spec,
-                    )
-        if not verifier.done:
-            verifier.extend(snapshot.trials, progress=progress, cancel=cancel)
+                    verifier = make_verifier()
+        verifier = replay_past_version_changes(
+            make_verifier, snapshot.trials, verifier, progress=progress, cancel=cancel
+        )
     verdict = verifier.verdict()
     checkpoint = verifier.checkpoint()
     if checkpoint is not None and checkpoint["next"] > 0 and _contiguous(snapshot.trials[: checkpoint["next"]]):

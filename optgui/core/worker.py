@@ -34,7 +34,7 @@ from optgui.core.objectives import check_against_record, load_objective
 from optgui.core.samplers import parse_spec
 from optgui.core.split import fix_suggests
 from optgui.core.storage import open_for_run, parse_storage
-from optgui.core.versions import current_versions, version_differences
+from optgui.core.versions import current_versions, describe_differences, used_packages, version_differences
 
 # A deterministic-mode worker polls one small query (the fleet record and the command) every POLL_SECONDS and looks
 # for trials to claim (three queries) only when the coordinator released more, after its own evaluation, or every
@@ -129,15 +129,16 @@ class FleetWorker:
         fn = self._objective_override or load_objective(objective)
         self._evaluate = getattr(fn, "evaluate", fn)  # a two-function objective's evaluation part
         self._objective_fn = fn
-        diffs = version_differences(meta.run["versions"], current_versions())
-        if diffs and not self._accept_version_change:
-            text = ", ".join(f"{k} {a} -> {b}" for k, (a, b) in diffs.items())
-            raise StudyStateError(
-                f"package versions differ from those the study was run with ({text}); pass "
-                "--accept-version-change to evaluate anyway"
-            )
         self._pruner = parse_spec(meta.run["pruner"], "pruner")
         self._sampler_spec = parse_spec(meta.run["sampler"], "sampler")
+        # Only packages the run's sampler and pruner use count: scipy installed next to a TPE run changes nothing.
+        used = used_packages(self._sampler_spec, self._pruner)
+        diffs = version_differences(meta.run["versions"], current_versions(), used)
+        if diffs and not self._accept_version_change:
+            raise StudyStateError(
+                f"package versions differ from those the study was run with ({describe_differences(diffs)}); pass "
+                "--accept-version-change to evaluate anyway"
+            )
         if self.mode == "free":
             self._check_pickles()
         attrs = self._store.fleet_attrs()

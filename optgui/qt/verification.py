@@ -77,6 +77,7 @@ class BadgeState:
         if v.kind == VERIFIED:
             text = f"Sampler replay verified {v.n_checked}/{v.n_total}"
             text += " · equivalent to an uninterrupted run" if v.equivalent else " · replayable only"
+            text += _version_change_text(v)
             if check is None:
                 text += " · objective not checked"
             elif check.ok:
@@ -92,6 +93,18 @@ class BadgeState:
     @classmethod
     def failed(cls, reason: str) -> BadgeState:
         return cls("unverifiable", f"Not verifiable: {reason}", verdict={"reason": reason})
+
+
+def _version_change_text(v: Verdict) -> str:
+    """The badge's word on package version changes the run went through (none: nothing)."""
+    statuses = {check.status for check in v.version_checks}
+    if not statuses:
+        return ""
+    if "diverged" in statuses:
+        return " · version change: replay differs"
+    if "unchecked" in statuses:
+        return " · version change: unchecked"
+    return " · version change checked"
 
 
 class VerifyJob(QObject):

@@ -152,7 +152,9 @@ def test_recorded_options_that_differ_are_errors_naming_both(tmp_path):
         StudyRunner(_request(path, directions=["maximize"])).prepare()
 
 
-def test_version_change_needs_acceptance_and_is_recorded(tmp_path):
+def test_version_change_is_recorded_without_consent(tmp_path):
+    """A changed version of a package the sampler uses no longer blocks the run (the verifier checks it:
+    tests/core/test_version_policy.py); the new segment records the change."""
     path = tmp_path / "s.db"
     StudyRunner(_request(path, n_trials=3)).run()
     storage = optuna.storages.RDBStorage(f"sqlite:///{path}")
@@ -161,11 +163,9 @@ def test_version_change_needs_acceptance_and_is_recorded(tmp_path):
     segment["versions"] = {**segment["versions"], "numpy": "1.0.0"}
     storage.set_study_system_attr(sid, md.segment_key(0), segment)
     del storage
-    with pytest.raises(StudyStateError, match=r"numpy 1.0.0 ->"):
-        StudyRunner(_request(path, n_trials=5)).prepare()
-    StudyRunner(_request(path, n_trials=5, accept_version_change=True)).run()
+    StudyRunner(_request(path, n_trials=5)).run()
     seg1 = _attrs(path)[md.segment_key(1)]
-    assert seg1["accepted"]["versions"]["numpy"][0] == "1.0.0"
+    assert seg1["version_change"]["numpy"][0] == "1.0.0"
 
 
 @pytest.mark.parametrize("sampler,equivalent", [("TPESampler(seed=4)", True), ("CmaEsSampler(seed=4)", False)])
