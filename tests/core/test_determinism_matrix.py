@@ -12,7 +12,8 @@ from __future__ import annotations
 import importlib.util
 
 import pytest
-from determinism_support import first_difference, naive_resume, recorded, reference, run_cli
+
+from tests.support.determinism import first_difference, naive_resume, recorded, reference, run_cli
 
 GRID = "GridSampler({'x': [0, 1, 2, 3, 4, 5], 'y': [0, 1, 2, 3, 4, 5]}, seed=5)"
 

@@ -14,11 +14,18 @@ import warnings
 
 import optuna
 import pytest
-from determinism_support import first_difference
-from fleet_support import batched_reference, child_env, optgui_cmd, recorded_signatures, run_fleet, write_objective
 
 from optgui.core import fleet as fl
 from optgui.core import metadata as md
+from tests.support.determinism import first_difference
+from tests.support.fleet import (
+    batched_reference,
+    child_env,
+    optgui_cmd,
+    recorded_signatures,
+    run_fleet,
+    write_objective,
+)
 
 pytestmark = [pytest.mark.server, pytest.mark.xdist_group("postgres-fleet")]
 

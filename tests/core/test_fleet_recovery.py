@@ -14,8 +14,13 @@ import signal
 
 import optuna
 import pytest
-from determinism_support import first_difference
-from fleet_support import (
+
+from optgui.core import fleet as fl
+from optgui.core import metadata as md
+from optgui.core.lease import _pid_alive
+from optgui.core.verifier import verify_study
+from tests.support.determinism import first_difference
+from tests.support.fleet import (
     batched_reference,
     child_env,
     naive_restart_reference,
@@ -23,11 +28,6 @@ from fleet_support import (
     run_fleet,
     write_objective,
 )
-
-from optgui.core import fleet as fl
-from optgui.core import metadata as md
-from optgui.core.lease import _pid_alive
-from optgui.core.verifier import verify_study
 
 pytestmark = [pytest.mark.server, pytest.mark.xdist_group("postgres-fleet")]
 

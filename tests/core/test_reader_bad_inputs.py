@@ -14,16 +14,16 @@ from pathlib import Path
 import numpy as np
 import optuna
 import pytest
-from reader_fixtures import (
+
+from optgui.core.errors import StorageError
+from optgui.core.reader import open_reader
+from optgui.core.tables import COMPLETE, FAIL, RUNNING
+from tests.support.reader_fixtures import (
     UNICODE_NAME,
     current_schema_db,
     file_state,
     make_old_schema,
 )
-
-from optgui.core.errors import StorageError
-from optgui.core.reader import open_reader
-from optgui.core.tables import COMPLETE, FAIL, RUNNING
 
 REPO = Path(__file__).resolve().parents[2]
 VALID_LINE = b'{"op_code":0,"worker_id":"w-1","study_name":"s","directions":[1]}\n'

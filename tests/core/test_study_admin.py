@@ -12,7 +12,7 @@ import pytest
 from optgui.core import metadata as md
 from optgui.core import study_admin
 from optgui.core.errors import StudyStateError
-from tests.core.determinism_support import STUDY, recorded, reference, run_cli
+from tests.support.determinism import STUDY, recorded, reference, run_cli
 
 
 def _digest(path) -> str:

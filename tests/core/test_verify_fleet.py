@@ -16,11 +16,11 @@ import warnings
 
 import optuna
 import pytest
-from fleet_support import child_env, optgui_cmd, run_fleet, write_objective
 
 from optgui.core import fleet as fl
 from optgui.core.study_read import read_study
 from optgui.core.verifier import Verifier, verify_study
+from tests.support.fleet import child_env, optgui_cmd, run_fleet, write_objective
 
 SAMPLER = "TPESampler(seed=5, n_startup_trials=4)"
 

@@ -12,10 +12,10 @@ import tempfile
 import time
 
 import pytest
-from packaging_support import PYTHON, ROOT, subprocess_env
 
 from optgui.qt import single_instance
 from optgui.qt.single_instance import FORWARDED, PRIMARY, STANDALONE, SingleInstance, make_message
+from tests.support.packaging import PYTHON, ROOT, subprocess_env
 
 
 @pytest.fixture(autouse=True)

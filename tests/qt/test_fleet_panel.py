@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import sys
 import time
 import uuid
 import warnings
@@ -22,10 +21,8 @@ from PySide6.QtCore import Qt
 
 from optgui.qt.fleet_monitor import running_monitor_threads
 from optgui.qt.fleet_panel import live_workers
-from tests.qt.conftest import plain_study
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "core"))
-from fleet_support import REPO, batched_reference, recorded_signatures, write_objective  # noqa: E402
+from tests.support.fleet import REPO, batched_reference, recorded_signatures, write_objective
+from tests.support.studies import plain_study
 
 SAMPLER = "TPESampler(seed=7, n_startup_trials=4)"
 N_TRIALS = 40  # enough batches that the pause lands mid-run however fast the fleet is

@@ -9,7 +9,7 @@ from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 
 from optgui.qt.settings import Settings
-from tests.qt.conftest import plain_study
+from tests.support.studies import plain_study
 
 
 def _bad_files(tmp_path):

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 
-from tests.core.determinism_support import recorded, reference
-from tests.qt.conftest import plain_study
+from tests.support.determinism import recorded, reference
+from tests.support.studies import plain_study
 
 SAMPLER = "TPESampler(seed=42)"
 OBJECTIVE = "builtin:quadratic"

@@ -10,7 +10,7 @@ import optuna
 import pytest
 from PySide6.QtCore import Qt
 
-from tests.qt.conftest import plain_study
+from tests.support.studies import plain_study
 
 N_TRIALS = 160
 

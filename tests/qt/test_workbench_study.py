@@ -15,8 +15,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
 
 from optgui.qt import dialogs
-from tests.core.determinism_support import recorded, reference, run_cli
-from tests.qt.conftest import plain_study
+from tests.support.determinism import recorded, reference, run_cli
+from tests.support.studies import plain_study
 
 OBJECTIVE_SOURCE = """
 import logging

@@ -12,7 +12,7 @@ from PySide6.QtCore import Qt
 
 from optgui.core.table_filter import FilterError
 from optgui.core.tables import COMPLETE, FAIL, PRUNED, STATE_NAMES
-from tests.qt.table_support import synthetic_table
+from tests.support.qt_tables import synthetic_table
 
 N = 100_000
 

@@ -11,7 +11,8 @@ import sys
 import time
 
 import pytest
-from determinism_support import STUDY, first_difference, recorded, reference, run_cli
+
+from tests.support.determinism import STUDY, first_difference, recorded, reference, run_cli
 
 
 def _sha(path):
