@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import time
 import uuid
 import warnings
 from pathlib import Path
@@ -23,6 +22,7 @@ from optgui.qt.fleet_monitor import running_monitor_threads
 from optgui.qt.fleet_panel import live_workers
 from tests.support.fleet import REPO, batched_reference, recorded_signatures, write_objective
 from tests.support.studies import plain_study
+from tests.support.waiting import poll_until
 
 SAMPLER = "TPESampler(seed=7, n_startup_trials=4)"
 N_TRIALS = 40  # enough batches that the pause lands mid-run however fast the fleet is
@@ -82,9 +82,7 @@ def child_pids():
     yield seen
     for panel in seen.panels:  # a failed test's window: its monitor thread must not outlive the widgets
         panel.monitor.stop()
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and any(_pid_running(p) for p in seen):
-        time.sleep(0.2)
+    poll_until(lambda: not any(_pid_running(p) for p in seen), 60)
     left = [p for p in seen if _pid_running(p)]
     for pid in left:
         os.kill(pid, 9)

@@ -151,7 +151,12 @@ def test_theme_override_restyles_the_plot_and_is_saved(qtbot, make_window, dialo
     window = make_window()
     window.set_theme(mode)
     assert theme.colors().dark == (mode == "dark")
-    qtbot.wait(20)
+
+    def restyled():
+        lightness = window.palette().window().color().lightness()
+        return (lightness < 100) if mode == "dark" else (lightness > 200)
+
+    qtbot.waitUntil(restyled, timeout=5000)
     lightness = window.palette().window().color().lightness()
     assert (lightness < 100) if mode == "dark" else (lightness > 200), lightness
     bg = window.study_view.plot.view.backgroundBrush().color().name()
