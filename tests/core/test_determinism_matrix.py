@@ -15,6 +15,8 @@ import pytest
 
 from tests.support.determinism import first_difference, naive_resume, recorded, reference, run_cli
 
+pytestmark = pytest.mark.slow
+
 GRID = "GridSampler({'x': [0, 1, 2, 3, 4, 5], 'y': [0, 1, 2, 3, 4, 5]}, seed=5)"
 
 # (case id, sampler spec, objective, trials, first stop, kill points)

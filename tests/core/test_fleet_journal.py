@@ -12,6 +12,8 @@ from optgui.core.split import SuggestOnlyTrial, SuggestPhaseEnded, run_suggest_p
 from tests.support.determinism import first_difference
 from tests.support.fleet import batched_reference, child_env, recorded_signatures, run_fleet, write_objective
 
+pytestmark = pytest.mark.slow
+
 SAMPLER = "TPESampler(seed=3, n_startup_trials=4)"
 
 

@@ -28,7 +28,7 @@ from tests.support.fleet import (
 )
 from tests.support.waiting import wait_until
 
-pytestmark = [pytest.mark.server, pytest.mark.xdist_group("postgres-fleet")]
+pytestmark = [pytest.mark.slow, pytest.mark.server, pytest.mark.xdist_group("postgres-fleet")]
 
 SAMPLER = "TPESampler(seed=7, n_startup_trials=4)"
 N_TRIALS = 12
@@ -129,6 +129,7 @@ def test_pipelined_fleet_equals_pipelined_reference(pg_url, study_names, tmp_pat
     assert first_difference(batched_reference(SAMPLER, objective, N_TRIALS, 4, study_name="ref"), got) is not None
 
 
+@pytest.mark.timeout(150)  # took 43 s on a busy 2-core machine
 def test_fleet_pause_leaves_nothing_running_and_resumes_identically(pg_url, study_names, tmp_path):
     import subprocess
 
@@ -199,6 +200,7 @@ def _all_paused(store):
     return None
 
 
+@pytest.mark.timeout(250)  # took 83 s on a busy 2-core machine
 def test_sigkilled_worker_trial_is_evaluated_again(pg_url, study_names, tmp_path):
     objective = write_objective(tmp_path)
     name = study_names("kill")

@@ -29,7 +29,7 @@ from tests.support.fleet import (
     write_objective,
 )
 
-pytestmark = [pytest.mark.server, pytest.mark.xdist_group("postgres-fleet")]
+pytestmark = [pytest.mark.slow, pytest.mark.server, pytest.mark.xdist_group("postgres-fleet")]
 
 SAMPLER = "TPESampler(seed=7, n_startup_trials=4)"
 N_TRIALS = 16
@@ -67,6 +67,7 @@ def _kill_workers(storage, name: str) -> list[int]:
     return killed
 
 
+@pytest.mark.timeout(240)  # took 75 s on a busy 2-core machine
 @pytest.mark.parametrize(
     "faults,pipeline,kill_workers",
     [

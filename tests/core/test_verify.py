@@ -53,6 +53,8 @@ CRASHES = [
 ]
 
 
+@pytest.mark.slow
+@pytest.mark.timeout(200)  # took 63 s on a busy 2-core machine
 @pytest.mark.parametrize(
     "fault,key,journal,equivalent",
     CRASHES,

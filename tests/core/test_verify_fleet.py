@@ -23,6 +23,8 @@ from optgui.core.verifier import Verifier, verify_study
 from tests.support.fleet import child_env, optgui_cmd, run_fleet, write_objective
 from tests.support.waiting import wait_until
 
+pytestmark = pytest.mark.slow
+
 SAMPLER = "TPESampler(seed=5, n_startup_trials=4)"
 
 
@@ -158,6 +160,7 @@ def _nudge_pg_param(url: str, study: str, number: int, name: str) -> None:
         storage.engine.dispose()
 
 
+@pytest.mark.timeout(300)  # took 101 s on a busy 2-core machine
 @pytest.mark.server
 @pytest.mark.xdist_group("postgres-fleet")
 def test_postgres_fleet_of_4_verifies_and_the_cli_catches_an_edit(pg_url, study_names, tmp_path):
@@ -199,6 +202,7 @@ def test_postgres_fleet_of_4_verifies_and_the_cli_catches_an_edit(pg_url, study_
     assert verdict["divergence"]["param"] == "x"
 
 
+@pytest.mark.timeout(180)  # took 57 s on a busy 2-core machine
 @pytest.mark.server
 @pytest.mark.xdist_group("postgres-fleet")
 def test_postgres_pipelined_fleet_paused_and_resumed_is_replayable_only(pg_url, study_names, tmp_path):
@@ -257,6 +261,7 @@ def _ref(url: str):
     return parse_storage(url)
 
 
+@pytest.mark.timeout(200)  # took 67 s on a busy 2-core machine
 @pytest.mark.server
 @pytest.mark.xdist_group("postgres-fleet")
 def test_postgres_free_running_fleet_is_reported_not_reproducible(pg_url, study_names, tmp_path):

@@ -24,6 +24,8 @@ from tests.support.fleet import REPO, batched_reference, recorded_signatures, wr
 from tests.support.studies import plain_study
 from tests.support.waiting import poll_until
 
+pytestmark = pytest.mark.slow
+
 SAMPLER = "TPESampler(seed=7, n_startup_trials=4)"
 N_TRIALS = 40  # enough batches that the pause lands mid-run however fast the fleet is
 BATCH = 2
@@ -127,6 +129,7 @@ def _open_and_define(make_window, url, name, objective, pids):
     return window, view, fleet
 
 
+@pytest.mark.timeout(330)  # took 107 s on a busy 2-core machine
 @pytest.mark.server
 def test_fleet_from_the_panel_pauses_resumes_and_equals_the_batched_reference(
     qtbot, tmp_path, make_window, dialog_log, pg_url, pg_study, fleet_env, child_pids

@@ -165,6 +165,7 @@ def test_theme_override_restyles_the_plot_and_is_saved(qtbot, make_window, dialo
     window.set_theme("light")
 
 
+@pytest.mark.slow
 def test_a_study_made_without_optgui_gets_a_trial_target_beyond_its_trials(qtbot, tmp_path, make_window):
     db = plain_study(tmp_path / "adopted.db", trials=130, objective=lambda t: t.suggest_float("x", 0, 1))
     window = make_window()

@@ -12,6 +12,9 @@ from PySide6.QtCore import Qt
 
 from tests.support.studies import plain_study
 
+# Building the module's study took 48 s (in the first test's setup) on a busy 2-core machine.
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(150)]
+
 N_TRIALS = 160
 
 
