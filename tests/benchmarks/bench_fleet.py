@@ -1,6 +1,6 @@
 """Throughput of parallel runs on PostgreSQL: 1, 2 and 4 workers, deterministic and free-running mode.
 
-    python tests/benchmarks/bench_fleet.py [--url URL] [--sleep 0.2] [--trials-per-worker 8] [--repeats 1]
+    python -m tests.benchmarks.bench_fleet [--url URL] [--sleep 0.2] [--trials-per-worker 8] [--repeats 1]
 
 Each configuration is one `optgui run --workers N` (TPESampler(seed=1), builtin:slow(sleep=S), whose suggests are
 its search-space part). Throughput is finished trials divided by the time from the first evaluation's start to the

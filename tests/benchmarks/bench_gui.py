@@ -1,6 +1,6 @@
 """GUI benchmark: event-loop lateness without and during a TPE run, opening a 100k-trial study, one live update.
 
-    QT_QPA_PLATFORM=offscreen python tests/benchmarks/bench_gui.py [--trials 1000] [--repeats 3]
+    QT_QPA_PLATFORM=offscreen python -m tests.benchmarks.bench_gui [--trials 1000] [--repeats 3]
 
 Lateness is how late a 10 ms QTimer fires (p50/p99/max, median over the repeats), during the run and the 2.5 s
 after it ends. The run goes through the real window (study view, run controller, live plot, badge), so the numbers
@@ -25,7 +25,6 @@ import time
 import warnings
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import numpy as np  # noqa: E402

@@ -1,6 +1,6 @@
 """Benchmark of `optgui inspect STORAGE --study S` output on a large SQLite study (5 params per trial).
 
-    python tests/benchmarks/bench_inspect.py [--size 100000] [--repeats 3] [--workdir DIR] [--keep]
+    python -m tests.benchmarks.bench_inspect [--size 100000] [--repeats 3] [--workdir DIR] [--keep]
 
 The study is built as bench_reader.py builds it (Optuna creates the study; trials are inserted with executemany in
 one transaction). Each measurement is the whole command, `python -m optgui inspect …` in a fresh process with its
@@ -29,10 +29,9 @@ import tempfile
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+from tests.benchmarks.bench_reader import STUDY, build_study
 
-from bench_reader import STUDY, build_study  # noqa: E402
+REPO = Path(__file__).resolve().parents[2]
 
 KINDS = ("json", "jsonl", "table", "indent")
 

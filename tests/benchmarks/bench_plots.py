@@ -2,7 +2,7 @@
 optuna.visualization takes to build the same plotly figure.
 
     pip install -e '.[bench,fanova]'
-    QT_QPA_PLATFORM=offscreen python tests/benchmarks/bench_plots.py [--trials 100000] [--cap 60]
+    QT_QPA_PLATFORM=offscreen python -m tests.benchmarks.bench_plots [--trials 100000] [--cap 60]
 
 optgui: the view's redraw (plot data from the reader's columns + pyqtgraph items) plus one repaint of the
 canvas, median of 3 (importance: the computation in its worker, uncached). Wall time and this process's CPU time
@@ -32,7 +32,6 @@ import time
 import warnings
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import numpy as np  # noqa: E402

@@ -1,7 +1,7 @@
 """Benchmark of the read layer against Optuna on large SQLite studies (5 params per trial).
 
-    python tests/benchmarks/bench_reader.py [--sizes 10000,100000,1000000] [--repeats 3] [--workdir DIR]
-                                             [--keep]
+    python -m tests.benchmarks.bench_reader [--sizes 10000,100000,1000000] [--repeats 3] [--workdir DIR]
+                                            [--keep]
 
 For each size it builds a study (Optuna creates the study; trials are inserted with executemany in one
 transaction, which takes seconds instead of the ~22 minutes `add_trials` would need for 100k) and measures, each in
@@ -34,7 +34,6 @@ import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[2]
 STUDY = "bench"
 OPTUNA_LIMIT = 100_000
 
@@ -120,7 +119,6 @@ def _peak_mb() -> float:
 
 
 def measure(kind: str, path: Path) -> dict:
-    sys.path.insert(0, str(REPO))
     if kind == "convergence":
         from optgui.core.reader import open_reader
 

@@ -1,6 +1,6 @@
 """Replay cost versus the sampler's own cost, and the cost of extending a verified study.
 
-    python tests/benchmarks/bench_replay.py [--trials 1000] [--extra 10]
+    python -m tests.benchmarks.bench_replay [--trials 1000] [--extra 10]
 
 Prints, from one run (compare the ratios, not absolute times: these machines are noisy):
   * the original in-memory `optimize` of a TPE study (trivial objective: the time is the sampler's and Optuna's);
@@ -15,14 +15,11 @@ import argparse
 import sys
 import time
 import warnings
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+import optuna
 
-import optuna  # noqa: E402
-
-from optgui.core.builtin_objectives import BUILTINS  # noqa: E402
-from optgui.core.verifier import Verifier  # noqa: E402
+from optgui.core.builtin_objectives import BUILTINS
+from optgui.core.verifier import Verifier
 
 SPEC = "TPESampler(seed=42)"
 

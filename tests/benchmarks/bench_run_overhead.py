@@ -1,6 +1,6 @@
 """Checkpoint and bookkeeping overhead of optgui's runner versus plain Optuna on the same SQLite setup.
 
-    python tests/benchmarks/bench_run_overhead.py [--trials 1000] [--block 100] [--no-control]
+    python -m tests.benchmarks.bench_run_overhead [--trials 1000] [--block 100] [--no-control]
 
 Plain Optuna and optgui's StudyRunner run TPESampler(seed=1) on the 2-D quadratic, each on its own SQLite file,
 interleaved trial by trial in one thread: the runner runs its real loop, and after each of its trials the listener

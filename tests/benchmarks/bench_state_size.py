@@ -1,6 +1,6 @@
 """Size of the saved sampler state per resume boundary for NSGA-II, as stored and as a full copy would be.
 
-    python tests/benchmarks/bench_state_size.py [--boundaries 200,1000,2000] [--population 50] [--db PATH]
+    python -m tests.benchmarks.bench_state_size [--boundaries 200,1000,2000] [--population 50] [--db PATH]
 
 Runs `NSGAIISampler(seed=1, population_size=P)` on builtin:multi with optgui on SQLite, one run per boundary
 (each rerun ends a segment there), then prints for each `optgui:state:<b>`: the bytes stored, the study
@@ -16,15 +16,12 @@ from __future__ import annotations
 import argparse
 import json
 import sqlite3
-import sys
 import tempfile
 import warnings
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-
-from optgui.core import metadata as md  # noqa: E402
-from optgui.core.runner import RunRequest, StudyRunner  # noqa: E402
+from optgui.core import metadata as md
+from optgui.core.runner import RunRequest, StudyRunner
 
 
 def run_to(path: Path, spec: str, n_trials: int) -> None:

@@ -1,7 +1,7 @@
 """Trials table at 100k rows, through the real widget (model + QTableView, events processed so the view has
 repainted): load, sort, filter, and appending 10 live rows.
 
-    QT_QPA_PLATFORM=offscreen python tests/benchmarks/bench_table.py [N_ROWS]
+    QT_QPA_PLATFORM=offscreen python -m tests.benchmarks.bench_table [N_ROWS]
 
 Targets: load <= 1 s, sort <= 100 ms, filter <= 100 ms, append 10 rows <= 5 ms. Each line gives the median of
 several repeats of the GUI thread's CPU time for the model operation alone, the same including the view's repaint
@@ -19,12 +19,11 @@ import sys
 import time
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 
 from PySide6.QtCore import Qt  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
-from tests.qt.table_support import synthetic_table  # noqa: E402
+from tests.support.qt_tables import synthetic_table  # noqa: E402
 
 TARGETS = {"load": 1.0, "sort": 0.100, "filter": 0.100, "append 10 rows": 0.005}
 

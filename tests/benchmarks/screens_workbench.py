@@ -2,7 +2,7 @@
 the trials table with a filter, a failed trial's details, the preferences dialog, a row selected in the table and
 ringed in a plot, and a parallel-coordinates brush filtering the table.
 
-    python tests/benchmarks/screens_workbench.py OUT_DIR [light|dark]
+    python -m tests.benchmarks.screens_workbench OUT_DIR [light|dark]
 """
 
 from __future__ import annotations
@@ -12,9 +12,6 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
-
-ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT))
 
 OBJECTIVE = """
 import logging
@@ -69,7 +66,6 @@ def main() -> None:
             "--quiet",
         ],
         check=True,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
     )
 
     from optgui.qt import app as qt_app

@@ -1,6 +1,6 @@
 """Seeded random SIGKILL soak: kill `optgui run` at random moments, resume, and compare with plain Optuna.
 
-    python tests/benchmarks/soak_kill.py [--seed N] [--studies 6] [--trials 30]
+    python -m tests.benchmarks.soak_kill [--seed N] [--studies 6] [--trials 30]
 
 For each study a sampler/objective pair is drawn; the run is started and killed with SIGKILL after a random delay
 (drawn from the seed, printed first so a failure can be replayed with --seed) until it finishes, then its finished
@@ -19,8 +19,7 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "core"))
-from determinism_support import STUDY, first_difference, recorded, reference  # noqa: E402
+from tests.support.determinism import STUDY, first_difference, recorded, reference
 
 PAIRS = [
     ("RandomSampler(seed={s})", "builtin:quadratic"),

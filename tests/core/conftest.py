@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from reader_fixtures import populate
+
+from tests.support.reader_fixtures import populate
 
 
 @pytest.fixture(scope="session")

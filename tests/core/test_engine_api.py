@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import optuna
 import pytest
-from determinism_support import STUDY, first_difference, recorded, reference
 
 from optgui.core import metadata as md
 from optgui.core.builtin_objectives import quadratic as quadratic_factory
 from optgui.core.errors import StudyStateError
 from optgui.core.runner import RunInterrupted, RunRequest, StudyRunner, TrialAbandoned
+from tests.support.determinism import STUDY, first_difference, recorded, reference
 
 SAMPLER = "TPESampler(seed=5)"
 

@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import time
 
-from determinism_support import STUDY, first_difference, recorded, reference
-
 from optgui.core.engine_process import EngineProcess
 from optgui.core.events import RunStateChanged, TrialFinished
 from optgui.core.runner import RunRequest
+from tests.support.determinism import STUDY, first_difference, recorded, reference
 
 SAMPLER = "TPESampler(seed=3)"
 

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import optuna
 import pytest
-from determinism_support import first_difference
-from fleet_support import batched_reference, child_env, recorded_signatures, run_fleet, write_objective
 from optuna.storages.journal import JournalFileBackend, JournalStorage
 
 from optgui.core import fleet as fl
 from optgui.core.errors import OptguiError
 from optgui.core.split import SuggestOnlyTrial, SuggestPhaseEnded, run_suggest_phase
+from tests.support.determinism import first_difference
+from tests.support.fleet import batched_reference, child_env, recorded_signatures, run_fleet, write_objective
+
+pytestmark = pytest.mark.slow
 
 SAMPLER = "TPESampler(seed=3, n_startup_trials=4)"
 

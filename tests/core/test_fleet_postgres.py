@@ -14,13 +14,21 @@ import warnings
 
 import optuna
 import pytest
-from determinism_support import first_difference
-from fleet_support import batched_reference, child_env, optgui_cmd, recorded_signatures, run_fleet, write_objective
 
 from optgui.core import fleet as fl
 from optgui.core import metadata as md
+from tests.support.determinism import first_difference
+from tests.support.fleet import (
+    batched_reference,
+    child_env,
+    optgui_cmd,
+    recorded_signatures,
+    run_fleet,
+    write_objective,
+)
+from tests.support.waiting import wait_until
 
-pytestmark = [pytest.mark.server, pytest.mark.xdist_group("postgres-fleet")]
+pytestmark = [pytest.mark.slow, pytest.mark.server, pytest.mark.xdist_group("postgres-fleet")]
 
 SAMPLER = "TPESampler(seed=7, n_startup_trials=4)"
 N_TRIALS = 12
@@ -121,16 +129,7 @@ def test_pipelined_fleet_equals_pipelined_reference(pg_url, study_names, tmp_pat
     assert first_difference(batched_reference(SAMPLER, objective, N_TRIALS, 4, study_name="ref"), got) is not None
 
 
-def _wait_for(predicate, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
+@pytest.mark.timeout(150)  # took 43 s on a busy 2-core machine
 def test_fleet_pause_leaves_nothing_running_and_resumes_identically(pg_url, study_names, tmp_path):
     import subprocess
 
@@ -150,12 +149,12 @@ def test_fleet_pause_leaves_nothing_running_and_resumes_identically(pg_url, stud
     )
     try:
         storage = optuna.storages.RDBStorage(pg_url)
-        study_id = _wait_for(lambda: _study_id(storage, name), 60, "the study")
+        study_id = wait_until(lambda: _study_id(storage, name), 60, "the study")
         store = fl.fleet_store(storage, study_id, _rdb_ref(pg_url))
-        _wait_for(lambda: _n_finished(storage, study_id) >= 1, 120, "a finished trial")
+        wait_until(lambda: _n_finished(storage, study_id) >= 1, 120, "a finished trial")
         fl.send_command(store, "pause")  # what `optgui control ... pause` writes (the CLI resumes, below)
-        _wait_for(lambda: (store.fleet_attrs().get(fl.KEY_FLEET) or {}).get("state") == "paused", 60, "paused")
-        status = _wait_for(lambda: _all_paused(store), 30, "every worker paused")
+        wait_until(lambda: (store.fleet_attrs().get(fl.KEY_FLEET) or {}).get("state") == "paused", 60, "paused")
+        status = wait_until(lambda: _all_paused(store), 30, "every worker paused")
         assert len(status.workers) == 4
         assert status.running_trials == ()
         finished_at_pause = _n_finished(storage, study_id)
@@ -201,6 +200,7 @@ def _all_paused(store):
     return None
 
 
+@pytest.mark.timeout(250)  # took 83 s on a busy 2-core machine
 def test_sigkilled_worker_trial_is_evaluated_again(pg_url, study_names, tmp_path):
     objective = write_objective(tmp_path)
     name = study_names("kill")

@@ -14,8 +14,13 @@ import signal
 
 import optuna
 import pytest
-from determinism_support import first_difference
-from fleet_support import (
+
+from optgui.core import fleet as fl
+from optgui.core import metadata as md
+from optgui.core.lease import _pid_alive
+from optgui.core.verifier import verify_study
+from tests.support.determinism import first_difference
+from tests.support.fleet import (
     batched_reference,
     child_env,
     naive_restart_reference,
@@ -24,12 +29,7 @@ from fleet_support import (
     write_objective,
 )
 
-from optgui.core import fleet as fl
-from optgui.core import metadata as md
-from optgui.core.lease import _pid_alive
-from optgui.core.verifier import verify_study
-
-pytestmark = [pytest.mark.server, pytest.mark.xdist_group("postgres-fleet")]
+pytestmark = [pytest.mark.slow, pytest.mark.server, pytest.mark.xdist_group("postgres-fleet")]
 
 SAMPLER = "TPESampler(seed=7, n_startup_trials=4)"
 N_TRIALS = 16
@@ -67,6 +67,7 @@ def _kill_workers(storage, name: str) -> list[int]:
     return killed
 
 
+@pytest.mark.timeout(240)  # took 75 s on a busy 2-core machine
 @pytest.mark.parametrize(
     "faults,pipeline,kill_workers",
     [

@@ -11,7 +11,13 @@ import numpy as np
 import optuna
 import pytest
 from optuna.storages.journal import JournalFileBackend, JournalStorage
-from reader_fixtures import (
+
+from optgui.core.errors import StorageError
+from optgui.core.reader import open_reader
+from optgui.core.schema import HEAD_REVISION, upgrade_with_backup
+from optgui.core.storage import snapshot_copy
+from optgui.core.tables import COMPLETE, RUNNING
+from tests.support.reader_fixtures import (
     UNICODE_NAME,
     assert_matches_optuna,
     current_schema_db,
@@ -19,12 +25,6 @@ from reader_fixtures import (
     make_old_schema,
     populate,
 )
-
-from optgui.core.errors import StorageError
-from optgui.core.reader import open_reader
-from optgui.core.schema import HEAD_REVISION, upgrade_with_backup
-from optgui.core.storage import snapshot_copy
-from optgui.core.tables import COMPLETE, RUNNING
 
 
 @pytest.fixture(scope="module")

@@ -8,22 +8,21 @@ import shutil
 import sqlite3
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 import numpy as np
 import optuna
 import pytest
-from reader_fixtures import (
+
+from optgui.core.errors import StorageError
+from optgui.core.reader import open_reader
+from optgui.core.tables import COMPLETE, FAIL, RUNNING
+from tests.support.reader_fixtures import (
     UNICODE_NAME,
     current_schema_db,
     file_state,
     make_old_schema,
 )
-
-from optgui.core.errors import StorageError
-from optgui.core.reader import open_reader
-from optgui.core.tables import COMPLETE, FAIL, RUNNING
 
 REPO = Path(__file__).resolve().parents[2]
 VALID_LINE = b'{"op_code":0,"worker_id":"w-1","study_name":"s","directions":[1]}\n'
@@ -190,35 +189,46 @@ def test_locked_database(tmp_path, good_db):
         holder.close()
 
 
-def test_file_without_read_permission(tmp_path, good_db):
+def _without_permission_bypass() -> list[str]:
+    """The command prefix that runs a child unable to bypass file permissions. Root keeps its uid (so it still
+    reaches the checkout and pytest's folders, private to root) but drops every capability, among them the two that
+    read any file (CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH); another user has none of them to drop."""
+    if os.geteuid() != 0:
+        return []
     runner = shutil.which("setpriv")
     if runner is None:
-        pytest.skip("setpriv is not installed")
-    # A world-traversable folder (pytest's own are private to root) holding a file only root may read.
-    folder = Path(tempfile.mkdtemp(prefix="optgui-perm-"))
+        pytest.skip("running as root without setpriv (util-linux) to drop the capabilities that bypass permissions")
+    prefix = [runner, "--inh-caps=-all", "--bounding-set=-all", "--"]
+    probe = subprocess.run([*prefix, "true"], capture_output=True, text=True)
+    if probe.returncode != 0:
+        pytest.skip(f"setpriv cannot drop capabilities here: {probe.stderr.strip()}")
+    return prefix
+
+
+def test_file_without_read_permission(tmp_path, good_db):
+    prefix = _without_permission_bypass()
+    path = _copy(good_db, tmp_path / "private.db")
+    before = file_state(path)
+    path.chmod(0o000)  # not even its owner may read it
+    code = (
+        "import sys\nfrom optgui.core.errors import StorageError\n"
+        "from optgui.core.storage import resolve_for_reading\n"
+        "try:\n    resolve_for_reading(sys.argv[1])\nexcept StorageError as exc:\n"
+        "    print(exc)\n    sys.exit(3)\n"
+    )
     try:
-        folder.chmod(0o755)
-        path = _copy(good_db, folder / "private.db")
-        path.chmod(0o600)
-        before = file_state(path)
-        code = (
-            "import sys\nfrom optgui.core.errors import StorageError\n"
-            "from optgui.core.storage import resolve_for_reading\n"
-            "try:\n    resolve_for_reading(sys.argv[1])\nexcept StorageError as exc:\n"
-            "    print(exc)\n    sys.exit(3)\n"
-        )
         result = subprocess.run(
-            [runner, "--reuid=65534", "--regid=65534", "--clear-groups", sys.executable, "-c", code, str(path)],
+            [*prefix, sys.executable, "-c", code, str(path)],
             capture_output=True,
             text=True,
             env={**os.environ, "PYTHONPATH": str(REPO)},
-            cwd=folder,
+            cwd=tmp_path,
         )
-        assert result.returncode == 3, result.stderr
-        assert result.stdout.strip() == f"cannot read {path}: permission denied"
-        assert file_state(path) == before
     finally:
-        shutil.rmtree(folder)
+        path.chmod(0o600)
+    assert result.returncode == 3, result.stderr
+    assert result.stdout.strip() == f"cannot read {path}: permission denied"
+    assert file_state(path) == before
 
 
 # ---------------------------------------------------------------------------------------------- journals

@@ -9,6 +9,7 @@ import time
 
 import numpy as np
 import optuna
+import pytest
 
 from optgui.core.reader import open_reader
 from optgui.core.tables import COMPLETE
@@ -35,6 +36,8 @@ sys.exit(1 if errors else 0)
 """
 
 
+@pytest.mark.slow
+@pytest.mark.timeout(150)  # took 49 s on a busy 2-core machine
 def test_writer_never_locked_out_and_reader_sees_every_trial(tmp_path):
     path = tmp_path / "live.db"
     url = f"sqlite:///{path}"

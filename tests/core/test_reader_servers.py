@@ -14,11 +14,11 @@ import uuid
 
 import optuna
 import pytest
-from reader_fixtures import assert_matches_optuna, populate
 
 from optgui.core.errors import StorageError
 from optgui.core.reader import open_reader
 from optgui.core.tables import COMPLETE
+from tests.support.reader_fixtures import assert_matches_optuna, populate
 
 pytestmark = [pytest.mark.server, pytest.mark.xdist_group("servers")]
 

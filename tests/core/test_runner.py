@@ -8,12 +8,12 @@ import warnings
 
 import optuna
 import pytest
-from determinism_support import STUDY, first_difference, recorded, reference
 
 from optgui.core import metadata as md
 from optgui.core.errors import LeaseHeldError, StudyStateError
 from optgui.core.events import RunStateChanged, TrialFinished, TrialStarted
 from optgui.core.runner import RunRequest, StudyRunner
+from tests.support.determinism import STUDY, first_difference, recorded, reference
 
 
 def _request(path, **kw):

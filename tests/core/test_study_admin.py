@@ -12,7 +12,7 @@ import pytest
 from optgui.core import metadata as md
 from optgui.core import study_admin
 from optgui.core.errors import StudyStateError
-from tests.core.determinism_support import STUDY, recorded, reference, run_cli
+from tests.support.determinism import STUDY, recorded, reference, run_cli
 
 
 def _digest(path) -> str:
@@ -50,6 +50,7 @@ def _occupied(path, n: int = 3):
     return path
 
 
+@pytest.mark.slow
 def test_save_as_copies_trials_and_metadata_and_resumes_deterministically(tmp_path):
     sampler, objective = "TPESampler(seed=3)", "builtin:pruned"
     src = tmp_path / "src.db"
@@ -72,6 +73,8 @@ def test_save_as_copies_trials_and_metadata_and_resumes_deterministically(tmp_pa
     assert _digest(src) == before
 
 
+@pytest.mark.slow
+@pytest.mark.timeout(150)  # took 41 s on a busy 2-core machine
 def test_copy_translates_ga_parent_cache_trial_ids(tmp_path):
     sampler, objective = "NSGAIISampler(seed=5, population_size=4)", "builtin:multi"
     src = tmp_path / "src.db"

@@ -33,10 +33,10 @@ from pathlib import Path
 
 import optuna
 import pytest
-from trust_support import assert_clean_exit, deep_json, folder_state, optgui
-from verify_support import run_in_process
 
 from optgui.core.errors import OptguiError
+from tests.support.trust import assert_clean_exit, deep_json, folder_state, optgui
+from tests.support.verify import run_in_process
 
 SEED = int(os.environ.get("OPTGUI_FUZZ_SEED", "20261203"))
 PER_KIND = int(os.environ.get("OPTGUI_FUZZ_N", "4"))

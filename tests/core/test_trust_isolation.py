@@ -19,13 +19,13 @@ from pathlib import Path
 
 import optuna
 import pytest
-from determinism_support import STUDY
-from verify_support import run_in_process
 
 from optgui.core.engine_process import EngineProcess
 from optgui.core.metadata import StudyMetadata
 from optgui.core.runner import RunRequest
 from optgui.core.study_read import read_study
+from tests.support.determinism import STUDY
+from tests.support.verify import run_in_process
 
 OPTGUI = str(Path(sys.executable).parent / "optgui")  # the console script a user runs
 

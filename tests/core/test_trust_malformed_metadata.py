@@ -9,12 +9,12 @@ import shutil
 from pathlib import Path
 
 import pytest
-from trust_support import assert_clean_exit, deep_json, folder_state, optgui, set_study_attr, set_trial_attr
-from verify_support import run_in_process
 
 from optgui.core.errors import StorageError
 from optgui.core.metadata import MetadataError, StudyMetadata
 from optgui.core.reader import open_reader
+from tests.support.trust import assert_clean_exit, deep_json, folder_state, optgui, set_study_attr, set_trial_attr
+from tests.support.verify import run_in_process
 
 STUDY = "trust"
 
@@ -103,7 +103,7 @@ def test_deeply_nested_journal_line_is_one_clear_error(tmp_path):
 
 
 def test_deeply_nested_distribution_is_one_clear_error(copy):
-    from trust_support import edit
+    from tests.support.trust import edit
 
     edit(copy, ("UPDATE trial_params SET distribution_json = ? WHERE param_name = 'x'", (deep_json(),)))
     proc = optgui("inspect", str(copy), "--study", STUDY, cwd=copy.parent)

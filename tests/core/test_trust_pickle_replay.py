@@ -13,13 +13,13 @@ import warnings
 
 import optuna
 import pytest
-from determinism_support import STUDY, first_difference, recorded, reference
-from verify_support import cli_env, plain_study, run_in_process
 
 from optgui.core.pickled_attrs import is_pickled_attr
 from optgui.core.replay import Reenactor
 from optgui.core.samplers import parse_spec
 from optgui.core.verify_process import VerifyJob
+from tests.support.determinism import STUDY, first_difference, recorded, reference
+from tests.support.verify import cli_env, plain_study, run_in_process
 
 CMAES = "CmaEsSampler(seed=7)"
 OBJECTIVE = "builtin:quadratic"

@@ -13,11 +13,11 @@ import subprocess
 import sys
 
 import pytest
-from determinism_support import STUDY, first_difference, recorded, reference
-from verify_support import cli_env, plain_study
 
 from optgui.core import pickle_trust
 from optgui.core.errors import EXIT_ERROR
+from tests.support.determinism import STUDY, first_difference, recorded, reference
+from tests.support.verify import cli_env, plain_study
 
 SAMPLER = "CmaEsSampler(seed=7, popsize=4)"
 OBJECTIVE = "builtin:quadratic"

@@ -20,12 +20,12 @@ import warnings
 
 import optuna
 import pytest
-from determinism_support import STUDY, first_difference, recorded, reference, run_cli, trial_signature
-from verify_support import cli_env
 
 from optgui.core.builtin_objectives import DISCRETE_GRID
 from optgui.core.runner import RunRequest, StudyRunner
 from optgui.core.samplers import parse_spec
+from tests.support.determinism import STUDY, first_difference, recorded, reference, run_cli, trial_signature
+from tests.support.verify import cli_env
 
 N_TRIALS = 10
 ZOMBIE = 3
@@ -110,7 +110,7 @@ def test_a_stop_requested_during_recovery_keeps_the_reentered_trial_for_the_next
 
 def _plain_optuna_leaving_a_trial_running(sampler: str, objective: str) -> list[tuple]:
     """What the old behaviour amounts to: trial 3 asked and left RUNNING, the run going on with new trials."""
-    from determinism_support import directions_for, objective_for
+    from tests.support.determinism import directions_for, objective_for
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

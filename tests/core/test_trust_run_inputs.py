@@ -12,8 +12,9 @@ import subprocess
 import sys
 
 import pytest
-from determinism_support import STUDY, run_cli
-from verify_support import cli_env
+
+from tests.support.determinism import STUDY, run_cli
+from tests.support.verify import cli_env
 
 
 def _run(*args) -> subprocess.CompletedProcess:

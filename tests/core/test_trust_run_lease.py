@@ -15,8 +15,9 @@ import time
 from pathlib import Path
 
 import pytest
-from determinism_support import STUDY, first_difference, recorded, reference
-from verify_support import cli_env
+
+from tests.support.determinism import STUDY, first_difference, recorded, reference
+from tests.support.verify import cli_env
 
 SAMPLER = "RandomSampler(seed=8)"
 STALE = 12.0  # heartbeats every 2 s: a stop is unlikely to land inside one (it would hold SQLite's write lock)

@@ -5,11 +5,11 @@ directions (`TPESampler(seed=1)` is `TPESampler(seed=1, multivariate=True)` on a
 from __future__ import annotations
 
 import pytest
-from verify_support import SAMPLERS, run_in_process
 
 from optgui.core.errors import SpecError
 from optgui.core.samplers import parse_spec
 from optgui.core.verifier import verify_study
+from tests.support.verify import SAMPLERS, run_in_process
 
 SINGLE, MULTI = ["minimize"], ["minimize", "minimize"]
 

@@ -9,11 +9,11 @@ import json
 import sqlite3
 
 import pytest
-from determinism_support import recorded, reference
-from verify_support import run_in_process
 
 from optgui.core import metadata as md
 from optgui.core.verifier import verify_study
+from tests.support.determinism import recorded, reference
+from tests.support.verify import run_in_process
 
 SPEC, OBJECTIVE = "NSGAIISampler(seed=5, population_size=4)", "builtin:multi"
 
@@ -78,7 +78,7 @@ def test_resume_from_incremental_states_matches_plain_optuna(nsga_study):
 
 
 def test_a_broken_chain_is_a_missing_state_for_verify_and_resume(nsga_study, tmp_path):
-    from verify_support import tampered_copy
+    from tests.support.verify import tampered_copy
 
     def break_chain(conn):
         key = md.state_key(20)

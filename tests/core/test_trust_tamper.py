@@ -8,7 +8,10 @@ import json
 import sqlite3
 
 import pytest
-from verify_support import (
+
+from optgui.core.verdict import VALUES_NOT_CHECKED
+from optgui.core.verifier import verify_study
+from tests.support.verify import (
     SAMPLERS,
     delete_trial,
     edit_distribution,
@@ -20,9 +23,6 @@ from verify_support import (
     set_trial_value,
     tampered_copy,
 )
-
-from optgui.core.verdict import VALUES_NOT_CHECKED
-from optgui.core.verifier import verify_study
 
 pytestmark = pytest.mark.xdist_group("tamper")
 SPEC, OBJECTIVE = SAMPLERS["tpe"]  # builtin:mixed: float, int, log-float, stepped float, categorical

@@ -8,9 +8,9 @@ import subprocess
 import sys
 
 import pytest
-from verify_support import SAMPLERS, cli_env, edit_run_record, run_in_process, tampered_copy
 
 from optgui.core.verdict import VALUES_NOT_CHECKED
+from tests.support.verify import SAMPLERS, cli_env, edit_run_record, run_in_process, tampered_copy
 
 pytestmark = pytest.mark.xdist_group("verify-cli")
 SPEC, OBJECTIVE = SAMPLERS["random"]

@@ -18,10 +18,10 @@ from pathlib import Path
 
 import optuna
 import pytest
-from reader_fixtures import current_schema_db, file_state
-from verify_support import run_in_process
 
 from optgui.core.verify_process import VerifyJob
+from tests.support.reader_fixtures import current_schema_db, file_state
+from tests.support.verify import run_in_process
 
 OPTGUI = str(Path(sys.executable).parent / "optgui")  # the console script a user runs
 VALID_LINE = b'{"op_code":0,"worker_id":"w-1","study_name":"s","directions":[1]}\n'

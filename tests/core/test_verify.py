@@ -8,11 +8,11 @@ import warnings
 
 import optuna
 import pytest
-from determinism_support import STUDY, recorded
-from verify_support import SAMPLERS, append_plain_trials, file_state, plain_study, run_cli_here, run_in_process
 
 from optgui.core.study_read import read_study
 from optgui.core.verifier import VerificationCancelled, Verifier, verify_study
+from tests.support.determinism import STUDY, recorded
+from tests.support.verify import SAMPLERS, append_plain_trials, file_state, plain_study, run_cli_here, run_in_process
 
 GP_SAMPLER = "GPSampler(seed=11, n_startup_trials=3)"
 NEEDS_TORCH = pytest.mark.needs("torch")  # GPSampler's optional dependency
@@ -54,6 +54,8 @@ CRASHES = [
 ]
 
 
+@pytest.mark.slow
+@pytest.mark.timeout(200)  # took 63 s on a busy 2-core machine
 @pytest.mark.parametrize(
     "fault,key,journal,equivalent",
     [
@@ -150,7 +152,7 @@ def test_cache_is_keyed_by_content_and_resumes_a_grown_study(tmp_path):
     import os
     import shutil
 
-    from verify_support import nudge_param, tampered_copy
+    from tests.support.verify import nudge_param, tampered_copy
 
     os.rename(path, tmp_path / "orig.db")
     tampered_copy(tmp_path / "orig.db", path, nudge_param(3, "x"))
@@ -211,7 +213,7 @@ def test_running_trial_seen_by_later_trials_is_replayed_as_running(tmp_path):
             study_name=STUDY,
             sampler=optuna.samplers.TPESampler(seed=8, n_startup_trials=3),
         )
-        from determinism_support import objective_for
+        from tests.support.determinism import objective_for
 
         study.optimize(objective_for("builtin:quadratic"), n_trials=4)
         zombie = study.ask()

@@ -16,11 +16,14 @@ import warnings
 
 import optuna
 import pytest
-from fleet_support import child_env, optgui_cmd, run_fleet, write_objective
 
 from optgui.core import fleet as fl
 from optgui.core.study_read import read_study
 from optgui.core.verifier import Verifier, verify_study
+from tests.support.fleet import child_env, optgui_cmd, run_fleet, write_objective
+from tests.support.waiting import wait_until
+
+pytestmark = pytest.mark.slow
 
 SAMPLER = "TPESampler(seed=5, n_startup_trials=4)"
 
@@ -157,6 +160,7 @@ def _nudge_pg_param(url: str, study: str, number: int, name: str) -> None:
         storage.engine.dispose()
 
 
+@pytest.mark.timeout(300)  # took 101 s on a busy 2-core machine
 @pytest.mark.server
 @pytest.mark.xdist_group("postgres-fleet")
 def test_postgres_fleet_of_4_verifies_and_the_cli_catches_an_edit(pg_url, study_names, tmp_path):
@@ -198,13 +202,12 @@ def test_postgres_fleet_of_4_verifies_and_the_cli_catches_an_edit(pg_url, study_
     assert verdict["divergence"]["param"] == "x"
 
 
+@pytest.mark.timeout(180)  # took 57 s on a busy 2-core machine
 @pytest.mark.server
 @pytest.mark.xdist_group("postgres-fleet")
 def test_postgres_pipelined_fleet_paused_and_resumed_is_replayable_only(pg_url, study_names, tmp_path):
     """A pause flushes the pipeline: the replay re-enacts the flush (verified), and says an uninterrupted
     pipelined run would have differed."""
-    import time
-
     objective = write_objective(tmp_path)
     name = study_names("pipe")
     proc = run_fleet(
@@ -220,21 +223,20 @@ def test_postgres_pipelined_fleet_paused_and_resumed_is_replayable_only(pg_url, 
         background=True,
     )
     storage = optuna.storages.RDBStorage(pg_url)
+
+    def study_with_a_finished_trial():
+        try:
+            study_id = storage.get_study_id_from_name(name)
+        except KeyError:
+            return None
+        finished = any(t.state.is_finished() for t in storage.get_all_trials(study_id, deepcopy=False))
+        return (study_id,) if finished else None
+
     try:
-        deadline = time.monotonic() + 120
-        study_id = None
-        while time.monotonic() < deadline:
-            try:
-                study_id = storage.get_study_id_from_name(name)
-                if any(t.state.is_finished() for t in storage.get_all_trials(study_id, deepcopy=False)):
-                    break
-            except KeyError:
-                pass
-            time.sleep(0.1)
+        (study_id,) = wait_until(study_with_a_finished_trial, 120, "a finished trial")
         store = fl.fleet_store(storage, study_id, _ref(pg_url))
         fl.send_command(store, "pause")
-        while time.monotonic() < deadline and (store.fleet_attrs().get(fl.KEY_FLEET) or {}).get("state") != "paused":
-            time.sleep(0.1)
+        wait_until(lambda: (store.fleet_attrs().get(fl.KEY_FLEET) or {}).get("state") == "paused", 120, "paused")
         fl.send_command(store, "resume")
         _, stderr = proc.communicate(timeout=180)
         assert proc.returncode == 0, stderr[-3000:]
@@ -259,6 +261,7 @@ def _ref(url: str):
     return parse_storage(url)
 
 
+@pytest.mark.timeout(200)  # took 67 s on a busy 2-core machine
 @pytest.mark.server
 @pytest.mark.xdist_group("postgres-fleet")
 def test_postgres_free_running_fleet_is_reported_not_reproducible(pg_url, study_names, tmp_path):

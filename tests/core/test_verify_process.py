@@ -7,10 +7,9 @@ import os
 import subprocess
 import sys
 
-from verify_support import ROOT, SAMPLERS, cli_env, run_in_process
-
 from optgui.core.verifier import verify_study
 from optgui.core.verify_process import VerifyJob
+from tests.support.verify import ROOT, SAMPLERS, cli_env, run_in_process
 
 
 def test_job_streams_progress_and_a_verdict_from_a_fresh_hash_seed(tmp_path):

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from verify_support import (
+
+from optgui.core.verifier import verify_study
+from tests.support.verify import (
     SAMPLERS,
     append_plain_trials,
     change_recorded_seed,
@@ -14,8 +16,6 @@ from verify_support import (
     swap_trials,
     tampered_copy,
 )
-
-from optgui.core.verifier import verify_study
 
 pytestmark = pytest.mark.xdist_group("tamper")
 SPEC, OBJECTIVE = SAMPLERS["tpe"]

@@ -13,13 +13,13 @@ import sqlite3
 import numpy as np
 import optuna
 import pytest
-from determinism_support import first_difference, recorded, reference
 
 from optgui.core import metadata as md
 from optgui.core import versions
 from optgui.core.runner import RunRequest, StudyRunner
 from optgui.core.samplers import parse_spec
 from optgui.core.verifier import verify_study
+from tests.support.determinism import first_difference, recorded, reference
 
 STUDY = "demo"
 SAMPLER = "TPESampler(seed=42)"  # the demo's sampler (optgui.core.demo)

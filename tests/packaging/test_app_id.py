@@ -5,9 +5,8 @@ from __future__ import annotations
 import configparser
 import xml.etree.ElementTree as ET
 
-from packaging_support import LINUX, ROOT, app_metadata
-
 from optgui import APP_ID, resources
+from tests.support.packaging import LINUX, ROOT, app_metadata
 
 
 def _desktop(path) -> configparser.SectionProxy:

@@ -7,10 +7,10 @@ import subprocess
 import sys
 
 import pytest
-from packaging_support import PYTHON, ROOT, require_tool, subprocess_env
 
 from optgui import APP_ID, desktop_entry, resources
 from optgui.core.errors import OptguiError
+from tests.support.packaging import PYTHON, ROOT, require_tool, subprocess_env
 
 
 @pytest.fixture

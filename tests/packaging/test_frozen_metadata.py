@@ -10,9 +10,9 @@ import types
 from pathlib import Path
 
 import pytest
-from packaging_support import ROOT, app_metadata
 
 from optgui import APP_ID, __version__
+from tests.support.packaging import ROOT, app_metadata
 
 
 def test_info_plist_round_trips_through_plistlib():

@@ -8,10 +8,10 @@ import struct
 import xml.etree.ElementTree as ET
 
 import pytest
-from packaging_support import ROOT
 from PySide6.QtGui import QImage, QImageReader
 
 from optgui import APP_ID, resources
+from tests.support.packaging import ROOT
 
 RES = ROOT / "resources"
 

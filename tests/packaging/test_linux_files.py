@@ -9,9 +9,9 @@ import xml.etree.ElementTree as ET
 
 import optuna
 import pytest
-from packaging_support import LINUX, PYTHON, require_tool, subprocess_env
 
 from optgui import APP_ID
+from tests.support.packaging import LINUX, PYTHON, require_tool, subprocess_env
 
 DESKTOP = LINUX / f"{APP_ID}.desktop"
 METAINFO = LINUX / f"{APP_ID}.metainfo.xml"

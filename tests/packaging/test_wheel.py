@@ -6,9 +6,8 @@ from __future__ import annotations
 import subprocess
 import zipfile
 
-from packaging_support import PYTHON, ROOT
-
 from optgui import APP_ID, resources
+from tests.support.packaging import PYTHON, ROOT
 
 
 def test_wheel_contains_package_data_and_launcher(tmp_path):

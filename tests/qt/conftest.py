@@ -3,8 +3,6 @@ and a check that no test leaves a run thread behind."""
 
 from __future__ import annotations
 
-import warnings
-
 import optuna
 import pytest
 
@@ -85,18 +83,3 @@ def make_window(qapp, qtbot, dialog_log):
             window.controller.stop("paused")
             window.controller.wait(60000)
         window.verifier.cancel()
-
-
-def plain_study(path, name="det", directions=("minimize",), trials=0, objective=None, seed=0):
-    """A study made by plain Optuna (no optgui metadata)."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        study = optuna.create_study(
-            storage=f"sqlite:///{path}",
-            study_name=name,
-            directions=list(directions),
-            sampler=optuna.samplers.RandomSampler(seed=seed),
-        )
-        if trials:
-            study.optimize(objective, n_trials=trials)
-    return path

@@ -10,7 +10,7 @@ import optuna
 from PySide6.QtCore import Qt
 
 from optgui.qt import reading
-from tests.qt.conftest import plain_study
+from tests.support.studies import plain_study
 
 
 def _add_trials(db, k: int) -> None:

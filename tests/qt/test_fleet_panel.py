@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import sys
-import time
 import uuid
 import warnings
 from pathlib import Path
@@ -22,10 +20,11 @@ from PySide6.QtCore import Qt
 
 from optgui.qt.fleet_monitor import running_monitor_threads
 from optgui.qt.fleet_panel import live_workers
-from tests.qt.conftest import plain_study
+from tests.support.fleet import REPO, batched_reference, recorded_signatures, write_objective
+from tests.support.studies import plain_study
+from tests.support.waiting import poll_until
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "core"))
-from fleet_support import REPO, batched_reference, recorded_signatures, write_objective  # noqa: E402
+pytestmark = pytest.mark.slow
 
 SAMPLER = "TPESampler(seed=7, n_startup_trials=4)"
 N_TRIALS = 40  # enough batches that the pause lands mid-run however fast the fleet is
@@ -85,9 +84,7 @@ def child_pids():
     yield seen
     for panel in seen.panels:  # a failed test's window: its monitor thread must not outlive the widgets
         panel.monitor.stop()
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and any(_pid_running(p) for p in seen):
-        time.sleep(0.2)
+    poll_until(lambda: not any(_pid_running(p) for p in seen), 60)
     left = [p for p in seen if _pid_running(p)]
     for pid in left:
         os.kill(pid, 9)
@@ -132,6 +129,7 @@ def _open_and_define(make_window, url, name, objective, pids):
     return window, view, fleet
 
 
+@pytest.mark.timeout(330)  # took 107 s on a busy 2-core machine
 @pytest.mark.server
 def test_fleet_from_the_panel_pauses_resumes_and_equals_the_batched_reference(
     qtbot, tmp_path, make_window, dialog_log, pg_url, pg_study, fleet_env, child_pids

@@ -9,7 +9,7 @@ from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 
 from optgui.qt.settings import Settings
-from tests.qt.conftest import plain_study
+from tests.support.studies import plain_study
 
 
 def _bad_files(tmp_path):
@@ -151,7 +151,12 @@ def test_theme_override_restyles_the_plot_and_is_saved(qtbot, make_window, dialo
     window = make_window()
     window.set_theme(mode)
     assert theme.colors().dark == (mode == "dark")
-    qtbot.wait(20)
+
+    def restyled():
+        lightness = window.palette().window().color().lightness()
+        return (lightness < 100) if mode == "dark" else (lightness > 200)
+
+    qtbot.waitUntil(restyled, timeout=5000)
     lightness = window.palette().window().color().lightness()
     assert (lightness < 100) if mode == "dark" else (lightness > 200), lightness
     bg = window.study_view.plot.view.backgroundBrush().color().name()
@@ -160,6 +165,7 @@ def test_theme_override_restyles_the_plot_and_is_saved(qtbot, make_window, dialo
     window.set_theme("light")
 
 
+@pytest.mark.slow
 def test_a_study_made_without_optgui_gets_a_trial_target_beyond_its_trials(qtbot, tmp_path, make_window):
     db = plain_study(tmp_path / "adopted.db", trials=130, objective=lambda t: t.suggest_float("x", 0, 1))
     window = make_window()

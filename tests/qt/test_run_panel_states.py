@@ -9,8 +9,8 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt
 
-from tests.core.determinism_support import run_cli
-from tests.qt.conftest import plain_study
+from tests.support.determinism import run_cli
+from tests.support.studies import plain_study
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -3,10 +3,13 @@ resume, finish; the badge says verified and the trials equal plain Optuna's unin
 
 from __future__ import annotations
 
+import pytest
 from PySide6.QtCore import Qt
 
-from tests.core.determinism_support import recorded, reference
-from tests.qt.conftest import plain_study
+from tests.support.determinism import recorded, reference
+from tests.support.studies import plain_study
+
+pytestmark = pytest.mark.slow
 
 SAMPLER = "TPESampler(seed=42)"
 OBJECTIVE = "builtin:quadratic"
@@ -18,6 +21,7 @@ def click(qtbot, panel, name):
     qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
 
 
+@pytest.mark.timeout(240)  # took 78 s on a busy 2-core machine
 def test_run_pause_close_reopen_resume_verified(qtbot, tmp_path, make_window, dialog_log):
     db = plain_study(tmp_path / "study.db")
     window = make_window()
@@ -70,6 +74,7 @@ def test_run_pause_close_reopen_resume_verified(qtbot, tmp_path, make_window, di
     assert not dialog_log.errors
 
 
+@pytest.mark.timeout(180)  # took 59 s on a busy 2-core machine
 def test_abort_trial_in_child_process_then_resume_equals_uninterrupted(qtbot, tmp_path, make_window, dialog_log):
     db = plain_study(tmp_path / "study.db")
     window = make_window()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from optgui.qt import verification
 from optgui.qt.verification import VerifyJob
-from tests.qt.conftest import plain_study
+from tests.support.studies import plain_study
 
 
 def test_a_check_started_soon_starts_once_and_cancel_stops_it(qtbot, tmp_path):

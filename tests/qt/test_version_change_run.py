@@ -10,7 +10,7 @@ from PySide6.QtCore import Qt
 
 from optgui.core import metadata as md
 from optgui.core.runner import RunRequest, StudyRunner
-from tests.core.determinism_support import recorded, reference
+from tests.support.determinism import recorded, reference
 
 SAMPLER = "TPESampler(seed=42)"
 OBJECTIVE = "builtin:quadratic"

@@ -10,7 +10,10 @@ import optuna
 import pytest
 from PySide6.QtCore import Qt
 
-from tests.qt.conftest import plain_study
+from tests.support.studies import plain_study
+
+# Building the module's study took 48 s (in the first test's setup) on a busy 2-core machine.
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(150)]
 
 N_TRIALS = 160
 

@@ -15,8 +15,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
 
 from optgui.qt import dialogs
-from tests.core.determinism_support import recorded, reference, run_cli
-from tests.qt.conftest import plain_study
+from tests.support.determinism import recorded, reference, run_cli
+from tests.support.studies import plain_study
 
 OBJECTIVE_SOURCE = """
 import logging
@@ -105,6 +105,8 @@ def test_failed_trial_shows_traceback_and_captured_output(qtbot, tmp_path, make_
     assert not dialog_log.errors
 
 
+@pytest.mark.slow
+@pytest.mark.timeout(150)  # took 46 s on a busy 2-core machine
 def test_copy_params_parse_back_and_enqueue_then_run_verifies(qtbot, tmp_path, make_window, dialog_log):
     db = plain_study(tmp_path / "study.db")
     window = make_window()
@@ -136,6 +138,8 @@ def test_copy_params_parse_back_and_enqueue_then_run_verifies(qtbot, tmp_path, m
     assert not dialog_log.errors
 
 
+@pytest.mark.slow
+@pytest.mark.timeout(150)  # took 45 s on a busy 2-core machine
 def test_save_as_and_run_on_a_copy_leave_the_original_alone(qtbot, tmp_path, make_window, dialog_log, monkeypatch):
     sampler, objective = "TPESampler(seed=11)", "builtin:quadratic"
     db = tmp_path / "study.db"
@@ -186,6 +190,7 @@ def test_delete_asks_and_removes_only_that_study(qtbot, tmp_path, make_window, d
     assert not dialog_log.errors
 
 
+@pytest.mark.slow
 def test_rename_keeps_the_run_record(qtbot, tmp_path, make_window, dialog_log, monkeypatch):
     db = tmp_path / "study.db"
     assert run_cli(str(db), "RandomSampler(seed=3)", "builtin:quadratic", 4).returncode == 0
@@ -339,6 +344,8 @@ def test_preferences_are_saved_and_applied(qtbot, tmp_path, make_window, dialog_
     window.set_theme("light")
 
 
+@pytest.mark.slow
+@pytest.mark.timeout(180)  # took 56 s on a busy 2-core machine
 def test_save_as_copies_off_the_gui_thread_and_cancel_leaves_no_file(
     qtbot, tmp_path, make_window, dialog_log, monkeypatch
 ):

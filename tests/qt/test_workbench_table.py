@@ -12,7 +12,7 @@ from PySide6.QtCore import Qt
 
 from optgui.core.table_filter import FilterError
 from optgui.core.tables import COMPLETE, FAIL, PRUNED, STATE_NAMES
-from tests.qt.table_support import synthetic_table
+from tests.support.qt_tables import synthetic_table
 
 N = 100_000
 
@@ -257,7 +257,7 @@ def test_live_rows_below_the_viewport_do_not_repaint_it(qtbot, table_widget):
     settle(qtbot)
     paints.count = 0
     table_widget.apply(synthetic_table(10, first=N + 10))
-    settle(qtbot)
+    qtbot.waitUntil(lambda: paints.count > 0, timeout=5000)
     assert paints.count > 0
     assert view.rowAt(view.viewport().height() - 1) == N + 19
     # A table shorter than the viewport: the new row appears in the empty space below the last row.
@@ -266,7 +266,7 @@ def test_live_rows_below_the_viewport_do_not_repaint_it(qtbot, table_widget):
     settle(qtbot)
     paints.count = 0
     table_widget.apply(synthetic_table(1, first=N + 20))
-    settle(qtbot)
+    qtbot.waitUntil(lambda: paints.count > 0, timeout=5000)
     assert paints.count > 0 and view.rowAt(view.visualRect(model.index(3, 0)).center().y()) == 3
 
 

@@ -11,9 +11,9 @@ import warnings
 from pathlib import Path
 
 import optuna
-from determinism_support import trial_signature
 
 from optgui.core.samplers import parse_spec
+from tests.support.determinism import trial_signature
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -3,15 +3,18 @@ Ctrl-C pauses cleanly; a second Ctrl-C abandons the trial in flight (exit 130) a
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
-import time
 
 import pytest
-from determinism_support import STUDY, first_difference, recorded, reference, run_cli
+
+from tests.support.determinism import STUDY, first_difference, recorded, reference, run_cli
+from tests.support.waiting import wait_until
 
 
 def _sha(path):
@@ -144,6 +147,23 @@ def _wait_for_trials(proc, count):
             seen += 1
 
 
+def _n_params(db, *, trial: int) -> int:
+    """How many parameters trial `trial` has suggested so far (read from the live SQLite file)."""
+    with contextlib.closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=10)) as conn:
+        ((count,),) = conn.execute(
+            "SELECT COUNT(*) FROM trial_params JOIN trials USING (trial_id) WHERE trials.number = ?", (trial,)
+        ).fetchall()
+    return count
+
+
+def _wait_for_stderr(proc, text):
+    """Read the run's stderr until a line containing `text` (what it prints once it has handled a signal)."""
+    for line in proc.stderr:
+        if text in line:
+            return
+    raise AssertionError(f"the run ended without printing {text!r}")
+
+
 def test_ctrl_c_pauses_cleanly_and_rerunning_resumes_identically(tmp_path):
     db = str(tmp_path / "s.db")
     proc = _start(db)
@@ -161,9 +181,11 @@ def test_second_ctrl_c_abandons_the_trial_exit_130_and_the_next_run_recovers(tmp
     db = str(tmp_path / "s.db")
     proc = _start(db, objective="builtin:slow(sleep=2.0)")
     _wait_for_trials(proc, 2)
-    time.sleep(0.5)  # inside trial 2's objective
+    wait_until(
+        lambda: _n_params(db, trial=2) == 2, 60, "trial 2's objective to start"
+    )  # it sleeps 2 s after its suggests
     proc.send_signal(signal.SIGINT)
-    time.sleep(0.2)
+    _wait_for_stderr(proc, "pausing after the current trial")
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err

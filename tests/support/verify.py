@@ -14,11 +14,11 @@ import warnings
 from pathlib import Path
 
 import optuna
-from determinism_support import STUDY, objective_for, run_cli
 
 from optgui.core.builtin_objectives import DISCRETE_GRID
 from optgui.core.events import RunStateChanged, TrialFinished
 from optgui.core.runner import RunRequest, StudyRunner
+from tests.support.determinism import STUDY, objective_for, run_cli
 
 ROOT = Path(__file__).resolve().parents[2]
 

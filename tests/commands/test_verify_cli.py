@@ -8,7 +8,8 @@ import sys
 import textwrap
 
 import pytest
-from verify_support import (
+
+from tests.support.verify import (
     SAMPLERS,
     append_plain_trials,
     cli_env,

@@ -27,15 +27,6 @@ def require_tool(name: str) -> str:
     return path
 
 
-def require_module(name: str):
-    try:
-        return __import__(name)
-    except ImportError:
-        if os.environ.get(REQUIRE_ENV) == "1":
-            pytest.fail(f"Python package {name} is missing; {REQUIRE_ENV}=1 requires it (pip install '.[packaging]')")
-        pytest.skip(f"{name} is not installed")
-
-
 def subprocess_env(**extra) -> dict:
     """The current (test-isolated) environment, importing optgui from this tree before any installed copy."""
     env = dict(os.environ)

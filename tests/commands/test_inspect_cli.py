@@ -11,7 +11,8 @@ from pathlib import Path
 
 import optuna
 import pytest
-from reader_fixtures import current_schema_db, file_state, make_old_schema
+
+from tests.support.reader_fixtures import current_schema_db, file_state, make_old_schema
 
 REPO = Path(__file__).resolve().parents[2]
 
