@@ -437,7 +437,7 @@ class StudyRunner:
 
     def _target_already_met(self, meta: StudyMetadata) -> bool:
         """A rerun whose target is met by a run that ended cleanly: "nothing to do", and the study stays
-        byte-identical (design §8: an already-met target exits 0 with "nothing to do")."""
+        byte-identical (docs/cli.md: an already-met target exits 0 with "nothing to do")."""
         last = meta.last_segment
         target = self.request.n_trials if self.request.n_trials is not None else (meta.target or {}).get("n_trials")
         if target is None or last is None or (last.get("end") or {}).get("reason") not in ENDED_WITH_STATE:
@@ -577,7 +577,7 @@ class StudyRunner:
         self._last_trial = None
 
     def _record_target(self, meta: StudyMetadata) -> None:
-        """--n-trials larger than the recorded target extends it (design §8); a smaller one only ends this
+        """--n-trials larger than the recorded target extends it (docs/cli.md); a smaller one only ends this
         invocation earlier, and an already-met one changes nothing."""
         given, recorded_target = self.request.n_trials, (meta.target or {}).get("n_trials")
         if given is None or given == recorded_target:

@@ -1,4 +1,4 @@
-"""`optgui verify` exit codes for records it cannot replay or that contradict themselves (design §8: 2 is
+"""`optgui verify` exit codes for records it cannot replay or that contradict themselves (docs/cli.md: 2 is
 unverifiable, 3 an error): a custom pruner in the run record, a run record whose seed field was edited."""
 
 from __future__ import annotations
