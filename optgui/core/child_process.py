@@ -1,4 +1,5 @@
-"""Starting optgui's own helper processes with an isolated import path (docs/security.md: the current folder and PYTHONPATH never decide what optgui imports).
+"""Starting optgui's own helper processes with an isolated import path (docs/security.md: the current folder
+and PYTHONPATH never decide what optgui imports).
 
 Every process optgui starts (the verifier, the run engine, the objective's process, the objective check, fleet
 workers) must import optgui, optuna and numpy from the installation, never from the folder the user happens to be
