@@ -233,7 +233,9 @@ class Workbench(QObject):
         )
         file_menu = self._menu("&File")
         self.preferences_action = QAction("&Preferences…", window)
-        self.preferences_action.setShortcut(QKeySequence.StandardKey.Preferences)
+        # StandardKey.Preferences is empty outside macOS; Ctrl+, (Cmd+, on macOS, where Qt maps Ctrl) is what the
+        # docs promise everywhere.
+        self.preferences_action.setShortcut(QKeySequence("Ctrl+,"))
         self.preferences_action.setMenuRole(QAction.MenuRole.PreferencesRole)
         self.preferences_action.triggered.connect(self.preferences)
         if file_menu is not None:
