@@ -195,6 +195,16 @@ class StudyList(QWidget):
         if current is not None:
             self.select(current, emit=False)
 
+    def show_storage(self, summaries: list[StudySummary]) -> None:
+        """The studies of a newly opened storage: the find filter and the selection were about the previous one
+        (a kept filter hid the new file's studies, and the window opened none of them)."""
+        self._current = None
+        self.find.blockSignals(True)
+        self.find.clear()
+        self.find.blockSignals(False)
+        self.model.set_filter("")
+        self.set_summaries(summaries)
+
     def _filter(self, text: str) -> None:
         self.model.set_filter(text)
         if self._current is not None:
