@@ -236,6 +236,7 @@ class MainWindow(QMainWindow):
         self.verifier.cancel()
         self._close_reader()
         self.stack.setCurrentWidget(self.start_page)
+        self.study_view.panel.unbind()
         self.setWindowTitle("optgui")
         self._update_status()
 

@@ -66,6 +66,7 @@ class RunPanel(QWidget):
         self.state, self.state_message = "idle", ""
         self.resumable = False
         self.held_elsewhere = False
+        self.has_study = False  # no study shown (the start page): nothing to start or resume
         self.defined = False
         self._setting_fields = False  # fields are being set from the study, not by the user
         self._trials_edited = False  # the user changed "Trials (total)" since the study was shown
@@ -223,10 +224,16 @@ class RunPanel(QWidget):
         return [self.start_action, self.pause_action, self.resume_action, self.stop_action, self.abort_action]
 
     # --- definition ---------------------------------------------------------------------------------------
+    def unbind(self) -> None:
+        """No study is shown any more (the storage was closed): Start and Resume have nothing to act on."""
+        self.has_study = False
+        self.set_state(self.state, self.state_message)
+
     def show_definition(self, definition: RunDefinition, *, rebind: bool) -> None:
         """Show a study's run definition. rebind: another study is shown, so every field is set from it;
         otherwise (the same study re-read) fields the user is editing are left as they are."""
         was_recorded = self.defined
+        self.has_study = True
         self.defined = definition.recorded
         self.resumable = definition.resumable
         if rebind or definition.recorded != was_recorded:
@@ -282,7 +289,7 @@ class RunPanel(QWidget):
         self.state, self.state_message = state, message
         active = state in ("starting", "running", "pausing", "paused", "stopping")
         # A study another process holds (its lease is live: a fleet, a terminal run) is followed, not started here.
-        held = self.held_elsewhere and not active
+        held = (self.held_elsewhere or not self.has_study) and not active
         self.start_action.setEnabled(not active and not self.resumable and not held)
         self.pause_action.setEnabled(state in ("running", "starting"))
         self.resume_action.setEnabled(state == "paused" or (not active and self.resumable and not held))

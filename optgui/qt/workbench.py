@@ -218,7 +218,7 @@ class Workbench(QObject):
             "Upgrade an old Optuna schema after writing a backup copy of the file",
         )
         study.addSeparator()
-        export = study.addMenu("&Export")
+        export = self.export_menu = study.addMenu("&Export")
         self.export_csv_action = add(
             export,
             "Trials table to &CSV…",
@@ -253,6 +253,7 @@ class Workbench(QObject):
         self.upgrade_action.setEnabled(idle and schema is not None and not getattr(schema, "is_current", True))
         for action in (self.export_csv_action, self.export_plot_action, self.export_verdict_action):
             action.setEnabled(open_study)
+        self.export_menu.setEnabled(open_study)  # the start page has nothing to export
 
     # --- managing studies ---------------------------------------------------------------------------------
     def _can_write(self, what: str) -> bool:
