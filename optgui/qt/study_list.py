@@ -154,9 +154,12 @@ class StudyList(QWidget):
         title.setObjectName("sectionTitle")
         header.addWidget(title)
         header.addStretch(1)
-        self.live = QCheckBox("Live refresh every")
+        # "Live" + "every 2.0 s": "Live refresh every" was clipped in the narrow list of a 1000 px window.
+        self.live = QCheckBox("Live")
         self.live.setToolTip("Re-read the storage periodically (read-only; picks up trials written by other processes)")
         self.interval = QDoubleSpinBox()
+        self.interval.setPrefix("every ")
+        self.interval.setToolTip("How often the live refresh re-reads the storage")
         self.interval.setRange(0.5, 3600)
         self.interval.setDecimals(1)
         self.interval.setSuffix(" s")

@@ -295,13 +295,13 @@ class StudyView(QWidget):
             return
         c = self.data.counts()
         best = self.data.best_value()
-        parts = [
-            " / ".join(self.summary.directions),
-            f"{self.data.n} trials",
-            f"{c['COMPLETE']} complete · {c['PRUNED']} pruned · {c['FAIL']} failed · {c['RUNNING']} running",
-        ]
+        parts = [" / ".join(self.summary.directions), f"{self.data.n} trials"]
+        # Best first and no zero counts: at 1000 px the line ran out of room before the best value.
         if best is not None and len(self.summary.directions) == 1:
             parts.append(f"best {best:.6g}")
+        others = (("PRUNED", "pruned"), ("FAIL", "failed"), ("RUNNING", "running"))
+        counts = [f"{c['COMPLETE']} complete"] + [f"{c[key]} {word}" for key, word in others if c[key]]
+        parts.append(" · ".join(counts))
         parts.append(self._display_shown)
         self.subtitle.setText("   ·   ".join(parts))
         self.subtitle.setToolTip(self.display)
