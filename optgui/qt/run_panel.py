@@ -172,9 +172,16 @@ class RunPanel(QWidget):
         sl = QVBoxLayout(status)
         self.state_label = QLabel()
         self.state_label.setObjectName("runState")
-        sl.addWidget(self.state_label)
+        # The count sits beside the state, not on the bar: drawn on the bar, the part of it over the fill took the
+        # fill's text colour and was lost where the two met.
+        self.progress_text = QLabel()
+        self.progress_text.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        head = QHBoxLayout()
+        head.addWidget(self.state_label, 1)
+        head.addWidget(self.progress_text)
+        sl.addLayout(head)
         self.progress = QProgressBar()
-        self.progress.setTextVisible(True)
+        self.progress.setTextVisible(False)
         sl.addWidget(self.progress)
         row = QHBoxLayout()
         self.elapsed_label = QLabel("Elapsed —")
@@ -375,11 +382,13 @@ class RunPanel(QWidget):
         if target:
             self.progress.setRange(0, target)
             self.progress.setValue(min(n_finished, target))
-            self.progress.setFormat(f"{n_finished} / {target} trials")
+            text = f"{n_finished} / {target} trials"
         else:
             self.progress.setRange(0, 0 if self.state == "running" else 1)
-            self.progress.setFormat(f"{n_finished} trials")
+            text = f"{n_finished} trials"
+        self.progress.setFormat(text)  # for accessibility tools, which read the bar's text
         self.progress.setUpdatesEnabled(True)
+        self.progress_text.setText(text)
         now = time.monotonic()
         if self.state == "running":
             self._rate_window.append((now, n_finished))
