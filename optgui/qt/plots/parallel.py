@@ -15,6 +15,7 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt
+from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import QGraphicsRectItem, QToolButton
 
 from optgui.core import analysis
@@ -152,11 +153,19 @@ class ParallelCoordinatesPlot(AnalysisPlot):
                 )
                 self.plot.addItem(label, ignoreBounds=True)
                 self.labels.append(label)
-        self.plot.getAxis("bottom").setTicks(
-            [[(i, d.label + (" (log)" if d.is_log else "")) for i, d in enumerate(self.pc.dimensions)]]
-        )
+        names = [d.label + (" (log)" if d.is_log else "") for d in self.pc.dimensions]
+        self.plot.getAxis("bottom").setTicks([list(enumerate(names))])
+        self._make_room_for(names)
         self.plot.setXRange(-0.25, max(len(self.pc.dimensions) - 1, 1) + 0.35, padding=0)
         self.plot.setYRange(-0.03, 1.03, padding=0)
+
+    def _make_room_for(self, names: list[str]) -> None:
+        """The first and last axis names are centred on their axes, near the plot's edges: margins of half their
+        width keep them inside the canvas (at 1000 px "Objective Value" showed as "jective Value")."""
+        metrics = QFontMetrics(self.plot.getAxis("bottom").font())
+        left = metrics.horizontalAdvance(names[0]) / 2 if names else 0
+        right = metrics.horizontalAdvance(names[-1]) / 2 if names else 0
+        self.plot.setContentsMargins(left, 0, right, 0)
 
     @staticmethod
     def _ticks(dim: analysis.Dimension) -> list[tuple[float, str]]:
