@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QPointF
 from PySide6.QtGui import QFontMetrics
+from PySide6.QtWidgets import QApplication
 
 from optgui.core.reader import open_reader
 from optgui.qt import theme
@@ -39,6 +40,13 @@ def test_the_outer_axis_names_stay_inside_the_canvas(qapp, qtbot, tmp_path):
             centre = view.canvas.mapFromScene(view.vb.mapViewToScene(QPointF(x, 0))).x()
             half = metrics.horizontalAdvance(name) / 2
             assert centre - half >= 0 and centre + half <= canvas_width, (name, centre, half, canvas_width)
+        # the last axis' values, written to its right
+        values = QFontMetrics(QApplication.font())
+        for label in view.labels[-3:]:
+            left = view.canvas.mapFromScene(view.vb.mapViewToScene(label.pos())).x()
+            assert left + values.horizontalAdvance(label.textItem.toPlainText()) <= canvas_width, (
+                label.textItem.toPlainText()
+            )
     finally:
         from PySide6.QtCore import QThreadPool
 
