@@ -72,6 +72,14 @@ def build_gui_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def print_help() -> None:
+    """The app's own options (the GUI parser's), then the headless commands with what each does."""
+    width = max(len(name) for name in SUBCOMMANDS)
+    commands = "\n".join(f"  {name:<{width}}  {help_text}" for name, (_, help_text) in SUBCOMMANDS.items())
+    print(build_gui_parser().format_help().rstrip("\n"))
+    print(f"\ncommands (headless; `optgui COMMAND --help` for each):\n{commands}")
+
+
 def _run_guarded(func, args) -> int:
     try:
         code = int(func(args) or 0)
@@ -95,11 +103,11 @@ def _run_guarded(func, args) -> int:
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     first = next((a for a in argv if not a.startswith("-")), None)
-    if first in SUBCOMMANDS or (argv and argv[0] in ("-h", "--help")):
+    if argv and argv[0] in ("-h", "--help") and first not in SUBCOMMANDS:
+        print_help()  # `optgui --help` is about the app and its commands alike
+        return 0
+    if first in SUBCOMMANDS:
         args = build_parser().parse_args(argv)
-        if args.command is None:
-            build_parser().print_help()
-            return 0
         module = importlib.import_module(SUBCOMMANDS[args.command][0])
         return _run_guarded(module.execute, args)
     args = build_gui_parser().parse_args(argv)

@@ -152,7 +152,21 @@ def uninstall(base: Path | None = None, update_caches: bool = True) -> Result:
             raise OptguiError(f"cannot remove {path}: {exc}") from exc
     if update_caches:
         _update_caches(base, result)
+    _remove_empty_folders(base, installed_paths(base))  # after the caches: their tools read these folders
     return result
+
+
+def _remove_empty_folders(base: Path, paths: list[Path]) -> None:
+    """The folders install() made for its files, where they are now empty (up to, not including, `base`): an
+    uninstall leaves nothing behind. A folder that holds anything else (or a cache) stays."""
+    for path in paths:
+        folder = path.parent
+        while folder != base and base in folder.parents:
+            try:
+                folder.rmdir()
+            except OSError:  # not empty, or already gone: the folders above are not ours to empty
+                break
+            folder = folder.parent
 
 
 def _update_caches(base: Path, result: Result) -> None:

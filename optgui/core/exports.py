@@ -27,13 +27,27 @@ def csv_header(columns: Iterable[Column]) -> list[str]:
     return [CSV_NAMES.get(c.key, c.key) for c in columns]
 
 
+def _new_file(path: Path, suffix: str) -> tuple[int, str]:
+    """A temporary file next to `path`, to be renamed onto it, with the mode a plainly created file gets: the
+    existing file's mode, else 0666 less the umask (mkstemp's 0600 made exports unreadable to the user's group)."""
+    fd, tmp = tempfile.mkstemp(prefix=".export-", suffix=suffix, dir=path.parent)
+    try:
+        mode = path.stat().st_mode & 0o777
+    except OSError:
+        umask = os.umask(0o022)  # reading the umask means setting it: put it straight back
+        os.umask(umask)
+        mode = 0o666 & ~umask
+    os.fchmod(fd, mode)
+    return fd, tmp
+
+
 def write_trials_csv(frame: TrialFrame, rows: np.ndarray, columns: list[Column], path: str | Path) -> int:
     """Write `rows` (trial numbers, in the order given) and `columns` to a CSV file. Returns the rows written.
 
     The file is written next to its destination and renamed into place, so a failed export leaves no half file.
     """
     path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=".export-", suffix=".csv", dir=path.parent)
+    fd, tmp = _new_file(path, ".csv")
     try:
         with os.fdopen(fd, "w", newline="", encoding="utf-8") as handle:
             writer = csv.writer(handle)
@@ -51,7 +65,7 @@ def write_json(data: Any, path: str | Path) -> None:
     """Pretty JSON, written atomically (non-finite floats as the strings "inf", "-inf", "nan")."""
     path = Path(path)
     text = json.dumps(_jsonable(data), indent=2, sort_keys=False, allow_nan=False)
-    fd, tmp = tempfile.mkstemp(prefix=".export-", suffix=".json", dir=path.parent)
+    fd, tmp = _new_file(path, ".json")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text + "\n")

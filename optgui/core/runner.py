@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import binascii
 import contextlib
+import math
 import os
 import signal
 import threading
@@ -108,6 +109,31 @@ class TrialAbandoned(BaseException):
 
 
 _FAULT_SIGNALS = {"KILL": signal.SIGKILL, "INT": signal.SIGINT, "TERM": signal.SIGTERM, "STOP": signal.SIGSTOP}
+
+
+def _invalid_return_error(value, n_objectives: int) -> dict | None:
+    """The reason Optuna's tell will fail a trial whose objective returned `value` (None, NaN, not a number, or the
+    wrong number of values), in Optuna's own words, as an optgui:error record; None for a value Optuna accepts.
+    The details pane shows it: a FAIL trial without a reason looked as if optgui had not run it."""
+    if value is None:
+        reasons = ["The value None could not be cast to float"]
+    else:
+        values = list(value) if isinstance(value, (list, tuple)) else [value]
+        reasons = []
+        for v in values:
+            try:
+                if math.isnan(float(v)):
+                    reasons.append(f"The value {v} is not acceptable")
+            except (ValueError, TypeError):
+                reasons.append(f"The value {v!r} could not be cast to float")
+        if not reasons and len(values) != n_objectives:
+            reasons.append(
+                f"The number of the values {len(values)} did not match the number of the objectives {n_objectives}"
+            )
+    if not reasons:
+        return None
+    message = "the objective returned an invalid value: " + "; ".join(reasons) + " (Optuna records such a trial FAIL)"
+    return {"type": "InvalidValue", "message": message, "traceback": ""}
 
 
 def _fault_signals(point: str, number: int | None) -> list[signal.Signals]:
@@ -913,6 +939,10 @@ class StudyRunner:
             error = {"type": exc.__class__.__name__, "message": str(exc), "traceback": traceback.format_exc()}
             self._storage.set_trial_system_attr(trial._trial_id, md.TRIAL_ERROR, error)
         duration = time.monotonic() - t0
+        if state is None and error is None:
+            error = _invalid_return_error(value, len(self._directions))
+            if error is not None:  # recorded now: once told, the trial takes no more attributes
+                self._storage.set_trial_system_attr(trial._trial_id, md.TRIAL_ERROR, error)
         self._sign_pickles(trial._trial_id)
         _fault("before_tell", number)
         self._lease.check_held()  # a process stopped past its lease must not tell a trial someone else took over

@@ -6,9 +6,10 @@ import platform
 import sys
 
 from PySide6.QtCore import qVersion
-from PySide6.QtWidgets import QApplication, QDialog, QDialogButtonBox, QLabel, QPlainTextEdit, QPushButton, QVBoxLayout
+from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QPlainTextEdit, QPushButton, QVBoxLayout
 
 import optgui
+from optgui.qt.copy_feedback import copy_with_feedback
 
 
 def versions_text() -> str:
@@ -54,6 +55,6 @@ class AboutDialog(QDialog):
         self.copy_button = QPushButton("Copy")
         self.copy_button.setToolTip("Copy the versions to the clipboard (for bug reports)")
         buttons.addButton(self.copy_button, QDialogButtonBox.ButtonRole.ActionRole)
-        self.copy_button.clicked.connect(lambda: QApplication.clipboard().setText(self.text.toPlainText()))
+        self.copy_button.clicked.connect(lambda: copy_with_feedback(self.copy_button, self.text.toPlainText()))
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)

@@ -9,15 +9,19 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFormLayout,
+    QHBoxLayout,
     QLabel,
+    QLineEdit,
     QPlainTextEdit,
     QPushButton,
     QSizePolicy,
     QVBoxLayout,
 )
 
-from optgui.qt import theme
-from optgui.qt.verification import BadgeState
+from optgui.core.errors import SpecError
+from optgui.core.samplers import parse_spec
+from optgui.qt import dialogs, theme
+from optgui.qt.verification import BadgeState, version_change_explanation
 
 ICONS = {"none": "○", "checking": "◌", "verified": "✔", "diverged": "✖", "unverifiable": "?"}
 
@@ -95,8 +99,9 @@ class VerdictDialog(QDialog):
     """The full verdict: summary, first divergence, versions, cause, and a button to check the objective."""
 
     check_objective = Signal()
+    verify_with_spec = Signal(str)  # the sampler spec a plain-Optuna study was made with
 
-    def __init__(self, state: BadgeState, study: str, parent=None):
+    def __init__(self, state: BadgeState, study: str, parent=None, *, plain: bool = False, spec: str | None = None):
         super().__init__(parent)
         self.setWindowTitle(f"Determinism of {study}")
         self.setMinimumWidth(560)
@@ -147,7 +152,13 @@ class VerdictDialog(QDialog):
             form.addRow("Objective:", self._wrap(text))
         elif state.kind == "verified":
             form.addRow("Objective:", QLabel("not checked (the check calls the objective once per trial)"))
+        checks = (v.get("json") or {}).get("version_checks") or []
+        if checks:
+            form.addRow("Version change:", self._wrap(version_change_explanation(checks)))
         layout.addLayout(form)
+        self.spec_field: QLineEdit | None = None
+        if plain:
+            layout.addLayout(self._spec_row(spec))
         if v.get("summary"):
             layout.addWidget(QLabel("Full verdict:"))
             summary = QPlainTextEdit("\n".join(v["summary"]))
@@ -170,6 +181,37 @@ class VerdictDialog(QDialog):
         buttons.addButton(self.objective_button, QDialogButtonBox.ButtonRole.ActionRole)
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
+
+    def _spec_row(self, spec: str | None) -> QVBoxLayout:
+        """A study made by plain Optuna has no recorded sampler: the user names it (as `optgui verify --spec`)."""
+        box = QVBoxLayout()
+        box.addWidget(
+            self._wrap(
+                "This study was made by plain Optuna: optgui can replay it if you name the sampler it was made "
+                "with, seed included."
+            )
+        )
+        row = QHBoxLayout()
+        self.spec_field = QLineEdit(spec or "")
+        self.spec_field.setPlaceholderText("TPESampler(seed=42)")
+        self.spec_field.returnPressed.connect(self._verify_spec)
+        self.spec_button = QPushButton("Verify with this sampler")
+        self.spec_button.clicked.connect(self._verify_spec)
+        row.addWidget(QLabel("Sampler:"))
+        row.addWidget(self.spec_field, 1)
+        row.addWidget(self.spec_button)
+        box.addLayout(row)
+        return box
+
+    def _verify_spec(self) -> None:
+        text = self.spec_field.text().strip() if self.spec_field is not None else ""
+        try:
+            spec = parse_spec(text, "sampler")
+        except SpecError as exc:
+            dialogs.error(self, "Sampler not understood", f"{text or '(empty)'}: {exc}")
+            return
+        self.verify_with_spec.emit(spec.to_text())
+        self.accept()
 
     @staticmethod
     def _wrap(text: str) -> QLabel:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -21,6 +20,7 @@ from PySide6.QtWidgets import (
 from optgui.core.exports import params_as_json, params_as_python
 from optgui.core.tables import COMPLETE
 from optgui.core.trial_frame import TrialFrame, format_value
+from optgui.qt.copy_feedback import copy_with_feedback
 
 
 def best_rows(frame: TrialFrame, candidates: np.ndarray | None = None) -> np.ndarray:
@@ -97,8 +97,12 @@ class BestPanel(QWidget):
         self.enqueue.setToolTip(
             "Record a waiting trial with exactly these params (Optuna's enqueue_trial); the next run evaluates it first"
         )
-        self.copy_json.clicked.connect(lambda: self._copy(params_as_json(self.current_params())))
-        self.copy_python.clicked.connect(lambda: self._copy(params_as_python(self.current_params())))
+        self.copy_json.clicked.connect(
+            lambda: copy_with_feedback(self.copy_json, params_as_json(self.current_params()))
+        )
+        self.copy_python.clicked.connect(
+            lambda: copy_with_feedback(self.copy_python, params_as_python(self.current_params()))
+        )
         self.enqueue.clicked.connect(lambda: self.enqueue_requested.emit(self.current_params()))
         for b in (self.copy_json, self.copy_python, self.enqueue):
             buttons.addWidget(b)
@@ -109,9 +113,6 @@ class BestPanel(QWidget):
     def _set_enabled(self, on: bool) -> None:
         for b in (self.copy_json, self.copy_python, self.enqueue):
             b.setEnabled(on)
-
-    def _copy(self, text: str) -> None:
-        QGuiApplication.clipboard().setText(text)
 
     def current_params(self) -> dict:
         if self.frame is None or self.current is None:

@@ -82,6 +82,11 @@ def _age(seconds: float) -> str:
     return f"{seconds / 3600:.1f} h ago"
 
 
+START_TIP = (
+    "Start a coordinator and N workers as child processes of this window (optgui run STORAGE --study NAME --workers N)"
+)
+
+
 class FleetPanel(QWidget):
     activity = Signal()  # the fleet moved (trials evaluated, state): the study view re-reads its trials
     settled = Signal(str)  # the fleet reached paused, stopped or completed
@@ -140,10 +145,7 @@ class FleetPanel(QWidget):
         self.mode.currentIndexChanged.connect(self._update_controls)
         self.start_button = QPushButton("Start fleet")
         self.start_button.setObjectName("primary")
-        self.start_button.setToolTip(
-            "Start a coordinator and N workers as child processes of this window "
-            "(optgui run STORAGE --study NAME --workers N)"
-        )
+        self.start_button.setToolTip(START_TIP)
         self.start_button.clicked.connect(self.start_fleet)
         self.add_button = QPushButton("Add worker")
         self.add_button.setToolTip("Start one more optgui worker process that joins the study's fleet")
@@ -473,11 +475,10 @@ class FleetPanel(QWidget):
         fleet_on = live or self.busy or self.phase in ("running", "pausing", "paused", "stopping")
         command = status.command if status else "run"
         ready = self.supported and self.study is not None
-        # On a storage that cannot take a fleet, Start stays clickable: its dialog says why.
-        self.start_button.setEnabled(
-            self.study is not None
-            and (not self.supported or (not self.busy and not live and not self.single_run_active))
-        )
+        # On a storage that cannot take a fleet, Start is disabled (clicking it only brought a refusal): the note
+        # under it and its tooltip say why.
+        self.start_button.setEnabled(ready and not self.busy and not live and not self.single_run_active)
+        self.start_button.setToolTip(START_TIP if self.supported else f"Not available: {self.unsupported_reason}")
         self.add_button.setEnabled(
             ready and not self.single_run_active and bool(self.recorded_fleet or (status and status.mode))
         )

@@ -194,7 +194,7 @@ class MainWindow(QMainWindow):
         self.reader, self.storage = reader, text
         self.settings.add_recent(text)
         self._refresh_recent()
-        self.study_list.set_summaries(summaries)
+        self.study_list.show_storage(summaries)
         self.stack.setCurrentWidget(self.storage_page)
         self.setWindowTitle(f"{shown_name(reader.display)} — optgui")
         for note in reader.notes:
@@ -236,6 +236,7 @@ class MainWindow(QMainWindow):
         self.verifier.cancel()
         self._close_reader()
         self.stack.setCurrentWidget(self.start_page)
+        self.study_view.panel.unbind()
         self.setWindowTitle("optgui")
         self._update_status()
 

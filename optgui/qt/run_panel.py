@@ -66,6 +66,7 @@ class RunPanel(QWidget):
         self.state, self.state_message = "idle", ""
         self.resumable = False
         self.held_elsewhere = False
+        self.has_study = False  # no study shown (the start page): nothing to start or resume
         self.defined = False
         self._setting_fields = False  # fields are being set from the study, not by the user
         self._trials_edited = False  # the user changed "Trials (total)" since the study was shown
@@ -171,9 +172,16 @@ class RunPanel(QWidget):
         sl = QVBoxLayout(status)
         self.state_label = QLabel()
         self.state_label.setObjectName("runState")
-        sl.addWidget(self.state_label)
+        # The count sits beside the state, not on the bar: drawn on the bar, the part of it over the fill took the
+        # fill's text colour and was lost where the two met.
+        self.progress_text = QLabel()
+        self.progress_text.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        head = QHBoxLayout()
+        head.addWidget(self.state_label, 1)
+        head.addWidget(self.progress_text)
+        sl.addLayout(head)
         self.progress = QProgressBar()
-        self.progress.setTextVisible(True)
+        self.progress.setTextVisible(False)
         sl.addWidget(self.progress)
         row = QHBoxLayout()
         self.elapsed_label = QLabel("Elapsed —")
@@ -223,10 +231,16 @@ class RunPanel(QWidget):
         return [self.start_action, self.pause_action, self.resume_action, self.stop_action, self.abort_action]
 
     # --- definition ---------------------------------------------------------------------------------------
+    def unbind(self) -> None:
+        """No study is shown any more (the storage was closed): Start and Resume have nothing to act on."""
+        self.has_study = False
+        self.set_state(self.state, self.state_message)
+
     def show_definition(self, definition: RunDefinition, *, rebind: bool) -> None:
         """Show a study's run definition. rebind: another study is shown, so every field is set from it;
         otherwise (the same study re-read) fields the user is editing are left as they are."""
         was_recorded = self.defined
+        self.has_study = True
         self.defined = definition.recorded
         self.resumable = definition.resumable
         if rebind or definition.recorded != was_recorded:
@@ -282,7 +296,7 @@ class RunPanel(QWidget):
         self.state, self.state_message = state, message
         active = state in ("starting", "running", "pausing", "paused", "stopping")
         # A study another process holds (its lease is live: a fleet, a terminal run) is followed, not started here.
-        held = self.held_elsewhere and not active
+        held = (self.held_elsewhere or not self.has_study) and not active
         self.start_action.setEnabled(not active and not self.resumable and not held)
         self.pause_action.setEnabled(state in ("running", "starting"))
         self.resume_action.setEnabled(state == "paused" or (not active and self.resumable and not held))
@@ -368,11 +382,13 @@ class RunPanel(QWidget):
         if target:
             self.progress.setRange(0, target)
             self.progress.setValue(min(n_finished, target))
-            self.progress.setFormat(f"{n_finished} / {target} trials")
+            text = f"{n_finished} / {target} trials"
         else:
             self.progress.setRange(0, 0 if self.state == "running" else 1)
-            self.progress.setFormat(f"{n_finished} trials")
+            text = f"{n_finished} trials"
+        self.progress.setFormat(text)  # for accessibility tools, which read the bar's text
         self.progress.setUpdatesEnabled(True)
+        self.progress_text.setText(text)
         now = time.monotonic()
         if self.state == "running":
             self._rate_window.append((now, n_finished))

@@ -108,6 +108,7 @@ class StudySession:
         self.notice: str | None = None  # the run's message for the run panel
         self.notice_is_error = False
         self.verification = BadgeState.none()
+        self.verify_spec: str | None = None  # the sampler a plain-Optuna study was made with, given in the dialog
         self.verified_revision: int | None = None  # data revision the verification is about (None: none final)
 
     @property

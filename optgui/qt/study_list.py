@@ -154,9 +154,12 @@ class StudyList(QWidget):
         title.setObjectName("sectionTitle")
         header.addWidget(title)
         header.addStretch(1)
-        self.live = QCheckBox("Live refresh every")
+        # "Live" + "every 2.0 s": "Live refresh every" was clipped in the narrow list of a 1000 px window.
+        self.live = QCheckBox("Live")
         self.live.setToolTip("Re-read the storage periodically (read-only; picks up trials written by other processes)")
         self.interval = QDoubleSpinBox()
+        self.interval.setPrefix("every ")
+        self.interval.setToolTip("How often the live refresh re-reads the storage")
         self.interval.setRange(0.5, 3600)
         self.interval.setDecimals(1)
         self.interval.setSuffix(" s")
@@ -194,6 +197,16 @@ class StudyList(QWidget):
         self.table.selectionModel().blockSignals(False)
         if current is not None:
             self.select(current, emit=False)
+
+    def show_storage(self, summaries: list[StudySummary]) -> None:
+        """The studies of a newly opened storage: the find filter and the selection were about the previous one
+        (a kept filter hid the new file's studies, and the window opened none of them)."""
+        self._current = None
+        self.find.blockSignals(True)
+        self.find.clear()
+        self.find.blockSignals(False)
+        self.model.set_filter("")
+        self.set_summaries(summaries)
 
     def _filter(self, text: str) -> None:
         self.model.set_filter(text)

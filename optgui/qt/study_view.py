@@ -240,8 +240,11 @@ class StudyView(QWidget):
             self._show_badge(session.verification)
         else:
             session.set_verification(initial_badge(meta, session.finished_count(), self.auto_verify))
+            if session.verify_spec is not None:  # a plain study the user gave a sampler for: checked with it
+                session.set_verification(BadgeState.none())
             self._show_badge(session.verification)
-            if meta.present and self.auto_verify and session.finished_count() > 0:
+            checkable = meta.present or session.verify_spec is not None
+            if checkable and self.auto_verify and session.finished_count() > 0:
                 self.verify()
         self.changed.emit()
 
@@ -292,13 +295,13 @@ class StudyView(QWidget):
             return
         c = self.data.counts()
         best = self.data.best_value()
-        parts = [
-            " / ".join(self.summary.directions),
-            f"{self.data.n} trials",
-            f"{c['COMPLETE']} complete · {c['PRUNED']} pruned · {c['FAIL']} failed · {c['RUNNING']} running",
-        ]
+        parts = [" / ".join(self.summary.directions), f"{self.data.n} trials"]
+        # Best first and no zero counts: at 1000 px the line ran out of room before the best value.
         if best is not None and len(self.summary.directions) == 1:
             parts.append(f"best {best:.6g}")
+        others = (("PRUNED", "pruned"), ("FAIL", "failed"), ("RUNNING", "running"))
+        counts = [f"{c['COMPLETE']} complete"] + [f"{c[key]} {word}" for key, word in others if c[key]]
+        parts.append(" · ".join(counts))
         parts.append(self._display_shown)
         self.subtitle.setText("   ·   ".join(parts))
         self.subtitle.setToolTip(self.display)
@@ -578,10 +581,20 @@ class StudyView(QWidget):
             return
         self._last_verify = time.monotonic()
         self._verifying = self.session
-        if soon:
+        if soon and self.session.verify_spec is None:
             self.verifier.start_soon(self.session.storage, self.session.name)
         else:
-            self.verifier.start(self.session.storage, self.session.name, check_objective=check_objective)
+            self.verifier.start(
+                self.session.storage, self.session.name, check_objective=check_objective, spec=self.session.verify_spec
+            )
+
+    def verify_with_spec(self, spec: str) -> None:
+        """Verify the shown plain-Optuna study as made by the sampler `spec`; the session remembers the spec, so
+        later checks of this study (and both badges) use it."""
+        if self.session is None:
+            return
+        self.session.verify_spec = spec
+        self.verify()
 
     def _verifier_state(self, state: BadgeState) -> None:
         session = self._verifying
@@ -605,6 +618,9 @@ class StudyView(QWidget):
     def show_verdict(self) -> None:
         if self.summary is None:
             return
-        dialog = VerdictDialog(self.badge.state, self.summary.name, self)
+        plain = self.session is not None and not self.session.metadata.present
+        spec = self.session.verify_spec if self.session is not None else None
+        dialog = VerdictDialog(self.badge.state, self.summary.name, self, plain=plain, spec=spec)
         dialog.check_objective.connect(lambda: self.verify(check_objective=True))
+        dialog.verify_with_spec.connect(self.verify_with_spec)
         dialogs.run_dialog(dialog)

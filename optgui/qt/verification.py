@@ -95,6 +95,29 @@ class BadgeState:
         return cls("unverifiable", f"Not verifiable: {reason}", verdict={"reason": reason})
 
 
+def version_change_explanation(checks: list[dict]) -> str:
+    """A "version change" note of the verdict in plain words: what the replay checked and what it costs."""
+    statuses = {c.get("status") for c in checks}
+    changes = "; ".join(f"{c.get('change')} at trial {c.get('trial')}" for c in checks)
+    text = (
+        f"The run went on under other versions of packages its sampler uses ({changes}). optgui does not refuse "
+        "such a run: the verifier replays the history recorded before the change under today's versions and "
+        "compares every parameter bit for bit. "
+    )
+    if "diverged" in statuses:
+        return text + (
+            "Here the replay differs: the new versions draw other parameters from the same seed, so the study is "
+            "replayable only (each segment from its saved state), not equal to one uninterrupted run. Its trials "
+            "stay valid; what it costs is the bit-for-bit equivalence."
+        )
+    if "unchecked" in statuses:
+        return text + (
+            "The replay did not reach the change yet (it stopped earlier), so whether the new versions matter is "
+            "not known; check again when the study is complete."
+        )
+    return text + "The replay was identical: the change did not matter, and nothing was lost."
+
+
 def _version_change_text(v: Verdict) -> str:
     """The badge's word on package version changes the run went through (none: nothing)."""
     statuses = {check.status for check in v.version_checks}
@@ -142,7 +165,8 @@ class VerifyJob(QObject):
         self._soon_target = (storage, study)
         self._soon.start()
 
-    def start(self, storage: str, study: str, *, check_objective: bool = False) -> None:
+    def start(self, storage: str, study: str, *, check_objective: bool = False, spec: str | None = None) -> None:
+        """Check `study`; `spec` is the sampler a study made by plain Optuna was made with (`optgui verify --spec`)."""
         from optgui.core.verify_process import VerifyJob as CoreJob
 
         self.cancel()
@@ -152,7 +176,7 @@ class VerifyJob(QObject):
         else:
             self.verdict = None
             # Started a little later and from a thread: no process start in the GUI pass that asked for it.
-            self._job = CoreJob(storage, study, niceness=VERIFY_NICENESS)
+            self._job = CoreJob(storage, study, spec=spec, niceness=VERIFY_NICENESS)
             self._launch.start()
             self._publish(BadgeState("checking", "Checking…"))
         self._timer.start()

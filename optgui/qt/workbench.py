@@ -218,7 +218,7 @@ class Workbench(QObject):
             "Upgrade an old Optuna schema after writing a backup copy of the file",
         )
         study.addSeparator()
-        export = study.addMenu("&Export")
+        export = self.export_menu = study.addMenu("&Export")
         self.export_csv_action = add(
             export,
             "Trials table to &CSV…",
@@ -233,7 +233,9 @@ class Workbench(QObject):
         )
         file_menu = self._menu("&File")
         self.preferences_action = QAction("&Preferences…", window)
-        self.preferences_action.setShortcut(QKeySequence.StandardKey.Preferences)
+        # StandardKey.Preferences is empty outside macOS; Ctrl+, (Cmd+, on macOS, where Qt maps Ctrl) is what the
+        # docs promise everywhere.
+        self.preferences_action.setShortcut(QKeySequence("Ctrl+,"))
         self.preferences_action.setMenuRole(QAction.MenuRole.PreferencesRole)
         self.preferences_action.triggered.connect(self.preferences)
         if file_menu is not None:
@@ -251,6 +253,7 @@ class Workbench(QObject):
         self.upgrade_action.setEnabled(idle and schema is not None and not getattr(schema, "is_current", True))
         for action in (self.export_csv_action, self.export_plot_action, self.export_verdict_action):
             action.setEnabled(open_study)
+        self.export_menu.setEnabled(open_study)  # the start page has nothing to export
 
     # --- managing studies ---------------------------------------------------------------------------------
     def _can_write(self, what: str) -> bool:

@@ -211,7 +211,9 @@ def test_sqlite_study_refuses_a_fleet_with_a_dialog_and_stays_unchanged(qtbot, t
     fleet = window.study_view.fleet
     assert not fleet.supported and not fleet.monitor.active
     assert "SQLite" in fleet.start_note.text()
-    click(qtbot, fleet.start_button)
+    assert not fleet.start_button.isEnabled()  # not offered, then refused (issue 18)
+    assert "SQLite cannot take concurrent writers" in fleet.start_button.toolTip()
+    fleet.start_fleet()  # called anyway, it still refuses with the one dialog
     assert dialog_log.errors and dialog_log.errors[-1][0] == "Cannot start a fleet"
     assert "SQLite cannot take concurrent writers" in dialog_log.errors[-1][1]
     assert not fleet.processes.children

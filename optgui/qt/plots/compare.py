@@ -134,7 +134,8 @@ class ComparePlot(AnalysisPlot):
         self.edf_plot.setLabel("bottom", self.objective_box.currentText() or "objective value")
         self.edf_plot.setYRange(0, 1, padding=0.02)
         note = f" · skipped (fewer objectives): {', '.join(skipped)}" if skipped else ""
-        self.set_status(f"{len(self.edf_data.names)} studies{note}")
+        n = len(self.edf_data.names)
+        self.set_status(f"{n} {'study' if n == 1 else 'studies'}{note}")
 
     def csv_columns(self) -> dict:
         d = self.edf_data

@@ -15,7 +15,8 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt
-from PySide6.QtWidgets import QGraphicsRectItem, QToolButton
+from PySide6.QtGui import QFontMetrics
+from PySide6.QtWidgets import QApplication, QGraphicsRectItem, QToolButton
 
 from optgui.core import analysis
 from optgui.qt.plots.base import AnalysisPlot, color_at, placeholder, show_message, with_alpha
@@ -152,11 +153,22 @@ class ParallelCoordinatesPlot(AnalysisPlot):
                 )
                 self.plot.addItem(label, ignoreBounds=True)
                 self.labels.append(label)
-        self.plot.getAxis("bottom").setTicks(
-            [[(i, d.label + (" (log)" if d.is_log else "")) for i, d in enumerate(self.pc.dimensions)]]
-        )
+        names = [d.label + (" (log)" if d.is_log else "") for d in self.pc.dimensions]
+        self.plot.getAxis("bottom").setTicks([list(enumerate(names))])
+        self._make_room_for(names, [text for _, text in self._ticks(self.pc.dimensions[-1])] if names else [])
         self.plot.setXRange(-0.25, max(len(self.pc.dimensions) - 1, 1) + 0.35, padding=0)
         self.plot.setYRange(-0.03, 1.03, padding=0)
+
+    def _make_room_for(self, names: list[str], last_ticks: list[str]) -> None:
+        """The first and last axis names are centred on their axes, near the plot's edges, and the last axis'
+        values are written to its right: margins keep them inside the canvas (at 1000 px "Objective Value" showed
+        as "jective Value", and the last axis' values were cut)."""
+        metrics = QFontMetrics(self.plot.getAxis("bottom").font())
+        left = metrics.horizontalAdvance(names[0]) / 2 if names else 0
+        right = metrics.horizontalAdvance(names[-1]) / 2 if names else 0
+        values = QFontMetrics(QApplication.font())  # pg.TextItem draws with the application font
+        right = max([right] + [values.horizontalAdvance(t) + 8 for t in last_ticks])
+        self.plot.setContentsMargins(left, 0, right, 0)
 
     @staticmethod
     def _ticks(dim: analysis.Dimension) -> list[tuple[float, str]]:
