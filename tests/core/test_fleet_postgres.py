@@ -136,6 +136,7 @@ def test_fleet_pause_leaves_nothing_running_and_resumes_identically(pg_url, stud
     objective = write_objective(tmp_path)
     name = study_names("pause")
     n_trials = 20
+    gate = tmp_path / "gate-open"  # trials from 8 on wait for it: the pause lands mid-run on any machine
     proc = run_fleet(
         pg_url,
         name,
@@ -144,7 +145,7 @@ def test_fleet_pause_leaves_nothing_running_and_resumes_identically(pg_url, stud
         n_trials,
         workers=4,
         batch=4,
-        env=child_env(FLEET_JITTER_SEED="q", FLEET_MAX_SLEEP=0.05),
+        env=child_env(FLEET_JITTER_SEED="q", FLEET_MAX_SLEEP=0.05, FLEET_GATE=gate, FLEET_GATE_FROM=8),
         background=True,
     )
     try:
@@ -153,6 +154,7 @@ def test_fleet_pause_leaves_nothing_running_and_resumes_identically(pg_url, stud
         store = fl.fleet_store(storage, study_id, _rdb_ref(pg_url))
         wait_until(lambda: _n_finished(storage, study_id) >= 1, 120, "a finished trial")
         fl.send_command(store, "pause")  # what `optgui control ... pause` writes (the CLI resumes, below)
+        gate.touch()
         wait_until(lambda: (store.fleet_attrs().get(fl.KEY_FLEET) or {}).get("state") == "paused", 60, "paused")
         status = wait_until(lambda: _all_paused(store), 30, "every worker paused")
         assert len(status.workers) == 4

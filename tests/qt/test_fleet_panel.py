@@ -27,8 +27,9 @@ from tests.support.waiting import poll_until
 pytestmark = pytest.mark.slow
 
 SAMPLER = "TPESampler(seed=7, n_startup_trials=4)"
-N_TRIALS = 40  # enough batches that the pause lands mid-run however fast the fleet is
+N_TRIALS = 40
 BATCH = 2
+GATE_FROM = 6  # trials from here on wait until the pause has reached the study: it lands mid-run on any machine
 
 
 def _pid_running(pid: int) -> bool:
@@ -61,12 +62,17 @@ def pg_study(pg_url):
 
 
 @pytest.fixture
-def fleet_env(monkeypatch):
-    """What the window's child processes inherit: this checkout first, slow enough trials to pause in flight."""
+def fleet_env(monkeypatch, tmp_path):
+    """What the window's child processes inherit: this checkout first, slow enough trials to pause in flight, and a
+    gate (a file that does not exist yet) holding trials from GATE_FROM on; returns the gate's path."""
     monkeypatch.setenv("PYTHONPATH", str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""))
     monkeypatch.setenv("FLEET_MAX_SLEEP", "0.6")
+    gate = tmp_path / "gate-open"
+    monkeypatch.setenv("FLEET_GATE", str(gate))
+    monkeypatch.setenv("FLEET_GATE_FROM", str(GATE_FROM))
     monkeypatch.setenv("FLEET_JITTER_SEED", "gui")
     monkeypatch.delenv("OPTGUI_FAULT", raising=False)
+    return gate
 
 
 class Started(set):
@@ -152,6 +158,8 @@ def test_fleet_from_the_panel_pauses_resumes_and_equals_the_batched_reference(
     qtbot.waitUntil(lambda: sum(w.n_evaluated for w in fleet.status.workers) >= 2, timeout=120000)
 
     click(qtbot, fleet.pause_button)
+    qtbot.waitUntil(lambda: fleet.status.command == "pause", timeout=60000)  # read back from the study
+    fleet_env.touch()  # only now may the held trials finish
     qtbot.waitUntil(lambda: fleet.phase == "paused", timeout=120000)
     _remember_pids(fleet, child_pids)
     assert "Paused" in fleet.state_label.text()
@@ -196,6 +204,8 @@ def test_closing_the_window_stops_the_fleet_it_started_in_order(
     window.close()
     assert window.isVisible()  # not before the fleet is down
     assert dialog_log.questions[-1][0] == "A fleet is running"
+    qtbot.waitUntil(lambda: fleet.status.command == "stop", timeout=60000)  # the run cannot end by itself first
+    fleet_env.touch()
     qtbot.waitUntil(lambda: not window.isVisible(), timeout=120000)
     assert not fleet.busy
     counts = _counts(pg_url, pg_study)

@@ -25,6 +25,15 @@ OBJECTIVE_SOURCE = textwrap.dedent("""
 
     _delays = random.Random(os.environ.get("FLEET_JITTER_SEED", "0") + str(os.getpid()))
     MAX_SLEEP = float(os.environ.get("FLEET_MAX_SLEEP", "0.03"))
+    # A test that must act mid-run holds trials from FLEET_GATE_FROM on until the file FLEET_GATE exists, so a fast
+    # machine cannot finish the run first. Waiting never changes a value.
+    GATE = os.environ.get("FLEET_GATE")
+    GATE_FROM = int(os.environ.get("FLEET_GATE_FROM", "0"))
+
+    def _wait_for_gate(trial):
+        deadline = time.monotonic() + 300
+        while GATE and trial.number >= GATE_FROM and not os.path.exists(GATE) and time.monotonic() < deadline:
+            time.sleep(0.05)
 
     def search_space(trial):
         trial.suggest_float("x", -10.0, 10.0)
@@ -35,6 +44,7 @@ OBJECTIVE_SOURCE = textwrap.dedent("""
         x = trial.suggest_float("x", -10.0, 10.0)
         n = trial.suggest_int("n", 1, 8)
         kind = trial.suggest_categorical("kind", ["a", "b", "c"])
+        _wait_for_gate(trial)
         time.sleep(_delays.random() * MAX_SLEEP)
         loss = (x - 2.0) ** 2 + (n - 3) ** 2 * 0.5 + {"a": 0.0, "b": 0.7, "c": 1.3}[kind]
         for step in range(3):
