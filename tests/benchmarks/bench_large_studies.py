@@ -1,6 +1,6 @@
 """Scale benchmark: 1M- and 10M-trial studies in the real window, against the scale targets.
 
-    QT_QPA_PLATFORM=offscreen python -m tests.benchmarks.bench_scale [--cache DIR] [--sizes 1000000,10000000]
+    QT_QPA_PLATFORM=offscreen python -m tests.benchmarks.bench_large_studies [--cache DIR] [--sizes 1000000,10000000]
         [--timeout 600] [--memory-cap-gb 6]
 
 Measured, each scenario in its own child process (so that each peak RSS is that scenario's own, and a scenario
@@ -341,7 +341,7 @@ def run_child(args, scenario: str, db: Path, n: int, folder: Path) -> dict[str, 
     env.setdefault("OPTGUI_DATA_DIR", str(folder / "data"))
     env.setdefault("OPTGUI_CACHE_DIR", str(folder / "cache"))
     env.setdefault("XDG_CONFIG_HOME", str(folder / "config"))
-    cmd = [sys.executable, "-m", "tests.benchmarks.bench_scale", "--child", scenario, str(db), str(n)]
+    cmd = [sys.executable, "-m", "tests.benchmarks.bench_large_studies", "--child", scenario, str(db), str(n)]
     cap_kb = int(args.memory_cap_gb * 1024 * 1024)
     started = time.monotonic()
     peak_kb = 0
