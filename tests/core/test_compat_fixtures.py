@@ -37,9 +37,15 @@ SIGNING_KEY = FIXTURES / "cmaes-signing.key"
 FLEETS = {name for name, entry in EXPECTED.items() if "batch" in entry["definition"]}
 
 
-def _params(names):
-    """Fleets start worker processes and take longer: marked slow."""
-    return [pytest.param(n, id=n, marks=[pytest.mark.slow] if n in FLEETS else []) for n in sorted(names)]
+def _params(names, *, slow_fleets: bool):
+    """Fleets start worker processes and take longer (marked slow when resumed); CMA-ES needs its optional package
+    to verify or resume."""
+    params = []
+    for n in sorted(names):
+        marks = [pytest.mark.slow] if slow_fleets and n in FLEETS else []
+        marks += [pytest.mark.needs("cmaes")] if n == "cmaes" else []
+        params.append(pytest.param(n, id=n, marks=marks))
+    return params
 
 
 def unpack(name: str, folder: Path) -> Path:
@@ -154,7 +160,7 @@ def test_inspect_json_lists_the_trials(tmp_path, capsys, name):
             assert [float(v) for v in got["values"]] == [float(v) for v in want["values"]]
 
 
-@pytest.mark.parametrize("name", sorted(EXPECTED))
+@pytest.mark.parametrize("name", _params(EXPECTED, slow_fleets=False))
 def test_verify_gives_the_recorded_verdict(tmp_path, name):
     path = unpack(name, tmp_path)
     before = file_digest(path)
@@ -162,7 +168,7 @@ def test_verify_gives_the_recorded_verdict(tmp_path, name):
     assert file_digest(path) == before
 
 
-@pytest.mark.parametrize("name", _params(EXPECTED))
+@pytest.mark.parametrize("name", _params(EXPECTED, slow_fleets=True))
 def test_resume_finishes_the_run_as_an_uninterrupted_one(tmp_path, name):
     """Rerunning the same command on a copy resumes (or recovers) the run up to its recorded target; the trials
     equal plain Optuna's uninterrupted run, and the study verifies as it did for the optgui that made it."""
@@ -196,6 +202,7 @@ def test_resume_finishes_the_run_as_an_uninterrupted_one(tmp_path, name):
     )
 
 
+@pytest.mark.needs("cmaes")
 def test_cmaes_pickles_of_another_user_are_refused_without_trust_and_resume_with_it(tmp_path):
     """Without the signing key that made them, the CMA-ES pickles are foreign: a resume is refused in one line and
     writes nothing; with --trust-pickles it resumes as an uninterrupted run would have gone on."""
