@@ -421,6 +421,9 @@ def main() -> int:
     parser.add_argument("--sizes", default="1000000,10000000", help="study sizes (the first is 'the 1M study')")
     parser.add_argument("--timeout", type=float, default=600, help="seconds per scenario before it is killed")
     parser.add_argument("--memory-cap-gb", type=float, default=6.0, help="RSS above which a scenario is killed")
+    parser.add_argument(
+        "--large-only", action="store_true", help="only the larger sizes' open-to-plot (skip the 1M scenarios)"
+    )
     parser.add_argument("--child", nargs=3, metavar=("SCENARIO", "DB", "N"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -436,31 +439,32 @@ def main() -> int:
     results: dict[str, float | str] = {}
     work = Path(tempfile.mkdtemp(prefix="optgui-bench-scale-"))
     try:
-        n = sizes[0]
-        db = cached_study(args.cache, n)
-        live_copy = work / "live.db"
-        shutil.copyfile(db, live_copy)  # live updates append trials: never to the cached file
-        opened = run_child(args, "open-live", live_copy, n, work)
-        _collect(
-            results,
-            opened,
-            {
-                "open_plot": "open_plot_1m",
-                "open_table": "open_table_1m",
-                "open_plot_cpu": "open_plot_cpu_1m",
-                "open_table_cpu": "open_table_cpu_1m",
-                "sort": "sort_1m",
-                "scroll": "scroll_1m",
-                "rss": "rss_open_1m",
-                "live_plot": "live_plot_1m",
-                "live_table": "live_table_1m",
-                "live_plot_cpu": "live_plot_cpu_1m",
-                "live_table_cpu": "live_table_cpu_1m",
-            },
-        )
-        switched = run_child(args, "switch", db, n, work)
-        names = ("switch_plot", "switch_plot_cpu", "switch_table", "switch_table_cpu")
-        _collect(results, switched, {**{k: k for k in names}, "rss": "rss_switch"})
+        if not args.large_only:
+            n = sizes[0]
+            db = cached_study(args.cache, n)
+            live_copy = work / "live.db"
+            shutil.copyfile(db, live_copy)  # live updates append trials: never to the cached file
+            opened = run_child(args, "open-live", live_copy, n, work)
+            _collect(
+                results,
+                opened,
+                {
+                    "open_plot": "open_plot_1m",
+                    "open_table": "open_table_1m",
+                    "open_plot_cpu": "open_plot_cpu_1m",
+                    "open_table_cpu": "open_table_cpu_1m",
+                    "sort": "sort_1m",
+                    "scroll": "scroll_1m",
+                    "rss": "rss_open_1m",
+                    "live_plot": "live_plot_1m",
+                    "live_table": "live_table_1m",
+                    "live_plot_cpu": "live_plot_cpu_1m",
+                    "live_table_cpu": "live_table_cpu_1m",
+                },
+            )
+            switched = run_child(args, "switch", db, n, work)
+            names = ("switch_plot", "switch_plot_cpu", "switch_table", "switch_table_cpu")
+            _collect(results, switched, {**{k: k for k in names}, "rss": "rss_switch"})
         for n_big in sizes[1:]:
             db = cached_study(args.cache, n_big)
             opened = run_child(args, "open-plot", db, n_big, work)
