@@ -130,6 +130,8 @@ def test_rerun_after_coordinator_sigkill_equals_uninterrupted_batched_loop(
     assert [s["end"]["reason"] for s in meta.segments] == ["crashed"] * len(faults) + ["completed"]
     recovery = meta.segments[1]["recovery"]
     assert recovery["equivalent"] and recovery["in_flight"]
+    # One writer of segments: the one fleet recovery starts names its output log like every other.
+    assert all(segment.output_log for segment in meta.segment_records), meta.segments
     if fault.startswith("coordinator_after_ask"):
         assert recovery["zombie"] == 5  # re-entered under its number
     # The verifier replays the recovered run as the coordinators made it, across the crash(es).

@@ -401,3 +401,33 @@ def test_storage_format_doc_is_generated_from_the_records():
 def test_the_package_docstring_examples_run():
     result = doctest.testmod(records, optionflags=doctest.ELLIPSIS)
     assert result.attempted > 0 and result.failed == 0
+
+
+def test_engine_events_carry_the_run_state_vocabulary():
+    import pickle
+
+    from optgui.core.events import RunStarted, RunStateChanged
+
+    event = RunStateChanged("paused", "paused after trial 3")
+    assert event.state is records.RunState.PAUSED and event.state == "paused" and f"{event.state}" == "paused"
+    assert pickle.loads(pickle.dumps(event)) == event  # events cross the engine's pipe pickled
+    assert RunStarted("s", 1, 3, None, "recovery").resumed_by is SegmentStart.RECOVERY
+    with pytest.raises(ValueError):
+        RunStateChanged("dancing")
+
+
+def test_the_run_records_are_stored_only_by_the_records_writers():
+    """One writer per record: no module outside optgui/core/records stores a segment, a state, a checkpoint, the
+    run record or the target itself (they go through write_segment, write_state, ...)."""
+    import re
+
+    keys = re.compile(r"segment_key\(|state_key\(|KEY_CHECKPOINT|KEY_RUN\b|KEY_TARGET|KEY_SCHEMA")
+    offenders = []
+    for path in (ROOT / "optgui").rglob("*.py"):
+        if "records" in path.relative_to(ROOT / "optgui").parts:
+            continue
+        text = path.read_text()
+        for call in re.finditer(r"set_study_system_attr\((?:[^()]|\([^()]*\))*\)", text):
+            if keys.search(call.group(0)):
+                offenders.append(f"{path.relative_to(ROOT)}: {call.group(0)[:80]}")
+    assert offenders == []
