@@ -384,14 +384,14 @@ class WorkerRegistration:
     def update(self, **changes: Any) -> None:
         """Change the record (state, trial, counters) and write it with a fresh heartbeat."""
         with self._lock:
-            self.record = dataclasses.replace(self.record, **changes, heartbeat=records.now_iso())
+            self.record = self.record.changed(**changes, heartbeat=records.now_iso())
             record = self.record
         self._store.set_study_attr(worker_key(self.index), record.to_json())
 
     def note(self, **changes: Any) -> None:
         """Change the record without writing it: the next heartbeat carries it (no extra write per trial)."""
         with self._lock:
-            self.record = dataclasses.replace(self.record, **changes)
+            self.record = self.record.changed(**changes)
 
     def _beat(self) -> None:
         while not self._stop.wait(HEARTBEAT_SECONDS):

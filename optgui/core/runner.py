@@ -59,7 +59,7 @@ from optgui.core.versions import (
 )
 
 DEFAULT_SAMPLER = "TPESampler"
-ENDED_WITH_STATE = ("paused", "stopped", "completed", "exhausted", "timeout")
+ENDED_WITH_STATE = records.ENDED_WITH_STATE  # segments that saved the sampler state at their end
 
 
 @dataclass

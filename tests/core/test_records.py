@@ -431,3 +431,12 @@ def test_the_run_records_are_stored_only_by_the_records_writers():
             if keys.search(call.group(0)):
                 offenders.append(f"{path.relative_to(ROOT)}: {call.group(0)[:80]}")
     assert offenders == []
+
+
+def test_a_worker_record_has_a_seed_key_only_in_free_mode_and_null_when_the_run_has_none():
+    deterministic = WorkerRecord.registering(0, "t", "deterministic")
+    assert "seed" not in deterministic.changed(state="running").to_json()
+    assert list(deterministic.to_json()) == [k for k in STORED["worker"][1] if k != "seed"]
+    free = WorkerRecord.registering(1, "t", "free")
+    assert free.changed(seed=None).to_json()["seed"] is None  # as the previous version wrote a seedless run's
+    assert free.changed(seed=8).changed(state="paused").to_json()["seed"] == 8

@@ -137,6 +137,11 @@ class JsonRecord:
     # record (an older version's, a minimal one) is rewritten with the keys it had.
     _absent: frozenset[str] = dataclasses.field(default=frozenset(), compare=False, repr=False, kw_only=True)
 
+    def changed(self, **changes: Any) -> Self:
+        """The record with `changes`; a field set here is written even when None (then as null)."""
+        keys = {f.metadata.get("key") or f.name for f in record_fields(type(self)) if f.name in changes}
+        return dataclasses.replace(self, **changes, _absent=self._absent - keys)
+
     def to_json(self) -> dict[str, Any]:
         """The JSON object stored: known keys in field order (omitted ones only when set), then unknown ones."""
         out: dict[str, Any] = {}

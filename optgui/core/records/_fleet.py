@@ -120,7 +120,9 @@ class WorkerRecord(JsonRecord):
     n_evaluated: int | None = entry("trials it evaluated", COUNT)
     started: str | None = entry("when it started", TIME)
     heartbeat: str = entry("its last sign of life", AWARE_TIME, required=True)
-    seed: int | None = entry("free mode: its own sampler seed (the run's seed + i)", optional(INT), omit=True)
+    seed: int | None = entry(
+        "free mode: its own sampler seed (the run's seed + i; null when the run has none)", optional(INT)
+    )
     extra: dict[str, Any] = dataclasses.field(default_factory=dict)
 
     @classmethod
@@ -137,6 +139,7 @@ class WorkerRecord(JsonRecord):
             n_evaluated=0,
             started=stamp,
             heartbeat=stamp,
+            _absent=frozenset({"seed"}),  # a free-running worker sets it (maybe to null) once it has its index
         )
 
 
