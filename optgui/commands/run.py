@@ -152,7 +152,7 @@ def print_drawn_seed(runner) -> None:
 
 def _recorded_fleet(request) -> dict | None:
     """The parallel-run definition recorded in an existing study, if any (read without creating anything)."""
-    from optgui.core import metadata as md
+    from optgui.core import records
     from optgui.core.storage import open_for_run, parse_storage
 
     ref = parse_storage(request.storage)
@@ -163,7 +163,7 @@ def _recorded_fleet(request) -> dict | None:
         study_id = storage.get_study_id_from_name(request.study_name)
     except KeyError:
         return None
-    return (md.read_metadata(storage, study_id).run or {}).get("fleet")
+    return (records.read_metadata(storage, study_id).run or {}).get("fleet")
 
 
 def _root_cause(exc: BaseException) -> str:

@@ -32,8 +32,8 @@ boundary, exactly like a single-process pause.
 
 from __future__ import annotations
 
+import dataclasses
 import os
-import socket
 import time
 import traceback
 import uuid
@@ -44,7 +44,7 @@ import optuna
 from optuna.trial import FrozenTrial, TrialState
 
 from optgui.core import fleet as fl
-from optgui.core import metadata as md
+from optgui.core import records
 from optgui.core.errors import OptguiError, StudyStateError
 from optgui.core.events import RunFailed, RunStarted, RunStateChanged, TrialFinished, TrialStarted
 from optgui.core.runner import ENDED_WITH_STATE, RunOutcome, RunRequest, StudyRunner, _fault
@@ -108,8 +108,8 @@ class Coordinator(StudyRunner):
                 "ThresholdPruner in deterministic mode"
             )
 
-    def _new_run_record(self, *args, **kwargs) -> dict:
-        return {**super()._new_run_record(*args, **kwargs), "fleet": self.options.to_record()}
+    def _new_run_record(self, *args, **kwargs) -> records.RunRecord:
+        return dataclasses.replace(super()._new_run_record(*args, **kwargs), fleet=self.options.to_record())
 
     def _validate_against_record(self, meta) -> None:
         recorded = (meta.run or {}).get("fleet")
@@ -131,7 +131,7 @@ class Coordinator(StudyRunner):
 
     def _setup_segment(self) -> None:
         self._store = fl.fleet_store(self._storage, self._study_id, self._ref)
-        meta = md.read_metadata(self._storage, self._study_id)
+        meta = records.read_metadata(self._storage, self._study_id)
         last = meta.last_segment
         self._recovered = None
         if last is not None and not (last.get("end") and last["end"].get("reason") in ENDED_WITH_STATE):
@@ -141,9 +141,13 @@ class Coordinator(StudyRunner):
             self._record_target(meta)  # a larger --n-trials extends the recorded target, as in super()
             return
         super()._setup_segment()
-        if self.options.pipeline and self._segment["index"] > 0:
-            self._segment["pipeline_flush"] = True
-            self._storage.set_study_system_attr(self._study_id, md.segment_key(self._segment["index"]), self._segment)
+        if self.options.pipeline and self._segment.index > 0:
+            self._mark_pipeline_flush()
+
+    def _mark_pipeline_flush(self) -> None:
+        """The new segment restarts the pipeline at its boundary (the one before it drained)."""
+        self._segment = dataclasses.replace(self._segment, pipeline_flush=True)
+        records.write_segment(self._storage, self._study_id, self._segment)
 
     # --- control: through the study, so that every worker sees it ---------------------------------------------
     def request_pause(self) -> None:
@@ -164,8 +168,8 @@ class Coordinator(StudyRunner):
 
     # --- the loop -------------------------------------------------------------------------------------------
     def _fleet_record(self, **changes) -> None:
-        self._fleet = {**self._fleet, **changes, "at": md.now_iso()}
-        self._store.set_study_attr(fl.KEY_FLEET, self._fleet)
+        self._fleet = self._fleet.stamped(**changes)
+        self._store.set_study_attr(fl.KEY_FLEET, self._fleet.to_json())
 
     def _command(self) -> str:
         if self._stop.is_set():
@@ -189,27 +193,27 @@ class Coordinator(StudyRunner):
         asked_below = released_below = n_total
         if self._recovered is not None:  # nothing in flight is released before its batch is (re)released
             info = self._recovered.info
-            released_below = self._segment["start_trial"]
+            released_below = self._segment.start_trial
             asked_below = info["zombie"] if info["zombie"] is not None else n_total
-        self._fleet = {
-            **self.options.to_record(),
-            "session": self.session,
-            "state": "running",
-            "asked_below": asked_below,
-            "released_below": released_below,
-            "host": socket.gethostname(),
-            "pid": os.getpid(),
-        }
+        self._fleet = records.FleetRecord.leading(
+            records.FleetMode.DETERMINISTIC,
+            self.session,
+            records.RunState.RUNNING,
+            batch=self.options.batch,
+            pipeline=self.options.pipeline,
+            asked_below=asked_below,
+            released_below=released_below,
+        )
         if fl.effective_command(self._store.fleet_attrs().get(fl.KEY_CONTROL)) != "run":
             fl.send_command(self._store, "run")  # a new run is not held back by an old session's pause or stop
         self._fleet_record()
         self._emit(
             RunStarted(
                 self.request.study_name,
-                self._segment["index"],
+                self._segment.index,
                 self._n_finished,
                 self._target,
-                self._segment["resumed_by"],
+                self._segment.resumed_by,
                 tuple(self.notes),
             )
         )
@@ -246,14 +250,14 @@ class Coordinator(StudyRunner):
                     pending.append(self._ask_batch(min(room, self.options.batch), release=not pending))
                     continue
                 if pending:
-                    if draining and self._fleet["state"] == "running":
+                    if draining and self._fleet.state == records.RunState.RUNNING:
                         self._fleet_record(state="pausing" if command == "pause" else "stopping")
                     self._tell_batch(self._wait_for_results(pending[0]))
                     pending.pop(0)
                     if pending:
                         self._release(pending[0])
                     elif time.monotonic() - self._last_checkpoint >= float(
-                        os.environ.get("OPTGUI_CHECKPOINT_SECONDS", md.CHECKPOINT_SECONDS)
+                        os.environ.get("OPTGUI_CHECKPOINT_SECONDS", records.CHECKPOINT_SECONDS)
                     ):
                         self._checkpoint()
                     continue
@@ -263,10 +267,7 @@ class Coordinator(StudyRunner):
                     self._end_segment("paused")
                     self._start_next_segment()
                     if self.options.pipeline:
-                        self._segment["pipeline_flush"] = True
-                        self._storage.set_study_system_attr(
-                            self._study_id, md.segment_key(self._segment["index"]), self._segment
-                        )
+                        self._mark_pipeline_flush()
                     self._fleet_record(state="running")
                     continue
                 if command == "stop":
@@ -283,10 +284,7 @@ class Coordinator(StudyRunner):
                         return RunOutcome("paused", self._n_finished, self._target, self._last_trial, self.notes)
                     self._start_next_segment()
                     if self.options.pipeline:
-                        self._segment["pipeline_flush"] = True
-                        self._storage.set_study_system_attr(
-                            self._study_id, md.segment_key(self._segment["index"]), self._segment
-                        )
+                        self._mark_pipeline_flush()
                     self._fleet_record(state="running")
                     self._emit(RunStateChanged("running"))
                     continue
@@ -438,8 +436,8 @@ class FreeRunSetup(StudyRunner):
         self.options = FleetOptions("free")
         self.session = uuid.uuid4().hex
 
-    def _new_run_record(self, *args, **kwargs) -> dict:
-        return {**super()._new_run_record(*args, **kwargs), "fleet": self.options.to_record()}
+    def _new_run_record(self, *args, **kwargs) -> records.RunRecord:
+        return dataclasses.replace(super()._new_run_record(*args, **kwargs), fleet=self.options.to_record())
 
     def _validate_against_record(self, meta) -> None:
         recorded = (meta.run or {}).get("fleet")
@@ -466,7 +464,7 @@ class FreeRunSetup(StudyRunner):
         if self._study_id is None:
             self._create_study()
         else:
-            meta = md.read_metadata(self._storage, self._study_id)
+            meta = records.read_metadata(self._storage, self._study_id)
             foreign_pickles = self._check_pickles(meta)  # the workers' samplers would load them
             if meta.present:
                 self._validate_against_record(meta)
@@ -481,14 +479,5 @@ class FreeRunSetup(StudyRunner):
         self._prepared = True
 
     def set_state(self, state: str) -> None:
-        self.store.set_study_attr(
-            fl.KEY_FLEET,
-            {
-                "mode": "free",
-                "session": self.session,
-                "state": state,
-                "host": socket.gethostname(),
-                "pid": os.getpid(),
-                "at": md.now_iso(),
-            },
-        )
+        record = records.FleetRecord.leading(records.FleetMode.FREE, self.session, records.RunState(state))
+        self.store.set_study_attr(fl.KEY_FLEET, record.stamped().to_json())

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from optgui.core.records import RunState, SegmentStart
+
 
 @dataclass(frozen=True)
 class RunStarted:
@@ -12,8 +14,11 @@ class RunStarted:
     segment: int
     n_finished: int  # finished trials of the run so far (as optimize counts them)
     n_target: int | None
-    resumed_by: str  # "start" | "resume" | "recovery"
+    resumed_by: SegmentStart  # a plain string given is read as one (ValueError when it is none)
     notes: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "resumed_by", SegmentStart(self.resumed_by))
 
 
 @dataclass(frozen=True)
@@ -35,8 +40,11 @@ class TrialFinished:
 
 @dataclass(frozen=True)
 class RunStateChanged:
-    state: str  # "running" | "pausing" | "paused" | "stopping" | "stopped" | "completed" | "failed"
+    state: RunState  # a plain string given is read as one (ValueError when it is none)
     message: str = ""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "state", RunState(self.state))
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """The fleet: many worker processes on one study, coordinated only through the study's own storage.
 
 Nothing here needs a side channel: a worker on another machine needs the storage URL and the study name, nothing
-else. Every record is an Optuna system attribute with the `optgui:` prefix (see optgui.core.metadata), so the
+else. Every record is an Optuna system attribute with the `optgui:` prefix (typed in optgui.core.records), so the
 database stays a plain Optuna database.
 
 Study system attributes
@@ -32,6 +32,7 @@ A worker is dead when it ran on this host and its pid is gone, or when its heart
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as _dt
 import json
 import os
@@ -44,29 +45,27 @@ from typing import Any
 
 from optuna.trial import TrialState
 
+from optgui.core import records
 from optgui.core.errors import OptguiError
 from optgui.core.lease import _pid_alive
-from optgui.core.metadata import now_iso
-
-KEY_FLEET = "optgui:fleet"
-KEY_CONTROL = "optgui:control"
-KEY_WORKER = "optgui:worker:"
-TRIAL_CLAIM = "optgui:claim:"
-TRIAL_RESULT = "optgui:result"
-TRIAL_ASKED_BY = "optgui:asked_by"
+from optgui.core.records import (
+    KEY_CONTROL,
+    KEY_FLEET,
+    KEY_WORKER,
+    TRIAL_ASKED_BY,
+    TRIAL_CLAIM,
+    TRIAL_RESULT,
+    ControlRecord,
+    FleetCommand,
+    WorkerRecord,
+    worker_key,
+)
+from optgui.core.records import claim_key as claim_key  # the fleet's keys are used as fl.<name>
 
 MODES = ("deterministic", "free")
 COMMANDS = ("pause", "resume", "stop")
 HEARTBEAT_SECONDS = 10.0
 STALE_SECONDS = 60.0
-
-
-def worker_key(index: int) -> str:
-    return f"{KEY_WORKER}{index}"
-
-
-def claim_key(attempt: int) -> str:
-    return f"{TRIAL_CLAIM}{attempt}"
 
 
 def worker_is_alive(record: dict | None, now: _dt.datetime | None = None) -> bool:
@@ -341,12 +340,12 @@ def send_command(store: FleetStore, command: str) -> dict:
     if command not in COMMANDS and command != "run":
         raise OptguiError(f"unknown fleet command {command!r}; use pause, resume or stop")
     current = store.fleet_attrs().get(KEY_CONTROL) or {}
-    record = {
-        "command": command,
-        "seq": int(current.get("seq", 0)) + 1,
-        "at": now_iso(),
-        "by": f"{socket.gethostname()}:{os.getpid()}",
-    }
+    record = ControlRecord(
+        command=FleetCommand(command),
+        seq=int(current.get("seq", 0)) + 1,
+        at=records.now_iso(),
+        by=f"{socket.gethostname()}:{os.getpid()}",
+    ).to_json()
     store.set_study_attr(KEY_CONTROL, record)
     return record
 
@@ -362,7 +361,7 @@ class WorkerRegistration:
     """A worker's slot `optgui:worker:<i>` (i never reused, so a free-running worker's seed is never repeated) and
     the heartbeat thread that keeps it fresh."""
 
-    def __init__(self, store: FleetStore, *, mode: str, extra: dict | None = None):
+    def __init__(self, store: FleetStore, *, mode: str):
         import uuid
 
         self._store = store
@@ -372,37 +371,27 @@ class WorkerRegistration:
         self._thread: threading.Thread | None = None
         taken = [int(k[len(KEY_WORKER) :]) for k in store.fleet_attrs() if k.startswith(KEY_WORKER)]
         index = max(taken) + 1 if taken else 0
-        stamp = now_iso()
-        while True:
-            record = {
-                "index": index,
-                "host": socket.gethostname(),
-                "pid": os.getpid(),
-                "token": self.token,
-                "mode": mode,
-                "state": "starting",
-                "trial": None,
-                "n_evaluated": 0,
-                "started": stamp,
-                "heartbeat": stamp,
-                **(extra or {}),
-            }
-            if store.insert_study_attr_once(worker_key(index), record):
-                break
-            index += 1
-        self.index = index
+        record = WorkerRecord.registering(index, self.token, mode)
+        while not store.insert_study_attr_once(worker_key(record.index), record.to_json()):
+            record = dataclasses.replace(record, index=record.index + 1)
+        self.index = record.index
         self.record = record
 
     def start_heartbeat(self) -> None:
         self._thread = threading.Thread(target=self._beat, name="optgui-worker-heartbeat", daemon=True)
         self._thread.start()
 
-    def update(self, **changes) -> None:
+    def update(self, **changes: Any) -> None:
         """Change the record (state, trial, counters) and write it with a fresh heartbeat."""
         with self._lock:
-            self.record = {**self.record, **changes, "heartbeat": now_iso()}
+            self.record = self.record.changed(**changes, heartbeat=records.now_iso())
             record = self.record
-        self._store.set_study_attr(worker_key(self.index), record)
+        self._store.set_study_attr(worker_key(self.index), record.to_json())
+
+    def note(self, **changes: Any) -> None:
+        """Change the record without writing it: the next heartbeat carries it (no extra write per trial)."""
+        with self._lock:
+            self.record = self.record.changed(**changes)
 
     def _beat(self) -> None:
         while not self._stop.wait(HEARTBEAT_SECONDS):

@@ -21,7 +21,6 @@ state the schedule was re-enacted from (it continues across the crash, it does n
 
 from __future__ import annotations
 
-import os
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -29,8 +28,7 @@ from dataclasses import dataclass, field
 import optuna
 from optuna.trial import FrozenTrial, TrialState
 
-from optgui.core import metadata as md
-from optgui.core import rng_state
+from optgui.core import records, rng_state
 from optgui.core.errors import StudyStateError
 from optgui.core.events import RecoveryPerformed
 from optgui.core.recovery import RecoveryError, choose_start_state, reset_zombie_rdb
@@ -138,11 +136,9 @@ def recover_dead_coordinator(coordinator, meta) -> CoordinatorRecovery:
     sampler = coordinator._sampler_spec.build()
     rng_state.restore(sampler, reenactor.capture())
     if replay_from not in meta.states:  # persist the state the schedule is re-enacted from (write-once)
-        coordinator._storage.set_study_system_attr(
-            study_id,
-            md.state_key(replay_from),
-            {**{k: v for k, v in record.items() if k != "segment"}, "boundary": replay_from},
-        )
+        saved = {k: v for k, v in record.items() if k != "segment"}  # a checkpoint is a state plus its segment
+        state = records.SavedState.from_json({**saved, "boundary": replay_from})
+        records.write_state(coordinator._storage, study_id, state)
 
     # 2. The zombie: ask it again under the same number (its partial suggestions and the sampler-owned study
     #    attributes it changed are rolled back to the moment before its ask).
@@ -156,9 +152,8 @@ def recover_dead_coordinator(coordinator, meta) -> CoordinatorRecovery:
         coordinator._storage = storage
         coordinator._lease._storage = storage
         coordinator._store.storage = storage
-        storage.set_trial_system_attr(
-            reenter_id, md.TRIAL_RECOVERED, {"segment": segment["index"] + 1, "dead_segment": segment["index"]}
-        )
+        recovered = records.Recovered(segment=segment["index"] + 1, dead_segment=segment["index"])
+        storage.set_trial_system_attr(reenter_id, records.TRIAL_RECOVERED, recovered.to_json())
 
     # 3. The batches in flight, in order: untold trials grouped by the batch they belong to.
     pending: dict[int, list[FrozenTrial]] = {}
@@ -193,32 +188,19 @@ def recover_dead_coordinator(coordinator, meta) -> CoordinatorRecovery:
     }
 
     # Segments: the dead one ends "crashed"; the new one continues its schedule.
-    end = dict(segment.get("end") or {})
-    end.update(
-        {
-            "reason": end.get("reason", "crashed"),
-            "at": md.now_iso(),
-            "last_trial": first_untold - 1,
-            "detected_by_recovery": True,
-        }
-    )
-    storage.set_study_system_attr(study_id, md.segment_key(segment["index"]), {**segment, "end": end})
+    records.write_segment(storage, study_id, records.Segment.from_json(segment).closed_by_recovery(first_untold - 1))
     index = segment["index"] + 1
-    coordinator._segment = {
-        "index": index,
-        "start_trial": first_untold,
-        "state_key": md.state_key(replay_from),
-        "started": md.now_iso(),
-        "host": os.uname().nodename,
-        "pid": os.getpid(),
-        "versions": versions_for(coordinator._sampler_spec, coordinator._pruner_spec),
-        "resumed_by": "recovery",
-        "accepted": getattr(coordinator, "_accepted", None) or None,
-        "foreign_before": [],
-        "recovery": info,
-        "end": None,
-    }
-    storage.set_study_system_attr(study_id, md.segment_key(index), coordinator._segment)
+    coordinator._segment = records.Segment.begin(
+        index=index,
+        start_trial=first_untold,
+        state_boundary=replay_from,
+        resumed_by=records.SegmentStart.RECOVERY,
+        versions=versions_for(coordinator._sampler_spec, coordinator._pruner_spec),
+        output_log=coordinator._output_log(index),
+        accepted=getattr(coordinator, "_accepted", None),
+        recovery=info,
+    )
+    records.write_segment(storage, study_id, coordinator._segment)
     coordinator._sampler = sampler
     coordinator._reenter_trial_id = None  # the coordinator re-enters it itself, inside its batch
     coordinator._nothing_to_do = False
@@ -237,7 +219,7 @@ def recover_dead_coordinator(coordinator, meta) -> CoordinatorRecovery:
     from optgui.core.runner import _count_finished
 
     coordinator._n_finished = _count_finished(
-        md.read_metadata(storage, study_id), storage.get_all_trials(study_id, deepcopy=False)
+        records.read_metadata(storage, study_id), storage.get_all_trials(study_id, deepcopy=False)
     )
     coordinator._last_checkpoint = time.monotonic()
     coordinator._last_trial = first_untold - 1 if first_untold > start else None

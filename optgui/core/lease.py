@@ -15,7 +15,7 @@ import time
 import uuid
 
 from optgui.core.errors import LeaseHeldError, LeaseLostError
-from optgui.core.metadata import KEY_LEASE, now_iso
+from optgui.core.records import KEY_LEASE, LeaseRecord
 
 HEARTBEAT_SECONDS = 10.0
 STALE_SECONDS = 60.0
@@ -64,7 +64,6 @@ class Lease:
         self.token = uuid.uuid4().hex
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self._record = {"host": socket.gethostname(), "pid": os.getpid(), "token": self.token}
         self._last_beat = time.monotonic()  # when the lease was last known to be ours
 
     def current(self) -> dict | None:
@@ -74,16 +73,13 @@ class Lease:
         """Take the lease. Returns the previous (dead or released) lease, or None. Raises LeaseHeldError when a
         live process holds it."""
         previous = self.current()
-        if lease_is_live(previous) and previous.get("token") != self.token:
+        if previous is not None and lease_is_live(previous) and previous.get("token") != self.token:
             raise LeaseHeldError(
                 f"the study is being run by {describe_lease(previous)}; "
                 "pause or stop it there first (or wait a minute if that process was killed on "
                 "another machine)"
             )
-        stamp = now_iso()
-        self._storage.set_study_system_attr(
-            self._study_id, KEY_LEASE, {**self._record, "acquired": stamp, "heartbeat": stamp}
-        )
+        self._write(LeaseRecord.taken(self.token))
         # Read back: if two processes raced, exactly one token survives.
         if (self.current() or {}).get("token") != self.token:
             raise LeaseHeldError("another process took the study's run lease at the same moment")
@@ -105,7 +101,7 @@ class Lease:
         lease = self.current() or {}
         if lease.get("token") != self.token:
             return False
-        self._storage.set_study_system_attr(self._study_id, KEY_LEASE, {**lease, "heartbeat": now_iso()})
+        self._write(LeaseRecord.from_json(lease).beating())
         self._last_beat = time.monotonic()
         return True
 
@@ -133,6 +129,7 @@ class Lease:
         self.stop_heartbeat()
         lease = self.current() or {}
         if lease.get("token") == self.token:
-            self._storage.set_study_system_attr(
-                self._study_id, KEY_LEASE, {**lease, "released": True, "heartbeat": now_iso()}
-            )
+            self._write(LeaseRecord.from_json(lease).releasing())
+
+    def _write(self, record: LeaseRecord) -> None:
+        self._storage.set_study_system_attr(self._study_id, KEY_LEASE, record.to_json())

@@ -66,8 +66,8 @@ def values_match(recorded: Sequence[float], evaluated: Sequence[float], rtol: fl
 
 
 def _objective_ref(snapshot, objective: str | None, import_root: str | None = None):
-    from optgui.core.metadata import StudyMetadata
     from optgui.core.objectives import ObjectiveRef, _sha256, parse_objective
+    from optgui.core.records import StudyMetadata
 
     if objective is not None:
         return parse_objective(objective, import_root=import_root), ""

@@ -24,7 +24,7 @@ from typing import Any
 
 from optuna.trial import TrialState
 
-from optgui.core.metadata import PREFIX, TRIAL_ABANDONED, TRIAL_ERROR, StudyMetadata
+from optgui.core.records import PREFIX, TRIAL_ABANDONED, TRIAL_ERROR, StudyMetadata
 from optgui.core.replay import Reenactor
 
 # Samplers whose suggestions ignore FAIL trials and trial numbers: abandoning a zombie keeps them equivalent.

@@ -23,7 +23,6 @@ from optuna.distributions import BaseDistribution
 from optuna.trial import FrozenTrial, TrialState
 
 from optgui.core import rng_state
-from optgui.core.metadata import PREFIX
 from optgui.core.pickled_attrs import (
     CmaOptimizerRebuilder,
     find_cmaes,
@@ -31,6 +30,7 @@ from optgui.core.pickled_attrs import (
     with_system_attrs,
     without_pickled_attrs,
 )
+from optgui.core.records import PREFIX
 
 # Study system attributes that hold storage trial ids (GA samplers' parent cache "<Class>:parent:<generation>"):
 # ids differ between the recorded storage and the in-memory replay, so they are translated both ways.

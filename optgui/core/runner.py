@@ -40,14 +40,13 @@ from optuna.exceptions import UpdateFinishedTrialError
 from optuna.trial import TrialState
 
 from optgui import __version__
-from optgui.core import metadata as md
-from optgui.core import pickle_trust, rng_state, trial_output
+from optgui.core import pickle_trust, records, rng_state, trial_output
 from optgui.core.builtin_objectives import DEFAULT_DIRECTIONS
 from optgui.core.errors import LeaseLostError, OptguiError, SpecError, StudyStateError
 from optgui.core.events import RecoveryPerformed, RunFailed, RunStarted, RunStateChanged, TrialFinished, TrialStarted
 from optgui.core.lease import Lease
-from optgui.core.metadata import StudyMetadata
 from optgui.core.objectives import ObjectiveRef, check_against_record, load_objective, parse_objective
+from optgui.core.records import StudyMetadata
 from optgui.core.recovery import plan_recovery, reset_zombie_rdb
 from optgui.core.samplers import DEFAULT_PRUNER, Spec, draw_seed, parse_spec, resolve_seed
 from optgui.core.storage import open_for_run, parse_storage
@@ -60,7 +59,7 @@ from optgui.core.versions import (
 )
 
 DEFAULT_SAMPLER = "TPESampler"
-ENDED_WITH_STATE = ("paused", "stopped", "completed", "exhausted", "timeout")
+ENDED_WITH_STATE = records.ENDED_WITH_STATE  # segments that saved the sampler state at their end
 
 
 @dataclass
@@ -156,7 +155,7 @@ def _fault(point: str, number: int | None) -> None:
 
 
 def _checkpoint_seconds() -> float:
-    return float(os.environ.get("OPTGUI_CHECKPOINT_SECONDS", md.CHECKPOINT_SECONDS))
+    return float(os.environ.get("OPTGUI_CHECKPOINT_SECONDS", records.CHECKPOINT_SECONDS))
 
 
 class StudyRunner:
@@ -302,20 +301,20 @@ class StudyRunner:
         metric_names,
         origin: str,
         history_until: int,
-    ) -> dict:
-        return {
-            "created": md.now_iso(),
-            "optgui_version": __version__,
-            "origin": origin,
-            "history_until": history_until,
-            "sampler": sampler.to_json_obj(),
-            "pruner": pruner.to_json_obj(),
-            "seed": sampler.seed,
-            "objective": objective.to_record(),
-            "directions": list(directions),
-            "metric_names": metric_names,
-            "versions": versions_for(sampler, pruner),
-        }
+    ) -> records.RunRecord:
+        return records.RunRecord(
+            created=records.now_iso(),
+            optgui_version=__version__,
+            origin=records.RunOrigin(origin),
+            history_until=history_until,
+            sampler=sampler.to_json_obj(),
+            pruner=pruner.to_json_obj(),
+            seed=sampler.seed,
+            objective=objective.to_record(),
+            directions=list(directions),
+            metric_names=metric_names,
+            versions=versions_for(sampler, pruner),
+        )
 
     def _create_study(self) -> None:
         req = self.request
@@ -395,7 +394,7 @@ class StudyRunner:
         )
 
     def _prepare_signing(self) -> None:
-        meta = md.read_metadata(self._storage, self._study_id)
+        meta = records.read_metadata(self._storage, self._study_id)
         if meta.present and self._uses_cmaes(meta.run.get("sampler")):
             self._pickle_key = pickle_trust.signing_key()
 
@@ -409,10 +408,8 @@ class StudyRunner:
                 trial_id, pickle_trust.TRIAL_PICKLE_SIGNATURE, pickle_trust.signature(attrs, self._pickle_key)
             )
 
-    def _write_run_record(self, record: dict, n_trials: int | None) -> None:
-        self._storage.set_study_system_attr(self._study_id, md.KEY_SCHEMA, md.SCHEMA_VERSION)
-        self._storage.set_study_system_attr(self._study_id, md.KEY_TARGET, {"n_trials": n_trials})
-        self._storage.set_study_system_attr(self._study_id, md.KEY_RUN, record)
+    def _write_run_record(self, record: records.RunRecord, n_trials: int | None) -> None:
+        records.write_run(self._storage, self._study_id, record, records.Target(n_trials=n_trials))
 
     def _validate_against_record(self, meta: StudyMetadata) -> None:
         req, run = self.request, meta.run
@@ -421,9 +418,10 @@ class StudyRunner:
                 f"study {req.study_name!r} is a parallel run ({run['fleet']['mode']} mode); continue "
                 "it with optgui run --workers N or optgui worker"
             )
-        if meta.schema != md.SCHEMA_VERSION:
+        if meta.schema != records.SCHEMA_VERSION:
             raise StudyStateError(
-                f"the study's optgui metadata has schema {meta.schema}; this optgui reads schema {md.SCHEMA_VERSION}"
+                f"the study's optgui metadata has schema {meta.schema}; "
+                f"this optgui reads schema {records.SCHEMA_VERSION}"
             )
         recorded_sampler = parse_spec(run["sampler"], "sampler")
         if req.sampler is not None:
@@ -527,7 +525,7 @@ class StudyRunner:
 
     def _setup_segment(self) -> None:
         storage, study_id = self._storage, self._study_id
-        meta = md.read_metadata(storage, study_id)
+        meta = records.read_metadata(storage, study_id)
         self._run_record = meta.run
         self._sampler_spec, self._pruner_spec = self._specs_from_record(meta)
         self._target = (meta.target or {}).get("n_trials")
@@ -545,7 +543,7 @@ class StudyRunner:
         if last is None:
             resumed_by = "start"
             boundary = len(trials)
-            study_attrs = md.sampler_owned_study_attrs(storage, study_id)
+            study_attrs = records.sampler_owned_study_attrs(storage, study_id)
             sampler_state = rng_state.capture(sampler)
         elif last.get("end") and last["end"].get("reason") in ENDED_WITH_STATE:
             resumed_by = "resume"
@@ -570,24 +568,18 @@ class StudyRunner:
         if resumed_by != "recovery" and boundary not in meta.states:  # written once, never overwritten
             self._save_state(boundary, sampler_state, study_attrs)  # (a recovery saved its state already)
         index = last["index"] + 1 if last else 0
-        self._segment = {
-            "index": index,
-            "start_trial": boundary,
-            "state_key": md.state_key(boundary),
-            "started": md.now_iso(),
-            "host": os.uname().nodename,
-            "pid": os.getpid(),
-            "versions": versions_for(self._sampler_spec, self._pruner_spec),
-            "resumed_by": resumed_by,
-            "accepted": accepted,
-            "foreign_before": foreign_before,
-            "recovery": recovery_info,
-            "end": None,
-            "output_log": self._output_log(index),
-        }
-        if self._version_change:
-            self._segment["version_change"] = self._version_change
-        storage.set_study_system_attr(study_id, md.segment_key(index), self._segment)
+        self._segment = records.Segment.begin(
+            index=index,
+            start_trial=boundary,
+            resumed_by=records.SegmentStart(resumed_by),
+            versions=versions_for(self._sampler_spec, self._pruner_spec),
+            output_log=self._output_log(index),
+            accepted=accepted,
+            foreign_before=foreign_before,
+            recovery=recovery_info,
+            version_change=self._version_change,
+        )
+        records.write_segment(storage, study_id, self._segment)
         _fault("segment_started", boundary)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -596,7 +588,7 @@ class StudyRunner:
             )
         if self._pickle_key is not None:
             self._pickle_recorder = pickle_trust.PickleRecorder(self.study._storage)
-        meta_now = md.read_metadata(storage, study_id)
+        meta_now = records.read_metadata(storage, study_id)
         all_trials = storage.get_all_trials(study_id, deepcopy=False)
         self._n_finished = _count_finished(meta_now, all_trials)
         self._last_checkpoint = time.monotonic()
@@ -609,7 +601,7 @@ class StudyRunner:
         if given is None or given == recorded_target:
             return
         if recorded_target is None or given > recorded_target:
-            self._storage.set_study_system_attr(self._study_id, md.KEY_TARGET, {"n_trials": given})
+            records.write_target(self._storage, self._study_id, records.Target(n_trials=given))
         else:
             self._note_unrecorded_target(meta)
 
@@ -677,9 +669,8 @@ class StudyRunner:
             storage, _ = open_for_run(self._ref, create=False)
             self._storage = storage
             self._lease._storage = storage
-            storage.set_trial_system_attr(
-                plan.reenter_trial_id, md.TRIAL_RECOVERED, {"segment": last["index"] + 1, "dead_segment": last["index"]}
-            )
+            recovered = records.Recovered(segment=last["index"] + 1, dead_segment=last["index"])
+            storage.set_trial_system_attr(plan.reenter_trial_id, records.TRIAL_RECOVERED, recovered.to_json())
             self._reenter_trial_id, self._reenter_number = plan.reenter_trial_id, zombie_number
         elif zombie_number is not None:
             zombie = next(t for t in trials if t.number == zombie_number)
@@ -703,61 +694,51 @@ class StudyRunner:
 
     def _abandon_trial(self, trial, segment_index: int, reason: str) -> None:
         """Tell an unfinished trial FAIL, tagged as abandoned (comparisons with an uninterrupted run skip it)."""
-        self._storage.set_trial_system_attr(
-            trial._trial_id, md.TRIAL_ABANDONED, {"segment": segment_index, "reason": reason}
-        )
+        abandoned = records.Abandoned(segment=segment_index, reason=reason)
+        self._storage.set_trial_system_attr(trial._trial_id, records.TRIAL_ABANDONED, abandoned.to_json())
         self._storage.set_trial_state_values(trial._trial_id, TrialState.FAIL)
 
     def _finish_dead_segment(self, segment: dict, plan) -> None:
-        end = dict(segment.get("end") or {})
-        end.update(
-            {
-                "reason": end.get("reason", "crashed"),
-                "at": md.now_iso(),
-                "last_trial": plan.boundary - 1,
-                "detected_by_recovery": True,
-            }
-        )
-        self._storage.set_study_system_attr(self._study_id, md.segment_key(segment["index"]), {**segment, "end": end})
+        closed = records.Segment.from_json(segment).closed_by_recovery(plan.boundary - 1)
+        records.write_segment(self._storage, self._study_id, closed)
 
     def _save_state(self, boundary: int, sampler_state: dict, study_attrs: dict, *, checkpoint: bool = False) -> None:
-        record = {
-            "boundary": boundary,
-            "sampler_state": sampler_state,
-            "study_attrs": study_attrs,
-            "saved": md.now_iso(),
-        }
+        record = records.SavedState.now(boundary, sampler_state, study_attrs)
         if checkpoint:
             _fault("state_save", boundary)
-            self._storage.set_study_system_attr(
-                self._study_id, md.KEY_CHECKPOINT, {**record, "segment": self._segment["index"]}
-            )
+            records.write_checkpoint(self._storage, self._study_id, record.checkpoint(self._segment.index))
         else:
             # Only what changed since the previous boundary's state: GA samplers' parent caches would otherwise
             # be copied again at every boundary (the overwritten checkpoint above stays a full copy).
-            states = md.read_metadata(self._storage, self._study_id).states
+            states = records.read_metadata(self._storage, self._study_id).states
             base = max((b for b in states if b < boundary), default=None)
             base_attrs = (
                 states[base].get("study_attrs") if base is not None and isinstance(states[base], dict) else None
             )
-            if isinstance(base_attrs, dict):
-                record.update(md.incremental_study_attrs(study_attrs, base, base_attrs))
-            self._storage.set_study_system_attr(self._study_id, md.state_key(boundary), record)
+            if isinstance(base_attrs, dict) and base is not None:
+                record = record.stored_as_change_from(base, base_attrs)
+            records.write_state(self._storage, self._study_id, record)
 
     def _end_segment(self, reason: str) -> None:
-        boundary = (self._last_trial + 1) if self._last_trial is not None else self._segment["start_trial"]
+        boundary = (self._last_trial + 1) if self._last_trial is not None else self._segment.start_trial
         if reason != "interrupted":
             self._save_state(
-                boundary, rng_state.capture(self._sampler), md.sampler_owned_study_attrs(self._storage, self._study_id)
+                boundary,
+                rng_state.capture(self._sampler),
+                records.sampler_owned_study_attrs(self._storage, self._study_id),
             )
             _fault("state_save", boundary)
-        end = {"reason": reason, "at": md.now_iso(), "last_trial": boundary - 1, "n_finished": self._n_finished}
-        end["states"] = self._segment_states(self._segment["start_trial"], boundary)
-        if self._reenter_trial_id is not None:
+        end = records.SegmentEnd(
+            reason=records.EndReason(reason),
+            at=records.now_iso(),
+            last_trial=boundary - 1,
+            n_finished=self._n_finished,
+            states=self._segment_states(self._segment.start_trial, boundary),
             # Stopped before the re-entered zombie ran (e.g. Ctrl-C during recovery): the next run re-enters it.
-            end["reentry_pending"] = self._reenter_number
-        self._segment = {**self._segment, "end": end}
-        self._storage.set_study_system_attr(self._study_id, md.segment_key(self._segment["index"]), self._segment)
+            reentry_pending=self._reenter_number if self._reenter_trial_id is not None else None,
+        )
+        self._segment = self._segment.ended(end)
+        records.write_segment(self._storage, self._study_id, self._segment)
 
     def _segment_states(self, start: int, stop: int) -> str:
         """The states of trials start..stop-1 as this segment leaves them (metadata end.states): what the verifier
@@ -769,28 +750,21 @@ class StudyRunner:
             for t in self._storage.get_all_trials(self._study_id, deepcopy=False)
             if start <= t.number < stop
         }
-        return md.encode_states(by_number.get(n, "MISSING") for n in range(start, stop))
+        return records.encode_states(by_number.get(n, "MISSING") for n in range(start, stop))
 
     def _start_next_segment(self) -> None:
         """After an in-process pause: a new segment from the state saved when pausing."""
-        boundary = self._segment["end"]["last_trial"] + 1
-        index = self._segment["index"] + 1
-        self._segment = {
-            "index": index,
-            "start_trial": boundary,
-            "state_key": md.state_key(boundary),
-            "started": md.now_iso(),
-            "host": os.uname().nodename,
-            "pid": os.getpid(),
-            "versions": versions_for(self._sampler_spec, self._pruner_spec),
-            "resumed_by": "resume",
-            "accepted": None,
-            "foreign_before": [],
-            "recovery": None,
-            "end": None,
-            "output_log": self._output_log(index),
-        }
-        self._storage.set_study_system_attr(self._study_id, md.segment_key(index), self._segment)
+        assert self._segment.end is not None  # ended by the pause
+        boundary = self._segment.end.last_trial + 1
+        index = self._segment.index + 1
+        self._segment = records.Segment.begin(
+            index=index,
+            start_trial=boundary,
+            resumed_by=records.SegmentStart.RESUME,
+            versions=versions_for(self._sampler_spec, self._pruner_spec),
+            output_log=self._output_log(index),
+        )
+        records.write_segment(self._storage, self._study_id, self._segment)
 
     def _output_log(self, index: int) -> str:
         """Where this segment's trials' output goes (on the segment's host; opened at a trial's first print)."""
@@ -823,10 +797,10 @@ class StudyRunner:
         self._emit(
             RunStarted(
                 self.request.study_name,
-                self._segment["index"],
+                self._segment.index,
                 self._n_finished,
                 self._target,
-                self._segment["resumed_by"],
+                self._segment.resumed_by,
                 tuple(self.notes),
             )
         )
@@ -898,7 +872,7 @@ class StudyRunner:
         self._save_state(
             boundary,
             rng_state.capture(self._sampler),
-            md.sampler_owned_study_attrs(self._storage, self._study_id),
+            records.sampler_owned_study_attrs(self._storage, self._study_id),
             checkpoint=True,
         )
         self._last_checkpoint = time.monotonic()
@@ -924,7 +898,7 @@ class StudyRunner:
         t0 = time.monotonic()
         try:
             with trial_output.capture_trial(
-                self.request.storage, self.request.study_name, self._segment["index"], number
+                self.request.storage, self.request.study_name, self._segment.index, number
             ):
                 value = self._objective_fn(trial)
         except optuna.TrialPruned:
@@ -937,12 +911,12 @@ class StudyRunner:
             self._lease.check_held()  # (the error may be the other process's finished trial refusing a write)
             state = TrialState.FAIL
             error = {"type": exc.__class__.__name__, "message": str(exc), "traceback": traceback.format_exc()}
-            self._storage.set_trial_system_attr(trial._trial_id, md.TRIAL_ERROR, error)
+            self._storage.set_trial_system_attr(trial._trial_id, records.TRIAL_ERROR, error)
         duration = time.monotonic() - t0
         if state is None and error is None:
             error = _invalid_return_error(value, len(self._directions))
             if error is not None:  # recorded now: once told, the trial takes no more attributes
-                self._storage.set_trial_system_attr(trial._trial_id, md.TRIAL_ERROR, error)
+                self._storage.set_trial_system_attr(trial._trial_id, records.TRIAL_ERROR, error)
         self._sign_pickles(trial._trial_id)
         _fault("before_tell", number)
         self._lease.check_held()  # a process stopped past its lease must not tell a trial someone else took over
@@ -979,7 +953,7 @@ class StudyRunner:
         try:
             self._lease.check_held()
         except LeaseLostError:
-            self._abandon_trial(trial, self._segment["index"], "created after the run lost its lease")
+            self._abandon_trial(trial, self._segment.index, "created after the run lost its lease")
             raise
 
     def _guard_lease_in_objective(self) -> None:
@@ -1030,7 +1004,7 @@ class _NoLease:
 
 def _read_metadata_for_run(storage, study_id: int) -> StudyMetadata:
     try:
-        return md.read_metadata(storage, study_id)
+        return records.read_metadata(storage, study_id)
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise StudyStateError(
             f"the study's optgui metadata is malformed ({exc.__class__.__name__}: {exc}); it cannot be resumed"
@@ -1080,7 +1054,9 @@ def _count_finished(meta: StudyMetadata, trials) -> int:
     """Finished trials of the run, as optimize counts them (FAIL counts; abandoned and foreign trials do not)."""
     mine = meta.optgui_trial_numbers(len(trials))
     return sum(
-        1 for t in trials if t.number in mine and t.state.is_finished() and md.TRIAL_ABANDONED not in t.system_attrs
+        1
+        for t in trials
+        if t.number in mine and t.state.is_finished() and records.TRIAL_ABANDONED not in t.system_attrs
     )
 
 

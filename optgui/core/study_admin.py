@@ -26,7 +26,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from optgui.core import metadata as md
+from optgui.core import records
 from optgui.core.errors import OptguiError, StorageError, StudyStateError
 from optgui.core.storage import StorageRef, open_for_run, parse_storage, resolve_for_reading, snapshot_copy
 
@@ -64,7 +64,7 @@ def translate_trial_ids(attrs: dict[str, Any], id_map: dict[int, int]) -> dict[s
         if TRIAL_ID_LIST_KEY.match(key) and isinstance(value, list):
             value = [id_map.get(v, v) for v in value]
         elif (
-            (key.startswith(md.KEY_STATE) or key == md.KEY_CHECKPOINT)
+            (key.startswith(records.KEY_STATE) or key == records.KEY_CHECKPOINT)
             and isinstance(value, dict)
             and isinstance(value.get("study_attrs"), dict)
         ):
@@ -147,7 +147,7 @@ def _copy(
                 src_id = source.get_study_id_from_name(name)
             except KeyError:
                 raise StudyStateError(f"no study named {name!r} in {parse_storage(src).display}") from None
-            lease = source.get_study_system_attrs(src_id).get(md.KEY_LEASE)
+            lease = source.get_study_system_attrs(src_id).get(records.KEY_LEASE)
             if isinstance(lease, dict) and _lease_alive(lease):
                 raise StudyStateError(
                     f"study {name!r} is being run by {lease.get('host')} (pid {lease.get('pid')}); "
@@ -184,10 +184,10 @@ def _copy(
                 attrs = source.get_study_system_attrs(src_id)
                 translated = translate_trial_ids(attrs, id_map)
                 for key, value in translated.items():
-                    if key != md.KEY_LEASE and value != attrs[key]:
+                    if key != records.KEY_LEASE and value != attrs[key]:
                         target.set_study_system_attr(dst_id, key, value)
-                if md.KEY_LEASE in attrs:
-                    target.set_study_system_attr(dst_id, md.KEY_LEASE, {"released": True, "copied": True})
+                if records.KEY_LEASE in attrs:
+                    target.set_study_system_attr(dst_id, records.KEY_LEASE, records.COPIED_LEASE.to_json())
                 if progress is not None:
                     progress(len(trials), len(trials))
             finally:
@@ -270,7 +270,7 @@ def delete_study(storage: str, name: str) -> None:
             study_id = backend.get_study_id_from_name(name)
         except KeyError:
             raise StudyStateError(f"no study named {name!r} in {parse_storage(storage).display}") from None
-        lease = backend.get_study_system_attrs(study_id).get(md.KEY_LEASE)
+        lease = backend.get_study_system_attrs(study_id).get(records.KEY_LEASE)
         if isinstance(lease, dict) and _lease_alive(lease):
             raise StudyStateError(
                 f"study {name!r} is being run by {lease.get('host')} (pid {lease.get('pid')}); it cannot be deleted now"

@@ -48,10 +48,9 @@ from typing import Any
 from optuna.distributions import FloatDistribution
 from optuna.trial import FrozenTrial, TrialState
 
-from optgui.core import metadata as md
 from optgui.core import rng_state
 from optgui.core.errors import OptguiError, SpecError
-from optgui.core.metadata import SCHEMA_VERSION, StudyMetadata
+from optgui.core.records import SCHEMA_VERSION, StudyMetadata, decode_states
 from optgui.core.replay import Reenactor, ReplayError, float_bits
 from optgui.core.samplers import DEFAULT_PRUNER, Spec, parse_spec
 from optgui.core.verdict import (
@@ -328,7 +327,7 @@ class Verifier:
             if "states" not in end:
                 continue
             try:
-                names = md.decode_states(end["states"])
+                names = decode_states(end["states"])
             except ValueError as exc:
                 self.unverifiable = f"segment {seg.get('index')}'s recorded trial states are malformed ({exc})"
                 return {}

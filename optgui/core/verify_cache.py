@@ -30,8 +30,8 @@ from optuna.trial import FrozenTrial
 
 from optgui import __version__
 from optgui.core.errors import OptguiError
-from optgui.core.metadata import KEY_CHECKPOINT, KEY_LEASE, KEY_RUN, KEY_SEGMENT, KEY_STATE
 from optgui.core.paths import cache_dir
+from optgui.core.records import KEY_CHECKPOINT, KEY_LEASE, KEY_RUN, KEY_SEGMENT, KEY_STATE
 from optgui.core.samplers import Spec, parse_spec
 from optgui.core.verdict import VERDICT_SCHEMA, Progress, Verdict
 from optgui.core.versions import current_versions

@@ -26,8 +26,7 @@ from optuna.samplers import BaseSampler
 from optuna.trial import TrialState
 
 from optgui.core import fleet as fl
-from optgui.core import metadata as md
-from optgui.core import pickle_trust
+from optgui.core import pickle_trust, records
 from optgui.core.errors import OptguiError, StudyStateError
 from optgui.core.events import RunStateChanged, TrialFinished, TrialStarted
 from optgui.core.objectives import check_against_record, load_objective
@@ -113,7 +112,7 @@ class FleetWorker:
                 f"no study {self.study_name!r} in {ref.display}; start it with optgui run "
                 "--workers N (or --mode free) first"
             ) from None
-        meta = md.read_metadata(storage, self._study_id)
+        meta = records.read_metadata(storage, self._study_id)
         fleet_record = (meta.run or {}).get("fleet")
         if fleet_record is None:
             raise StudyStateError(
@@ -201,7 +200,7 @@ class FleetWorker:
                 pass
 
     def _set_state(self, state: str, message: str = "") -> None:
-        if self.registration.record.get("state") != state:
+        if self.registration.record.state != state:
             self.registration.update(state=state)
             self._emit(RunStateChanged(state, message))
 
@@ -266,27 +265,26 @@ class FleetWorker:
                 continue
             attempt = trial.claims[-1][0] + 1 if trial.claims else 0
             if self._store.insert_trial_attr_once(
-                trial.trial_id, fl.claim_key(attempt), {"worker": self.index, "at": md.now_iso()}
+                trial.trial_id, fl.claim_key(attempt), records.Claim.now(self.index).to_json()
             ):
                 return trial, attempt
         return None
 
     def _evaluate_claimed(self, study, trial_ref: fl.RunningTrial, attempt: int) -> None:
         number = trial_ref.number
-        self.registration.record["trial"] = number  # written with the next heartbeat (no extra write per trial)
+        self.registration.note(trial=number)  # written with the next heartbeat (no extra write per trial)
         self._emit(TrialStarted(number))
         trial = optuna.Trial(study, trial_ref.trial_id)
         fix_suggests(trial)
         result, error, duration = self._call(self._evaluate, trial)
         if error is not None:
-            self._store.set_trial_attr(trial_ref.trial_id, md.TRIAL_ERROR, error)
+            self._store.set_trial_attr(trial_ref.trial_id, records.TRIAL_ERROR, error)
         result.update({"worker": self.index, "attempt": attempt, "duration": duration})
         if attempt == 0:
             _fault_point("worker_before_result", number)
         self._store.insert_trial_attr_once(trial_ref.trial_id, fl.TRIAL_RESULT, result)
         self.n_evaluated += 1
-        self.registration.record["n_evaluated"] = self.n_evaluated
-        self.registration.record["trial"] = None
+        self.registration.note(trial=None, n_evaluated=self.n_evaluated)
         values = tuple(result["values"]) if result.get("values") else None
         self._emit(
             TrialFinished(
@@ -357,7 +355,9 @@ class FleetWorker:
                 continue
             self._set_state("running")
             self._abandon_dead_workers_trials(attrs)
-            target = (self._storage.get_study_system_attrs(self._study_id).get(md.KEY_TARGET) or {}).get("n_trials")
+            target = (self._storage.get_study_system_attrs(self._study_id).get(records.KEY_TARGET) or {}).get(
+                "n_trials"
+            )
             if target is not None:
                 made = self._storage.get_n_trials(self._study_id) - history_until
                 failed_abandoned = self._n_abandoned()
@@ -366,12 +366,12 @@ class FleetWorker:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 trial = study.ask()
-            self._store.set_trial_attr(trial._trial_id, fl.TRIAL_ASKED_BY, {"worker": self.index})
+            self._store.set_trial_attr(trial._trial_id, fl.TRIAL_ASKED_BY, records.AskedBy(worker=self.index).to_json())
             self._emit(TrialStarted(trial.number))
-            self.registration.record["trial"] = trial.number
+            self.registration.note(trial=trial.number)
             result, error, duration = self._call(self._objective_fn, trial)
             if error is not None:
-                self._store.set_trial_attr(trial._trial_id, md.TRIAL_ERROR, error)
+                self._store.set_trial_attr(trial._trial_id, records.TRIAL_ERROR, error)
             state = {"PRUNED": TrialState.PRUNED, "FAIL": TrialState.FAIL}.get(result["state"])
             self._sign_pickles(trial._trial_id)
             with warnings.catch_warnings():
@@ -380,7 +380,7 @@ class FleetWorker:
                     study, trial, result.get("values"), state=state, suppress_warning=True
                 )
             self.n_evaluated += 1
-            self.registration.record.update(trial=None, n_evaluated=self.n_evaluated)
+            self.registration.note(trial=None, n_evaluated=self.n_evaluated)
             self._emit(
                 TrialFinished(
                     trial.number,
@@ -398,7 +398,7 @@ class FleetWorker:
         return sum(
             1
             for t in self._storage.get_all_trials(self._study_id, deepcopy=False, states=(TrialState.FAIL,))
-            if md.TRIAL_ABANDONED in t.system_attrs
+            if records.TRIAL_ABANDONED in t.system_attrs
         )
 
     def _abandon_dead_workers_trials(self, attrs: dict) -> None:
@@ -411,8 +411,8 @@ class FleetWorker:
                 continue
             if self._store.insert_trial_attr_once(
                 trial.trial_id,
-                md.TRIAL_ABANDONED,
-                {"reason": f"worker {asked_by} died during the trial", "by_worker": self.index},
+                records.TRIAL_ABANDONED,
+                records.Abandoned(reason=f"worker {asked_by} died during the trial", by_worker=self.index).to_json(),
             ):
                 self._storage.set_trial_state_values(trial.trial_id, TrialState.FAIL)
 

@@ -3,8 +3,8 @@ incremental polls. Kept small so that changes of the reader's API touch one file
 
 from __future__ import annotations
 
-from optgui.core.metadata import StudyMetadata
 from optgui.core.reader import StudyReader, open_reader
+from optgui.core.records import StudyMetadata
 from optgui.core.tables import StudySummary, TrialDelta, TrialTable, Watermark
 
 __all__ = ["open_storage", "summaries", "initial_trials", "poll", "metadata_of", "StudyReader"]

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from optgui.core.metadata import StudyMetadata
+from optgui.core.records import StudyMetadata
 from optgui.core.tables import StudySummary, TrialDelta, TrialTable
 from optgui.qt.trial_data import TrialData
 from optgui.qt.verification import BadgeState

@@ -16,7 +16,7 @@ from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import QLabel, QPlainTextEdit, QSplitter, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget
 
 from optgui.core import trial_output
-from optgui.core.metadata import TRIAL_ERROR
+from optgui.core.records import TRIAL_ERROR
 from optgui.core.tables import STATE_NAMES, ParamDistribution
 from optgui.core.trial_frame import TrialFrame, format_compact, format_value, local_time_text
 from optgui.qt import theme

@@ -20,7 +20,7 @@ import tempfile
 import warnings
 from pathlib import Path
 
-from optgui.core import metadata as md
+from optgui.core import records
 from optgui.core.runner import RunRequest, StudyRunner
 
 
@@ -37,7 +37,7 @@ def state_records(path: Path) -> dict[int, str]:
     conn = sqlite3.connect(path)
     try:
         rows = conn.execute("SELECT key, value_json FROM study_system_attributes WHERE key LIKE 'optgui:state:%'")
-        return {int(key[len(md.KEY_STATE) :]): value for key, value in rows}
+        return {int(key[len(records.KEY_STATE) :]): value for key, value in rows}
     finally:
         conn.close()
 
@@ -54,7 +54,7 @@ def main() -> None:
         for boundary in (int(b) for b in args.boundaries.split(",")):
             run_to(path, spec, boundary)
         raw = state_records(path)
-    full = md.StudyMetadata.from_system_attrs({md.state_key(b): json.loads(v) for b, v in raw.items()}).states
+    full = records.StudyMetadata.from_system_attrs({records.state_key(b): json.loads(v) for b, v in raw.items()}).states
     print(f"{spec}, builtin:multi, SQLite")
     print(f"{'boundary':>8} {'stored bytes':>13} {'attrs stored':>13} {'full copy bytes':>16} {'attrs in full':>14}")
     for boundary in sorted(raw):

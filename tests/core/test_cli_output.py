@@ -11,7 +11,7 @@ import textwrap
 import optuna
 import pytest
 
-from optgui.core import metadata as md
+from optgui.core import records
 
 OPTUNA_LOG_LINE = re.compile(r"^\[[IWE] \d{4}-")  # "[I 2026-12-03 18:28:42,080] A new study created …"
 
@@ -33,7 +33,7 @@ def test_run_prints_the_seed_it_draws_and_no_optuna_log_lines(tmp_path, filename
     assert all(line.startswith("optgui: ") for line in stderr), stderr
     if filename.endswith(".db"):
         storage = optuna.storages.RDBStorage(f"sqlite:///{path}")
-        run = storage.get_study_system_attrs(storage.get_study_id_from_name("s"))[md.KEY_RUN]
+        run = storage.get_study_system_attrs(storage.get_study_id_from_name("s"))[records.KEY_RUN]
         assert run["seed"] == seed
 
     again = _optgui("run", str(path), "--study", "s", "--n-trials", "4")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import optuna
 import pytest
 
-from optgui.core import metadata as md
+from optgui.core import records
 from optgui.core.builtin_objectives import quadratic as quadratic_factory
 from optgui.core.errors import StudyStateError
 from optgui.core.runner import RunInterrupted, RunRequest, StudyRunner, TrialAbandoned
@@ -21,9 +21,9 @@ def _request(path, **kw):
     return RunRequest(**base)
 
 
-def _meta(path) -> md.StudyMetadata:
+def _meta(path) -> records.StudyMetadata:
     storage = optuna.storages.RDBStorage(f"sqlite:///{path}")
-    return md.read_metadata(storage, storage.get_study_id_from_name(STUDY))
+    return records.read_metadata(storage, storage.get_study_id_from_name(STUDY))
 
 
 def test_create_writes_the_run_record_without_a_segment_and_the_first_run_starts_it(tmp_path):

@@ -16,7 +16,7 @@ import optuna
 import pytest
 
 from optgui.core import fleet as fl
-from optgui.core import metadata as md
+from optgui.core import records
 from tests.support.determinism import first_difference
 from tests.support.fleet import (
     batched_reference,
@@ -178,7 +178,7 @@ def test_fleet_pause_leaves_nothing_running_and_resumes_identically(pg_url, stud
             proc.kill()
     got = recorded_signatures(pg_url, name)
     assert first_difference(batched_reference(SAMPLER, objective, n_trials, 4, study_name="ref"), got) is None
-    meta = md.read_metadata(storage, study_id)
+    meta = records.read_metadata(storage, study_id)
     assert [s["end"]["reason"] for s in meta.segments] == ["paused", "completed"]
     assert all(w.state == "exited" for w in fl.read_status(store).workers)
     storage.engine.dispose()

@@ -16,7 +16,7 @@ import optuna
 import pytest
 
 from optgui.core import fleet as fl
-from optgui.core import metadata as md
+from optgui.core import records
 from optgui.core.lease import _pid_alive
 from optgui.core.verifier import verify_study
 from tests.support.determinism import first_difference
@@ -126,10 +126,12 @@ def test_rerun_after_coordinator_sigkill_equals_uninterrupted_batched_loop(
     expected = batched_reference(SAMPLER, objective, N_TRIALS, 4, study_name="ref", pipeline=pipeline)
     assert len(got) == N_TRIALS
     assert first_difference(expected, got) is None, f"first difference at trial {first_difference(expected, got)}"
-    meta = md.read_metadata(storage, study_id)
+    meta = records.read_metadata(storage, study_id)
     assert [s["end"]["reason"] for s in meta.segments] == ["crashed"] * len(faults) + ["completed"]
     recovery = meta.segments[1]["recovery"]
     assert recovery["equivalent"] and recovery["in_flight"]
+    # One writer of segments: the one fleet recovery starts names its output log like every other.
+    assert all(segment.output_log for segment in meta.segment_records), meta.segments
     if fault.startswith("coordinator_after_ask"):
         assert recovery["zombie"] == 5  # re-entered under its number
     # The verifier replays the recovered run as the coordinators made it, across the crash(es).

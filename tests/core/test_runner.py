@@ -9,7 +9,7 @@ import warnings
 import optuna
 import pytest
 
-from optgui.core import metadata as md
+from optgui.core import records
 from optgui.core.errors import LeaseHeldError, StudyStateError
 from optgui.core.events import RunStateChanged, TrialFinished, TrialStarted
 from optgui.core.runner import RunRequest, StudyRunner
@@ -53,7 +53,7 @@ def test_pause_and_resume_in_one_process_equals_uninterrupted_run(tmp_path):
     assert not worker.is_alive()
     assert outcome["o"].reason == "completed" and outcome["o"].n_finished == 24
     assert first_difference(reference("TPESampler(seed=11)", "builtin:quadratic", 24), recorded(str(path))) is None
-    meta = md.StudyMetadata.from_system_attrs(_attrs(path))
+    meta = records.StudyMetadata.from_system_attrs(_attrs(path))
     assert [s["end"]["reason"] for s in meta.segments] == ["paused", "paused", "completed"]
     assert [s["start_trial"] for s in meta.segments] == [0, 6, 14]
     assert set(meta.states) == {0, 6, 14, 24}  # one saved state per boundary, none overwritten
@@ -81,10 +81,10 @@ def test_objective_errors_become_fail_trials_with_error_text_and_count(tmp_path)
     study = optuna.load_study(study_name=STUDY, storage=f"sqlite:///{path}")
     failed = [t for t in study.trials if t.state.name == "FAIL"]
     assert failed, "the flaky objective should have failed at least once in 20 trials"
-    assert all(md.TRIAL_ERROR in t.system_attrs for t in failed)  # a NaN return records Optuna's reason too
-    raised = [t for t in failed if t.system_attrs[md.TRIAL_ERROR]["type"] != "InvalidValue"]
-    assert raised and all("simulated failure" in t.system_attrs[md.TRIAL_ERROR]["message"] for t in raised)
-    assert all("Traceback" in t.system_attrs[md.TRIAL_ERROR]["traceback"] for t in raised)
+    assert all(records.TRIAL_ERROR in t.system_attrs for t in failed)  # a NaN return records Optuna's reason too
+    raised = [t for t in failed if t.system_attrs[records.TRIAL_ERROR]["type"] != "InvalidValue"]
+    assert raised and all("simulated failure" in t.system_attrs[records.TRIAL_ERROR]["message"] for t in raised)
+    assert all("Traceback" in t.system_attrs[records.TRIAL_ERROR]["traceback"] for t in raised)
 
 
 def test_metadata_keeps_the_database_a_plain_optuna_study(tmp_path):
@@ -93,11 +93,11 @@ def test_metadata_keeps_the_database_a_plain_optuna_study(tmp_path):
     study = optuna.load_study(study_name=STUDY, storage=f"sqlite:///{path}")
     assert len(study.trials) == 6 and study.best_value >= 0
     attrs = _attrs(path)
-    assert attrs[md.KEY_SCHEMA] == 1
-    run = attrs[md.KEY_RUN]
+    assert attrs[records.KEY_SCHEMA] == 1
+    run = attrs[records.KEY_RUN]
     assert run["seed"] == 11 and run["sampler"] == {"sampler": "TPESampler", "kwargs": {"seed": 11}}
     assert run["versions"]["optuna"] == optuna.__version__
-    assert attrs[md.KEY_LEASE]["released"] is True
+    assert attrs[records.KEY_LEASE]["released"] is True
 
 
 def test_a_live_lease_refuses_a_second_runner(tmp_path):
@@ -137,7 +137,7 @@ def test_adopting_a_plain_optuna_study_starts_claims_at_the_boundary(tmp_path):
     outcome = runner.run()
     assert outcome.n_finished == 4
     assert any("7 trials made without optgui" in n for n in outcome.notes)
-    run = _attrs(path)[md.KEY_RUN]
+    run = _attrs(path)[records.KEY_RUN]
     assert run["origin"] == "adopted" and run["history_until"] == 7
     assert len(recorded(str(path))) == 11
 
@@ -160,12 +160,12 @@ def test_version_change_is_recorded_without_consent(tmp_path):
     StudyRunner(_request(path, n_trials=3)).run()
     storage = optuna.storages.RDBStorage(f"sqlite:///{path}")
     sid = storage.get_study_id_from_name(STUDY)
-    segment = storage.get_study_system_attrs(sid)[md.segment_key(0)]
+    segment = storage.get_study_system_attrs(sid)[records.segment_key(0)]
     segment["versions"] = {**segment["versions"], "numpy": "1.0.0"}
-    storage.set_study_system_attr(sid, md.segment_key(0), segment)
+    storage.set_study_system_attr(sid, records.segment_key(0), segment)
     del storage
     StudyRunner(_request(path, n_trials=5)).run()
-    seg1 = _attrs(path)[md.segment_key(1)]
+    seg1 = _attrs(path)[records.segment_key(1)]
     assert seg1["version_change"]["numpy"][0] == "1.0.0"
 
 
@@ -195,8 +195,8 @@ def test_journal_storage_abandons_the_zombie_and_says_when_that_breaks_equivalen
 
     storage = JournalStorage(JournalFileBackend(str(path)))
     sid = storage.get_study_id_from_name(STUDY)
-    recovery = storage.get_study_system_attrs(sid)[md.segment_key(1)]["recovery"]
+    recovery = storage.get_study_system_attrs(sid)[records.segment_key(1)]["recovery"]
     assert recovery["handling"] == "abandoned" and recovery["zombie"] == abandon_at
     assert recovery["equivalent"] is equivalent
     zombie = storage.get_all_trials(sid)[abandon_at]
-    assert zombie.state.name == "FAIL" and md.TRIAL_ABANDONED in zombie.system_attrs
+    assert zombie.state.name == "FAIL" and records.TRIAL_ABANDONED in zombie.system_attrs

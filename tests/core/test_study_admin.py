@@ -9,8 +9,7 @@ import warnings
 import optuna
 import pytest
 
-from optgui.core import metadata as md
-from optgui.core import study_admin
+from optgui.core import records, study_admin
 from optgui.core.errors import StudyStateError
 from tests.support.determinism import STUDY, recorded, reference, run_cli
 
@@ -62,8 +61,8 @@ def test_save_as_copies_trials_and_metadata_and_resumes_deterministically(tmp_pa
     original, copy = _load(src), _load(dst)
     assert [_full(t) for t in copy.trials] == [_full(t) for t in original.trials]
     assert [t._trial_id for t in copy.trials] != [t._trial_id for t in original.trials]
-    src_meta = md.read_metadata(original._storage, original._study_id)
-    dst_meta = md.read_metadata(copy._storage, copy._study_id)
+    src_meta = records.read_metadata(original._storage, original._study_id)
+    dst_meta = records.read_metadata(copy._storage, copy._study_id)
     assert dst_meta.run == src_meta.run and dst_meta.segments == src_meta.segments
     assert dst_meta.states == src_meta.states
     assert dst_meta.lease == {"released": True, "copied": True}
@@ -128,7 +127,7 @@ def test_rename_keeps_trials_and_metadata(tmp_path):
     assert optuna.get_all_study_names(f"sqlite:///{db}") == ["renamed"]
     renamed = _load(db, "renamed")
     assert [_full(t) for t in renamed.trials] == before
-    assert md.read_metadata(renamed._storage, renamed._study_id).present
+    assert records.read_metadata(renamed._storage, renamed._study_id).present
 
 
 def test_delete_removes_only_that_study(tmp_path):
@@ -151,13 +150,13 @@ def test_delete_refuses_a_study_that_is_being_run(tmp_path):
 
     study._storage.set_study_system_attr(
         study._study_id,
-        md.KEY_LEASE,
+        records.KEY_LEASE,
         {
             "host": socket.gethostname(),
             "pid": os.getpid(),
             "token": "t",
-            "acquired": md.now_iso(),
-            "heartbeat": md.now_iso(),
+            "acquired": records.now_iso(),
+            "heartbeat": records.now_iso(),
         },
     )
     with pytest.raises(StudyStateError, match="being run"):

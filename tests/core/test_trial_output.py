@@ -74,7 +74,7 @@ def test_read_trial_output_across_segments_and_tail(tmp_path):
 
 
 def test_each_run_segment_names_the_log_holding_its_trials_output(tmp_path, monkeypatch):
-    from optgui.core import metadata as md
+    from optgui.core import records
     from optgui.core.runner import RunRequest, StudyRunner
 
     monkeypatch.setenv("OPTGUI_DATA_DIR", str(tmp_path / "data"))
@@ -97,7 +97,7 @@ def test_each_run_segment_names_the_log_holding_its_trials_output(tmp_path, monk
         StudyRunner(request).run()
     storage = optuna.storages.RDBStorage(f"sqlite:///{db}")
     study_id = storage.get_study_id_from_name("s")
-    segments = md.read_metadata(storage, study_id).segments
+    segments = records.read_metadata(storage, study_id).segments
     logs = [seg["output_log"] for seg in segments]
     assert len(logs) == 2 and logs[0] != logs[1]
     assert Path(logs[0]).read_text().count("=== trial ") == 2

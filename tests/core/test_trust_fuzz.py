@@ -258,8 +258,8 @@ def inspect_in_process(db: Path, *args: str) -> tuple[int, str]:
 
 def read_like_the_app(db: Path) -> None:
     from optgui.core.errors import StorageError
-    from optgui.core.metadata import StudyMetadata
     from optgui.core.reader import open_reader
+    from optgui.core.records import StudyMetadata
 
     try:
         with open_reader(str(db)) as reader:

@@ -21,7 +21,7 @@ import optuna
 import pytest
 
 from optgui.core.engine_process import EngineProcess
-from optgui.core.metadata import StudyMetadata
+from optgui.core.records import StudyMetadata
 from optgui.core.runner import RunRequest
 from optgui.core.study_read import read_study
 from tests.support.determinism import STUDY

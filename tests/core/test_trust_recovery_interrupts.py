@@ -176,7 +176,7 @@ def test_interrupts_at_every_phase_of_recovery_leave_no_running_trial_and_equal_
 def _segments(path: str) -> list[dict]:
     from optuna.storages.journal import JournalFileBackend, JournalStorage
 
-    from optgui.core.metadata import read_metadata
+    from optgui.core.records import read_metadata
 
     storage = JournalStorage(JournalFileBackend(path))
     study_id = storage.get_study_id_from_name(STUDY)

@@ -10,7 +10,7 @@ import sqlite3
 
 import pytest
 
-from optgui.core import metadata as md
+from optgui.core import records as stored
 from optgui.core.verifier import verify_study
 from tests.support.determinism import recorded, reference
 from tests.support.verify import run_in_process
@@ -32,10 +32,10 @@ def test_chain_round_trip_adds_changes_and_removes_keys():
     second = {"a": [1, 2], "qmc": 4, "b": [5]}
     records = {
         0: {"boundary": 0, "sampler_state": {}, "study_attrs": first},
-        9: {"boundary": 9, "sampler_state": {}, **md.incremental_study_attrs(second, 0, first)},
+        9: {"boundary": 9, "sampler_state": {}, **stored.incremental_study_attrs(second, 0, first)},
     }
     assert records[9]["study_attrs"] == {"qmc": 4, "b": [5]} and records[9]["study_attrs_removed"] == ["gone"]
-    resolved = md.resolve_state_chain(records)
+    resolved = stored.resolve_state_chain(records)
     assert resolved[9]["study_attrs"] == second and "study_attrs_base" not in resolved[9]
     assert resolved[0] == records[0]
 
@@ -46,7 +46,7 @@ def test_a_broken_chain_leaves_the_record_out(base):
         0: {"boundary": 0, "study_attrs": {"a": 1}},
         9: {"boundary": 9, "study_attrs": {"b": 2}, "study_attrs_base": base, "study_attrs_removed": []},
     }
-    assert list(md.resolve_state_chain(records)) == [0]
+    assert list(stored.resolve_state_chain(records)) == [0]
 
 
 @pytest.fixture(scope="module")
@@ -61,7 +61,7 @@ def nsga_study(tmp_path_factory):
 
 def test_each_boundary_stores_only_the_new_parent_caches(nsga_study):
     raw = _raw_states(nsga_study)
-    full = md.StudyMetadata.from_system_attrs({md.state_key(b): r for b, r in raw.items()}).states
+    full = stored.StudyMetadata.from_system_attrs({stored.state_key(b): r for b, r in raw.items()}).states
     assert sorted(raw) == [0, 12, 20, 28, 40]
     for previous, boundary in zip([0, 12, 20, 28], [12, 20, 28, 40], strict=True):
         record = raw[boundary]
@@ -81,7 +81,7 @@ def test_a_broken_chain_is_a_missing_state_for_verify_and_resume(nsga_study, tmp
     from tests.support.verify import tampered_copy
 
     def break_chain(conn):
-        key = md.state_key(20)
+        key = stored.state_key(20)
         ((value,),) = conn.execute("SELECT value_json FROM study_system_attributes WHERE key = ?", (key,)).fetchall()
         conn.execute(
             "UPDATE study_system_attributes SET value_json = ? WHERE key = ?",

@@ -114,4 +114,7 @@ def test_deleting_every_trial_of_a_one_trial_run_is_seen(tmp_path):
 def test_malformed_segment_states_are_unverifiable(base, tmp_path, states):
     verdict = _verify(base, tmp_path, edit_segment_end(1, states=states))
     assert verdict.kind == "unverifiable", verdict.summary()
-    assert "segment 1's recorded trial states are malformed" in verdict.reason
+    if isinstance(states, str):
+        assert "segment 1's recorded trial states are malformed" in verdict.reason
+    else:  # not even a string: the segment record itself is malformed
+        assert "optgui:segment:1 has 'end' that has 'states' = 7, not a string" in verdict.reason

@@ -14,8 +14,7 @@ import numpy as np
 import optuna
 import pytest
 
-from optgui.core import metadata as md
-from optgui.core import versions
+from optgui.core import records, versions
 from optgui.core.runner import RunRequest, StudyRunner
 from optgui.core.samplers import parse_spec
 from optgui.core.verifier import verify_study
@@ -41,17 +40,17 @@ def _rewrite_versions(path, **changed) -> None:
     storage = _storage(path)
     sid = storage.get_study_id_from_name(STUDY)
     attrs = storage.get_study_system_attrs(sid)
-    run = attrs[md.KEY_RUN]
-    storage.set_study_system_attr(sid, md.KEY_RUN, {**run, "versions": {**run["versions"], **changed}})
+    run = attrs[records.KEY_RUN]
+    storage.set_study_system_attr(sid, records.KEY_RUN, {**run, "versions": {**run["versions"], **changed}})
     for key, value in attrs.items():
-        if key.startswith(md.KEY_SEGMENT):
+        if key.startswith(records.KEY_SEGMENT):
             storage.set_study_system_attr(sid, key, {**value, "versions": {**value["versions"], **changed}})
     storage.remove_session()
 
 
 def _segments(path) -> list[dict]:
     storage = _storage(path)
-    meta = md.read_metadata(storage, storage.get_study_id_from_name(STUDY))
+    meta = records.read_metadata(storage, storage.get_study_id_from_name(STUDY))
     return list(meta.segments)
 
 
@@ -149,7 +148,7 @@ def test_a_new_run_records_only_what_its_sampler_uses(tmp_path):
     path = tmp_path / "s.db"
     StudyRunner(_request(path, 2)).run()
     storage = _storage(path)
-    run = storage.get_study_system_attrs(storage.get_study_id_from_name(STUDY))[md.KEY_RUN]
+    run = storage.get_study_system_attrs(storage.get_study_id_from_name(STUDY))[records.KEY_RUN]
     assert run["versions"] == versions.versions_for(
         parse_spec(SAMPLER, "sampler"), parse_spec("MedianPruner()", "pruner")
     )
@@ -247,10 +246,10 @@ def test_a_change_accepted_by_an_older_optgui_is_checked_the_same_way(tmp_path):
     StudyRunner(_request(path, 20)).run()
     storage = _storage(path)
     sid = storage.get_study_id_from_name(STUDY)
-    segment = storage.get_study_system_attrs(sid)[md.segment_key(1)]
+    segment = storage.get_study_system_attrs(sid)[records.segment_key(1)]
     legacy = {k: v for k, v in segment.items() if k != "version_change"}
     legacy["accepted"] = {"versions": segment["version_change"]}
-    storage.set_study_system_attr(sid, md.segment_key(1), legacy)
+    storage.set_study_system_attr(sid, records.segment_key(1), legacy)
     storage.remove_session()
 
     verdict = verify_study(str(path), STUDY, use_cache=False)

@@ -8,7 +8,7 @@ import numpy as np
 import optuna
 from PySide6.QtCore import Qt
 
-from optgui.core import metadata as md
+from optgui.core import records
 from optgui.core.runner import RunRequest, StudyRunner
 from tests.support.determinism import recorded, reference
 
@@ -23,7 +23,7 @@ def _paused_study(path, n_trials: int, **versions) -> None:
     storage = optuna.storages.RDBStorage(f"sqlite:///{path}")
     sid = storage.get_study_id_from_name(STUDY)
     for key, value in storage.get_study_system_attrs(sid).items():
-        if key.startswith(md.KEY_SEGMENT) or key == md.KEY_RUN:
+        if key.startswith(records.KEY_SEGMENT) or key == records.KEY_RUN:
             storage.set_study_system_attr(sid, key, {**value, "versions": {**value["versions"], **versions}})
     storage.remove_session()
 

@@ -15,8 +15,8 @@ import warnings
 import optuna
 
 from optgui.core.builtin_objectives import BUILTINS, DEFAULT_DIRECTIONS
-from optgui.core.metadata import TRIAL_ABANDONED
 from optgui.core.objectives import load_objective, parse_objective
+from optgui.core.records import TRIAL_ABANDONED
 from optgui.core.replay import float_bits
 from optgui.core.samplers import parse_spec
 
