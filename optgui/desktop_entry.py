@@ -171,7 +171,7 @@ def _remove_empty_folders(base: Path, paths: list[Path]) -> None:
 
 def _update_caches(base: Path, result: Result) -> None:
     """Refresh the databases that desktops read instead of the files themselves, where those tools exist."""
-    runs = [
+    runs: list[tuple[str, list[str], Path | None]] = [  # (tool, its arguments, the folder it needs, if any)
         ("update-mime-database", [str(base / "mime")], base / "mime"),
         ("update-desktop-database", ["-q", str(base / "applications")], base / "applications"),
     ]

@@ -84,7 +84,7 @@ def execute_fleet(args, request, format_trial) -> int:
                 file=sys.stderr,
             )
             return 0
-        workers = start_local_workers(request.storage, request.study_name, n_workers, quiet=args.quiet)
+        free_workers = start_local_workers(request.storage, request.study_name, n_workers, quiet=args.quiet)
         stop = {"sent": False}
 
         def on_signal(signum, frame):
@@ -97,12 +97,12 @@ def execute_fleet(args, request, format_trial) -> int:
 
         previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
         try:
-            codes = [proc.wait() for proc in workers]
+            codes = [proc.wait() for proc in free_workers]
         finally:
             for s, handler in previous.items():
                 signal.signal(s, handler)
         setup.set_state("stopped" if stop["sent"] else "completed")
-        print(f"optgui: {len(workers)} workers finished (exit codes {codes})", file=sys.stderr)
+        print(f"optgui: {len(free_workers)} workers finished (exit codes {codes})", file=sys.stderr)
         return 0 if all(c == 0 for c in codes) else 3
 
     batch = args.batch if args.batch is not None else recorded.get("batch") or max(1, n_workers)

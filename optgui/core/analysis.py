@@ -85,7 +85,10 @@ def external_numbers(column: ParamColumn, rows: np.ndarray) -> np.ndarray:
             out[sel] = internal
         else:
             table = np.array(
-                [float(c) if isinstance(c, (int, float)) and not isinstance(c, bool) else np.nan for c in dist.choices],
+                [
+                    float(c) if isinstance(c, (int, float)) and not isinstance(c, bool) else np.nan
+                    for c in dist.choices or ()
+                ],
                 dtype=float,
             )
             out[sel] = table[internal.astype(np.int64)]
@@ -245,6 +248,7 @@ def parallel_coordinates(
     names = list(params) if params is not None else param_names_in(table, rows)
     for name in sorted(set(names)):
         column = table.params[name]
+        first_dist = first_distribution(column, rows)
         present = column.present[rows]
         has_missing = not bool(present.all())
         if len(rows) == 0 or not present.any():
@@ -253,7 +257,7 @@ def parallel_coordinates(
             logs = np.full(len(rows), np.nan)
             logs[present] = np.log10(external_numbers(column, rows[present]))
             lo, hi = float(logs[present].min()), float(logs[present].max())
-            tickvals = list(range(math.ceil(lo), math.floor(hi) + 1))
+            tickvals: list[float] = list(range(math.ceil(lo), math.floor(hi) + 1))
             if lo not in tickvals:
                 tickvals = [lo] + tickvals
             if hi not in tickvals:
@@ -276,7 +280,7 @@ def parallel_coordinates(
                     has_missing,
                 )
             )
-        elif first_distribution(column, rows).kind == "categorical":
+        elif first_dist is not None and first_dist.kind == "categorical":
             choices, index = category_labels(column, rows)
             used = index[present]
             if is_numerical(column, rows):
@@ -645,6 +649,7 @@ def _scott_parzen_pdf(counts: np.ndarray, categorical: bool, prior_weight: float
     weights_obs = counts[observations].astype(float)
     weights = np.append(weights_obs, [prior_weight]) if len(observations) else np.array([1.0])
     weights = weights / weights.sum()
+    dist: _BatchedCategoricalDistributions | _BatchedDiscreteTruncNormDistributions
     if categorical:
         if len(observations) == 0:
             dist = _BatchedCategoricalDistributions(weights=np.full((1, grid_size), 1.0 / grid_size))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import time
+from typing import Any
 
 
 def quadratic():
@@ -89,22 +90,32 @@ def _quadratic_space(trial):
     trial.suggest_float("y", -10.0, 10.0)
 
 
-def slow(sleep: float = 0.5, jitter: float = 0.0, seed: int | None = None):
-    """The 2-D quadratic, sleeping `sleep` seconds per trial (for pause/abort demos and parallel benchmarks), plus
-    a random extra of up to `jitter` seconds (the value never depends on it; `seed` fixes the delays)."""
-    import random
+class _SlowQuadratic:
+    """The 2-D quadratic, sleeping after each trial; a class so that it can carry `search_space`, the suggest phase
+    a deterministic parallel run executes in its coordinator (optgui.core.split)."""
 
-    inner = quadratic()
-    delays = random.Random(seed)
+    def __init__(self, sleep: float, jitter: float, seed: int | None) -> None:
+        import random
 
-    def objective(trial):
-        value = inner(trial)
-        time.sleep(float(sleep) + (delays.random() * float(jitter) if jitter else 0.0))
+        self._inner = quadratic()
+        self._sleep = sleep
+        self._jitter = jitter
+        self._delays = random.Random(seed)
+
+    @staticmethod
+    def search_space(trial: Any) -> None:
+        _quadratic_space(trial)
+
+    def __call__(self, trial: Any) -> float:
+        value = self._inner(trial)
+        time.sleep(float(self._sleep) + (self._delays.random() * float(self._jitter) if self._jitter else 0.0))
         return value
 
-    # The suggest phase a deterministic parallel run executes in its coordinator (optgui.core.split).
-    objective.search_space = _quadratic_space
-    return objective
+
+def slow(sleep: float = 0.5, jitter: float = 0.0, seed: int | None = None) -> _SlowQuadratic:
+    """The 2-D quadratic, sleeping `sleep` seconds per trial (for pause/abort demos and parallel benchmarks), plus
+    a random extra of up to `jitter` seconds (the value never depends on it; `seed` fixes the delays)."""
+    return _SlowQuadratic(sleep, jitter, seed)
 
 
 def flaky(every: int = 4):

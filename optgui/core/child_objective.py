@@ -16,6 +16,10 @@ import argparse
 import subprocess
 import sys
 import threading
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from multiprocessing.connection import Connection
 
 # Reading the trial's state goes through these attribute names; everything else is a forwarded method call.
 _PROPERTIES = ("number", "params", "distributions", "user_attrs", "system_attrs", "datetime_start")
@@ -90,26 +94,29 @@ class ChildProcessObjective:
         self.import_root = import_root
         self._abort = threading.Event()
         self._proc: subprocess.Popen | None = None
-        self._conn = None
+        self._conn: Connection | None = None
 
-    def _ensure_child(self) -> None:
-        if self._proc is not None and self._proc.poll() is None:
-            return
+    def _ensure_child(self) -> tuple[subprocess.Popen, Connection]:
+        """The child process and the connection to it, started unless it is running."""
+        if self._proc is not None and self._conn is not None and self._proc.poll() is None:
+            return self._proc, self._conn
         from optgui.core.child_process import start_connected
 
         args = [self.objective_ref] + (["--import-root", self.import_root] if self.import_root else [])
-        self._proc, self._conn = start_connected("optgui.core.child_objective", *args)
-        kind, payload = self._receive()
+        proc, conn = start_connected("optgui.core.child_objective", *args)
+        self._proc, self._conn = proc, conn
+        kind, payload = self._receive(proc, conn)
         if kind == "load_error":
             raise ChildObjectiveError(payload)
+        return proc, conn
 
-    def _receive(self):
-        while not self._conn.poll(0.05):
+    def _receive(self, proc: subprocess.Popen, conn: Connection) -> Any:
+        while not conn.poll(0.05):
             if self._abort.is_set():
                 raise _AbortRequested()
-            if self._proc.poll() is not None:
-                raise ChildObjectiveError(f"the objective's process died (exit code {self._proc.returncode})")
-        return self._conn.recv()
+            if proc.poll() is not None:
+                raise ChildObjectiveError(f"the objective's process died (exit code {proc.returncode})")
+        return conn.recv()
 
     def __call__(self, trial):
         import optuna
@@ -118,10 +125,10 @@ class ChildProcessObjective:
 
         self._abort.clear()
         try:
-            self._ensure_child()
-            self._conn.send(("trial", trial.number))
+            proc, conn = self._ensure_child()
+            conn.send(("trial", trial.number))
             while True:
-                kind, *rest = self._receive()
+                kind, *rest = self._receive(proc, conn)
                 if kind == "return":
                     return rest[0]
                 if kind == "pruned":
@@ -130,17 +137,17 @@ class ChildProcessObjective:
                     name, message, _tb = rest[0]
                     raise ChildObjectiveError(f"{name}: {message}")
                 if kind == "get":
-                    self._conn.send(("ok", getattr(trial, rest[0])))
+                    conn.send(("ok", getattr(trial, rest[0])))
                 elif kind == "call":
                     name, args, kwargs = rest
                     try:
-                        self._conn.send(("ok", getattr(trial, name)(*args, **kwargs)))
+                        conn.send(("ok", getattr(trial, name)(*args, **kwargs)))
                     except optuna.TrialPruned as exc:
-                        self._conn.send(("pruned", str(exc)))
+                        conn.send(("pruned", str(exc)))
                     except TrialAbandoned:
                         raise
                     except Exception as exc:  # noqa: BLE001 - e.g. a bad suggest: re-raised inside the child
-                        self._conn.send(("error", exc))
+                        conn.send(("error", exc))
         except _AbortRequested:
             self.close()
             raise TrialAbandoned() from None

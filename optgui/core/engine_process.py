@@ -31,8 +31,12 @@ import subprocess
 import sys
 import threading
 import traceback
+from typing import TYPE_CHECKING
 
 from optgui.core.runner import RunRequest
+
+if TYPE_CHECKING:
+    from multiprocessing.connection import Connection
 
 
 def _child_main(
@@ -117,7 +121,7 @@ class EngineProcess:
         self.objective_ref = objective_ref
         self.niceness = niceness
         self._proc: subprocess.Popen | None = None
-        self._conn = None
+        self._conn: Connection | None = None
         self._send_lock = threading.Lock()
         self.ended = False
 
@@ -133,6 +137,12 @@ class EngineProcess:
         self._conn.send((self.request, self.objective_ref, self.niceness, import_root))
         return self
 
+    def _started(self) -> tuple[subprocess.Popen, Connection]:
+        """The child process and the connection to it; the control calls are for a started engine only."""
+        if self._proc is None or self._conn is None:
+            raise RuntimeError("the engine process was not started")
+        return self._proc, self._conn
+
     @property
     def pid(self) -> int | None:
         return self._proc.pid if self._proc is not None else None
@@ -143,26 +153,28 @@ class EngineProcess:
         if self.ended:
             return []
         messages: list[tuple] = []
+        proc, conn = self._started()
         try:
-            ready = self._conn.poll(timeout)
+            ready = conn.poll(timeout)
             while ready:
-                messages.append(self._conn.recv())
+                messages.append(conn.recv())
                 if messages[-1][0] == "ended":
                     self.ended = True
                     return messages
-                ready = self._conn.poll(0)
+                ready = conn.poll(0)
         except (EOFError, OSError):
             self._wait(5)
             self.ended = True
             messages.append(
-                ("ended", "failed", f"the engine process exited unexpectedly (exit code {self._proc.returncode})", "")
+                ("ended", "failed", f"the engine process exited unexpectedly (exit code {proc.returncode})", "")
             )
         return messages
 
-    def _send(self, *command) -> None:
+    def _send(self, *command: object) -> None:
+        _, conn = self._started()
         with self._send_lock:
             try:
-                self._conn.send(command)
+                conn.send(command)
             except (OSError, EOFError, ValueError):
                 pass  # the engine has already ended
 
@@ -188,8 +200,9 @@ class EngineProcess:
 
     def _wait(self, timeout: float | None) -> bool:
         """Wait up to `timeout` seconds for the child to exit; whether it has."""
+        proc, _ = self._started()
         try:
-            self._proc.wait(timeout)
+            proc.wait(timeout)
         except subprocess.TimeoutExpired:
             return False
         return True

@@ -37,6 +37,7 @@ import datetime as _dt
 import json
 import os
 import socket
+import sys
 import threading
 import time
 from collections.abc import Iterable
@@ -243,7 +244,7 @@ class JournalFleetStore(FleetStore):
     @contextlib.contextmanager
     def _exclusive(self):
         with self._thread_lock, open(self._lock_path, "a+b") as handle:
-            if os.name == "nt":  # pragma: no cover - no fcntl on Windows
+            if sys.platform == "win32":  # pragma: no cover - no fcntl on Windows
                 import msvcrt
 
                 handle.seek(0)
@@ -482,6 +483,8 @@ def live_claimer(trial: RunningTrial, workers: dict[str, Any], now=None) -> int 
     if not claims:
         return None
     worker = claims[-1][1].get("worker")
+    if worker is None:
+        return None
     return worker if worker_is_alive(workers.get(worker_key(worker)), now) else None
 
 

@@ -229,6 +229,7 @@ class JournalStudyReader(StudyReader):
 
     def _apply(self, log: dict, line_number: int) -> None:
         op = log["op_code"]
+        trial: _Trial | None  # created here, or an unfinished one to update (None: the update is ignored)
         if op == CREATE_STUDY:
             name = log["study_name"]
             if any(s.name == name for s in self._studies.values()):
@@ -418,10 +419,10 @@ class JournalStudyReader(StudyReader):
         if user_attrs:
             for row, trial in enumerate(trials):
                 for key, value in trial.user_attrs.items():
-                    column = attrs.get(key)
-                    if column is None:
-                        column = attrs[key] = np.full(n, None, dtype=object)
-                    column[row] = value
+                    attr_column = attrs.get(key)
+                    if attr_column is None:
+                        attr_column = attrs[key] = np.full(n, None, dtype=object)
+                    attr_column[row] = value
         return TrialTable(
             study_name=study.name,
             directions=study.directions,

@@ -72,7 +72,7 @@ def _objective_ref(snapshot, objective: str | None, import_root: str | None = No
     if objective is not None:
         return parse_objective(objective, import_root=import_root), ""
     meta = StudyMetadata.from_system_attrs(snapshot.system_attrs).check()  # it runs code: nothing malformed
-    if not meta.present:
+    if meta.run is None:  # checked metadata has a run record exactly when optgui ran the study
         raise ObjectiveError(
             "the objective check needs the objective the study was run with: this study has no "
             "optgui metadata, so name it with --objective FILE.py:FUNCTION"
@@ -80,9 +80,7 @@ def _objective_ref(snapshot, objective: str | None, import_root: str | None = No
     ref = ObjectiveRef.from_record(meta.run["objective"])
     note = ""
     if ref.kind == "file" and ref.sha256:
-        from pathlib import Path
-
-        path = Path(ref.path)
+        path = ref.file_path
         if not path.is_file():
             raise ObjectiveError(f"the recorded objective file {path} no longer exists")
         now = _sha256(path)

@@ -27,6 +27,7 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from optgui.core.builtin_objectives import BUILTINS
 from optgui.core.errors import ObjectiveError
@@ -62,6 +63,20 @@ class ObjectiveRef:
         return cls(record["kind"], record["ref"], path, record.get("function"), record.get("sha256"), root)
 
     @property
+    def file_path(self) -> Path:
+        """The objective file of a "file" objective."""
+        if self.path is None:
+            raise ObjectiveError(f"objective {self.ref} names no file")
+        return Path(self.path)
+
+    @property
+    def function_names(self) -> list[str]:
+        """The function of a file or module objective, or its two (search_space, evaluate) of a split one."""
+        if self.function is None:
+            raise ObjectiveError(f"objective {self.ref} names no function")
+        return self.function.split(",")
+
+    @property
     def builtin_name(self) -> str | None:
         if self.kind != "builtin":
             return None
@@ -78,12 +93,14 @@ def _parse_builtin(text: str) -> tuple[str, dict]:
         node = ast.parse(body, mode="eval").body
     except SyntaxError as exc:
         raise ObjectiveError(f"cannot parse objective {text!r}: {exc.msg}") from None
+    kwargs: dict[str, Any] = {}
     if isinstance(node, ast.Name):
-        name, kwargs = node.id, {}
+        name = node.id
     elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and not node.args:
         name = node.func.id
-        kwargs = {}
         for kw in node.keywords:
+            if kw.arg is None:
+                raise ObjectiveError(f"objective {text!r}: **kwargs are not allowed; name each argument")
             try:
                 kwargs[kw.arg] = ast.literal_eval(kw.value)
             except ValueError:
@@ -194,16 +211,19 @@ def load_objective(ref: ObjectiveRef) -> Callable:
         except TypeError as exc:
             raise ObjectiveError(f"objective {ref.ref}: {exc}") from None
     if ref.kind == "file":
-        path = Path(ref.path)
+        path = ref.file_path
         if not path.is_file():
             raise ObjectiveError(f"objective file {path} does not exist")
         module_name = f"optgui_objective_{hashlib.sha1(str(path).encode()).hexdigest()[:12]}"
         spec = importlib.util.spec_from_file_location(module_name, path)
+        if spec is None or spec.loader is None:  # a name Python does not import as source (not *.py)
+            raise ObjectiveError(f"objective file {path} cannot be imported as a Python module")
+        loader = spec.loader
         module = importlib.util.module_from_spec(spec)
         try:
             # The import root (the file's folder unless recorded otherwise) lets it import its sibling modules.
             with _import_root_on_path(ref.import_root or str(path.parent)):
-                spec.loader.exec_module(module)
+                loader.exec_module(module)
         except SyntaxError as exc:
             raise ObjectiveError(f"objective file {path} has a syntax error at line {exc.lineno}: {exc.msg}") from None
         except Exception as exc:  # noqa: BLE001 - any import-time failure of user code
@@ -223,7 +243,7 @@ def load_objective(ref: ObjectiveRef) -> Callable:
                 f"importing objective module {module_name} failed: {exc.__class__.__name__}: {exc}"
             ) from None
     funcs = []
-    for name in ref.function.split(","):
+    for name in ref.function_names:
         func = getattr(module, name, None)
         if func is None:
             raise ObjectiveError(f"objective {ref.ref}: no function {name!r} in {ref.path or module_name}")
@@ -248,7 +268,7 @@ def check_against_record(
     rec = ObjectiveRef.from_record(recorded)
     if given is None:
         if rec.kind == "file":
-            path = Path(rec.path)
+            path = rec.file_path
             if not path.is_file():
                 raise ObjectiveError(
                     f"the recorded objective file {path} no longer exists; pass --objective "

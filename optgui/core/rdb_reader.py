@@ -171,6 +171,22 @@ _PARAM_ID_BITS = 29
 _KEY_BITS = 7
 
 
+def _best_values(directions: Sequence[str], entries: Sequence[list | None]) -> list[float] | None:
+    """Each objective's best value from its [min finite, max finite, has +inf, has -inf] entry; None when an
+    objective has no value at all."""
+    out = []
+    for direction, entry in zip(directions, entries, strict=True):
+        if entry is None:
+            return None
+        vmin, vmax, has_pos, has_neg = entry
+        if direction == "maximize":
+            value = np.inf if has_pos else vmax if vmax is not None else -np.inf
+        else:
+            value = -np.inf if has_neg else vmin if vmin is not None else np.inf
+        out.append(float(value))
+    return out
+
+
 class RdbStudyReader(StudyReader):
     """StudyReader over an Optuna SQL database (see optgui.core.reader for the public contract)."""
 
@@ -286,18 +302,7 @@ class RdbStudyReader(StudyReader):
         for sid, name in studies:
             dirs = directions.get(sid, ())
             per_counts = counts.get(sid, {})
-            best_values: list[float] | None = []
-            for objective, direction in enumerate(dirs):
-                entry = best.get((sid, objective))
-                if entry is None:
-                    best_values = None
-                    break
-                vmin, vmax, has_pos, has_neg = entry
-                if direction == "maximize":
-                    value = np.inf if has_pos else vmax if vmax is not None else -np.inf
-                else:
-                    value = -np.inf if has_neg else vmin if vmin is not None else np.inf
-                best_values.append(float(value))
+            best_values = _best_values(dirs, [best.get((sid, objective)) for objective in range(len(dirs))])
             attrs = system.get(sid, {})
             metric_names = attrs.get(METRIC_NAMES_KEY)
             summaries.append(
@@ -610,21 +615,21 @@ class RdbStudyReader(StudyReader):
             if packs
             else f"v.trial_id, v.objective, v.value, {self._value_type}"
         )
-        chunks = []
+        chunks: list[tuple[np.ndarray, ...]] = []
         for rows in self._fetch(sel, "trial_values", "v", cols, db=db):
             if not rows:
                 continue
             if packs:
-                words, raw = zip(*rows, strict=False)
-                words = np.array(words, dtype=np.int64)
+                packed, raw = zip(*rows, strict=False)
+                words = np.array(packed, dtype=np.int64)
                 ids = words >> (_OBJECTIVE_BITS + 2)
                 objective = (words >> 2) & top
                 types = (words & 3).astype(np.int8)
             else:
-                ids, objectives, raw, types = zip(*rows, strict=False)
+                id_list, objectives, raw, type_list = zip(*rows, strict=False)
                 objective = np.array(objectives, dtype=np.int64)
-                types = np.array(types, dtype=np.int8)
-                ids = np.array(ids, dtype=np.int64)
+                types = np.array(type_list, dtype=np.int8)
+                ids = np.array(id_list, dtype=np.int64)
             chunks.append((ids, objective, _apply_value_types(np.array(raw, dtype=np.float64), types)))
         return chunks
 
@@ -656,7 +661,7 @@ class RdbStudyReader(StudyReader):
         packs = self._packs(sel) and self._param_ids_pack()
         key_mask = (1 << _KEY_BITS) - 1
 
-        def columns() -> tuple[str, tuple]:
+        def select_columns() -> tuple[str, tuple]:
             case_sql, case_params = self._param_key_case()
             if packs:
                 return (
@@ -666,23 +671,23 @@ class RdbStudyReader(StudyReader):
                 )
             return f"p.trial_id, p.param_id, p.param_value, {case_sql}", case_params
 
-        for rows in self._fetch(sel, "trial_params", "p", columns):
+        for rows in self._fetch(sel, "trial_params", "p", select_columns):
             if not rows:
                 continue
             if packs:
-                words, raw = zip(*rows, strict=False)
-                words = np.array(words, dtype=np.int64)
+                packed, raw_list = zip(*rows, strict=False)
+                words = np.array(packed, dtype=np.int64)
                 ids_a = words >> (_PARAM_ID_BITS + _KEY_BITS)
                 pids_a = (words >> _KEY_BITS) & ((1 << _PARAM_ID_BITS) - 1)
                 code = (words & key_mask) - 1
-                raw_a = np.array(raw, dtype=np.float64)
+                raw_a = np.array(raw_list, dtype=np.float64)
             else:
-                ids, pids, raw, codes = zip(*rows, strict=False)
-                code = np.array(codes, dtype=np.int64)
+                id_list, pid_list, raw_list, code_list = zip(*rows, strict=False)
+                code = np.array(code_list, dtype=np.int64)
                 ids_a, pids_a, raw_a = (
-                    np.array(ids, dtype=np.int64),
-                    np.array(pids, dtype=np.int64),
-                    np.array(raw, dtype=np.float64),
+                    np.array(id_list, dtype=np.int64),
+                    np.array(pid_list, dtype=np.int64),
+                    np.array(raw_list, dtype=np.float64),
                 )
             unknown = code < 0
             if unknown.any():

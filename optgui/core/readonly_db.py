@@ -219,14 +219,17 @@ class ServerReadOnlyDb(ReadOnlyDb):
         try:
             self._pooled = self._engine.raw_connection()
             # The driver's own connection: setting attributes on SQLAlchemy's pool proxy would not reach it.
-            self._conn = self._pooled.dbapi_connection
+            conn = self._pooled.dbapi_connection
+            if conn is None:  # SQLAlchemy's proxy drops it only when invalidated: a fresh one always has it
+                raise StorageError("the database driver gave no connection")
+            self._conn = conn
             # Autocommit makes every SELECT its own transaction: no snapshot is held between statements (MySQL's
             # REPEATABLE READ would otherwise hide new trials from polls) and no lock outlives a statement.
-            if callable(getattr(self._conn, "autocommit", None)):
-                self._conn.autocommit(True)  # PyMySQL
+            if callable(getattr(conn, "autocommit", None)):
+                conn.autocommit(True)  # PyMySQL
             else:
-                self._conn.autocommit = True  # psycopg
-            cursor = self._conn.cursor()
+                conn.autocommit = True  # psycopg
+            cursor = conn.cursor()
             if self.dialect == "postgresql":
                 cursor.execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
                 cursor.execute(f"SET lock_timeout = {int(busy_timeout * 1000)}")

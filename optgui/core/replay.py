@@ -20,6 +20,7 @@ from typing import Any
 
 import optuna
 from optuna.distributions import BaseDistribution
+from optuna.study import StudyDirection
 from optuna.trial import FrozenTrial, TrialState
 
 from optgui.core import rng_state
@@ -45,6 +46,11 @@ def float_bits(value: float) -> int:
     return struct.unpack("<q", struct.pack("<d", float(value)))[0]
 
 
+def _study_direction(direction: str | StudyDirection) -> StudyDirection:
+    """A direction as recorded ("minimize"/"maximize", or Optuna's enum) as Optuna's enum."""
+    return direction if isinstance(direction, StudyDirection) else StudyDirection[direction.upper()]
+
+
 @dataclass(frozen=True)
 class Mismatch:
     """The first parameter of a trial that the replay suggested differently from the record."""
@@ -62,7 +68,7 @@ def _user_set_attrs(trial: FrozenTrial) -> dict[str, Any]:
 class Reenactor:
     """A sampler plus an in-memory study that mirrors a recorded study, advanced trial by trial."""
 
-    def __init__(self, sampler, *, study_name: str, directions: Sequence[str], pruner=None):
+    def __init__(self, sampler, *, study_name: str, directions: Sequence[str | StudyDirection], pruner=None):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             self.sampler = sampler
@@ -71,7 +77,7 @@ class Reenactor:
                 sampler=sampler,
                 pruner=pruner,
                 study_name=study_name,
-                directions=list(directions),
+                directions=[_study_direction(d) for d in directions],
             )
         self._storage = self.study._storage
         self._study_id = self.study._study_id

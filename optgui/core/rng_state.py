@@ -115,7 +115,7 @@ def _walk_samplers(sampler: Any, prefix: str = ""):
 
 
 def _extra_paths(sampler: Any) -> list[str]:
-    paths = []
+    paths: list[str] = []
     for prefix, s in _walk_samplers(sampler):
         if type(s).__name__ == "GPSampler":
             paths.extend(prefix + a for a in _GP_CACHE_ATTRS)

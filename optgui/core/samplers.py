@@ -319,7 +319,7 @@ def _from_json_obj(obj: dict, expected: str) -> Spec:
     kwargs_in = obj.get("kwargs") or {}
     if not isinstance(kwargs_in, dict):
         raise SpecError('"kwargs" of a JSON spec must be an object')
-    kwargs = {}
+    kwargs: dict[str, Any] = {}
     for key, value in kwargs_in.items():
         if isinstance(value, dict) and any(k in value for k in ("sampler", "pruner", "object")):
             value = _from_json_obj(value, "value")
@@ -329,6 +329,7 @@ def _from_json_obj(obj: dict, expected: str) -> Spec:
 
 
 def _from_ast(node: ast.AST, expected: str, source: str) -> Spec:
+    kwargs: dict[str, Any]
     if isinstance(node, ast.Name):
         name, kwargs = node.id, {}
     elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
@@ -363,6 +364,7 @@ def _from_ast(node: ast.AST, expected: str, source: str) -> Spec:
     )
     name = _resolve_name(name, kind_expected)
     kind = _kind_of(name)
+    assert kind is not None  # _resolve_name returns only known names
     if expected in ("sampler", "pruner") and kind != expected:
         raise SpecError(f"{name} is a {kind}, not a {expected}")
     _check_kwargs(name, kwargs)

@@ -13,11 +13,14 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 from urllib.parse import unquote
 
 from optgui.core import json_text
 from optgui.core.errors import StorageError
+
+if TYPE_CHECKING:  # optuna is imported where a storage is opened: inspecting a path must not pay for it
+    from optuna.storages import BaseStorage
 
 SQLITE_HEADER = b"SQLite format 3\x00"
 JOURNAL_SUFFIXES = (".log", ".jsonl")
@@ -49,6 +52,13 @@ class StorageRef:
     @property
     def exists(self) -> bool:
         return self.path is None or self.path.exists()
+
+    @property
+    def rdb_url(self) -> str:
+        """The SQLAlchemy URL of a SQLite or server database (a journal file has none)."""
+        if self.url is None:
+            raise StorageError(f"{self.display} is a journal file, not a database")
+        return self.url
 
 
 def redact_url(url: str) -> str:
@@ -260,6 +270,7 @@ def open_for_run(ref: StorageRef, *, create: bool):
     from optuna.storages import RDBStorage
     from optuna.storages.journal import JournalFileBackend, JournalStorage
 
+    storage: BaseStorage
     created = False
     if ref.path is not None and not ref.path.exists():
         if not create:
@@ -276,7 +287,7 @@ def open_for_run(ref: StorageRef, *, create: bool):
             assert ref.path is not None
             storage = JournalStorage(JournalFileBackend(str(ref.path), lock_obj=_journal_lock(str(ref.path))))
         else:
-            storage = optuna.storages.get_storage(RDBStorage(ref.url))
+            storage = optuna.storages.get_storage(RDBStorage(ref.rdb_url))
     except RuntimeError as exc:  # Optuna's schema compatibility check
         raise StorageError(f"{ref.display}: {exc}") from None
     except Exception as exc:  # noqa: BLE001 - driver errors come in many types; the message is what matters

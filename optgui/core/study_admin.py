@@ -115,7 +115,7 @@ def copy_study_with_metadata(
         elif created:
             _delete_quietly(dst, new_name)
         raise
-    if partial is not None:
+    if partial is not None and fresh is not None:  # partial is set exactly when fresh is
         os.replace(partial, fresh)
     return new_name
 

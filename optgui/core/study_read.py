@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from optuna.storages.journal import JournalFileBackend
+from optuna.storages.journal import JournalFileBackend, JournalFileOpenLock
 from optuna.trial import FrozenTrial
 
 from optgui.core import json_text
@@ -192,7 +192,7 @@ def _open_optuna_storage(ref: StorageRef, copy: Path | None):
             warnings.simplefilter("ignore")
             if ref.kind == "journal":
                 return JournalStorage(_ReadOnlyJournalBackend(str(copy)))
-            url = f"sqlite:///{copy}" if copy is not None else server_url_with_driver(ref.url)
+            url = f"sqlite:///{copy}" if copy is not None else server_url_with_driver(ref.rdb_url)
             return RDBStorage(url, skip_compatibility_check=True, skip_table_creation=True)
     except Exception as exc:  # noqa: BLE001 - driver errors come in many types; the message is what matters
         raise StorageError(f"cannot open {ref.display}: {_first_line(exc)}") from None
@@ -203,12 +203,22 @@ def _first_line(exc: BaseException) -> str:
     return f"{exc.__class__.__name__}: {text[0] if text else ''}".rstrip(": ")
 
 
+class _RefusingLock(JournalFileOpenLock):
+    """The read-only backend's lock: Optuna takes it only to append, and taking it would create a lock file."""
+
+    def acquire(self) -> bool:
+        raise StorageError("the study is open read-only for verification; nothing may be written to it")
+
+    def release(self) -> None:
+        pass
+
+
 class _ReadOnlyJournalBackend(JournalFileBackend):
     """Optuna's journal file backend minus every write: no file creation, no lock files, no appends."""
 
     def __init__(self, file_path: str) -> None:  # noqa: D107 - deliberately skips the parent's file creation
         self._file_path = file_path
-        self._lock = None
+        self._lock = _RefusingLock(file_path)
         self._log_number_offset = {0: 0}
 
     def append_logs(self, logs) -> None:

@@ -184,6 +184,7 @@ class _Compiler:
             )
         if left.column is None:
             left, right, op = right, left, _FLIPPED[type(op)]()
+        assert left.column is not None  # one side names a column, now the left one
         if right.column is None:
             return self._column_vs_constant(left.column, op, right.constant)
         return self._column_vs_column(left.column, op, right.column)
@@ -335,7 +336,7 @@ def text_mask(frame: TrialFrame, text: str) -> np.ndarray:
         for code, dist in enumerate(store.distributions):
             if dist.kind != "categorical":
                 continue
-            hits = [i for i, c in enumerate(dist.choices) if needle in str(c).lower()]
+            hits = [i for i, c in enumerate(dist.choices or ()) if needle in str(c).lower()]
             if hits:
                 mask |= (store.dist_index[:n] == code) & np.isin(store.values[:n], hits)
     for column in frame.user_attrs.values():

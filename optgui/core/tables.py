@@ -229,8 +229,8 @@ def select_rows(table: TrialTable, rows: np.ndarray) -> TrialTable:
                 _take(column.distribution_index, rows),
             )
     user_attrs = {}
-    for key, column in table.user_attrs.items():
-        taken = column[rows]
+    for key, attr_values in table.user_attrs.items():
+        taken = attr_values[rows]
         if any(v is not None for v in taken):
             user_attrs[key] = frozen_array(taken)
     return TrialTable(

@@ -66,6 +66,7 @@ class _ParamStore:
             elif dist.kind == "int":
                 out[sel] = [int(v) for v in internal.tolist()]
             else:
+                assert dist.choices is not None  # a categorical distribution always has its choices
                 choices = np.empty(len(dist.choices), dtype=object)
                 choices[:] = list(dist.choices)
                 out[sel] = choices[internal.astype(np.int64)]
@@ -162,11 +163,11 @@ class TrialFrame:
             store.present[rows] = column.present
             store.dist_index[rows] = remap[column.distribution_index]
         for key, values in table.user_attrs.items():
-            column = self.user_attrs.get(key)
-            if column is None:
-                column = self.user_attrs[key] = np.full(self._cap, None, dtype=object)
+            attr_column = self.user_attrs.get(key)
+            if attr_column is None:
+                attr_column = self.user_attrs[key] = np.full(self._cap, None, dtype=object)
                 added = True
-            column[rows] = values
+            attr_column[rows] = values
         if added:
             self._rebuild_columns()
         self._key_cache.clear()

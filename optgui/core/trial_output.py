@@ -26,6 +26,7 @@ import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TextIO
 
 from optgui.core.paths import data_dir
 
@@ -106,7 +107,7 @@ class _LazySink:
     def __init__(self, path: Path, number: int):
         self.path = path
         self.number = number
-        self.handle = None
+        self.handle: TextIO | None = None
 
     def write(self, text: str) -> int:
         if self.handle is None:
@@ -259,7 +260,7 @@ class LogTail:
             size = latest.stat().st_size if latest.exists() else 0
             self.offset = max(0, size - self.max_initial)
         try:
-            with open(self.path, "rb") as handle:
+            with open(latest, "rb") as handle:  # latest is self.path now
                 handle.seek(self.offset)
                 data = handle.read()
         except OSError:

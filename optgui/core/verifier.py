@@ -42,7 +42,8 @@ import threading
 import time
 import warnings
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Any
 
 from optuna.distributions import FloatDistribution
@@ -155,7 +156,7 @@ def _is_unseeded(spec: Spec) -> bool:
     return spec.accepts_seed() and spec.seed is None and spec.name != "GridSampler"
 
 
-def _interval(trial: FrozenTrial):
+def _interval(trial: FrozenTrial) -> tuple[datetime | None, datetime | None]:
     return trial.datetime_start, trial.datetime_complete
 
 
@@ -193,7 +194,7 @@ class Verifier:
         self._segment_summaries: dict[int, SegmentSummary] = {}
         self._start_state_mismatch: int | None = None  # boundary where the spec-built sampler differed
         self._unexplained: list[int] = []
-        self._intervals: dict[int, tuple] = {}
+        self._intervals: dict[int, tuple[datetime | None, datetime | None]] = {}
         self._outside_seen: list[int] = []
         self._known_total = 0
         self._pending = 0
@@ -227,21 +228,22 @@ class Verifier:
             except OptguiError as exc:
                 self.unverifiable = str(exc)
                 return
-        if meta.present:
+        run = meta.run  # the metadata has no problems here: a run record exactly when optgui ran the study
+        if run is not None:
             if meta.schema != SCHEMA_VERSION:
                 self.unverifiable = (
                     f"the study's optgui metadata has schema {meta.schema}; this optgui reads schema {SCHEMA_VERSION}"
                 )
                 return
             try:
-                recorded = parse_spec(meta.run["sampler"], "sampler")
+                recorded = parse_spec(run["sampler"], "sampler")
             except SpecError as exc:
                 self.unverifiable = f"the recorded sampler cannot be rebuilt: {exc}"
                 return
-            if "seed" in meta.run and meta.run["seed"] != recorded.seed:
+            if "seed" in run and run["seed"] != recorded.seed:
                 # optgui writes the run record once, with the seed copied from the spec: they cannot disagree.
                 self.unverifiable = (
-                    f"the run record was edited: its seed {meta.run['seed']!r} differs from seed={recorded.seed!r} "
+                    f"the run record was edited: its seed {run['seed']!r} differs from seed={recorded.seed!r} "
                     f"in its sampler spec {recorded.to_text()}"
                 )
                 return
@@ -313,7 +315,7 @@ class Verifier:
             if b in meta.states and any(version_change_of(s) for s in boundary.segments)
         )
         if meta.present:
-            first = self._starts[0] if self._starts else meta.run.get("history_until", 0)
+            first = self._starts[0] if self._starts else (meta.run or {}).get("history_until", 0)
             self._history_until = first
         else:
             self._history_until = 0
@@ -337,20 +339,36 @@ class Verifier:
         return out
 
     def _build(self) -> None:
+        run = self.meta.run
         try:
-            pruner_spec = parse_spec(self.meta.run["pruner"], "pruner") if self.meta.present else DEFAULT_PRUNER
+            pruner_spec = parse_spec(run["pruner"], "pruner") if run is not None else DEFAULT_PRUNER
         except SpecError as exc:
             # The pruner decides which trials the sampler sees as pruned: without it there is nothing to replay.
             self.unverifiable = f"the recorded pruner cannot be rebuilt: {exc}"
             return
-        self._used_packages = used_packages(self.spec, pruner_spec)
+        spec = self._replayed_spec
+        self._used_packages = used_packages(spec, pruner_spec)
         try:
-            sampler = self.spec.build()
+            sampler = spec.build()
             pruner = pruner_spec.build()
         except SpecError as exc:
             self.unverifiable = str(exc)
             return
         self._reenactor = Reenactor(sampler, study_name=self.study_name, directions=self.directions, pruner=pruner)
+
+    @property
+    def _replayed_spec(self) -> Spec:
+        """The sampler spec the replay runs: _resolve_spec sets it, or makes the study unverifiable."""
+        if self.spec is None:
+            raise RuntimeError(f"no sampler spec to replay: {self.unverifiable or self.not_reproducible}")
+        return self.spec
+
+    @property
+    def _replay(self) -> Reenactor:
+        """The replay _build made: everything that replays runs only while the study is replayable."""
+        if self._reenactor is None:
+            raise RuntimeError(f"no replay: {self.unverifiable or self.not_reproducible}")
+        return self._reenactor
 
     # --- what a trial is ---------------------------------------------------------------------------------------
     def _owner(self, number: int) -> dict | None:
@@ -483,10 +501,10 @@ class Verifier:
         Checked when the verdict is given, after every extend(): a caller may feed a growing study's trials in
         parts, and the study's attributes are read before its trials, so a complete read is never short."""
         ends = [((s.get("end") or {}).get("last_trial"), s.get("index")) for s in self._segments]
-        ends = [(last, index) for last, index in ends if isinstance(last, int) and last > highest]
-        if not ends:
+        beyond = [(last, index) for last, index in ends if isinstance(last, int) and last > highest]
+        if not beyond:
             return
-        last, index = max(ends)
+        last, index = max(beyond)
         missing = last - highest
         self._diverge(
             Divergence(highest + 1, None),
@@ -496,7 +514,7 @@ class Verifier:
 
     def _step(self, trial: FrozenTrial, batch: Sequence[FrozenTrial]) -> None:
         number = trial.number
-        reenactor = self._reenactor
+        reenactor = self._replay
         if number in self._boundaries:
             self._cross_boundary(self._boundaries[number])
         role = self.role(number)
@@ -597,7 +615,9 @@ class Verifier:
         batch structure is read from the record itself, and pipeline flushes fall at segment boundaries."""
         fresh = not self._untold
         first = self._untold[0].number if self._untold else self._next
-        k, pipeline = self._batching_of(first)
+        batching = self._batching_of(first)
+        assert batching is not None  # called for trials of a deterministic fleet's batches only
+        k, pipeline = batching
         stop = self._segment_stop(first)  # batches never cross a segment boundary: pauses drain the pipeline
         if fresh:
             current = self._batch_at(self._next, records, k, stop)
@@ -616,9 +636,10 @@ class Verifier:
         following: list[FrozenTrial] = []
         if pipeline:
             # Asked before the current batch was told, so present in any record that shows it finished.
-            following = self._batch_at(current[-1].number + 1, records, k, stop)
-            if following is None:
+            asked_next = self._batch_at(current[-1].number + 1, records, k, stop)
+            if asked_next is None:
                 return False
+            following = asked_next
         if fresh:
             first = current[0].number
             if first in self._boundaries:
@@ -636,7 +657,7 @@ class Verifier:
                 self._cross_boundary(boundary)
         for trial in current:
             try:
-                self._reenactor.finish_by_number(trial)
+                self._replay.finish_by_number(trial)
             except Exception as exc:  # noqa: BLE001 - the sampler refusing the record is a divergence
                 self._diverge(
                     Divergence(trial.number, None),
@@ -651,7 +672,7 @@ class Verifier:
         """Ask each trial and re-issue its suggests, in number order; False after a divergence."""
         for trial in trials:
             try:
-                mismatch = self._reenactor.ask_only(trial)
+                mismatch = self._replay.ask_only(trial)
             except Exception as exc:  # noqa: BLE001 - the sampler refusing the record is a divergence
                 self._diverge(
                     Divergence(trial.number, None),
@@ -691,7 +712,7 @@ class Verifier:
                 )
             return
         record = self.meta.states.get(b)
-        reenactor = self._reenactor
+        reenactor = self._replay
         is_start = any(s.get("resumed_by") == "start" for s in boundary.segments)
         replayed = reenactor.capture()
         note = ""
@@ -783,9 +804,9 @@ class Verifier:
         """A re-entering recovery rolled the study's sampler-owned attributes back to the values it saved with the
         boundary state; the replay does the same, and says so when those values differ from the replayed ones."""
         saved = record.get("study_attrs", {})  # recorded trial ids: the Reenactor translates them
-        mine = self._reenactor.study_attrs()
+        mine = self._replay.study_attrs()
         differing = sorted(k for k in saved if mine.get(k) != saved[k])
-        self._reenactor.set_study_attrs(saved)
+        self._replay.set_study_attrs(saved)
         if not differing:
             return note
         text = (
@@ -893,13 +914,15 @@ class Verifier:
         """Clues that the record itself was edited: reordered trials, a value moved by a few ulps, one value
         changed while the trial's other suggestions reproduce."""
         name, number = divergence.param, divergence.trial
+        if name is None:  # no suggestion differed: nothing in the trial's values to read clues from
+            return []
         dist = trial.distributions[name]
         try:
             replayed_bits = float_bits(dist.to_internal_repr(divergence.replayed))
             recorded_bits = float_bits(dist.to_internal_repr(divergence.recorded))
         except (TypeError, ValueError):
             return []
-        replayed = _fingerprint(self._reenactor.replayed_trial(trial))
+        replayed = _fingerprint(self._replay.replayed_trial(trial))
         for other in batch:
             # Reordering moves whole trials: only a trial matching every replayed suggestion is evidence of it (one
             # categorical or integer value matches some other trial by chance).
@@ -963,14 +986,13 @@ class Verifier:
 
     def _uncount_from(self, number: int, batch: Sequence[FrozenTrial]) -> None:
         """Trials from `number` on are no longer vouched for: take them out of the checked count."""
-        if self._first_checked is None:
+        first, last = self._first_checked, self._last_checked
+        if first is None or last is None:
             return
         counted = [
             t.number
             for t in batch
-            if t.state.is_finished()
-            and self.role(t.number) != "history"
-            and self._first_checked <= t.number <= self._last_checked
+            if t.state.is_finished() and self.role(t.number) != "history" and first <= t.number <= last
         ]
         self._n_checked -= sum(1 for n in counted if n >= number)
         kept = [n for n in counted if n < number]
@@ -989,8 +1011,8 @@ class Verifier:
 
     def _likely_causes(self, number: int) -> list[str]:
         causes = []
-        if self.meta.present and self.role(number) == "outside":
-            owner = self._owner(number)
+        owner = self._owner(number)
+        if self.meta.present and self.role(number) == "outside" and owner is not None:
             causes.append(
                 f"trial {number} was written by another process: it lies outside every optgui run segment "
                 f"(segment {owner['index']} ended at trial {owner['end']['last_trial']})"
@@ -1010,7 +1032,7 @@ class Verifier:
                 )
         if self._start_state_mismatch is not None:
             causes.append(
-                f"seed or spec changed: the sampler built from the recorded spec {self.spec.to_text()} does "
+                f"seed or spec changed: the sampler built from the recorded spec {self._replayed_spec.to_text()} does "
                 f"not start in the state the run saved at trial {self._start_state_mismatch}"
             )
         for b in self._unexplained:
@@ -1024,10 +1046,12 @@ class Verifier:
             )
         if not self.meta.present and not causes:
             if number == 0:
-                causes.append(f"the study was not made by {self.spec.to_text()}: its sampler, seed or arguments differ")
+                causes.append(
+                    f"the study was not made by {self._replayed_spec.to_text()}: its sampler, seed or arguments differ"
+                )
             else:
                 causes.append(
-                    f"the sampler, seed or arguments differ from {self.spec.to_text()}, or the study was "
+                    f"the sampler, seed or arguments differ from {self._replayed_spec.to_text()}, or the study was "
                     f"resumed at trial {number} with a fresh sampler (plain Optuna does not save sampler "
                     "state)"
                 )
@@ -1035,11 +1059,12 @@ class Verifier:
 
     def _first_overlap(self) -> tuple[int, int] | None:
         """The first two trials whose start–complete intervals overlap (concurrent trials), by start time."""
-        latest_end = latest_number = None
+        latest_end: datetime | None = None  # the latest end so far, and the trial that ended then
+        latest_number = -1
         timed = sorted((start, number, end) for number, (start, end) in self._intervals.items() if start is not None)
         for start, number, end in timed:
             if latest_end is not None and start < latest_end:
-                return tuple(sorted((latest_number, number)))
+                return (min(latest_number, number), max(latest_number, number))
             if end is not None and (latest_end is None or end > latest_end):
                 latest_end, latest_number = end, number
         return None
@@ -1048,11 +1073,11 @@ class Verifier:
         if not self.meta.present:
             return {}
         owner = self._owner(number)
-        recorded = (owner or {}).get("versions") or self.meta.run.get("versions") or {}
+        recorded = (owner or {}).get("versions") or (self.meta.run or {}).get("versions") or {}
         return version_differences(recorded, current_versions(), self._used_packages)
 
     def _recorded_versions_text(self, seg: dict) -> str:
-        versions = seg.get("versions") or self.meta.run.get("versions") or {}
+        versions = seg.get("versions") or (self.meta.run or {}).get("versions") or {}
         return ", ".join(f"{k} {v}" for k, v in versions.items() if k in ("optuna", "numpy", "scipy", "torch"))
 
     # --- resuming in a later session ---------------------------------------------------------------------------
@@ -1105,12 +1130,13 @@ class Verifier:
             _param_fingerprint(t) != expected[str(t.number)] for t in untold
         ):
             raise ValueError("trials asked before the checkpoint differ from the record now")
-        self._reenactor.add_history(prefix[:n])
+        replay = self._replay
+        replay.add_history(prefix[:n])
         for trial in untold:
-            self._reenactor.add_running(trial)
+            replay.add_running(trial)
         self._untold = untold
-        self._reenactor.set_study_attrs(checkpoint["study_attrs"])
-        self._reenactor.restore(checkpoint["sampler_state"])
+        replay.set_study_attrs(checkpoint["study_attrs"])
+        replay.restore(checkpoint["sampler_state"])
         self._next = asked_below
         self._highest = asked_below - 1
         self._n_checked = checkpoint["n_checked"]
@@ -1157,10 +1183,14 @@ class Verifier:
         self._note_pickle_mismatches()
         if not self.done and self._reenactor is not None:
             self._check_segment_ends(self._highest)
-        versions = {"current": current_versions()}
+        versions: dict[str, dict[str, Any] | None] = {"current": current_versions()}
         if self.meta.present:
-            versions["recorded"] = (self.meta.last_segment or {}).get("versions") or self.meta.run.get("versions")
-        common = dict(
+            versions["recorded"] = (self.meta.last_segment or {}).get("versions") or (self.meta.run or {}).get(
+                "versions"
+            )
+        # What every verdict says; the kind and what it found are filled in below.
+        common = Verdict(
+            UNVERIFIABLE,
             study=self.study_name,
             sampler=self.spec.to_text() if self.spec else None,
             versions=versions,
@@ -1170,9 +1200,9 @@ class Verifier:
             version_checks=self._all_version_checks(),
         )
         if self.not_reproducible is not None:
-            return Verdict(NOT_REPRODUCIBLE, reason=self.not_reproducible, **common)
+            return replace(common, kind=NOT_REPRODUCIBLE, reason=self.not_reproducible)
         if self.unverifiable is not None:
-            return Verdict(UNVERIFIABLE, reason=self.unverifiable, **common)
+            return replace(common, reason=self.unverifiable)
         total = max(self._known_total, self._n_checked)
         notes = list(self._notes)
         reasons = list(dict.fromkeys(self._reasons))
@@ -1188,8 +1218,9 @@ class Verifier:
                 f"{self._start_state_mismatch}"
             )
         if self._divergence is not None:
-            return Verdict(
-                DIVERGED,
+            return replace(
+                common,
+                kind=DIVERGED,
                 n_checked=self._n_checked,
                 n_total=total,
                 first_trial=self._first_checked,
@@ -1199,10 +1230,10 @@ class Verifier:
                 reasons=tuple(reasons),
                 pending=self._pending,
                 notes=tuple(notes),
-                **common,
             )
-        return Verdict(
-            VERIFIED,
+        return replace(
+            common,
+            kind=VERIFIED,
             n_checked=self._n_checked,
             n_total=total,
             first_trial=self._first_checked,
@@ -1211,7 +1242,6 @@ class Verifier:
             reasons=tuple(reasons),
             pending=self._pending,
             notes=tuple(notes),
-            **common,
         )
 
 
@@ -1233,14 +1263,12 @@ def _param_fingerprint(trial: FrozenTrial) -> list:
     ]
 
 
-def _iso(value) -> str | None:
+def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def _from_iso(text):
-    import datetime as _dt
-
-    return _dt.datetime.fromisoformat(text) if text is not None else None
+def _from_iso(text: str | None) -> datetime | None:
+    return datetime.fromisoformat(text) if text is not None else None
 
 
 def _span(numbers: Sequence[int]) -> str:

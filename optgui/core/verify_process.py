@@ -198,7 +198,7 @@ class VerifyJob:
 
     def poll(self) -> list[JobMessage]:
         """The messages that arrived since the last call, without blocking."""
-        out = []
+        out: list[JobMessage] = []
         while True:
             try:
                 message = self._queue.get_nowait()
