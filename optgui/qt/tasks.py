@@ -38,6 +38,7 @@ import collections
 import inspect
 import queue
 import threading
+import time
 import traceback
 import warnings
 import weakref
@@ -45,6 +46,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import shiboken6
 from PySide6.QtCore import QObject, Signal, Slot
 
 Work = Callable[["TaskState"], Any]
@@ -246,6 +248,7 @@ class TaskSlot(QObject):
         self._busy: Task | None = None  # the task whose work runs (maybe cancelled), serial slots only
         self._next: Task | None = None  # waits for _busy to end
         _slots.add(self)
+        self.destroyed.connect(_forget_destroyed_slots)
 
     @property
     def running(self) -> bool:
@@ -378,6 +381,12 @@ def _unregister(task: Task) -> None:
         _registry.discard(task)
 
 
+def _forget_destroyed_slots() -> None:
+    for slot in list(_slots):
+        if not shiboken6.isValid(slot):
+            _slots.discard(slot)
+
+
 def running_tasks() -> list[Task]:
     """Every task whose work has not ended (cancelled ones included: their thread is still busy)."""
     with _registry_lock:
@@ -387,11 +396,23 @@ def running_tasks() -> list[Task]:
 def cancel_tasks_within(owner: QObject) -> None:
     """Cancel the current task of every slot that `owner` owns, however deep (closing a window)."""
     for slot in list(_slots):
+        if not shiboken6.isValid(slot):  # deleted with its owner (never call into a deleted Qt object)
+            _slots.discard(slot)
+            continue
         parent: QObject | None = slot
         while parent is not None and parent is not owner:
             parent = parent.parent()
         if parent is owner:
             slot.cancel()
+
+
+def wait_for_all(timeout_ms: int = 60000) -> bool:
+    """Wait until every running task has ended and deliver what they reported (tests, benchmarks, quitting)."""
+    deadline = time.monotonic() + timeout_ms / 1000
+    for task in running_tasks():
+        if not task.wait(max(0, int((deadline - time.monotonic()) * 1000))):
+            return False
+    return True
 
 
 def leaked_tasks(grace_ms: int = 30000) -> list[Task]:
