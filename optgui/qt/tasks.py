@@ -117,6 +117,7 @@ class Task(QObject):
         self._outbox: collections.deque[tuple[str, Any]] = collections.deque()
         self._wake_pending = False
         self._when_ended: list[Callable[[Task], None]] = []  # GUI-thread callbacks once the work has ended
+        self.delivered = False  # the GUI thread has received everything the task reported
         self._wake.connect(self._drain)
 
     # --- state ------------------------------------------------------------------------------------------------
@@ -208,6 +209,7 @@ class Task(QObject):
         while self._outbox:
             kind, value = self._outbox.popleft()
             if kind == "ended":
+                self.delivered = True
                 callbacks, self._when_ended = self._when_ended, []
                 for callback in callbacks:
                     callback(self)
@@ -252,8 +254,8 @@ class TaskSlot(QObject):
 
     @property
     def running(self) -> bool:
-        """The current task has not ended (it may still be waiting to begin)."""
-        return self.current is not None and not self.current.ended and not self.current.cancelled
+        """The current task has not delivered all it reports (it may still be waiting to begin)."""
+        return self.current is not None and not self.current.delivered and not self.current.cancelled
 
     def start(
         self,
