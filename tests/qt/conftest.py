@@ -14,14 +14,14 @@ optuna.logging.set_verbosity(optuna.logging.ERROR)
 
 
 @pytest.fixture(autouse=True)
-def _no_run_thread_left(qapp):
-    from optgui.qt.run_controller import running_threads
+def _no_run_left(qapp):
+    from optgui.qt.run_controller import running_relays
 
     yield
-    left = running_threads()
-    for thread in left:  # let the process end cleanly before failing
-        thread.wait(30000)
-    assert not left, f"QThreads left running: {[t.objectName() for t in left]}"
+    left = running_relays()
+    for task in left:  # let the engine process end cleanly before failing
+        task.wait(30000)
+    assert not left, f"runs left running: {[t.name for t in left]}"
 
 
 @pytest.fixture(autouse=True)
