@@ -25,8 +25,9 @@ from optgui.core.events import RunFailed, RunStarted, RunStateChanged, TrialFini
 from optgui.core.runner import RunRequest
 from optgui.qt import tasks
 from optgui.qt.tasks import Task, TaskSlot, TaskState
+from optgui.qt.throttle import DATA
 
-FLUSH_MS = 100  # 10 Hz
+FLUSH_MS = DATA.interval_ms  # the data rate: 10 Hz
 # The cyclic garbage collector during a run: automatic collections are off and the flush timer runs the young
 # generation when it has filled, the middle one every GC_MIDDLE_EVERY flushes, and a full collection waits until
 # FULL_COLLECTION_AFTER_MS after the run (not in the same event-loop pass as the end-of-run updates, which it
