@@ -113,6 +113,7 @@ class RunController(QObject):
     lease_refused = Signal(str)
     pickles_refused = Signal(str, list)  # message, trial numbers: the study holds pickles optgui did not write
     ended = Signal(object)  # RunEnded
+    idle = Signal()  # the run's relay has ended: the next run can start
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -249,6 +250,7 @@ class RunController(QObject):
         self._timer.stop()
         self._relay = None
         self.flush()
+        self.idle.emit()
         self.trial_in_flight = None
         self._resume_collector()
 

@@ -526,8 +526,8 @@ class StudyView(QWidget):
             self.panel.set_notice("Not run: the study holds pickles optgui did not write (you did not trust them).")
 
     def _start_trusted_when_idle(self) -> None:
-        if self.controller.active:  # the refused engine's thread is still winding down
-            QTimer.singleShot(50, self._start_trusted_when_idle)
+        if self.controller.active:  # the refused engine's relay is still winding down: start when it has ended
+            self.controller.idle.connect(self._start_trusted_when_idle, Qt.ConnectionType.SingleShotConnection)
             return
         self.start_run(trust_pickles=True)
 
