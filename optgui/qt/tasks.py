@@ -251,6 +251,9 @@ class TaskSlot(QObject):
         self._next: Task | None = None  # waits for _busy to end
         _slots.add(self)
         self.destroyed.connect(_forget_destroyed_slots)
+        # Deleted with its owner (without a close): nothing may arrive for a widget that is gone. (cancel() only
+        # touches Python attributes, so it is safe while the Qt object is being destroyed.)
+        self.destroyed.connect(lambda *_: self.cancel())
 
     @property
     def running(self) -> bool:

@@ -195,3 +195,18 @@ def test_wait_delivers_what_is_left_at_once(qtbot, owner):
     task = slot.start(lambda state: 42, returned=results.append)
     assert task.wait(10000)
     assert results == [42]
+
+
+def test_deleting_the_owner_cancels_its_tasks(qtbot, qapp):
+    import shiboken6
+
+    owner = QObject()
+    slot = tasks.TaskSlot(owner, "owned")
+    results: list = []
+    task = slot.start(lambda state: state.sleep(30) or "late", returned=results.append)
+    qtbot.waitUntil(lambda: task._begun)
+    shiboken6.delete(owner)
+    assert task.cancelled
+    assert task._ended.wait(5)
+    qtbot.wait(50)
+    assert results == []
