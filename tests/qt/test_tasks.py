@@ -210,3 +210,16 @@ def test_deleting_the_owner_cancels_its_tasks(qtbot, qapp):
     assert task._ended.wait(5)
     qtbot.wait(50)
     assert results == []
+
+
+def test_closing_the_main_window_cancels_the_tasks_below_it(qtbot, make_window):
+    window = make_window()
+    slot = tasks.TaskSlot(window.study_view.analysis, "a view's computation")
+    results: list = []
+    task = slot.start(lambda state: state.sleep(30) or "late", returned=results.append)
+    qtbot.waitUntil(lambda: task._begun)
+    window.close()
+    assert task.cancelled
+    assert task._ended.wait(5)
+    qtbot.wait(50)
+    assert results == []
