@@ -2,8 +2,9 @@
 
 A SQLite read waits for the writer's lock (up to the busy timeout) and a summary of a large storage takes tens of
 ms: on the GUI thread either stalls the event loop. Here background tasks share their own read-only reader (never
-the GUI's) and hand back immutable results (TrialDelta, StudySummary lists) on the GUI thread. Callers pass a token with each request and ignore results whose token is no longer current. Each kind of
-read ("poll", "summaries") is a task slot (optgui.qt.tasks); the reader is used by one of them at a time.
+the GUI's) and hand back immutable results (TrialDelta, StudySummary lists) on the GUI thread. Callers pass a
+token with each request and ignore results whose token is no longer current. Each kind of read ("poll",
+"summaries") is a task slot (optgui.qt.tasks); the reader is used by one of them at a time.
 
 A request begins reading START_DELAY_MS after it is made. Requests are made while the GUI updates (a flush of
 a run's trials, the end of a run), and a worker thread decoding rows takes the interpreter lock in turns with the
