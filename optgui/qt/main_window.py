@@ -12,7 +12,7 @@ from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QLabel, QMainWindow, QSplitter, QStackedWidget, QSystemTrayIcon, QVBoxLayout, QWidget
 
 from optgui.core.errors import OptguiError
-from optgui.qt import dialogs, reading, theme
+from optgui.qt import dialogs, reading, tasks, theme
 from optgui.qt.about import AboutDialog
 from optgui.qt.badge import Badge
 from optgui.qt.new_study_dialog import NewStudyDialog
@@ -465,6 +465,7 @@ class MainWindow(QMainWindow):
             self.controller.ended.connect(lambda *_: QTimer.singleShot(0, self.close))
             return
         self.live_timer.stop()
+        tasks.cancel_tasks_within(self)  # nothing computed for this window arrives after it closed
         self.verifier.cancel()
         self.study_view.fleet.close()
         self.study_view.reads.close()

@@ -1,12 +1,13 @@
-"""Runs the engine off the GUI thread and out of the GUI's process: a worker QObject moved to a QThread relays the
+"""Runs the engine off the GUI thread and out of the GUI's process: a background task (optgui.qt.tasks) relays the
 events of an engine child process (optgui.core.engine_process) to a queue that the GUI drains at <= 10 Hz.
 
 The engine runs in its own interpreter so that it never holds the GUI's GIL nor fills the GUI's heap (in a thread
-it made repaints during a run 80-160 ms late). The worker's only slot blocks for the whole run (it waits on the
-pipe), so its thread's event loop never processes queued calls: control goes from the GUI thread straight down the
-pipe (pause/resume/stop/abandon), and the engine applies it between trials exactly as StudyRunner does in-process.
-Events are immutable dataclasses; they are appended to a deque (no cross-thread signal per trial) and a GUI-side
-QTimer hands them over in batches, so a fast run costs the GUI one update per 100 ms whatever the trial rate.
+it made repaints during a run 80-160 ms late). The relay task blocks on the pipe for the whole run: control goes
+from the GUI thread straight down the pipe (pause/resume/stop/abandon), and the engine applies it between trials
+exactly as StudyRunner does in-process. Events are immutable dataclasses; they are appended to a deque (no
+cross-thread signal per trial) and the GUI drains it at the data rate (FLUSH_MS), so a fast run costs the GUI one
+update per 100 ms whatever the trial rate; the same tick paces the garbage collector during the run. (Not the
+task's `yielded`: a tick is needed while no event comes, for the collector, and a deque costs nothing per trial.)
 """
 
 from __future__ import annotations
@@ -15,16 +16,18 @@ import collections
 import gc
 import time
 import traceback
-import weakref
 from dataclasses import dataclass
 
-from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
+from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
 from optgui.core.engine_process import EngineProcess
 from optgui.core.events import RunFailed, RunStarted, RunStateChanged, TrialFinished, TrialStarted
 from optgui.core.runner import RunRequest
+from optgui.qt import tasks
+from optgui.qt.tasks import Task, TaskSlot, TaskState
+from optgui.qt.throttle import DATA
 
-FLUSH_MS = 100  # 10 Hz
+FLUSH_MS = DATA.interval_ms  # the data rate: 10 Hz
 # The cyclic garbage collector during a run: automatic collections are off and the flush timer runs the young
 # generation when it has filled, the middle one every GC_MIDDLE_EVERY flushes, and a full collection waits until
 # FULL_COLLECTION_AFTER_MS after the run (not in the same event-loop pass as the end-of-run updates, which it
@@ -39,12 +42,10 @@ FULL_COLLECTION_AFTER_MS = 1500
 ENGINE_NICENESS = 10
 RECEIVE_SECONDS = 0.2  # how long the worker waits on the pipe at a time (it wakes at once for a message)
 
-_threads: weakref.WeakSet[QThread] = weakref.WeakSet()
 
-
-def running_threads() -> list[QThread]:
-    """QThreads started by run controllers that are still running (tests fail when any is left behind)."""
-    return [t for t in list(_threads) if t.isRunning()]
+def running_relays() -> list[Task]:
+    """Run relays still running (a test fails when one is left behind)."""
+    return [task for task in tasks.running_tasks() if task.name.startswith("optgui-run-")]
 
 
 @dataclass(frozen=True)
@@ -66,45 +67,38 @@ class RunEnded:
     interrupted: bool = False
 
 
-class _Worker(QObject):
-    """Lives in the run thread. run() is the thread's whole life: start the engine process, relay its messages."""
-
-    def __init__(self, engine: EngineProcess, queue: collections.deque):
-        super().__init__()
-        self.engine = engine
-        self.queue = queue
-
-    @Slot()
-    def run(self) -> None:
-        outcome, interrupted = None, False
-        try:
-            self.engine.start()
-            ended = None
-            while ended is None:
-                for message in self.engine.receive(RECEIVE_SECONDS):
-                    if message[0] == "event":
-                        self.queue.append(message[1])
-                    else:
-                        ended = message[1:]
-            kind, *payload = ended
-            if kind == "outcome":
-                outcome = payload[0]
-            elif kind == "interrupted":
-                interrupted = True
-            elif kind == "lease":
-                self.queue.append(LeaseRefused(payload[0]))
-            elif kind == "pickles":
-                self.queue.append(PicklesRefused(payload[0], list(payload[1])))
-            elif kind == "error":
-                self.queue.append(RunFailed(payload[0]))
-            else:
-                self.queue.append(RunFailed(payload[0], payload[1]))
-            self.engine.join()
-        except BaseException as exc:  # noqa: BLE001 - e.g. the process cannot start: end the run, not the app
-            self.queue.append(RunFailed(f"{exc.__class__.__name__}: {exc}", traceback.format_exc()))
-        finally:
-            self.queue.append(RunEnded(outcome, interrupted))
-            QThread.currentThread().quit()
+def _relay(state: TaskState, engine: EngineProcess, events: collections.deque) -> None:
+    """The run's task, for the run's whole life: start the engine process, relay its messages into `events`."""
+    # Closing without stopping the run first (a crash of the GUI's own code) pauses it at the trial boundary.
+    state.on_cancel(lambda: engine.stop("paused"))
+    outcome, interrupted = None, False
+    try:
+        engine.start()
+        ended = None
+        while ended is None:
+            for message in engine.receive(RECEIVE_SECONDS):
+                if message[0] == "event":
+                    events.append(message[1])
+                else:
+                    ended = message[1:]
+        kind, *payload = ended
+        if kind == "outcome":
+            outcome = payload[0]
+        elif kind == "interrupted":
+            interrupted = True
+        elif kind == "lease":
+            events.append(LeaseRefused(payload[0]))
+        elif kind == "pickles":
+            events.append(PicklesRefused(payload[0], list(payload[1])))
+        elif kind == "error":
+            events.append(RunFailed(payload[0]))
+        else:
+            events.append(RunFailed(payload[0], payload[1]))
+        engine.join()
+    except BaseException as exc:  # noqa: BLE001 - e.g. the process cannot start: end the run, not the app
+        events.append(RunFailed(f"{exc.__class__.__name__}: {exc}", traceback.format_exc()))
+    finally:
+        events.append(RunEnded(outcome, interrupted))
 
 
 class RunController(QObject):
@@ -119,12 +113,13 @@ class RunController(QObject):
     lease_refused = Signal(str)
     pickles_refused = Signal(str, list)  # message, trial numbers: the study holds pickles optgui did not write
     ended = Signal(object)  # RunEnded
+    idle = Signal()  # the run's relay has ended: the next run can start
 
     def __init__(self, parent=None):
         super().__init__(parent)
         self._queue: collections.deque = collections.deque()
-        self._thread: QThread | None = None
-        self._worker: _Worker | None = None
+        self._relay_slot = TaskSlot(self, "run relay")
+        self._relay: Task | None = None
         self.engine: EngineProcess | None = None
         self.state = "idle"
         self.trial_in_flight: int | None = None
@@ -141,7 +136,7 @@ class RunController(QObject):
 
     @property
     def active(self) -> bool:
-        return self._thread is not None
+        return self._relay is not None
 
     def start(self, request: RunRequest, objective_ref: str | None = None) -> None:
         """Start a run. objective_ref: run the objective in a child process of the engine (Abort trial then stops
@@ -149,13 +144,7 @@ class RunController(QObject):
         if self.active:
             raise RuntimeError("a run is already active in this window")
         self.engine = EngineProcess(request, objective_ref, niceness=ENGINE_NICENESS)
-        self._worker = _Worker(self.engine, self._queue)
-        self._thread = QThread()
-        self._thread.setObjectName(f"optgui-run-{request.study_name}")
-        _threads.add(self._thread)
-        self._worker.moveToThread(self._thread)
-        self._thread.started.connect(self._worker.run)
-        self._thread.finished.connect(self._on_thread_finished)
+        engine, events = self.engine, self._queue
         self.trial_in_flight = None
         self.started_at = time.monotonic()
         self._set_state("starting", "opening the study for writing…")
@@ -165,7 +154,11 @@ class RunController(QObject):
         if self._collector_paused:
             gc.disable()
         self._timer.start()
-        self._thread.start()
+        self._relay = self._relay_slot.start(
+            lambda state: _relay(state, engine, events),
+            name=f"optgui-run-{request.study_name}",
+            finished=self._on_relay_finished,
+        )
 
     # --- control (GUI thread) -----------------------------------------------------------------------------
     def pause(self) -> None:
@@ -187,13 +180,10 @@ class RunController(QObject):
             self.engine.abandon()
 
     def wait(self, timeout_ms: int = 60000) -> bool:
-        """Block until the run thread ends (used when quitting), then deliver what is left."""
-        if self._thread is None:
+        """Block until the run's relay ends (used when quitting), then deliver what is left."""
+        if self._relay is None:
             return True
-        done = self._thread.wait(timeout_ms)
-        if done:
-            self._on_thread_finished()
-        return done
+        return self._relay.wait(timeout_ms)  # delivers `finished` -> _on_relay_finished
 
     # --- events -------------------------------------------------------------------------------------------
     def _pace_collector(self) -> None:
@@ -254,16 +244,13 @@ class RunController(QObject):
             self.ended.emit(ended)
 
     @Slot()
-    def _on_thread_finished(self) -> None:
-        if self._thread is None:
+    def _on_relay_finished(self) -> None:
+        if self._relay is None:
             return
-        self._thread.wait()
         self._timer.stop()
-        self._thread.deleteLater()
-        self._worker.deleteLater()
-        self._thread = None
-        self._worker = None
+        self._relay = None
         self.flush()
+        self.idle.emit()
         self.trial_in_flight = None
         self._resume_collector()
 

@@ -7,9 +7,10 @@ from PySide6.QtGui import QFontDatabase, QTextCursor
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPlainTextEdit, QVBoxLayout, QWidget
 
 from optgui.core.trial_output import LogTail
+from optgui.qt.throttle import TEXTS
 
 MAX_LINES = 20_000  # older lines scroll away: a long run's log stays cheap to show
-FOLLOW_MS = 500
+FOLLOW_MS = TEXTS.interval_ms  # a log is read like a text: at most twice a second
 
 
 class RunLog(QWidget):

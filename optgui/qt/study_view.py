@@ -37,6 +37,7 @@ from optgui.qt.run_controller import RunController
 from optgui.qt.run_panel import RunPanel
 from optgui.qt.selection import TrialSelection
 from optgui.qt.session import StudySession, initial_badge
+from optgui.qt.throttle import TEXTS, Throttle
 from optgui.qt.trial_data import TrialData
 from optgui.qt.verification import BadgeState, VerifyJob
 
@@ -45,7 +46,6 @@ TABS_MIN_WIDTH = 340
 PANEL_MIN_WIDTH = 250
 KEPT_SESSIONS = 4  # sessions of recently shown studies kept, so that switching back costs a poll, not a read
 RUN_POLL_SECONDS = 2.0
-TEXT_UPDATE_MS = 500
 
 
 class StudyView(QWidget):
@@ -71,10 +71,7 @@ class StudyView(QWidget):
         # During a run the reader is polled off the GUI thread (the engine holds the write lock now and then).
         self.reads = BackgroundReads(self)
         self.reads.delivered.connect(self._background_read)
-        self._text_timer = QTimer(self)
-        self._text_timer.setSingleShot(True)
-        self._text_timer.setInterval(TEXT_UPDATE_MS)
-        self._text_timer.timeout.connect(self._update_texts)
+        self._texts = Throttle(self, TEXTS, self._update_texts, leading=False)
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -214,7 +211,7 @@ class StudyView(QWidget):
     def bind(self, session: StudySession) -> None:
         """Make `session` the shown study: every view rebuilds from it."""
         self.session = session
-        self._text_timer.stop()
+        self._texts.cancel()
         summary = session.summary
         self.title.setText(summary.name)
         self._display_shown = shown_name(session.display)  # (per update it cost a home-directory lookup)
@@ -432,9 +429,8 @@ class StudyView(QWidget):
                 if self.tabs.currentIndex() == 1:
                     self.pareto.refresh()
             # Texts (progress, counts, status bar) change on every trial but are read at a glance: repainting
-            # them at the flush rate cost more than the plot, so they follow at TEXT_UPDATE_MS.
-            if not self._text_timer.isActive():
-                self._text_timer.start()
+            # them at the flush rate cost more than the plot, so they follow at the texts' rate (after the flush).
+            self._texts()
         # The trials table and analysis views need full rows (params, attributes): poll the reader for them, at
         # most every RUN_POLL_SECONDS and in a worker thread, so that the GUI thread never waits for the writer.
         # Rows merge by trial number, so the plot's event-driven rows are not counted twice.
@@ -530,8 +526,8 @@ class StudyView(QWidget):
             self.panel.set_notice("Not run: the study holds pickles optgui did not write (you did not trust them).")
 
     def _start_trusted_when_idle(self) -> None:
-        if self.controller.active:  # the refused engine's thread is still winding down
-            QTimer.singleShot(50, self._start_trusted_when_idle)
+        if self.controller.active:  # the refused engine's relay is still winding down: start when it has ended
+            self.controller.idle.connect(self._start_trusted_when_idle, Qt.ConnectionType.SingleShotConnection)
             return
         self.start_run(trust_pickles=True)
 

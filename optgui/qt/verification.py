@@ -1,18 +1,23 @@
 """The GUI's door to the verifier (optgui.core.verify_process / objective_check): both run in child processes,
-polled from a GUI timer, so the GUI never waits for them; their results become a BadgeState."""
+read by a background task (optgui.qt.tasks), so the GUI never waits for them; their results become a
+BadgeState."""
 
 from __future__ import annotations
 
-import threading
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtCore import QObject, Signal
 
 from optgui.core.verdict import DIVERGED, VERIFIED, ObjectiveCheck, Verdict
+from optgui.qt.tasks import TaskSlot, TaskState
 
-POLL_MS = 100
+if TYPE_CHECKING:
+    from optgui.core.verify_process import VerifyJob as CoreJob
+
 # A check's process is started this long after it is asked for: the asking happens in a busy GUI pass (the end of
-# a run), and the thread that starts the process takes the interpreter lock in turns with the GUI thread.
+# a run), and the task that starts the process takes the interpreter lock in turns with the GUI thread.
 LAUNCH_DELAY_MS = 40
 # start_soon(): how long after the request the check (and its "Checking…" badge) starts; used at the end of a run,
 # whose event-loop pass is the GUI's busiest.
@@ -132,122 +137,109 @@ def _version_change_text(v: Verdict) -> str:
 
 class VerifyJob(QObject):
     """Verification of one study at a time. Emits `state` (BadgeState) as it progresses; a new start() cancels
-    the check in flight."""
+    the check in flight (the verifier's and the objective check's child processes are killed)."""
 
     state = Signal(object)
 
-    def __init__(self, parent=None):
+    def __init__(self, parent: QObject | None = None):
         super().__init__(parent)
-        self._job = None
-        self._objective: dict | None = None  # {"thread", "result", "error"} of a running objective check
+        self._task = TaskSlot(self, "verify")
         self.verdict: Verdict | None = None
         self.last: BadgeState = BadgeState.none()
-        self._timer = QTimer(self)
-        self._timer.setInterval(POLL_MS)
-        self._timer.timeout.connect(self._poll)
-        self._launch = QTimer(self)  # a child: it cannot fire after this object is gone
-        self._launch.setSingleShot(True)
-        self._launch.setInterval(LAUNCH_DELAY_MS)
-        self._launch.timeout.connect(self._launch_job)
-        self._soon = QTimer(self)  # start_soon(): a child, stopped by cancel()
-        self._soon.setSingleShot(True)
-        self._soon.setInterval(SOON_MS)
-        self._soon.timeout.connect(lambda: self.start(*self._soon_target))
-        self._soon_target: tuple[str, str] | None = None
+        self.target: tuple[str, str] | None = None
 
     @property
     def running(self) -> bool:
-        return self._job is not None or self._objective is not None or self._soon.isActive()
+        return self._task.running
 
     def start_soon(self, storage: str, study: str) -> None:
         """start() in SOON_MS, in an event-loop pass of its own (cancel() still stops it)."""
-        self.cancel()
-        self._soon_target = (storage, study)
-        self._soon.start()
+        self._start_check(storage, study, None, SOON_MS / 1000, announce=False)
 
     def start(self, storage: str, study: str, *, check_objective: bool = False, spec: str | None = None) -> None:
         """Check `study`; `spec` is the sampler a study made by plain Optuna was made with (`optgui verify --spec`)."""
-        from optgui.core.verify_process import VerifyJob as CoreJob
-
-        self.cancel()
-        self.target = (storage, study)
         if check_objective and self.verdict is not None:
             self._start_objective_check(storage, study)
         else:
-            self.verdict = None
-            # Started a little later and from a thread: no process start in the GUI pass that asked for it.
-            self._job = CoreJob(storage, study, spec=spec, niceness=VERIFY_NICENESS)
-            self._launch.start()
-            self._publish(BadgeState("checking", "Checking…"))
-        self._timer.start()
+            self._start_check(storage, study, spec, LAUNCH_DELAY_MS / 1000, announce=True)
 
-    def _launch_job(self) -> None:
-        if self._job is not None:
-            self._job.start(background=True)
+    def _start_check(self, storage: str, study: str, spec: str | None, delay: float, *, announce: bool) -> None:
+        self.target = (storage, study)
+        self.verdict = None
+        # Started a little later and from a thread: no process start in the GUI pass that asked for it.
+        self._task.start(
+            lambda state: _verify(state, storage, study, spec),
+            name=f"verify {study}",
+            delay=delay,
+            started=None if announce else lambda: self._publish(BadgeState("checking", "Checking…")),
+            yielded=self._publish,
+            returned=self._verified,
+            errored=lambda error: self._publish(BadgeState.failed(error.message)),
+        )
+        if announce:
+            self._publish(BadgeState("checking", "Checking…"))
+
+    def _verified(self, job: CoreJob) -> None:
+        if job.verdict is not None:
+            self.verdict = job.verdict
+            self._publish(BadgeState.from_verdict(job.verdict))
+        elif not job.cancelled:
+            self._publish(BadgeState.failed(job.error or "the verifier stopped without a verdict"))
 
     def _start_objective_check(self, storage: str, study: str) -> None:
-        from optgui.core.objective_check import run_objective_check
-
-        box: dict = {}
-
-        def work():
-            try:
-                box["result"] = run_objective_check(storage, study, OBJECTIVE_CHECK_TRIALS)
-            except Exception as exc:  # noqa: BLE001 - shown in the verdict dialog, never fatal
-                box["error"] = str(exc)
-
-        box["thread"] = threading.Thread(target=work, name="optgui-objective-check", daemon=True)
-        box["thread"].start()
-        self._objective = box
+        self.target = (storage, study)
+        self._task.start(
+            lambda state: _objective_check(storage, study),
+            name=f"objective check {study}",
+            returned=self._objective_checked,
+            errored=lambda error: self._objective_check_failed(str(error.exception)),
+        )
         self._publish(BadgeState("checking", "Checking the objective…", verdict=self.last.verdict))
 
-    def cancel(self) -> None:
-        job, self._job = self._job, None
-        if job is not None:
-            job.cancel(wait=False)
-        self._objective = None  # its thread ends with its child process; the result is dropped
-        self._timer.stop()
-        self._launch.stop()
-        self._soon.stop()
+    def _objective_checked(self, result: ObjectiveCheck) -> None:
+        assert self.verdict is not None
+        self.verdict = self.verdict.with_objective_check(result)
+        self._publish(BadgeState.from_verdict(self.verdict))
 
-    def _poll(self) -> None:
-        if self._objective is not None:
-            box = self._objective
-            if box["thread"].is_alive():
-                return
-            self._objective = None
-            if "result" in box:
-                self.verdict = self.verdict.with_objective_check(box["result"])
-                self._publish(BadgeState.from_verdict(self.verdict))
-            else:
-                check = ObjectiveCheck(None, (), note=box.get("error", "failed"))
-                state = BadgeState.from_verdict(self.verdict)
-                self._publish(
-                    BadgeState(
-                        state.kind,
-                        state.text + " · objective check failed",
-                        state.checked,
-                        state.total,
-                        {**state.verdict, "objective_error": check.note},
-                    )
-                )
-        if self._job is None:
-            if self._objective is None:
-                self._timer.stop()
-            return
-        job = self._job
-        for message in job.poll():
-            p = message.progress
-            if p is not None:
-                self._publish(BadgeState.checking(p.checked, p.total, p.first_trial, p.last_trial))
-        if job.done:
-            self._job = None
-            if job.verdict is not None:
-                self.verdict = job.verdict
-                self._publish(BadgeState.from_verdict(job.verdict))
-            elif not job.cancelled:
-                self._publish(BadgeState.failed(job.error or "the verifier stopped without a verdict"))
+    def _objective_check_failed(self, message: str) -> None:
+        # Shown in the verdict dialog, never fatal.
+        assert self.verdict is not None
+        check = ObjectiveCheck(None, (), note=message or "failed")
+        state = BadgeState.from_verdict(self.verdict)
+        self._publish(
+            BadgeState(
+                state.kind,
+                state.text + " · objective check failed",
+                state.checked,
+                state.total,
+                {**state.verdict, "objective_error": check.note},
+            )
+        )
+
+    def cancel(self) -> None:
+        self._task.cancel()
 
     def _publish(self, state: BadgeState) -> None:
         self.last = state
         self.state.emit(state)
+
+
+def _verify(state: TaskState, storage: str, study: str, spec: str | None) -> Iterator[BadgeState]:
+    """The verifier's child process, read in a task: its progress as BadgeStates, then the finished job."""
+    from optgui.core.verify_process import VerifyJob as CoreJob
+
+    job = CoreJob(storage, study, spec=spec, niceness=VERIFY_NICENESS)
+    state.on_cancel(lambda: job.cancel(wait=False))
+    if state.cancelled:
+        return job
+    for message in job:  # blocks until the child has exited (killed by a cancel)
+        p = message.progress
+        if p is not None:
+            yield BadgeState.checking(p.checked, p.total, p.first_trial, p.last_trial)
+    return job
+
+
+def _objective_check(storage: str, study: str) -> ObjectiveCheck:
+    from optgui.core.objective_check import run_objective_check
+
+    return run_objective_check(storage, study, OBJECTIVE_CHECK_TRIALS)

@@ -195,11 +195,10 @@ def main() -> int:
         f"{STEPS} reports per complete trial, in {time.perf_counter() - t:.1f} s"
     )
 
-    from PySide6.QtCore import QThreadPool
     from PySide6.QtWidgets import QApplication
 
     from optgui.core.reader import open_reader
-    from optgui.qt import theme
+    from optgui.qt import tasks, theme
     from optgui.qt.plots import importance as importance_module
     from optgui.qt.plots.panel import AnalysisPanel
     from optgui.qt.selection import TrialSelection
@@ -237,7 +236,7 @@ def main() -> int:
             t, c = time.perf_counter(), time.process_time()
             view.redraw()
             if key == "importance":
-                QThreadPool.globalInstance().waitForDone()
+                tasks.wait_for_all()
                 app.processEvents()
             view.canvas.viewport().repaint()
             walls.append(time.perf_counter() - t)

@@ -1,5 +1,5 @@
 """pytest-qt fixtures: real windows with settings in a temporary folder, modal dialogs answered automatically,
-and a check that no test leaves a run thread behind."""
+and a check that no test leaves a run thread or a background task behind."""
 
 from __future__ import annotations
 
@@ -14,14 +14,25 @@ optuna.logging.set_verbosity(optuna.logging.ERROR)
 
 
 @pytest.fixture(autouse=True)
-def _no_run_thread_left(qapp):
-    from optgui.qt.run_controller import running_threads
+def _no_run_left(qapp):
+    from optgui.qt.run_controller import running_relays
 
     yield
-    left = running_threads()
-    for thread in left:  # let the process end cleanly before failing
-        thread.wait(30000)
-    assert not left, f"QThreads left running: {[t.objectName() for t in left]}"
+    left = running_relays()
+    for task in left:  # let the engine process end cleanly before failing
+        task.wait(30000)
+    assert not left, f"runs left running: {[t.name for t in left]}"
+
+
+@pytest.fixture(autouse=True)
+def _no_task_left(qapp):
+    """A test fails when it leaves a background task running after its windows closed (closing a window cancels
+    its tasks; a cancelled task must end within the grace period)."""
+    from optgui.qt.tasks import leaked_tasks
+
+    yield
+    left = leaked_tasks(grace_ms=30000)
+    assert not left, f"background tasks left running: {[t.name for t in left]}"
 
 
 class DialogLog:

@@ -31,7 +31,7 @@ def test_the_compare_status_says_1_study_and_2_studies(qapp, qtbot, tmp_path):
         view.redraw()
         assert view.status.text().startswith("2 studies"), view.status.text()
     finally:
-        from PySide6.QtCore import QThreadPool
+        from optgui.qt import tasks
 
-        QThreadPool.globalInstance().waitForDone(60000)
+        tasks.wait_for_all(60000)
         reader.close()

@@ -18,7 +18,7 @@ import optuna
 import pytest
 from PySide6.QtCore import Qt
 
-from optgui.qt.fleet_monitor import running_monitor_threads
+from optgui.qt.fleet_monitor import running_monitors
 from optgui.qt.fleet_panel import live_workers
 from tests.support.fleet import REPO, batched_reference, recorded_signatures, write_objective
 from tests.support.studies import plain_study
@@ -95,7 +95,7 @@ def child_pids():
     for pid in left:
         os.kill(pid, 9)
     assert not left, f"child processes left running: {left}"
-    assert not running_monitor_threads(), "a fleet monitor thread was left running"
+    assert not running_monitors(), "a fleet monitor was left running"
 
 
 def click(qtbot, button):

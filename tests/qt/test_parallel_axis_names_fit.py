@@ -48,7 +48,7 @@ def test_the_outer_axis_names_stay_inside_the_canvas(qapp, qtbot, tmp_path):
                 label.textItem.toPlainText()
             )
     finally:
-        from PySide6.QtCore import QThreadPool
+        from optgui.qt import tasks
 
-        QThreadPool.globalInstance().waitForDone(60000)
+        tasks.wait_for_all(60000)
         reader.close()

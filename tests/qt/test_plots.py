@@ -98,9 +98,9 @@ def panel(qapp, qtbot, storage):
 
     widget.open_study = open_study
     yield widget
-    from PySide6.QtCore import QThreadPool
+    from optgui.qt import tasks
 
-    QThreadPool.globalInstance().waitForDone(60000)  # importance jobs end before the reader closes
+    tasks.wait_for_all(60000)  # importance jobs end before the reader closes
     reader.close()
 
 
@@ -328,9 +328,9 @@ def test_importance_matches_optuna_off_the_gui_thread_and_is_cached(panel, stora
     assert list(result.importances) == list(expected)
     ticks = [label for _, label in view.plot.getAxis("left")._tickLevels[0]]
     assert sorted(ticks) == sorted(expected)
-    jobs_before = len(view._jobs)
-    view.redraw()  # same trial count: from the cache, no new job
-    assert len(view._jobs) == jobs_before and view.pending_key is None
+    task_before = view.importance_task.current
+    view.redraw()  # same trial count: from the cache, no new computation
+    assert view.importance_task.current in (None, task_before) and view.pending_key is None
     assert view.result.importances == result.importances
 
 

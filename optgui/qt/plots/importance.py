@@ -11,11 +11,12 @@ from dataclasses import dataclass
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+from PySide6.QtCore import Signal
 
 from optgui.core import analysis
 from optgui.core.tables import COMPLETE, TrialTable
 from optgui.qt.plots.base import AnalysisPlot, placeholder, show_message
+from optgui.qt.tasks import TaskSlot
 
 EVALUATORS = ("PED-ANOVA", "fANOVA")
 
@@ -36,30 +37,18 @@ def compute_importance(table: TrialTable, evaluator: str, objective: int | None)
     return analysis.ped_anova_importances(table, objective), n
 
 
-class _Signals(QObject):
-    done = Signal(object)  # ImportanceResult
-
-
-class ImportanceJob(QRunnable):
-    """Runs in the global thread pool on an immutable table snapshot; reports through a queued signal."""
-
-    def __init__(self, key: tuple, table: TrialTable, evaluator: str, objective: int | None):
-        super().__init__()
-        self.key, self.table, self.evaluator, self.objective = key, table, evaluator, objective
-        self.signals = _Signals()
-
-    def run(self) -> None:
-        t = time.perf_counter()
-        try:
-            result, used = compute_importance(self.table, self.evaluator, self.objective)
-            out = ImportanceResult(self.key, result, used, time.perf_counter() - t)
-        except ImportError as exc:
-            out = ImportanceResult(
-                self.key, None, 0, 0.0, f"{self.evaluator} needs scikit-learn (pip install 'optgui[fanova]'): {exc}"
-            )
-        except Exception as exc:  # noqa: BLE001 - shown in the view, not a crash: importance is optional information
-            out = ImportanceResult(self.key, None, 0, 0.0, f"{type(exc).__name__}: {exc}")
-        self.signals.done.emit(out)
+def importance_work(key: tuple, table: TrialTable, evaluator: str, objective: int | None) -> ImportanceResult:
+    """Runs in a background task on an immutable table snapshot."""
+    t = time.perf_counter()
+    try:
+        result, used = compute_importance(table, evaluator, objective)
+        return ImportanceResult(key, result, used, time.perf_counter() - t)
+    except ImportError as exc:
+        return ImportanceResult(
+            key, None, 0, 0.0, f"{evaluator} needs scikit-learn (pip install 'optgui[fanova]'): {exc}"
+        )
+    except Exception as exc:  # noqa: BLE001 - shown in the view, not a crash: importance is optional information
+        return ImportanceResult(key, None, 0, 0.0, f"{type(exc).__name__}: {exc}")
 
 
 _cache: dict[tuple, ImportanceResult] = {}
@@ -83,7 +72,9 @@ class ImportancePlot(AnalysisPlot):
         self.message = placeholder(self.plot)
         self.result: ImportanceResult | None = None
         self.pending_key: tuple | None = None
-        self._jobs: list[ImportanceJob] = []
+        # One computation at a time: a new key cancels the previous one (fANOVA cannot be interrupted: it ends
+        # unseen, and the next one begins after it).
+        self.importance_task = TaskSlot(self, "importance")
 
     def restyle(self) -> None:
         self.bars.setOpts(brush=pg.mkBrush(self.colors.complete), pen=pg.mkPen(None))
@@ -107,7 +98,8 @@ class ImportancePlot(AnalysisPlot):
         key = self._key(table)
         cached = _cache.get(key)
         if cached is not None:
-            self.pending_key = None  # a job still out for another key must not be waited for when asked again
+            self.pending_key = None  # a computation still out for another key must not be waited for
+            self.importance_task.cancel()
             self.show_result(cached)
             return
         if key == self.pending_key:
@@ -116,14 +108,11 @@ class ImportancePlot(AnalysisPlot):
         self._clear_bars()  # what is shown until the job is done must not be another study's (or state's) result
         show_message(self.message, self.plot, f"Computing {key[2]} importance…", self.colors.muted)
         self.set_status("computing…")
-        job = ImportanceJob(key, table, key[2], key[3])
-        job.setAutoDelete(False)  # kept in self._jobs until its signal arrived
-        job.signals.done.connect(self._done)
-        self._jobs.append(job)
-        QThreadPool.globalInstance().start(job)
+        self.importance_task.start(
+            lambda state: importance_work(key, table, key[2], key[3]), name=f"importance {key[2]}", returned=self._done
+        )
 
     def _done(self, result: ImportanceResult) -> None:
-        self._jobs = [j for j in self._jobs if j.key != result.key]
         if result.error is None:
             _cache[result.key] = result
         if result.key == self.pending_key:

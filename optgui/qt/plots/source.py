@@ -3,8 +3,8 @@ intermediate values, and other studies of the same storage for comparisons. All 
 view's reader in the GUI thread; results are immutable tables, so workers (importance) can take them as they are.
 
 Live refresh: the study view hands every poll's delta to apply(); the table is merged (O(n) numpy, a few ms at
-100k) and `changed` is emitted at most every MIN_INTERVAL_MS, so a running study does not redraw the visible
-view more than a few times a second.
+100k) and `changed` is emitted at the texts' rate (optgui.qt.throttle.TEXTS: whole views are redrawn), so a
+running study does not redraw the visible view more than twice a second.
 """
 
 from __future__ import annotations
@@ -12,11 +12,10 @@ from __future__ import annotations
 import time
 
 import numpy as np
-from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtCore import QObject, Signal
 
 from optgui.core.tables import IntermediateValues, StudySummary, TrialTable
-
-MIN_INTERVAL_MS = 500
+from optgui.qt.throttle import TEXTS, Throttle
 
 
 class AnalysisSource(QObject):
@@ -31,10 +30,7 @@ class AnalysisSource(QObject):
         self._intermediate: tuple[int, IntermediateValues] | None = None
         self._others: dict[str, tuple[int, TrialTable]] = {}
         self.revision = 0  # bumps on every change: views and caches compare it
-        self._last_emit = 0.0
-        self._pending = QTimer(self)
-        self._pending.setSingleShot(True)
-        self._pending.timeout.connect(self._emit)
+        self._changed = Throttle(self, TEXTS, self.changed.emit)
 
     # --- the study ----------------------------------------------------------------------------------------------
     def open(self, reader, summary: StudySummary) -> None:
@@ -44,8 +40,7 @@ class AnalysisSource(QObject):
         self._intermediate = None
         self._others = {}
         self.revision += 1
-        self._pending.stop()
-        self._emit()
+        self._changed.now()
 
     def bind(self, session) -> None:
         """Read the trials of a StudySession (the window's one copy of them), not a table of our own."""
@@ -60,7 +55,7 @@ class AnalysisSource(QObject):
             self._table = table
         self._intermediate = None
         self.revision += 1
-        self._schedule()
+        self._changed()
 
     @property
     def study_name(self) -> str | None:
@@ -88,7 +83,7 @@ class AnalysisSource(QObject):
         if self.session is None:
             self._table = self._table.with_rows_replaced(delta_table)
         self.revision += 1
-        self._schedule()
+        self._changed()
 
     def intermediate_values(self) -> IntermediateValues | None:
         """Every reported intermediate value, re-read when the trials changed since the last read."""
@@ -125,18 +120,6 @@ class AnalysisSource(QObject):
     def add_study_table(self, table: TrialTable) -> None:
         """Make a study available for comparisons without a reader (tests, benchmarks)."""
         self._others[table.study_name] = (float("inf"), table)
-
-    # --- change notification -----------------------------------------------------------------------------------
-    def _schedule(self) -> None:
-        wait = MIN_INTERVAL_MS - (time.monotonic() - self._last_emit) * 1000
-        if wait <= 0:
-            self._emit()
-        elif not self._pending.isActive():
-            self._pending.start(int(wait))
-
-    def _emit(self) -> None:
-        self._last_emit = time.monotonic()
-        self.changed.emit()
 
 
 def numbers_to_rows(table: TrialTable, numbers: np.ndarray) -> np.ndarray:
