@@ -44,7 +44,14 @@ from optgui.core import metadata as md
 from optgui.core import pickle_trust, rng_state, trial_output
 from optgui.core.builtin_objectives import DEFAULT_DIRECTIONS
 from optgui.core.errors import LeaseLostError, OptguiError, SpecError, StudyStateError
-from optgui.core.events import RecoveryPerformed, RunFailed, RunStarted, RunStateChanged, TrialFinished, TrialStarted
+from optgui.core.events import (
+    RecoveryPerformed,
+    RunFailed,
+    RunStarted,
+    RunStateChanged,
+    TrialStarted,
+    trial_finished,
+)
 from optgui.core.lease import Lease
 from optgui.core.metadata import StudyMetadata
 from optgui.core.objectives import ObjectiveRef, check_against_record, load_objective, parse_objective
@@ -960,18 +967,9 @@ class StudyRunner:
             error = {"type": "InvalidValue", "message": message, "traceback": ""}
         self._n_finished += 1
         self._last_trial = number
-        self._emit(
-            TrialFinished(
-                number,
-                final_state.name,
-                tuple(values) if values else None,
-                tuple(trial.params.items()),
-                duration,
-                error["message"] if error else None,
-                self._n_finished,
-                self._target,
-            )
-        )
+        # The told trial as stored (one read by primary key): the window shows the run from these events alone.
+        told = self._storage.get_trial(trial._trial_id)
+        self._emit(trial_finished(told, duration, error["message"] if error else None, self._n_finished, self._target))
 
     def _check_lease_after_ask(self, trial) -> None:
         """Stopped inside ask() past the lease's life, this process created a trial in a study another process now

@@ -1,7 +1,7 @@
 """Convergence plot (trial values by number + best-so-far line, failed trials on a strip below) and, for two
 objectives, the Pareto-front view.
 
-Live updates are O(new trials): each category's scatter draws a prefix of TrialData's point buffer and new points
+Live updates are O(new trials): each category's scatter draws a prefix of TrialStore's point buffer and new points
 are appended to it (PointsItem.addPoints), thinned per pixel column. Everything is redrawn (decimated from
 all points) only when the picture really changes: a zoom or pan, the log scale, another objective, reloaded data,
 or when appended points exceed a per-column budget. While following a run the x range grows in steps with
@@ -18,11 +18,11 @@ from PySide6.QtCore import QPointF, QTimer, Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from optgui.core.tables import STATE_NAMES
+from optgui.core.trial_store import TrialStore
 from optgui.qt import theme
 from optgui.qt.fast_axis import FastAxisItem
 from optgui.qt.line_item import LineItem
 from optgui.qt.points_item import PointsItem
-from optgui.qt.trial_data import TrialData
 
 pg.setConfigOptions(antialias=False, useOpenGL=False)
 
@@ -116,13 +116,13 @@ def following_y_range(lo: float, hi: float, current: tuple[float, float] | None,
 
 
 class ConvergencePlot(QWidget):
-    """Trial values by trial number. Call set_data() once, then refresh() after TrialData.apply()."""
+    """Trial values by trial number. Call set_data() once, then refresh() after TrialStore.apply()."""
 
     hovered = Signal(object)  # trial number or None
 
     def __init__(self, parent=None):
         super().__init__(parent)
-        self.data: TrialData | None = None
+        self.data: TrialStore | None = None
         self.metric_names: list[str] = []
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -212,8 +212,8 @@ class ConvergencePlot(QWidget):
         self.restyle(theme.colors())
 
     # --- data -----------------------------------------------------------------------------------------------
-    def set_data(self, data: TrialData, metric_names: list[str] | None = None) -> None:
-        """Show another study's trials: nothing drawn for the previous one is kept (a new TrialData's generation
+    def set_data(self, data: TrialStore, metric_names: list[str] | None = None) -> None:
+        """Show another study's trials: nothing drawn for the previous one is kept (a new TrialStore's generation
         may equal the old one's, so the drawn prefixes and bounds are forgotten here, not by comparing keys)."""
         self.data = data
         self.live, self._n_shown = False, data.n
@@ -274,7 +274,7 @@ class ConvergencePlot(QWidget):
         return ((self.complete, d.complete, True), (self.pruned, d.pruned, True), (self.failed, d.failed, False))
 
     def refresh(self) -> None:
-        """Bring the plot up to date with TrialData: O(new points), or O(points in view) for a full draw."""
+        """Bring the plot up to date with TrialStore: O(new points), or O(points in view) for a full draw."""
         d = self.data
         if d is None:
             return
@@ -486,7 +486,7 @@ class ParetoPlot(QWidget):
 
     def __init__(self, parent=None):
         super().__init__(parent)
-        self.data: TrialData | None = None
+        self.data: TrialStore | None = None
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         self.plot = pg.PlotWidget()
@@ -501,7 +501,7 @@ class ParetoPlot(QWidget):
             t.changed.connect(self.restyle)
         self.restyle(theme.colors())
 
-    def set_data(self, data: TrialData, metric_names: list[str] | None = None) -> None:
+    def set_data(self, data: TrialStore, metric_names: list[str] | None = None) -> None:
         self.data = data
         self.live, self._n_shown = False, data.n
         names = list(metric_names or [])

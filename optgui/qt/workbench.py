@@ -1,8 +1,9 @@
 """The study workbench, installed into a MainWindow: Trials / Best / Output tabs in the study view, the Study menu
 (save as, run on a copy, rename, delete, upgrade, exports) and Preferences.
 
-Everything here reads through the study view's reader and follows its polls (`StudyView.polled`); every write is
-asked for first and done by optgui.core.study_admin.
+The trials table, best panel and details pane show the shown study session's TrialStore (no copy of their own) and
+follow its changes (`StudyView.trials_changed`: polls and the engine's events alike); every write is asked for
+first and done by optgui.core.study_admin.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from optgui.core import study_admin
 from optgui.core.errors import OptguiError
 from optgui.core.exports import write_json, write_trials_csv
 from optgui.core.storage import parse_storage
+from optgui.core.trial_frame import TrialFrame
 from optgui.qt import dialogs
 from optgui.qt.background import run_with_progress
 from optgui.qt.best_panel import BestPanel
@@ -67,7 +69,7 @@ class Workbench(QObject):
         tabs.addTab(self.log, "Output")
         tabs.currentChanged.connect(self._tab_changed)
         self.view.opened.connect(self._study_opened)
-        self.view.polled.connect(self._polled)
+        self.view.trials_changed.connect(self._trials_changed)
         window.controller.state_changed.connect(self._run_state)
         # One selected trial and one brushing filter for the whole study view: a row picked here is highlighted in
         # the analysis plots, a point picked there selects (and scrolls to) its row and fills the details pane.
@@ -92,6 +94,7 @@ class Workbench(QObject):
     def _study_opened(self) -> None:
         self.view.tabs.tabBar().setVisible(True)  # the workbench tabs are there for every study
         self.loaded = False
+        self.table.bind(TrialFrame(self.view.summary.directions))  # nothing of the previous study stays shown
         self.details.clear()
         self.log.set_study(self.view.storage, self.view.summary.name)
         self.log.follow(self._shown_study_runs())
@@ -108,13 +111,13 @@ class Workbench(QObject):
             return False
         try:
             with _WaitCursor():
-                table = view.session.table()  # the session's copy, shared with the analysis views
+                view.session.ensure_params()  # into the session's store, shared with the plots and analysis views
         except OptguiError as exc:
             self.window.statusBar().showMessage(f"Cannot read the trials: {exc}", 10000)
             return False
         summary = view.summary
-        self.table.load(table, summary.directions, summary.metric_names)
-        frame = self.table.model.frame
+        frame = view.session.store
+        self.table.bind(frame)
         self.details.set_study(view.storage, view.reader, summary.name, frame)
         self.best.rows = np.empty(0, dtype=np.int64)  # another study's best rows may have the same numbers
         self.best.update_from(frame)
@@ -135,24 +138,21 @@ class Workbench(QObject):
         if self.loaded:
             self.table.show_only(numbers, self.view.selection.filter_source)
 
-    def _polled(self, delta) -> None:
+    def _trials_changed(self, change) -> None:
+        """The shown session's store took a poll or the engine's events (a StoreChange)."""
         if not self.loaded:
             return
-        if delta.is_full:
-            summary = self.view.summary
-            self.table.load(delta.table, summary.directions, summary.metric_names)
-            frame = self.table.model.frame
+        frame = self.view.session.store
+        if change.reloaded:
+            self.table.bind(frame)
             self.details.frame = frame
             self.details.extras.invalidate()
             self.best.rows = np.empty(0, dtype=np.int64)
             self.best.update_from(frame)
             return
-        if len(delta.table) == 0:
-            return
-        self.table.apply(delta.table)
-        frame = self.table.model.frame
-        self.details.data_changed(frame, delta.table.number.tolist())
-        self.best.update_from(frame, new_rows=delta.table.number)
+        self.table.rows_changed(change.new, change.changed, change.columns_added)
+        self.details.data_changed(frame, change.rows.tolist())
+        self.best.update_from(frame, new_rows=change.rows)
 
     def _shown_study_runs(self) -> bool:
         return self.window.controller.active and self.view.session is self.view.run_session
