@@ -188,7 +188,9 @@ class TrialFrame:
             self._rebuild_columns()
         self._key_cache.clear()
         new = np.arange(old_n, top) if top > old_n else np.empty(0, dtype=np.int64)
-        changed = np.unique(rows[rows < old_n])
+        changed = rows[rows < old_n]
+        if len(changed) > 1 and not np.all(changed[1:] > changed[:-1]):  # (np.unique sorts: skipped when sorted)
+            changed = np.unique(changed)
         return new, changed, added
 
     # --- columns ------------------------------------------------------------------------------------------

@@ -236,7 +236,7 @@ class TrialStore(TrialFrame):
             if np.any(self._plotted[known] & moved):
                 self._rebuild_points()
                 return
-        finished = np.unique(rows[(self.state[rows] != RUNNING) & ~self._plotted[rows]])
+        finished = _sorted_unique(rows[(self.state[rows] != RUNNING) & ~self._plotted[rows]])
         if not self._append_points(finished):
             self._rebuild_points()
 
@@ -369,6 +369,13 @@ class TrialStore(TrialFrame):
     def intermediate_values(self) -> IntermediateValues:
         """The intermediate values the engine's events brought (polls do not carry them: a reader reads them)."""
         return self._cached("intermediate", lambda: self.intermediate.table(self.trial_id))
+
+
+def _sorted_unique(rows: np.ndarray) -> np.ndarray:
+    """np.unique of trial numbers, without its sort when they are increasing already (a poll's, a full read's)."""
+    if len(rows) < 2 or bool(np.all(rows[1:] > rows[:-1])):
+        return rows
+    return np.unique(rows)
 
 
 def events_table(
