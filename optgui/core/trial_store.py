@@ -7,8 +7,8 @@ keys and cell texts) that also keeps what the views derive from the trials, upda
 - the convergence plot's points per state (COMPLETE, PRUNED, FAIL) for the plotted objective, appended in
   trial-number order (`generation` bumps when they are rebuilt rather than appended to);
 - the best-so-far line of the plotted objective, recomputed from the first changed row only;
-- counts per state, the Pareto front of the first two objectives and an immutable `TrialTable` snapshot for the
-  analysis views, each computed once per `revision`;
+- counts per state (kept up to date by apply); the Pareto front of the first two objectives and an immutable
+  `TrialTable` snapshot for the analysis views, each computed once per `revision`;
 - reported intermediate values in long format (number, step, value), three growable columns.
 
 Deltas come from the reader's polls (`TrialTable`s of new and changed rows) and from the engine's `TrialFinished`
@@ -169,6 +169,7 @@ class TrialStore(TrialFrame):
         self.params_loaded = False  # params and user attributes of every trial are held (the table can show)
         self.intermediate = _LongColumns()
         self._cache: dict[str, tuple[int, Any]] = {}
+        self._tally = np.zeros(256, dtype=np.int64)  # rows per state code, kept by apply in O(rows given)
         self._dist_by_json: dict[str, ParamDistribution] = {}
 
     @property
@@ -190,6 +191,7 @@ class TrialStore(TrialFrame):
             points.clear()
         self.intermediate = _LongColumns()
         old_n = self.n
+        self._tally = np.zeros(256, dtype=np.int64)
         super().load(table)  # (calls apply)
         if old_n > self.n:  # a shorter reload: what the buffers held past the end goes
             self._clear_rows(self.n, old_n)
@@ -204,9 +206,13 @@ class TrialStore(TrialFrame):
         if len(delta) == 0:
             return StoreChange(_EMPTY_ROWS, _EMPTY_ROWS, False)
         rows = delta.number.astype(np.int64)
-        known = rows[rows < self.n]
+        old_n = self.n
+        known = rows[rows < old_n]
         before = (known, self.state[known].copy(), self.values[known, self.objective].copy())
+        unique_known = _sorted_unique(known)
+        self._tally -= _state_tally(self.state[unique_known])
         new, changed, added = super().apply(delta)
+        self._tally += _state_tally(self.state[unique_known]) + _state_tally(self.state[old_n : self.n])
         self.revision += 1
         self._key_cache.clear()
         self._update_points(rows, *before)
@@ -289,14 +295,13 @@ class TrialStore(TrialFrame):
 
     def counts(self) -> dict[str, int]:
         """Trials per state (placeholder rows count as RUNNING), as a copy the caller may change."""
-        return dict(self._cached("counts", self._count))
-
-    def _count(self) -> dict[str, int]:
-        # One counting pass (as uint8: an unknown state, -1, lands in the last bin) instead of one per state.
-        tally = np.bincount(self.state[: self.n].view(np.uint8), minlength=256)
+        tally = self._tally
         return {
-            name: int(tally[code]) for name, code in (("COMPLETE", COMPLETE), ("PRUNED", PRUNED), ("FAIL", FAIL))
-        } | {"RUNNING": int(tally[RUNNING])}
+            "COMPLETE": int(tally[COMPLETE]),
+            "PRUNED": int(tally[PRUNED]),
+            "FAIL": int(tally[FAIL]),
+            "RUNNING": int(tally[RUNNING]),
+        }
 
     def finished_count(self) -> int:
         c = self.counts()
@@ -369,6 +374,11 @@ class TrialStore(TrialFrame):
     def intermediate_values(self) -> IntermediateValues:
         """The intermediate values the engine's events brought (polls do not carry them: a reader reads them)."""
         return self._cached("intermediate", lambda: self.intermediate.table(self.trial_id))
+
+
+def _state_tally(states: np.ndarray) -> np.ndarray:
+    # One counting pass over the codes as uint8 (an unknown state, -1, lands in the last bin).
+    return np.bincount(states.view(np.uint8), minlength=256)
 
 
 def _sorted_unique(rows: np.ndarray) -> np.ndarray:

@@ -184,3 +184,42 @@ def test_polls_of_another_writer_and_a_fresh_read_agree(tmp_path):
         assert store.counts()["COMPLETE"] == int((fresh.state == COMPLETE).sum())
         best = np.fmin.accumulate(np.where(fresh.state == COMPLETE, fresh.values[:, 0], np.nan))
         assert np.array_equal(store.best[: store.n], best, equal_nan=True)
+
+
+def test_random_deltas_keep_counts_best_and_points_equal_to_a_recomputation():
+    """Counts are kept by apply in O(rows given), not recounted: any mix of new, repeated, out-of-order and changed
+    rows (RUNNING trials finishing) must leave them equal to counting the held rows."""
+    rng = np.random.default_rng(7)
+    store = TrialStore(("maximize",), capacity=4)
+    truth_state = np.zeros(0, dtype=np.int8)
+    for _ in range(60):
+        k = int(rng.integers(1, 12))
+        numbers = rng.integers(0, store.n + 8, size=k)
+        numbers = np.unique(numbers) if rng.random() < 0.5 else numbers[:1]
+        # Finished trials never change; unfinished ones (and placeholders) may finish or stay RUNNING.
+        if len(truth_state):
+            known = numbers[numbers < len(truth_state)]
+            numbers = np.concatenate([known[truth_state[known] == RUNNING], numbers[numbers >= len(truth_state)]])
+        if len(numbers) == 0:
+            continue
+        states = rng.choice([RUNNING, COMPLETE, COMPLETE, PRUNED, FAIL], size=len(numbers)).astype(np.int8)
+        values = np.where(states == COMPLETE, rng.normal(size=len(numbers)), np.nan)
+        order = rng.permutation(len(numbers))
+        store.apply(_table(numbers[order], states[order], values[order]))
+        grown = np.zeros(max(len(truth_state), int(numbers.max()) + 1), dtype=np.int8)
+        grown[: len(truth_state)] = truth_state
+        grown[numbers] = states
+        truth_state = grown
+    tally = np.bincount(store.state[: store.n], minlength=5)
+    assert store.counts() == {
+        "COMPLETE": int(tally[COMPLETE]),
+        "PRUNED": int(tally[PRUNED]),
+        "FAIL": int(tally[FAIL]),
+        "RUNNING": int(tally[RUNNING]),
+    }
+    best = np.fmax.accumulate(np.where(store.state[: store.n] == COMPLETE, store.values[: store.n, 0], np.nan))
+    assert np.array_equal(store.best[: store.n], best, equal_nan=True)
+    x, y = store.complete.view()
+    complete = np.flatnonzero(store.state[: store.n] == COMPLETE)
+    assert x.astype(int).tolist() == complete.tolist()
+    assert np.array_equal(y, store.values[complete, 0])
