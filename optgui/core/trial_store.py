@@ -170,6 +170,7 @@ class TrialStore(TrialFrame):
         self.intermediate = _LongColumns()
         self._cache: dict[str, tuple[int, Any]] = {}
         self._tally = np.zeros(256, dtype=np.int64)  # rows per state code, kept by apply in O(rows given)
+        self._steps = np.empty(0, dtype=np.int64)  # rows where the best-so-far line changes
         self._dist_by_json: dict[str, ParamDistribution] = {}
 
     @property
@@ -190,6 +191,7 @@ class TrialStore(TrialFrame):
         for points in (self.complete, self.pruned, self.failed):
             points.clear()
         self.intermediate = _LongColumns()
+        self._steps = np.empty(0, dtype=np.int64)
         old_n = self.n
         self._tally = np.zeros(256, dtype=np.int64)
         super().load(table)  # (calls apply)
@@ -283,6 +285,22 @@ class TrialStore(TrialFrame):
         maximize = self.directions[self.objective] == "maximize"
         acc = np.fmax.accumulate(col) if maximize else np.fmin.accumulate(col)
         self.best[start:n] = acc[offset:]
+        # Where the line changes (its first value, then each improvement), from `start` on: the plot's staircase
+        # is drawn through these few rows, not through every trial.
+        segment = self.best[max(start - 1, 0) : n]
+        first = max(start - 1, 0)
+        finite = np.isfinite(segment)
+        before = np.concatenate(([False], finite[:-1]))
+        changed = finite & (~before | (segment != np.concatenate(([np.nan], segment[:-1]))))
+        if start > 0:
+            changed[0] = False  # row start-1 is unchanged: its own step (if any) is kept from before
+        kept = self._steps[self._steps < start]
+        self._steps = np.concatenate([kept, np.flatnonzero(changed) + first])
+
+    def best_steps(self) -> np.ndarray:
+        """Rows where the best-so-far line of the plotted objective takes a new value (the first finite one and
+        every improvement), in order."""
+        return self._steps
 
     # --- questions the views ask (each answered once per revision) -------------------------------------------
     def _cached(self, name: str, compute):

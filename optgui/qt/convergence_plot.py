@@ -69,16 +69,22 @@ def decimate(x: np.ndarray, y: np.ndarray, x0: float, x1: float, columns: int) -
     return np.repeat(bx, 2), np.column_stack((low, high)).ravel()
 
 
-def staircase(best: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def staircase(best: np.ndarray, steps: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """The best-so-far line as a staircase through the points where it changes (a handful, however many trials):
-    level to the next improvement, then a step."""
+    level to the next improvement, then a step. `steps`: those points when known (TrialStore.best_steps keeps them,
+    so a live update does not scan every trial)."""
     n = len(best)
-    finite = np.isfinite(best)
-    if not finite.any():
+    if steps is not None:
+        xs = steps
+    else:
+        finite = np.isfinite(best)
+        if not finite.any():
+            return np.empty(0), np.empty(0)
+        first = int(np.argmax(finite))
+        rest = best[first:]
+        xs = np.concatenate(([first], np.flatnonzero(rest[1:] != rest[:-1]) + 1 + first))
+    if len(xs) == 0:
         return np.empty(0), np.empty(0)
-    first = int(np.argmax(finite))
-    rest = best[first:]
-    xs = np.concatenate(([first], np.flatnonzero(rest[1:] != rest[:-1]) + 1 + first))
     ys = best[xs]
     x = np.empty(2 * len(xs))
     y = np.empty(2 * len(xs))
@@ -321,7 +327,7 @@ class ConvergencePlot(QWidget):
                     self._drawn[id(item)] = points.n
         if self._follow_y and self._y_bounds is not None:
             self._set_y_range(*following_y_range(*self._y_bounds, self._y_range, self.live))
-        bx, by = staircase(d.best[: d.n])
+        bx, by = staircase(d.best[: d.n], d.best_steps())
         by = self._shown(by, log)
         drawn_x, drawn_y = self.best.getData()
         if not (np.array_equal(drawn_x, bx) and np.array_equal(drawn_y, by, equal_nan=True)):

@@ -223,3 +223,18 @@ def test_random_deltas_keep_counts_best_and_points_equal_to_a_recomputation():
     complete = np.flatnonzero(store.state[: store.n] == COMPLETE)
     assert x.astype(int).tolist() == complete.tolist()
     assert np.array_equal(y, store.values[complete, 0])
+
+
+def test_the_best_lines_steps_are_kept_as_rows_arrive():
+    rng = np.random.default_rng(11)
+    store = TrialStore(("minimize",))
+    n = 0
+    for k in rng.integers(1, 40, size=50):
+        states = rng.choice([COMPLETE, COMPLETE, FAIL], size=k)
+        store.apply(_table(range(n, n + k), states, np.where(states == COMPLETE, rng.normal(size=k), np.nan)))
+        n += k
+        best = store.best[: store.n]
+        finite = np.isfinite(best)
+        first = int(np.argmax(finite))
+        expected = np.concatenate(([first], np.flatnonzero(best[first + 1 :] != best[first:-1]) + first + 1))
+        assert store.best_steps().tolist() == (expected.tolist() if finite.any() else [])
