@@ -126,7 +126,7 @@ def old_table_path(path: Path, n_rows: int) -> tuple[float, float]:
     return seconds, held
 
 
-def measure(path: Path, n_trials: int, repeats: int) -> dict:
+def measure(path: Path, n_trials: int, repeats: int, with_table: bool = True) -> dict:
     """The steps in the real window, in this process: {step: [seconds, ...], "rss ...": MB}."""
     from optgui.qt import app as qt_app
 
@@ -157,14 +157,15 @@ def measure(path: Path, n_trials: int, repeats: int) -> dict:
         view.plot.view.viewport().repaint()
         note("open to the convergence plot", time.perf_counter() - t)
         rows["rss after the plot (MB)"] = rss_mb()
-        t = time.perf_counter()
-        bench.show_tab(bench.trials_page)
-        app.processEvents()
-        bench.table.view.viewport().repaint()
-        note("then to a usable trials table", time.perf_counter() - t)
-        assert bench.loaded and bench.table.model.frame.n >= n_trials
-        rows["rss with the table (MB)"] = rss_mb()
-        bench.show_tab(view.plot)
+        if with_table:
+            t = time.perf_counter()
+            bench.show_tab(bench.trials_page)
+            app.processEvents()
+            bench.table.view.viewport().repaint()
+            note("then to a usable trials table", time.perf_counter() - t)
+            assert bench.loaded and bench.table.model.frame.n >= n_trials
+            rows["rss with the table (MB)"] = rss_mb()
+            bench.show_tab(view.plot)
         for _ in range(5):
             append_trials(path, "big", 10)
             t = time.perf_counter()
@@ -208,13 +209,14 @@ def main() -> int:
     parser.add_argument("--against", help="another optgui source folder to run the same steps with")
     parser.add_argument("--measure-only", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--no-old-path", action="store_true", help="skip the old table path (saves memory at 10M)")
+    parser.add_argument("--plot-only", action="store_true", help="skip the trials table (its full read, at 10M)")
     args = parser.parse_args()
 
     folder = Path(tempfile.mkdtemp(prefix="optgui-scale-"))
     os.environ.setdefault("XDG_CONFIG_HOME", str(folder / "config"))
     os.environ.setdefault("OPTGUI_DATA_DIR", str(folder / "data"))
     if args.measure_only:
-        print("RESULT " + json.dumps(measure(Path(args.file), args.trials, args.repeats)))
+        print("RESULT " + json.dumps(measure(Path(args.file), args.trials, args.repeats, not args.plot_only)))
         return 0
     path = Path(args.file) if args.file else folder / "scale.db"
     if not args.file:
@@ -230,15 +232,16 @@ def main() -> int:
                 env["PYTHONPATH"] = os.path.abspath(source)
             command = [sys.executable, os.path.abspath(__file__), "--measure-only", "--file", str(path)]
             command += ["--trials", str(args.trials), "--repeats", str(args.repeats)]
+            command += ["--plot-only"] if args.plot_only else []
             out = subprocess.run(command, env=env, cwd=folder, capture_output=True, text=True, check=True).stdout
             results[label] = json.loads(next(line[7:] for line in out.splitlines() if line.startswith("RESULT ")))
         print(f"{args.trials} trials, seconds (median of {args.repeats}) and peak RSS, the code before and now:")
         show(results)
         print(f"Load average at the end {os.getloadavg()[0]:.2f}")
         return 0
-    rows = measure(path, args.trials, args.repeats)
+    rows = measure(path, args.trials, args.repeats, not args.plot_only)
     show({"now": rows})
-    if not args.no_old_path:
+    if not (args.no_old_path or args.plot_only):
         seconds, held = old_table_path(path, args.trials)
         table = statistics.median(rows["then to a usable trials table"])
         print(
