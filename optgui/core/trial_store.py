@@ -38,6 +38,7 @@ from optgui.core.tables import (
     PRUNED,
     RUNNING,
     STATE_CODES,
+    WAITING,
     IntermediateValues,
     ParamColumn,
     ParamDistribution,
@@ -45,6 +46,7 @@ from optgui.core.tables import (
     durations,
     frozen_array,
     frozen_mapping,
+    select_rows,
 )
 from optgui.core.trial_frame import TrialFrame, _grown
 
@@ -220,6 +222,24 @@ class TrialStore(TrialFrame):
         self._update_points(rows, *before)
         self._update_best(int(rows.min()))
         return StoreChange(new, changed, added)
+
+    def apply_read(self, table: TrialTable) -> StoreChange:
+        """Merge a full read of the study (params, attributes, datetimes of every trial) made at some moment: rows
+        it holds unfinished that the store has seen finish since (a newer poll, an engine event) are left as they
+        are, so an older read never takes a finished trial back. Params are loaded afterwards."""
+        unfinished = (table.state == RUNNING) | (table.state == WAITING)
+        if unfinished.any():
+            numbers = table.number[unfinished]
+            inside = numbers < self.n
+            stale = np.zeros(len(numbers), dtype=bool)
+            stale[inside] = (self.state[numbers[inside]] != RUNNING) & (self.state[numbers[inside]] != WAITING)
+            if stale.any():
+                keep = np.ones(len(table), dtype=bool)
+                keep[np.flatnonzero(unfinished)[stale]] = False
+                table = select_rows(table, np.flatnonzero(keep))
+        change = self.apply(table)
+        self.params_loaded = True
+        return change
 
     def _events_table(self, events: list[TrialFinished]) -> TrialTable:
         for event in events:

@@ -23,7 +23,8 @@ START_DELAY_MS = 40
 
 
 class BackgroundReads(QObject):
-    # (kind, token, result, error): kind "poll" (result TrialDelta) or "summaries" (list[StudySummary])
+    # (kind, token, result, error): kind "poll" (result TrialDelta), "trials" (TrialTable) or "summaries"
+    # (list[StudySummary])
     delivered = Signal(object)
     _finished = Signal(object)  # emitted in the worker thread; handed on as `delivered` unless closed by then
 
@@ -47,6 +48,10 @@ class BackgroundReads(QObject):
     def poll(self, storage: str, study: str, watermark, token) -> bool:
         """Start a poll unless one is in flight; returns whether it started."""
         return self._submit("poll", token, storage, lambda reader: reading.poll(reader, study, watermark))
+
+    def trials(self, storage: str, study: str, token) -> bool:
+        """Start a full read of a study's trials (params, attributes, datetimes); returns whether it started."""
+        return self._submit("trials", token, storage, lambda reader: reading.all_trials(reader, study))
 
     def summaries(self, storage: str, token) -> bool:
         return self._submit("summaries", token, storage, reading.summaries)

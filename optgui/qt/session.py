@@ -166,8 +166,7 @@ class StudySession:
         """Read the params and user attributes of every trial into the store, once (the first read of a study
         takes only what the plot needs: ~1 s saved at 100k trials). Returns False without a reader."""
         if not self.store.params_loaded and self.reader is not None:
-            self.store.apply(self.reader.trials(self.summary.name))
-            self.store.params_loaded = True
+            self.store.apply_read(self.reader.trials(self.summary.name))
         return self.store.params_loaded
 
     def table(self) -> TrialTable | None:

@@ -353,9 +353,18 @@ class StudyView(QWidget):
         # Refused because one is in flight: poll again after it, unless it has not started reading yet.
         self._poll_again = session if not started and not self.reads.waiting("poll") else None
 
+    def read_params_in_background(self, session: StudySession) -> None:
+        """Read params, attributes and datetimes of every trial into the session's store in the worker thread (the
+        trials table of a large study is shown with numbers, states and values meanwhile)."""
+        if session.reader is not None and not session.store.params_loaded:
+            self.reads.trials(session.storage, session.name, session)
+
     def _background_read(self, message) -> None:
         kind, token, result, error = message
         self.reads.done(kind)
+        if kind == "trials":
+            self._params_read(token, result, error)
+            return
         if kind != "poll":
             return
         session, watermark = token
@@ -366,6 +375,21 @@ class StudyView(QWidget):
         again, self._poll_again = self._poll_again, None
         if again is not None:
             self.refresh_in_background(again)
+
+    def load_params_now(self) -> None:
+        """Read the shown study's params into its store now, if they are not there yet (the views follow)."""
+        session = self.session
+        if session is None or session.reader is None or session.store.params_loaded:
+            return
+        self._trials_changed(session.store.apply_read(reading.all_trials(session.reader, session.name)))
+
+    def _params_read(self, session: StudySession, table, error) -> None:
+        kept = session is self.session or session is self.run_session or session.key in self._sessions
+        if error is not None or not kept or session.store.params_loaded:
+            return
+        change = session.store.apply_read(table)
+        if session is self.session:
+            self._trials_changed(change)
 
     def _redraw(self) -> None:
         self.plot.refresh()

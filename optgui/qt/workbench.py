@@ -31,6 +31,8 @@ from optgui.qt.trial_details import TrialDetails
 from optgui.qt.trials_table import TrialsTable
 
 CSV_FILTER = "CSV files (*.csv)"
+# From this many trials the trials table is shown before its params are read (they follow from a worker thread).
+TABLE_READ_IN_BACKGROUND_FROM = 200_000
 IMAGE_FILTER = "PNG image (*.png);;SVG image (*.svg)"
 JSON_FILTER = "JSON files (*.json)"
 VERDICT_SCHEMA = "optgui.verdict-export/1"
@@ -109,23 +111,32 @@ class Workbench(QObject):
         view = self.view
         if view.reader is None or view.summary is None:
             return False
+        if not view.session.store.params_loaded and view.session.store.n >= TABLE_READ_IN_BACKGROUND_FROM:
+            # A large study: the table shows the store's numbers, states and values at once; the params columns
+            # (a read of seconds at 1M trials) arrive from the worker thread.
+            self._bind(view.session.store)
+            view.read_params_in_background(view.session)
+            return True
         try:
             with _WaitCursor():
                 view.session.ensure_params()  # into the session's store, shared with the plots and analysis views
         except OptguiError as exc:
             self.window.statusBar().showMessage(f"Cannot read the trials: {exc}", 10000)
             return False
-        summary = view.summary
-        frame = view.session.store
+        self._bind(view.session.store)
+        return True
+
+    def _bind(self, frame) -> None:
+        """Show the session's store in the table, details and best panel."""
+        view = self.view
         self.table.bind(frame)
-        self.details.set_study(view.storage, view.reader, summary.name, frame)
+        self.details.set_study(view.storage, view.reader, view.summary.name, frame)
         self.best.rows = np.empty(0, dtype=np.int64)  # another study's best rows may have the same numbers
         self.best.update_from(frame)
         self.loaded = True
         selection = self.view.selection
         self._filter_changed(selection.filter)
         self._trial_selected(selection.selected)
-        return True
 
     def _trial_selected(self, number: int | None) -> None:
         if not self.loaded or number is None:
@@ -450,6 +461,12 @@ class Workbench(QObject):
             return None
         path = self._export_path("Export trials to CSV", f"{self.view.summary.name}-trials.csv", CSV_FILTER)
         if not path:
+            return None
+        try:
+            with _WaitCursor():
+                self.view.load_params_now()  # (a large study's params may still be on their way from the worker)
+        except OptguiError as exc:
+            dialogs.error(self.window, "Export failed", f"Cannot read the trials: {exc}")
             return None
         try:
             n = write_trials_csv(self.table.model.frame, self.table.model.order, self.table.visible_columns(), path)

@@ -4,8 +4,9 @@
         [--against SOURCE_FOLDER]   # also run the same steps with another optgui source (e.g. `git archive main`)
 
 Measured, each with the peak RSS after it (the process's high-water mark, so later figures include earlier ones):
-open to the convergence plot drawn; to a usable trials table (params read into the session's store, the table bound
-to it and drawn); one live update of 10 new trials (poll + store + plot + table + repaint); switching to a
+open to the convergence plot drawn; to a usable trials table (the table bound to the session's store and drawn)
+and to its params columns (read into the store, from a worker thread for a large study); one live update of 10
+new trials (poll + store + plot + table + repaint); switching to a
 100-trial study of the same file and back (the big study's session is kept: switching back costs a poll).
 
 With --against, the steps run once with each code base on the same file, in separate processes (each its own
@@ -164,6 +165,13 @@ def measure(path: Path, n_trials: int, repeats: int, with_table: bool = True) ->
             bench.table.view.viewport().repaint()
             note("then to a usable trials table", time.perf_counter() - t)
             assert bench.loaded and bench.table.model.frame.n >= n_trials
+            store = getattr(view.session, "store", None)
+            if store is not None:  # params read in the worker thread: wait for their columns
+                while not store.params_loaded:
+                    app.processEvents()
+                    time.sleep(0.005)
+                bench.table.view.viewport().repaint()
+            note("  and with its params columns", time.perf_counter() - t)
             rows["rss with the table (MB)"] = rss_mb()
             bench.show_tab(view.plot)
         for _ in range(5):
@@ -191,7 +199,8 @@ def measure(path: Path, n_trials: int, repeats: int, with_table: bool = True) ->
 def show(results: dict[str, dict]) -> None:
     labels = list(results)
     print(f"{'':<34}" + "".join(f"{label:>14}" for label in labels) + ("   ratio" if len(labels) == 2 else ""))
-    for step in results[labels[0]]:
+    steps = list(dict.fromkeys(step for label in labels for step in results[label]))
+    for step in steps:
         cells = []
         for label in labels:
             value = results[label].get(step)

@@ -238,3 +238,15 @@ def test_the_best_lines_steps_are_kept_as_rows_arrive():
         first = int(np.argmax(finite))
         expected = np.concatenate(([first], np.flatnonzero(best[first + 1 :] != best[first:-1]) + first + 1))
         assert store.best_steps().tolist() == (expected.tolist() if finite.any() else [])
+
+
+def test_an_older_full_read_never_takes_a_finished_trial_back():
+    """A full read made before a poll or an event that finished a trial arrives after them: its RUNNING row for
+    that trial is left out, everything else (params) is merged and the params count as loaded."""
+    store = TrialStore(("minimize",))
+    store.load(_table([0, 1], [COMPLETE, RUNNING], [1.0, np.nan]))
+    store.apply([_event(1, "COMPLETE", 0.5)])  # the engine told trial 1 meanwhile
+    old_read = _table([0, 1], [COMPLETE, RUNNING], [1.0, np.nan])
+    change = store.apply_read(old_read)
+    assert store.params_loaded and change.changed.tolist() == [0]
+    assert store.state[1] == COMPLETE and store.values[1, 0] == 0.5 and store.best_value() == 0.5
