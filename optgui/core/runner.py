@@ -43,7 +43,14 @@ from optgui import __version__
 from optgui.core import pickle_trust, records, rng_state, trial_output
 from optgui.core.builtin_objectives import DEFAULT_DIRECTIONS
 from optgui.core.errors import LeaseLostError, OptguiError, SpecError, StudyStateError
-from optgui.core.events import RecoveryPerformed, RunFailed, RunStarted, RunStateChanged, TrialFinished, TrialStarted
+from optgui.core.events import (
+    RecoveryPerformed,
+    RunFailed,
+    RunStarted,
+    RunStateChanged,
+    TrialStarted,
+    trial_finished,
+)
 from optgui.core.lease import Lease
 from optgui.core.objectives import ObjectiveRef, check_against_record, load_objective, parse_objective
 from optgui.core.records import StudyMetadata
@@ -897,9 +904,7 @@ class StudyRunner:
         error = None
         t0 = time.monotonic()
         try:
-            with trial_output.capture_trial(
-                self.request.storage, self.request.study_name, self._segment.index, number
-            ):
+            with trial_output.capture_trial(self.request.storage, self.request.study_name, self._segment.index, number):
                 value = self._objective_fn(trial)
         except optuna.TrialPruned:
             state = TrialState.PRUNED
@@ -934,18 +939,9 @@ class StudyRunner:
             error = {"type": "InvalidValue", "message": message, "traceback": ""}
         self._n_finished += 1
         self._last_trial = number
-        self._emit(
-            TrialFinished(
-                number,
-                final_state.name,
-                tuple(values) if values else None,
-                tuple(trial.params.items()),
-                duration,
-                error["message"] if error else None,
-                self._n_finished,
-                self._target,
-            )
-        )
+        # The told trial as stored (one read by primary key): the window shows the run from these events alone.
+        told = self._storage.get_trial(trial._trial_id)
+        self._emit(trial_finished(told, duration, error["message"] if error else None, self._n_finished, self._target))
 
     def _check_lease_after_ask(self, trial) -> None:
         """Stopped inside ask() past the lease's life, this process created a trial in a study another process now

@@ -121,10 +121,28 @@ class TrialFrame:
             self.user_attrs[key] = _grown(column, cap, None)
         self._cap = cap
 
+    def _clear_rows(self, start: int, stop: int) -> None:
+        """Rows start..stop become placeholders (a number no poll has delivered yet): the buffers past `n` may hold
+        what an earlier load left there."""
+        self.number[start:stop] = np.arange(start, stop)
+        self.trial_id[start:stop] = -1
+        self.state[start:stop] = 0
+        self.values[start:stop] = np.nan
+        self.datetime_start[start:stop] = np.datetime64("NaT")
+        self.datetime_complete[start:stop] = np.datetime64("NaT")
+        self.duration[start:stop] = np.nan
+        for store in self.params.values():
+            store.values[start:stop] = np.nan
+            store.present[start:stop] = False
+            store.dist_index[start:stop] = -1
+        for column in self.user_attrs.values():
+            column[start:stop] = None
+
     def load(self, table: TrialTable) -> None:
         self.n = 0
         self.params.clear()
         self.user_attrs.clear()
+        self._rebuild_columns()
         self._grow(len(table))
         self.apply(table)
 
@@ -138,8 +156,7 @@ class TrialFrame:
         old_n = self.n
         self._grow(top)
         if top > old_n:  # gaps (numbers not in this poll) stay placeholder rows until a later poll fills them
-            gap = np.arange(old_n, top)
-            self.number[gap] = gap
+            self._clear_rows(old_n, top)
             self.n = top
         self.trial_id[rows] = table.trial_id
         self.state[rows] = table.state
@@ -172,7 +189,9 @@ class TrialFrame:
             self._rebuild_columns()
         self._key_cache.clear()
         new = np.arange(old_n, top) if top > old_n else np.empty(0, dtype=np.int64)
-        changed = np.unique(rows[rows < old_n])
+        changed = rows[rows < old_n]
+        if len(changed) > 1 and not np.all(changed[1:] > changed[:-1]):  # (np.unique sorts: skipped when sorted)
+            changed = np.unique(changed)
         return new, changed, added
 
     # --- columns ------------------------------------------------------------------------------------------

@@ -24,11 +24,12 @@ from optgui.qt import reading, tasks
 from optgui.qt.tasks import TaskError, TaskSlot
 
 START_DELAY_MS = 40
-KINDS = ("poll", "summaries")
+KINDS = ("poll", "trials", "summaries")
 
 
 class BackgroundReads(QObject):
-    # (kind, token, result, error): kind "poll" (result TrialDelta) or "summaries" (list[StudySummary])
+    # (kind, token, result, error): kind "poll" (result TrialDelta), "trials" (TrialTable) or "summaries"
+    # (list[StudySummary])
     delivered = Signal(object)
 
     def __init__(self, parent: QObject | None = None):
@@ -44,6 +45,10 @@ class BackgroundReads(QObject):
     def poll(self, storage: str, study: str, watermark: Any, token: Any) -> bool:
         """Start a poll unless one is in flight; returns whether it started."""
         return self._submit("poll", token, storage, lambda reader: reading.poll(reader, study, watermark))
+
+    def trials(self, storage: str, study: str, token: Any) -> bool:
+        """Start a full read of a study's trials (params, attributes, datetimes); returns whether it started."""
+        return self._submit("trials", token, storage, lambda reader: reading.all_trials(reader, study))
 
     def summaries(self, storage: str, token: Any) -> bool:
         return self._submit("summaries", token, storage, reading.summaries)

@@ -1,7 +1,7 @@
 """Convergence plot (trial values by number + best-so-far line, failed trials on a strip below) and, for two
 objectives, the Pareto-front view.
 
-Live updates are O(new trials): each category's scatter draws a prefix of TrialData's point buffer and new points
+Live updates are O(new trials): each category's scatter draws a prefix of TrialStore's point buffer and new points
 are appended to it (PointsItem.addPoints), thinned per pixel column. Everything is redrawn (decimated from
 all points) only when the picture really changes: a zoom or pan, the log scale, another objective, reloaded data,
 or when appended points exceed a per-column budget. While following a run the x range grows in steps with
@@ -18,11 +18,11 @@ from PySide6.QtCore import QPointF, QTimer, Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from optgui.core.tables import STATE_NAMES
+from optgui.core.trial_store import TrialStore
 from optgui.qt import theme
 from optgui.qt.fast_axis import FastAxisItem
 from optgui.qt.line_item import LineItem
 from optgui.qt.points_item import PointsItem
-from optgui.qt.trial_data import TrialData
 
 pg.setConfigOptions(antialias=False, useOpenGL=False)
 
@@ -69,16 +69,22 @@ def decimate(x: np.ndarray, y: np.ndarray, x0: float, x1: float, columns: int) -
     return np.repeat(bx, 2), np.column_stack((low, high)).ravel()
 
 
-def staircase(best: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def staircase(best: np.ndarray, steps: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """The best-so-far line as a staircase through the points where it changes (a handful, however many trials):
-    level to the next improvement, then a step."""
+    level to the next improvement, then a step. `steps`: those points when known (TrialStore.best_steps keeps them,
+    so a live update does not scan every trial)."""
     n = len(best)
-    finite = np.isfinite(best)
-    if not finite.any():
+    if steps is not None:
+        xs = steps
+    else:
+        finite = np.isfinite(best)
+        if not finite.any():
+            return np.empty(0), np.empty(0)
+        first = int(np.argmax(finite))
+        rest = best[first:]
+        xs = np.concatenate(([first], np.flatnonzero(rest[1:] != rest[:-1]) + 1 + first))
+    if len(xs) == 0:
         return np.empty(0), np.empty(0)
-    first = int(np.argmax(finite))
-    rest = best[first:]
-    xs = np.concatenate(([first], np.flatnonzero(rest[1:] != rest[:-1]) + 1 + first))
     ys = best[xs]
     x = np.empty(2 * len(xs))
     y = np.empty(2 * len(xs))
@@ -116,13 +122,13 @@ def following_y_range(lo: float, hi: float, current: tuple[float, float] | None,
 
 
 class ConvergencePlot(QWidget):
-    """Trial values by trial number. Call set_data() once, then refresh() after TrialData.apply()."""
+    """Trial values by trial number. Call set_data() once, then refresh() after TrialStore.apply()."""
 
     hovered = Signal(object)  # trial number or None
 
     def __init__(self, parent=None):
         super().__init__(parent)
-        self.data: TrialData | None = None
+        self.data: TrialStore | None = None
         self.metric_names: list[str] = []
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -212,8 +218,8 @@ class ConvergencePlot(QWidget):
         self.restyle(theme.colors())
 
     # --- data -----------------------------------------------------------------------------------------------
-    def set_data(self, data: TrialData, metric_names: list[str] | None = None) -> None:
-        """Show another study's trials: nothing drawn for the previous one is kept (a new TrialData's generation
+    def set_data(self, data: TrialStore, metric_names: list[str] | None = None) -> None:
+        """Show another study's trials: nothing drawn for the previous one is kept (a new TrialStore's generation
         may equal the old one's, so the drawn prefixes and bounds are forgotten here, not by comparing keys)."""
         self.data = data
         self.live, self._n_shown = False, data.n
@@ -274,7 +280,7 @@ class ConvergencePlot(QWidget):
         return ((self.complete, d.complete, True), (self.pruned, d.pruned, True), (self.failed, d.failed, False))
 
     def refresh(self) -> None:
-        """Bring the plot up to date with TrialData: O(new points), or O(points in view) for a full draw."""
+        """Bring the plot up to date with TrialStore: O(new points), or O(points in view) for a full draw."""
         d = self.data
         if d is None:
             return
@@ -321,7 +327,7 @@ class ConvergencePlot(QWidget):
                     self._drawn[id(item)] = points.n
         if self._follow_y and self._y_bounds is not None:
             self._set_y_range(*following_y_range(*self._y_bounds, self._y_range, self.live))
-        bx, by = staircase(d.best[: d.n])
+        bx, by = staircase(d.best[: d.n], d.best_steps())
         by = self._shown(by, log)
         drawn_x, drawn_y = self.best.getData()
         if not (np.array_equal(drawn_x, bx) and np.array_equal(drawn_y, by, equal_nan=True)):
@@ -486,7 +492,7 @@ class ParetoPlot(QWidget):
 
     def __init__(self, parent=None):
         super().__init__(parent)
-        self.data: TrialData | None = None
+        self.data: TrialStore | None = None
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         self.plot = pg.PlotWidget()
@@ -501,7 +507,7 @@ class ParetoPlot(QWidget):
             t.changed.connect(self.restyle)
         self.restyle(theme.colors())
 
-    def set_data(self, data: TrialData, metric_names: list[str] | None = None) -> None:
+    def set_data(self, data: TrialStore, metric_names: list[str] | None = None) -> None:
         self.data = data
         self.live, self._n_shown = False, data.n
         names = list(metric_names or [])

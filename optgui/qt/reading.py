@@ -7,7 +7,7 @@ from optgui.core.reader import StudyReader, open_reader
 from optgui.core.records import StudyMetadata
 from optgui.core.tables import StudySummary, TrialDelta, TrialTable, Watermark
 
-__all__ = ["open_storage", "summaries", "initial_trials", "poll", "metadata_of", "StudyReader"]
+__all__ = ["open_storage", "summaries", "initial_trials", "all_trials", "poll", "metadata_of", "StudyReader"]
 
 
 def open_storage(text: str) -> StudyReader:
@@ -23,6 +23,11 @@ def initial_trials(reader: StudyReader, study: str) -> tuple[TrialTable, Waterma
     """Numbers, states and values of every trial (no params, attributes or datetimes: what the plot needs, several
     times faster at 100k trials) and the watermark for the next poll."""
     return reader.trials_with_watermark(study, params=False, user_attrs=False, datetimes=False)
+
+
+def all_trials(reader: StudyReader, study: str) -> TrialTable:
+    """Every trial with params, user attributes and datetimes (what the trials table and analysis views need)."""
+    return reader.trials(study)
 
 
 def poll(reader: StudyReader, study: str, watermark: Watermark | None) -> TrialDelta:

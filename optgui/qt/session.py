@@ -1,10 +1,11 @@
 """One open study's state: the StudySession.
 
 Everything the window shows about a study lives here and nowhere else: its identity (storage and name), its trials
-(the plot's TrialData and, read when a view first needs params, the full TrialTable), the watermark of the next
-poll, its run definition, the state of the run that writes it, and its verification. Selecting or opening a study
-binds the views to another session; each view then rebuilds from that session, so no view carries one study's data
-into another's.
+(one TrialStore, optgui.core.trial_store: the plot, the trials table, the best panel, the details pane and the
+analysis views all read it; params and attributes of every trial are read into it when a view first needs them),
+the watermark of the next poll, its run definition, the state of the run that writes it, and its verification.
+Selecting or opening a study binds the views to another session; each view then rebuilds from that session, so no
+view carries one study's data into another's.
 
 The object uses no Qt: sessions are plain data with a few questions, written by one owner each (the reader's polls
 and the engine's events write the trials, the engine's events write the run state, the verifier writes the
@@ -17,7 +18,7 @@ from dataclasses import dataclass
 
 from optgui.core.records import StudyMetadata
 from optgui.core.tables import StudySummary, TrialDelta, TrialTable
-from optgui.qt.trial_data import TrialData
+from optgui.core.trial_store import StoreChange, TrialStore
 from optgui.qt.verification import BadgeState
 
 DEFAULT_TRIALS = 100  # the trial target offered for a study optgui has not run yet
@@ -78,7 +79,7 @@ def initial_badge(meta: StudyMetadata, n_finished: int, auto_verify: bool) -> Ba
     return BadgeState.none()
 
 
-def initial_run_state(meta: StudyMetadata, data: TrialData) -> str:
+def initial_run_state(meta: StudyMetadata, data: TrialStore) -> str:
     """The run state of a study this window has not run: "interrupted" when an optgui run left a trial RUNNING and
     nothing holds the study any more (the process was killed: Resume recovers the trial), otherwise "idle"."""
     from optgui.core.lease import lease_is_live
@@ -97,10 +98,11 @@ class StudySession:
         self.summary = summary
         self.display = display
         self.watermark = watermark
-        self.data = TrialData(summary.directions, capacity=max(1024, len(table) + 1024))
-        self.data.load(table)
-        self._full: TrialTable | None = None  # every trial with params and attributes, read on first use
-        self.run_state = initial_run_state(self.metadata, self.data)
+        self.store = TrialStore(
+            summary.directions, summary.metric_names, capacity=max(1024, len(table) + 1024), study_name=summary.name
+        )
+        self.store.load(table)
+        self.run_state = initial_run_state(self.metadata, self.store)
         self.run_message = ""
         self.progress: tuple[int, int | None] | None = None  # (finished, target) from the run's last event
         self.run_started_at: float | None = None  # time.monotonic() when this window's run of it started
@@ -124,57 +126,65 @@ class StudySession:
         return StudyMetadata.from_system_attrs(dict(self.summary.optgui_metadata))
 
     @property
+    def data(self) -> TrialStore:
+        """The trials (the plot's name for the store)."""
+        return self.store
+
+    @property
     def running(self) -> bool:
         return self.run_state in ACTIVE_RUN_STATES
 
     def finished_count(self) -> int:
-        c = self.data.counts()
-        return c["COMPLETE"] + c["PRUNED"] + c["FAIL"]
+        return self.store.finished_count()
 
     def definition(self) -> RunDefinition:
-        n_trials = max(self.summary.n_trials, self.data.n)  # the summary may be older than the trials
+        n_trials = max(self.summary.n_trials, self.store.n)  # the summary may be older than the trials
         return RunDefinition.of(self.metadata, n_trials, self.finished_count())
 
     # --- trials -----------------------------------------------------------------------------------------------
-    def apply(self, delta: TrialDelta) -> int:
-        """Merge a poll's rows (plot columns and, once read, the full table). Returns the rows written."""
+    def apply(self, delta: TrialDelta) -> StoreChange:
+        """Merge a poll's rows into the store (a full poll replaces it)."""
         self.watermark = delta.watermark
         if delta.is_full:
-            self.data.load(delta.table)
-            self._full = delta.table if self._full is not None else None
-            return len(delta.table)
-        if self._full is not None and len(delta.table):
-            self._full = self._full.with_rows_replaced(delta.table)
-        return self.data.apply(delta.table)
+            return self.store.load(delta.table, params_loaded=True)
+        return self.store.apply(delta.table)
 
-    def apply_events(self, events: list) -> int:
-        """Merge the engine's TrialFinished events (states and values: what the plot needs)."""
+    def apply_events(self, events: list) -> StoreChange:
+        """Merge the engine's TrialFinished events: full rows, the same merge as a poll's (no storage read)."""
         last = events[-1]
         self.progress = (last.n_finished, last.n_target)
         errors = [e for e in events if e.error]
         if errors:
             self.last_error = (errors[-1].number, errors[-1].error)
-        return self.data.apply_events(events)
+        return self.store.apply(events)
 
     @property
     def table_loaded(self) -> bool:
-        return self._full is not None
+        return self.store.params_loaded
+
+    def ensure_params(self) -> bool:
+        """Read the params and user attributes of every trial into the store, once (the first read of a study
+        takes only what the plot needs: ~1 s saved at 100k trials). Returns False without a reader."""
+        if not self.store.params_loaded and self.reader is not None:
+            self.store.apply_read(self.reader.trials(self.summary.name))
+        return self.store.params_loaded
 
     def table(self) -> TrialTable | None:
-        """Every trial with params and user attributes (read on first use: ~1 s at 100k trials)."""
-        if self._full is None and self.reader is not None:
-            self._full = self.reader.trials(self.summary.name)
-        return self._full
+        """Every trial with params and user attributes as an immutable snapshot of the store (analysis views)."""
+        if not self.ensure_params():
+            return None
+        return self.store.snapshot()
 
     def set_table(self, table: TrialTable) -> None:
-        self._full = table
+        """Use an already read table (tests, benchmarks)."""
+        self.store.load(table, params_loaded=True)
 
     # --- verification -----------------------------------------------------------------------------------------
     def set_verification(self, state: BadgeState) -> None:
         self.verification = state
         final = state.kind in ("verified", "diverged", "unverifiable")
-        self.verified_revision = self.data.revision if final else None
+        self.verified_revision = self.store.revision if final else None
 
     def verification_current(self) -> bool:
         """A final verdict about exactly the trials held now."""
-        return self.verified_revision is not None and self.verified_revision == self.data.revision
+        return self.verified_revision is not None and self.verified_revision == self.store.revision

@@ -1,9 +1,11 @@
 """One study: header, convergence (and Pareto) plot, run panel and determinism badge.
 
 The view shows one StudySession (optgui.qt.session) at a time: opening a study binds every view to its session, and
-each rebuilds from it. Trials reach a session two ways, both O(new trials): reader polls (live refresh of a study
-someone else writes, and the full rows during and after this window's run) and the engine's batched events (the
-plot's columns during this window's run). Events go to the session the engine runs, also while another is shown.
+each rebuilds from it. Trials reach a session's store two ways, both O(new trials) and both through
+TrialStore.apply: reader polls (live refresh of a study someone else writes, and one catch-up after this window's
+run) and the engine's batched events (full rows: params, values, datetimes, intermediate values), so this window's
+own run is shown without reading the storage. Events go to the session the engine runs, also while another is
+shown.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from PySide6.QtWidgets import (
 from optgui.core.lease import describe_lease, lease_is_live
 from optgui.core.runner import RunRequest
 from optgui.core.tables import StudySummary
+from optgui.core.trial_store import StoreChange, TrialStore
 from optgui.qt import dialogs, reading
 from optgui.qt.background_reads import BackgroundReads
 from optgui.qt.badge import Badge, VerdictDialog
@@ -38,21 +41,21 @@ from optgui.qt.run_panel import RunPanel
 from optgui.qt.selection import TrialSelection
 from optgui.qt.session import StudySession, initial_badge
 from optgui.qt.throttle import TEXTS, Throttle
-from optgui.qt.trial_data import TrialData
 from optgui.qt.verification import BadgeState, VerifyJob
 
 VERIFY_DURING_RUN_SECONDS = 30.0
 TABS_MIN_WIDTH = 340
 PANEL_MIN_WIDTH = 250
 KEPT_SESSIONS = 4  # sessions of recently shown studies kept, so that switching back costs a poll, not a read
-RUN_POLL_SECONDS = 2.0
 
 
 class StudyView(QWidget):
     changed = Signal()  # counts, run state or badge changed: the status bar follows
     run_finished = Signal()  # the run thread ended: the study list re-reads summaries
     opened = Signal()  # a study was opened (the workbench loads its table)
-    polled = Signal(object)  # a reader poll's TrialDelta, after the plot applied it (the workbench follows)
+    # The shown session's store changed (a StoreChange: from a poll or the engine's events), after the plot followed:
+    # the trials table, best panel and details follow it.
+    trials_changed = Signal(object)
     badge_changed = Signal(object)  # the shown session's BadgeState (the status bar's badge follows)
 
     def __init__(self, controller: RunController, verifier: VerifyJob, parent=None):
@@ -64,7 +67,6 @@ class StudyView(QWidget):
         self._sessions: dict[tuple[str, str], StudySession] = {}  # recently shown studies of the open storage
         self._verifying: StudySession | None = None  # the session the verifier's results belong to
         self._last_verify = 0.0
-        self._last_run_poll = 0.0
         self._poll_again: StudySession | None = None  # a background poll was asked for while one was in flight
         self.auto_verify = True  # preference: check determinism on open and after runs without being asked
         self.write_confirmed: set[str] = set()
@@ -149,8 +151,8 @@ class StudyView(QWidget):
     # --- the session -------------------------------------------------------------------------------------
     # Read-only views of the current session, for the window, the workbench and tests.
     @property
-    def data(self) -> TrialData | None:
-        return self.session.data if self.session is not None else None
+    def data(self) -> TrialStore | None:
+        return self.session.store if self.session is not None else None
 
     @property
     def summary(self) -> StudySummary | None:
@@ -321,16 +323,21 @@ class StudyView(QWidget):
         return self._apply_delta(session, reading.poll(session.reader, session.name, session.watermark))
 
     def _apply_delta(self, session: StudySession, delta) -> int:
-        n = session.apply(delta)
+        change = session.apply(delta)
         if session is not self.session:
-            return n
-        self.analysis.apply(delta.table)
-        self.polled.emit(delta)
+            return len(change)
+        self._trials_changed(change)
         if getattr(delta, "has_more", False):  # a bounded batch of a long backlog: fetch the rest next pass
             QTimer.singleShot(0, self.refresh)
-        if n:
+        if len(change):
             self._redraw()
-        return n
+        return len(change)
+
+    def _trials_changed(self, change: StoreChange) -> None:
+        """The shown session's store changed: the analysis views and the workbench follow."""
+        if len(change) or change.reloaded:
+            self.analysis.trials_changed()
+            self.trials_changed.emit(change)
 
     def refresh_in_background(self, session: StudySession | None = None) -> None:
         """refresh() with the read in a worker thread (during and at the end of a run); a result that arrives
@@ -343,9 +350,18 @@ class StudyView(QWidget):
         # Refused because one is in flight: poll again after it, unless it has not started reading yet.
         self._poll_again = session if not started and not self.reads.waiting("poll") else None
 
+    def read_params_in_background(self, session: StudySession) -> None:
+        """Read params, attributes and datetimes of every trial into the session's store in the worker thread (the
+        trials table of a large study is shown with numbers, states and values meanwhile)."""
+        if session.reader is not None and not session.store.params_loaded:
+            self.reads.trials(session.storage, session.name, session)
+
     def _background_read(self, message) -> None:
         kind, token, result, error = message
         self.reads.done(kind)
+        if kind == "trials":
+            self._params_read(token, result, error)
+            return
         if kind != "poll":
             return
         session, watermark = token
@@ -356,6 +372,21 @@ class StudyView(QWidget):
         again, self._poll_again = self._poll_again, None
         if again is not None:
             self.refresh_in_background(again)
+
+    def load_params_now(self) -> None:
+        """Read the shown study's params into its store now, if they are not there yet (the views follow)."""
+        session = self.session
+        if session is None or session.reader is None or session.store.params_loaded:
+            return
+        self._trials_changed(session.store.apply_read(reading.all_trials(session.reader, session.name)))
+
+    def _params_read(self, session: StudySession, table, error) -> None:
+        kept = session is self.session or session is self.run_session or session.key in self._sessions
+        if error is not None or not kept or session.store.params_loaded:
+            return
+        change = session.store.apply_read(table)
+        if session is self.session:
+            self._trials_changed(change)
 
     def _redraw(self) -> None:
         self.plot.refresh()
@@ -418,25 +449,20 @@ class StudyView(QWidget):
         session = self.run_session
         if session is None:
             return
-        # The run's own events carry what the plot needs: no storage read on the GUI thread while the engine
-        # writes (a SQLite reader can wait for the writer's lock). The reader catches up when the run ends.
-        landed = session.apply_events(events)
+        # The run's own events carry the trials' full rows: no storage read while the engine writes (a SQLite
+        # reader can wait for the writer's lock). The reader catches up once, in the background, when the run ends.
+        change = session.apply_events(events)
         if session is self.session:
             if session.last_error is not None:
                 self.panel.set_last_error(*session.last_error)
-            if landed:
+            if len(change):
                 self.plot.refresh()
                 if self.tabs.currentIndex() == 1:
                     self.pareto.refresh()
+                self._trials_changed(change)
             # Texts (progress, counts, status bar) change on every trial but are read at a glance: repainting
             # them at the flush rate cost more than the plot, so they follow at the texts' rate (after the flush).
             self._texts()
-        # The trials table and analysis views need full rows (params, attributes): poll the reader for them, at
-        # most every RUN_POLL_SECONDS and in a worker thread, so that the GUI thread never waits for the writer.
-        # Rows merge by trial number, so the plot's event-driven rows are not counted twice.
-        if time.monotonic() - self._last_run_poll >= RUN_POLL_SECONDS:
-            self._last_run_poll = time.monotonic()
-            self.refresh_in_background(session)
         if (
             session is self.session
             and self.auto_verify

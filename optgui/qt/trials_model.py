@@ -27,6 +27,14 @@ from optgui.core.tables import STATE_NAMES, TrialTable
 from optgui.core.trial_frame import DATETIME, NUMERIC, STATE, Column, TrialFrame, argsort_stable
 from optgui.qt import theme
 
+
+def _as_change(result) -> tuple[np.ndarray, np.ndarray, bool]:
+    """(new rows, changed rows, columns added) of TrialFrame.apply or TrialStore.apply (a StoreChange)."""
+    if isinstance(result, tuple):
+        return result
+    return result.new, result.changed, result.columns_added
+
+
 # The root index, as Qt's model API takes for a flat table (one instance: no call in default arguments).
 _NO_PARENT = QModelIndex()
 
@@ -68,10 +76,16 @@ class TrialsModel(QAbstractTableModel):
 
     # --- loading ------------------------------------------------------------------------------------------
     def load(self, table: TrialTable, directions: tuple[str, ...], metric_names=None) -> None:
+        """Show a table of trials in a frame of the model's own (a table without a study session: tests, tools)."""
+        frame = TrialFrame(directions, metric_names, capacity=max(1024, len(table) + 1024))
+        frame.load(table)
+        self.bind(frame)
+
+    def bind(self, frame: TrialFrame) -> None:
+        """Show the trials of `frame` (a study session's TrialStore: the model keeps no copy of its own)."""
         self.beginResetModel()
         self._cells.clear()
-        self.frame = TrialFrame(directions, metric_names, capacity=max(1024, len(table) + 1024))
-        self.frame.load(table)
+        self.frame = frame
         self.columns = list(self.frame.columns)
         if not self.frame.has_column(self.sort_key):
             self.sort_key, self.descending = "number", False
@@ -84,9 +98,14 @@ class TrialsModel(QAbstractTableModel):
         self.endResetModel()
 
     def apply(self, table: TrialTable) -> int:
-        """Merge a poll's new and changed trials. Returns the number of rows touched."""
-        new, changed, added = self.frame.apply(table)
-        if added:
+        """Merge a poll's new and changed trials into the frame and show them. Returns the number of rows touched."""
+        new, changed, added = _as_change(self.frame.apply(table))
+        return self.rows_changed(new, changed, added)
+
+    def rows_changed(self, new: np.ndarray, changed: np.ndarray, columns_added: bool) -> int:
+        """The frame took new rows (trial numbers) and changed rows: show them where the sort and filters say,
+        keeping the user's place. Returns the number of rows touched."""
+        if columns_added:
             self._sync_columns()
         if len(new) == 0 and len(changed) == 0:
             return 0

@@ -140,8 +140,18 @@ class TrialsTable(QWidget):
         self._apply_hidden()
         self._size_columns()
 
+    def bind(self, frame) -> None:
+        """Show a study session's TrialStore (or any TrialFrame) without copying it."""
+        self.model.bind(frame)
+        self._apply_hidden()
+        self._size_columns()
+
     def apply(self, table: TrialTable) -> int:
         return self.model.apply(table)
+
+    def rows_changed(self, new, changed, columns_added: bool) -> int:
+        """The bound frame changed (the session applied a poll or the engine's events)."""
+        return self.model.rows_changed(new, changed, columns_added)
 
     # --- filters ------------------------------------------------------------------------------------------
     def _states_changed(self) -> None:

@@ -1,8 +1,9 @@
 """The study workbench, installed into a MainWindow: Trials / Best / Output tabs in the study view, the Study menu
 (save as, run on a copy, rename, delete, upgrade, exports) and Preferences.
 
-Everything here reads through the study view's reader and follows its polls (`StudyView.polled`); every write is
-asked for first and done by optgui.core.study_admin.
+The trials table, best panel and details pane show the shown study session's TrialStore (no copy of their own) and
+follow its changes (`StudyView.trials_changed`: polls and the engine's events alike); every write is asked for
+first and done by optgui.core.study_admin.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from optgui.core import study_admin
 from optgui.core.errors import OptguiError
 from optgui.core.exports import write_json, write_trials_csv
 from optgui.core.storage import parse_storage
+from optgui.core.trial_frame import TrialFrame
 from optgui.qt import dialogs
 from optgui.qt.background import run_with_progress
 from optgui.qt.best_panel import BestPanel
@@ -29,6 +31,8 @@ from optgui.qt.trial_details import TrialDetails
 from optgui.qt.trials_table import TrialsTable
 
 CSV_FILTER = "CSV files (*.csv)"
+# From this many trials the trials table is shown before its params are read (they follow from a worker thread).
+TABLE_READ_IN_BACKGROUND_FROM = 200_000
 IMAGE_FILTER = "PNG image (*.png);;SVG image (*.svg)"
 JSON_FILTER = "JSON files (*.json)"
 VERDICT_SCHEMA = "optgui.verdict-export/1"
@@ -67,7 +71,7 @@ class Workbench(QObject):
         tabs.addTab(self.log, "Output")
         tabs.currentChanged.connect(self._tab_changed)
         self.view.opened.connect(self._study_opened)
-        self.view.polled.connect(self._polled)
+        self.view.trials_changed.connect(self._trials_changed)
         window.controller.state_changed.connect(self._run_state)
         # One selected trial and one brushing filter for the whole study view: a row picked here is highlighted in
         # the analysis plots, a point picked there selects (and scrolls to) its row and fills the details pane.
@@ -92,6 +96,7 @@ class Workbench(QObject):
     def _study_opened(self) -> None:
         self.view.tabs.tabBar().setVisible(True)  # the workbench tabs are there for every study
         self.loaded = False
+        self.table.bind(TrialFrame(self.view.summary.directions))  # nothing of the previous study stays shown
         self.details.clear()
         self.log.set_study(self.view.storage, self.view.summary.name)
         self.log.follow(self._shown_study_runs())
@@ -106,23 +111,32 @@ class Workbench(QObject):
         view = self.view
         if view.reader is None or view.summary is None:
             return False
+        if not view.session.store.params_loaded and view.session.store.n >= TABLE_READ_IN_BACKGROUND_FROM:
+            # A large study: the table shows the store's numbers, states and values at once; the params columns
+            # (a read of seconds at 1M trials) arrive from the worker thread.
+            self._bind(view.session.store)
+            view.read_params_in_background(view.session)
+            return True
         try:
             with _WaitCursor():
-                table = view.session.table()  # the session's copy, shared with the analysis views
+                view.session.ensure_params()  # into the session's store, shared with the plots and analysis views
         except OptguiError as exc:
             self.window.statusBar().showMessage(f"Cannot read the trials: {exc}", 10000)
             return False
-        summary = view.summary
-        self.table.load(table, summary.directions, summary.metric_names)
-        frame = self.table.model.frame
-        self.details.set_study(view.storage, view.reader, summary.name, frame)
+        self._bind(view.session.store)
+        return True
+
+    def _bind(self, frame) -> None:
+        """Show the session's store in the table, details and best panel."""
+        view = self.view
+        self.table.bind(frame)
+        self.details.set_study(view.storage, view.reader, view.summary.name, frame)
         self.best.rows = np.empty(0, dtype=np.int64)  # another study's best rows may have the same numbers
         self.best.update_from(frame)
         self.loaded = True
         selection = self.view.selection
         self._filter_changed(selection.filter)
         self._trial_selected(selection.selected)
-        return True
 
     def _trial_selected(self, number: int | None) -> None:
         if not self.loaded or number is None:
@@ -135,24 +149,21 @@ class Workbench(QObject):
         if self.loaded:
             self.table.show_only(numbers, self.view.selection.filter_source)
 
-    def _polled(self, delta) -> None:
+    def _trials_changed(self, change) -> None:
+        """The shown session's store took a poll or the engine's events (a StoreChange)."""
         if not self.loaded:
             return
-        if delta.is_full:
-            summary = self.view.summary
-            self.table.load(delta.table, summary.directions, summary.metric_names)
-            frame = self.table.model.frame
+        frame = self.view.session.store
+        if change.reloaded:
+            self.table.bind(frame)
             self.details.frame = frame
             self.details.extras.invalidate()
             self.best.rows = np.empty(0, dtype=np.int64)
             self.best.update_from(frame)
             return
-        if len(delta.table) == 0:
-            return
-        self.table.apply(delta.table)
-        frame = self.table.model.frame
-        self.details.data_changed(frame, delta.table.number.tolist())
-        self.best.update_from(frame, new_rows=delta.table.number)
+        self.table.rows_changed(change.new, change.changed, change.columns_added)
+        self.details.data_changed(frame, change.rows.tolist())
+        self.best.update_from(frame, new_rows=change.rows)
 
     def _shown_study_runs(self) -> bool:
         return self.window.controller.active and self.view.session is self.view.run_session
@@ -450,6 +461,12 @@ class Workbench(QObject):
             return None
         path = self._export_path("Export trials to CSV", f"{self.view.summary.name}-trials.csv", CSV_FILTER)
         if not path:
+            return None
+        try:
+            with _WaitCursor():
+                self.view.load_params_now()  # (a large study's params may still be on their way from the worker)
+        except OptguiError as exc:
+            dialogs.error(self.window, "Export failed", f"Cannot read the trials: {exc}")
             return None
         try:
             n = write_trials_csv(self.table.model.frame, self.table.model.order, self.table.visible_columns(), path)

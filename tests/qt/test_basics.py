@@ -8,7 +8,7 @@ import numpy as np
 from PySide6.QtWidgets import QApplication
 
 from optgui.core.tables import COMPLETE, FAIL, RUNNING, TrialTable
-from optgui.qt.trial_data import TrialData
+from optgui.core.trial_store import TrialStore
 
 
 def test_about_lists_versions_and_copies_them(qtbot, make_window, dialog_log):
@@ -91,8 +91,8 @@ def _table(numbers, states, values):
     )
 
 
-def test_trial_data_updates_in_place_and_keeps_best_so_far():
-    data = TrialData(("minimize",), capacity=2)
+def test_trial_store_updates_in_place_and_keeps_best_so_far():
+    data = TrialStore(("minimize",), capacity=2)
     data.load(_table([0, 1, 2], [COMPLETE, RUNNING, FAIL], [5.0, np.nan, np.nan]))
     assert data.complete.n == 1 and data.failed.n == 1
     assert data.counts() == {"COMPLETE": 1, "PRUNED": 0, "FAIL": 1, "RUNNING": 1}  # (counted once per change)

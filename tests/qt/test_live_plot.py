@@ -6,9 +6,9 @@ from __future__ import annotations
 import numpy as np
 
 from optgui.core.tables import COMPLETE, FAIL, PRUNED, TrialTable
+from optgui.core.trial_store import TrialStore
 from optgui.qt import convergence_plot
 from optgui.qt.convergence_plot import ConvergencePlot, staircase
-from optgui.qt.trial_data import TrialData
 
 
 def _table(numbers, states, values):
@@ -39,7 +39,7 @@ def _drawn(item) -> tuple[np.ndarray, np.ndarray]:
     return np.asarray(x), np.asarray(y)
 
 
-def _shown_plot(qtbot, data: TrialData, size=(900, 500)) -> ConvergencePlot:
+def _shown_plot(qtbot, data: TrialStore, size=(900, 500)) -> ConvergencePlot:
     plot = ConvergencePlot()
     qtbot.addWidget(plot)
     plot.resize(*size)
@@ -51,7 +51,7 @@ def _shown_plot(qtbot, data: TrialData, size=(900, 500)) -> ConvergencePlot:
 
 def test_live_updates_append_and_keep_real_points_with_each_columns_extremes(qtbot):
     rng = np.random.default_rng(7)
-    data = TrialData(("minimize",))
+    data = TrialStore(("minimize",))
     data.load(_trials(rng, 0, 20_000))
     plot = _shown_plot(qtbot, data)
     first_count = len(_drawn(plot.complete)[0])
@@ -93,7 +93,7 @@ def test_live_updates_append_and_keep_real_points_with_each_columns_extremes(qtb
 
 def test_zoom_draws_every_trial_in_view_and_log_scale_maps_values(qtbot):
     rng = np.random.default_rng(3)
-    data = TrialData(("minimize",))
+    data = TrialStore(("minimize",))
     data.load(_trials(rng, 0, 30_000))
     plot = _shown_plot(qtbot, data)
     plot.main.vb.setXRange(1000, 1200, padding=0)  # as a mouse zoom does
@@ -123,7 +123,7 @@ def test_best_so_far_staircase_steps_only_where_the_best_improves():
 
 def test_live_y_range_moves_in_steps_holds_every_value_and_respects_a_vertical_zoom(qtbot):
     rng = np.random.default_rng(11)
-    data = TrialData(("minimize",))
+    data = TrialStore(("minimize",))
     data.load(_trials(rng, 0, 200))
     plot = _shown_plot(qtbot, data)
     plot.set_live(True)
@@ -147,7 +147,7 @@ def test_points_are_drawn_where_their_trials_are(qtbot):
     from PySide6.QtCore import QPointF
     from PySide6.QtGui import QColor
 
-    data = TrialData(("minimize",))
+    data = TrialStore(("minimize",))
     data.load(_table([0, 1, 2, 3], [COMPLETE, COMPLETE, PRUNED, COMPLETE], [4.0, 2.0, 3.0, 1.0]))
     plot = _shown_plot(qtbot, data, (600, 400))
     image = plot.view.grab().toImage()

@@ -89,4 +89,9 @@ class AnalysisPanel(QWidget):
         self.source.bind(session)
 
     def apply(self, delta_table: TrialTable) -> None:
+        """A poll's rows, for a panel opened without a session (tests, tools)."""
         self.source.apply(delta_table)
+
+    def trials_changed(self) -> None:
+        """The bound session's trials changed (its store has them already)."""
+        self.source.trials_changed()

@@ -1,10 +1,11 @@
-"""What the analysis views read: one study's trials with params (loaded when a view first needs them), its
-intermediate values, and other studies of the same storage for comparisons. All reads go through the study
-view's reader in the GUI thread; results are immutable tables, so workers (importance) can take them as they are.
+"""What the analysis views read: one study's trials with params (an immutable snapshot of the bound session's
+TrialStore, made once per change and only when a view asks), its intermediate values, and other studies of the
+same storage for comparisons. Results are immutable tables, so workers (importance) can take them as they are.
+Without a bound session (tests, benchmarks) a table given with set_table() is read instead.
 
-Live refresh: the study view hands every poll's delta to apply(); the table is merged (O(n) numpy, a few ms at
-100k) and `changed` is emitted at the texts' rate (optgui.qt.throttle.TEXTS: whole views are redrawn), so a
-running study does not redraw the visible view more than twice a second.
+Live refresh: the study view calls trials_changed() after the session's store took a poll or the engine's events;
+`changed` is emitted at the texts' rate (optgui.qt.throttle.TEXTS: whole views are redrawn), so a running study
+does not redraw the visible view more than twice a second.
 """
 
 from __future__ import annotations
@@ -76,12 +77,18 @@ class AnalysisSource(QObject):
         return self._table
 
     def apply(self, delta_table: TrialTable) -> None:
-        """A poll's new and changed rows arrived (a bound session has merged them already; ignored until the
-        table is first read: that read has them)."""
-        if not self.loaded or len(delta_table) == 0:
-            return
-        if self.session is None:
+        """A poll's new and changed rows, for a source without a session (a bound session's store has them)."""
+        if self.session is not None:
+            self.trials_changed()
+        elif self._table is not None and len(delta_table):
             self._table = self._table.with_rows_replaced(delta_table)
+            self.revision += 1
+            self._changed()
+
+    def trials_changed(self) -> None:
+        """The bound session's store changed (ignored until the views first read the table: that read has it)."""
+        if not self.loaded:
+            return
         self.revision += 1
         self._changed()
 
