@@ -60,7 +60,7 @@ class MainWindow(QMainWindow):
         self.splitter.addWidget(self.study_view)
         self.splitter.setStretchFactor(0, 1)
         self.splitter.setStretchFactor(1, 3)
-        self.splitter.setSizes([360, 920])
+        self.splitter.setSizes([260, 1020])  # (the study view needs the room more, most of all at 1000 px)
         page_layout.addWidget(self.splitter)
         self.stack.addWidget(self.storage_page)
         self.setCentralWidget(self.stack)

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 
 from optgui.core.tables import StudySummary
 from optgui.qt import theme
+from optgui.qt.flow_layout import FlowLayout
 
 # The root index, as Qt's model API takes for a flat table (one instance: no call in default arguments).
 _NO_PARENT = QModelIndex()
@@ -149,12 +150,12 @@ class StudyList(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(6)
-        header = QHBoxLayout()
+        # "Live" + "every 2.0 s" go under the title where the list is narrow (in a 1000 px window the spin box
+        # was cut to "every 2.0").
+        header = FlowLayout(spacing=10)
         title = QLabel("Studies")
         title.setObjectName("sectionTitle")
         header.addWidget(title)
-        header.addStretch(1)
-        # "Live" + "every 2.0 s": "Live refresh every" was clipped in the narrow list of a 1000 px window.
         self.live = QCheckBox("Live")
         self.live.setToolTip("Re-read the storage periodically (read-only; picks up trials written by other processes)")
         self.interval = QDoubleSpinBox()
@@ -164,8 +165,12 @@ class StudyList(QWidget):
         self.interval.setDecimals(1)
         self.interval.setSuffix(" s")
         self.interval.setValue(2.0)
-        header.addWidget(self.live)
-        header.addWidget(self.interval)
+        live = QWidget()
+        live_row = QHBoxLayout(live)
+        live_row.setContentsMargins(0, 0, 0, 0)
+        live_row.addWidget(self.live)
+        live_row.addWidget(self.interval)
+        header.addWidget(live)
         layout.addLayout(header)
         self.find = QLineEdit()
         self.find.setPlaceholderText("Find study (Ctrl+F)")
