@@ -3,6 +3,8 @@ name filter (Find)."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, Signal
 from PySide6.QtGui import QColor
@@ -134,6 +136,14 @@ class StudyTableModel(QAbstractTableModel):
         self._apply()
         self.layoutChanged.emit()
 
+    def replace(self, summary: StudySummary) -> None:
+        """Show `summary` in place of the study's current one (same name), keeping the order of the rows."""
+        self._all = [summary if s.name == summary.name else s for s in self._all]
+        row = self.row_of(summary.name)
+        if row is not None:
+            self.rows[row] = summary
+            self.dataChanged.emit(self.index(row, 0), self.index(row, len(COLUMNS) - 1))
+
     def row_of(self, name: str) -> int | None:
         for i, s in enumerate(self.rows):
             if s.name == name:
@@ -202,6 +212,23 @@ class StudyList(QWidget):
         self.table.selectionModel().blockSignals(False)
         if current is not None:
             self.select(current, emit=False)
+
+    def show_counts(self, name: str, n_trials: int, counts: dict[str, int], best: float | None) -> None:
+        """Counts of a study that this window knows before a read of the storage would (the study its engine runs):
+        its row follows the header at once instead of the next live refresh."""
+        row = self.model.row_of(name)
+        if row is None:
+            return
+        summary = self.model.rows[row]
+        best_values = (best,) if best is not None and len(summary.directions) == 1 else summary.best_values
+        self.model.replace(
+            dataclasses.replace(
+                summary,
+                n_trials=n_trials,
+                state_counts={state: n for state, n in counts.items() if n},
+                best_values=best_values,
+            )
+        )
 
     def show_storage(self, summaries: list[StudySummary]) -> None:
         """The studies of a newly opened storage: the find filter and the selection were about the previous one
