@@ -336,8 +336,9 @@ class ConvergencePlot(QWidget):
             self.main.showAxis("bottom", show=not has_failed)
             self.main.setLabel("bottom", "trial number" if not has_failed else None)
         self.placeholder.setVisible(d.n == 0)
-        if d.n == 0:
-            self.placeholder.setPos(0.5, 0.5)
+        if d.n == 0:  # in the middle of the range (at x = 0.5 it stood on the right edge, cut to "No tria")
+            (x0, x1), (y0, y1) = self.main.vb.viewRange()
+            self.placeholder.setPos((x0 + x1) / 2, (y0 + y1) / 2)
 
     def _widen_y_bounds(self, shown: np.ndarray) -> None:
         finite = shown[np.isfinite(shown)]
