@@ -16,7 +16,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QFontMetrics
-from PySide6.QtWidgets import QApplication, QGraphicsRectItem, QToolButton
+from PySide6.QtWidgets import QApplication, QGraphicsItem, QGraphicsRectItem, QToolButton
 
 from optgui.core import analysis
 from optgui.qt.plots.base import AnalysisPlot, color_at, placeholder, show_message, with_alpha
@@ -68,6 +68,10 @@ class ParallelCoordinatesPlot(AnalysisPlot):
         self.clear_button.clicked.connect(self.clear_brushes)
         self.controls.addWidget(self.clear_button)
         self.vb = BrushViewBox(self)
+        # The last axis' values are written to its right, into the plot's right margin: a view box clips its items
+        # to itself, which cut them ("sigmoid" showed as "sig" at 1000 px). Its range is fixed (no zoom or pan), so
+        # nothing else reaches past it.
+        self.vb.setFlag(QGraphicsItem.GraphicsItemFlag.ItemClipsChildrenToShape, False)
         self.plot = self.canvas.addPlot(viewBox=self.vb)
         self.plot.hideAxis("left")
         # The first axis' name is centred near the plot's left edge: let it reach up to 60 px past the edge (the
