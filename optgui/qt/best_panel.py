@@ -7,7 +7,6 @@ import numpy as np
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QHBoxLayout,
     QHeaderView,
     QLabel,
     QPushButton,
@@ -21,6 +20,7 @@ from optgui.core.exports import params_as_json, params_as_python
 from optgui.core.tables import COMPLETE
 from optgui.core.trial_frame import TrialFrame, format_value
 from optgui.qt.copy_feedback import copy_with_feedback
+from optgui.qt.flow_layout import FlowLayout
 
 
 def best_rows(frame: TrialFrame, candidates: np.ndarray | None = None) -> np.ndarray:
@@ -90,7 +90,7 @@ class BestPanel(QWidget):
         self.params.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
         self.params.horizontalHeader().setStretchLastSection(True)
         layout.addWidget(self.params, 1)
-        buttons = QHBoxLayout()
+        buttons = FlowLayout()  # (wraps in a narrow window instead of cutting a label off)
         self.copy_json = QPushButton("Copy params as JSON")
         self.copy_python = QPushButton("Copy as Python dict")
         self.enqueue = QPushButton("Enqueue these params…")
@@ -106,7 +106,6 @@ class BestPanel(QWidget):
         self.enqueue.clicked.connect(lambda: self.enqueue_requested.emit(self.current_params()))
         for b in (self.copy_json, self.copy_python, self.enqueue):
             buttons.addWidget(b)
-        buttons.addStretch(1)
         layout.addLayout(buttons)
         self._set_enabled(False)
 

@@ -15,12 +15,13 @@ import math
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QTimer, Signal
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QComboBox, QLabel, QVBoxLayout, QWidget
 
 from optgui.core.tables import STATE_NAMES
 from optgui.core.trial_store import TrialStore
 from optgui.qt import theme
 from optgui.qt.fast_axis import FastAxisItem
+from optgui.qt.flow_layout import FlowLayout
 from optgui.qt.line_item import LineItem
 from optgui.qt.points_item import PointsItem
 
@@ -133,10 +134,12 @@ class ConvergencePlot(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(4)
-        top = QHBoxLayout()
-        top.addStretch(1)
+        # (the legend goes under the objective where one row cannot hold both)
+        top = FlowLayout(spacing=10, right_aligned=True)
         self.objective_box = QComboBox()
         self.objective_box.setToolTip("Objective shown in the convergence plot")
+        # (as wide as the names of this study's objectives, not of the names it had when first shown)
+        self.objective_box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.objective_box.currentIndexChanged.connect(self._objective_changed)
         top.addWidget(self.objective_box)
         self.legend = QLabel()
@@ -339,8 +342,9 @@ class ConvergencePlot(QWidget):
             self.main.showAxis("bottom", show=not has_failed)
             self.main.setLabel("bottom", "trial number" if not has_failed else None)
         self.placeholder.setVisible(d.n == 0)
-        if d.n == 0:
-            self.placeholder.setPos(0.5, 0.5)
+        if d.n == 0:  # in the middle of the range (at x = 0.5 it stood on the right edge, cut to "No tria")
+            (x0, x1), (y0, y1) = self.main.vb.viewRange()
+            self.placeholder.setPos((x0 + x1) / 2, (y0 + y1) / 2)
 
     def _widen_y_bounds(self, shown: np.ndarray) -> None:
         finite = shown[np.isfinite(shown)]

@@ -32,6 +32,7 @@ from optgui.core.errors import OptguiError
 from optgui.qt import dialogs, theme
 from optgui.qt.fleet_monitor import FleetMonitor, FleetSnapshot
 from optgui.qt.fleet_processes import FleetProcesses
+from optgui.qt.flow_layout import FlowLayout
 from optgui.qt.paths_shown import shown_name
 
 COLUMNS = ("Worker", "Host", "PID", "State", "Trial", "Evaluated", "Heartbeat")
@@ -72,6 +73,16 @@ def fleet_phase(status: fl.FleetStatus) -> str:
     if not live and status.state not in ("running", "pausing", "stopping"):
         return status.state or "idle"
     return "running" if live else "idle"
+
+
+def labelled(label: str, field: QWidget) -> QWidget:
+    """A field with its label before it, kept together when a row wraps."""
+    pair = QWidget()
+    row = QHBoxLayout(pair)
+    row.setContentsMargins(0, 0, 0, 0)
+    row.addWidget(QLabel(label))
+    row.addWidget(field)
+    return pair
 
 
 def _age(seconds: float) -> str:
@@ -150,10 +161,12 @@ class FleetPanel(QWidget):
         self.add_button = QPushButton("Add worker")
         self.add_button.setToolTip("Start one more optgui worker process that joins the study's fleet")
         self.add_button.clicked.connect(self.add_worker)
-        for col, (label, widget) in enumerate((("Workers", self.workers), ("Batch", self.batch), ("Mode", self.mode))):
-            grid.addWidget(QLabel(label), 0, 2 * col)
-            grid.addWidget(widget, 0, 2 * col + 1)
-        grid.setColumnStretch(6, 1)  # the fields keep their size; the row's slack goes to the right
+        # Each field keeps its size (at 1000 px a grid row cut "= workers" and "Deterministic" short); the fields
+        # wrap onto a second row instead.
+        fields = FlowLayout(spacing=14)
+        for label, widget in (("Workers", self.workers), ("Batch", self.batch), ("Mode", self.mode)):
+            fields.addWidget(labelled(label, widget))
+        grid.addLayout(fields, 0, 0, 1, 7)
         buttons = QHBoxLayout()
         buttons.addWidget(self.start_button)
         buttons.addWidget(self.add_button)
@@ -171,6 +184,7 @@ class FleetPanel(QWidget):
         head = QHBoxLayout()
         self.state_label = QLabel()
         self.state_label.setObjectName("runState")
+        self.state_label.setWordWrap(True)  # ("not available for this storage" is longer than a narrow row)
         head.addWidget(self.state_label, 1)
         self.pause_button = QPushButton("Pause")
         self.pause_button.setToolTip("Every worker finishes its trial in flight, then waits (optgui control pause)")

@@ -60,7 +60,7 @@ class MainWindow(QMainWindow):
         self.splitter.addWidget(self.study_view)
         self.splitter.setStretchFactor(0, 1)
         self.splitter.setStretchFactor(1, 3)
-        self.splitter.setSizes([360, 920])
+        self.splitter.setSizes([260, 1020])  # (the study view needs the room more, most of all at 1000 px)
         page_layout.addWidget(self.splitter)
         self.stack.addWidget(self.storage_page)
         self.setCentralWidget(self.stack)
@@ -335,6 +335,7 @@ class MainWindow(QMainWindow):
             self.study_list.set_summaries(summaries)
             for s in self.study_list.model._all:  # as refresh() does: run records and lease notices
                 self.study_view.summary_updated(s)  # (not of the study this window runs: its events say more)
+            self._list_follows_the_run()  # (the read began before the run's latest trials)
         if kind == "summaries" and self._summaries_wanted and self.reader is not None:
             self._summaries_wanted = not self.study_view.reads.summaries(
                 self.study_view.storage, self.study_view.storage
@@ -382,6 +383,15 @@ class MainWindow(QMainWindow):
         if self.controller.active and view.run_session is not None and view.run_session is not session:
             text = f"Running {view.run_session.name}"  # the shown study is another one
         self.state_label.setText(text)
+        self._list_follows_the_run()
+
+    def _list_follows_the_run(self) -> None:
+        """The running study's row in the list shows the counts of its session, as the header does (a read of the
+        storage would bring them only with the next live refresh, and the row lagged the header during a run)."""
+        session = self.study_view.run_session
+        if self.controller.active and session is not None and session.data is not None and self.reader is not None:
+            data = session.data
+            self.study_list.show_counts(session.name, data.n, data.counts(), data.best_value())
 
     def _run_state(self, state: str, message: str) -> None:
         self._update_status()

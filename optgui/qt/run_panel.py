@@ -172,6 +172,7 @@ class RunPanel(QWidget):
         sl = QVBoxLayout(status)
         self.state_label = QLabel()
         self.state_label.setObjectName("runState")
+        self.state_label.setWordWrap(True)  # ("Paused after trial 46" and the count do not fit one row at 1000 px)
         # The count sits beside the state, not on the bar: drawn on the bar, the part of it over the fill took the
         # fill's text colour and was lost where the two met.
         self.progress_text = QLabel()

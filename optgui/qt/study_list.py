@@ -3,6 +3,8 @@ name filter (Find)."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, Signal
 from PySide6.QtGui import QColor
@@ -21,6 +23,7 @@ from PySide6.QtWidgets import (
 
 from optgui.core.tables import StudySummary
 from optgui.qt import theme
+from optgui.qt.flow_layout import FlowLayout
 
 # The root index, as Qt's model API takes for a flat table (one instance: no call in default arguments).
 _NO_PARENT = QModelIndex()
@@ -133,6 +136,14 @@ class StudyTableModel(QAbstractTableModel):
         self._apply()
         self.layoutChanged.emit()
 
+    def replace(self, summary: StudySummary) -> None:
+        """Show `summary` in place of the study's current one (same name), keeping the order of the rows."""
+        self._all = [summary if s.name == summary.name else s for s in self._all]
+        row = self.row_of(summary.name)
+        if row is not None:
+            self.rows[row] = summary
+            self.dataChanged.emit(self.index(row, 0), self.index(row, len(COLUMNS) - 1))
+
     def row_of(self, name: str) -> int | None:
         for i, s in enumerate(self.rows):
             if s.name == name:
@@ -149,12 +160,12 @@ class StudyList(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(6)
-        header = QHBoxLayout()
+        # "Live" + "every 2.0 s" go under the title where the list is narrow (in a 1000 px window the spin box
+        # was cut to "every 2.0").
+        header = FlowLayout(spacing=10)
         title = QLabel("Studies")
         title.setObjectName("sectionTitle")
         header.addWidget(title)
-        header.addStretch(1)
-        # "Live" + "every 2.0 s": "Live refresh every" was clipped in the narrow list of a 1000 px window.
         self.live = QCheckBox("Live")
         self.live.setToolTip("Re-read the storage periodically (read-only; picks up trials written by other processes)")
         self.interval = QDoubleSpinBox()
@@ -164,8 +175,12 @@ class StudyList(QWidget):
         self.interval.setDecimals(1)
         self.interval.setSuffix(" s")
         self.interval.setValue(2.0)
-        header.addWidget(self.live)
-        header.addWidget(self.interval)
+        live = QWidget()
+        live_row = QHBoxLayout(live)
+        live_row.setContentsMargins(0, 0, 0, 0)
+        live_row.addWidget(self.live)
+        live_row.addWidget(self.interval)
+        header.addWidget(live)
         layout.addLayout(header)
         self.find = QLineEdit()
         self.find.setPlaceholderText("Find study (Ctrl+F)")
@@ -197,6 +212,23 @@ class StudyList(QWidget):
         self.table.selectionModel().blockSignals(False)
         if current is not None:
             self.select(current, emit=False)
+
+    def show_counts(self, name: str, n_trials: int, counts: dict[str, int], best: float | None) -> None:
+        """Counts of a study that this window knows before a read of the storage would (the study its engine runs):
+        its row follows the header at once instead of the next live refresh."""
+        row = self.model.row_of(name)
+        if row is None:
+            return
+        summary = self.model.rows[row]
+        best_values = (best,) if best is not None and len(summary.directions) == 1 else summary.best_values
+        self.model.replace(
+            dataclasses.replace(
+                summary,
+                n_trials=n_trials,
+                state_counts={state: n for state, n in counts.items() if n},
+                best_values=best_values,
+            )
+        )
 
     def show_storage(self, summaries: list[StudySummary]) -> None:
         """The studies of a newly opened storage: the find filter and the selection were about the previous one

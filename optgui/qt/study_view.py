@@ -15,7 +15,7 @@ import time
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QFrame,
-    QHBoxLayout,
+    QGridLayout,
     QLabel,
     QScrollArea,
     QSizePolicy,
@@ -78,23 +78,25 @@ class StudyView(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(8)
-        head = QHBoxLayout()
-        titles = QVBoxLayout()
-        titles.setSpacing(0)
+        # The title beside the badge, the subtitle below both: beside the badge alone it was cut off at 1000 px.
+        head = QGridLayout()
+        head.setVerticalSpacing(0)
         self.title = QLabel("No study selected")
         self.title.setObjectName("studyTitle")
         self.subtitle = QLabel()
         self.subtitle.setObjectName("muted")
         self.subtitle.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        # The subtitle (counts, file path) may be cut rather than push the badge into an ellipsis.
+        # The subtitle (counts, file path) wraps between its parts rather than push the badge into an ellipsis
+        # or be cut off in mid-word beside it in a narrow window.
         self.subtitle.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.subtitle.setMinimumWidth(200)
-        titles.addWidget(self.title)
-        titles.addWidget(self.subtitle)
-        head.addLayout(titles, 1)
+        self.subtitle.setWordWrap(True)
+        head.addWidget(self.title, 0, 0)
+        head.addWidget(self.subtitle, 1, 0, 1, 2)
+        head.setColumnStretch(0, 1)
         self.badge = Badge()
         self.badge.clicked.connect(self.show_verdict)
-        head.addWidget(self.badge, 0, Qt.AlignmentFlag.AlignTop)
+        head.addWidget(self.badge, 0, 1, Qt.AlignmentFlag.AlignTop)
         layout.addLayout(head)
 
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
@@ -302,7 +304,8 @@ class StudyView(QWidget):
         counts = [f"{c['COMPLETE']} complete"] + [f"{c[key]} {word}" for key, word in others if c[key]]
         parts.append(" · ".join(counts))
         parts.append(self._display_shown)
-        self.subtitle.setText("   ·   ".join(parts))
+        # Lines break only between the parts: inside one, spaces are non-breaking.
+        self.subtitle.setText("   ·   ".join(part.replace(" ", "\u00a0") for part in parts))
         self.subtitle.setToolTip(self.display)
 
     def summary_updated(self, summary: StudySummary) -> None:

@@ -267,9 +267,12 @@ class TrialDetails(QWidget):
         if not error:
             self.error_box.setVisible(state == "FAIL")
             self.error_title.setText("Failed" if state == "FAIL" else "Error")
+            # Without a record the likeliest reason is named, not "not run by optgui": fleet workers and plain
+            # Optuna record nothing when Optuna itself fails a trial for its return value.
             self.error_text.setPlainText(
-                "No error text was recorded for this trial (it was not run by optgui, or "
-                "it failed before its objective ran)."
+                "No reason was recorded for this failure. Optuna fails a trial without recording why when its "
+                "objective returns NaN, None or the wrong number of values; an exception would be shown here with "
+                "its traceback."
                 if state == "FAIL"
                 else ""
             )

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 
 from optgui.core.table_filter import FilterError
 from optgui.core.tables import STATE_NAMES, TrialTable
+from optgui.qt.flow_layout import FlowLayout
 from optgui.qt.trials_model import TrialsModel
 from optgui.qt.trials_view import TrialsView
 
@@ -45,20 +46,22 @@ class TrialsTable(QWidget):
         layout.setSpacing(4)
         bar = QHBoxLayout()
         bar.setSpacing(6)
+        states = FlowLayout()  # (wraps in a narrow window instead of cutting the names off)
+        bar.addLayout(states)
         self.state_boxes: dict[int, QCheckBox] = {}
         for code, name in enumerate(STATE_NAMES):
             box = QCheckBox(name.capitalize())
             box.setChecked(True)
             box.toggled.connect(self._states_changed)
             self.state_boxes[code] = box
-            bar.addWidget(box)
+            states.addWidget(box)
         self.search = QLineEdit()
         self.search.setMinimumWidth(140)
         self.search.setPlaceholderText("Search trials")
         self.search.setToolTip("Matches the trial number, the state, a categorical choice or a text attribute")
         self.search.setClearButtonEnabled(True)
         self.search.textChanged.connect(lambda text: self.model.set_filters(text=text))
-        bar.addWidget(self.search, 1)
+        bar.addWidget(self.search, 1, Qt.AlignmentFlag.AlignTop)
         layout.addLayout(bar)
 
         expr_row = QHBoxLayout()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QPointF
 from PySide6.QtGui import QFontMetrics
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QGraphicsItem
 
 from optgui.core.reader import open_reader
 from optgui.qt import theme
@@ -15,7 +15,8 @@ from tests.support.studies import plain_study
 
 
 def _objective(trial):
-    return trial.suggest_float("x", -1, 1) ** 2 + (trial.suggest_categorical("activation", ["relu", "tanh"]) == "relu")
+    activation = trial.suggest_categorical("activation", ["sigmoid", "relu", "tanh"])
+    return trial.suggest_float("x", -1, 1) ** 2 + (activation == "relu")
 
 
 def test_the_outer_axis_names_stay_inside_the_canvas(qapp, qtbot, tmp_path):
@@ -40,13 +41,15 @@ def test_the_outer_axis_names_stay_inside_the_canvas(qapp, qtbot, tmp_path):
             centre = view.canvas.mapFromScene(view.vb.mapViewToScene(QPointF(x, 0))).x()
             half = metrics.horizontalAdvance(name) / 2
             assert centre - half >= 0 and centre + half <= canvas_width, (name, centre, half, canvas_width)
-        # the last axis' values, written to its right
+        # the last axis' values, written to its right: inside the canvas, and not cut off by the view box
         values = QFontMetrics(QApplication.font())
+        clips = bool(view.vb.flags() & QGraphicsItem.GraphicsItemFlag.ItemClipsChildrenToShape)
+        box_right = view.vb.sceneBoundingRect().right()
         for label in view.labels[-3:]:
             left = view.canvas.mapFromScene(view.vb.mapViewToScene(label.pos())).x()
-            assert left + values.horizontalAdvance(label.textItem.toPlainText()) <= canvas_width, (
-                label.textItem.toPlainText()
-            )
+            text = label.textItem.toPlainText()
+            assert left + values.horizontalAdvance(text) <= canvas_width, text
+            assert not clips or label.sceneBoundingRect().right() <= box_right, f"{text!r} is cut by the view box"
     finally:
         from optgui.qt import tasks
 

@@ -132,7 +132,7 @@ def assert_panel_shows(view, e: Expected) -> None:
     assert (panel.sampler.text() == LOW_SAMPLER) == (e.name == LOW)
     assert panel.n_trials.value() == e.n_trials
     assert view.title.text() == e.name
-    assert f"{e.complete + e.failed} trials" in view.subtitle.text()
+    assert f"{e.complete + e.failed} trials" in view.subtitle.text().replace("\u00a0", " ")
 
 
 def assert_workbench_shows(window, e: Expected) -> None:

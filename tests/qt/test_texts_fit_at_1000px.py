@@ -21,7 +21,7 @@ def test_live_refresh_and_the_best_value_fit_in_a_1000px_window(qtbot, tmp_path,
     assert live.width() >= live.sizeHint().width(), (live.text(), live.width(), live.sizeHint().width())
     assert interval.width() >= interval.sizeHint().width()
     subtitle = window.study_view.subtitle
-    text = subtitle.text()
+    text = subtitle.text().replace("\u00a0", " ")
     assert "best " in text and " 0 " not in text.replace("0 complete", "")
     through_best = text[: text.index("best ") + len("best ") + 8]
     assert subtitle.fontMetrics().horizontalAdvance(through_best) <= subtitle.width(), (text, subtitle.width())

@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QRectF, QTimer, Signal
+from PySide6.QtCore import QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QComboBox, QFileDialog, QHBoxLayout, QLabel, QMenu, QToolButton, QVBoxLayout, QWidget
 
 from optgui.core.analysis import write_csv
 from optgui.core.errors import OptguiError
 from optgui.qt import theme
+from optgui.qt.flow_layout import FlowLayout
 from optgui.qt.plots.source import AnalysisSource
 from optgui.qt.selection import TrialSelection
 
@@ -205,17 +206,17 @@ class AnalysisPlot(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(4)
+        # The title and the view's controls wrap onto a second row in a narrow window, and the status has a line
+        # of its own that wraps too: in one row they were cut off at 1000 px.
         self.header = QHBoxLayout()
+        self.controls = FlowLayout()
         heading = QLabel(self.title)
         heading.setObjectName("sectionTitle")
-        self.header.addWidget(heading)
-        self.controls = QHBoxLayout()
-        self.controls.setSpacing(6)
-        self.header.addLayout(self.controls)
-        self.header.addStretch(1)
+        self.controls.addWidget(heading)
+        self.header.addLayout(self.controls, 1)
         self.status = QLabel()
         self.status.setObjectName("muted")
-        self.header.addWidget(self.status)
+        self.status.setWordWrap(True)
         self.export_button = QToolButton()
         self.export_button.setText("Export")
         self.export_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
@@ -225,8 +226,9 @@ class AnalysisPlot(QWidget):
         self.svg_action.setEnabled(svg_supported())
         menu.addAction("Data (CSV)…", lambda: self._export_dialog("csv"))
         self.export_button.setMenu(menu)
-        self.header.addWidget(self.export_button)
+        self.header.addWidget(self.export_button, 0, Qt.AlignmentFlag.AlignTop)
         layout.addLayout(self.header)
+        layout.addWidget(self.status)
         self.canvas = pg.GraphicsLayoutWidget()
         self.canvas.ci.setContentsMargins(4, 4, 8, 4)
         layout.addWidget(self.canvas, 1)
@@ -345,6 +347,7 @@ class AnalysisPlot(QWidget):
             if self.source.table() is None:
                 self.set_status("No study")
                 return
+            self.set_status("")  # (a view with nothing to draw says so in the plot, not with another study's counts)
             self.draw()
         except OptguiError as exc:  # e.g. the storage was closed or became unreadable: say so in the view
             self.set_status(str(exc))
@@ -426,6 +429,16 @@ def set_param_axis(plot: pg.PlotItem, name: str, param: str, log: bool, labels: 
     axis.enableAutoSIPrefix(not log and labels is None)
     axis.setTicks(category_ticks(labels))
     plot.setLabel(name, param)
+
+
+def clear_axes(plot: pg.PlotItem, param_axes: tuple[str, ...] = ()) -> None:
+    """Take the shown study out of a plot that has nothing to draw: the names of its params off `param_axes`
+    (with their log scale and category ticks) and the range of its values off both axes (autorange keeps the last
+    range when no item has data, so an empty study showed the previous one's axes)."""
+    for name in param_axes:
+        set_param_axis(plot, name, "", False, None)
+    plot.vb.setRange(xRange=(0, 1), yRange=(0, 1), padding=0)
+    plot.enableAutoRange()
 
 
 def placeholder(plot: pg.PlotItem) -> pg.TextItem:

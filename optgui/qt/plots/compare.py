@@ -9,7 +9,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QListWidget, QListWidgetItem
 
 from optgui.core import analysis
-from optgui.qt.plots.base import AnalysisPlot, placeholder, show_message
+from optgui.qt.plots.base import AnalysisPlot, clear_axes, placeholder, show_message
 
 EDF_DRAW_SAMPLES = 1000  # finer than Optuna's 100 for drawing; the CSV uses the same grid
 PALETTE = ("#2f6db5", "#d4560b", "#1a7f37", "#8250df", "#cf222e", "#9a6700", "#0998a8", "#bf3989")
@@ -122,7 +122,10 @@ class ComparePlot(AnalysisPlot):
         self.edf_data = analysis.edf(values, samples=EDF_DRAW_SAMPLES)
         palette = self._palette()
         if not self.edf_data.names:
-            show_message(self.message, self.edf_plot, "No complete trials in the chosen studies", self.colors.muted)
+            for plot in (self.history, self.edf_plot):
+                if plot is not None:
+                    clear_axes(plot)
+            show_message(self.message, self.edf_plot, "No complete trials\nin the chosen studies", self.colors.muted)
             return
         show_message(self.message, self.edf_plot, "", self.colors.muted)
         for i, (name, y) in enumerate(zip(self.edf_data.names, self.edf_data.y, strict=False)):

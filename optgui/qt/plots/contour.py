@@ -8,7 +8,15 @@ import numpy as np
 import pyqtgraph as pg
 
 from optgui.core import analysis
-from optgui.qt.plots.base import AnalysisPlot, color_at, image_rect, placeholder, set_param_axis, show_message
+from optgui.qt.plots.base import (
+    AnalysisPlot,
+    clear_axes,
+    color_at,
+    image_rect,
+    placeholder,
+    set_param_axis,
+    show_message,
+)
 
 DISPLAY_CELLS = 200
 
@@ -59,6 +67,8 @@ class ContourPlot(AnalysisPlot):
             self.grid = None
             self.image.clear()
             self.points.set_points([], [], [])
+            clear_axes(self.plot, ("bottom", "left"))
+            self.bar.setVisible(False)
             show_message(
                 self.message,
                 self.plot,
@@ -67,6 +77,7 @@ class ContourPlot(AnalysisPlot):
             )
             return
         show_message(self.message, self.plot, "", self.colors.muted)
+        self.bar.setVisible(True)
         objective = max(self.objective_box.currentIndex(), 0)
         self.grid = g = analysis.contour_grid(table, self.x_box.currentText(), self.y_box.currentText(), objective)
         if np.isnan(g.z).all():

@@ -13,7 +13,7 @@ from PySide6.QtCore import QPointF
 
 from optgui.core import analysis
 from optgui.core.tables import COMPLETE, PRUNED, RUNNING
-from optgui.qt.plots.base import AnalysisPlot, placeholder, show_message, with_alpha
+from optgui.qt.plots.base import AnalysisPlot, clear_axes, placeholder, show_message, with_alpha
 
 CURVE_BUDGET = 1500
 BEST_CURVES = 150
@@ -115,10 +115,11 @@ class LearningCurvesPlot(AnalysisPlot):
             self.median.setData([], [])
             self.band_lo.setData([], [])
             self.band_hi.setData([], [])
+            clear_axes(self.plot)
             show_message(
                 self.message,
                 self.plot,
-                "No intermediate values: the objective reports none (trial.report) ",
+                "No intermediate values:\nthe objective reports none (trial.report)",
                 self.colors.muted,
             )
             self.set_status("")

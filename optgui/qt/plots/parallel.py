@@ -68,6 +68,8 @@ class ParallelCoordinatesPlot(AnalysisPlot):
         self.clear_button.clicked.connect(self.clear_brushes)
         self.controls.addWidget(self.clear_button)
         self.vb = BrushViewBox(self)
+        self.vb.sigResized.connect(self._fit_x_range)
+        self._last_values_width = 0.0  # pixels the last axis' values take to its right
         self.plot = self.canvas.addPlot(viewBox=self.vb)
         self.plot.hideAxis("left")
         # The first axis' name is centred near the plot's left edge: let it reach up to 60 px past the edge (the
@@ -156,19 +158,30 @@ class ParallelCoordinatesPlot(AnalysisPlot):
         names = [d.label + (" (log)" if d.is_log else "") for d in self.pc.dimensions]
         self.plot.getAxis("bottom").setTicks([list(enumerate(names))])
         self._make_room_for(names, [text for _, text in self._ticks(self.pc.dimensions[-1])] if names else [])
-        self.plot.setXRange(-0.25, max(len(self.pc.dimensions) - 1, 1) + 0.35, padding=0)
+        self._fit_x_range()
         self.plot.setYRange(-0.03, 1.03, padding=0)
 
     def _make_room_for(self, names: list[str], last_ticks: list[str]) -> None:
         """The first and last axis names are centred on their axes, near the plot's edges, and the last axis'
-        values are written to its right: margins keep them inside the canvas (at 1000 px "Objective Value" showed
-        as "jective Value", and the last axis' values were cut)."""
+        values are written to its right: margins keep the names inside the canvas (at 1000 px "Objective Value"
+        showed as "jective Value"), and the x range the values (_fit_x_range)."""
         metrics = QFontMetrics(self.plot.getAxis("bottom").font())
         left = metrics.horizontalAdvance(names[0]) / 2 if names else 0
         right = metrics.horizontalAdvance(names[-1]) / 2 if names else 0
         values = QFontMetrics(QApplication.font())  # pg.TextItem draws with the application font
-        right = max([right] + [values.horizontalAdvance(t) + 8 for t in last_ticks])
+        self._last_values_width = max([0] + [values.horizontalAdvance(t) + 12 for t in last_ticks])
         self.plot.setContentsMargins(left, 0, right, 0)
+
+    def _fit_x_range(self) -> None:
+        """An x range that holds the last axis' values inside the view box, which clips its items ("sigmoid" showed
+        as "sig" at 1000 px): r data units right of the last axis, at the box's width in pixels."""
+        if getattr(self, "pc", None) is None:  # (the box is resized while it is built)
+            return
+        span = max(len(self.pc.dimensions) - 1, 1) + 0.25
+        pixels = max(self.vb.width(), 1.0)
+        text = min(self._last_values_width, 0.6 * pixels)
+        right = max(0.35, (text * span / pixels + 0.02) / (1 - text / pixels))
+        self.plot.setXRange(-0.25, span - 0.25 + right, padding=0)
 
     @staticmethod
     def _ticks(dim: analysis.Dimension) -> list[tuple[float, str]]:

@@ -9,6 +9,7 @@ from optgui.core import analysis
 from optgui.qt.plots.base import (
     AnalysisPlot,
     brushes_for,
+    clear_axes,
     color_at,
     placeholder,
     quantised,
@@ -43,6 +44,7 @@ class RankPlot(AnalysisPlot):
         if len(names) < 1:
             self.data = None
             self.scatter.set_points([], [], [])
+            clear_axes(self.plot, ("bottom", "left"))
             show_message(self.message, self.plot, "No complete trials with params yet", self.colors.muted)
             return
         show_message(self.message, self.plot, "", self.colors.muted)

@@ -9,6 +9,7 @@ from optgui.core import analysis
 from optgui.qt.plots.base import (
     AnalysisPlot,
     brushes_for,
+    clear_axes,
     color_at,
     placeholder,
     quantised,
@@ -38,6 +39,7 @@ class SlicePlot(AnalysisPlot):
         if not names:
             self.data = None
             self.scatter.set_points([], [], [])
+            clear_axes(self.plot, ("bottom",))
             show_message(self.message, self.plot, "No complete trials with params yet", self.colors.muted)
             return
         show_message(self.message, self.plot, "", self.colors.muted)
