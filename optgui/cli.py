@@ -119,7 +119,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _open_gui(args) -> int:
-    from optgui.qt.app import run_app  # imported only here: headless commands never load Qt
+    from optgui.qt.window.app import run_app  # imported only here: headless commands never load Qt
 
     return run_app(storage=args.storage, study=args.study, demo=args.demo)
 

@@ -24,6 +24,7 @@ def add_arguments(parser) -> None:
 
 
 def execute(args) -> int:
+    # imported on use, not with this module: start-up time
     from optgui.core import fleet as fl
     from optgui.core.storage import open_for_run, parse_storage
 

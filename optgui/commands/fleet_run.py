@@ -15,8 +15,8 @@ import time
 
 from optgui.commands import interrupts
 from optgui.commands.output import print_line
+from optgui.core.engine import RunStarted, TrialFinished
 from optgui.core.errors import OptguiError
-from optgui.core.events import RunStarted, TrialFinished
 
 WORKER_EXIT_SECONDS = 30.0
 
@@ -24,8 +24,9 @@ WORKER_EXIT_SECONDS = 30.0
 def start_local_workers(storage: str, study: str, n: int, *, quiet: bool = True) -> list[subprocess.Popen]:
     """N `optgui worker` processes of this Python, each in its own session (a terminal's Ctrl-C reaches only the
     coordinator, which then stops the fleet in order). They import optgui with an isolated path
-    (optgui.core.child_process); each adds the objective's recorded import root when it loads the objective."""
-    from optgui.core.child_process import isolated_environment, python_command
+    (optgui.core.engine._child_process); each adds the objective's recorded import root when it loads the objective."""
+    # imported on use, not with this module: start-up time
+    from optgui.core.engine import isolated_environment, python_command
 
     cmd = python_command("optgui", "worker", storage, "--study", study) + (["--quiet"] if quiet else [])
     env = isolated_environment()
@@ -46,7 +47,8 @@ def wait_workers(processes: list[subprocess.Popen], timeout: float = WORKER_EXIT
 
 
 def execute_fleet(args, request, format_trial) -> int:
-    from optgui.core.coordinator import Coordinator, FleetOptions, FreeRunSetup
+    # imported on use, not with this module (it loads Optuna, numpy): start-up time
+    from optgui.core.fleet import Coordinator, FleetOptions, FreeRunSetup
 
     explicit = frozenset(
         k for k, v in (("mode", args.mode), ("batch", args.batch), ("pipeline", args.pipeline)) if v is not None
@@ -54,7 +56,8 @@ def execute_fleet(args, request, format_trial) -> int:
     n_workers = args.workers if args.workers is not None else 0
     if n_workers < 0:
         raise OptguiError(f"--workers must be >= 0, got {n_workers}")
-    from optgui.commands.run import _recorded_fleet, print_drawn_seed
+    # imported on use, not with this module: start-up time
+    from optgui.commands.run_shared import _recorded_fleet, print_drawn_seed
 
     recorded = _recorded_fleet(request) or {}
     mode = args.mode or recorded.get("mode") or "deterministic"
@@ -89,6 +92,7 @@ def execute_fleet(args, request, format_trial) -> int:
 
         def on_signal(signum, frame):
             if not stop["sent"]:
+                # imported on use, not with this module: start-up time
                 from optgui.core import fleet as fl
 
                 stop["sent"] = True

@@ -20,7 +20,7 @@ from typing import TextIO
 import numpy as np
 
 from optgui.core.errors import EXIT_OK, OptguiError
-from optgui.core.tables import STATE_NAMES, ParamColumn, StudySummary, TrialTable, iso_utc, json_float
+from optgui.core.storage import STATE_NAMES, ParamColumn, StudySummary, TrialTable, iso_utc, json_float, select_rows
 
 #: Version of the --json output format (bump on incompatible changes).
 JSON_SCHEMA = "optgui.inspect/1"
@@ -59,11 +59,12 @@ def add_arguments(parser) -> None:
 
 
 def execute(args) -> int:
-    from optgui.core.reader import open_reader
-    from optgui.core.storage import resolve_for_reading, snapshot_copy
+    # imported on use, not with this module: start-up time
+    from optgui.core.storage import open_reader, resolve_for_reading, snapshot_copy
 
     if args.upgrade:
-        from optgui.core.schema import HEAD_REVISION, upgrade_with_backup
+        # imported on use, not with this module: start-up time
+        from optgui.core.storage import HEAD_REVISION, upgrade_with_backup
 
         backup = upgrade_with_backup(args.storage)
         print(
@@ -105,8 +106,6 @@ def execute(args) -> int:
                 summary = next((s for s in reader.studies() if s.name == args.study), None)
                 table = reader.trials(args.study)  # raises a clear error for an unknown name
                 if args.limit is not None:
-                    from optgui.core.tables import select_rows
-
                     table = select_rows(table, np.arange(max(0, len(table) - args.limit), len(table)))
                 if args.json:
                     head = {**header, "study": summary.as_json() if summary else None}

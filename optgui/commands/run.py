@@ -9,9 +9,17 @@ import sys
 
 from optgui.commands import interrupts
 from optgui.commands.output import print_line
-from optgui.core.demo import DEMO_OBJECTIVE, DEMO_SAMPLER, DEMO_STUDY, DEMO_TRIALS
+from optgui.commands.run_shared import _recorded_fleet, print_drawn_seed
+from optgui.core.engine import (
+    DEMO_OBJECTIVE,
+    DEMO_SAMPLER,
+    DEMO_STUDY,
+    DEMO_TRIALS,
+    RecoveryPerformed,
+    RunStarted,
+    TrialFinished,
+)
 from optgui.core.errors import OptguiError, StorageError
-from optgui.core.events import RecoveryPerformed, RunStarted, TrialFinished
 from optgui.core.paths import demo_study_path
 
 
@@ -95,7 +103,8 @@ def add_arguments(parser) -> None:
 
 
 def _request_from_args(args):
-    from optgui.core.runner import RunRequest
+    # imported on use, not with this module (it loads Optuna, numpy): start-up time
+    from optgui.core.engine import RunRequest
 
     if args.demo:
         path = demo_study_path()
@@ -142,30 +151,6 @@ def _format_trial(event: TrialFinished) -> str:
     return line
 
 
-def print_drawn_seed(runner) -> None:
-    """The seed optgui drew for a new run without one: recorded in the study, and printed so it can be reused."""
-    if runner.drawn_seed is not None:
-        print(
-            f"optgui: drew sampler seed {runner.drawn_seed} (recorded with the run; --seed repeats it)", file=sys.stderr
-        )
-
-
-def _recorded_fleet(request) -> dict | None:
-    """The parallel-run definition recorded in an existing study, if any (read without creating anything)."""
-    from optgui.core import records
-    from optgui.core.storage import open_for_run, parse_storage
-
-    ref = parse_storage(request.storage)
-    if ref.kind == "sqlite" or not ref.exists:
-        return None
-    storage, _ = open_for_run(ref, create=False)
-    try:
-        study_id = storage.get_study_id_from_name(request.study_name)
-    except KeyError:
-        return None
-    return (records.read_metadata(storage, study_id).run or {}).get("fleet")
-
-
 def _root_cause(exc: BaseException) -> str:
     while exc.__cause__ is not None:
         exc = exc.__cause__
@@ -175,13 +160,15 @@ def _root_cause(exc: BaseException) -> str:
 def execute(args) -> int:
     import optuna
 
+    # imported on use, not with this module (it loads Optuna, numpy): start-up time
+    from optgui.core.engine import RunInterrupted, StudyRunner
     from optgui.core.optuna_logs import quiet_optuna_logging
-    from optgui.core.runner import RunInterrupted, StudyRunner
 
     quiet_optuna_logging()  # optgui prints its own line per trial
     request = _request_from_args(args)
     fleet_args = (args.workers, args.mode, args.batch, args.pipeline)
     if any(a is not None for a in fleet_args) or _recorded_fleet(request) is not None:
+        # imported on use, not with this module: start-up time
         from optgui.commands.fleet_run import execute_fleet
 
         return execute_fleet(args, request, _format_trial)

@@ -71,8 +71,8 @@ def _announce_objective(info: dict) -> None:
 
 
 def execute(args) -> int:
-    from optgui.core.objective_check import run_objective_check
-    from optgui.core.verify_process import VerifyJob
+    # imported on use, not with this module (it loads Optuna): start-up time
+    from optgui.core.verify import VerifyJob, run_objective_check
 
     # Nothing here imports Optuna: the child process reads the study (and reports a bad STORAGE, --study or
     # --spec as an error), so the parent stays light and the replay runs with a fresh hash seed.

@@ -11,7 +11,7 @@ import signal
 import sys
 
 from optgui.commands.output import print_line
-from optgui.core.events import TrialFinished
+from optgui.core.engine import TrialFinished
 
 
 def add_arguments(parser) -> None:
@@ -42,7 +42,8 @@ def add_arguments(parser) -> None:
 def execute(args) -> int:
     import optuna
 
-    from optgui.core.worker import FleetWorker
+    # imported on use, not with this module (it loads Optuna): start-up time
+    from optgui.core.fleet import FleetWorker
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from PySide6.QtCore import QByteArray, QSettings, QStandardPaths
 
 from optgui import APP_NAME
-from optgui.core.storage import redact_url
+from optgui.core.storage import parse_storage, redact_url
 
 MAX_RECENT = 10
 
@@ -88,8 +88,6 @@ class Settings:
 def _still_there(storage: str) -> bool:
     if "://" in storage:
         if storage.startswith("sqlite:"):
-            from optgui.core.storage import parse_storage
-
             try:
                 return parse_storage(storage).exists
             except Exception:  # noqa: BLE001 - an unparseable entry is pruned like a missing file

@@ -60,7 +60,7 @@ def main() -> int:
 
     from PySide6.QtCore import QThreadPool
 
-    from optgui.qt.fleet_panel import live_workers
+    from optgui.qt.fleet.fleet_panel import live_workers
 
     app, window = open_main_window()
     window.study_list.live.setChecked(False)

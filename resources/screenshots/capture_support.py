@@ -27,9 +27,9 @@ def user_home(prefix: str) -> Path:
 def open_main_window(theme_mode: str | None = "light", answer_questions: bool = True):
     """(app, window): the application set up as optgui starts it, the main window shown at 1500x900. An error
     dialog ends the script with its text; questions take their default answer."""
-    from optgui.qt import app as qt_app
     from optgui.qt import dialogs, theme
-    from optgui.qt.main_window import MainWindow
+    from optgui.qt.window import app as qt_app
+    from optgui.qt.window.main_window import MainWindow
 
     def fail(parent, title, text, details=""):
         raise SystemExit(f"{title}: {text}\n{details}")

@@ -33,7 +33,7 @@ from PySide6.QtCore import QElapsedTimer, QEventLoop, Qt, QTimer  # noqa: E402
 
 TICK_MS = 10
 # The lateness of a run includes what follows its end: the last reads, the verifier's start and first polls, the
-# deferred full garbage collection (optgui.qt.run_controller.FULL_COLLECTION_AFTER_MS).
+# deferred full garbage collection (optgui.qt.run.run_controller.FULL_COLLECTION_AFTER_MS).
 AFTER_RUN_SECONDS = 2.5
 SETTLE_SECONDS = 1.0
 
@@ -83,8 +83,8 @@ def stats(a: np.ndarray) -> tuple[float, float, float]:
 
 
 def make_window():
-    from optgui.qt.main_window import MainWindow
     from optgui.qt.settings import Settings
+    from optgui.qt.window.main_window import MainWindow
 
     window = MainWindow(Settings())
     window.resize(1280, 800)
@@ -94,7 +94,7 @@ def make_window():
 
 
 def timed_run(app, folder: Path, n_trials: int, index: int, tuned: bool):
-    from optgui.qt.main_window import define_study
+    from optgui.qt.window.main_window import define_study
 
     db = folder / f"run{index}.db"
     define_study(
@@ -107,7 +107,7 @@ def timed_run(app, folder: Path, n_trials: int, index: int, tuned: bool):
     window = make_window()
     window.open_storage(str(db), "bench")
     settle(SETTLE_SECONDS)  # the window is shown and laid out before anyone can click Start
-    import optgui.qt.run_controller as rc
+    import optgui.qt.run.run_controller as rc
 
     rc.PACE_COLLECTOR = tuned
     if not tuned:
@@ -182,7 +182,7 @@ def main() -> int:
     folder = Path(tempfile.mkdtemp(prefix="optgui-bench-"))
     os.environ.setdefault("XDG_CONFIG_HOME", str(folder / "config"))
     os.environ.setdefault("OPTGUI_DATA_DIR", str(folder / "data"))
-    from optgui.qt import app as qt_app
+    from optgui.qt.window import app as qt_app
 
     app = qt_app.create_application([sys.argv[0]])
     qt_app.setup(app)

@@ -39,7 +39,7 @@ KINDS = ("json", "jsonl", "table", "indent")
 _INDENT_BASELINE = """
 import json, sys
 from optgui.commands import inspect as ins
-from optgui.core.reader import open_reader
+from optgui.core.storage._reader import open_reader
 
 with open_reader(sys.argv[1]) as reader:
     summary = next(s for s in reader.studies() if s.name == sys.argv[2])

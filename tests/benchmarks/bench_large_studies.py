@@ -213,8 +213,8 @@ def _peak_rss_mb() -> float:
 
 
 def _window(app):
-    from optgui.qt.main_window import MainWindow
     from optgui.qt.settings import Settings
+    from optgui.qt.window.main_window import MainWindow
 
     window = MainWindow(Settings())
     window.resize(1280, 800)
@@ -324,8 +324,8 @@ def child_main(scenario: str, db: Path, n: int) -> None:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     import optuna
 
-    from optgui.qt import app as qt_app
     from optgui.qt import dialogs
+    from optgui.qt.window import app as qt_app
 
     app = qt_app.create_application([sys.argv[0]])
     qt_app.setup(app)

@@ -197,11 +197,12 @@ def main() -> int:
 
     from PySide6.QtWidgets import QApplication
 
-    from optgui.core.reader import open_reader
-    from optgui.qt import tasks, theme
+    from optgui.core.storage._reader import open_reader
+    from optgui.qt import theme
     from optgui.qt.plots import importance as importance_module
     from optgui.qt.plots.panel import AnalysisPanel
-    from optgui.qt.selection import TrialSelection
+    from optgui.qt.study.selection import TrialSelection
+    from optgui.qt.tasks import tasks
 
     app = QApplication.instance() or QApplication([sys.argv[0]])
     theme.install(app, "light")

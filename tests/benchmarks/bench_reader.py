@@ -120,7 +120,7 @@ def _peak_mb() -> float:
 
 def measure(kind: str, path: Path) -> dict:
     if kind == "convergence":
-        from optgui.core.reader import open_reader
+        from optgui.core.storage._reader import open_reader
 
         began, cpu = time.perf_counter(), time.process_time()
         with open_reader(str(path)) as reader:
@@ -131,7 +131,7 @@ def measure(kind: str, path: Path) -> dict:
         assert summaries[0].n_trials == len(table) and len(best) == len(table)
         return {"seconds": seconds, "cpu": cpu, "peak_mb": _peak_mb(), "rows": len(table)}
     if kind == "table":
-        from optgui.core.reader import open_reader
+        from optgui.core.storage._reader import open_reader
 
         began, cpu = time.perf_counter(), time.process_time()
         with open_reader(str(path)) as reader:
@@ -140,7 +140,7 @@ def measure(kind: str, path: Path) -> dict:
         assert len(table.params) == 5
         return {"seconds": seconds, "cpu": cpu, "peak_mb": _peak_mb(), "rows": len(table)}
     if kind == "poll":
-        from optgui.core.reader import open_reader
+        from optgui.core.storage._reader import open_reader
 
         timings = []
         with open_reader(str(path)) as reader:

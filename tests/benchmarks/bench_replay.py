@@ -18,8 +18,8 @@ import warnings
 
 import optuna
 
-from optgui.core.builtin_objectives import BUILTINS
-from optgui.core.verifier import Verifier
+from optgui.core.engine._builtin_objectives import BUILTINS
+from optgui.core.verify._verifier import Verifier
 
 SPEC = "TPESampler(seed=42)"
 

@@ -30,9 +30,9 @@ import optuna
 import optuna.study._tell as tell_module
 from optuna.study._optimize import _run_trial
 
-from optgui.core.builtin_objectives import quadratic
-from optgui.core.events import RunStateChanged, TrialFinished
-from optgui.core.runner import RunRequest, StudyRunner
+from optgui.core.engine._builtin_objectives import quadratic
+from optgui.core.engine._events import RunStateChanged, TrialFinished
+from optgui.core.engine._runner import RunRequest, StudyRunner
 
 
 def main() -> None:

@@ -111,8 +111,8 @@ def append_trials(path: Path, study: str, k: int) -> None:
 
 def old_table_path(path: Path, n_rows: int) -> tuple[float, float]:
     """The trials table as it was read before: a TrialTable, then a TrialFrame copy of it. (seconds, MB held)"""
-    from optgui.core.reader import open_reader
-    from optgui.core.trial_frame import TrialFrame
+    from optgui.core.storage._reader import open_reader
+    from optgui.core.storage._trial_frame import TrialFrame
 
     before = current_rss_mb()
     t = time.perf_counter()
@@ -129,14 +129,14 @@ def old_table_path(path: Path, n_rows: int) -> tuple[float, float]:
 
 def measure(path: Path, n_trials: int, repeats: int, with_table: bool = True) -> dict:
     """The steps in the real window, in this process: {step: [seconds, ...], "rss ...": MB}."""
-    from optgui.qt import app as qt_app
+    from optgui.qt.window import app as qt_app
 
     app = qt_app.create_application([sys.argv[0]])
     qt_app.setup(app)
     sys.excepthook = sys.__excepthook__
     from optgui.qt import dialogs
-    from optgui.qt.main_window import MainWindow
     from optgui.qt.settings import Settings
+    from optgui.qt.window.main_window import MainWindow
 
     dialogs.error = lambda parent, title, text, details="": print(f"[dialog] {title}: {text}", file=sys.stderr)
     dialogs.confirm = lambda *a, **k: True

@@ -21,7 +21,7 @@ import warnings
 from pathlib import Path
 
 from optgui.core import records
-from optgui.core.runner import RunRequest, StudyRunner
+from optgui.core.engine._runner import RunRequest, StudyRunner
 
 
 def run_to(path: Path, spec: str, n_trials: int) -> None:

@@ -50,7 +50,7 @@ def report(name: str, times, target_key: str | None = None) -> None:
 def main() -> None:
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
     app = QApplication.instance() or QApplication([])
-    from optgui.qt.trials_table import TrialsTable
+    from optgui.qt.workbench.trials_table import TrialsTable
 
     table = synthetic_table(n)
     widget = TrialsTable()

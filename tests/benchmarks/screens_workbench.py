@@ -68,15 +68,15 @@ def main() -> None:
         check=True,
     )
 
-    from optgui.qt import app as qt_app
     from optgui.qt.settings import Settings
+    from optgui.qt.window import app as qt_app
 
     app = qt_app.create_application()
     settings = Settings()
     settings.set_theme(mode)
     qt_app.setup(app, settings)
-    from optgui.qt.main_window import MainWindow
-    from optgui.qt.preferences import PreferencesDialog
+    from optgui.qt.window.main_window import MainWindow
+    from optgui.qt.window.preferences import PreferencesDialog
 
     window = MainWindow(settings)
     window.resize(1440, 860)

@@ -1,4 +1,4 @@
-"""Plot data from optgui.core.analysis equals Optuna's own computation on the same studies.
+"""Plot data from optgui.core.analysis._plot_data equals Optuna's own computation on the same studies.
 
 Each study is made by real Optuna in a SQLite file and read back through optgui's reader; the reference is
 Optuna's plot-data helper (optuna/visualization/_*.py) or evaluator run on the loaded study.
@@ -14,9 +14,9 @@ import optuna
 import pytest
 from optuna.trial import TrialState
 
-from optgui.core import analysis
-from optgui.core.reader import open_reader
-from optgui.core.tables import COMPLETE, PRUNED
+from optgui.core.analysis import _plot_data as analysis
+from optgui.core.storage._reader import open_reader
+from optgui.core.storage._tables import COMPLETE, PRUNED
 
 optuna.logging.set_verbosity(optuna.logging.ERROR)
 warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)

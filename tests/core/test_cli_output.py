@@ -55,8 +55,8 @@ def test_the_engine_child_keeps_optuna_log_lines_off_the_terminal(tmp_path):
     script = textwrap.dedent(
         f"""
         import time
-        from optgui.core.engine_process import EngineProcess
-        from optgui.core.runner import RunRequest
+        from optgui.core.engine._engine_process import EngineProcess
+        from optgui.core.engine._runner import RunRequest
 
         if __name__ == "__main__":
             request = RunRequest(storage={str(tmp_path / "e.db")!r}, study_name="e",

@@ -25,7 +25,7 @@ import numpy as np
 import pytest
 
 from optgui.cli import main as optgui_main
-from optgui.core.reader import open_reader
+from optgui.core.storage._reader import open_reader
 from tests.support.determinism import first_difference, objective_for, recorded, reference
 from tests.support.fleet import batched_reference_of
 from tests.support.verify import cli_env

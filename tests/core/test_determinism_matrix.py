@@ -88,8 +88,8 @@ def test_pause_and_resume_in_one_process(tmp_path, case_id, sampler, objective, 
     """Pause/resume from another thread, as the GUI does, at two trial boundaries."""
     import threading
 
-    from optgui.core.events import RunStateChanged, TrialFinished
-    from optgui.core.runner import RunRequest, StudyRunner
+    from optgui.core.engine._events import RunStateChanged, TrialFinished
+    from optgui.core.engine._runner import RunRequest, StudyRunner
 
     path = tmp_path / "study.db"
     pause_after = set(_kill_points(n)[:2])

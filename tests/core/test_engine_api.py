@@ -7,9 +7,9 @@ import optuna
 import pytest
 
 from optgui.core import records
-from optgui.core.builtin_objectives import quadratic as quadratic_factory
+from optgui.core.engine._builtin_objectives import quadratic as quadratic_factory
+from optgui.core.engine._runner import RunInterrupted, RunRequest, StudyRunner, TrialAbandoned
 from optgui.core.errors import StudyStateError
-from optgui.core.runner import RunInterrupted, RunRequest, StudyRunner, TrialAbandoned
 from tests.support.determinism import STUDY, first_difference, recorded, reference
 
 SAMPLER = "TPESampler(seed=5)"

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import time
 
-from optgui.core.engine_process import EngineProcess
-from optgui.core.events import RunStateChanged, TrialFinished
-from optgui.core.runner import RunRequest
+from optgui.core.engine._engine_process import EngineProcess
+from optgui.core.engine._events import RunStateChanged, TrialFinished
+from optgui.core.engine._runner import RunRequest
 from tests.support.determinism import STUDY, first_difference, recorded, reference
 
 SAMPLER = "TPESampler(seed=3)"

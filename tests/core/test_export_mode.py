@@ -9,8 +9,8 @@ import stat
 import numpy as np
 import pytest
 
-from optgui.core.exports import write_json, write_trials_csv
-from optgui.core.trial_frame import TrialFrame
+from optgui.core.storage._exports import write_json, write_trials_csv
+from optgui.core.storage._trial_frame import TrialFrame
 from tests.support.qt_tables import synthetic_table
 
 

@@ -6,9 +6,9 @@ import optuna
 import pytest
 from optuna.storages.journal import JournalFileBackend, JournalStorage
 
-from optgui.core import fleet as fl
+from optgui.core.engine._split_objective import SuggestOnlyTrial, SuggestPhaseEnded, run_suggest_phase
 from optgui.core.errors import OptguiError
-from optgui.core.split import SuggestOnlyTrial, SuggestPhaseEnded, run_suggest_phase
+from optgui.core.fleet import _store as fl
 from tests.support.determinism import first_difference
 from tests.support.fleet import batched_reference, child_env, recorded_signatures, run_fleet, write_objective
 
@@ -44,7 +44,7 @@ def test_journal_fleet_with_one_function_objective_equals_batched_reference(tmp_
 
 
 def _journal_ref(path):
-    from optgui.core.storage import parse_storage
+    from optgui.core.storage._naming import parse_storage
 
     return parse_storage(str(path))
 

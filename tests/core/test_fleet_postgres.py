@@ -15,8 +15,8 @@ import warnings
 import optuna
 import pytest
 
-from optgui.core import fleet as fl
 from optgui.core import records
+from optgui.core.fleet import _store as fl
 from tests.support.determinism import first_difference
 from tests.support.fleet import (
     batched_reference,
@@ -59,7 +59,7 @@ def _store(url: str, study: str):
 
 
 def _rdb_ref(url: str):
-    from optgui.core.storage import parse_storage
+    from optgui.core.storage._naming import parse_storage
 
     return parse_storage(url)
 

@@ -15,10 +15,10 @@ import signal
 import optuna
 import pytest
 
-from optgui.core import fleet as fl
 from optgui.core import records
-from optgui.core.lease import _pid_alive
-from optgui.core.verifier import verify_study
+from optgui.core.engine._lease import _pid_alive
+from optgui.core.fleet import _store as fl
+from optgui.core.verify._verifier import verify_study
 from tests.support.determinism import first_difference
 from tests.support.fleet import (
     batched_reference,

@@ -14,7 +14,7 @@ import optuna
 import pytest
 
 from optgui.commands import inspect as inspect_command
-from optgui.core.reader import open_reader
+from optgui.core.storage._reader import open_reader
 
 REPO = Path(__file__).resolve().parents[2]
 

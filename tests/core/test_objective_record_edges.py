@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from optgui.core.engine._objectives import ObjectiveRef, load_objective
 from optgui.core.errors import ObjectiveError
-from optgui.core.objectives import ObjectiveRef, load_objective
 
 
 def test_a_file_objective_record_without_a_path_is_an_objective_error():
@@ -40,8 +40,8 @@ def test_a_split_file_objective_loads_both_functions(tmp_path):
 def test_the_slow_builtin_runs_its_suggest_phase_alone_and_sleeps_only_when_evaluated():
     import optuna
 
-    from optgui.core.objectives import parse_objective
-    from optgui.core.split import run_suggest_phase
+    from optgui.core.engine._objectives import parse_objective
+    from optgui.core.engine._split_objective import run_suggest_phase
 
     optuna.logging.set_verbosity(optuna.logging.ERROR)
     objective = load_objective(parse_objective("builtin:slow(sleep=0.0, jitter=0.01, seed=3)"))

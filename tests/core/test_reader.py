@@ -13,10 +13,10 @@ import pytest
 from optuna.storages.journal import JournalFileBackend, JournalStorage
 
 from optgui.core.errors import StorageError
-from optgui.core.reader import open_reader
-from optgui.core.schema import HEAD_REVISION, upgrade_with_backup
-from optgui.core.storage import snapshot_copy
-from optgui.core.tables import COMPLETE, RUNNING
+from optgui.core.storage._naming import snapshot_copy
+from optgui.core.storage._reader import open_reader
+from optgui.core.storage._schema import HEAD_REVISION, upgrade_with_backup
+from optgui.core.storage._tables import COMPLETE, RUNNING
 from tests.support.reader_fixtures import (
     UNICODE_NAME,
     assert_matches_optuna,
@@ -302,15 +302,16 @@ def test_reader_never_imports_qt():
     import sys
 
     code = (
-        "import sys, optgui.core.reader, optgui.core.rdb_reader, optgui.core.journal_reader, "
-        "optgui.core.schema; bad = [m for m in sys.modules if m.startswith(('PySide6', 'pyqtgraph'))]; "
+        "import sys, optgui.core.storage._reader, optgui.core.storage._rdb_reader, "
+        "optgui.core.storage._journal_reader, optgui.core.storage._schema; "
+        "bad = [m for m in sys.modules if m.startswith(('PySide6', 'pyqtgraph'))]; "
         "print(bad); sys.exit(1 if bad else 0)"
     )
     assert subprocess.run([sys.executable, "-c", code], capture_output=True).returncode == 0
 
 
 def test_poll_far_behind_returns_batches(tmp_path, monkeypatch):
-    import optgui.core.rdb_reader as rdb_reader
+    import optgui.core.storage._rdb_reader as rdb_reader
 
     monkeypatch.setattr(rdb_reader, "POLL_BATCH", 3)
     path = tmp_path / "batch.db"

@@ -15,8 +15,8 @@ import optuna
 import pytest
 
 from optgui.core.errors import StorageError
-from optgui.core.reader import open_reader
-from optgui.core.tables import COMPLETE, FAIL, RUNNING
+from optgui.core.storage._reader import open_reader
+from optgui.core.storage._tables import COMPLETE, FAIL, RUNNING
 from tests.support.reader_fixtures import (
     UNICODE_NAME,
     current_schema_db,
@@ -212,7 +212,7 @@ def test_file_without_read_permission(tmp_path, good_db):
     path.chmod(0o000)  # not even its owner may read it
     code = (
         "import sys\nfrom optgui.core.errors import StorageError\n"
-        "from optgui.core.storage import resolve_for_reading\n"
+        "from optgui.core.storage._naming import resolve_for_reading\n"
         "try:\n    resolve_for_reading(sys.argv[1])\nexcept StorageError as exc:\n"
         "    print(exc)\n    sys.exit(3)\n"
     )

@@ -11,8 +11,8 @@ import numpy as np
 import optuna
 import pytest
 
-from optgui.core.reader import open_reader
-from optgui.core.tables import COMPLETE
+from optgui.core.storage._reader import open_reader
+from optgui.core.storage._tables import COMPLETE
 
 N_TRIALS = 320
 

@@ -16,8 +16,8 @@ import optuna
 import pytest
 
 from optgui.core.errors import StorageError
-from optgui.core.reader import open_reader
-from optgui.core.tables import COMPLETE
+from optgui.core.storage._reader import open_reader
+from optgui.core.storage._tables import COMPLETE
 from tests.support.reader_fixtures import assert_matches_optuna, populate
 
 pytestmark = [pytest.mark.server, pytest.mark.xdist_group("servers")]

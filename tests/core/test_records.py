@@ -406,7 +406,7 @@ def test_the_package_docstring_examples_run():
 def test_engine_events_carry_the_run_state_vocabulary():
     import pickle
 
-    from optgui.core.events import RunStarted, RunStateChanged
+    from optgui.core.engine._events import RunStarted, RunStateChanged
 
     event = RunStateChanged("paused", "paused after trial 3")
     assert event.state is records.RunState.PAUSED and event.state == "paused" and f"{event.state}" == "paused"

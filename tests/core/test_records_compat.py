@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from optgui.core import records
-from optgui.core.reader import open_reader
+from optgui.core.storage._reader import open_reader
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "compat"
 EXPECTED = json.loads((FIXTURES / "expected.json").read_text())["fixtures"]
@@ -36,7 +36,7 @@ TRIAL_RECORDS: dict[str, type[records.JsonRecord]] = {
     records.TRIAL_RESULT: records.TrialResult,
     records.TRIAL_ASKED_BY: records.AskedBy,
 }
-# Not records: the schema number, and the pickle signatures (optgui.core.pickle_trust owns their format).
+# Not records: the schema number, and the pickle signatures (optgui.core.engine._pickle_trust owns their format).
 NOT_RECORDS = {records.KEY_SCHEMA, records.KEY_TRUSTED_PICKLES, records.TRIAL_PICKLE_SIGNATURE}
 
 

@@ -9,8 +9,8 @@ import warnings
 import numpy as np
 import pytest
 
-from optgui.core import rng_state
-from optgui.core.samplers import parse_spec
+from optgui.core.engine import _rng_state as rng_state
+from optgui.core.engine._samplers import parse_spec
 
 PINNED = {
     "random": {"_rng": "rng"},

@@ -10,9 +10,9 @@ import optuna
 import pytest
 
 from optgui.core import records
+from optgui.core.engine._events import RunStateChanged, TrialFinished, TrialStarted
+from optgui.core.engine._runner import RunRequest, StudyRunner
 from optgui.core.errors import LeaseHeldError, StudyStateError
-from optgui.core.events import RunStateChanged, TrialFinished, TrialStarted
-from optgui.core.runner import RunRequest, StudyRunner
 from tests.support.determinism import STUDY, first_difference, recorded, reference
 
 

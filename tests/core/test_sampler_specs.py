@@ -7,8 +7,8 @@ import warnings
 import optuna
 import pytest
 
+from optgui.core.engine._samplers import parse_spec, resolve_seed
 from optgui.core.errors import SpecError
-from optgui.core.samplers import parse_spec, resolve_seed
 
 BUILDS = [
     ("random", optuna.samplers.RandomSampler),

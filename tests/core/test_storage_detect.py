@@ -7,7 +7,7 @@ import sqlite3
 import pytest
 
 from optgui.core.errors import StorageError
-from optgui.core.storage import parse_storage, redact_url, resolve_for_reading, sniff_file_kind
+from optgui.core.storage._naming import parse_storage, redact_url, resolve_for_reading, sniff_file_kind
 
 JOURNAL_LINE = b'{"op_code":0,"worker_id":"w","study_name":"s","directions":[1]}\n'
 

@@ -9,7 +9,8 @@ import warnings
 import optuna
 import pytest
 
-from optgui.core import records, study_admin
+from optgui.core import records
+from optgui.core.engine import _study_admin as study_admin
 from optgui.core.errors import StudyStateError
 from tests.support.determinism import STUDY, recorded, reference, run_cli
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import optuna
 import pytest
 
-from optgui.core import trial_output
+from optgui.core.engine import _trial_output as trial_output
 
 
 def test_capture_is_per_thread_and_sliced_per_trial(tmp_path, capsys):
@@ -75,7 +75,7 @@ def test_read_trial_output_across_segments_and_tail(tmp_path):
 
 def test_each_run_segment_names_the_log_holding_its_trials_output(tmp_path, monkeypatch):
     from optgui.core import records
-    from optgui.core.runner import RunRequest, StudyRunner
+    from optgui.core.engine._runner import RunRequest, StudyRunner
 
     monkeypatch.setenv("OPTGUI_DATA_DIR", str(tmp_path / "data"))
     source = tmp_path / "train.py"

@@ -7,11 +7,11 @@ import numpy as np
 import optuna
 import pytest
 
-from optgui.core.events import TrialFinished
-from optgui.core.reader import open_reader
-from optgui.core.runner import RunRequest, StudyRunner
-from optgui.core.tables import COMPLETE, FAIL, PRUNED, RUNNING, TrialTable
-from optgui.core.trial_store import TrialStore
+from optgui.core.engine._events import TrialFinished
+from optgui.core.engine._runner import RunRequest, StudyRunner
+from optgui.core.engine._trial_store import TrialStore
+from optgui.core.storage._reader import open_reader
+from optgui.core.storage._tables import COMPLETE, FAIL, PRUNED, RUNNING, TrialTable
 
 NAT = np.datetime64("NaT", "us")
 

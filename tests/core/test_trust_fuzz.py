@@ -73,7 +73,7 @@ TRIAL_KEYS = [
 @pytest.fixture(scope="module")
 def study(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("fuzz-base") / "study.db"
-    from optgui.core.samplers import parse_spec
+    from optgui.core.engine._samplers import parse_spec
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -258,8 +258,8 @@ def inspect_in_process(db: Path, *args: str) -> tuple[int, str]:
 
 def read_like_the_app(db: Path) -> None:
     from optgui.core.errors import StorageError
-    from optgui.core.reader import open_reader
     from optgui.core.records import StudyMetadata
+    from optgui.core.storage._reader import open_reader
 
     try:
         with open_reader(str(db)) as reader:
@@ -274,7 +274,7 @@ def read_like_the_app(db: Path) -> None:
 def verify_in_process(db: Path) -> str:
     """What the verifier child runs (with the verdict cache, in this test's own cache folder); returns the verdict
     kind or the one-line error."""
-    from optgui.core.verifier import verify_study
+    from optgui.core.verify._verifier import verify_study
 
     try:
         return verify_study(str(db), None, None, use_cache=True).kind

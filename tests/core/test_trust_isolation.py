@@ -20,10 +20,10 @@ from pathlib import Path
 import optuna
 import pytest
 
-from optgui.core.engine_process import EngineProcess
+from optgui.core.engine._engine_process import EngineProcess
+from optgui.core.engine._runner import RunRequest
 from optgui.core.records import StudyMetadata
-from optgui.core.runner import RunRequest
-from optgui.core.study_read import read_study
+from optgui.core.storage._study_read import read_study
 from tests.support.determinism import STUDY
 from tests.support.verify import run_in_process
 
@@ -149,7 +149,7 @@ def test_engine_and_objective_processes_import_nothing_planted_and_the_objective
 
 
 def test_objective_check_imports_only_the_objectives_folder_and_says_what_it_runs(tmp_path, planted):
-    from optgui.core.objective_check import run_objective_check
+    from optgui.core.verify._objective_check import run_objective_check
 
     here, _, marker = planted
     objective = project_objective(tmp_path / "project")
@@ -203,8 +203,8 @@ def test_fleet_workers_import_nothing_planted(tmp_path, planted):
 
 
 def test_child_commands_are_isolated_from_the_environment(monkeypatch):
-    from optgui.core.child_process import isolated_environment, python_command
-    from optgui.core.verify_process import child_environment
+    from optgui.core.engine._child_process import isolated_environment, python_command
+    from optgui.core.verify._process import child_environment
 
     monkeypatch.setenv("PYTHONPATH", "/somewhere")
     monkeypatch.setenv("PYTHONSTARTUP", "/somewhere/start.py")
@@ -212,9 +212,9 @@ def test_child_commands_are_isolated_from_the_environment(monkeypatch):
     assert not [k for k in env if k.startswith("PYTHON") and k != "PYTHONHASHSEED"]
     assert env["OPTGUI_FAULT"] == "x" and env["PYTHONHASHSEED"] != os.environ.get("PYTHONHASHSEED")
     assert "PYTHONPATH" not in isolated_environment()
-    command = python_command("optgui.core.verify_process", "s.db")
+    command = python_command("optgui.core.verify._process", "s.db")
     assert command[0] == sys.executable and "-P" in command
-    assert command[command.index("-m") + 1 :] == ["optgui.core.verify_process", "s.db"]
+    assert command[command.index("-m") + 1 :] == ["optgui.core.verify._process", "s.db"]
 
 
 def test_frozen_launcher_keeps_only_the_bundle_on_the_path(tmp_path):

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from optgui.core.errors import StorageError
-from optgui.core.reader import open_reader
 from optgui.core.records import MetadataError, StudyMetadata
+from optgui.core.storage._reader import open_reader
 from tests.support.trust import assert_clean_exit, deep_json, folder_state, optgui, set_study_attr, set_trial_attr
 from tests.support.verify import run_in_process
 

@@ -14,10 +14,10 @@ import warnings
 import optuna
 import pytest
 
-from optgui.core.pickled_attrs import is_pickled_attr
-from optgui.core.replay import Reenactor
-from optgui.core.samplers import parse_spec
-from optgui.core.verify_process import VerifyJob
+from optgui.core.engine._pickled_attrs import is_pickled_attr
+from optgui.core.engine._replay import Reenactor
+from optgui.core.engine._samplers import parse_spec
+from optgui.core.verify._process import VerifyJob
 from tests.support.determinism import STUDY, first_difference, recorded, reference
 from tests.support.verify import cli_env, plain_study, run_in_process
 

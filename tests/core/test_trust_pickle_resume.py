@@ -14,7 +14,7 @@ import sys
 
 import pytest
 
-from optgui.core import pickle_trust
+from optgui.core.engine import _pickle_trust as pickle_trust
 from optgui.core.errors import EXIT_ERROR
 from tests.support.determinism import STUDY, first_difference, recorded, reference
 from tests.support.verify import cli_env, plain_study
@@ -154,8 +154,8 @@ def test_a_free_running_fleet_refuses_foreign_pickles_and_its_workers_sign_their
     import optuna
     from optuna.storages.journal import JournalFileBackend, JournalStorage
 
-    from optgui.core.objectives import load_objective, parse_objective
-    from optgui.core.samplers import parse_spec
+    from optgui.core.engine._objectives import load_objective, parse_objective
+    from optgui.core.engine._samplers import parse_spec
 
     path = tmp_path / "fleet.log"
     with warnings.catch_warnings():

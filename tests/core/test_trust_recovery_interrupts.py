@@ -21,9 +21,9 @@ import warnings
 import optuna
 import pytest
 
-from optgui.core.builtin_objectives import DISCRETE_GRID
-from optgui.core.runner import RunRequest, StudyRunner
-from optgui.core.samplers import parse_spec
+from optgui.core.engine._builtin_objectives import DISCRETE_GRID
+from optgui.core.engine._runner import RunRequest, StudyRunner
+from optgui.core.engine._samplers import parse_spec
 from tests.support.determinism import STUDY, first_difference, recorded, reference, run_cli, trial_signature
 from tests.support.verify import cli_env
 

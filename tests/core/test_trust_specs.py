@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import pytest
 
+from optgui.core.engine._samplers import parse_spec
 from optgui.core.errors import SpecError
-from optgui.core.samplers import parse_spec
-from optgui.core.verifier import verify_study
+from optgui.core.verify._verifier import verify_study
 from tests.support.verify import SAMPLERS, run_in_process
 
 SINGLE, MULTI = ["minimize"], ["minimize", "minimize"]

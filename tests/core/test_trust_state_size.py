@@ -11,7 +11,7 @@ import sqlite3
 import pytest
 
 from optgui.core import records as stored
-from optgui.core.verifier import verify_study
+from optgui.core.verify._verifier import verify_study
 from tests.support.determinism import recorded, reference
 from tests.support.verify import run_in_process
 

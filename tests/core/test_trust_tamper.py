@@ -9,8 +9,8 @@ import sqlite3
 
 import pytest
 
-from optgui.core.verdict import VALUES_NOT_CHECKED
-from optgui.core.verifier import verify_study
+from optgui.core.verify._verdict import VALUES_NOT_CHECKED
+from optgui.core.verify._verifier import verify_study
 from tests.support.verify import (
     SAMPLERS,
     delete_trial,

@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from optgui.core.verdict import VALUES_NOT_CHECKED
+from optgui.core.verify._verdict import VALUES_NOT_CHECKED
 from tests.support.verify import SAMPLERS, cli_env, edit_run_record, run_in_process, tampered_copy
 
 pytestmark = pytest.mark.xdist_group("verify-cli")

@@ -19,7 +19,7 @@ from pathlib import Path
 import optuna
 import pytest
 
-from optgui.core.verify_process import VerifyJob
+from optgui.core.verify._process import VerifyJob
 from tests.support.reader_fixtures import current_schema_db, file_state
 from tests.support.verify import run_in_process
 

@@ -9,8 +9,8 @@ import warnings
 import optuna
 import pytest
 
-from optgui.core.study_read import read_study
-from optgui.core.verifier import VerificationCancelled, Verifier, verify_study
+from optgui.core.storage._study_read import read_study
+from optgui.core.verify._verifier import VerificationCancelled, Verifier, verify_study
 from tests.support.determinism import STUDY, recorded
 from tests.support.verify import SAMPLERS, append_plain_trials, file_state, plain_study, run_cli_here, run_in_process
 

@@ -17,9 +17,9 @@ import warnings
 import optuna
 import pytest
 
-from optgui.core import fleet as fl
-from optgui.core.study_read import read_study
-from optgui.core.verifier import Verifier, verify_study
+from optgui.core.fleet import _store as fl
+from optgui.core.storage._study_read import read_study
+from optgui.core.verify._verifier import Verifier, verify_study
 from tests.support.fleet import child_env, optgui_cmd, run_fleet, write_objective
 from tests.support.waiting import wait_until
 
@@ -256,7 +256,7 @@ def test_postgres_pipelined_fleet_paused_and_resumed_is_replayable_only(pg_url, 
 
 
 def _ref(url: str):
-    from optgui.core.storage import parse_storage
+    from optgui.core.storage._naming import parse_storage
 
     return parse_storage(url)
 

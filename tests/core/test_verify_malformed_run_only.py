@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from optgui.core.verdict import UNVERIFIABLE
-from optgui.core.verifier import verify_study
+from optgui.core.verify._verdict import UNVERIFIABLE
+from optgui.core.verify._verifier import verify_study
 from tests.support.trust import assert_clean_exit, folder_state, optgui, set_study_attr
 from tests.support.verify import STUDY, plain_study
 

@@ -7,8 +7,8 @@ import os
 import subprocess
 import sys
 
-from optgui.core.verifier import verify_study
-from optgui.core.verify_process import VerifyJob
+from optgui.core.verify._process import VerifyJob
+from optgui.core.verify._verifier import verify_study
 from tests.support.verify import ROOT, SAMPLERS, cli_env, run_in_process
 
 
@@ -61,8 +61,8 @@ def test_gp_study_without_torch_is_unverifiable(tmp_path, monkeypatch):
 
 def test_verify_path_imports_no_qt():
     code = (
-        "import sys, optgui.commands.verify, optgui.core.verifier, optgui.core.verify_process, "
-        "optgui.core.verify_cache, optgui.core.objective_check, optgui.core.study_read; "
+        "import sys, optgui.commands.verify, optgui.core.verify._verifier, optgui.core.verify._process, "
+        "optgui.core.verify._cache, optgui.core.verify._objective_check, optgui.core.storage._study_read; "
         "assert not [m for m in sys.modules if m.startswith(('PySide6', 'pyqtgraph'))]"
     )
     subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT, env={**os.environ, **cli_env()})

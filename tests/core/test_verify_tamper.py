@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from optgui.core.verifier import verify_study
+from optgui.core.verify._verifier import verify_study
 from tests.support.verify import (
     SAMPLERS,
     append_plain_trials,

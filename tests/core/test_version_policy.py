@@ -14,14 +14,15 @@ import numpy as np
 import optuna
 import pytest
 
-from optgui.core import records, versions
-from optgui.core.runner import RunRequest, StudyRunner
-from optgui.core.samplers import parse_spec
-from optgui.core.verifier import verify_study
+from optgui.core import records
+from optgui.core.engine import _versions as versions
+from optgui.core.engine._runner import RunRequest, StudyRunner
+from optgui.core.engine._samplers import parse_spec
+from optgui.core.verify._verifier import verify_study
 from tests.support.determinism import first_difference, recorded, reference
 
 STUDY = "demo"
-SAMPLER = "TPESampler(seed=42)"  # the demo's sampler (optgui.core.demo)
+SAMPLER = "TPESampler(seed=42)"  # the demo's sampler (optgui.core.engine._demo)
 OBJECTIVE = "builtin:quadratic"
 OLD_NUMPY = "1.26.4"
 
@@ -79,7 +80,7 @@ def _sources(module_name: str) -> str:
 
 
 def test_the_package_table_matches_what_optuna_imports():
-    """The table in optgui.core.versions was read from Optuna's sources; this pins it, so an Optuna upgrade that
+    """The table in optgui.core.engine._versions was read from Optuna's sources; this pins it, so an Optuna upgrade that
     makes TPE import scipy (say) fails here instead of silently ignoring a version change that matters."""
     tpe = _sources("optuna.samplers._tpe")
     for package in ("scipy", "cmaes", "torch", "greenlet"):

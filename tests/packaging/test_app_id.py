@@ -38,7 +38,7 @@ def test_file_names_and_ids_agree():
 def test_qt_desktop_file_name(qapp):
     from PySide6.QtGui import QGuiApplication
 
-    from optgui.qt.app import identify_application
+    from optgui.qt.window.app import identify_application
 
     identify_application()
     # Wayland compositors and docks match windows to the launcher through this name.

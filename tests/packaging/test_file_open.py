@@ -11,7 +11,7 @@ from PySide6.QtCore import QUrl
 from PySide6.QtGui import QFileOpenEvent
 from PySide6.QtWidgets import QApplication
 
-from optgui.qt import file_open
+from optgui.qt.window import file_open
 
 
 @pytest.fixture(scope="module")
@@ -28,7 +28,7 @@ def study_file(tmp_path_factory):
 
 @pytest.fixture
 def integration(qapp):
-    from optgui.qt.desktop_integration import DesktopIntegration
+    from optgui.qt.window.desktop_integration import DesktopIntegration
 
     desktop = DesktopIntegration(qapp)
     yield desktop
@@ -40,8 +40,8 @@ def integration(qapp):
 @pytest.fixture
 def window(qapp, qtbot, monkeypatch):
     from optgui.qt import dialogs, theme
-    from optgui.qt.main_window import MainWindow
     from optgui.qt.settings import Settings
+    from optgui.qt.window.main_window import MainWindow
 
     errors = []
     monkeypatch.setattr(dialogs, "error", lambda *a, **k: errors.append(a[1:]))

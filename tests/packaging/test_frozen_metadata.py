@@ -108,7 +108,7 @@ def test_spec_collects_alembic_and_excludes_torch(tmp_path, monkeypatch):
     assert any(Path(v).name.startswith("v3.2.0") for v in versions)  # the current schema head
     assert any(dest == "optgui/resources/icons" for _, dest in analysis["datas"])
     assert any(dest.startswith("pyqtgraph") for _, dest in analysis["datas"])
-    assert "optgui.core.verify_process" in analysis["hiddenimports"]
+    assert "optgui.core.verify._process" in analysis["hiddenimports"]
     assert "optgui.commands.run" in analysis["hiddenimports"]
     assert "torch" in analysis["excludes"]
     _, exe = calls["EXE"]
@@ -135,7 +135,7 @@ def test_spec_on_windows_has_icon_and_version(tmp_path, monkeypatch):
 
 
 def test_frozen_launcher_emulates_python_dash_m(tmp_path, monkeypatch, capsys):
-    """The badge's verifier runs `sys.executable -m optgui.core.verify_process`; frozen, sys.executable is optgui."""
+    """The badge's verifier runs `sys.executable -m optgui.core.verify._process`; frozen, sys.executable is optgui."""
     import importlib.util
 
     spec = importlib.util.spec_from_file_location("optgui_launcher", ROOT / "packaging" / "pyinstaller" / "launcher.py")
@@ -143,9 +143,9 @@ def test_frozen_launcher_emulates_python_dash_m(tmp_path, monkeypatch, capsys):
     spec.loader.exec_module(launcher)
     ran = []
     monkeypatch.setattr(launcher.runpy, "run_module", lambda name, **kw: ran.append((name, list(sys.argv))))
-    monkeypatch.setattr(sys, "argv", ["/dist/optgui", "-m", "optgui.core.verify_process", "s.db", "study"])
+    monkeypatch.setattr(sys, "argv", ["/dist/optgui", "-m", "optgui.core.verify._process", "s.db", "study"])
     assert launcher.main() == 0
-    assert ran == [("optgui.core.verify_process", ["/dist/optgui", "s.db", "study"])]
+    assert ran == [("optgui.core.verify._process", ["/dist/optgui", "s.db", "study"])]
     # Anything else is the ordinary command line (here: --version, which exits).
     monkeypatch.setattr(sys, "argv", ["/dist/optgui", "--version"])
     with pytest.raises(SystemExit) as exit_info:

@@ -116,9 +116,9 @@ def test_app_icon_has_every_size(qapp):
 
 
 def test_window_and_about_dialog_use_the_icon(qapp, qtbot):
-    from optgui.qt.about import AboutDialog
-    from optgui.qt.desktop_integration import DesktopIntegration
     from optgui.qt.icons import app_icon
+    from optgui.qt.window.about import AboutDialog
+    from optgui.qt.window.desktop_integration import DesktopIntegration
 
     integration = DesktopIntegration(qapp)
     try:

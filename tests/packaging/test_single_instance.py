@@ -13,8 +13,8 @@ import time
 
 import pytest
 
-from optgui.qt import single_instance
-from optgui.qt.single_instance import FORWARDED, PRIMARY, STANDALONE, SingleInstance, make_message
+from optgui.qt.window import single_instance
+from optgui.qt.window.single_instance import FORWARDED, PRIMARY, STANDALONE, SingleInstance, make_message
 from tests.support.packaging import PYTHON, ROOT, subprocess_env
 
 
@@ -61,7 +61,7 @@ def test_first_instance_listens_and_receives(primary, qtbot):
 SEND = """
 import sys
 from PySide6.QtCore import QCoreApplication
-from optgui.qt.single_instance import SingleInstance, make_message
+from optgui.qt.window.single_instance import SingleInstance, make_message
 app = QCoreApplication([])
 storage = sys.argv[1]
 study = sys.argv[3] if len(sys.argv) > 3 else None
@@ -90,7 +90,7 @@ def test_second_launch_of_the_app_hands_over_and_exits(primary, qtbot, tmp_path)
 CRASH = """
 import os, signal
 from PySide6.QtCore import QCoreApplication
-from optgui.qt.single_instance import SingleInstance, make_message
+from optgui.qt.window.single_instance import SingleInstance, make_message
 app = QCoreApplication([])
 instance = SingleInstance()
 print(instance.claim(make_message(None)), flush=True)

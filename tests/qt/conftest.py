@@ -6,8 +6,8 @@ from __future__ import annotations
 import optuna
 import pytest
 
-from optgui.qt import app as qt_app
 from optgui.qt import dialogs
+from optgui.qt.window import app as qt_app
 
 qt_app.identify_application()
 optuna.logging.set_verbosity(optuna.logging.ERROR)
@@ -15,7 +15,7 @@ optuna.logging.set_verbosity(optuna.logging.ERROR)
 
 @pytest.fixture(autouse=True)
 def _no_run_left(qapp):
-    from optgui.qt.run_controller import running_relays
+    from optgui.qt.run.run_controller import running_relays
 
     yield
     left = running_relays()
@@ -28,7 +28,7 @@ def _no_run_left(qapp):
 def _no_task_left(qapp):
     """A test fails when it leaves a background task running after its windows closed (closing a window cancels
     its tasks; a cancelled task must end within the grace period)."""
-    from optgui.qt.tasks import leaked_tasks
+    from optgui.qt.tasks.tasks import leaked_tasks
 
     yield
     left = leaked_tasks(grace_ms=30000)
@@ -73,8 +73,8 @@ def dialog_log(monkeypatch):
 @pytest.fixture
 def make_window(qapp, qtbot, dialog_log):
     from optgui.qt import theme
-    from optgui.qt.main_window import MainWindow
     from optgui.qt.settings import Settings
+    from optgui.qt.window.main_window import MainWindow
 
     if theme.current() is None:
         theme.install(qapp, "light")

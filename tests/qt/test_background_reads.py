@@ -9,7 +9,7 @@ import warnings
 import optuna
 from PySide6.QtCore import Qt
 
-from optgui.qt import reading
+from optgui.qt.study import reading
 from tests.support.studies import plain_study
 
 
@@ -78,7 +78,7 @@ def test_after_a_run_the_view_has_read_every_row(qtbot, tmp_path, make_window, d
 
 
 def test_a_result_on_its_way_when_the_window_closes_is_dropped(qtbot, tmp_path, monkeypatch):
-    from optgui.qt.background_reads import BackgroundReads
+    from optgui.qt.tasks.background_reads import BackgroundReads
 
     db = plain_study(tmp_path / "study.db", trials=2, objective=lambda t: t.suggest_float("x", -1, 1) ** 2)
     reads = BackgroundReads()

@@ -7,14 +7,14 @@ import threading
 import numpy as np
 from PySide6.QtWidgets import QApplication
 
-from optgui.core.tables import COMPLETE, FAIL, RUNNING, TrialTable
-from optgui.core.trial_store import TrialStore
+from optgui.core.engine._trial_store import TrialStore
+from optgui.core.storage._tables import COMPLETE, FAIL, RUNNING, TrialTable
 
 
 def test_about_lists_versions_and_copies_them(qtbot, make_window, dialog_log):
     import optuna
 
-    from optgui.qt.about import AboutDialog
+    from optgui.qt.window.about import AboutDialog
 
     dialog = AboutDialog()
     qtbot.addWidget(dialog)
@@ -107,7 +107,7 @@ def test_trial_store_updates_in_place_and_keeps_best_so_far():
 
 
 def test_decimation_keeps_extremes_of_every_pixel_column():
-    from optgui.qt.convergence_plot import decimate
+    from optgui.qt.plots.convergence_plot import decimate
 
     x = np.arange(100_000, dtype=float)
     y = np.sin(x / 1000.0)
@@ -128,8 +128,8 @@ def test_titles_show_files_under_home_as_tilde_and_everything_else_unchanged(tmp
 
 
 def test_the_run_panel_shows_no_rate_or_eta_once_paused(qtbot, monkeypatch):
-    from optgui.qt import run_panel
-    from optgui.qt.run_panel import RunPanel
+    from optgui.qt.run import run_panel
+    from optgui.qt.run.run_panel import RunPanel
 
     panel = RunPanel()
     qtbot.addWidget(panel)

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from optgui.core.reader import open_reader
+from optgui.core.storage._reader import open_reader
 from optgui.qt import theme
 from optgui.qt.plots.panel import AnalysisPanel
-from optgui.qt.selection import TrialSelection
+from optgui.qt.study.selection import TrialSelection
 from tests.support.studies import plain_study
 
 
@@ -31,7 +31,7 @@ def test_the_compare_status_says_1_study_and_2_studies(qapp, qtbot, tmp_path):
         view.redraw()
         assert view.status.text().startswith("2 studies"), view.status.text()
     finally:
-        from optgui.qt import tasks
+        from optgui.qt.tasks import tasks
 
         tasks.wait_for_all(60000)
         reader.close()

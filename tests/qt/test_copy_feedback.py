@@ -8,8 +8,8 @@ import json
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
 
-from optgui.qt.about import AboutDialog
 from optgui.qt.copy_feedback import COPIED_MS, COPIED_TEXT
+from optgui.qt.window.about import AboutDialog
 from tests.support.studies import plain_study
 
 

@@ -7,8 +7,8 @@ import pyqtgraph as pg
 import pytest
 from PySide6.QtGui import QPainter, QPicture
 
-from optgui.qt.convergence_plot import ConvergencePlot
-from optgui.qt.fast_axis import FastAxisItem
+from optgui.qt.plots.convergence_plot import ConvergencePlot
+from optgui.qt.plots.fast_axis import FastAxisItem
 
 SIDES = ("left", "bottom", "right", "top")
 

@@ -18,8 +18,8 @@ import optuna
 import pytest
 from PySide6.QtCore import Qt
 
-from optgui.qt.fleet_monitor import running_monitors
-from optgui.qt.fleet_panel import live_workers
+from optgui.qt.fleet.fleet_monitor import running_monitors
+from optgui.qt.fleet.fleet_panel import live_workers
 from tests.support.fleet import REPO, batched_reference, recorded_signatures, write_objective
 from tests.support.studies import plain_study
 from tests.support.waiting import poll_until

@@ -8,7 +8,7 @@ import warnings
 import numpy as np
 import optuna
 
-from optgui.core.reader import open_reader
+from optgui.core.storage._reader import open_reader
 
 
 def _study(path) -> None:
@@ -25,7 +25,7 @@ def _study(path) -> None:
 
 
 def test_the_table_of_a_large_study_shows_at_once_and_its_params_follow(qtbot, tmp_path, make_window, monkeypatch):
-    from optgui.qt import workbench
+    from optgui.qt.workbench import workbench
 
     monkeypatch.setattr(workbench, "TABLE_READ_IN_BACKGROUND_FROM", 10)  # 30 trials count as large here
     path = tmp_path / "big.db"

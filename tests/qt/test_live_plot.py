@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from optgui.core.tables import COMPLETE, FAIL, PRUNED, TrialTable
-from optgui.core.trial_store import TrialStore
-from optgui.qt import convergence_plot
-from optgui.qt.convergence_plot import ConvergencePlot, staircase
+from optgui.core.engine._trial_store import TrialStore
+from optgui.core.storage._tables import COMPLETE, FAIL, PRUNED, TrialTable
+from optgui.qt.plots import convergence_plot
+from optgui.qt.plots.convergence_plot import ConvergencePlot, staircase
 
 
 def _table(numbers, states, values):

@@ -128,7 +128,7 @@ def test_open_demo_creates_the_demo_study_without_trials(qtbot, make_window, dia
     assert view.panel.n_trials.value() == 200
     assert view.panel.start_action.isEnabled()
     # Created, not run: a run record and a target, but no run segment (nothing was run, nothing timed out).
-    from optgui.qt import reading
+    from optgui.qt.study import reading
 
     meta = reading.metadata_of(view.summary)
     assert meta.present and meta.target == {"n_trials": 200} and not meta.segments and not meta.states

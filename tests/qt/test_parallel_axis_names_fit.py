@@ -7,10 +7,10 @@ from PySide6.QtCore import QPointF
 from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import QApplication, QGraphicsItem
 
-from optgui.core.reader import open_reader
+from optgui.core.storage._reader import open_reader
 from optgui.qt import theme
 from optgui.qt.plots.panel import AnalysisPanel
-from optgui.qt.selection import TrialSelection
+from optgui.qt.study.selection import TrialSelection
 from tests.support.studies import plain_study
 
 
@@ -51,7 +51,7 @@ def test_the_outer_axis_names_stay_inside_the_canvas(qapp, qtbot, tmp_path):
             assert left + values.horizontalAdvance(text) <= canvas_width, text
             assert not clips or label.sceneBoundingRect().right() <= box_right, f"{text!r} is cut by the view box"
     finally:
-        from optgui.qt import tasks
+        from optgui.qt.tasks import tasks
 
         tasks.wait_for_all(60000)
         reader.close()

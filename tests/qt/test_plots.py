@@ -1,4 +1,4 @@
-"""The analysis views draw what optgui.core.analysis computes (itself checked against Optuna in
+"""The analysis views draw what optgui.core.analysis._plot_data computes (itself checked against Optuna in
 tests/core/test_analysis.py), share the trial selection, follow the theme and export PNG, SVG and CSV.
 
 Studies are made by real Optuna in one journal file (several studies, for the comparison views) and read
@@ -16,13 +16,13 @@ import optuna
 import pytest
 from PySide6.QtGui import QImage
 
-from optgui.core import analysis
-from optgui.core.reader import open_reader
-from optgui.core.tables import PRUNED
+from optgui.core.analysis import _plot_data as analysis
+from optgui.core.storage._reader import open_reader
+from optgui.core.storage._tables import PRUNED
 from optgui.qt import theme
 from optgui.qt.plots import base
 from optgui.qt.plots.panel import AnalysisPanel, view_classes
-from optgui.qt.selection import TrialSelection
+from optgui.qt.study.selection import TrialSelection
 
 KEYS = [cls.key for cls in view_classes()]
 
@@ -98,7 +98,7 @@ def panel(qapp, qtbot, storage):
 
     widget.open_study = open_study
     yield widget
-    from optgui.qt import tasks
+    from optgui.qt.tasks import tasks
 
     tasks.wait_for_all(60000)  # importance jobs end before the reader closes
     reader.close()
@@ -431,7 +431,7 @@ def test_live_refresh_merges_new_trials(panel, storage, tmp_path):
 
 
 def test_study_view_has_the_analysis_tab(make_window, storage, qtbot):
-    from optgui.qt.study_view import StudyView
+    from optgui.qt.study.study_view import StudyView
 
     path, _ = storage
     window = make_window()

@@ -6,7 +6,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence
 
-from optgui.qt.preferences import PreferencesDialog
+from optgui.qt.window.preferences import PreferencesDialog
 
 
 def test_ctrl_comma_is_the_preferences_shortcut_of_the_window(qtbot, make_window, dialog_log):

@@ -4,7 +4,7 @@ and an empty study's convergence plot shows "No trials yet" in its middle (it st
 
 from __future__ import annotations
 
-from optgui.qt.run_panel import STATE_TEXT
+from optgui.qt.run.run_panel import STATE_TEXT
 from tests.support.clipping import clipped_texts
 from tests.support.studies import plain_study
 

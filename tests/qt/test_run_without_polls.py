@@ -8,9 +8,9 @@ import warnings
 import numpy as np
 from PySide6.QtCore import Qt
 
-from optgui.core.reader import open_reader
-from optgui.core.runner import RunRequest, StudyRunner
-from optgui.qt import reading
+from optgui.core.engine._runner import RunRequest, StudyRunner
+from optgui.core.storage._reader import open_reader
+from optgui.qt.study import reading
 
 N_TRIALS = 14
 

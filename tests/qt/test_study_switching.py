@@ -17,7 +17,7 @@ import optuna
 import pytest
 from PySide6.QtCore import Qt
 
-from optgui.core.runner import RunRequest, StudyRunner
+from optgui.core.engine._runner import RunRequest, StudyRunner
 
 HIGH = "high"  # plain Optuna, values 1000-1100, params a, b, kind
 LOW = "low"  # run by optgui (builtin:quadratic), values 0-265, params x, y

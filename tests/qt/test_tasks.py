@@ -1,4 +1,5 @@
-"""The background-task API (optgui.qt.tasks): delivery on the GUI thread, cancel-on-restart, errors, the registry."""
+"""The background-task API (optgui.qt.tasks.tasks): delivery on the GUI thread, cancel-on-restart, errors, the
+registry."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import threading
 import pytest
 from PySide6.QtCore import QObject, QThread
 
-from optgui.qt import tasks
+from optgui.qt.tasks import tasks
 
 
 @pytest.fixture

@@ -1,10 +1,10 @@
-"""The two named update rates (optgui.qt.throttle): a throttle calls at most once per interval."""
+"""The two named update rates (optgui.qt.tasks.throttle): a throttle calls at most once per interval."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import QObject
 
-from optgui.qt.throttle import DATA, TEXTS, Throttle
+from optgui.qt.tasks.throttle import DATA, TEXTS, Throttle
 
 
 def test_the_rates_are_10_and_2_hz():

@@ -30,8 +30,8 @@ class _Payload:
 
 
 def _plain_cmaes_study(path, n_trials: int = 8):
-    from optgui.core.objectives import load_objective, parse_objective
-    from optgui.core.samplers import parse_spec
+    from optgui.core.engine._objectives import load_objective, parse_objective
+    from optgui.core.engine._samplers import parse_spec
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

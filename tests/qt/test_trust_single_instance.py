@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 
 from optgui import APP_ID
-from optgui.qt import single_instance
-from optgui.qt.single_instance import FORWARDED, PRIMARY, STANDALONE, SingleInstance, make_message
+from optgui.qt.window import single_instance
+from optgui.qt.window.single_instance import FORWARDED, PRIMARY, STANDALONE, SingleInstance, make_message
 
 pytestmark = pytest.mark.skipif(sys.platform.startswith("win"), reason="Unix socket files and permissions")
 
@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parents[2]
 SEND = """
 import sys
 from PySide6.QtCore import QCoreApplication
-from optgui.qt.single_instance import SingleInstance, make_message
+from optgui.qt.window.single_instance import SingleInstance, make_message
 app = QCoreApplication([])
 print(SingleInstance().claim(make_message(sys.argv[1])))
 """

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from optgui.qt import verification
-from optgui.qt.verification import VerifyJob
+from optgui.qt.verify import verification
+from optgui.qt.verify.verification import VerifyJob
 from tests.support.studies import plain_study
 
 

@@ -7,8 +7,8 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel
 
-from optgui.qt.badge import VerdictDialog
-from optgui.qt.verification import BadgeState
+from optgui.qt.verify.badge import VerdictDialog
+from optgui.qt.verify.verification import BadgeState
 from tests.support.studies import plain_study
 
 

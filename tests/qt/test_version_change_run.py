@@ -9,7 +9,7 @@ import optuna
 from PySide6.QtCore import Qt
 
 from optgui.core import records
-from optgui.core.runner import RunRequest, StudyRunner
+from optgui.core.engine._runner import RunRequest, StudyRunner
 from tests.support.determinism import recorded, reference
 
 SAMPLER = "TPESampler(seed=42)"

@@ -6,7 +6,7 @@ import warnings
 
 import optuna
 
-from optgui.core.runner import RunRequest, StudyRunner
+from optgui.core.engine._runner import RunRequest, StudyRunner
 
 
 def _two_objective_study(path):

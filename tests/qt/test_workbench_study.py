@@ -270,7 +270,7 @@ def test_exported_csv_equals_trials_dataframe(qtbot, tmp_path, make_window, dial
 
 
 def test_plot_and_verdict_exports(qtbot, tmp_path, make_window, dialog_log, monkeypatch):
-    from optgui.qt.plot_export import export_plot
+    from optgui.qt.workbench.plot_export import export_plot
 
     db = tmp_path / "study.db"
     assert run_cli(str(db), "RandomSampler(seed=3)", "builtin:quadratic", 8).returncode == 0
@@ -295,15 +295,15 @@ def test_plot_and_verdict_exports(qtbot, tmp_path, make_window, dialog_log, monk
     data = json.loads(verdict.read_text())
     assert data["schema"] == "optgui.verdict-export/1" and data["study"] == "det"
     assert data["badge"]["kind"] == view.badge.state.kind == "verified"
-    from optgui.core.verdict import VERDICT_SCHEMA
+    from optgui.core.verify._verdict import VERDICT_SCHEMA
 
     assert data["verdict"]["schema"] == VERDICT_SCHEMA and data["verdict"]["kind"] == "verified"
     assert data["verdict"]["n_checked"] == 8 and data["details"]["equivalent"] is True
 
 
 def test_preferences_are_saved_and_applied(qtbot, tmp_path, make_window, dialog_log):
-    from optgui.qt.preferences import Preferences
     from optgui.qt.settings import Settings
+    from optgui.qt.window.preferences import Preferences
 
     window = make_window()
     shown = []

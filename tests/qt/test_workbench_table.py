@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 
-from optgui.core.table_filter import FilterError
-from optgui.core.tables import COMPLETE, FAIL, PRUNED, STATE_NAMES
+from optgui.core.storage._table_filter import FilterError
+from optgui.core.storage._tables import COMPLETE, FAIL, PRUNED, STATE_NAMES
 from tests.support.qt_tables import synthetic_table
 
 N = 100_000
@@ -24,7 +24,7 @@ def big_table():
 
 @pytest.fixture
 def table_widget(qtbot, big_table):
-    from optgui.qt.trials_table import TrialsTable
+    from optgui.qt.workbench.trials_table import TrialsTable
 
     widget = TrialsTable()
     qtbot.addWidget(widget)
@@ -146,8 +146,8 @@ def test_bad_expressions_are_rejected_with_a_message_and_change_nothing(
 def test_expression_parser_never_calls_eval(monkeypatch, big_table):
     import builtins
 
-    from optgui.core.table_filter import compile_expression
-    from optgui.core.trial_frame import TrialFrame
+    from optgui.core.storage._table_filter import compile_expression
+    from optgui.core.storage._trial_frame import TrialFrame
 
     real_compile = builtins.compile
 
@@ -201,7 +201,7 @@ def test_live_rows_keep_selection_and_scroll_position(qtbot, table_widget):
 
 
 def test_column_chooser_hides_columns_and_export_uses_shown_ones(qtbot, table_widget, tmp_path):
-    from optgui.core.exports import write_trials_csv
+    from optgui.core.storage._exports import write_trials_csv
 
     table_widget.set_column_visible("params_layers", False)
     assert table_widget.view.isColumnHidden(table_widget.model.column_index("params_layers"))

@@ -14,11 +14,11 @@ import warnings
 
 import optuna
 
-from optgui.core.builtin_objectives import BUILTINS, DEFAULT_DIRECTIONS
-from optgui.core.objectives import load_objective, parse_objective
+from optgui.core.engine._builtin_objectives import BUILTINS, DEFAULT_DIRECTIONS
+from optgui.core.engine._objectives import load_objective, parse_objective
+from optgui.core.engine._replay import float_bits
+from optgui.core.engine._samplers import parse_spec
 from optgui.core.records import TRIAL_ABANDONED
-from optgui.core.replay import float_bits
-from optgui.core.samplers import parse_spec
 
 STUDY = "det"
 

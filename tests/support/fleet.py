@@ -12,7 +12,7 @@ from pathlib import Path
 
 import optuna
 
-from optgui.core.samplers import parse_spec
+from optgui.core.engine._samplers import parse_spec
 from tests.support.determinism import trial_signature
 
 REPO = Path(__file__).resolve().parents[2]

@@ -6,7 +6,7 @@ import json
 
 import numpy as np
 
-from optgui.core.tables import (
+from optgui.core.storage._tables import (
     COMPLETE,
     FAIL,
     PRUNED,

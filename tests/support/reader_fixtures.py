@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import optuna
 
-from optgui.core.tables import STATE_NAMES
+from optgui.core.storage._tables import STATE_NAMES
 
 optuna.logging.set_verbosity(optuna.logging.ERROR)
 

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import optuna
 
-from optgui.core.builtin_objectives import DISCRETE_GRID
-from optgui.core.events import RunStateChanged, TrialFinished
-from optgui.core.runner import RunRequest, StudyRunner
+from optgui.core.engine._builtin_objectives import DISCRETE_GRID
+from optgui.core.engine._events import RunStateChanged, TrialFinished
+from optgui.core.engine._runner import RunRequest, StudyRunner
 from tests.support.determinism import STUDY, objective_for, run_cli
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -39,7 +39,7 @@ SAMPLERS = {
 def cli_env() -> dict:
     """The commands tests start (`python -m optgui ...`) import this worktree's optgui, whatever is installed.
 
-    optgui's own child processes ignore PYTHONPATH (optgui.core.child_process): they find optgui through the
+    optgui's own child processes ignore PYTHONPATH (optgui.core.engine._child_process): they find optgui through the
     installation, which for a test run is this worktree installed in editable mode."""
     return {"PYTHONPATH": str(ROOT) + (os.pathsep + os.environ["PYTHONPATH"] if os.environ.get("PYTHONPATH") else "")}
 
@@ -85,7 +85,7 @@ def run_cli_here(storage, sampler, objective, n_trials, **kw):
 def plain_study(
     storage, sampler: str, objective: str, n_trials: int, *, study_name: str = STUDY, n_jobs: int = 1, directions=None
 ):
-    from optgui.core.samplers import parse_spec
+    from optgui.core.engine._samplers import parse_spec
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -102,7 +102,7 @@ def plain_study(
 
 def append_plain_trials(storage, sampler: str, objective: str, n_trials: int, *, study_name: str = STUDY):
     """Another process's trials, with its own sampler, appended to an existing study."""
-    from optgui.core.samplers import parse_spec
+    from optgui.core.engine._samplers import parse_spec
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

@@ -1,4 +1,4 @@
-"""The records of parallel runs (optgui.core.fleet): the fleet's live record, the last command, one record per
+"""The records of parallel runs (optgui.core.fleet._store): the fleet's live record, the last command, one record per
 worker, and on trials the claims, posted results and who asked them. A fleet coordinates only through these."""
 
 from __future__ import annotations

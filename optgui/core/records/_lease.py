@@ -1,4 +1,4 @@
-"""The run lease (`optgui:lease`): one process at a time runs a study (optgui.core.lease keeps it)."""
+"""The run lease (`optgui:lease`): one process at a time runs a study (optgui.core.engine._lease keeps it)."""
 
 from __future__ import annotations
 

@@ -30,7 +30,7 @@ class SavedState(JsonRecord):
 
     boundary: int = entry("*b*, as in its key", TRIAL_NUMBER, required=True)
     sampler_state: dict[str, Any] = entry(
-        "every RNG and cache the sampler owns, as JSON (optgui.core.rng_state)", OBJECT, required=True
+        "every RNG and cache the sampler owns, as JSON (optgui.core.engine._rng_state)", OBJECT, required=True
     )
     study_attrs: dict[str, Any] | None = entry(
         "the sampler-owned study attributes at that point (QMC counters, GA parent caches, ...); with "

@@ -1,1 +1,1 @@
-"""The analysis views: one module per plot, each a thin pyqtgraph widget over optgui.core.analysis."""
+"""The analysis views: one module per plot, each a thin pyqtgraph widget over optgui.core.analysis._plot_data."""

@@ -22,7 +22,7 @@ from optgui.core.errors import OptguiError
 from optgui.qt import theme
 from optgui.qt.flow_layout import FlowLayout
 from optgui.qt.plots.source import AnalysisSource
-from optgui.qt.selection import TrialSelection
+from optgui.qt.study.selection import TrialSelection
 
 THIN_CELL_PIXELS = 3.0
 

@@ -14,9 +14,9 @@ import pyqtgraph as pg
 from PySide6.QtCore import Signal
 
 from optgui.core import analysis
-from optgui.core.tables import COMPLETE, TrialTable
+from optgui.core.storage import COMPLETE, TrialTable
 from optgui.qt.plots.base import AnalysisPlot, placeholder, show_message
-from optgui.qt.tasks import TaskSlot
+from optgui.qt.tasks.tasks import TaskSlot
 
 EVALUATORS = ("PED-ANOVA", "fANOVA")
 

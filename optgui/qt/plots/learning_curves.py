@@ -12,7 +12,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import QPointF
 
 from optgui.core import analysis
-from optgui.core.tables import COMPLETE, PRUNED, RUNNING
+from optgui.core.storage import COMPLETE, PRUNED, RUNNING, STATE_NAMES
 from optgui.qt.plots.base import AnalysisPlot, clear_axes, placeholder, show_message, with_alpha
 
 CURVE_BUDGET = 1500
@@ -176,7 +176,6 @@ class LearningCurvesPlot(AnalysisPlot):
         c = self.curves
         if c is None:
             return {"number": [], "state": [], "step": [], "value": []}
-        from optgui.core.tables import STATE_NAMES
 
         return {
             "number": c.number,

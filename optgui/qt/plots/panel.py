@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QHBoxLayout, QListWidget, QStackedWidget, QWidget
 
-from optgui.core.tables import StudySummary, TrialTable
+from optgui.core.storage import StudySummary, TrialTable
 from optgui.qt.plots.base import AnalysisPlot
 from optgui.qt.plots.source import AnalysisSource
-from optgui.qt.selection import TrialSelection
+from optgui.qt.study.selection import TrialSelection
 
 
 def view_classes() -> list[type[AnalysisPlot]]:
+    # imported on use, not with this module: start-up time
     from optgui.qt.plots.compare import ComparePlot, EdfPlot
     from optgui.qt.plots.contour import ContourPlot
     from optgui.qt.plots.importance import ImportancePlot

@@ -4,7 +4,7 @@ same storage for comparisons. Results are immutable tables, so workers (importan
 Without a bound session (tests, benchmarks) a table given with set_table() is read instead.
 
 Live refresh: the study view calls trials_changed() after the session's store took a poll or the engine's events;
-`changed` is emitted at the texts' rate (optgui.qt.throttle.TEXTS: whole views are redrawn), so a running study
+`changed` is emitted at the texts' rate (optgui.qt.tasks.throttle.TEXTS: whole views are redrawn), so a running study
 does not redraw the visible view more than twice a second.
 """
 
@@ -15,8 +15,8 @@ import time
 import numpy as np
 from PySide6.QtCore import QObject, Signal
 
-from optgui.core.tables import IntermediateValues, StudySummary, TrialTable
-from optgui.qt.throttle import TEXTS, Throttle
+from optgui.core.storage import IntermediateValues, StudySummary, TrialTable
+from optgui.qt.tasks.throttle import TEXTS, Throttle
 
 
 class AnalysisSource(QObject):

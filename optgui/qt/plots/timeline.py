@@ -11,7 +11,7 @@ from PySide6.QtCore import QRectF
 from PySide6.QtGui import QColor
 
 from optgui.core import analysis
-from optgui.core.tables import COMPLETE, FAIL, PRUNED, RUNNING, STATE_NAMES, WAITING
+from optgui.core.storage import COMPLETE, FAIL, PRUNED, RUNNING, STATE_NAMES, WAITING
 from optgui.qt.plots.base import AnalysisPlot, deferred, placeholder, show_message
 
 # Painting order: later states win a pixel shared with earlier ones (failures and running trials stay visible).

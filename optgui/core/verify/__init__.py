@@ -1,0 +1,89 @@
+"""Verifying determinism: replaying a study's recorded history and judging it (the verdict), the verdict
+cache, the verifier as a child process (the GUI's badge, `optgui verify`) and the objective check.
+
+Builds on the engine; independent of the fleet.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from optgui.core.verify._objective_check import run_objective_check
+    from optgui.core.verify._process import VerifyJob, child_environment
+    from optgui.core.verify._verdict import (
+        DIVERGED,
+        NOT_REPRODUCIBLE,
+        UNVERIFIABLE,
+        VERIFIED,
+        Divergence,
+        ObjectiveCheck,
+        Progress,
+        TrialRecheck,
+        Verdict,
+    )
+    from optgui.core.verify._verifier import (
+        VERSION_CHECK_SECONDS,
+        VerificationCancelled,
+        Verifier,
+        verify_snapshot,
+        verify_study,
+        verify_with_cache,
+    )
+
+__all__ = [
+    "DIVERGED",
+    "Divergence",
+    "NOT_REPRODUCIBLE",
+    "ObjectiveCheck",
+    "Progress",
+    "TrialRecheck",
+    "UNVERIFIABLE",
+    "VERIFIED",
+    "VERSION_CHECK_SECONDS",
+    "Verdict",
+    "VerificationCancelled",
+    "Verifier",
+    "VerifyJob",
+    "child_environment",
+    "run_objective_check",
+    "verify_snapshot",
+    "verify_study",
+    "verify_with_cache",
+]
+
+_EXPORTS = {
+    "VERSION_CHECK_SECONDS": "optgui.core.verify._verifier",
+    "VerificationCancelled": "optgui.core.verify._verifier",
+    "Verifier": "optgui.core.verify._verifier",
+    "verify_snapshot": "optgui.core.verify._verifier",
+    "verify_study": "optgui.core.verify._verifier",
+    "verify_with_cache": "optgui.core.verify._verifier",
+    "DIVERGED": "optgui.core.verify._verdict",
+    "Divergence": "optgui.core.verify._verdict",
+    "NOT_REPRODUCIBLE": "optgui.core.verify._verdict",
+    "ObjectiveCheck": "optgui.core.verify._verdict",
+    "Progress": "optgui.core.verify._verdict",
+    "TrialRecheck": "optgui.core.verify._verdict",
+    "UNVERIFIABLE": "optgui.core.verify._verdict",
+    "VERIFIED": "optgui.core.verify._verdict",
+    "Verdict": "optgui.core.verify._verdict",
+    "VerifyJob": "optgui.core.verify._process",
+    "child_environment": "optgui.core.verify._process",
+    "run_objective_check": "optgui.core.verify._objective_check",
+}
+
+
+def __getattr__(name: str) -> object:
+    # Lazy: `import optgui.core.verify` loads nothing until a name is used, so the CLI and the GUI start fast.
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

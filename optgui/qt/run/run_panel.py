@@ -1,0 +1,414 @@
+"""The run panel: what the run is (objective, sampler, pruner, seed: editable only before the first run), its
+budget, the Start/Pause/Resume/Stop/Abort controls, progress with elapsed time, ETA and trials per second, and
+notices (another process holds the study, objective errors)."""
+
+from __future__ import annotations
+
+import time
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QGridLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QProgressBar,
+    QSpinBox,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from optgui.core.engine import BUILTINS
+from optgui.qt import theme
+from optgui.qt.study.session import RunDefinition
+
+STATE_TEXT = {
+    "idle": "Not running",
+    "starting": "Starting…",
+    "running": "Running",
+    "pausing": "Pausing after the current trial…",
+    "paused": "Paused",
+    "stopping": "Stopping after the current trial…",
+    "stopped": "Stopped",
+    "completed": "Completed",
+    "failed": "Failed",
+    "interrupted": "Trial abandoned — Resume recovers it",
+    "leased": "Held by another process",
+}
+
+
+def _duration(seconds: float | None) -> str:
+    if seconds is None or seconds != seconds or seconds == float("inf"):
+        return "—"
+    seconds = int(round(seconds))
+    h, rest = divmod(seconds, 3600)
+    m, s = divmod(rest, 60)
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
+
+
+class RunPanel(QWidget):
+    start_requested = Signal()
+    pause_requested = Signal()
+    resume_requested = Signal()
+    stop_requested = Signal()
+    abort_requested = Signal()
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setObjectName("runPanel")
+        self.state, self.state_message = "idle", ""
+        self.resumable = False
+        self.held_elsewhere = False
+        self.has_study = False  # no study shown (the start page): nothing to start or resume
+        self.defined = False
+        self._setting_fields = False  # fields are being set from the study, not by the user
+        self._trials_edited = False  # the user changed "Trials (total)" since the study was shown
+        self._run_end: float | None = None  # when the shown run stopped (elapsed time stops there)
+        self._rate_window: list[tuple[float, int]] = []
+        self._run_start: float | None = None
+        self._done = 0
+        self._target: int | None = None
+
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.setSpacing(10)
+
+        definition = QGroupBox("Run definition")
+        form = QFormLayout(definition)
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        self.objective = QComboBox()
+        self.objective.setEditable(True)
+        self.objective.addItems([f"builtin:{name}" for name in BUILTINS])
+        self.objective.setCurrentText("")
+        self.objective.lineEdit().setPlaceholderText("file.py:function, module:function or builtin:NAME")
+        self.objective.setToolTip("The objective function. Recorded with the run (with a hash of its file).")
+        self.sampler = QLineEdit()
+        self.sampler.setPlaceholderText("TPESampler (Optuna's default)")
+        self.sampler.setToolTip("Sampler SPEC, e.g. TPESampler(seed=42, multivariate=True), random, cmaes")
+        self.pruner = QLineEdit()
+        self.pruner.setPlaceholderText("MedianPruner (Optuna's default)")
+        self.pruner.setToolTip("Pruner SPEC, e.g. MedianPruner(n_startup_trials=5)")
+        self.seed = QLineEdit()
+        self.seed.setPlaceholderText("drawn at random and recorded")
+        self.seed.setToolTip("Sampler seed. The same seed gives the same trials as an uninterrupted Optuna run.")
+        form.addRow("Objective", self.objective)
+        form.addRow("Sampler", self.sampler)
+        form.addRow("Pruner", self.pruner)
+        form.addRow("Seed", self.seed)
+        self.definition_note = QLabel()
+        self.definition_note.setObjectName("muted")
+        self.definition_note.setWordWrap(True)
+        form.addRow(self.definition_note)
+        outer.addWidget(definition)
+
+        budget = QGroupBox("Budget")
+        bform = QFormLayout(budget)
+        self.n_trials = QSpinBox()
+        self.n_trials.setRange(0, 100_000_000)
+        self.n_trials.setSpecialValueText("no limit")
+        self.n_trials.setValue(100)
+        self.n_trials.setToolTip("Total number of finished trials the run aims at (a resumed run does the rest)")
+        self.timeout = QDoubleSpinBox()
+        self.timeout.setRange(0, 10_000_000)
+        self.timeout.setDecimals(0)
+        self.timeout.setSuffix(" s")
+        self.timeout.setSpecialValueText("none")
+        self.timeout.setToolTip("Stop after this many seconds (this session only)")
+        self.n_trials.valueChanged.connect(self._trials_changed)
+        bform.addRow("Trials (total)", self.n_trials)
+        bform.addRow("Timeout", self.timeout)
+        self.child_process = QCheckBox("Objective in a separate process")
+        self.child_process.setToolTip(
+            "Abort trial then stops the objective at once, even in the middle of a long "
+            "computation (costs one process start per run)"
+        )
+        bform.addRow(self.child_process)
+        outer.addWidget(budget)
+
+        controls = QGroupBox("Control")
+        grid = QGridLayout(controls)
+        self.start_action = self._action("Start", "Ctrl+R", "Start the run (Ctrl+R)", self.start_requested)
+        self.pause_action = self._action(
+            "Pause", "Ctrl+P", "Pause after the current trial, saving the sampler state (Ctrl+P)", self.pause_requested
+        )
+        self.resume_action = self._action(
+            "Resume", "Ctrl+Shift+R", "Continue exactly where the run paused (Ctrl+Shift+R)", self.resume_requested
+        )
+        self.stop_action = self._action(
+            "Stop",
+            "Ctrl+.",
+            "End the run after the current trial; it can be resumed later (Ctrl+.)",
+            self.stop_requested,
+        )
+        self.abort_action = self._action(
+            "Abort trial",
+            "Ctrl+Shift+.",
+            "Abandon the trial in flight now, as a crash would; Resume recovers it deterministically (Ctrl+Shift+.)",
+            self.abort_requested,
+        )
+        self.buttons = {}
+        for i, action in enumerate(
+            (self.start_action, self.pause_action, self.resume_action, self.stop_action, self.abort_action)
+        ):
+            button = QToolButton()
+            button.setDefaultAction(action)
+            button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+            button.setMinimumWidth(64)
+            button.setSizePolicy(button.sizePolicy().horizontalPolicy().Expanding, button.sizePolicy().verticalPolicy())
+            self.buttons[action.text()] = button
+            grid.addWidget(button, i // 2, i % 2)  # two columns: the texts fit in a narrow panel
+        self.start_button = self.buttons["Start"]
+        self.start_button.setObjectName("primary")
+        outer.addWidget(controls)
+
+        status = QGroupBox("Progress")
+        sl = QVBoxLayout(status)
+        self.state_label = QLabel()
+        self.state_label.setObjectName("runState")
+        self.state_label.setWordWrap(True)  # ("Paused after trial 46" and the count do not fit one row at 1000 px)
+        # The count sits beside the state, not on the bar: drawn on the bar, the part of it over the fill took the
+        # fill's text colour and was lost where the two met.
+        self.progress_text = QLabel()
+        self.progress_text.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        head = QHBoxLayout()
+        head.addWidget(self.state_label, 1)
+        head.addWidget(self.progress_text)
+        sl.addLayout(head)
+        self.progress = QProgressBar()
+        self.progress.setTextVisible(False)
+        sl.addWidget(self.progress)
+        row = QHBoxLayout()
+        self.elapsed_label = QLabel("Elapsed —")
+        self.eta_label = QLabel("ETA —")
+        self.rate_label = QLabel("— trials/s")
+        for label in (self.elapsed_label, self.eta_label, self.rate_label):
+            label.setObjectName("muted")
+            row.addWidget(label)
+        sl.addLayout(row)
+        self.notice = QLabel()
+        self.notice.setWordWrap(True)
+        self.notice.setObjectName("notice")
+        self.notice_is_error = False
+        self.notice.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.notice.hide()
+        sl.addWidget(self.notice)
+        self.last_error = QLabel()
+        self.last_error.setWordWrap(True)
+        self.last_error.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.last_error.hide()
+        sl.addWidget(self.last_error)
+        outer.addWidget(status)
+        outer.addStretch(1)
+
+        self._clock = QTimer(self)
+        self._clock.setInterval(1000)
+        self._clock.timeout.connect(self._tick)
+        t = theme.current()
+        if t is not None:
+            t.changed.connect(self._restyle)
+        self.set_state("idle")
+
+    def _restyle(self, _colors) -> None:
+        self.set_state(self.state, self.state_message)  # (the same state, looked at again)
+
+    def _action(self, text: str, shortcut: str, tip: str, signal) -> QAction:
+        action = QAction(text, self)
+        action.setShortcut(QKeySequence(shortcut))
+        action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        action.setToolTip(tip)
+        action.setStatusTip(tip)
+        action.triggered.connect(signal)
+        return action
+
+    @property
+    def actions_list(self) -> list[QAction]:
+        return [self.start_action, self.pause_action, self.resume_action, self.stop_action, self.abort_action]
+
+    # --- definition ---------------------------------------------------------------------------------------
+    def unbind(self) -> None:
+        """No study is shown any more (the storage was closed): Start and Resume have nothing to act on."""
+        self.has_study = False
+        self.set_state(self.state, self.state_message)
+
+    def show_definition(self, definition: RunDefinition, *, rebind: bool) -> None:
+        """Show a study's run definition. rebind: another study is shown, so every field is set from it;
+        otherwise (the same study re-read) fields the user is editing are left as they are."""
+        was_recorded = self.defined
+        self.has_study = True
+        self.defined = definition.recorded
+        self.resumable = definition.resumable
+        if rebind or definition.recorded != was_recorded:
+            self._setting_fields = True
+            try:
+                self.objective.setCurrentText(definition.objective)
+                self.sampler.setText(definition.sampler)
+                self.pruner.setText(definition.pruner)
+                self.seed.setText(definition.seed)
+            finally:
+                self._setting_fields = False
+        if rebind:
+            self._trials_edited = False
+        if not self._trials_edited and not self.n_trials.hasFocus():
+            self._setting_fields = True
+            try:
+                self.n_trials.setValue(definition.n_trials)
+            finally:
+                self._setting_fields = False
+        if definition.recorded:
+            self.definition_note.setText("Recorded with the study: fixed for every later run segment.")
+        else:
+            adopted = definition.adopted_trials
+            self.definition_note.setText(
+                f"The study has {adopted} trials made without optgui: they become history, and "
+                "determinism claims start after them."
+                if adopted
+                else "Not run by optgui yet: choose the objective and sampler."
+            )
+        for w in (self.objective, self.sampler, self.pruner, self.seed):
+            w.setEnabled(not definition.recorded)
+        self.set_state(self.state, self.state_message)  # (the same state, looked at again)
+
+    def _trials_changed(self, _value: int) -> None:
+        if not self._setting_fields:
+            self._trials_edited = True  # the user's target: a re-read of the study does not overwrite it
+
+    def request_fields(self) -> dict:
+        """The values to build a RunRequest from (None for fields fixed by the record)."""
+        seed_text = self.seed.text().strip()
+        fields = {"n_trials": self.n_trials.value() or None, "timeout": self.timeout.value() or None}
+        if not self.defined:
+            fields.update(
+                objective=self.objective.currentText().strip() or None,
+                sampler=self.sampler.text().strip() or None,
+                pruner=self.pruner.text().strip() or None,
+                seed=int(seed_text) if seed_text else None,
+            )
+        return fields
+
+    # --- state --------------------------------------------------------------------------------------------
+    def set_state(self, state: str, message: str = "") -> None:
+        self.state, self.state_message = state, message
+        active = state in ("starting", "running", "pausing", "paused", "stopping")
+        # A study another process holds (its lease is live: a fleet, a terminal run) is followed, not started here.
+        held = (self.held_elsewhere or not self.has_study) and not active
+        self.start_action.setEnabled(not active and not self.resumable and not held)
+        self.pause_action.setEnabled(state in ("running", "starting"))
+        self.resume_action.setEnabled(state == "paused" or (not active and self.resumable and not held))
+        self.stop_action.setEnabled(state in ("running", "pausing", "paused", "starting"))
+        self.abort_action.setEnabled(state in ("running", "pausing", "stopping"))
+        for w in (self.n_trials, self.timeout, self.child_process):
+            w.setEnabled(not active)
+        c = theme.colors()
+        color = {
+            "running": c.info,
+            "pausing": c.warn,
+            "paused": c.warn,
+            "stopping": c.warn,
+            "completed": c.ok,
+            "failed": c.bad,
+            "leased": c.bad,
+            "interrupted": c.warn,
+        }.get(state, c.muted)
+        text = STATE_TEXT.get(state, state)
+        if message and state == "paused":
+            text = message[:1].upper() + message[1:]  # "paused after trial 61"
+        elif message and state in ("stopped", "completed") and message != state:
+            text += f" — {message}"
+        self.state_label.setText(f'<span style="color:{color}; font-weight:600">● {text}</span>')
+        if state in ("running", "starting"):
+            self._run_end = None
+            self._clock.start()
+        elif state not in ("pausing", "stopping"):
+            self._clock.stop()
+            if self._run_start is not None and self._run_end is None:
+                self._run_end = time.monotonic()  # a run at rest: its elapsed time stops counting
+            self._rate_window.clear()
+            self._tick()  # no rate or ETA while not running (not the last ones seen)
+
+    def set_held_elsewhere(self, held: bool) -> None:
+        """Another live process holds the study's run lease: Start and Resume wait until it lets go."""
+        self.held_elsewhere = held
+        self.set_state(self.state, self.state_message)  # (the same state, looked at again)
+
+    def set_notice(self, text: str | None, error: bool = False) -> None:
+        """A message about the run; error: something went wrong (red), otherwise information (e.g. a recovery)."""
+        c = theme.colors()
+        self.notice.setVisible(bool(text))
+        self.notice.setText(text or "")
+        self.notice_is_error = error
+        color = c.bad if error else c.info
+        self.notice.setStyleSheet(f"QLabel {{ border: 1px solid {color}; border-radius: 4px; padding: 6px; }}")
+
+    def set_last_error(self, number: int | None, message: str | None) -> None:
+        c = theme.colors()
+        self.last_error.setVisible(bool(message))
+        if message:
+            first = message.strip().splitlines()[0] if message.strip() else message
+            self.last_error.setText(f'<span style="color:{c.fail}">Trial {number} failed:</span> {first}')
+
+    # --- progress -----------------------------------------------------------------------------------------
+    def run_began(self, n_finished: int, target: int | None) -> None:
+        self._run_start, self._run_end = time.monotonic(), None
+        self._rate_window = [(self._run_start, n_finished)]
+        self.set_progress(n_finished, target)
+
+    def reset_clock(self) -> None:
+        self.show_clock(None)
+
+    def show_clock(self, started: float | None, keep: bool = False) -> None:
+        """The elapsed time of the shown study's run: counting from `started` (time.monotonic()), or none.
+        keep: the run ended: the elapsed time stays at its last value."""
+        if keep and self._run_start is not None:
+            self._run_end = self._run_end or time.monotonic()
+            self._tick()
+            return
+        self._run_start, self._run_end = started, None
+        if started is None:
+            self._rate_window = []
+            self.elapsed_label.setText("Elapsed —")
+        self._tick()
+
+    def set_progress(self, n_finished: int, target: int | None) -> None:
+        self._done, self._target = n_finished, target
+        # QProgressBar.setValue repaints at once (synchronously) when the text changes, which it does on every
+        # trial: with updates off the changes are only recorded, and one ordinary deferred paint shows them.
+        self.progress.setUpdatesEnabled(False)
+        if target:
+            self.progress.setRange(0, target)
+            self.progress.setValue(min(n_finished, target))
+            text = f"{n_finished} / {target} trials"
+        else:
+            self.progress.setRange(0, 0 if self.state == "running" else 1)
+            text = f"{n_finished} trials"
+        self.progress.setFormat(text)  # for accessibility tools, which read the bar's text
+        self.progress.setUpdatesEnabled(True)
+        self.progress_text.setText(text)
+        now = time.monotonic()
+        if self.state == "running":
+            self._rate_window.append((now, n_finished))
+            self._rate_window = [(t, n) for t, n in self._rate_window if now - t <= 30.0] or [(now, n_finished)]
+        self._tick()
+
+    def rate(self) -> float | None:
+        if len(self._rate_window) < 2:
+            return None
+        (t0, n0), (t1, n1) = self._rate_window[0], self._rate_window[-1]
+        return (n1 - n0) / (t1 - t0) if t1 > t0 and n1 > n0 else None
+
+    def _tick(self) -> None:
+        if self._run_start is not None:
+            end = self._run_end if self._run_end is not None else time.monotonic()
+            self.elapsed_label.setText(f"Elapsed {_duration(end - self._run_start)}")
+        rate = self.rate()
+        self.rate_label.setText(f"{rate:.2f} trials/s" if rate else "— trials/s")
+        if rate and self._target and self._done < self._target:
+            self.eta_label.setText(f"ETA {_duration((self._target - self._done) / rate)}")
+        else:
+            self.eta_label.setText("ETA —")
