@@ -60,7 +60,6 @@ if TYPE_CHECKING:
         parse_spec,
         resolve_seed,
     )
-    from optgui.core.engine._segment_plan import SegmentPlan, plan_segment
     from optgui.core.engine._split_objective import SplitObjective, fix_suggests, run_suggest_phase
     from optgui.core.engine._study_admin import (
         CopyCancelled,
@@ -109,7 +108,6 @@ __all__ = [
     "RunStateChanged",
     "SAMPLER_CLASSES",
     "SamplerStateError",
-    "SegmentPlan",
     "Spec",
     "SplitObjective",
     "StoreChange",
@@ -139,7 +137,6 @@ __all__ = [
     "parse_objective",
     "parse_spec",
     "plan_recovery",
-    "plan_segment",
     "python_command",
     "read_trial_output",
     "rename_study",
@@ -193,8 +190,6 @@ _EXPORTS = {
     "lower_priority": "optgui.core.engine._priority",
     "StoreChange": "optgui.core.engine._trial_store",
     "TrialStore": "optgui.core.engine._trial_store",
-    "SegmentPlan": "optgui.core.engine._segment_plan",
-    "plan_segment": "optgui.core.engine._segment_plan",
     "DEMO_OBJECTIVE": "optgui.core.engine._demo",
     "DEMO_SAMPLER": "optgui.core.engine._demo",
     "DEMO_STUDY": "optgui.core.engine._demo",
