@@ -40,9 +40,9 @@ import uuid
 import warnings
 from collections.abc import Callable
 
-import optuna
 from optuna.trial import FrozenTrial, TrialState
 
+from optgui.core import _optuna_internals as oi
 from optgui.core import fleet as fl
 from optgui.core import metadata as md
 from optgui.core.errors import OptguiError, StudyStateError
@@ -184,7 +184,7 @@ class Coordinator(StudyRunner):
             )
             return RunOutcome("nothing-to-do", self._n_finished, self._target, None, self.notes)
         study = self.study
-        study._thread_local.in_optimize_loop = True
+        oi.enter_optimize_loop(study)
         n_total = len(self._storage.get_all_trials(self._study_id, deepcopy=False))
         asked_below = released_below = n_total
         if self._recovered is not None:  # nothing in flight is released before its batch is (re)released
@@ -239,7 +239,7 @@ class Coordinator(StudyRunner):
                 if (
                     not draining
                     and room > 0
-                    and not study._stop_flag
+                    and not oi.stop_requested(study)
                     and (not pending or (self.options.pipeline and len(pending) == 1))
                 ):
                     # A batch that is released at once is recorded asked and released in one write.
@@ -291,7 +291,7 @@ class Coordinator(StudyRunner):
                     self._emit(RunStateChanged("running"))
                     continue
                 elif reason is None:
-                    reason = "exhausted" if study._stop_flag else "completed"
+                    reason = "exhausted" if oi.stop_requested(study) else "completed"
                 break
         except BaseException as exc:
             try:
@@ -345,8 +345,7 @@ class Coordinator(StudyRunner):
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 if self._reenter_trial_id is not None:
-                    self.study._thread_local.cached_all_trials = None  # as Study.ask does
-                    trial = optuna.Trial(self.study, self._reenter_trial_id)
+                    trial = oi.reenter_trial(self.study, self._reenter_trial_id)
                     self._reenter_trial_id = None
                 else:
                     trial = self.study.ask()
@@ -378,7 +377,7 @@ class Coordinator(StudyRunner):
         """Poll for the batch's results with one small query, and only from about when they can be in: the
         evaluations of the previous batch tell how long they take, and polling earlier only takes CPU from the
         workers and the database."""
-        wanted = {t._trial_id: t for t in batch}
+        wanted = {oi.trial_id(t): t for t in batch}
         results: dict[int, dict] = {}
         earliest = self._released_at + 0.8 * self._typical_duration
         while True:
@@ -386,26 +385,20 @@ class Coordinator(StudyRunner):
             if len(results) == len(wanted):
                 durations = [float(r.get("duration") or 0.0) for r in results.values()]
                 self._typical_duration = min(durations) if durations else 0.0
-                return [(t, results[t._trial_id]) for t in batch]
+                return [(t, results[oi.trial_id(t)]) for t in batch]
             time.sleep(max(POLL_SECONDS, earliest - time.monotonic()))
 
     def _tell_batch(self, items: list[tuple]) -> None:
-        from optuna.study._tell import _tell_with_warning
-
         for trial, result in items:
             state = {"PRUNED": TrialState.PRUNED, "FAIL": TrialState.FAIL}.get(result.get("state"))
             values = result.get("values") if state is None else None
-            self._sign_pickles(trial._trial_id)
+            self._sign_pickles(oi.trial_id(trial))
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 # A trial recovered from a dead coordinator is a FrozenTrial: told by number (an optuna.Trial
                 # built for it would sample its relative parameters again).
-                final_state, told, message = _tell_with_warning(
-                    self.study,
-                    trial.number if isinstance(trial, FrozenTrial) else trial,
-                    values,
-                    state=state,
-                    suppress_warning=True,
+                final_state, told, message = oi.tell(
+                    self.study, trial.number if isinstance(trial, FrozenTrial) else trial, values, state
                 )
             _fault("coordinator_after_tell", trial.number)
             self._n_finished += 1

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 import optuna
 from optuna.trial import FrozenTrial, TrialState
 
+from optgui.core import _optuna_internals as oi
 from optgui.core import metadata as md
 from optgui.core import rng_state
 from optgui.core.errors import StudyStateError
@@ -148,13 +149,13 @@ def recover_dead_coordinator(coordinator, meta) -> CoordinatorRecovery:
     #    attributes it changed are rolled back to the moment before its ask).
     reenter_id = None
     if zombie is not None:
-        reenter_id = zombie._trial_id
+        reenter_id = oi.trial_id(zombie)
         reset_zombie_rdb(
-            _engine_of(storage), study_id=study_id, trial_id=reenter_id, study_attrs=reenactor.study_attrs()
+            oi.sql_engine(storage), study_id=study_id, trial_id=reenter_id, study_attrs=reenactor.study_attrs()
         )
         storage, _ = open_for_run(coordinator._ref, create=False)  # nothing cached from before the reset
         coordinator._storage = storage
-        coordinator._lease._storage = storage
+        coordinator._lease.rebind(storage)
         coordinator._store.storage = storage
         storage.set_trial_system_attr(
             reenter_id, md.TRIAL_RECOVERED, {"segment": segment["index"] + 1, "dead_segment": segment["index"]}
@@ -233,7 +234,7 @@ def recover_dead_coordinator(coordinator, meta) -> CoordinatorRecovery:
     if getattr(coordinator, "_pickle_key", None) is not None:  # sign what this study's sampler stores
         from optgui.core.pickle_trust import PickleRecorder
 
-        coordinator._pickle_recorder = PickleRecorder(coordinator.study._storage)
+        coordinator._pickle_recorder = PickleRecorder(oi.study_storage(coordinator.study))
     from optgui.core.runner import _count_finished
 
     coordinator._n_finished = _count_finished(
@@ -270,10 +271,6 @@ def _crash_index(events, by_number, zombie) -> int:
                 "wrote to the study?); the fleet cannot be recovered deterministically"
             )
     return crash
-
-
-def _engine_of(storage):
-    return getattr(storage, "_backend", storage).engine
 
 
 def describe(info: dict) -> str:

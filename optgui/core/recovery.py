@@ -24,6 +24,7 @@ from typing import Any
 
 from optuna.trial import TrialState
 
+from optgui.core import _optuna_internals as oi
 from optgui.core.metadata import PREFIX, TRIAL_ABANDONED, TRIAL_ERROR, StudyMetadata
 from optgui.core.replay import Reenactor
 
@@ -126,7 +127,7 @@ def plan_recovery(
     if zombie is not None:
         if reentry_supported:
             handling = "reentered"
-            reenter_id = zombie._trial_id
+            reenter_id = oi.trial_id(zombie)
         else:
             handling = "abandoned"
             boundary = zombie.number + 1

@@ -34,12 +34,14 @@ import traceback
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import optuna
 from optuna.exceptions import UpdateFinishedTrialError
 from optuna.trial import TrialState
 
 from optgui import __version__
+from optgui.core import _optuna_internals as oi
 from optgui.core import metadata as md
 from optgui.core import pickle_trust, rng_state, trial_output
 from optgui.core.builtin_objectives import DEFAULT_DIRECTIONS
@@ -332,7 +334,7 @@ class StudyRunner:
             study = optuna.create_study(storage=self._storage, study_name=req.study_name, directions=directions)
             if req.metric_names:
                 study.set_metric_names(list(req.metric_names))
-        self._study_id = study._study_id
+        self._study_id = oi.study_id_of(study)
         record = self._new_run_record(objective, sampler, pruner, directions, req.metric_names, "new", 0)
         self._write_run_record(record, req.n_trials)
 
@@ -595,7 +597,7 @@ class StudyRunner:
                 study_name=self.request.study_name, storage=storage, sampler=sampler, pruner=self._pruner_spec.build()
             )
         if self._pickle_key is not None:
-            self._pickle_recorder = pickle_trust.PickleRecorder(self.study._storage)
+            self._pickle_recorder = pickle_trust.PickleRecorder(oi.study_storage(self.study))
         meta_now = md.read_metadata(storage, study_id)
         all_trials = storage.get_all_trials(study_id, deepcopy=False)
         self._n_finished = _count_finished(meta_now, all_trials)
@@ -634,7 +636,7 @@ class StudyRunner:
             )
         pending = _pending_reentry(last, trials)
         if pending is not None and pending.number == len(trials) - 1 == saved_boundary:
-            self._reenter_trial_id, self._reenter_number = pending._trial_id, pending.number
+            self._reenter_trial_id, self._reenter_number = oi.trial_id(pending), pending.number
             return saved_boundary, record["sampler_state"], record.get("study_attrs", {}), []
         if pending is not None:
             self._abandon_trial(pending, last["index"], "other trials were added while it waited to be re-entered")
@@ -671,12 +673,12 @@ class StudyRunner:
             self._save_state(plan.boundary, plan.sampler_state, plan.study_attrs)
         if plan.reenter_trial_id is not None:
             reset_zombie_rdb(
-                _engine_of(storage), study_id=study_id, trial_id=plan.reenter_trial_id, study_attrs=plan.study_attrs
+                oi.sql_engine(storage), study_id=study_id, trial_id=plan.reenter_trial_id, study_attrs=plan.study_attrs
             )
             # A fresh storage object: nothing cached from before the reset survives.
             storage, _ = open_for_run(self._ref, create=False)
             self._storage = storage
-            self._lease._storage = storage
+            self._lease.rebind(storage)
             storage.set_trial_system_attr(
                 plan.reenter_trial_id, md.TRIAL_RECOVERED, {"segment": last["index"] + 1, "dead_segment": last["index"]}
             )
@@ -704,9 +706,9 @@ class StudyRunner:
     def _abandon_trial(self, trial, segment_index: int, reason: str) -> None:
         """Tell an unfinished trial FAIL, tagged as abandoned (comparisons with an uninterrupted run skip it)."""
         self._storage.set_trial_system_attr(
-            trial._trial_id, md.TRIAL_ABANDONED, {"segment": segment_index, "reason": reason}
+            oi.trial_id(trial), md.TRIAL_ABANDONED, {"segment": segment_index, "reason": reason}
         )
-        self._storage.set_trial_state_values(trial._trial_id, TrialState.FAIL)
+        self._storage.set_trial_state_values(oi.trial_id(trial), TrialState.FAIL)
 
     def _finish_dead_segment(self, segment: dict, plan) -> None:
         end = dict(segment.get("end") or {})
@@ -817,7 +819,7 @@ class StudyRunner:
             )
             return RunOutcome("nothing-to-do", self._n_finished, self._target, None, self.notes)
         study = self.study
-        study._thread_local.in_optimize_loop = True  # Study.stop() (GridSampler) needs it, as in optimize
+        oi.enter_optimize_loop(study)  # Study.stop() (GridSampler) needs it, as in optimize
         started = time.monotonic()
         timeout = self.request.timeout
         self._emit(
@@ -840,7 +842,7 @@ class StudyRunner:
                     reason = "completed"
                 elif timeout is not None and time.monotonic() - started >= timeout:
                     reason = "timeout"
-                elif study._stop_flag:
+                elif oi.stop_requested(study):
                     reason = "exhausted"
                 elif self._pause.is_set():
                     self._end_segment("paused")
@@ -904,13 +906,10 @@ class StudyRunner:
         self._last_checkpoint = time.monotonic()
 
     def _run_one_trial(self) -> None:
-        from optuna.study._tell import _tell_with_warning
-
         study = self.study
         self._lease.check_held()
         if self._reenter_trial_id is not None:
-            study._thread_local.cached_all_trials = None  # as Study.ask does
-            trial = optuna.Trial(study, self._reenter_trial_id)
+            trial = oi.reenter_trial(study, self._reenter_trial_id)
             self._reenter_trial_id = self._reenter_number = None
         else:
             trial = study.ask()
@@ -937,21 +936,19 @@ class StudyRunner:
             self._lease.check_held()  # (the error may be the other process's finished trial refusing a write)
             state = TrialState.FAIL
             error = {"type": exc.__class__.__name__, "message": str(exc), "traceback": traceback.format_exc()}
-            self._storage.set_trial_system_attr(trial._trial_id, md.TRIAL_ERROR, error)
+            self._storage.set_trial_system_attr(oi.trial_id(trial), md.TRIAL_ERROR, error)
         duration = time.monotonic() - t0
         if state is None and error is None:
             error = _invalid_return_error(value, len(self._directions))
             if error is not None:  # recorded now: once told, the trial takes no more attributes
-                self._storage.set_trial_system_attr(trial._trial_id, md.TRIAL_ERROR, error)
-        self._sign_pickles(trial._trial_id)
+                self._storage.set_trial_system_attr(oi.trial_id(trial), md.TRIAL_ERROR, error)
+        self._sign_pickles(oi.trial_id(trial))
         _fault("before_tell", number)
         self._lease.check_held()  # a process stopped past its lease must not tell a trial someone else took over
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                final_state, values, message = _tell_with_warning(
-                    study, trial, value, state=state, suppress_warning=True
-                )
+                final_state, values, message = oi.tell(study, trial, value, state)
         except UpdateFinishedTrialError:
             self._lease.check_held()  # lost in the moment between the check and the tell: say so
             raise
@@ -994,22 +991,24 @@ class StudyRunner:
     def _instrument(self, trial, number: int) -> None:
         """Hooks on this trial's suggest/report calls: the abandon request, the lease check and the in_objective
         fault point."""
-        original = trial._suggest
         fault_in_objective = bool(_fault_signals("in_objective", number))
         fired: list[bool] = []
         abandon = self._abandon
 
-        def suggest(name, distribution):
-            if abandon.is_set():
-                raise TrialAbandoned()
-            self._guard_lease_in_objective()
-            result = original(name, distribution)
-            if fault_in_objective and not fired:
-                fired.append(True)  # once per trial, at its first suggest
-                _fault("in_objective", number)
-            return result
+        def guarded(original: oi.SuggestFn) -> oi.SuggestFn:
+            def suggest(name: str, distribution: Any) -> Any:
+                if abandon.is_set():
+                    raise TrialAbandoned()
+                self._guard_lease_in_objective()
+                result = original(name, distribution)
+                if fault_in_objective and not fired:
+                    fired.append(True)  # once per trial, at its first suggest
+                    _fault("in_objective", number)
+                return result
 
-        trial._suggest = suggest
+            return suggest
+
+        oi.wrap_suggest(trial, guarded)
         original_report = trial.report
 
         def report(value, step):
@@ -1056,17 +1055,12 @@ def _remove_created_file(storage, ref) -> None:
     """Delete a study file (and SQLite's side files) that this process created moments ago."""
     if ref.path is None:
         return
-    if ref.kind != "journal":
-        with contextlib.suppress(AttributeError):
-            _engine_of(storage).dispose()
+    engine = oi.sql_engine(storage) if ref.kind != "journal" else None
+    if engine is not None:
+        engine.dispose()
     for suffix in ("", "-journal", "-wal", "-shm"):
         with contextlib.suppress(FileNotFoundError):
             os.unlink(f"{ref.path}{suffix}")
-
-
-def _engine_of(storage):
-    backend = getattr(storage, "_backend", storage)
-    return backend.engine
 
 
 def _check_direction(direction: str) -> str:

@@ -25,6 +25,7 @@ import optuna
 from optuna.samplers import BaseSampler
 from optuna.trial import TrialState
 
+from optgui.core import _optuna_internals as oi
 from optgui.core import fleet as fl
 from optgui.core import metadata as md
 from optgui.core import pickle_trust
@@ -275,7 +276,7 @@ class FleetWorker:
         number = trial_ref.number
         self.registration.record["trial"] = number  # written with the next heartbeat (no extra write per trial)
         self._emit(TrialStarted(number))
-        trial = optuna.Trial(study, trial_ref.trial_id)
+        trial = oi.trial_of_id(study, trial_ref.trial_id)
         fix_suggests(trial)
         result, error, duration = self._call(self._evaluate, trial)
         if error is not None:
@@ -329,8 +330,6 @@ class FleetWorker:
 
     # --- free-running ---------------------------------------------------------------------------------------
     def _run_free(self) -> str:
-        from optuna.study._tell import _tell_with_warning
-
         spec = self._sampler_spec
         if self._worker_seed is not None and spec.accepts_seed():
             spec = spec.with_seed(self._worker_seed)
@@ -339,9 +338,9 @@ class FleetWorker:
             study = optuna.load_study(
                 study_name=self.study_name, storage=self._storage, sampler=spec.build(), pruner=self._pruner.build()
             )
-        study._thread_local.in_optimize_loop = True
+        oi.enter_optimize_loop(study)
         if self._pickle_key is not None:
-            self._pickle_recorder = pickle_trust.PickleRecorder(study._storage)
+            self._pickle_recorder = pickle_trust.PickleRecorder(oi.study_storage(study))
         history_until = int(self._run_record.get("history_until", 0))
         self._set_state("running")
         while True:
@@ -366,19 +365,17 @@ class FleetWorker:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 trial = study.ask()
-            self._store.set_trial_attr(trial._trial_id, fl.TRIAL_ASKED_BY, {"worker": self.index})
+            self._store.set_trial_attr(oi.trial_id(trial), fl.TRIAL_ASKED_BY, {"worker": self.index})
             self._emit(TrialStarted(trial.number))
             self.registration.record["trial"] = trial.number
             result, error, duration = self._call(self._objective_fn, trial)
             if error is not None:
-                self._store.set_trial_attr(trial._trial_id, md.TRIAL_ERROR, error)
+                self._store.set_trial_attr(oi.trial_id(trial), md.TRIAL_ERROR, error)
             state = {"PRUNED": TrialState.PRUNED, "FAIL": TrialState.FAIL}.get(result["state"])
-            self._sign_pickles(trial._trial_id)
+            self._sign_pickles(oi.trial_id(trial))
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                final_state, told, message = _tell_with_warning(
-                    study, trial, result.get("values"), state=state, suppress_warning=True
-                )
+                final_state, told, message = oi.tell(study, trial, result.get("values"), state)
             self.n_evaluated += 1
             self.registration.record.update(trial=None, n_evaluated=self.n_evaluated)
             self._emit(
