@@ -77,6 +77,8 @@ def plan_recovery(
     trials: every FrozenTrial of the study in number order.
     """
     segment = meta.last_segment
+    if segment is None:
+        raise RecoveryError("the study has no run segment to recover")
     running = [t for t in trials if t.state == TrialState.RUNNING and t.number >= segment["start_trial"]]
     finished_numbers = [t.number for t in trials if t.state.is_finished()]
     zombie = None

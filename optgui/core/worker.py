@@ -91,7 +91,7 @@ class FleetWorker:
         self._accept_version_change = accept_version_change
         self._local_stop = False
         self.n_evaluated = 0
-        self.registration: fl.WorkerRegistration | None = None
+        self._registration: fl.WorkerRegistration | None = None  # made by prepare()
 
     def _emit(self, event) -> None:
         if self._listener is not None:
@@ -115,26 +115,27 @@ class FleetWorker:
                 "--workers N (or --mode free) first"
             ) from None
         meta = md.read_metadata(storage, self._study_id)
-        fleet_record = (meta.run or {}).get("fleet")
+        run = meta.run or {}
+        fleet_record = run.get("fleet")
         if fleet_record is None:
             raise StudyStateError(
                 f"study {self.study_name!r} is not a parallel run (start it with optgui run "
                 "--workers N --mode deterministic|free)"
             )
         self.mode = fleet_record["mode"]
-        self._run_record = meta.run
+        self._run_record = run
         self._store = fl.fleet_store(storage, self._study_id, ref)
         objective, _change = check_against_record(
-            None, meta.run["objective"], accept_change=self._accept_objective_change
+            None, run["objective"], accept_change=self._accept_objective_change
         )
         fn = self._objective_override or load_objective(objective)
         self._evaluate = getattr(fn, "evaluate", fn)  # a two-function objective's evaluation part
         self._objective_fn = fn
-        self._pruner = parse_spec(meta.run["pruner"], "pruner")
-        self._sampler_spec = parse_spec(meta.run["sampler"], "sampler")
+        self._pruner = parse_spec(run["pruner"], "pruner")
+        self._sampler_spec = parse_spec(run["sampler"], "sampler")
         # Only packages the run's sampler and pruner use count: scipy installed next to a TPE run changes nothing.
         used = used_packages(self._sampler_spec, self._pruner)
-        diffs = version_differences(meta.run["versions"], current_versions(), used)
+        diffs = version_differences(run["versions"], current_versions(), used)
         if diffs and not self._accept_version_change:
             raise StudyStateError(
                 f"package versions differ from those the study was run with ({describe_differences(diffs)}); pass "
@@ -147,13 +148,13 @@ class FleetWorker:
         fleet = attrs.get(fl.KEY_FLEET) or {}
         self._initial_session = fleet.get("session") if fleet.get("state") in FINAL_FLEET_STATES else None
         extra = {}
-        self.registration = fl.WorkerRegistration(self._store, mode=self.mode)
+        registration = self._registration = fl.WorkerRegistration(self._store, mode=self.mode)
         if self.mode == "free":
-            seed = meta.run.get("seed")
-            extra["seed"] = None if seed is None else int(seed) + self.registration.index
-            self.registration.update(**extra)
+            seed = run.get("seed")
+            extra["seed"] = None if seed is None else int(seed) + registration.index
+            registration.update(**extra)
         self._worker_seed = extra.get("seed")
-        self.registration.start_heartbeat()
+        registration.start_heartbeat()
 
     def _check_pickles(self) -> None:
         """A free worker samples, so its CmaEsSampler loads the optimizer pickles in the study: only signed ones
@@ -171,7 +172,7 @@ class FleetWorker:
             raise pickle_trust.ForeignPicklesError(foreign, self.study_name)
 
     def _sign_pickles(self, trial_id: int) -> None:
-        if self._pickle_recorder is None:
+        if self._pickle_recorder is None or self._pickle_key is None:
             return
         attrs = self._pickle_recorder.take(trial_id)
         if attrs:
@@ -180,12 +181,19 @@ class FleetWorker:
             )
 
     @property
+    def registration(self) -> fl.WorkerRegistration:
+        """This worker's record in the fleet (optgui:worker:<index>), made by prepare()."""
+        if self._registration is None:
+            raise StudyStateError("the worker is not registered yet: prepare() registers it")
+        return self._registration
+
+    @property
     def index(self) -> int:
         return self.registration.index
 
     # --- loop -----------------------------------------------------------------------------------------------
     def run(self) -> WorkerOutcome:
-        if self.registration is None:
+        if self._registration is None:
             self.prepare()
         state = "failed"
         try:
