@@ -78,6 +78,23 @@ def batched_reference(
     trial-number order. naive=True is the usual mistake: ask the batch, then let each trial's suggests run in
     whatever order the workers happen to reach them (here: backwards), as define-by-run objectives on workers do."""
     search_space, evaluate = load_parts(path)
+    return batched_reference_of(
+        sampler, search_space, evaluate, n_trials, batch, study_name=study_name, pipeline=pipeline, naive=naive
+    )
+
+
+def batched_reference_of(
+    sampler: str,
+    search_space,
+    evaluate,
+    n_trials: int,
+    batch: int,
+    *,
+    study_name: str,
+    pipeline: bool = False,
+    naive: bool = False,
+) -> list[tuple]:
+    """batched_reference with the two parts of the objective given as functions."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         optuna.logging.set_verbosity(optuna.logging.ERROR)
