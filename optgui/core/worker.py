@@ -125,9 +125,7 @@ class FleetWorker:
         self.mode = fleet_record["mode"]
         self._run_record = run
         self._store = fl.fleet_store(storage, self._study_id, ref)
-        objective, _change = check_against_record(
-            None, run["objective"], accept_change=self._accept_objective_change
-        )
+        objective, _change = check_against_record(None, run["objective"], accept_change=self._accept_objective_change)
         fn = self._objective_override or load_objective(objective)
         self._evaluate = getattr(fn, "evaluate", fn)  # a two-function objective's evaluation part
         self._objective_fn = fn
