@@ -19,9 +19,11 @@ import csv
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
+from optgui.core import _optuna_internals
 from optgui.core.storage import (
     COMPLETE,
     PRUNED,
@@ -647,27 +649,23 @@ def _scott_parzen_pdf(counts: np.ndarray, categorical: bool, prior_weight: float
     """Optuna's ScottParzenEstimator (optuna/importance/_ped_anova/scott_parzen_estimator.py) built on grid counts
     and evaluated on the grid, with the same TPE mixture distributions. Re-stated here because importing
     optuna.importance imports its fANOVA module and with it scikit-learn (tens of seconds on a busy machine)."""
-    from optuna.samplers._tpe.probability_distributions import (
-        _BatchedCategoricalDistributions,
-        _BatchedDiscreteTruncNormDistributions,
-        _MixtureOfProductDistribution,
-    )
+    categorical_dists, trunc_norm_dists, mixture_of_products = _optuna_internals.tpe_mixture_classes()
 
     grid_size = counts.size
     observations = np.flatnonzero(counts)
     weights_obs = counts[observations].astype(float)
     weights = np.append(weights_obs, [prior_weight]) if len(observations) else np.array([1.0])
     weights = weights / weights.sum()
-    dist: _BatchedCategoricalDistributions | _BatchedDiscreteTruncNormDistributions
+    dist: Any  # one of the two TPE mixture classes above (Optuna private types, see _optuna_internals)
     if categorical:
         if len(observations) == 0:
-            dist = _BatchedCategoricalDistributions(weights=np.full((1, grid_size), 1.0 / grid_size))
+            dist = categorical_dists(weights=np.full((1, grid_size), 1.0 / grid_size))
         else:
             n_kernels = len(observations) + 1
             w = np.full((n_kernels, grid_size), prior_weight / n_kernels)
             w[np.arange(len(observations)), observations] += 1
             row_sums = w.sum(axis=1, keepdims=True)
-            dist = _BatchedCategoricalDistributions(w / np.where(row_sums == 0, 1, row_sums))
+            dist = categorical_dists(w / np.where(row_sums == 0, 1, row_sums))
     else:
         low, high = 0, grid_size - 1
         obs = observations.astype(float)
@@ -682,8 +680,8 @@ def _scott_parzen_pdf(counts: np.ndarray, categorical: bool, prior_weight: float
         sigma_min = 0.5 / 1.64
         mus = np.r_[obs, (low + high) / 2.0]
         sigmas = np.r_[np.full_like(obs, max(sigma_est, sigma_min), dtype=np.float64), high - low + 1]
-        dist = _BatchedDiscreteTruncNormDistributions(mu=mus, sigma=sigmas, low=low, high=high, step=1)
-    mixture = _MixtureOfProductDistribution(weights=weights, distributions=[dist])
+        dist = trunc_norm_dists(mu=mus, sigma=sigmas, low=low, high=high, step=1)
+    mixture = mixture_of_products(weights=weights, distributions=[dist])
     return np.exp(mixture.log_pdf(np.arange(grid_size, dtype=float)[:, np.newaxis]))
 
 
@@ -726,9 +724,10 @@ def fanova_importances(
     As in Optuna, only params present in every COMPLETE trial count. A random forest on 100k trials takes
     minutes, so above `max_trials` a seeded random subset of that size is used (the view says so).
     """
-    from optuna._transform import _SearchSpaceTransform
     from optuna.distributions import CategoricalDistribution
-    from optuna.importance._fanova._fanova import _Fanova
+
+    search_space_transform = _optuna_internals.search_space_transform()
+    fanova = _optuna_internals.fanova_class()
 
     multi = table.n_objectives > 1
     if objective is None:
@@ -762,7 +761,7 @@ def fanova_importances(
         return ({k: 1.0 / len(names) for k in names}), len(rows)
     if max_trials is not None and len(rows) > max_trials:
         rows = np.sort(np.random.default_rng(seed).choice(rows, max_trials, replace=False))
-    trans = _SearchSpaceTransform(varying, transform_log=False, transform_step=False)
+    trans = search_space_transform(varying, transform_log=False, transform_step=False)
     X = np.zeros((len(rows), len(trans.bounds)))
     for name, encoded in zip(varying, trans.column_to_encoded_columns, strict=False):
         v = table.params[name].values[rows]
@@ -771,7 +770,7 @@ def fanova_importances(
         else:
             X[:, encoded[0]] = v
     y = table.values[rows, objective] * (loss_sign(table.directions[objective]) if multi else 1.0)
-    model = _Fanova(n_trees=64, max_depth=64, min_samples_split=2, min_samples_leaf=1, seed=seed)
+    model = fanova(n_trees=64, max_depth=64, min_samples_split=2, min_samples_leaf=1, seed=seed)
     model.fit(X=X, y=y, search_spaces=trans.bounds, column_to_encoded_columns=trans.column_to_encoded_columns)
     result = {n: float(model.get_importance(i)[0]) for i, n in enumerate(varying)}
     result.update({n: 0.0 for n in single})
@@ -936,8 +935,6 @@ def hypervolume_history(table: TrialTable, reference_point: Sequence[float]) -> 
             ys[start:end] = [b]
             out[i] = hv
         return numbers, out
-    from optuna._hypervolume import compute_hypervolume
-
     front = None
     hv = 0.0
     for i, point in enumerate(loss):
@@ -952,7 +949,7 @@ def hypervolume_history(table: TrialTable, reference_point: Sequence[float]) -> 
         if front is None:
             front = p
         else:
-            hv -= compute_hypervolume(np.maximum(front, p), ref)
+            hv -= _optuna_internals.compute_hypervolume(np.maximum(front, p), ref)
             front = np.concatenate([front[(front < p).any(axis=1)], p])
         out[i] = hv
     return numbers, out

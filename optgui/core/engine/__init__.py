@@ -44,7 +44,6 @@ if TYPE_CHECKING:
     from optgui.core.engine._replay import Reenactor, ReplayError, float_bits
     from optgui.core.engine._rng_state import SamplerStateError, restore
     from optgui.core.engine._runner import (
-        ENDED_WITH_STATE,
         RunInterrupted,
         RunOutcome,
         RunRequest,
@@ -60,6 +59,7 @@ if TYPE_CHECKING:
         parse_spec,
         resolve_seed,
     )
+    from optgui.core.engine._segment_plan import ENDED_WITH_STATE, SegmentPlan, plan_segment
     from optgui.core.engine._split_objective import SplitObjective, fix_suggests, run_suggest_phase
     from optgui.core.engine._study_admin import (
         CopyCancelled,
@@ -108,6 +108,7 @@ __all__ = [
     "RunStateChanged",
     "SAMPLER_CLASSES",
     "SamplerStateError",
+    "SegmentPlan",
     "Spec",
     "SplitObjective",
     "StoreChange",
@@ -137,6 +138,7 @@ __all__ = [
     "parse_objective",
     "parse_spec",
     "plan_recovery",
+    "plan_segment",
     "python_command",
     "read_trial_output",
     "rename_study",
@@ -155,7 +157,9 @@ __all__ = [
 ]
 
 _EXPORTS = {
-    "ENDED_WITH_STATE": "optgui.core.engine._runner",
+    "ENDED_WITH_STATE": "optgui.core.engine._segment_plan",
+    "SegmentPlan": "optgui.core.engine._segment_plan",
+    "plan_segment": "optgui.core.engine._segment_plan",
     "RunInterrupted": "optgui.core.engine._runner",
     "RunOutcome": "optgui.core.engine._runner",
     "RunRequest": "optgui.core.engine._runner",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from optgui.core import _optuna_internals as oi
 from optgui.core.records import RunState, SegmentStart
 
 
@@ -92,7 +93,7 @@ def trial_finished(frozen, duration: float, error: str | None, n_finished: int, 
         n_finished,
         n_target,
         full=True,
-        trial_id=frozen._trial_id,
+        trial_id=oi.trial_id(frozen),
         distributions=tuple(
             (name, float(dists[name].to_internal_repr(value)), distribution_to_json(dists[name]))
             for name, value in frozen.params.items()

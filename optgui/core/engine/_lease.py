@@ -41,14 +41,21 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
+def owner_is_live(record: dict, stale_after: float, now: _dt.datetime | None = None) -> bool:
+    """Whether the process a {host, pid, heartbeat} record names lives: its pid exists (when it ran on this host;
+    another host's pid cannot be checked) and its heartbeat is younger than `stale_after` seconds. The one liveness
+    rule for run leases and fleet workers."""
+    if record.get("host") == socket.gethostname() and not _pid_alive(int(record["pid"])):
+        return False
+    now = now or _dt.datetime.now(_dt.UTC)
+    beat = _dt.datetime.fromisoformat(record["heartbeat"])
+    return (now - beat).total_seconds() < stale_after
+
+
 def lease_is_live(lease: dict | None, now: _dt.datetime | None = None) -> bool:
     if not lease or lease.get("released"):
         return False
-    if lease.get("host") == socket.gethostname() and not _pid_alive(int(lease["pid"])):
-        return False
-    now = now or _dt.datetime.now(_dt.UTC)
-    beat = _dt.datetime.fromisoformat(lease["heartbeat"])
-    return (now - beat).total_seconds() < stale_seconds()
+    return owner_is_live(lease, stale_seconds(), now)
 
 
 def describe_lease(lease: dict) -> str:
@@ -65,6 +72,10 @@ class Lease:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._last_beat = time.monotonic()  # when the lease was last known to be ours
+
+    def rebind(self, storage) -> None:
+        """Write through `storage` from now on (a recovery reopened the study's storage after a raw reset)."""
+        self._storage = storage
 
     def current(self) -> dict | None:
         return self._storage.get_study_system_attrs(self._study_id).get(KEY_LEASE)

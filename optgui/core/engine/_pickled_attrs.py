@@ -22,6 +22,8 @@ from typing import Any
 
 from optuna.trial import FrozenTrial
 
+from optgui.core import _optuna_internals as oi
+
 # Trial system attributes holding a pickle that Optuna unpickles.
 _PICKLED_KEY = re.compile(r"^(cma|sepcma|cmawm):optimizer:\d+$")
 
@@ -52,7 +54,7 @@ def with_system_attrs(trial: FrozenTrial, system_attrs: dict[str, Any], **change
         user_attrs=dict(trial.user_attrs),
         system_attrs=system_attrs,
         intermediate_values=dict(trial.intermediate_values),
-        trial_id=trial._trial_id,
+        trial_id=oi.trial_id(trial),
     )
     fields.update(changes)
     return FrozenTrial(**fields)
@@ -80,24 +82,24 @@ class CmaOptimizerRebuilder:
         the sampler tell a generation at this trial (then nothing is stored for it)."""
         import cmaes
         import numpy as np
-        from optuna import pruners
-        from optuna._transform import _SearchSpaceTransform
         from optuna.study import StudyDirection
 
         sampler = self._sampler
-        study._thread_local.cached_all_trials = None  # trials were added behind the study's back
-        seen = pruners._filter_study(study, recorded)  # as Trial.relative_params does
+        cma = oi.CmaInternals(sampler)
+        oi.drop_trials_cache(study)  # trials were added behind the study's back
+        seen = oi.filter_study(study, recorded)  # as Trial.relative_params does
         search_space = sampler.infer_relative_search_space(seen, recorded)
-        completed = sampler._get_trials(seen)
-        if not search_space or len(completed) < sampler._n_startup_trials:
+        completed = cma.completed_trials(seen)
+        if not search_space or len(completed) < cma.n_startup_trials:
             return None
-        trans = _SearchSpaceTransform(search_space, transform_step=not sampler._with_margin, transform_0_1=True)
-        optimizer = sampler._restore_optimizer(completed)  # only pickles this process stored in the replay
+        transform = oi.search_space_transform()
+        trans = transform(search_space, transform_step=not cma.with_margin, transform_0_1=True)
+        optimizer = cma.restore_optimizer(completed)  # only pickles this process stored in the replay
         if optimizer is None:
-            optimizer = sampler._init_optimizer(trans, seen.direction)
+            optimizer = cma.init_optimizer(trans, seen.direction)
         if optimizer.dim != len(trans.bounds):
             return None
-        solution_trials = sampler._get_solution_trials(completed, optimizer.generation)
+        solution_trials = cma.solution_trials(completed, optimizer.generation)
         if len(solution_trials) < optimizer.population_size:
             return None
         # The same tell as CmaEsSampler.sample_relative (optuna 5.0).
@@ -107,7 +109,8 @@ class CmaOptimizerRebuilder:
                 x = np.array(t.system_attrs["x_for_tell"])
             else:
                 x = trans.transform(t.params)
+            assert t.value is not None  # solution trials are COMPLETE
             y = t.value if seen.direction == StudyDirection.MINIMIZE else -t.value
             solutions.append((x, y))
         optimizer.tell(solutions)
-        return sampler._split_optimizer_str(pickle.dumps(optimizer).hex())
+        return cma.split_optimizer_str(pickle.dumps(optimizer).hex())

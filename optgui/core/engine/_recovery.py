@@ -24,6 +24,7 @@ from typing import Any
 
 from optuna.trial import TrialState
 
+from optgui.core import _optuna_internals as oi
 from optgui.core.engine._replay import Reenactor
 from optgui.core.records import PREFIX, TRIAL_ABANDONED, TRIAL_ERROR, StudyMetadata
 
@@ -76,6 +77,8 @@ def plan_recovery(
     trials: every FrozenTrial of the study in number order.
     """
     segment = meta.last_segment
+    if segment is None:
+        raise RecoveryError("the study has no run segment to recover")
     running = [t for t in trials if t.state == TrialState.RUNNING and t.number >= segment["start_trial"]]
     finished_numbers = [t.number for t in trials if t.state.is_finished()]
     zombie = None
@@ -126,7 +129,7 @@ def plan_recovery(
     if zombie is not None:
         if reentry_supported:
             handling = "reentered"
-            reenter_id = zombie._trial_id
+            reenter_id = oi.trial_id(zombie)
         else:
             handling = "abandoned"
             boundary = zombie.number + 1

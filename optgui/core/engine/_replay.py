@@ -23,6 +23,7 @@ from optuna.distributions import BaseDistribution
 from optuna.study import StudyDirection
 from optuna.trial import FrozenTrial, TrialState
 
+from optgui.core import _optuna_internals as oi
 from optgui.core.engine import _rng_state as rng_state
 from optgui.core.engine._pickled_attrs import (
     CmaOptimizerRebuilder,
@@ -79,10 +80,10 @@ class Reenactor:
                 study_name=study_name,
                 directions=[_study_direction(d) for d in directions],
             )
-        self._storage = self.study._storage
-        self._study_id = self.study._study_id
+        self._storage = oi.study_storage(self.study)
+        self._study_id = oi.study_id_of(self.study)
         # Grid's after_trial calls study.stop(), which Optuna only allows inside its optimize loop.
-        self.study._thread_local.in_optimize_loop = True
+        oi.enter_optimize_loop(self.study)
         self.n_trials = 0
         self._replay_id_of: dict[int, int] = {}  # recorded trial_id -> replay trial_id
         cmaes_sampler = find_cmaes(sampler)
@@ -102,7 +103,7 @@ class Reenactor:
                     f"trial {trial.number} holds an attribute nested too deeply to copy; the file was crafted or is "
                     "damaged"
                 ) from None
-            self._replay_id_of[trial._trial_id] = new_id
+            self._replay_id_of[oi.trial_id(trial)] = new_id
             self.n_trials += 1
 
     def _without_pickles(self, trial: FrozenTrial) -> FrozenTrial:
@@ -150,7 +151,7 @@ class Reenactor:
 
     def replayed_trial(self, recorded: FrozenTrial) -> FrozenTrial:
         """The replay's version of a recorded trial asked already: what the sampler suggested for it."""
-        return self._storage.get_trial(self._replay_id_of[recorded._trial_id])
+        return self._storage.get_trial(self._replay_id_of[oi.trial_id(recorded)])
 
     # --- re-enacting ------------------------------------------------------------------------------------------
     def _ask(self, recorded: FrozenTrial):
@@ -163,7 +164,7 @@ class Reenactor:
             trial = self.study.ask()
         if trial.number != recorded.number:
             raise ReplayError(f"replay numbered trial {trial.number} where the record has {recorded.number}")
-        self._replay_id_of[recorded._trial_id] = trial._trial_id
+        self._replay_id_of[oi.trial_id(recorded)] = oi.trial_id(trial)
         return trial
 
     def _suggest_all(
@@ -173,7 +174,7 @@ class Reenactor:
         for name, dist in params:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                value = trial._suggest(name, dist)
+                value = oi.suggest(trial, name, dist)
             if first is None:
                 rec_internal = dist.to_internal_repr(recorded.params[name])
                 got_internal = dist.to_internal_repr(value)
@@ -202,7 +203,7 @@ class Reenactor:
         for step in sorted(recorded.intermediate_values):
             trial.report(recorded.intermediate_values[step], step)
         for key, value in _user_set_attrs(recorded).items():
-            self._storage.set_trial_system_attr(trial._trial_id, key, value)
+            self._storage.set_trial_system_attr(oi.trial_id(trial), key, value)
         self._tell(trial, recorded)
 
     def reenact_partial(self, recorded: FrozenTrial) -> tuple[Any, Mismatch | None]:
@@ -221,8 +222,6 @@ class Reenactor:
         """Report, set the objective's attributes and tell a trial asked earlier by `ask_only` (or restored by
         `add_running`). Goes through the storage and the trial number, not a Trial object: building an
         optuna.Trial calls the sampler's before_trial, which an earlier ask already did."""
-        from optuna.study._tell import _tell_with_warning
-
         trial_id = self._storage.get_trial_id_from_study_id_trial_number(self._study_id, recorded.number)
         for step in sorted(recorded.intermediate_values):
             self._storage.set_trial_intermediate_value(trial_id, step, float(recorded.intermediate_values[step]))
@@ -231,7 +230,7 @@ class Reenactor:
         if recorded.state in (TrialState.RUNNING, TrialState.WAITING):
             raise ReplayError(f"trial {recorded.number} is {recorded.state.name}; only finished trials can be told")
         values = list(recorded.values) if recorded.state == TrialState.COMPLETE else None
-        _tell_with_warning(self.study, recorded.number, values, state=recorded.state, suppress_warning=True)
+        oi.tell(self.study, recorded.number, values, recorded.state)
 
     def add_running(self, recorded: FrozenTrial) -> None:
         """Copy a trial as it was right after its suggest phase (RUNNING, its params, nothing reported): how a
@@ -252,13 +251,11 @@ class Reenactor:
                 if k not in _USER_SET_TRIAL_ATTRS and not k.startswith("constraints:")
             },
             intermediate_values={},
-            trial_id=recorded._trial_id,
+            trial_id=oi.trial_id(recorded),
         )
         self.add_history([running])
 
     def _tell(self, trial, recorded: FrozenTrial) -> None:
-        from optuna.study._tell import _tell_with_warning
-
         state = recorded.state
         if state == TrialState.COMPLETE:
             values = list(recorded.values)
@@ -266,12 +263,10 @@ class Reenactor:
             values = None
         if state == TrialState.RUNNING or state == TrialState.WAITING:
             raise ReplayError(f"trial {recorded.number} is {state.name}; only finished trials can be re-enacted")
-        _tell_with_warning(self.study, trial, values, state=state, suppress_warning=True)
+        oi.tell(self.study, trial, values, state)
 
     def tell_fail(self, trial) -> None:
-        from optuna.study._tell import _tell_with_warning
-
-        _tell_with_warning(self.study, trial, None, state=TrialState.FAIL, suppress_warning=True)
+        oi.tell(self.study, trial, None, TrialState.FAIL)
 
 
 class ReplayError(Exception):

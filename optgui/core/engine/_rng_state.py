@@ -19,9 +19,11 @@ from typing import Any
 
 import numpy as np
 
+from optgui.core import _optuna_internals as oi
+
 STATE_FORMAT = 1
 
-_GP_CACHE_ATTRS = ("_gprs_cache_list", "_constraints_gprs_cache_list")
+_GP_CACHE_ATTRS = oi.GP_CACHE_ATTRS
 _MAX_DEPTH = 6
 
 
@@ -29,8 +31,7 @@ class SamplerStateError(Exception):
     """A saved state that does not fit the sampler it is restored into."""
 
 
-def _is_lazy_random_state(value: Any) -> bool:
-    return type(value).__name__ == "LazyRandomState" and type(value).__module__.startswith("optuna.")
+_is_lazy_random_state = oi.is_lazy_random_state
 
 
 def _walk(obj: Any, prefix: str, depth: int, seen: dict[int, str], found: dict[str, tuple[str, Any]]) -> None:
@@ -40,7 +41,7 @@ def _walk(obj: Any, prefix: str, depth: int, seen: dict[int, str], found: dict[s
     """
     if depth > _MAX_DEPTH:
         return
-    attrs = getattr(obj, "__dict__", None)
+    attrs = oi.object_attributes(obj)
     if attrs is None:
         return
     # Generators held directly at this level first, so a generator shared with a strategy object is named by
@@ -108,8 +109,9 @@ def _decode_mt(data: dict) -> tuple:
 def _walk_samplers(sampler: Any, prefix: str = ""):
     """The sampler and every nested sampler, with its attribute path prefix."""
     yield prefix, sampler
-    for key in sorted(getattr(sampler, "__dict__", {})):
-        value = sampler.__dict__[key]
+    attrs = oi.object_attributes(sampler) or {}
+    for key in sorted(attrs):
+        value = attrs[key]
         if type(value).__module__.startswith("optuna.samplers") and hasattr(value, "sample_relative"):
             yield from _walk_samplers(value, f"{prefix}{key}.")
 
@@ -120,7 +122,7 @@ def _extra_paths(sampler: Any) -> list[str]:
         if type(s).__name__ == "GPSampler":
             paths.extend(prefix + a for a in _GP_CACHE_ATTRS)
         if type(s).__name__ == "QMCSampler":
-            paths.append(prefix + "_seed")
+            paths.append(prefix + oi.QMC_SEED_ATTR)
     return paths
 
 
@@ -145,7 +147,8 @@ def _decode_gp_cache(data) -> list | None:
     if data is None:
         return None
     import torch
-    from optuna._gp.gp import GPRegressor
+
+    GPRegressor = oi.gp_regressor_class()
 
     cache = []
     for entry in data:

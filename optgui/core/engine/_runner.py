@@ -34,12 +34,15 @@ import traceback
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar, overload
 
 import optuna
 from optuna.exceptions import UpdateFinishedTrialError
+from optuna.study import StudyDirection
 from optuna.trial import TrialState
 
 from optgui import __version__
+from optgui.core import _optuna_internals as oi
 from optgui.core import records
 from optgui.core.engine import _pickle_trust as pickle_trust
 from optgui.core.engine import _rng_state as rng_state
@@ -55,8 +58,17 @@ from optgui.core.engine._events import (
 )
 from optgui.core.engine._lease import Lease
 from optgui.core.engine._objectives import ObjectiveRef, check_against_record, load_objective, parse_objective
-from optgui.core.engine._recovery import plan_recovery, reset_zombie_rdb
+from optgui.core.engine._recovery import reset_zombie_rdb
 from optgui.core.engine._samplers import DEFAULT_PRUNER, Spec, draw_seed, parse_spec, resolve_seed
+from optgui.core.engine._segment_plan import (
+    ENDED_WITH_STATE,
+    SegmentPlan,
+    count_finished,
+    ended_with_state,
+    plan_segment,
+    run_target,
+    specs_of,
+)
 from optgui.core.engine._versions import (
     current_versions,
     describe_differences,
@@ -66,10 +78,10 @@ from optgui.core.engine._versions import (
 )
 from optgui.core.errors import LeaseLostError, OptguiError, SpecError, StudyStateError
 from optgui.core.records import StudyMetadata
-from optgui.core.storage import open_for_run, parse_storage
+from optgui.core.storage import StorageRef, open_for_run, parse_storage
 
 DEFAULT_SAMPLER = "TPESampler"
-ENDED_WITH_STATE = records.ENDED_WITH_STATE  # segments that saved the sampler state at their end
+T = TypeVar("T")
 
 
 @dataclass
@@ -168,9 +180,45 @@ def _checkpoint_seconds() -> float:
     return float(os.environ.get("OPTGUI_CHECKPOINT_SECONDS", records.CHECKPOINT_SECONDS))
 
 
+class SetByPrepare(Generic[T]):
+    """An attribute of a runner that only exists once prepare() (or create()) opened the study: its storage, the
+    study, the sampler, the segment… Declared on the class so that a runner has every attribute from its
+    construction, typed without None; reading one before it is set is a bug in the caller and says so."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self._name = name
+
+    @overload
+    def __get__(self, runner: None, owner: type) -> SetByPrepare[T]: ...
+    @overload
+    def __get__(self, runner: object, owner: type) -> T: ...
+    def __get__(self, runner: object | None, owner: type) -> T | SetByPrepare[T]:
+        if runner is None:
+            return self
+        try:
+            return runner.__dict__[self._name]
+        except KeyError:
+            raise AttributeError(f"{type(runner).__name__}.{self._name} is set by prepare(); call it first") from None
+
+    def __set__(self, runner: object, value: T) -> None:
+        runner.__dict__[self._name] = value
+
+
 class StudyRunner:
     # A study recorded as a parallel run (run record "fleet") is continued only by its coordinator/workers.
     runs_fleet = False
+
+    # Set once the study is opened (prepare, create) and its segment planned.
+    _ref = SetByPrepare[StorageRef]()
+    _storage = SetByPrepare[Any]()  # an Optuna storage opened read-write
+    _study_id = SetByPrepare[int]()
+    _objective_fn = SetByPrepare[Callable[..., Any]]()
+    _objective_ref = SetByPrepare[ObjectiveRef]()
+    _sampler_spec = SetByPrepare[Spec]()
+    _pruner_spec = SetByPrepare[Spec]()
+    _sampler = SetByPrepare[Any]()  # the sampler object the study samples with
+    study = SetByPrepare[optuna.Study]()
+    _segment = SetByPrepare[records.Segment]()  # the running segment's record
 
     def __init__(
         self, request: RunRequest, listener: Callable[[object], None] | None = None, objective: Callable | None = None
@@ -183,17 +231,31 @@ class StudyRunner:
         self._stop = threading.Event()
         self._abandon = threading.Event()
         self._lease_lost: LeaseLostError | None = None
+        self._stop_reason = "stopped"  # what request_stop() asked to record
         self._prepared = False
         self._version_change: dict[str, list] | None = None  # {package: [recorded, now]} of a changed dependency
         self.notes: list[str] = []
         self.created_storage = False
         self.drawn_seed: int | None = None  # the seed optgui drew for a new run whose spec had none
+        self._lease: Lease | None = None  # taken by prepare() (not when there is nothing to do)
+        self._accepted: dict | None = None  # what the user accepted for this segment (objective change, pickles)
+        self._pickle_key: bytes | None = None  # signs the CMA-ES pickles this run stores (see pickle_trust)
+        self._pickle_recorder: pickle_trust.PickleRecorder | None = None
+        self._run_record: dict = {}
+        self._directions: list[str] = []
+        self._target: int | None = None  # finished trials the run aims at
+        self._n_finished = 0
+        self._nothing_to_do = False  # the target is met already
+        self._reenter_trial_id: int | None = None  # a zombie trial to continue under its number, before new asks
+        self._reenter_number: int | None = None
+        self._last_trial: int | None = None  # the last trial told in this segment
+        self._last_checkpoint = time.monotonic()
 
     # --- control (thread-safe) -----------------------------------------------------------------------------
     def request_pause(self) -> None:
         self._resume.clear()
         self._pause.set()
-        self._emit(RunStateChanged("pausing", "pausing after the current trial…"))
+        self._emit(RunStateChanged(records.RunState.PAUSING, "pausing after the current trial…"))
 
     def request_resume(self) -> None:
         self._pause.clear()
@@ -205,13 +267,23 @@ class StudyRunner:
         self._stop_reason = reason
         self._stop.set()
         self._resume.set()
-        self._emit(RunStateChanged("stopping", "stopping after the current trial…"))
+        self._emit(RunStateChanged(records.RunState.STOPPING, "stopping after the current trial…"))
 
     def abandon_trial(self) -> None:
         """Interrupt the trial in flight at its next suggest/report call, as a crash would."""
         self._abandon.set()
         self._stop.set()
         self._resume.set()
+
+    def _leased(self) -> Lease:
+        """The lease this run holds (a run that has something to do holds one from prepare() on)."""
+        if self._lease is None:
+            raise LeaseLostError("this run holds no lease")
+        return self._lease
+
+    def _release_lease(self) -> None:
+        if self._lease is not None:
+            self._lease.release()
 
     def _emit(self, event) -> None:
         if self._listener is not None:
@@ -225,8 +297,6 @@ class StudyRunner:
         self._ref = ref
         storage, self.created_storage = open_for_run(ref, create=req.create_storage)
         self._storage = storage
-        self._pickle_key = None
-        self._pickle_recorder = None
         with self._removing_created_file_on_failure():
             try:
                 study_id = storage.get_study_id_from_name(req.study_name)
@@ -254,7 +324,7 @@ class StudyRunner:
             try:
                 self._setup_segment()
             except BaseException:
-                self._lease.release()
+                self._release_lease()
                 raise
         self._prepared = True
 
@@ -338,10 +408,11 @@ class StudyRunner:
             raise StudyStateError(f"{len(req.metric_names)} metric names for {len(directions)} objectives")
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            study = optuna.create_study(storage=self._storage, study_name=req.study_name, directions=directions)
+            as_directions = [StudyDirection[d.upper()] for d in directions]
+            study = optuna.create_study(storage=self._storage, study_name=req.study_name, directions=as_directions)
             if req.metric_names:
                 study.set_metric_names(list(req.metric_names))
-        self._study_id = study._study_id
+        self._study_id = oi.study_id_of(study)
         record = self._new_run_record(objective, sampler, pruner, directions, req.metric_names, "new", 0)
         self._write_run_record(record, req.n_trials)
 
@@ -379,7 +450,7 @@ class StudyRunner:
     def _check_pickles(self, meta: StudyMetadata) -> list[int]:
         """Before Optuna can unpickle anything: the trials whose pickles optgui did not sign. Raises unless the
         user said to trust them (request.trust_pickles)."""
-        sampler_text = meta.run.get("sampler") if meta.present else (self.request.sampler or DEFAULT_SAMPLER)
+        sampler_text = (meta.run or {}).get("sampler") if meta.present else (self.request.sampler or DEFAULT_SAMPLER)
         if not self._uses_cmaes(sampler_text):
             return []
         foreign = pickle_trust.foreign_pickle_trials(
@@ -398,19 +469,19 @@ class StudyRunner:
         trials = self._storage.get_all_trials(self._study_id, deepcopy=False)
         record = pickle_trust.trust_record(trials, foreign, key, previous)
         self._storage.set_study_system_attr(self._study_id, pickle_trust.KEY_TRUSTED_PICKLES, record)
-        self._accepted = {**(getattr(self, "_accepted", None) or {}), "foreign_pickles": foreign}
+        self._accepted = {**(self._accepted or {}), "foreign_pickles": foreign}
         self.notes.append(
             f"loading CMA-ES optimizer pickles optgui did not write (trials {', '.join(map(str, foreign))}), as asked"
         )
 
     def _prepare_signing(self) -> None:
         meta = records.read_metadata(self._storage, self._study_id)
-        if meta.present and self._uses_cmaes(meta.run.get("sampler")):
+        if meta.present and self._uses_cmaes((meta.run or {}).get("sampler")):
             self._pickle_key = pickle_trust.signing_key()
 
     def _sign_pickles(self, trial_id: int) -> None:
         """Sign the optimizer pickle the sampler stored on this trial (still RUNNING, so it takes attributes)."""
-        if self._pickle_recorder is None:
+        if self._pickle_recorder is None or self._pickle_key is None:
             return
         attrs = self._pickle_recorder.take(trial_id)
         if attrs:
@@ -422,7 +493,7 @@ class StudyRunner:
         records.write_run(self._storage, self._study_id, record, records.Target(n_trials=n_trials))
 
     def _validate_against_record(self, meta: StudyMetadata) -> None:
-        req, run = self.request, meta.run
+        req, run = self.request, _run_record_of(meta)
         if run.get("fleet") and not self.runs_fleet:
             raise StudyStateError(
                 f"study {req.study_name!r} is a parallel run ({run['fleet']['mode']} mode); continue "
@@ -466,21 +537,19 @@ class StudyRunner:
         objective, change = check_against_record(given_obj, run["objective"], accept_change=req.accept_objective_change)
         self._objective_ref = objective
         self._objective_fn = self._objective_override or load_objective(objective)
-        self._accepted = dict(change or {})
+        self._accepted = dict(change or {}) or None
         self._check_versions(meta, recorded_sampler, recorded_pruner)
 
     def _target_already_met(self, meta: StudyMetadata) -> bool:
         """A rerun whose target is met by a run that ended cleanly: "nothing to do", and the study stays
         byte-identical (docs/cli.md: an already-met target exits 0 with "nothing to do")."""
-        last = meta.last_segment
-        target = self.request.n_trials if self.request.n_trials is not None else (meta.target or {}).get("n_trials")
-        if target is None or last is None or (last.get("end") or {}).get("reason") not in ENDED_WITH_STATE:
+        target = run_target(meta, self.request.n_trials)
+        if target is None or not ended_with_state(meta.last_segment):
             return False
-        n_finished = _count_finished(meta, self._storage.get_all_trials(self._study_id, deepcopy=False))
+        n_finished = count_finished(meta, self._storage.get_all_trials(self._study_id, deepcopy=False))
         if n_finished < target:
             return False
         self._target, self._n_finished, self._nothing_to_do = target, n_finished, True
-        self._lease = _NoLease()
         self._note_unrecorded_target(meta)
         return True
 
@@ -505,7 +574,7 @@ class StudyRunner:
                 f"the study's last optgui run segment is malformed ({exc.__class__.__name__}: {exc}); it cannot be "
                 "resumed (it was left unchanged)"
             ) from None
-        sampler_spec = parse_spec(meta.run["sampler"], "sampler")
+        sampler_spec = parse_spec(_run_record_of(meta)["sampler"], "sampler")
         for boundary, record in needed.items():
             problem = _saved_state_problem(record, sampler_spec)
             if problem:
@@ -519,7 +588,7 @@ class StudyRunner:
         change, and the verifier checks it by replaying the recorded history under the new versions (a matching
         replay keeps the run equivalent; only a real divergence makes it replayable only). Packages the sampler
         never imports (scipy next to TPE, say) are no change at all."""
-        recorded = (meta.last_segment or {}).get("versions") or meta.run["versions"]
+        recorded = (meta.last_segment or {}).get("versions") or _run_record_of(meta)["versions"]
         diffs = version_differences(recorded, current_versions(), used_packages(sampler, pruner))
         if not diffs:
             return
@@ -530,79 +599,94 @@ class StudyRunner:
         )
 
     # --- segments -------------------------------------------------------------------------------------------
-    def _specs_from_record(self, meta: StudyMetadata) -> tuple[Spec, Spec]:
-        return parse_spec(meta.run["sampler"], "sampler"), parse_spec(meta.run["pruner"], "pruner")
-
     def _setup_segment(self) -> None:
-        storage, study_id = self._storage, self._study_id
-        meta = records.read_metadata(storage, study_id)
-        self._run_record = meta.run
-        self._sampler_spec, self._pruner_spec = self._specs_from_record(meta)
-        self._target = (meta.target or {}).get("n_trials")
-        if self.request.n_trials is not None:
-            self._target = self.request.n_trials  # recorded below, unless already met or below the recorded one
-        self._directions = meta.run["directions"]
-        accepted = getattr(self, "_accepted", None) or None
-        self._reenter_trial_id = None  # a zombie trial to continue under its number, before asking new trials
-        self._reenter_number = None
-        trials = storage.get_all_trials(study_id, deepcopy=False)
+        """Plan the next segment from what the study holds (optgui.core.engine._segment_plan), then carry the plan
+        out."""
+        meta = records.read_metadata(self._storage, self._study_id)
+        self._adopt_record(meta)
+        trials = self._storage.get_all_trials(self._study_id, deepcopy=False)
+        plan = plan_segment(
+            meta,
+            trials,
+            n_trials=self.request.n_trials,
+            study_name=self.request.study_name,
+            reentry_supported=self._ref.kind != "journal",
+        )
+        self._start_planned_segment(meta, plan)
+
+    def _adopt_record(self, meta: StudyMetadata) -> None:
+        """What the run record fixes for every segment: the specs, the directions, and the target (--n-trials when
+        given: recorded when the segment starts, unless already met or below the recorded one)."""
+        run = meta.run or {}
+        self._run_record = run
+        self._sampler_spec, self._pruner_spec = specs_of(meta)
+        self._directions = run["directions"]
+        self._target = run_target(meta, self.request.n_trials)
+
+    def _start_planned_segment(self, meta: StudyMetadata, plan: SegmentPlan) -> None:
         last = meta.last_segment
-        recovery_info = None
-        foreign_before: list[int] = []
         sampler = self._sampler_spec.build()
-        if last is None:
-            resumed_by = "start"
-            boundary = len(trials)
-            study_attrs = records.sampler_owned_study_attrs(storage, study_id)
-            sampler_state = rng_state.capture(sampler)
-        elif last.get("end") and last["end"].get("reason") in ENDED_WITH_STATE:
-            resumed_by = "resume"
-            boundary, sampler_state, study_attrs, foreign_before = self._resume_point(meta, trials, last)
-            rng_state.restore(sampler, sampler_state)
+        if plan.recovery is not None and last is not None:
+            self._carry_out_recovery(meta, last, plan)
+            sampler_state, study_attrs = plan.recovery.sampler_state, plan.recovery.study_attrs
+        elif plan.saved_state is not None:
+            for trial in plan.abandon:
+                self._abandon_trial(trial.trial_id, trial.segment, trial.reason)
+            self.notes.extend(plan.notes)
+            if plan.reenter is not None:
+                self._reenter_trial_id, self._reenter_number = plan.reenter
+            sampler_state, study_attrs = plan.saved_state["sampler_state"], plan.saved_state.get("study_attrs", {})
         else:
-            resumed_by = "recovery"
-            plan = self._recover(meta, trials, last)
-            storage = self._storage  # recovery may have reopened it
-            boundary, sampler_state, study_attrs = plan.boundary, plan.sampler_state, plan.study_attrs
-            recovery_info = plan.info
+            study_attrs = records.sampler_owned_study_attrs(self._storage, self._study_id)
+            sampler_state = rng_state.capture(sampler)
+        if plan.restores_state:
             rng_state.restore(sampler, sampler_state)
         self._sampler = sampler
-        self._nothing_to_do = False
-        if resumed_by != "recovery" and self._target is not None and _count_finished(meta, trials) >= self._target:
+        if plan.nothing_to_do:
             # Already done: no new segment, nothing written (a rerun of a finished command changes nothing).
             self._nothing_to_do = True
-            self._n_finished = _count_finished(meta, trials)
+            self._n_finished = plan.n_finished
             self._note_unrecorded_target(meta)
             return
         self._record_target(meta)
-        if resumed_by != "recovery" and boundary not in meta.states:  # written once, never overwritten
-            self._save_state(boundary, sampler_state, study_attrs)  # (a recovery saved its state already)
-        index = last["index"] + 1 if last else 0
-        self._segment = records.Segment.begin(
+        if plan.recovery is None and plan.boundary not in meta.states:  # written once, never overwritten
+            self._save_state(plan.boundary, sampler_state, study_attrs)  # (a recovery saved its state already)
+        self._segment = self._new_segment_record(plan.index, plan.boundary, plan)
+        self._write_segment()
+        _fault("segment_started", plan.boundary)
+        self._load_study(sampler)
+
+    def _new_segment_record(self, index: int, boundary: int, plan: SegmentPlan | None = None) -> records.Segment:
+        """The record of a segment starting now at `boundary` (plan: how it started; None: an in-process resume)."""
+        return records.Segment.begin(
             index=index,
             start_trial=boundary,
-            resumed_by=records.SegmentStart(resumed_by),
+            resumed_by=records.SegmentStart(plan.resumed_by) if plan is not None else records.SegmentStart.RESUME,
             versions=versions_for(self._sampler_spec, self._pruner_spec),
             output_log=self._output_log(index),
-            accepted=accepted,
-            foreign_before=foreign_before,
-            recovery=recovery_info,
-            version_change=self._version_change,
+            accepted=self._accepted if plan is not None else None,
+            foreign_before=list(plan.foreign_before) if plan is not None else None,
+            recovery=plan.recovery.info if plan is not None and plan.recovery is not None else None,
+            version_change=self._version_change if plan is not None else None,
         )
-        records.write_segment(storage, study_id, self._segment)
-        _fault("segment_started", boundary)
+
+    def _write_segment(self) -> None:
+        records.write_segment(self._storage, self._study_id, self._segment)
+
+    def _load_study(self, sampler: Any) -> None:
+        """The Optuna study the segment runs, with its restored sampler; counts the run's finished trials."""
+        storage, study_id = self._storage, self._study_id
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             self.study = optuna.load_study(
                 study_name=self.request.study_name, storage=storage, sampler=sampler, pruner=self._pruner_spec.build()
             )
         if self._pickle_key is not None:
-            self._pickle_recorder = pickle_trust.PickleRecorder(self.study._storage)
-        meta_now = records.read_metadata(storage, study_id)
-        all_trials = storage.get_all_trials(study_id, deepcopy=False)
-        self._n_finished = _count_finished(meta_now, all_trials)
+            self._pickle_recorder = pickle_trust.PickleRecorder(oi.study_storage(self.study))
+        self._n_finished = count_finished(
+            records.read_metadata(storage, study_id), storage.get_all_trials(study_id, deepcopy=False)
+        )
         self._last_checkpoint = time.monotonic()
-        self._last_trial = None
 
     def _record_target(self, meta: StudyMetadata) -> None:
         """--n-trials larger than the recorded target extends it (docs/cli.md); a smaller one only ends this
@@ -623,93 +707,61 @@ class StudyRunner:
                 "(a rerun without --n-trials continues to it)"
             )
 
-    def _resume_point(self, meta: StudyMetadata, trials, last: dict) -> tuple[int, dict, dict, list[int]]:
-        """Where a segment that ended with a saved state goes on: (boundary, sampler state, study attributes,
-        trials other processes added meanwhile). A zombie that a recovery re-entered but did not run before the
-        run was stopped (a Ctrl-C during recovery) is re-entered now, so it never stays RUNNING."""
-        saved_boundary = last["end"]["last_trial"] + 1
-        record = meta.states.get(saved_boundary)
-        if record is None:
-            raise StudyStateError(
-                f"the sampler state saved at trial {saved_boundary} is missing from the "
-                "study; it cannot be resumed deterministically"
-            )
-        pending = _pending_reentry(last, trials)
-        if pending is not None and pending.number == len(trials) - 1 == saved_boundary:
-            self._reenter_trial_id, self._reenter_number = pending._trial_id, pending.number
-            return saved_boundary, record["sampler_state"], record.get("study_attrs", {}), []
-        if pending is not None:
-            self._abandon_trial(pending, last["index"], "other trials were added while it waited to be re-entered")
-        foreign_before = list(range(saved_boundary, len(trials)))
-        if foreign_before:
-            self.notes.append(
-                f"{len(foreign_before)} trials ({foreign_before[0]}–{foreign_before[-1]}) were "
-                "added by another process since optgui paused: the resumed run is no longer "
-                "equivalent to an uninterrupted one"
-            )
-        return len(trials), record["sampler_state"], record.get("study_attrs", {}), foreign_before
-
-    def _recover(self, meta: StudyMetadata, trials, last: dict):
-        """Recover a segment whose process died (or was interrupted in a trial), and return the RecoveryPlan.
+    def _carry_out_recovery(self, meta: StudyMetadata, last: dict, plan: SegmentPlan) -> None:
+        """Recover a segment whose process died (or was interrupted in a trial), as planned.
 
         The writes come in an order that survives being cut anywhere (a second Ctrl-C, SIGTERM or SIGKILL while
         recovering): each prefix of them leaves a study the next run recovers into the same result. The new
         boundary's state goes first (so a rerun finds the state this recovery computed, even after the zombie
         was abandoned), then the zombie is re-entered or abandoned, then the dead segment is closed."""
-        storage, study_id = self._storage, self._study_id
-        plan = plan_recovery(
-            trials=trials,
-            meta=meta,
-            build_sampler=self._sampler_spec.build,
-            build_pruner=self._pruner_spec.build,
-            study_name=self.request.study_name,
-            directions=self._directions,
-            sampler_name=self._sampler_spec.name,
-            reentry_supported=self._ref.kind != "journal",
-        )
-        zombie_number = plan.info["zombie"]
+        recovery = plan.recovery
+        assert recovery is not None  # a recovery plan
+        zombie_number = recovery.info["zombie"]
         _fault("recovery_planned", zombie_number)
-        if plan.boundary not in meta.states:
-            self._save_state(plan.boundary, plan.sampler_state, plan.study_attrs)
-        if plan.reenter_trial_id is not None:
-            reset_zombie_rdb(
-                _engine_of(storage), study_id=study_id, trial_id=plan.reenter_trial_id, study_attrs=plan.study_attrs
-            )
-            # A fresh storage object: nothing cached from before the reset survives.
-            storage, _ = open_for_run(self._ref, create=False)
-            self._storage = storage
-            self._lease._storage = storage
-            recovered = records.Recovered(segment=last["index"] + 1, dead_segment=last["index"])
-            storage.set_trial_system_attr(plan.reenter_trial_id, records.TRIAL_RECOVERED, recovered.to_json())
-            self._reenter_trial_id, self._reenter_number = plan.reenter_trial_id, zombie_number
-        elif zombie_number is not None:
-            zombie = next(t for t in trials if t.number == zombie_number)
-            if zombie.state == TrialState.RUNNING:
-                self._abandon_trial(zombie, last["index"], "process died during the trial")
+        if recovery.boundary not in meta.states:
+            self._save_state(recovery.boundary, recovery.sampler_state, recovery.study_attrs)
+        if plan.reenter is not None:
+            self._reenter_zombie(plan.reenter[0], recovery.study_attrs, last["index"])
+            self._reenter_trial_id, self._reenter_number = plan.reenter
+        for trial in plan.abandon:
+            self._abandon_trial(trial.trial_id, trial.segment, trial.reason)
         _fault("zombie_handled", zombie_number)
-        self._finish_dead_segment(last, plan)
+        self._finish_dead_segment(last, recovery.boundary - 1)
         _fault("dead_segment_closed", zombie_number)
         self._emit(
             RecoveryPerformed(
                 last["index"],
                 zombie_number,
-                plan.info["handling"],
-                plan.info["replayed_trials"],
-                plan.info["equivalent"],
-                plan.info["reason"],
+                recovery.info["handling"],
+                recovery.info["replayed_trials"],
+                recovery.info["equivalent"],
+                recovery.info["reason"],
             )
         )
-        self.notes.append(_describe_recovery(plan.info))
-        return plan
+        self.notes.append(_describe_recovery(recovery.info))
 
-    def _abandon_trial(self, trial, segment_index: int, reason: str) -> None:
+    def _reenter_zombie(self, trial_id: int, study_attrs: dict, dead_segment: int) -> None:
+        """Roll a zombie trial (and the sampler-owned study attributes) back to the moment before its ask, so that
+        it is asked again under its number (RDB storages)."""
+        reset_zombie_rdb(
+            oi.sql_engine(self._storage), study_id=self._study_id, trial_id=trial_id, study_attrs=study_attrs
+        )
+        # A fresh storage object: nothing cached from before the reset survives.
+        storage, _ = open_for_run(self._ref, create=False)
+        self._storage = storage
+        self._leased().rebind(storage)
+        recovered = records.Recovered(segment=dead_segment + 1, dead_segment=dead_segment)
+        storage.set_trial_system_attr(trial_id, records.TRIAL_RECOVERED, recovered.to_json())
+
+    def _abandon_trial(self, trial_id: int, segment_index: int, reason: str) -> None:
         """Tell an unfinished trial FAIL, tagged as abandoned (comparisons with an uninterrupted run skip it)."""
         abandoned = records.Abandoned(segment=segment_index, reason=reason)
-        self._storage.set_trial_system_attr(trial._trial_id, records.TRIAL_ABANDONED, abandoned.to_json())
-        self._storage.set_trial_state_values(trial._trial_id, TrialState.FAIL)
+        self._storage.set_trial_system_attr(trial_id, records.TRIAL_ABANDONED, abandoned.to_json())
+        self._storage.set_trial_state_values(trial_id, TrialState.FAIL)
 
-    def _finish_dead_segment(self, segment: dict, plan) -> None:
-        closed = records.Segment.from_json(segment).closed_by_recovery(plan.boundary - 1)
+    def _finish_dead_segment(self, segment: dict, last_trial: int) -> None:
+        """Close the segment of a process that died: it ends "crashed" (or as it said) after `last_trial`."""
+        closed = records.Segment.from_json(segment).closed_by_recovery(last_trial)
         records.write_segment(self._storage, self._study_id, closed)
 
     def _save_state(self, boundary: int, sampler_state: dict, study_attrs: dict, *, checkpoint: bool = False) -> None:
@@ -730,7 +782,7 @@ class StudyRunner:
             records.write_state(self._storage, self._study_id, record)
 
     def _end_segment(self, reason: str) -> None:
-        boundary = (self._last_trial + 1) if self._last_trial is not None else self._segment.start_trial
+        boundary = self._next_boundary()
         if reason != "interrupted":
             self._save_state(
                 boundary,
@@ -766,15 +818,8 @@ class StudyRunner:
         """After an in-process pause: a new segment from the state saved when pausing."""
         assert self._segment.end is not None  # ended by the pause
         boundary = self._segment.end.last_trial + 1
-        index = self._segment.index + 1
-        self._segment = records.Segment.begin(
-            index=index,
-            start_trial=boundary,
-            resumed_by=records.SegmentStart.RESUME,
-            versions=versions_for(self._sampler_spec, self._pruner_spec),
-            output_log=self._output_log(index),
-        )
-        records.write_segment(self._storage, self._study_id, self._segment)
+        self._segment = self._new_segment_record(self._segment.index + 1, boundary)
+        self._write_segment()
 
     def _output_log(self, index: int) -> str:
         """Where this segment's trials' output goes (on the segment's host; opened at a trial's first print)."""
@@ -790,95 +835,125 @@ class StudyRunner:
         return self._target
 
     def run(self) -> RunOutcome:
+        """Run the planned segment until the target, a timeout, a stop or the sampler's own stop; a pause ends the
+        segment and waits for resume or stop. The skeleton every run shares (a fleet's coordinator too): prepare,
+        announce, `_loop`, then end the segment and release the lease."""
         if not self._prepared:
             self.prepare()
         if self._nothing_to_do:
-            self._lease.release()
+            self._release_lease()
             self._emit(
                 RunStateChanged(
-                    "completed", f"nothing to do: {self._n_finished} of {self._target} trials already finished"
+                    records.RunState.COMPLETED,
+                    f"nothing to do: {self._n_finished} of {self._target} trials already finished",
                 )
             )
             return RunOutcome("nothing-to-do", self._n_finished, self._target, None, self.notes)
-        study = self.study
-        study._thread_local.in_optimize_loop = True  # Study.stop() (GridSampler) needs it, as in optimize
-        started = time.monotonic()
-        timeout = self.request.timeout
+        oi.enter_optimize_loop(self.study)  # Study.stop() (GridSampler) needs it, as in optimize
+        self._before_loop()
+        resumed_by = self._segment.resumed_by
+        assert resumed_by is not None  # a segment this process began (Segment.begin) says how it started
         self._emit(
             RunStarted(
                 self.request.study_name,
                 self._segment.index,
                 self._n_finished,
                 self._target,
-                self._segment.resumed_by,
+                resumed_by,
                 tuple(self.notes),
             )
         )
-        self._emit(RunStateChanged("running"))
-        reason = None
+        self._emit(RunStateChanged(records.RunState.RUNNING))
+        reason = self._loop()
+        if reason is None:  # stopped while paused: the segment ended at the pause
+            self._after_loop("stopped")
+            self._release_lease()
+            self._emit(RunStateChanged(records.RunState.STOPPED))
+            return RunOutcome("paused", self._n_finished, self._target, self._last_trial, self.notes)
+        self._end_segment(reason)
+        completed = reason in ("completed", "exhausted")
+        self._after_loop("completed" if completed else "stopped")
+        self._release_lease()
+        state = (
+            records.RunState.COMPLETED
+            if completed
+            else records.RunState.PAUSED
+            if reason == "paused"
+            else records.RunState.STOPPED
+        )
+        self._emit(RunStateChanged(state, reason))
+        return RunOutcome(reason, self._n_finished, self._target, self._last_trial, self.notes)
+
+    def _before_loop(self) -> None:
+        """What a run records before its first trial (a coordinator: its fleet record)."""
+
+    def _after_loop(self, state: str) -> None:
+        """What a run records once its segment ended, before it releases the lease (a coordinator: its fleet's
+        state, "completed" or "stopped")."""
+
+    def _loop(self) -> str | None:
+        """Trials one after another until a reason to end: returns it, or None when the run was stopped while
+        paused (the segment already ended at the pause)."""
+        study = self.study
+        started = time.monotonic()
+        timeout = self.request.timeout
         try:
             while True:
+                reason = None
                 if self._stop.is_set():
-                    reason = getattr(self, "_stop_reason", "stopped")
+                    reason = self._stop_reason
                 elif self._target is not None and self._n_finished >= self._target:
                     reason = "completed"
                 elif timeout is not None and time.monotonic() - started >= timeout:
                     reason = "timeout"
-                elif study._stop_flag:
+                elif oi.stop_requested(study):
                     reason = "exhausted"
                 elif self._pause.is_set():
                     self._end_segment("paused")
-                    self._emit(RunStateChanged("paused", f"paused after trial {self._last_trial}"))
+                    self._emit(RunStateChanged(records.RunState.PAUSED, f"paused after trial {self._last_trial}"))
                     self._resume.wait()
                     if self._stop.is_set():
-                        self._lease.release()
-                        self._emit(RunStateChanged("stopped"))
-                        return RunOutcome("paused", self._n_finished, self._target, self._last_trial, self.notes)
+                        return None
                     self._pause.clear()
                     self._start_next_segment()
-                    self._emit(RunStateChanged("running"))
+                    self._emit(RunStateChanged(records.RunState.RUNNING))
                     continue
                 if reason is not None:
-                    break
+                    return reason
                 self._run_one_trial()
                 if time.monotonic() - self._last_checkpoint >= _checkpoint_seconds():
                     self._checkpoint()
         except LeaseLostError as exc:
             # Another process owns the study now: write nothing (no segment end, no lease release), just stop.
-            self._lease.stop_heartbeat()
-            self._emit(RunStateChanged("failed", str(exc)))
+            self._leased().stop_heartbeat()
+            self._emit(RunStateChanged(records.RunState.FAILED, str(exc)))
             raise
         except TrialAbandoned:
             self._end_segment("interrupted")
-            self._lease.release()
-            self._emit(RunStateChanged("stopped", "trial abandoned; resume to recover it"))
+            self._release_lease()
+            self._emit(RunStateChanged(records.RunState.STOPPED, "trial abandoned; resume to recover it"))
             raise RunInterrupted("the trial in flight was abandoned; run again to recover it and continue") from None
         except KeyboardInterrupt:
             self._end_segment("interrupted")
-            self._lease.release()
-            self._emit(RunStateChanged("stopped", "interrupted"))
+            self._release_lease()
+            self._emit(RunStateChanged(records.RunState.STOPPED, "interrupted"))
             raise RunInterrupted("interrupted: the trial in flight was abandoned; run again to recover it") from None
         except BaseException as exc:
             # Storage failures and bugs: leave the segment open (it looks crashed, and the next resume recovers
             # it from the saved states), but free the lease so that resume is possible at once.
             try:
-                self._lease.release()
+                self._release_lease()
             finally:
                 self._emit(RunFailed(f"{exc.__class__.__name__}: {exc}", traceback.format_exc()))
-                self._emit(RunStateChanged("failed", f"{exc.__class__.__name__}: {exc}"))
+                self._emit(RunStateChanged(records.RunState.FAILED, f"{exc.__class__.__name__}: {exc}"))
             raise
-        self._end_segment(reason)
-        self._lease.release()
-        self._emit(
-            RunStateChanged(
-                "completed" if reason in ("completed", "exhausted") else "paused" if reason == "paused" else "stopped",
-                reason,
-            )
-        )
-        return RunOutcome(reason, self._n_finished, self._target, self._last_trial, self.notes)
+
+    def _next_boundary(self) -> int:
+        """The first trial number after the trials this segment told."""
+        return (self._last_trial + 1) if self._last_trial is not None else self._segment.start_trial
 
     def _checkpoint(self) -> None:
-        boundary = self._last_trial + 1
+        boundary = self._next_boundary()
         self._save_state(
             boundary,
             rng_state.capture(self._sampler),
@@ -888,13 +963,10 @@ class StudyRunner:
         self._last_checkpoint = time.monotonic()
 
     def _run_one_trial(self) -> None:
-        from optuna.study._tell import _tell_with_warning
-
         study = self.study
-        self._lease.check_held()
+        self._leased().check_held()
         if self._reenter_trial_id is not None:
-            study._thread_local.cached_all_trials = None  # as Study.ask does
-            trial = optuna.Trial(study, self._reenter_trial_id)
+            trial = oi.reenter_trial(study, self._reenter_trial_id)
             self._reenter_trial_id = self._reenter_number = None
         else:
             trial = study.ask()
@@ -916,26 +988,24 @@ class StudyRunner:
                 raise self._lease_lost from None
             raise
         except Exception as exc:  # noqa: BLE001 - objective errors become FAIL trials, as optimize(catch=...)
-            self._lease.check_held()  # (the error may be the other process's finished trial refusing a write)
+            self._leased().check_held()  # (the error may be the other process's finished trial refusing a write)
             state = TrialState.FAIL
             error = {"type": exc.__class__.__name__, "message": str(exc), "traceback": traceback.format_exc()}
-            self._storage.set_trial_system_attr(trial._trial_id, records.TRIAL_ERROR, error)
+            self._storage.set_trial_system_attr(oi.trial_id(trial), records.TRIAL_ERROR, error)
         duration = time.monotonic() - t0
         if state is None and error is None:
             error = _invalid_return_error(value, len(self._directions))
             if error is not None:  # recorded now: once told, the trial takes no more attributes
-                self._storage.set_trial_system_attr(trial._trial_id, records.TRIAL_ERROR, error)
-        self._sign_pickles(trial._trial_id)
+                self._storage.set_trial_system_attr(oi.trial_id(trial), records.TRIAL_ERROR, error)
+        self._sign_pickles(oi.trial_id(trial))
         _fault("before_tell", number)
-        self._lease.check_held()  # a process stopped past its lease must not tell a trial someone else took over
+        self._leased().check_held()  # a process stopped past its lease must not tell a trial someone else took over
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                final_state, values, message = _tell_with_warning(
-                    study, trial, value, state=state, suppress_warning=True
-                )
+                final_state, values, message = oi.tell(study, trial, value, state)
         except UpdateFinishedTrialError:
-            self._lease.check_held()  # lost in the moment between the check and the tell: say so
+            self._leased().check_held()  # lost in the moment between the check and the tell: say so
             raise
         _fault("after_tell", number)
         if final_state == TrialState.FAIL and error is None and message:
@@ -943,23 +1013,23 @@ class StudyRunner:
         self._n_finished += 1
         self._last_trial = number
         # The told trial as stored (one read by primary key): the window shows the run from these events alone.
-        told = self._storage.get_trial(trial._trial_id)
+        told = self._storage.get_trial(oi.trial_id(trial))
         self._emit(trial_finished(told, duration, error["message"] if error else None, self._n_finished, self._target))
 
     def _check_lease_after_ask(self, trial) -> None:
         """Stopped inside ask() past the lease's life, this process created a trial in a study another process now
         runs: nobody else will ever finish it, so it is told FAIL, tagged abandoned, before giving up."""
         try:
-            self._lease.check_held()
+            self._leased().check_held()
         except LeaseLostError:
-            self._abandon_trial(trial, self._segment.index, "created after the run lost its lease")
+            self._abandon_trial(oi.trial_id(trial), self._segment.index, "created after the run lost its lease")
             raise
 
     def _guard_lease_in_objective(self) -> None:
         """Before a suggest/report writes to the trial: a lost lease ends the trial like an abandon (a BaseException
         the objective cannot swallow), then the run ends with the LeaseLostError."""
         try:
-            self._lease.check_held()
+            self._leased().check_held()
         except LeaseLostError as exc:
             self._lease_lost = exc
             raise TrialAbandoned() from None
@@ -967,22 +1037,24 @@ class StudyRunner:
     def _instrument(self, trial, number: int) -> None:
         """Hooks on this trial's suggest/report calls: the abandon request, the lease check and the in_objective
         fault point."""
-        original = trial._suggest
         fault_in_objective = bool(_fault_signals("in_objective", number))
         fired: list[bool] = []
         abandon = self._abandon
 
-        def suggest(name, distribution):
-            if abandon.is_set():
-                raise TrialAbandoned()
-            self._guard_lease_in_objective()
-            result = original(name, distribution)
-            if fault_in_objective and not fired:
-                fired.append(True)  # once per trial, at its first suggest
-                _fault("in_objective", number)
-            return result
+        def guarded(original: oi.SuggestFn) -> oi.SuggestFn:
+            def suggest(name: str, distribution: Any) -> Any:
+                if abandon.is_set():
+                    raise TrialAbandoned()
+                self._guard_lease_in_objective()
+                result = original(name, distribution)
+                if fault_in_objective and not fired:
+                    fired.append(True)  # once per trial, at its first suggest
+                    _fault("in_objective", number)
+                return result
 
-        trial._suggest = suggest
+            return suggest
+
+        oi.wrap_suggest(trial, guarded)
         original_report = trial.report
 
         def report(value, step):
@@ -994,11 +1066,11 @@ class StudyRunner:
         trial.report = report
 
 
-class _NoLease:
-    """Stands for the lease of a run that has nothing to do and so never takes one."""
-
-    def release(self) -> None:
-        pass
+def _run_record_of(meta: StudyMetadata) -> dict:
+    """The run record of a study optgui runs (checked present before any segment is planned)."""
+    if meta.run is None:
+        raise StudyStateError("the study has no optgui run record")
+    return meta.run
 
 
 def _read_metadata_for_run(storage, study_id: int) -> StudyMetadata:
@@ -1029,17 +1101,12 @@ def _remove_created_file(storage, ref) -> None:
     """Delete a study file (and SQLite's side files) that this process created moments ago."""
     if ref.path is None:
         return
-    if ref.kind != "journal":
-        with contextlib.suppress(AttributeError):
-            _engine_of(storage).dispose()
+    engine = oi.sql_engine(storage) if ref.kind != "journal" else None
+    if engine is not None:
+        engine.dispose()
     for suffix in ("", "-journal", "-wal", "-shm"):
         with contextlib.suppress(FileNotFoundError):
             os.unlink(f"{ref.path}{suffix}")
-
-
-def _engine_of(storage):
-    backend = getattr(storage, "_backend", storage)
-    return backend.engine
 
 
 def _check_direction(direction: str) -> str:
@@ -1047,25 +1114,6 @@ def _check_direction(direction: str) -> str:
     if d not in ("minimize", "maximize"):
         raise StudyStateError(f"direction must be minimize or maximize, got {direction!r}")
     return d
-
-
-def _count_finished(meta: StudyMetadata, trials) -> int:
-    """Finished trials of the run, as optimize counts them (FAIL counts; abandoned and foreign trials do not)."""
-    mine = meta.optgui_trial_numbers(len(trials))
-    return sum(
-        1
-        for t in trials
-        if t.number in mine and t.state.is_finished() and records.TRIAL_ABANDONED not in t.system_attrs
-    )
-
-
-def _pending_reentry(segment: dict, trials):
-    """The zombie a recovery re-entered in `segment` but never ran (the run stopped first), if still RUNNING."""
-    number = (segment.get("end") or {}).get("reentry_pending")
-    if number is None:
-        return None
-    trial = next((t for t in trials if t.number == number), None)
-    return trial if trial is not None and trial.state == TrialState.RUNNING else None
 
 
 def _describe_recovery(info: dict) -> str:

@@ -26,6 +26,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from optgui.core import _optuna_internals as oi
 from optgui.core.errors import ObjectiveError
 
 SUGGEST_METHODS = (
@@ -105,15 +106,17 @@ class UnfixedSuggestError(ObjectiveError):
 def fix_suggests(trial) -> None:
     """Make `trial` (a worker's optuna.Trial of a RUNNING trial) return only the values fixed by the coordinator:
     a suggest of any other name raises instead of sampling."""
-    original = trial._suggest
 
-    def suggest(name, distribution):
-        if name not in trial._cached_frozen_trial.distributions:
-            raise UnfixedSuggestError(
-                f"suggest {name!r} was not made in the coordinator's suggest phase; in a deterministic parallel run "
-                "every suggest must come before the objective's first other use of the trial (or use the "
-                "two-function form FILE.py:search_space,evaluate)"
-            )
-        return original(name, distribution)
+    def checked(original: oi.SuggestFn) -> oi.SuggestFn:
+        def suggest(name: str, distribution: Any) -> Any:
+            if name not in oi.fixed_distributions(trial):
+                raise UnfixedSuggestError(
+                    f"suggest {name!r} was not made in the coordinator's suggest phase; in a deterministic parallel "
+                    "run every suggest must come before the objective's first other use of the trial (or use the "
+                    "two-function form FILE.py:search_space,evaluate)"
+                )
+            return original(name, distribution)
 
-    trial._suggest = suggest
+        return suggest
+
+    oi.wrap_suggest(trial, checked)

@@ -26,6 +26,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from optgui.core import _optuna_internals as oi
 from optgui.core import records
 from optgui.core.engine._lease import lease_is_live
 from optgui.core.errors import OptguiError, StorageError, StudyStateError
@@ -173,7 +174,7 @@ def _copy(
                     study_name=new_name, storage=target, directions=from_study.directions, load_if_exists=False
                 )
                 created.append(True)
-                dst_id = to_study._study_id
+                dst_id = oi.study_id_of(to_study)
                 for key, value in source.get_study_system_attrs(src_id).items():
                     target.set_study_system_attr(dst_id, key, value)
                 for key, value in from_study.user_attrs.items():
@@ -186,8 +187,8 @@ def _copy(
                             progress(done, len(trials))
                     target.create_new_trial(dst_id, template_trial=trial)
                 check()
-                old = {t.number: t._trial_id for t in trials}
-                new = {t.number: t._trial_id for t in target.get_all_trials(dst_id, deepcopy=False)}
+                old = {t.number: oi.trial_id(t) for t in trials}
+                new = {t.number: oi.trial_id(t) for t in target.get_all_trials(dst_id, deepcopy=False)}
                 id_map = {old[k]: new[k] for k in old if k in new}
                 attrs = source.get_study_system_attrs(src_id)
                 translated = translate_trial_ids(attrs, id_map)
@@ -231,7 +232,7 @@ def _lease_alive(lease: dict) -> bool:
 
 
 def _dispose(storage) -> None:
-    engine = getattr(getattr(storage, "_backend", storage), "engine", None)
+    engine = oi.sql_engine(storage)
     if engine is not None:
         engine.dispose()
 

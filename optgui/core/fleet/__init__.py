@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from optgui.core.fleet._coordinator import Coordinator, FleetOptions, FreeRunSetup
-    from optgui.core.fleet._recovery import recover_dead_coordinator
+    from optgui.core.fleet._recovery import plan_coordinator_recovery
     from optgui.core.fleet._store import (
         COMMANDS,
         HEARTBEAT_SECONDS,
@@ -72,8 +72,8 @@ __all__ = [
     "iter_worker_records",
     "live_claimer",
     "open_fleet_store",
+    "plan_coordinator_recovery",
     "read_status",
-    "recover_dead_coordinator",
     "require_parallel_storage",
     "send_command",
     "worker_is_alive",
@@ -114,7 +114,7 @@ _EXPORTS = {
     "FreeRunSetup": "optgui.core.fleet._coordinator",
     "FleetWorker": "optgui.core.fleet._worker",
     "WorkerOutcome": "optgui.core.fleet._worker",
-    "recover_dead_coordinator": "optgui.core.fleet._recovery",
+    "plan_coordinator_recovery": "optgui.core.fleet._recovery",
 }
 
 

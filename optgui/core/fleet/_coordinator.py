@@ -33,33 +33,33 @@ boundary, exactly like a single-process pause.
 from __future__ import annotations
 
 import dataclasses
-import os
 import time
 import traceback
 import uuid
 import warnings
 from collections.abc import Callable
 
-import optuna
 from optuna.trial import FrozenTrial, TrialState
 
+from optgui.core import _optuna_internals as oi
 from optgui.core import records
-from optgui.core.engine import (
-    ENDED_WITH_STATE,
+from optgui.core.engine import _rng_state as rng_state
+from optgui.core.engine._events import (
+    RecoveryPerformed,
     RunFailed,
-    RunOutcome,
-    RunRequest,
-    RunStarted,
     RunStateChanged,
-    StudyRunner,
     TrialFinished,
     TrialStarted,
-    run_suggest_phase,
 )
-from optgui.core.engine._runner import _fault
+from optgui.core.engine._runner import RunRequest, SetByPrepare, StudyRunner, _checkpoint_seconds, _fault
+from optgui.core.engine._segment_plan import ended_with_state
+from optgui.core.engine._split_objective import run_suggest_phase
+from optgui.core.engine._versions import versions_for
 from optgui.core.errors import OptguiError, StudyStateError
 from optgui.core.fleet import _store as fl
-from optgui.core.fleet._recovery import recover_dead_coordinator
+from optgui.core.fleet._recovery import CoordinatorRecovery, plan_coordinator_recovery
+from optgui.core.fleet._recovery import describe as describe_coordinator_recovery
+from optgui.core.records import StudyMetadata
 from optgui.core.storage import open_for_run, parse_storage
 
 # Pruners that compare a trial with other *unfinished* trials: their decisions depend on how far other workers
@@ -85,6 +85,8 @@ class FleetOptions:
 
 class Coordinator(StudyRunner):
     runs_fleet = True
+    _store = SetByPrepare[fl.FleetStore]()  # where the fleet's records and commands are read and written
+    _fleet = SetByPrepare[records.FleetRecord]()  # this session's fleet record (optgui:fleet), from _before_loop
 
     def __init__(
         self,
@@ -101,6 +103,8 @@ class Coordinator(StudyRunner):
         self.session = uuid.uuid4().hex
         self._released_at = 0.0  # when the batch being evaluated was released (monotonic)
         self._typical_duration = 0.0  # shortest evaluation of the last batch told
+        self._recovered: CoordinatorRecovery | None = None  # what a dead predecessor left in flight
+        self._n_asked = 0  # trials asked and not yet told
 
     # --- run record ---------------------------------------------------------------------------------------------
     def prepare(self) -> None:
@@ -145,23 +149,84 @@ class Coordinator(StudyRunner):
         meta = records.read_metadata(self._storage, self._study_id)
         last = meta.last_segment
         self._recovered = None
-        if last is not None and not (last.get("end") and last["end"].get("reason") in ENDED_WITH_STATE):
-            self._recovered = recover_dead_coordinator(self, meta)
+        if last is not None and not ended_with_state(last):
+            self._recover_dead_coordinator(meta, last)
             self._record_target(meta)  # a larger --n-trials extends the recorded target, as in super()
             return
         super()._setup_segment()
-        if self.options.pipeline and self._segment.index > 0:
+        if self.options.pipeline and not self._nothing_to_do and self._segment.index > 0:
             self._mark_pipeline_flush()
 
     def _mark_pipeline_flush(self) -> None:
         """The new segment restarts the pipeline at its boundary (the one before it drained)."""
         self._segment = dataclasses.replace(self._segment, pipeline_flush=True)
-        records.write_segment(self._storage, self._study_id, self._segment)
+        self._write_segment()
+
+    def _recover_dead_coordinator(self, meta: StudyMetadata, last: dict) -> None:
+        """Continue the segment of a coordinator that died (optgui.core.fleet._recovery): plan from the study, then
+        write in order — the state the schedule was re-enacted from, the zombie asked again under its number, the
+        dead segment closed, the new one opened."""
+        self._adopt_record(meta)
+        dead_fleet = self._store.fleet_attrs().get(fl.KEY_FLEET) or {}
+        plan = plan_coordinator_recovery(
+            meta,
+            self._storage.get_all_trials(self._study_id, deepcopy=False),
+            dead_fleet,
+            batch=self.options.batch,
+            pipeline=self.options.pipeline,
+            sampler_spec=self._sampler_spec,
+            pruner_spec=self._pruner_spec,
+            study_name=self.request.study_name,
+            reentry_supported=self._ref.kind != "journal",
+        )
+        sampler = self._sampler_spec.build()
+        rng_state.restore(sampler, plan.sampler_state)
+        if not plan.start_state_saved:  # persist the state the schedule is re-enacted from (write-once)
+            records.write_state(self._storage, self._study_id, records.SavedState.from_json(plan.start_state))
+        if plan.reenter_trial_id is not None:
+            # Its partial suggestions and the sampler-owned study attributes it changed are rolled back.
+            self._reenter_zombie(plan.reenter_trial_id, plan.study_attrs, plan.dead_segment)
+            self._store.storage = self._storage
+        self._finish_dead_segment(last, plan.first_untold - 1)
+        self._segment = self._recovered_segment_record(plan)
+        self._write_segment()
+        self._sampler = sampler
+        self._reenter_trial_id = None  # the coordinator re-enters it itself, inside its batch
+        self._nothing_to_do = False
+        self._load_study(sampler)
+        self._last_trial = plan.first_untold - 1 if plan.first_untold > plan.schedule_start else None
+        info = plan.info
+        self._emit(
+            RecoveryPerformed(
+                plan.dead_segment,
+                info["zombie"],
+                info["handling"],
+                info["replayed_trials"],
+                info["equivalent"],
+                info["reason"],
+            )
+        )
+        self.notes.append(describe_coordinator_recovery(info))
+        self._recovered = plan
+
+    def _recovered_segment_record(self, plan: CoordinatorRecovery) -> records.Segment:
+        """The segment that continues a dead coordinator's schedule (it starts at the first trial not told)."""
+        index = plan.dead_segment + 1
+        return records.Segment.begin(
+            index=index,
+            start_trial=plan.first_untold,
+            state_boundary=plan.replay_from,
+            resumed_by=records.SegmentStart.RECOVERY,
+            versions=versions_for(self._sampler_spec, self._pruner_spec),
+            output_log=self._output_log(index),
+            accepted=self._accepted,
+            recovery=plan.info,
+        )
 
     # --- control: through the study, so that every worker sees it ---------------------------------------------
     def request_pause(self) -> None:
         fl.send_command(self._store, "pause")
-        self._emit(RunStateChanged("pausing", "pausing: the trials already asked are finished first…"))
+        self._emit(RunStateChanged(records.RunState.PAUSING, "pausing: the trials already asked are finished first…"))
 
     def request_resume(self) -> None:
         fl.send_command(self._store, "resume")
@@ -170,7 +235,7 @@ class Coordinator(StudyRunner):
         self._stop_reason = reason
         self._stop.set()
         fl.send_command(self._store, "stop")
-        self._emit(RunStateChanged("stopping", "stopping: the trials already asked are finished first…"))
+        self._emit(RunStateChanged(records.RunState.STOPPING, "stopping: the trials already asked are finished first…"))
 
     def abandon_trial(self) -> None:
         raise OptguiError("a deterministic fleet cannot abandon trials; stop it instead")
@@ -185,19 +250,7 @@ class Coordinator(StudyRunner):
             return "stop"
         return fl.effective_command(self._store.fleet_state().get(fl.KEY_CONTROL))
 
-    def run(self) -> RunOutcome:
-        if not self._prepared:
-            self.prepare()
-        if self._nothing_to_do:
-            self._lease.release()
-            self._emit(
-                RunStateChanged(
-                    "completed", f"nothing to do: {self._n_finished} of {self._target} trials already finished"
-                )
-            )
-            return RunOutcome("nothing-to-do", self._n_finished, self._target, None, self.notes)
-        study = self.study
-        study._thread_local.in_optimize_loop = True
+    def _before_loop(self) -> None:
         n_total = len(self._storage.get_all_trials(self._study_id, deepcopy=False))
         asked_below = released_below = n_total
         if self._recovered is not None:  # nothing in flight is released before its batch is (re)released
@@ -216,17 +269,13 @@ class Coordinator(StudyRunner):
         if fl.effective_command(self._store.fleet_attrs().get(fl.KEY_CONTROL)) != "run":
             fl.send_command(self._store, "run")  # a new run is not held back by an old session's pause or stop
         self._fleet_record()
-        self._emit(
-            RunStarted(
-                self.request.study_name,
-                self._segment.index,
-                self._n_finished,
-                self._target,
-                self._segment.resumed_by,
-                tuple(self.notes),
-            )
-        )
-        self._emit(RunStateChanged("running"))
+
+    def _after_loop(self, state: str) -> None:
+        self._fleet_record(state=state)
+
+    def _loop(self) -> str | None:
+        """Batches: ask (the suggest phase), release to the workers, tell the results in trial-number order."""
+        study = self.study
         started = time.monotonic()
         self._n_asked = 0  # trials asked and not yet told
         pending: list[list] = []  # batches asked and not yet told; pending[0] is released
@@ -234,7 +283,7 @@ class Coordinator(StudyRunner):
         drain_first = False
         try:
             if self._recovered is not None:
-                pending = self._continue_recovered_batches()
+                pending = self._continue_recovered_batches(self._recovered)
                 # A predecessor that died while draining (pause/stop) asked no more: finish its drain, so that
                 # the schedule breaks where it broke, then go on from a clean boundary.
                 drain_first = bool(self._recovered.info.get("drained")) and bool(pending)
@@ -252,7 +301,7 @@ class Coordinator(StudyRunner):
                 if (
                     not draining
                     and room > 0
-                    and not study._stop_flag
+                    and not oi.stop_requested(study)
                     and (not pending or (self.options.pipeline and len(pending) == 1))
                 ):
                     # A batch that is released at once is recorded asked and released in one write.
@@ -265,9 +314,7 @@ class Coordinator(StudyRunner):
                     pending.pop(0)
                     if pending:
                         self._release(pending[0])
-                    elif time.monotonic() - self._last_checkpoint >= float(
-                        os.environ.get("OPTGUI_CHECKPOINT_SECONDS", records.CHECKPOINT_SECONDS)
-                    ):
+                    elif time.monotonic() - self._last_checkpoint >= _checkpoint_seconds():
                         self._checkpoint()
                     continue
                 # Nothing asked and untold: a clean boundary.
@@ -275,49 +322,34 @@ class Coordinator(StudyRunner):
                     drain_first = False
                     self._end_segment("paused")
                     self._start_next_segment()
-                    if self.options.pipeline:
-                        self._mark_pipeline_flush()
                     self._fleet_record(state="running")
                     continue
                 if command == "stop":
-                    reason = getattr(self, "_stop_reason", "stopped")
-                elif command == "pause":
+                    return self._stop_reason
+                if command == "pause":
                     self._end_segment("paused")
                     self._fleet_record(state="paused")
-                    self._emit(RunStateChanged("paused", f"paused after trial {self._last_trial}"))
-                    command = self._wait_while_paused()
-                    if command == "stop":
-                        self._fleet_record(state="stopped")
-                        self._lease.release()
-                        self._emit(RunStateChanged("stopped"))
-                        return RunOutcome("paused", self._n_finished, self._target, self._last_trial, self.notes)
+                    self._emit(RunStateChanged(records.RunState.PAUSED, f"paused after trial {self._last_trial}"))
+                    if self._wait_while_paused() == "stop":
+                        return None
                     self._start_next_segment()
-                    if self.options.pipeline:
-                        self._mark_pipeline_flush()
                     self._fleet_record(state="running")
-                    self._emit(RunStateChanged("running"))
+                    self._emit(RunStateChanged(records.RunState.RUNNING))
                     continue
-                elif reason is None:
-                    reason = "exhausted" if study._stop_flag else "completed"
-                break
+                return reason or ("exhausted" if oi.stop_requested(study) else "completed")
         except BaseException as exc:
             try:
                 self._fleet_record(state="failed")
-                self._lease.release()
+                self._release_lease()
             finally:
                 self._emit(RunFailed(f"{exc.__class__.__name__}: {exc}", traceback.format_exc()))
-                self._emit(RunStateChanged("failed", f"{exc.__class__.__name__}: {exc}"))
+                self._emit(RunStateChanged(records.RunState.FAILED, f"{exc.__class__.__name__}: {exc}"))
             raise
-        self._end_segment(reason)
-        self._fleet_record(state="completed" if reason in ("completed", "exhausted") else "stopped")
-        self._lease.release()
-        self._emit(
-            RunStateChanged(
-                "completed" if reason in ("completed", "exhausted") else "paused" if reason == "paused" else "stopped",
-                reason,
-            )
-        )
-        return RunOutcome(reason, self._n_finished, self._target, self._last_trial, self.notes)
+
+    def _start_next_segment(self) -> None:
+        super()._start_next_segment()
+        if self.options.pipeline:  # the pipeline was drained at the pause: the resumed schedule restarts here
+            self._mark_pipeline_flush()
 
     def _room(self) -> int:
         if self._target is None:
@@ -331,10 +363,9 @@ class Coordinator(StudyRunner):
                 return command
             time.sleep(IDLE_POLL_SECONDS)
 
-    def _continue_recovered_batches(self) -> list[list]:
+    def _continue_recovered_batches(self, recovered: CoordinatorRecovery) -> list[list]:
         """The batches the dead coordinator left in flight; a batch it was still asking is completed first (its
         last trial asked again under the same number), exactly as the dead coordinator would have."""
-        recovered = self._recovered
         pending = [list(batch) for batch in recovered.pending]
         self._n_asked = sum(len(batch) for batch in pending)
         if recovered.reenter_trial_id is not None:
@@ -352,8 +383,7 @@ class Coordinator(StudyRunner):
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 if self._reenter_trial_id is not None:
-                    self.study._thread_local.cached_all_trials = None  # as Study.ask does
-                    trial = optuna.Trial(self.study, self._reenter_trial_id)
+                    trial = oi.reenter_trial(self.study, self._reenter_trial_id)
                     self._reenter_trial_id = None
                 else:
                     trial = self.study.ask()
@@ -366,7 +396,7 @@ class Coordinator(StudyRunner):
                     "used the trial after its suggests), so each trial is evaluated twice; use the "
                     "two-function form FILE.py:search_space,evaluate"
                 )
-                self._emit(RunStateChanged("running", self.notes[-1]))
+                self._emit(RunStateChanged(records.RunState.RUNNING, self.notes[-1]))
             batch.append(trial)
         self._n_asked += size
         if release:
@@ -385,7 +415,7 @@ class Coordinator(StudyRunner):
         """Poll for the batch's results with one small query, and only from about when they can be in: the
         evaluations of the previous batch tell how long they take, and polling earlier only takes CPU from the
         workers and the database."""
-        wanted = {t._trial_id: t for t in batch}
+        wanted = {oi.trial_id(t): t for t in batch}
         results: dict[int, dict] = {}
         earliest = self._released_at + 0.8 * self._typical_duration
         while True:
@@ -393,26 +423,20 @@ class Coordinator(StudyRunner):
             if len(results) == len(wanted):
                 durations = [float(r.get("duration") or 0.0) for r in results.values()]
                 self._typical_duration = min(durations) if durations else 0.0
-                return [(t, results[t._trial_id]) for t in batch]
+                return [(t, results[oi.trial_id(t)]) for t in batch]
             time.sleep(max(POLL_SECONDS, earliest - time.monotonic()))
 
     def _tell_batch(self, items: list[tuple]) -> None:
-        from optuna.study._tell import _tell_with_warning
-
         for trial, result in items:
             state = {"PRUNED": TrialState.PRUNED, "FAIL": TrialState.FAIL}.get(result.get("state"))
             values = result.get("values") if state is None else None
-            self._sign_pickles(trial._trial_id)
+            self._sign_pickles(oi.trial_id(trial))
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 # A trial recovered from a dead coordinator is a FrozenTrial: told by number (an optuna.Trial
                 # built for it would sample its relative parameters again).
-                final_state, told, message = _tell_with_warning(
-                    self.study,
-                    trial.number if isinstance(trial, FrozenTrial) else trial,
-                    values,
-                    state=state,
-                    suppress_warning=True,
+                final_state, told, message = oi.tell(
+                    self.study, trial.number if isinstance(trial, FrozenTrial) else trial, values, state
                 )
             _fault("coordinator_after_tell", trial.number)
             self._n_finished += 1
@@ -439,6 +463,7 @@ class FreeRunSetup(StudyRunner):
     (seed + worker index), and the study's history is the only record of the interleaving."""
 
     runs_fleet = True
+    store = SetByPrepare[fl.FleetStore]()  # where the fleet's state and commands are written
 
     def __init__(self, request: RunRequest, explicit_options: frozenset = frozenset()):
         super().__init__(request)
@@ -466,12 +491,13 @@ class FreeRunSetup(StudyRunner):
         self._ref = ref
         self._storage, self.created_storage = open_for_run(ref, create=req.create_storage)
         try:
-            self._study_id = self._storage.get_study_id_from_name(req.study_name)
+            study_id: int | None = self._storage.get_study_id_from_name(req.study_name)
         except KeyError:
-            self._study_id = None
-        if self._study_id is None:
+            study_id = None
+        if study_id is None:
             self._create_study()
         else:
+            self._study_id = study_id
             meta = records.read_metadata(self._storage, self._study_id)
             foreign_pickles = self._check_pickles(meta)  # the workers' samplers would load them
             if meta.present:

@@ -15,33 +15,26 @@ event of the schedule up to the crash happened, none after it. Recovery
    again (a dead worker's claim is taken over), and the schedule continues where it stopped, so the finished
    trials equal the uninterrupted batched loop.
 
+`plan_coordinator_recovery` computes all of this from the study's metadata and trials without writing anything
+(the re-enactment runs in memory); the coordinator carries the plan out (`Coordinator._recover_dead_coordinator`).
+
 The new segment records `resumed_by: "recovery"` and, under "recovery", `schedule_from`: the boundary whose saved
 state the schedule was re-enacted from (it continues across the crash, it does not restart at the new segment).
 """
 
 from __future__ import annotations
 
-import time
-import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-import optuna
 from optuna.trial import FrozenTrial, TrialState
 
-from optgui.core import records
-from optgui.core.engine import (
-    PickleRecorder,
-    RecoveryError,
-    RecoveryPerformed,
-    Reenactor,
-    choose_start_state,
-    reset_zombie_rdb,
-    restore,
-    versions_for,
-)
-from optgui.core.engine._runner import _count_finished
+from optgui.core import _optuna_internals as oi
+from optgui.core.engine._recovery import RecoveryError, choose_start_state
+from optgui.core.engine._replay import Mismatch, Reenactor
+from optgui.core.engine._samplers import Spec
 from optgui.core.errors import StudyStateError
-from optgui.core.storage import open_for_run
+from optgui.core.records import StudyMetadata
 
 
 def coordinator_schedule(start: int, last_asked: int, batch: int, pipeline: bool) -> list[tuple[str, int]]:
@@ -63,38 +56,46 @@ def coordinator_schedule(start: int, last_asked: int, batch: int, pipeline: bool
     return events
 
 
-@dataclass
+@dataclass(frozen=True)
 class CoordinatorRecovery:
-    """What the recovered coordinator continues with."""
+    """How a coordinator continues its dead predecessor's segment: planned from the study alone (no writes)."""
 
     pending: list[list[FrozenTrial]]  # batches asked and not (fully) told, untold trials only; pending[0] released
     partial_batch_size: int  # trials already asked in the last pending batch, if it was still being asked, else 0
     reenter_trial_id: int | None  # the last trial of that batch, asked again under its number (RDB)
-    info: dict = field(default_factory=dict)
+    info: dict = field(default_factory=dict)  # the new segment's "recovery" record
+    replay_from: int = 0  # the boundary whose saved state the schedule was re-enacted from
+    start_state: dict = field(default_factory=dict)  # that saved state record (written there if it is not yet)
+    start_state_saved: bool = True  # the study holds it under replay_from already
+    sampler_state: dict = field(default_factory=dict)  # the sampler's state at the crash, from the re-enactment
+    study_attrs: dict = field(default_factory=dict)  # the sampler-owned study attributes at the crash
+    first_untold: int = 0  # the first trial not told: where the new segment starts
+    schedule_start: int = 0  # the first trial of the dead coordinator's schedule
+
+    @property
+    def dead_segment(self) -> int:
+        return int(self.info["dead_segment"])
 
 
-def recover_dead_coordinator(coordinator, meta) -> CoordinatorRecovery:
-    """Set up `coordinator` (a prepared Coordinator holding the lease) to continue its dead predecessor's segment."""
-    storage, study_id = coordinator._storage, coordinator._study_id
+def plan_coordinator_recovery(
+    meta: StudyMetadata,
+    trials: Sequence[FrozenTrial],
+    dead_fleet: dict,
+    *,
+    batch: int,
+    pipeline: bool,
+    sampler_spec: Spec,
+    pruner_spec: Spec,
+    study_name: str,
+    reentry_supported: bool,
+) -> CoordinatorRecovery:
+    """Plan the continuation of the dead coordinator whose segment is the study's last one. `dead_fleet` is its
+    fleet record (optgui:fleet); `reentry_supported`: the storage can roll a trial back (RDB, not journal files)."""
     segment = meta.last_segment
-    options = coordinator.options
-    coordinator._run_record = meta.run
-    coordinator._sampler_spec, coordinator._pruner_spec = coordinator._specs_from_record(meta)
-    coordinator._target = (meta.target or {}).get("n_trials")
-    if coordinator.request.n_trials is not None:
-        coordinator._target = coordinator.request.n_trials
-    coordinator._directions = meta.run["directions"]
-    dead_fleet = coordinator._store.fleet_attrs().get("optgui:fleet") or {}
-
-    trials = storage.get_all_trials(study_id, deepcopy=False)
-    # A segment that itself recovered a dead coordinator continues that coordinator's schedule: its batches count
-    # from where the schedule was re-enacted from, not from its own first trial.
-    recovered = segment.get("recovery") or {}
-    start = (
-        recovered["schedule_from"]
-        if segment.get("resumed_by") == "recovery" and recovered.get("coordinator")
-        else segment["start_trial"]
-    )
+    run = meta.run
+    if segment is None or run is None:
+        raise StudyStateError("cannot recover the dead coordinator: the study has no run segment")
+    start = _schedule_start(segment)
     mine = [t for t in trials if t.number >= start]
     last_asked = mine[-1].number if mine else start - 1
     by_number = {t.number: t for t in trials}
@@ -105,7 +106,7 @@ def recover_dead_coordinator(coordinator, meta) -> CoordinatorRecovery:
         if mine and last_asked >= asked_below and by_number[last_asked].state == TrialState.RUNNING
         else None
     )
-    if zombie is not None and coordinator._ref.kind == "journal":
+    if zombie is not None and not reentry_supported:
         raise StudyStateError(
             f"the coordinator died while asking trial {zombie.number}, and a journal file cannot "
             "roll back its partial suggestions; a deterministic fleet on a journal file can "
@@ -119,61 +120,18 @@ def recover_dead_coordinator(coordinator, meta) -> CoordinatorRecovery:
         replay_from, record = choose_start_state(meta, {**segment, "start_trial": start}, first_untold)
     except RecoveryError as exc:
         raise StudyStateError(f"cannot recover the dead coordinator: {exc}") from None
-    events = coordinator_schedule(replay_from, last_asked, options.batch, options.pipeline)
+    events = coordinator_schedule(replay_from, last_asked, batch, pipeline)
     crash = _crash_index(events, by_number, zombie)
 
-    # 1. Rebuild the sampler state at the crash.
+    # The sampler state at the crash: the schedule re-enacted up to it.
     reenactor = Reenactor(
-        coordinator._sampler_spec.build(),
-        study_name=coordinator.request.study_name,
-        directions=coordinator._directions,
-        pruner=coordinator._pruner_spec.build(),
+        sampler_spec.build(), study_name=study_name, directions=run["directions"], pruner=pruner_spec.build()
     )
     reenactor.add_history(t for t in trials if t.number < replay_from)
     reenactor.set_study_attrs(record.get("study_attrs", {}))
     reenactor.restore(record["sampler_state"])
-    replay_trials = {}
-    mismatch = None
-    for kind, number in events[:crash]:
-        if kind == "ask":
-            replay_trials[number], m = reenactor.reenact_partial(by_number[number])
-            mismatch = mismatch or m
-        else:
-            reenactor.finish(replay_trials.pop(number), by_number[number])
-    sampler = coordinator._sampler_spec.build()
-    restore(sampler, reenactor.capture())
-    if replay_from not in meta.states:  # persist the state the schedule is re-enacted from (write-once)
-        saved = {k: v for k, v in record.items() if k != "segment"}  # a checkpoint is a state plus its segment
-        state = records.SavedState.from_json({**saved, "boundary": replay_from})
-        records.write_state(coordinator._storage, study_id, state)
-
-    # 2. The zombie: ask it again under the same number (its partial suggestions and the sampler-owned study
-    #    attributes it changed are rolled back to the moment before its ask).
-    reenter_id = None
-    if zombie is not None:
-        reenter_id = zombie._trial_id
-        reset_zombie_rdb(
-            _engine_of(storage), study_id=study_id, trial_id=reenter_id, study_attrs=reenactor.study_attrs()
-        )
-        storage, _ = open_for_run(coordinator._ref, create=False)  # nothing cached from before the reset
-        coordinator._storage = storage
-        coordinator._lease._storage = storage
-        coordinator._store.storage = storage
-        recovered = records.Recovered(segment=segment["index"] + 1, dead_segment=segment["index"])
-        storage.set_trial_system_attr(reenter_id, records.TRIAL_RECOVERED, recovered.to_json())
-
-    # 3. The batches in flight, in order: untold trials grouped by the batch they belong to.
-    pending: dict[int, list[FrozenTrial]] = {}
-    for t in untold:
-        if t is zombie:
-            continue
-        pending.setdefault((t.number - replay_from) // options.batch, []).append(t)
-    partial = 0
-    if zombie is not None:
-        b = (zombie.number - replay_from) // options.batch
-        pending.setdefault(b, [])
-        partial = zombie.number - (replay_from + b * options.batch)  # asked before the zombie, in its batch
-    batches = [pending[b] for b in sorted(pending)]
+    mismatch = _reenact(reenactor, events[:crash], by_number)
+    batches, partial = _batches_in_flight(untold, zombie, replay_from, batch)
     info = {
         "dead_segment": segment["index"],
         "dead_owner": meta.lease,
@@ -193,52 +151,60 @@ def recover_dead_coordinator(coordinator, meta) -> CoordinatorRecovery:
         ),
         "drained": dead_fleet.get("state") in ("pausing", "stopping"),
     }
+    return CoordinatorRecovery(
+        pending=batches,
+        partial_batch_size=partial,
+        reenter_trial_id=oi.trial_id(zombie) if zombie is not None else None,
+        info=info,
+        replay_from=replay_from,
+        start_state={**{k: v for k, v in record.items() if k != "segment"}, "boundary": replay_from},
+        start_state_saved=replay_from in meta.states,
+        sampler_state=reenactor.capture(),
+        study_attrs=reenactor.study_attrs(),
+        first_untold=first_untold,
+        schedule_start=start,
+    )
 
-    # Segments: the dead one ends "crashed"; the new one continues its schedule.
-    records.write_segment(storage, study_id, records.Segment.from_json(segment).closed_by_recovery(first_untold - 1))
-    index = segment["index"] + 1
-    coordinator._segment = records.Segment.begin(
-        index=index,
-        start_trial=first_untold,
-        state_boundary=replay_from,
-        resumed_by=records.SegmentStart.RECOVERY,
-        versions=versions_for(coordinator._sampler_spec, coordinator._pruner_spec),
-        output_log=coordinator._output_log(index),
-        accepted=getattr(coordinator, "_accepted", None),
-        recovery=info,
-    )
-    records.write_segment(storage, study_id, coordinator._segment)
-    coordinator._sampler = sampler
-    coordinator._reenter_trial_id = None  # the coordinator re-enters it itself, inside its batch
-    coordinator._nothing_to_do = False
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        coordinator.study = optuna.load_study(
-            study_name=coordinator.request.study_name,
-            storage=storage,
-            sampler=sampler,
-            pruner=coordinator._pruner_spec.build(),
-        )
-    if getattr(coordinator, "_pickle_key", None) is not None:  # sign what this study's sampler stores
-        coordinator._pickle_recorder = PickleRecorder(coordinator.study._storage)
 
-    coordinator._n_finished = _count_finished(
-        records.read_metadata(storage, study_id), storage.get_all_trials(study_id, deepcopy=False)
-    )
-    coordinator._last_checkpoint = time.monotonic()
-    coordinator._last_trial = first_untold - 1 if first_untold > start else None
-    coordinator._emit(
-        RecoveryPerformed(
-            segment["index"],
-            info["zombie"],
-            info["handling"],
-            info["replayed_trials"],
-            info["equivalent"],
-            info["reason"],
-        )
-    )
-    coordinator.notes.append(describe(info))
-    return CoordinatorRecovery(batches, partial, reenter_id, info)
+def _schedule_start(segment: dict) -> int:
+    """The first trial of the dead coordinator's schedule. A segment that itself recovered a dead coordinator
+    continues that coordinator's schedule: its batches count from where the schedule was re-enacted from, not from
+    its own first trial."""
+    recovered = segment.get("recovery") or {}
+    if segment.get("resumed_by") == "recovery" and recovered.get("coordinator"):
+        return int(recovered["schedule_from"])
+    return int(segment["start_trial"])
+
+
+def _reenact(reenactor: Reenactor, events: list[tuple[str, int]], by_number: dict[int, FrozenTrial]) -> Mismatch | None:
+    """Re-enact the asks and tells of the schedule that happened; the first mismatch with the record, if any."""
+    replay_trials = {}
+    mismatch = None
+    for kind, number in events:
+        if kind == "ask":
+            replay_trials[number], m = reenactor.reenact_partial(by_number[number])
+            mismatch = mismatch or m
+        else:
+            reenactor.finish(replay_trials.pop(number), by_number[number])
+    return mismatch
+
+
+def _batches_in_flight(
+    untold: list[FrozenTrial], zombie: FrozenTrial | None, replay_from: int, batch: int
+) -> tuple[list[list[FrozenTrial]], int]:
+    """The batches in flight, in order (untold trials grouped by the batch they belong to; the zombie is asked
+    again), and how many trials of the zombie's batch were asked before it."""
+    pending: dict[int, list[FrozenTrial]] = {}
+    for t in untold:
+        if t is zombie:
+            continue
+        pending.setdefault((t.number - replay_from) // batch, []).append(t)
+    partial = 0
+    if zombie is not None:
+        b = (zombie.number - replay_from) // batch
+        pending.setdefault(b, [])
+        partial = zombie.number - (replay_from + b * batch)  # asked before the zombie, in its batch
+    return [pending[b] for b in sorted(pending)], partial
 
 
 def _crash_index(events, by_number, zombie) -> int:
@@ -256,10 +222,6 @@ def _crash_index(events, by_number, zombie) -> int:
                 "wrote to the study?); the fleet cannot be recovered deterministically"
             )
     return crash
-
-
-def _engine_of(storage):
-    return getattr(storage, "_backend", storage).engine
 
 
 def describe(info: dict) -> str:

@@ -46,8 +46,9 @@ from typing import Any
 
 from optuna.trial import TrialState
 
+from optgui.core import _optuna_internals as oi
 from optgui.core import records
-from optgui.core.engine._lease import _pid_alive
+from optgui.core.engine._lease import owner_is_live
 from optgui.core.errors import OptguiError, StudyStateError
 from optgui.core.records import (
     KEY_CONTROL,
@@ -74,11 +75,7 @@ def worker_is_alive(record: dict | None, now: _dt.datetime | None = None) -> boo
     """A worker that has not exited, whose pid lives (same host) and whose heartbeat is fresh."""
     if not record or record.get("state") in ("exited", "failed"):
         return False
-    if record.get("host") == socket.gethostname() and not _pid_alive(int(record["pid"])):
-        return False
-    now = now or _dt.datetime.now(_dt.UTC)
-    beat = _dt.datetime.fromisoformat(record["heartbeat"])
-    return (now - beat).total_seconds() < STALE_SECONDS
+    return owner_is_live(record, STALE_SECONDS, now)
 
 
 @dataclass(frozen=True)
@@ -144,11 +141,8 @@ class FleetStore:
 class RdbFleetStore(FleetStore):
     def __init__(self, storage, study_id: int):
         super().__init__(storage, study_id)
-        from optuna.storages._rdb import models
-
-        backend = getattr(storage, "_backend", storage)
-        self._engine = backend.engine
-        self._m = models
+        self._engine = oi.sql_engine(storage)
+        self._m = oi.rdb_models()
 
     def fleet_attrs(self) -> dict[str, Any]:
         import sqlalchemy as sa
@@ -283,7 +277,7 @@ class JournalFleetStore(FleetStore):
     def running_trials(self) -> list[RunningTrial]:
         trials = self.storage.get_all_trials(self.study_id, deepcopy=False, states=(TrialState.RUNNING,))
         return [
-            RunningTrial(t._trial_id, t.number, {k: v for k, v in t.system_attrs.items() if k.startswith("optgui:")})
+            RunningTrial(oi.trial_id(t), t.number, {k: v for k, v in t.system_attrs.items() if k.startswith("optgui:")})
             for t in sorted(trials, key=lambda t: t.number)
         ]
 
@@ -329,7 +323,7 @@ def open_fleet_store(storage_text: str, study_name: str) -> FleetStore:
 
 def dispose_fleet_store(store: FleetStore) -> None:
     """Close the connections of a store made by open_fleet_store (journal files hold none)."""
-    engine = getattr(getattr(store.storage, "_backend", store.storage), "engine", None)
+    engine = oi.sql_engine(store.storage)
     if engine is not None:
         engine.dispose()
 

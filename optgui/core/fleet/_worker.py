@@ -25,6 +25,7 @@ import optuna
 from optuna.samplers import BaseSampler
 from optuna.trial import TrialState
 
+from optgui.core import _optuna_internals as oi
 from optgui.core import records
 from optgui.core.engine import (
     TRIAL_PICKLE_SIGNATURE,
@@ -104,7 +105,7 @@ class FleetWorker:
         self._accept_version_change = accept_version_change
         self._local_stop = False
         self.n_evaluated = 0
-        self.registration: fl.WorkerRegistration | None = None
+        self._registration: fl.WorkerRegistration | None = None  # made by prepare()
 
     def _emit(self, event) -> None:
         if self._listener is not None:
@@ -128,26 +129,25 @@ class FleetWorker:
                 "--workers N (or --mode free) first"
             ) from None
         meta = records.read_metadata(storage, self._study_id)
-        fleet_record = (meta.run or {}).get("fleet")
+        run = meta.run or {}
+        fleet_record = run.get("fleet")
         if fleet_record is None:
             raise StudyStateError(
                 f"study {self.study_name!r} is not a parallel run (start it with optgui run "
                 "--workers N --mode deterministic|free)"
             )
         self.mode = fleet_record["mode"]
-        self._run_record = meta.run
+        self._run_record = run
         self._store = fl.fleet_store(storage, self._study_id, ref)
-        objective, _change = check_against_record(
-            None, meta.run["objective"], accept_change=self._accept_objective_change
-        )
+        objective, _change = check_against_record(None, run["objective"], accept_change=self._accept_objective_change)
         fn = self._objective_override or load_objective(objective)
         self._evaluate = getattr(fn, "evaluate", fn)  # a two-function objective's evaluation part
         self._objective_fn = fn
-        self._pruner = parse_spec(meta.run["pruner"], "pruner")
-        self._sampler_spec = parse_spec(meta.run["sampler"], "sampler")
+        self._pruner = parse_spec(run["pruner"], "pruner")
+        self._sampler_spec = parse_spec(run["sampler"], "sampler")
         # Only packages the run's sampler and pruner use count: scipy installed next to a TPE run changes nothing.
         used = used_packages(self._sampler_spec, self._pruner)
-        diffs = version_differences(meta.run["versions"], current_versions(), used)
+        diffs = version_differences(run["versions"], current_versions(), used)
         if diffs and not self._accept_version_change:
             raise StudyStateError(
                 f"package versions differ from those the study was run with ({describe_differences(diffs)}); pass "
@@ -160,13 +160,13 @@ class FleetWorker:
         fleet = attrs.get(fl.KEY_FLEET) or {}
         self._initial_session = fleet.get("session") if fleet.get("state") in FINAL_FLEET_STATES else None
         extra = {}
-        self.registration = fl.WorkerRegistration(self._store, mode=self.mode)
+        registration = self._registration = fl.WorkerRegistration(self._store, mode=self.mode)
         if self.mode == "free":
-            seed = meta.run.get("seed")
-            extra["seed"] = None if seed is None else int(seed) + self.registration.index
-            self.registration.update(**extra)
+            seed = run.get("seed")
+            extra["seed"] = None if seed is None else int(seed) + registration.index
+            registration.update(**extra)
         self._worker_seed = extra.get("seed")
-        self.registration.start_heartbeat()
+        registration.start_heartbeat()
 
     def _check_pickles(self) -> None:
         """A free worker samples, so its CmaEsSampler loads the optimizer pickles in the study: only signed ones
@@ -184,11 +184,18 @@ class FleetWorker:
             raise ForeignPicklesError(foreign, self.study_name)
 
     def _sign_pickles(self, trial_id: int) -> None:
-        if self._pickle_recorder is None:
+        if self._pickle_recorder is None or self._pickle_key is None:
             return
         attrs = self._pickle_recorder.take(trial_id)
         if attrs:
             self._store.set_trial_attr(trial_id, TRIAL_PICKLE_SIGNATURE, signature(attrs, self._pickle_key))
+
+    @property
+    def registration(self) -> fl.WorkerRegistration:
+        """This worker's record in the fleet (optgui:worker:<index>), made by prepare()."""
+        if self._registration is None:
+            raise StudyStateError("the worker is not registered yet: prepare() registers it")
+        return self._registration
 
     @property
     def index(self) -> int:
@@ -196,7 +203,7 @@ class FleetWorker:
 
     # --- loop -----------------------------------------------------------------------------------------------
     def run(self) -> WorkerOutcome:
-        if self.registration is None:
+        if self._registration is None:
             self.prepare()
         state = "failed"
         try:
@@ -215,7 +222,7 @@ class FleetWorker:
     def _set_state(self, state: str, message: str = "") -> None:
         if self.registration.record.state != state:
             self.registration.update(state=state)
-            self._emit(RunStateChanged(state, message))
+            self._emit(RunStateChanged(records.RunState(state), message))
 
     def _control(self, attrs: dict) -> str:
         control = attrs.get(fl.KEY_CONTROL) or {}
@@ -287,7 +294,7 @@ class FleetWorker:
         number = trial_ref.number
         self.registration.note(trial=number)  # written with the next heartbeat (no extra write per trial)
         self._emit(TrialStarted(number))
-        trial = optuna.Trial(study, trial_ref.trial_id)
+        trial = oi.trial_of_id(study, trial_ref.trial_id)
         fix_suggests(trial)
         result, error, duration = self._call(self._evaluate, trial)
         if error is not None:
@@ -340,8 +347,6 @@ class FleetWorker:
 
     # --- free-running ---------------------------------------------------------------------------------------
     def _run_free(self) -> str:
-        from optuna.study._tell import _tell_with_warning
-
         spec = self._sampler_spec
         if self._worker_seed is not None and spec.accepts_seed():
             spec = spec.with_seed(self._worker_seed)
@@ -350,9 +355,9 @@ class FleetWorker:
             study = optuna.load_study(
                 study_name=self.study_name, storage=self._storage, sampler=spec.build(), pruner=self._pruner.build()
             )
-        study._thread_local.in_optimize_loop = True
+        oi.enter_optimize_loop(study)
         if self._pickle_key is not None:
-            self._pickle_recorder = PickleRecorder(study._storage)
+            self._pickle_recorder = PickleRecorder(oi.study_storage(study))
         history_until = int(self._run_record.get("history_until", 0))
         self._set_state("running")
         while True:
@@ -379,19 +384,19 @@ class FleetWorker:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 trial = study.ask()
-            self._store.set_trial_attr(trial._trial_id, fl.TRIAL_ASKED_BY, records.AskedBy(worker=self.index).to_json())
+            self._store.set_trial_attr(
+                oi.trial_id(trial), fl.TRIAL_ASKED_BY, records.AskedBy(worker=self.index).to_json()
+            )
             self._emit(TrialStarted(trial.number))
             self.registration.note(trial=trial.number)
             result, error, duration = self._call(self._objective_fn, trial)
             if error is not None:
-                self._store.set_trial_attr(trial._trial_id, records.TRIAL_ERROR, error)
+                self._store.set_trial_attr(oi.trial_id(trial), records.TRIAL_ERROR, error)
             state = {"PRUNED": TrialState.PRUNED, "FAIL": TrialState.FAIL}.get(result["state"])
-            self._sign_pickles(trial._trial_id)
+            self._sign_pickles(oi.trial_id(trial))
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                final_state, told, message = _tell_with_warning(
-                    study, trial, result.get("values"), state=state, suppress_warning=True
-                )
+                final_state, told, message = oi.tell(study, trial, result.get("values"), state)
             self.n_evaluated += 1
             self.registration.note(trial=None, n_evaluated=self.n_evaluated)
             self._emit(

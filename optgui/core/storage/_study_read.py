@@ -32,6 +32,7 @@ from typing import Any
 from optuna.storages.journal import JournalFileBackend, JournalFileOpenLock
 from optuna.trial import FrozenTrial
 
+from optgui.core import _optuna_internals as oi
 from optgui.core import json_text
 from optgui.core.errors import StorageError, StudyStateError
 from optgui.core.paths import cache_dir
@@ -269,7 +270,7 @@ def read_study(storage_text: str, study_name: str | None) -> StudySnapshot:
             raise
         except Exception as exc:  # noqa: BLE001
             raise _read_failure(f"study {name!r}", ref, exc) from None
-    trials = sorted(trials, key=lambda t: (t.number, t._trial_id))
+    trials = sorted(trials, key=lambda t: (t.number, oi.trial_id(t)))
     return StudySnapshot(ref.display, name, directions, dict(attrs), tuple(trials))
 
 

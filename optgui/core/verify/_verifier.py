@@ -49,6 +49,7 @@ from typing import Any
 from optuna.distributions import FloatDistribution
 from optuna.trial import FrozenTrial, TrialState
 
+from optgui.core import _optuna_internals as oi
 from optgui.core.engine import (
     DEFAULT_PRUNER,
     Reenactor,
@@ -442,7 +443,7 @@ class Verifier:
         if self.done:
             return self.progress()
         batch = [t for t in trials if t.number >= self.next_number]
-        batch.sort(key=lambda t: (t.number, t._trial_id))
+        batch.sort(key=lambda t: (t.number, oi.trial_id(t)))
         for t in batch:
             # Trials of a batched fleet run overlap by design: they are not evidence of concurrent writers.
             if t.state.is_finished() and self.role(t.number) != "history" and self._batching_of(t.number) is None:
