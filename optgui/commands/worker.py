@@ -24,7 +24,8 @@ def add_arguments(parser) -> None:
     parser.add_argument(
         "--accept-version-change",
         action="store_true",
-        help="evaluate although package versions differ from those the run recorded",
+        help="no longer needed (kept for old scripts): a changed package version is recorded in the worker's "
+        "record and the worker evaluates",
     )
     parser.add_argument(
         "--accept-objective-change",
@@ -80,6 +81,8 @@ def execute(args) -> int:
     previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
         worker.prepare()
+        for note in worker.notes:
+            print(f"optgui: {note}", file=sys.stderr, flush=True)
         print(
             f"optgui: worker {worker.index} ({worker.mode} mode) on study {args.study!r}", file=sys.stderr, flush=True
         )

@@ -20,6 +20,7 @@ import traceback
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import optuna
 from optuna.samplers import BaseSampler
@@ -102,7 +103,10 @@ class FleetWorker:
         self._listener = listener
         self._objective_override = objective
         self._accept_objective_change = accept_objective_change
+        # No longer needed (kept for old scripts): a changed version is recorded, not refused (_check_versions).
         self._accept_version_change = accept_version_change
+        self.version_change: dict[str, list] | None = None  # {package: [recorded, now]} of a package the run uses
+        self.notes: list[str] = []  # what the worker wants the user to know (a version change)
         self._local_stop = False
         self.n_evaluated = 0
         self._registration: fl.WorkerRegistration | None = None  # made by prepare()
@@ -145,28 +149,42 @@ class FleetWorker:
         self._objective_fn = fn
         self._pruner = parse_spec(run["pruner"], "pruner")
         self._sampler_spec = parse_spec(run["sampler"], "sampler")
-        # Only packages the run's sampler and pruner use count: scipy installed next to a TPE run changes nothing.
-        used = used_packages(self._sampler_spec, self._pruner)
-        diffs = version_differences(run["versions"], current_versions(), used)
-        if diffs and not self._accept_version_change:
-            raise StudyStateError(
-                f"package versions differ from those the study was run with ({describe_differences(diffs)}); pass "
-                "--accept-version-change to evaluate anyway"
-            )
+        self._check_versions(meta)
         if self.mode == "free":
             self._check_pickles()
         attrs = self._store.fleet_attrs()
         self._start_seq = int((attrs.get(fl.KEY_CONTROL) or {}).get("seq", 0))
         fleet = attrs.get(fl.KEY_FLEET) or {}
         self._initial_session = fleet.get("session") if fleet.get("state") in FINAL_FLEET_STATES else None
-        extra = {}
+        extra: dict[str, Any] = {}
         registration = self._registration = fl.WorkerRegistration(self._store, mode=self.mode)
         if self.mode == "free":
             seed = run.get("seed")
             extra["seed"] = None if seed is None else int(seed) + registration.index
+        if self.version_change is not None:
+            extra["version_change"] = self.version_change
+        if extra:
             registration.update(**extra)
         self._worker_seed = extra.get("seed")
         registration.start_heartbeat()
+
+    def _check_versions(self, meta: records.StudyMetadata) -> None:
+        """The runner's policy: a changed version of a package the run's sampler or pruner uses does not stop the
+        worker; it is recorded in the worker's record and said in a note. Packages they never import (scipy next
+        to TPE, say) are no change. A deterministic-mode worker never samples (the coordinator asked every
+        parameter), so the sampler's numbers cannot change here; a free-running worker samples, but its trials are
+        not replayed by the verifier (free mode is never reproducible)."""
+        recorded = (meta.last_segment or {}).get("versions") or (meta.run or {}).get("versions") or {}
+        diffs = version_differences(recorded, current_versions(), used_packages(self._sampler_spec, self._pruner))
+        if not diffs:
+            return
+        self.version_change = {name: list(pair) for name, pair in diffs.items()}
+        why = (
+            "the worker evaluates anyway: it does not sample (the coordinator does)"
+            if self.mode == "deterministic"
+            else "the worker samples with them (recorded in its record)"
+        )
+        self.notes.append(f"version change: {describe_differences(diffs)} since the run's last segment; {why}")
 
     def _check_pickles(self) -> None:
         """A free worker samples, so its CmaEsSampler loads the optimizer pickles in the study: only signed ones

@@ -14,6 +14,7 @@ from optgui.core.records._base import (
     COUNT,
     INT,
     NUMBER,
+    OBJECT,
     PID,
     TEXT,
     TIME,
@@ -122,6 +123,12 @@ class WorkerRecord(JsonRecord):
     heartbeat: str = entry("its last sign of life", AWARE_TIME, required=True)
     seed: int | None = entry(
         "free mode: its own sampler seed (the run's seed + i; null when the run has none)", optional(INT)
+    )
+    version_change: dict[str, Any] | None = entry(
+        "only when the worker runs under other versions of a package the run's sampler or pruner uses than the "
+        "run's latest segment recorded: `{package: [recorded, now]}`. It evaluates anyway (a deterministic-mode "
+        "worker never samples; a free-running one's trials are not replayed)",
+        OBJECT,
     )
     extra: dict[str, Any] = dataclasses.field(default_factory=dict)
 
