@@ -221,6 +221,8 @@ class Verifier:
         # Deterministic fleet runs: trials asked by the batched replay and not told yet (recorded versions, in
         # number order). With pipelining one batch is always in flight between two steps.
         self._untold: list[FrozenTrial] = []
+        # Of those, the ones still unfinished when the replay asked them: counted as checked once they are told.
+        self._asked_unfinished: set[int] = set()
         self._fleet: dict | None = None
         self._highest = -1  # the highest trial number any extend() was given
         self.version_skips = tuple(version_skips)
@@ -685,6 +687,9 @@ class Verifier:
                     batch,
                 )
                 return True
+            if trial.number in self._asked_unfinished:
+                self._asked_unfinished.discard(trial.number)
+                self._count_checked(trial.number)
         self._untold = following
         return True
 
@@ -707,11 +712,17 @@ class Verifier:
                 )
                 return False
             if trial.state.is_finished():
-                self._n_checked += 1
-                if self._first_checked is None:
-                    self._first_checked = trial.number
-                self._last_checked = trial.number
+                self._count_checked(trial.number)
+            else:  # a pipelined next batch asked before its trials finished: counted when told
+                self._asked_unfinished.add(trial.number)
         return True
+
+    def _count_checked(self, number: int) -> None:
+        """One more trial checked (a pipelined trial asked unfinished is counted at its tell, after later ones)."""
+        self._n_checked += 1
+        first, last = self._first_checked, self._last_checked
+        self._first_checked = number if first is None else min(first, number)
+        self._last_checked = number if last is None else max(last, number)
 
     def _cross_boundary(self, boundary: _Boundary) -> None:
         b = boundary.number
@@ -1116,6 +1127,7 @@ class Verifier:
             "next": self.next_number,
             "asked_below": self._next,
             "untold": {str(t.number): _param_fingerprint(t) for t in self._untold},
+            "asked_unfinished": sorted(self._asked_unfinished),
             "n_checked": self._n_checked,
             "first_checked": self._first_checked,
             "last_checked": self._last_checked,
@@ -1160,6 +1172,8 @@ class Verifier:
         self._next = asked_below
         self._highest = asked_below - 1
         self._n_checked = checkpoint["n_checked"]
+        # Checkpoints written before this key existed lack it: their unfinished asked trials stay uncounted.
+        self._asked_unfinished = set(checkpoint.get("asked_unfinished", ()))
         self._first_checked = checkpoint["first_checked"]
         self._last_checked = checkpoint["last_checked"]
         self._n_history = checkpoint["n_history"]
