@@ -57,6 +57,10 @@ class BrushViewBox(pg.ViewBox):
         ev.ignore()
 
 
+MIN_NAME_PIXELS = 56  # an axis name shorter than this says too little ("l…0"): fewer axes are named
+NAME_GAP = 8  # pixels between two axis names
+
+
 class ParallelCoordinatesPlot(AnalysisPlot):
     title = "Parallel coordinates"
     key = "parallel-coordinates"
@@ -86,6 +90,8 @@ class ParallelCoordinatesPlot(AnalysisPlot):
         self.plot.addItem(self.selected_line)
         self.axis_lines: list = []
         self.labels: list = []
+        self._labels_by_axis: list[list] = []  # each axis' value labels
+        self._axis_names: list[str] = []  # in full (the bottom axis may show them elided)
         self.brush_rects: dict[int, QGraphicsRectItem] = {}
         self.brushes: dict[int, tuple[float, float]] = {}
         self.message = placeholder(self.plot)
@@ -141,8 +147,10 @@ class ParallelCoordinatesPlot(AnalysisPlot):
         for item in self.axis_lines + self.labels:
             self.plot.removeItem(item)
         self.axis_lines, self.labels = [], []
+        self._labels_by_axis = []
         c = self.colors
         for i, dim in enumerate(self.pc.dimensions):
+            self._labels_by_axis.append([])
             line = pg.InfiniteLine(pos=i, angle=90, pen=pg.mkPen(c.muted, width=1))
             line.setZValue(20)
             self.plot.addItem(line)
@@ -155,7 +163,9 @@ class ParallelCoordinatesPlot(AnalysisPlot):
                 )
                 self.plot.addItem(label, ignoreBounds=True)
                 self.labels.append(label)
+                self._labels_by_axis[i].append(label)
         names = [d.label + (" (log)" if d.is_log else "") for d in self.pc.dimensions]
+        self._axis_names = names
         self.plot.getAxis("bottom").setTicks([list(enumerate(names))])
         self._make_room_for(names, [text for _, text in self._ticks(self.pc.dimensions[-1])] if names else [])
         self._fit_x_range()
@@ -182,6 +192,28 @@ class ParallelCoordinatesPlot(AnalysisPlot):
         text = min(self._last_values_width, 0.6 * pixels)
         right = max(0.35, (text * span / pixels + 0.02) / (1 - text / pixels))
         self.plot.setXRange(-0.25, span - 0.25 + right, padding=0)
+        self._fit_axis_texts(pixels / (span + right))
+
+    def _fit_axis_texts(self, axis_pixels: float) -> None:
+        """Many axes leave little room between two of them: the names are elided to that room, and the values of
+        an axis that do not fit before the next axis are hidden (names and values of neighbouring axes were drawn
+        over each other). The last axis keeps its values: the x range leaves them room."""
+        metrics = QFontMetrics(self.plot.getAxis("bottom").font())
+        # Every `step`-th axis is named when one name per axis would be cut to a few letters.
+        step = max(1, int(np.ceil(MIN_NAME_PIXELS / max(axis_pixels - NAME_GAP, 1.0))))
+        room = int(step * axis_pixels) - NAME_GAP
+        names = [
+            metrics.elidedText(name, Qt.TextElideMode.ElideMiddle, room) if axis % step == 0 else ""
+            for axis, name in enumerate(self._axis_names)
+        ]
+        self.plot.getAxis("bottom").setTicks([list(enumerate(names))])
+        values = QFontMetrics(QApplication.font())  # pg.TextItem draws with the application font
+        last = len(self._labels_by_axis) - 1
+        for axis, labels in enumerate(self._labels_by_axis):
+            widths = [values.horizontalAdvance(label.textItem.toPlainText()) for label in labels]
+            fits = axis == last or max(widths, default=0) + 12 <= axis_pixels
+            for label in labels:
+                label.setVisible(fits)
 
     @staticmethod
     def _ticks(dim: analysis.Dimension) -> list[tuple[float, str]]:
