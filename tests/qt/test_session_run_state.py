@@ -6,6 +6,8 @@ copy that could lag or be written by someone else)."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from optgui.core.engine import RunStateChanged
@@ -73,4 +75,29 @@ def test_the_shown_session_holds_the_runs_own_state_machine(qtbot, tmp_path, mak
     assert states[0] is SessionRunState.STARTING and states[-1] is SessionRunState.COMPLETED
     assert SessionRunState.RUNNING in states
     assert view.panel.state is SessionRunState.COMPLETED and not view.panel.stop_action.isEnabled()
+    assert not dialog_log.errors
+
+
+def test_the_badge_stops_saying_nothing_to_check_once_the_run_has_trials(qtbot, tmp_path, make_window, dialog_log):
+    from optgui.core.engine._runner import RunRequest, StudyRunner
+
+    path = tmp_path / "new.db"
+    request = RunRequest(
+        storage=str(path), study_name="new", objective="builtin:slow(sleep=0.05)", sampler="RandomSampler(seed=2)"
+    )
+    StudyRunner(dataclasses.replace(request, n_trials=40)).create()
+    window = make_window()
+    view = window.study_view
+    view.auto_verify = False  # (a check would replace the text anyway: a check ran less than 30 s before, say)
+    assert window.open_storage(str(path))
+    assert "no finished trials" in view.badge.state.text  # true when it opens
+    field = view.panel.objective.lineEdit()  # a long recorded objective shows its start, not "uiltin:slow(…"
+    assert field.text() == "builtin:slow(sleep=0.05)" and field.cursorPosition() == 0
+    view.panel.buttons["Start"].click()
+    qtbot.waitUntil(lambda: view.session.finished_count() >= 3, timeout=120000)
+    qtbot.waitUntil(lambda: "no finished trials" not in view.badge.state.text, timeout=5000)
+    assert view.badge.state.text.startswith("Not checked")
+    assert window.status_badge.state == view.badge.state == view.session.verification
+    window.controller.stop()
+    qtbot.waitUntil(lambda: not window.controller.active, timeout=120000)
     assert not dialog_log.errors
