@@ -594,7 +594,7 @@ class StudyView(QWidget):
         ):  # the fleet wrote the run record since opening
             self._badge_state(BadgeState.none("Not checked (automatic checks are off: click to check)"))
 
-    def _fleet_settled(self, phase: str) -> None:
+    def _fleet_settled(self, phase: SessionRunState) -> None:
         if self.session is None:
             return
         self.refresh()
