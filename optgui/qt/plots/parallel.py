@@ -59,6 +59,7 @@ class BrushViewBox(pg.ViewBox):
 
 MIN_NAME_PIXELS = 56  # an axis name shorter than this says too little ("l…0"): fewer axes are named
 NAME_GAP = 8  # pixels between two axis names
+EDGE_NAME_PIXELS = 110  # the first and last axis names are centred on the plot's edges: margins make room for them
 
 
 class ParallelCoordinatesPlot(AnalysisPlot):
@@ -176,8 +177,9 @@ class ParallelCoordinatesPlot(AnalysisPlot):
         values are written to its right: margins keep the names inside the canvas (at 1000 px "Objective Value"
         showed as "jective Value"), and the x range the values (_fit_x_range)."""
         metrics = QFontMetrics(self.plot.getAxis("bottom").font())
-        left = metrics.horizontalAdvance(names[0]) / 2 if names else 0
-        right = metrics.horizontalAdvance(names[-1]) / 2 if names else 0
+        # (an outer name longer than EDGE_NAME_PIXELS is elided to it: a long one took the room of the axes)
+        left = min(metrics.horizontalAdvance(names[0]), EDGE_NAME_PIXELS) / 2 if names else 0
+        right = min(metrics.horizontalAdvance(names[-1]), EDGE_NAME_PIXELS) / 2 if names else 0
         values = QFontMetrics(QApplication.font())  # pg.TextItem draws with the application font
         self._last_values_width = max([0] + [values.horizontalAdvance(t) + 12 for t in last_ticks])
         self.plot.setContentsMargins(left, 0, right, 0)
@@ -202,13 +204,17 @@ class ParallelCoordinatesPlot(AnalysisPlot):
         # Every `step`-th axis is named when one name per axis would be cut to a few letters.
         step = max(1, int(np.ceil(MIN_NAME_PIXELS / max(axis_pixels - NAME_GAP, 1.0))))
         room = int(step * axis_pixels) - NAME_GAP
+        last = len(self._axis_names) - 1
         names = [
-            metrics.elidedText(name, Qt.TextElideMode.ElideMiddle, room) if axis % step == 0 else ""
+            metrics.elidedText(
+                name, Qt.TextElideMode.ElideMiddle, min(room, EDGE_NAME_PIXELS) if axis in (0, last) else room
+            )
+            if axis % step == 0
+            else ""
             for axis, name in enumerate(self._axis_names)
         ]
         self.plot.getAxis("bottom").setTicks([list(enumerate(names))])
         values = QFontMetrics(QApplication.font())  # pg.TextItem draws with the application font
-        last = len(self._labels_by_axis) - 1
         for axis, labels in enumerate(self._labels_by_axis):
             widths = [values.horizontalAdvance(label.textItem.toPlainText()) for label in labels]
             fits = axis == last or max(widths, default=0) + 12 <= axis_pixels
