@@ -142,7 +142,7 @@ def test_fleet_from_the_panel_pauses_resumes_and_equals_the_batched_reference(
 ):
     objective = write_objective(tmp_path)
     window, view, fleet = _open_and_define(make_window, pg_url, pg_study, objective, child_pids)
-    assert fleet.phase == "none" or fleet.status is None
+    assert fleet.phase is None or fleet.status is None
     click(qtbot, fleet.start_button)
     assert dialog_log.questions[0][0] == "Run the study?"  # writing asks first
 

@@ -345,7 +345,8 @@ def test_a_flaky_run_after_another_study_draws_only_its_own_trials(qtbot, tmp_pa
     assert not dialog_log.errors
 
 
-def test_switching_while_a_study_runs(qtbot, tmp_path, make_window, dialog_log):
+def test_switching_while_a_study_runs(qtbot, tmp_path, files, make_window, dialog_log):
+    _, other = files
     path = tmp_path / "running.db"
     _plain(path, HIGH, _high, 20)
     _optgui(path, "slowrun", "builtin:slow(sleep=0.1)", "RandomSampler(seed=5)", 25, run=False)
@@ -368,6 +369,14 @@ def test_switching_while_a_study_runs(qtbot, tmp_path, make_window, dialog_log):
     qtbot.waitUntil(lambda: run_session.data.counts()["COMPLETE"] >= 8, timeout=120000)
     assert len(_layer(view.plot.complete)[0]) == drawn == 20  # the run's trials go to its own session only
     assert_analysis_shows(view, EXPECT[HIGH])
+    assert_workbench_shows(window, EXPECT[HIGH])  # table, best panel and details: HIGH's, while the other runs
+    assert window.state_label.text() == "Running slowrun"  # the header names the study that runs
+    assert view.session.run_state == "idle" and run_session.run_state == "running"
+
+    assert not window.open_storage(str(other))  # another file waits for the run: one dialog, nothing changed
+    assert dialog_log.errors.pop()[0] == "A run is in progress"
+    assert view.session.name == HIGH
+    assert_plot_shows(view, EXPECT[HIGH])
 
     select(window, "slowrun")
     assert view.session is run_session

@@ -29,25 +29,29 @@ from PySide6.QtWidgets import (
 
 from optgui.core import fleet as fl
 from optgui.core.errors import OptguiError
+from optgui.core.records import RunState
 from optgui.qt import dialogs, theme
 from optgui.qt.fleet.fleet_monitor import FleetMonitor, FleetSnapshot
 from optgui.qt.fleet.fleet_processes import FleetProcesses
 from optgui.qt.flow_layout import FlowLayout
 from optgui.qt.paths_shown import shown_name
+from optgui.qt.study.run_state import ENDED, SessionRunState
 
 COLUMNS = ("Worker", "Host", "PID", "State", "Trial", "Evaluated", "Heartbeat")
-FINAL_STATES = ("stopped", "completed", "failed")
+S = SessionRunState
+FINAL_STATES = frozenset({S.STOPPED, S.COMPLETED, S.FAILED})
 GONE = ("exited", "failed", "dead")
-PHASE_TEXT = {
-    "none": "No fleet has run this study",
-    "running": "Running",
-    "pausing": "Pausing: finishing the trials in flight…",
-    "paused": "Paused",
-    "stopping": "Stopping: finishing the trials in flight…",
-    "stopped": "Stopped",
-    "completed": "Completed",
-    "failed": "Failed",
-    "idle": "No worker running",
+# The fleet's phase is a run state (None: no fleet has run the study).
+PHASE_TEXT: dict[SessionRunState | None, str] = {
+    None: "No fleet has run this study",
+    S.RUNNING: "Running",
+    S.PAUSING: "Pausing: finishing the trials in flight…",
+    S.PAUSED: "Paused",
+    S.STOPPING: "Stopping: finishing the trials in flight…",
+    S.STOPPED: "Stopped",
+    S.COMPLETED: "Completed",
+    S.FAILED: "Failed",
+    S.IDLE: "No worker running",
 }
 
 
@@ -55,24 +59,33 @@ def live_workers(status: fl.FleetStatus) -> list[fl.WorkerStatus]:
     return [w for w in status.workers if w.state not in GONE]
 
 
-def fleet_phase(status: fl.FleetStatus) -> str:
-    """One word for the whole fleet. The command decides between running and pausing/stopping; "paused" needs the
-    fleet drained: no RUNNING trial and every live worker waiting (a free-running fleet has no coordinator to say
-    so)."""
+def _recorded_state(status: fl.FleetStatus) -> SessionRunState | None:
+    """The state the fleet's record holds (a RunState value), None when it holds none optgui knows."""
+    try:
+        return SessionRunState.of(status.state) if status.state else None
+    except ValueError:
+        return None
+
+
+def fleet_phase(status: fl.FleetStatus) -> SessionRunState | None:
+    """One state for the whole fleet (None: no fleet has run the study). The command decides between running and
+    pausing/stopping; paused needs the fleet drained: no RUNNING trial and every live worker waiting (a free-running
+    fleet has no coordinator to say so)."""
     live = live_workers(status)
+    recorded = _recorded_state(status)
     if status.state is None and not status.workers:
-        return "none"
-    if status.state in FINAL_STATES and not live:
-        return status.state
+        return None
+    if recorded in FINAL_STATES and not live:
+        return recorded
     if status.command == "pause":
-        drained = not status.running_trials and all(w.state == "paused" for w in live)
-        coordinator_done = status.mode == "free" or status.state == "paused"
-        return "paused" if drained and coordinator_done else "pausing"
+        drained = not status.running_trials and all(w.state == RunState.PAUSED for w in live)
+        coordinator_done = status.mode == "free" or recorded is S.PAUSED
+        return S.PAUSED if drained and coordinator_done else S.PAUSING
     if status.command == "stop":
-        return "stopping" if live or status.state not in FINAL_STATES else status.state
-    if not live and status.state not in ("running", "pausing", "stopping"):
-        return status.state or "idle"
-    return "running" if live else "idle"
+        return S.STOPPING if live or recorded not in FINAL_STATES else recorded
+    if not live and recorded not in (S.RUNNING, S.PAUSING, S.STOPPING):
+        return recorded or S.IDLE
+    return S.RUNNING if live else S.IDLE
 
 
 def labelled(label: str, field: QWidget) -> QWidget:
@@ -100,7 +113,7 @@ START_TIP = (
 
 class FleetPanel(QWidget):
     activity = Signal()  # the fleet moved (trials evaluated, state): the study view re-reads its trials
-    settled = Signal(str)  # the fleet reached paused, stopped or completed
+    settled = Signal(object)  # SessionRunState: the fleet reached paused, stopped or completed
 
     def __init__(self, request_fields: Callable[[], dict], confirm_write: Callable[[], bool], parent=None):
         super().__init__(parent)
@@ -116,7 +129,7 @@ class FleetPanel(QWidget):
         self.single_run_active = False
         self.status: fl.FleetStatus | None = None
         self.evaluating: dict[int, int] = {}  # worker index -> trial in evaluation
-        self.phase = "none"
+        self.phase: SessionRunState | None = None
         self._last_signature = None
         self._close_then: Callable[[], None] | None = None
 
@@ -399,7 +412,7 @@ class FleetPanel(QWidget):
             self._last_signature = signature
             self.activity.emit()
         self._render()
-        if self.phase != previous and self.phase in ("paused", "stopped", "completed"):
+        if self.phase != previous and self.phase in ENDED:
             self.settled.emit(self.phase)
 
     def _set_note(self, text: str) -> None:
@@ -412,14 +425,14 @@ class FleetPanel(QWidget):
         if not self.supported and self.study is not None:
             phase_text, color = "Parallel runs are not available for this storage", c.muted
         else:
-            phase_text = PHASE_TEXT.get(self.phase, self.phase)
+            phase_text = PHASE_TEXT.get(self.phase, str(self.phase))
             color = {
-                "running": c.info,
-                "pausing": c.warn,
-                "paused": c.warn,
-                "stopping": c.warn,
-                "completed": c.ok,
-                "failed": c.bad,
+                S.RUNNING: c.info,
+                S.PAUSING: c.warn,
+                S.PAUSED: c.warn,
+                S.STOPPING: c.warn,
+                S.COMPLETED: c.ok,
+                S.FAILED: c.bad,
             }.get(self.phase, c.muted)
         self.state_label.setText(f'<span style="color:{color}; font-weight:600">● {phase_text}</span>')
         if status is not None and (status.mode or status.workers):
@@ -486,7 +499,7 @@ class FleetPanel(QWidget):
     def _update_controls(self) -> None:
         status = self.status
         live = bool(status and live_workers(status))
-        fleet_on = live or self.busy or self.phase in ("running", "pausing", "paused", "stopping")
+        fleet_on = live or self.busy or (self.phase is not None and self.phase.active)
         command = status.command if status else "run"
         ready = self.supported and self.study is not None
         # On a storage that cannot take a fleet, Start is disabled (clicking it only brought a refusal): the note

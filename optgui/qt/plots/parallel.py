@@ -57,6 +57,11 @@ class BrushViewBox(pg.ViewBox):
         ev.ignore()
 
 
+MIN_NAME_PIXELS = 56  # an axis name shorter than this says too little ("l…0"): fewer axes are named
+NAME_GAP = 8  # pixels between two axis names
+EDGE_NAME_PIXELS = 110  # the first and last axis names are centred on the plot's edges: margins make room for them
+
+
 class ParallelCoordinatesPlot(AnalysisPlot):
     title = "Parallel coordinates"
     key = "parallel-coordinates"
@@ -86,6 +91,8 @@ class ParallelCoordinatesPlot(AnalysisPlot):
         self.plot.addItem(self.selected_line)
         self.axis_lines: list = []
         self.labels: list = []
+        self._labels_by_axis: list[list] = []  # each axis' value labels
+        self._axis_names: list[str] = []  # in full (the bottom axis may show them elided)
         self.brush_rects: dict[int, QGraphicsRectItem] = {}
         self.brushes: dict[int, tuple[float, float]] = {}
         self.message = placeholder(self.plot)
@@ -141,8 +148,10 @@ class ParallelCoordinatesPlot(AnalysisPlot):
         for item in self.axis_lines + self.labels:
             self.plot.removeItem(item)
         self.axis_lines, self.labels = [], []
+        self._labels_by_axis = []
         c = self.colors
         for i, dim in enumerate(self.pc.dimensions):
+            self._labels_by_axis.append([])
             line = pg.InfiniteLine(pos=i, angle=90, pen=pg.mkPen(c.muted, width=1))
             line.setZValue(20)
             self.plot.addItem(line)
@@ -155,7 +164,9 @@ class ParallelCoordinatesPlot(AnalysisPlot):
                 )
                 self.plot.addItem(label, ignoreBounds=True)
                 self.labels.append(label)
+                self._labels_by_axis[i].append(label)
         names = [d.label + (" (log)" if d.is_log else "") for d in self.pc.dimensions]
+        self._axis_names = names
         self.plot.getAxis("bottom").setTicks([list(enumerate(names))])
         self._make_room_for(names, [text for _, text in self._ticks(self.pc.dimensions[-1])] if names else [])
         self._fit_x_range()
@@ -166,8 +177,9 @@ class ParallelCoordinatesPlot(AnalysisPlot):
         values are written to its right: margins keep the names inside the canvas (at 1000 px "Objective Value"
         showed as "jective Value"), and the x range the values (_fit_x_range)."""
         metrics = QFontMetrics(self.plot.getAxis("bottom").font())
-        left = metrics.horizontalAdvance(names[0]) / 2 if names else 0
-        right = metrics.horizontalAdvance(names[-1]) / 2 if names else 0
+        # (an outer name longer than EDGE_NAME_PIXELS is elided to it: a long one took the room of the axes)
+        left = min(metrics.horizontalAdvance(names[0]), EDGE_NAME_PIXELS) / 2 if names else 0
+        right = min(metrics.horizontalAdvance(names[-1]), EDGE_NAME_PIXELS) / 2 if names else 0
         values = QFontMetrics(QApplication.font())  # pg.TextItem draws with the application font
         self._last_values_width = max([0] + [values.horizontalAdvance(t) + 12 for t in last_ticks])
         self.plot.setContentsMargins(left, 0, right, 0)
@@ -182,6 +194,32 @@ class ParallelCoordinatesPlot(AnalysisPlot):
         text = min(self._last_values_width, 0.6 * pixels)
         right = max(0.35, (text * span / pixels + 0.02) / (1 - text / pixels))
         self.plot.setXRange(-0.25, span - 0.25 + right, padding=0)
+        self._fit_axis_texts(pixels / (span + right))
+
+    def _fit_axis_texts(self, axis_pixels: float) -> None:
+        """Many axes leave little room between two of them: the names are elided to that room, and the values of
+        an axis that do not fit before the next axis are hidden (names and values of neighbouring axes were drawn
+        over each other). The last axis keeps its values: the x range leaves them room."""
+        metrics = QFontMetrics(self.plot.getAxis("bottom").font())
+        # Every `step`-th axis is named when one name per axis would be cut to a few letters.
+        step = max(1, int(np.ceil(MIN_NAME_PIXELS / max(axis_pixels - NAME_GAP, 1.0))))
+        room = int(step * axis_pixels) - NAME_GAP
+        last = len(self._axis_names) - 1
+        names = [
+            metrics.elidedText(
+                name, Qt.TextElideMode.ElideMiddle, min(room, EDGE_NAME_PIXELS) if axis in (0, last) else room
+            )
+            if axis % step == 0
+            else ""
+            for axis, name in enumerate(self._axis_names)
+        ]
+        self.plot.getAxis("bottom").setTicks([list(enumerate(names))])
+        values = QFontMetrics(QApplication.font())  # pg.TextItem draws with the application font
+        for axis, labels in enumerate(self._labels_by_axis):
+            widths = [values.horizontalAdvance(label.textItem.toPlainText()) for label in labels]
+            fits = axis == last or max(widths, default=0) + 12 <= axis_pixels
+            for label in labels:
+                label.setVisible(fits)
 
     @staticmethod
     def _ticks(dim: analysis.Dimension) -> list[tuple[float, str]]:

@@ -18,6 +18,17 @@ from optgui.qt.plots.base import AnalysisPlot, deferred, placeholder, show_messa
 PAINT_ORDER = (COMPLETE, PRUNED, WAITING, FAIL, RUNNING)
 
 
+def span_text(seconds: float) -> str:
+    """A run's length in the unit that reads best (a 20 s run read as "0.00 h")."""
+    if not seconds == seconds or seconds < 0:  # NaN: no trial has both ends
+        return "—"
+    if seconds < 120:
+        return f"{seconds:.3g} s"
+    if seconds < 2 * 3600:
+        return f"{seconds / 60:.1f} min"
+    return f"{seconds / 3600:.2f} h"
+
+
 def rasterize(
     bars: analysis.Timeline, x_range, y_range, width: int, height: int, colors: dict[int, tuple[int, int, int, int]]
 ) -> np.ndarray:
@@ -120,7 +131,7 @@ class TimelinePlot(AnalysisPlot):
         )
         span = float(bars.end.max() - bars.start.min())
         self.status.setTextFormat(pg.QtCore.Qt.TextFormat.RichText)
-        self.set_status(f"{legend} · all {len(bars.numbers):,} trials over {span / 3600:.2f} h")
+        self.set_status(f"{legend} · all {len(bars.numbers):,} trials over {span_text(span)}")
 
     def rasterize(self) -> None:
         if self.bars is None or len(self.bars.numbers) == 0:

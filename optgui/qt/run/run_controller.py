@@ -29,6 +29,8 @@ from optgui.core.engine import (
     TrialFinished,
     TrialStarted,
 )
+from optgui.core.records import EndReason
+from optgui.qt.study.run_state import PAUSABLE, RunStateMachine, SessionRunState
 from optgui.qt.tasks import tasks
 from optgui.qt.tasks.tasks import Task, TaskSlot, TaskState
 from optgui.qt.tasks.throttle import DATA
@@ -76,7 +78,7 @@ class RunEnded:
 def _relay(state: TaskState, engine: EngineProcess, events: collections.deque) -> None:
     """The run's task, for the run's whole life: start the engine process, relay its messages into `events`."""
     # Closing without stopping the run first (a crash of the GUI's own code) pauses it at the trial boundary.
-    state.on_cancel(lambda: engine.stop("paused"))
+    state.on_cancel(lambda: engine.stop(EndReason.PAUSED))
     outcome, interrupted = None, False
     try:
         engine.start()
@@ -108,12 +110,12 @@ def _relay(state: TaskState, engine: EngineProcess, events: collections.deque) -
 
 
 class RunController(QObject):
-    """One run of one study at a time. States (`state`): idle, starting, running, pausing, paused, stopping,
-    stopped, completed, failed, interrupted, leased."""
+    """One run of one study at a time. `run` is the run's state machine (optgui.qt.study.run_state): the controller
+    is its only writer, from the engine process's messages; the session of the run shares it."""
 
     trials_landed = Signal(list)  # [TrialFinished, ...] batched
     trial_started = Signal(int)
-    state_changed = Signal(str, str)  # state, message
+    state_changed = Signal(object, str)  # SessionRunState, message
     run_started = Signal(object)  # RunStarted
     run_failed = Signal(str, str)  # message, details
     lease_refused = Signal(str)
@@ -127,7 +129,7 @@ class RunController(QObject):
         self._relay_slot = TaskSlot(self, "run relay")
         self._relay: Task | None = None
         self.engine: EngineProcess | None = None
-        self.state = "idle"
+        self.run = RunStateMachine()
         self.trial_in_flight: int | None = None
         self.started_at: float | None = None
         self._timer = QTimer(self)
@@ -139,6 +141,11 @@ class RunController(QObject):
         self._full_collection.setSingleShot(True)
         self._full_collection.setInterval(FULL_COLLECTION_AFTER_MS)
         self._full_collection.timeout.connect(gc.collect)
+
+    @property
+    def state(self) -> SessionRunState:
+        """The state of the current (or last) run."""
+        return self.run.state
 
     @property
     def active(self) -> bool:
@@ -153,7 +160,9 @@ class RunController(QObject):
         engine, events = self.engine, self._queue
         self.trial_in_flight = None
         self.started_at = time.monotonic()
-        self._set_state("starting", "opening the study for writing…")
+        self.run = RunStateMachine()
+        self.run.start("opening the study for writing…")
+        self.state_changed.emit(self.run.state, self.run.message)
         self._flushes = 0
         self._full_collection.stop()
         self._collector_paused = PACE_COLLECTOR and gc.isenabled()
@@ -168,15 +177,15 @@ class RunController(QObject):
 
     # --- control (GUI thread) -----------------------------------------------------------------------------
     def pause(self) -> None:
-        if self.engine and self.active and self.state in ("running", "starting"):
+        if self.engine and self.active and self.state in PAUSABLE:
             self.engine.pause()
 
     def resume(self) -> None:
-        if self.engine and self.active and self.state in ("paused", "pausing"):
+        # The state changes when the engine says it runs again (its RunStateChanged), not here.
+        if self.engine and self.active and self.state in (SessionRunState.PAUSED, SessionRunState.PAUSING):
             self.engine.resume()
-            self._set_state("running", "")
 
-    def stop(self, reason: str = "stopped") -> None:
+    def stop(self, reason: EndReason = EndReason.STOPPED) -> None:
         if self.engine and self.active:
             self.engine.stop(reason)
 
@@ -226,19 +235,20 @@ class RunController(QObject):
                 self.trial_in_flight = event.number
                 self.trial_started.emit(event.number)
             elif isinstance(event, RunStateChanged):
-                if event.state in ("paused", "stopped", "completed", "failed"):
+                state = SessionRunState.of(event.state)
+                if state.at_rest or state is SessionRunState.PAUSED:
                     self.trial_in_flight = None
-                self._set_state(event.state, event.message)
+                self._set_state(state, event.message)
             elif isinstance(event, RunStarted):
                 self.run_started.emit(event)
             elif isinstance(event, RunFailed):
-                self._set_state("failed", event.message)
+                self._set_state(SessionRunState.FAILED, event.message)
                 self.run_failed.emit(event.message, event.details)
             elif isinstance(event, LeaseRefused):
-                self._set_state("leased", event.message)
+                self._set_state(SessionRunState.LEASED, event.message)
                 self.lease_refused.emit(event.message)
             elif isinstance(event, PicklesRefused):
-                self._set_state("stopped", "not started: the study holds pickles optgui did not write")
+                self._set_state(SessionRunState.STOPPED, "not started: the study holds pickles optgui did not write")
                 self.pickles_refused.emit(event.message, event.trials)
             elif isinstance(event, RunEnded):
                 ended = event
@@ -246,7 +256,8 @@ class RunController(QObject):
             self.trials_landed.emit(trials)
         if ended is not None:
             if ended.interrupted:
-                self._set_state("interrupted", "trial abandoned; resume to recover it")
+                self._set_state(SessionRunState.INTERRUPTED, "trial abandoned; resume to recover it")
+            self.run.run_ended()
             self.ended.emit(ended)
 
     @Slot()
@@ -260,6 +271,6 @@ class RunController(QObject):
         self.trial_in_flight = None
         self._resume_collector()
 
-    def _set_state(self, state: str, message: str) -> None:
-        self.state = state
-        self.state_changed.emit(state, message)
+    def _set_state(self, state: SessionRunState, message: str) -> None:
+        self.run.advance(state, message)
+        self.state_changed.emit(self.run.state, message)

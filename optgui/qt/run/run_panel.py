@@ -27,20 +27,22 @@ from PySide6.QtWidgets import (
 
 from optgui.core.engine import BUILTINS
 from optgui.qt import theme
+from optgui.qt.study.run_state import ABORTABLE, PAUSABLE, STOPPABLE, SessionRunState
 from optgui.qt.study.session import RunDefinition
 
-STATE_TEXT = {
-    "idle": "Not running",
-    "starting": "Starting…",
-    "running": "Running",
-    "pausing": "Pausing after the current trial…",
-    "paused": "Paused",
-    "stopping": "Stopping after the current trial…",
-    "stopped": "Stopped",
-    "completed": "Completed",
-    "failed": "Failed",
-    "interrupted": "Trial abandoned — Resume recovers it",
-    "leased": "Held by another process",
+S = SessionRunState
+STATE_TEXT: dict[SessionRunState, str] = {
+    S.IDLE: "Not running",
+    S.STARTING: "Starting…",
+    S.RUNNING: "Running",
+    S.PAUSING: "Pausing after the current trial…",
+    S.PAUSED: "Paused",
+    S.STOPPING: "Stopping after the current trial…",
+    S.STOPPED: "Stopped",
+    S.COMPLETED: "Completed",
+    S.FAILED: "Failed",
+    S.INTERRUPTED: "Trial abandoned — Resume recovers it",
+    S.LEASED: "Held by another process",
 }
 
 
@@ -63,7 +65,7 @@ class RunPanel(QWidget):
     def __init__(self, parent=None):
         super().__init__(parent)
         self.setObjectName("runPanel")
-        self.state, self.state_message = "idle", ""
+        self.state, self.state_message = SessionRunState.IDLE, ""  # the shown session's, as last shown
         self.resumable = False
         self.held_elsewhere = False
         self.has_study = False  # no study shown (the start page): nothing to start or resume
@@ -213,7 +215,7 @@ class RunPanel(QWidget):
         t = theme.current()
         if t is not None:
             t.changed.connect(self._restyle)
-        self.set_state("idle")
+        self.set_state(S.IDLE)
 
     def _restyle(self, _colors) -> None:
         self.set_state(self.state, self.state_message)  # (the same state, looked at again)
@@ -251,6 +253,8 @@ class RunPanel(QWidget):
                 self.sampler.setText(definition.sampler)
                 self.pruner.setText(definition.pruner)
                 self.seed.setText(definition.seed)
+                for field in (self.objective.lineEdit(), self.sampler, self.pruner, self.seed):
+                    field.setCursorPosition(0)  # a long spec shows its start ("builtin:slow(…"), not its end
             finally:
                 self._setting_fields = False
         if rebind:
@@ -293,39 +297,40 @@ class RunPanel(QWidget):
         return fields
 
     # --- state --------------------------------------------------------------------------------------------
-    def set_state(self, state: str, message: str = "") -> None:
+    def set_state(self, state: SessionRunState, message: str = "") -> None:
+        state = SessionRunState(state)
         self.state, self.state_message = state, message
-        active = state in ("starting", "running", "pausing", "paused", "stopping")
+        active = state.active
         # A study another process holds (its lease is live: a fleet, a terminal run) is followed, not started here.
         held = (self.held_elsewhere or not self.has_study) and not active
         self.start_action.setEnabled(not active and not self.resumable and not held)
-        self.pause_action.setEnabled(state in ("running", "starting"))
-        self.resume_action.setEnabled(state == "paused" or (not active and self.resumable and not held))
-        self.stop_action.setEnabled(state in ("running", "pausing", "paused", "starting"))
-        self.abort_action.setEnabled(state in ("running", "pausing", "stopping"))
+        self.pause_action.setEnabled(state in PAUSABLE)
+        self.resume_action.setEnabled(state is S.PAUSED or (not active and self.resumable and not held))
+        self.stop_action.setEnabled(state in STOPPABLE)
+        self.abort_action.setEnabled(state in ABORTABLE)
         for w in (self.n_trials, self.timeout, self.child_process):
             w.setEnabled(not active)
         c = theme.colors()
         color = {
-            "running": c.info,
-            "pausing": c.warn,
-            "paused": c.warn,
-            "stopping": c.warn,
-            "completed": c.ok,
-            "failed": c.bad,
-            "leased": c.bad,
-            "interrupted": c.warn,
+            S.RUNNING: c.info,
+            S.PAUSING: c.warn,
+            S.PAUSED: c.warn,
+            S.STOPPING: c.warn,
+            S.COMPLETED: c.ok,
+            S.FAILED: c.bad,
+            S.LEASED: c.bad,
+            S.INTERRUPTED: c.warn,
         }.get(state, c.muted)
-        text = STATE_TEXT.get(state, state)
-        if message and state == "paused":
+        text = STATE_TEXT[state]
+        if message and state is S.PAUSED:
             text = message[:1].upper() + message[1:]  # "paused after trial 61"
-        elif message and state in ("stopped", "completed") and message != state:
+        elif message and state in (S.STOPPED, S.COMPLETED) and message != state:
             text += f" — {message}"
         self.state_label.setText(f'<span style="color:{color}; font-weight:600">● {text}</span>')
-        if state in ("running", "starting"):
+        if state in (S.RUNNING, S.STARTING):
             self._run_end = None
             self._clock.start()
-        elif state not in ("pausing", "stopping"):
+        elif state not in (S.PAUSING, S.STOPPING):
             self._clock.stop()
             if self._run_start is not None and self._run_end is None:
                 self._run_end = time.monotonic()  # a run at rest: its elapsed time stops counting
@@ -385,13 +390,13 @@ class RunPanel(QWidget):
             self.progress.setValue(min(n_finished, target))
             text = f"{n_finished} / {target} trials"
         else:
-            self.progress.setRange(0, 0 if self.state == "running" else 1)
+            self.progress.setRange(0, 0 if self.state is S.RUNNING else 1)
             text = f"{n_finished} trials"
         self.progress.setFormat(text)  # for accessibility tools, which read the bar's text
         self.progress.setUpdatesEnabled(True)
         self.progress_text.setText(text)
         now = time.monotonic()
-        if self.state == "running":
+        if self.state is S.RUNNING:
             self._rate_window.append((now, n_finished))
             self._rate_window = [(t, n) for t, n in self._rate_window if now - t <= 30.0] or [(now, n_finished)]
         self._tick()

@@ -19,11 +19,11 @@ from dataclasses import dataclass
 from optgui.core.engine import StoreChange, TrialStore, lease_is_live, parse_spec
 from optgui.core.records import StudyMetadata
 from optgui.core.storage import StudySummary, TrialDelta, TrialTable
+from optgui.qt.study.run_state import RunStateMachine, SessionRunState
 from optgui.qt.verify.verification import BadgeState
 
 DEFAULT_TRIALS = 100  # the trial target offered for a study optgui has not run yet
-# Run states in which the engine is working on the study (the others are at rest).
-ACTIVE_RUN_STATES = frozenset({"starting", "running", "pausing", "paused", "stopping"})
+NOTHING_TO_CHECK = "Nothing to check yet: no finished trials"
 
 
 @dataclass(frozen=True)
@@ -72,19 +72,19 @@ def initial_badge(meta: StudyMetadata, n_finished: int, auto_verify: bool) -> Ba
             verdict={"reason": "the study has no optgui run record: its sampler and seed are unknown"},
         )
     if n_finished == 0:
-        return BadgeState.none("Nothing to check yet: no finished trials")
+        return BadgeState.none(NOTHING_TO_CHECK)
     if not auto_verify:
         return BadgeState.none("Not checked (automatic checks are off: click to check)")
     return BadgeState.none()
 
 
-def initial_run_state(meta: StudyMetadata, data: TrialStore) -> str:
-    """The run state of a study this window has not run: "interrupted" when an optgui run left a trial RUNNING and
-    nothing holds the study any more (the process was killed: Resume recovers the trial), otherwise "idle"."""
+def initial_run_state(meta: StudyMetadata, data: TrialStore) -> SessionRunState:
+    """The run state of a study this window has not run: interrupted when an optgui run left a trial RUNNING and
+    nothing holds the study any more (the process was killed: Resume recovers the trial), otherwise idle."""
 
     if meta.present and not lease_is_live(meta.lease) and data.counts()["RUNNING"] > 0:
-        return "interrupted"
-    return "idle"
+        return SessionRunState.INTERRUPTED
+    return SessionRunState.IDLE
 
 
 class StudySession:
@@ -100,8 +100,9 @@ class StudySession:
             summary.directions, summary.metric_names, capacity=max(1024, len(table) + 1024), study_name=summary.name
         )
         self.store.load(table)
-        self.run_state = initial_run_state(self.metadata, self.store)
-        self.run_message = ""
+        # The run's state machine: this initial one until a run of the study starts in this window, then the run's
+        # own (RunController.run, written by the run's relay alone; StudyView binds it here).
+        self.run = RunStateMachine(initial_run_state(self.metadata, self.store))
         self.progress: tuple[int, int | None] | None = None  # (finished, target) from the run's last event
         self.run_started_at: float | None = None  # time.monotonic() when this window's run of it started
         self.last_error: tuple[int, str] | None = None  # (trial, message) of the run's last failed trial
@@ -129,8 +130,16 @@ class StudySession:
         return self.store
 
     @property
+    def run_state(self) -> SessionRunState:
+        return self.run.state
+
+    @property
+    def run_message(self) -> str:
+        return self.run.message
+
+    @property
     def running(self) -> bool:
-        return self.run_state in ACTIVE_RUN_STATES
+        return self.run.state.active
 
     def finished_count(self) -> int:
         return self.store.finished_count()

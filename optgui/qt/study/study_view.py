@@ -35,8 +35,9 @@ from optgui.qt.plots.panel import AnalysisPanel
 from optgui.qt.run.run_controller import RunController
 from optgui.qt.run.run_panel import RunPanel
 from optgui.qt.study import reading
+from optgui.qt.study.run_state import ENDED, SessionRunState
 from optgui.qt.study.selection import TrialSelection
-from optgui.qt.study.session import StudySession, initial_badge
+from optgui.qt.study.session import NOTHING_TO_CHECK, StudySession, initial_badge
 from optgui.qt.tasks.background_reads import BackgroundReads
 from optgui.qt.tasks.throttle import TEXTS, Throttle
 from optgui.qt.verify.badge import Badge, VerdictDialog
@@ -462,6 +463,9 @@ class StudyView(QWidget):
                 if self.tabs.currentIndex() == 1:
                     self.pareto.refresh()
                 self._trials_changed(change)
+            if session.verification.text == NOTHING_TO_CHECK and session.finished_count() > 0:
+                # Said when the run began; its trials are there now (checked every VERIFY_DURING_RUN_SECONDS).
+                self._badge_state(initial_badge(session.metadata, session.finished_count(), self.auto_verify))
             # Texts (progress, counts, status bar) change on every trial but are read at a glance: repainting
             # them at the flush rate cost more than the plot, so they follow at the texts' rate (after the flush).
             self._texts()
@@ -493,18 +497,18 @@ class StudyView(QWidget):
             if event.notes:
                 self.panel.set_notice(session.notice)
 
-    def _run_state(self, state: str, message: str) -> None:
+    def _run_state(self, state: SessionRunState, message: str) -> None:
         session = self.run_session
         if session is None:
             return
-        # The engine's events are the only writer of a session's run state.
-        session.run_state, session.run_message = state, message
+        # The run's relay is the only writer of a session's run state: the session holds the run's own machine.
+        session.run = self.controller.run
         if session is self.session:
             self.plot.set_live(self.controller.active)
             self.panel.set_state(state, message)
         elif self.session is not None:
             self._show_summary(self.session.summary)  # Start waits (or no longer waits) for the other run
-        if state in ("paused", "stopped", "completed"):
+        if state in ENDED:
             # The plot already has the run's trials (from its events); the full rows (table, analysis) come from
             # a read in the worker thread, and the check starts a moment later, so that the GUI's end-of-run pass
             # stays short.
@@ -590,7 +594,7 @@ class StudyView(QWidget):
         ):  # the fleet wrote the run record since opening
             self._badge_state(BadgeState.none("Not checked (automatic checks are off: click to check)"))
 
-    def _fleet_settled(self, phase: str) -> None:
+    def _fleet_settled(self, phase: SessionRunState) -> None:
         if self.session is None:
             return
         self.refresh()

@@ -14,12 +14,14 @@ from PySide6.QtWidgets import QLabel, QMainWindow, QSplitter, QStackedWidget, QS
 from optgui.core.engine import DEMO_OBJECTIVE, DEMO_SAMPLER, DEMO_STUDY, DEMO_TRIALS, RunRequest, StudyRunner
 from optgui.core.errors import OptguiError
 from optgui.core.paths import demo_study_path
+from optgui.core.records import EndReason
 from optgui.qt import dialogs, theme
 from optgui.qt.paths_shown import shown_name
 from optgui.qt.run.run_controller import RunController
 from optgui.qt.run.run_panel import STATE_TEXT
 from optgui.qt.settings import Settings
 from optgui.qt.study import reading
+from optgui.qt.study.run_state import SessionRunState
 from optgui.qt.study.study_view import StudyView
 from optgui.qt.tasks import tasks
 from optgui.qt.verify.badge import Badge
@@ -320,7 +322,7 @@ class MainWindow(QMainWindow):
     def refresh(self) -> None:
         if self.reader is None:
             return
-        if self.controller.active and self.controller.state != "paused":
+        if self.controller.active and self.controller.state is not SessionRunState.PAUSED:
             # A running study's view follows the run's own events; only the list's counts are re-read, in the
             # background (a summary pass over a storage being written must not stall the event loop).
             self.study_view.reads.summaries(self.study_view.storage, self.study_view.storage)
@@ -382,8 +384,8 @@ class MainWindow(QMainWindow):
         self.status_badge.setVisible(on_study)
         view = self.study_view
         session = view.session if on_study else None
-        state = session.run_state if session is not None else "idle"
-        text = STATE_TEXT.get(state, state) if state != "idle" else ""
+        state = session.run_state if session is not None else SessionRunState.IDLE
+        text = STATE_TEXT[state] if state is not SessionRunState.IDLE else ""
         if self.controller.active and view.run_session is not None and view.run_session is not session:
             text = f"Running {view.run_session.name}"  # the shown study is another one
         self.state_label.setText(text)
@@ -397,9 +399,9 @@ class MainWindow(QMainWindow):
             data = session.data
             self.study_list.show_counts(session.name, data.n, data.counts(), data.best_value())
 
-    def _run_state(self, state: str, message: str) -> None:
+    def _run_state(self, state: SessionRunState, message: str) -> None:
         self._update_status()
-        if state in ("completed", "failed"):
+        if state in (SessionRunState.COMPLETED, SessionRunState.FAILED):
             self._notify(state, message)
 
     def _run_finished(self) -> None:
@@ -414,7 +416,7 @@ class MainWindow(QMainWindow):
 
     _summaries_wanted = False
 
-    def _notify(self, state: str, message: str) -> None:
+    def _notify(self, state: SessionRunState, message: str) -> None:
         started = self.controller.started_at
         if started is None or time.monotonic() - started < NOTIFY_AFTER_SECONDS:
             return
@@ -424,8 +426,9 @@ class MainWindow(QMainWindow):
             self.tray = QSystemTrayIcon(self.windowIcon(), self)
             self.tray.show()
         name = self.study_view.summary.name if self.study_view.summary else "study"
-        title = f"optgui: {name} {'finished' if state == 'completed' else 'failed'}"
-        icon = QSystemTrayIcon.MessageIcon.Information if state == "completed" else QSystemTrayIcon.MessageIcon.Critical
+        title = f"optgui: {name} {'finished' if state is SessionRunState.COMPLETED else 'failed'}"
+        completed = state is SessionRunState.COMPLETED
+        icon = QSystemTrayIcon.MessageIcon.Information if completed else QSystemTrayIcon.MessageIcon.Critical
         self.tray.showMessage(title, message or state, icon, 10000)
 
     # --- window state -------------------------------------------------------------------------------------
@@ -457,8 +460,9 @@ class MainWindow(QMainWindow):
             if self._closing:
                 return
             state = self.controller.state
-            if state == "paused" or self.controller.trial_in_flight is None and state not in ("running",):
-                self.controller.stop("paused")
+            in_flight = self.controller.trial_in_flight is not None or state is SessionRunState.RUNNING
+            if state is SessionRunState.PAUSED or not in_flight:
+                self.controller.stop(EndReason.PAUSED)
             else:
                 choice = dialogs.choose(
                     self,
@@ -471,7 +475,7 @@ class MainWindow(QMainWindow):
                 if choice is None:
                     return
                 if choice == 0:
-                    self.controller.stop("paused")
+                    self.controller.stop(EndReason.PAUSED)
                 else:
                     self.controller.abandon()
             self._closing = True

@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, Signal
+from PySide6.QtCore import QAbstractTableModel, QEvent, QModelIndex, QObject, Qt, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -29,6 +29,11 @@ from optgui.qt.flow_layout import FlowLayout
 _NO_PARENT = QModelIndex()
 
 COLUMNS = ("Study", "Direction", "Trials", "Complete", "Pruned", "Failed", "Running", "Best", "Last activity", "optgui")
+# Which columns a narrow list keeps, most important first: the list shows the first ones that fit whole beside the
+# study's name (which takes the rest and elides); the others are in each row's tooltip. (At 1000 px the list showed
+# Study and Direction and a scroll bar: no trial count, no best value.)
+COLUMN_PRIORITY = (0, 2, 7, 5, 6, 1, 3, 4, 8, 9)
+STUDY_COLUMN_MIN = 96  # px the study's name keeps before a column gives way to it
 
 
 def _best(s: StudySummary) -> str:
@@ -126,6 +131,9 @@ class StudyTableModel(QAbstractTableModel):
             names = f"metrics: {', '.join(s.metric_names)}\n" if s.metric_names else ""
             return (
                 f"{s.name}\n{names}directions: {', '.join(s.directions)}\n"
+                f"{s.n_trials} trials: {counts.get('COMPLETE', 0)} complete, {counts.get('PRUNED', 0)} pruned, "
+                f"{counts.get('FAIL', 0)} failed, {counts.get('RUNNING', 0)} running\n"
+                f"best: {_best(s)} · last activity: {_when(s.last_activity)}\n"
                 f"optgui metadata: {'present' if s.optgui_metadata else 'absent (not run by optgui)'}"
             )
         return None
@@ -196,8 +204,14 @@ class StudyList(QWidget):
         self.table.setAlternatingRowColors(True)
         self.table.verticalHeader().hide()
         self.table.setShowGrid(False)
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        self.table.horizontalHeader().setStretchLastSection(True)
+        header_view = self.table.horizontalHeader()
+        header_view.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header_view.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)  # the name takes the rest, elided
+        header_view.setStretchLastSection(False)
+        self.table.setTextElideMode(Qt.TextElideMode.ElideMiddle)  # names differ at their ends ("…-seed-3")
+        self.table.setWordWrap(False)  # one line per study: a wrapped name doubled its row
+        self.table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.table.viewport().installEventFilter(self)
         layout.addWidget(self.table, 1)
         self.find.textChanged.connect(self._filter)
         self.table.selectionModel().currentRowChanged.connect(self._row_changed)
@@ -212,6 +226,29 @@ class StudyList(QWidget):
         self.table.selectionModel().blockSignals(False)
         if current is not None:
             self.select(current, emit=False)
+        self.fit_columns()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.table.viewport() and event.type() == QEvent.Type.Resize:
+            self.fit_columns()
+        return False
+
+    def fit_columns(self) -> None:
+        """Show the most important columns that fit whole in the list's width (COLUMN_PRIORITY); the study's name
+        takes the rest (at least STUDY_COLUMN_MIN px) and is elided in the middle."""
+        header = self.table.horizontalHeader()
+        room = self.table.viewport().width() - STUDY_COLUMN_MIN
+        fits = True
+        for column in COLUMN_PRIORITY[1:]:
+            width = max(self.table.sizeHintForColumn(column), header.sectionSizeHint(column))
+            fits = fits and width <= room  # once one does not fit, the less important ones give way too
+            if fits:
+                room -= width
+            header.setSectionHidden(column, not fits)
+
+    def shown_columns(self) -> list[str]:
+        header = self.table.horizontalHeader()
+        return [name for column, name in enumerate(COLUMNS) if not header.isSectionHidden(column)]
 
     def show_counts(self, name: str, n_trials: int, counts: dict[str, int], best: float | None) -> None:
         """Counts of a study that this window knows before a read of the storage would (the study its engine runs):

@@ -28,6 +28,7 @@ from optgui.core.errors import OptguiError
 from optgui.core.storage import TrialFrame, parse_storage, write_json, write_trials_csv
 from optgui.qt import dialogs
 from optgui.qt.run.run_log import RunLog
+from optgui.qt.study.run_state import SessionRunState
 from optgui.qt.tasks.background import run_with_progress
 from optgui.qt.window.preferences import Preferences, PreferencesDialog
 from optgui.qt.workbench.best_panel import BestPanel
@@ -173,7 +174,7 @@ class Workbench(QObject):
     def _shown_study_runs(self) -> bool:
         return self.window.controller.active and self.view.session is self.view.run_session
 
-    def _run_state(self, state: str, _message: str) -> None:
+    def _run_state(self, state: SessionRunState, _message: str) -> None:
         self.log.follow(self._shown_study_runs())
         self._update_actions()
 
