@@ -77,17 +77,21 @@ class _Chunker:
         self.db = db
         self.size = first
 
-    def run(self, statement: Callable[[], tuple[str, tuple]], lo: int, hi: int) -> Iterator[list[tuple]]:
+    def run(
+        self, statement: Callable[[], tuple[str, tuple]], lo: int, hi: int, dtype: np.dtype | None = None
+    ) -> Iterator[Any]:
         """Run statement() -> (sql ending in `BETWEEN ? AND ?`, its other parameters) over [lo, hi] in chunks.
 
-        statement() is called before each chunk, so a caller can change the SQL between chunks.
+        statement() is called before each chunk, so a caller can change the SQL between chunks. Each chunk's rows
+        are a list of tuples, or with `dtype` one structured array (ReadOnlyDb.array).
         """
         start = lo
         while start <= hi:
             stop = min(hi, start + self.size - 1)
             sql, params = statement()
             began = time.perf_counter()
-            rows = self.db.rows(sql, (*params, start, stop))
+            bounds = (*params, start, stop)
+            rows = self.db.rows(sql, bounds) if dtype is None else self.db.array(sql, bounds, dtype)
             elapsed = time.perf_counter() - began
             if elapsed > 0:
                 scale = min(4.0, max(0.25, CHUNK_TARGET_SECONDS / elapsed))
@@ -169,6 +173,8 @@ _MAX_CASE_KEYS = 64
 # _PACK_TRIAL_ID_LIMIT: 27 + 29 + 7 bits.
 _PARAM_ID_BITS = 29
 _KEY_BITS = 7
+# A packed value row fetched into numpy: the packed integer and the value.
+_PACKED_VALUE = np.dtype([("word", np.int64), ("value", np.float64)])
 
 
 def _best_values(directions: Sequence[str], entries: Sequence[list | None]) -> list[float] | None:
@@ -400,8 +406,10 @@ class RdbStudyReader(StudyReader):
         alias: str,
         cols: str | Callable[[], tuple[str, tuple]],
         db: ReadOnlyDb | None = None,
-    ) -> Iterator[list[tuple]]:
-        """Rows of `cols` from `table` (as `alias`) for the selection's trials.
+        dtype: np.dtype | None = None,
+    ) -> Iterator[Any]:
+        """Rows of `cols` from `table` (as `alias`) for the selection's trials (with `dtype`: each chunk as one
+        structured array, see ReadOnlyDb.array).
 
         `cols` may be a function returning (columns SQL, parameters for its `?`s), called before each statement,
         so what is selected can change as a read learns more. Rows of other studies may be included in "table"
@@ -418,10 +426,8 @@ class RdbStudyReader(StudyReader):
             assert sel.ids is not None
             for chunk in _id_lists(sel.ids):
                 text, params = current()
-                yield db.rows(
-                    f"SELECT {text} FROM {table} {alias} WHERE {alias}.trial_id IN ({_in_list(chunk)})",
-                    (*params, *chunk),
-                )
+                sql = f"SELECT {text} FROM {table} {alias} WHERE {alias}.trial_id IN ({_in_list(chunk)})"
+                yield db.rows(sql, (*params, *chunk)) if dtype is None else db.array(sql, (*params, *chunk), dtype)
             return
         if sel.mode == "table":
             pk = _PRIMARY_KEYS[table]
@@ -441,7 +447,7 @@ class RdbStudyReader(StudyReader):
                     )
                 return f"SELECT {text} FROM {table} {alias} WHERE {alias}.{pk} BETWEEN ? AND ?", params
 
-            yield from _Chunker(db).run(by_key, lo, hi)
+            yield from _Chunker(db).run(by_key, lo, hi, dtype)
             return
 
         def by_trial() -> tuple[str, tuple]:
@@ -455,7 +461,7 @@ class RdbStudyReader(StudyReader):
                 )
             return sql, (*params, sel.study_id)
 
-        yield from _Chunker(db).run(by_trial, sel.lo, sel.hi)
+        yield from _Chunker(db).run(by_trial, sel.lo, sel.hi, dtype)
 
     def _read(
         self,
@@ -563,7 +569,9 @@ class RdbStudyReader(StudyReader):
         cols = f"group_concat({packed}), MIN(t.number), MAX(t.number), COUNT(*), MIN(t.trial_id), MAX(t.trial_id)"
         parts = []
         for rows in self._fetch(sel, "trials", "t", cols):
-            text, low, high, count, first, last = rows[0] if rows else (None, None, None, 0, None, None)
+            if not rows:
+                continue
+            text, low, high, count, first, last = rows[0]
             if not count:
                 continue
             if low < 0 or high >= 1 << _NUMBER_BITS:
@@ -614,27 +622,31 @@ class RdbStudyReader(StudyReader):
         # which no study has, so the range check in _apply_values drops it as it drops any unknown objective.
         top = (1 << _OBJECTIVE_BITS) - 1
         objective_sql = f"CASE WHEN v.objective BETWEEN 0 AND {top} THEN v.objective ELSE {top} END"
+        # Packed rows come as one structured array per chunk, which has no NULL: Optuna stores infinities as a NULL
+        # value with their type, and any other NULL value (NaN in old files) travels as type 3.
+        type_sql = f"CASE WHEN {self._value_type} != 0 THEN {self._value_type} WHEN v.value IS NULL THEN 3 ELSE 0 END"
         cols = (
-            f"(v.trial_id * {1 << _OBJECTIVE_BITS} + {objective_sql}) * 4 + {self._value_type}, v.value"
+            f"(v.trial_id * {1 << _OBJECTIVE_BITS} + {objective_sql}) * 4 + {type_sql}, IFNULL(v.value, 0.0)"
             if packs
             else f"v.trial_id, v.objective, v.value, {self._value_type}"
         )
         chunks: list[tuple[np.ndarray, ...]] = []
-        for rows in self._fetch(sel, "trial_values", "v", cols, db=db):
-            if not rows:
+        for rows in self._fetch(sel, "trial_values", "v", cols, db=db, dtype=_PACKED_VALUE if packs else None):
+            if not len(rows):
                 continue
             if packs:
-                packed, raw = zip(*rows, strict=False)
-                words = np.array(packed, dtype=np.int64)
+                words = rows["word"]
+                raw = np.ascontiguousarray(rows["value"])
                 ids = words >> (_OBJECTIVE_BITS + 2)
                 objective = (words >> 2) & top
                 types = (words & 3).astype(np.int8)
             else:
-                id_list, objectives, raw, type_list = zip(*rows, strict=False)
+                id_list, objectives, raw_list, type_list = zip(*rows, strict=False)
+                raw = np.array(raw_list, dtype=np.float64)
                 objective = np.array(objectives, dtype=np.int64)
                 types = np.array(type_list, dtype=np.int8)
                 ids = np.array(id_list, dtype=np.int64)
-            chunks.append((ids, objective, _apply_value_types(np.array(raw, dtype=np.float64), types)))
+            chunks.append((ids, objective, _apply_value_types(np.asarray(raw, dtype=np.float64), types)))
         return chunks
 
     def _apply_values(self, chunks, trial_id: np.ndarray, values: np.ndarray) -> None:
