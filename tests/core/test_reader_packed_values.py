@@ -33,3 +33,24 @@ def test_packed_values_equal_the_row_by_row_read(tmp_path):
     want = np.array([1.5, np.inf, -np.inf, np.nan, -0.25])
     assert np.array_equal(packed.values[:, 0], want, equal_nan=True)
     assert np.array_equal(rows.values[:, 0], want, equal_nan=True)
+
+
+def test_packed_params_equal_optuna_and_a_null_param_value_is_nan(tmp_path):
+    path = tmp_path / "params.db"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        optuna.logging.set_verbosity(optuna.logging.ERROR)
+        study = optuna.create_study(
+            storage=f"sqlite:///{path}", study_name="s", sampler=optuna.samplers.RandomSampler(0)
+        )
+        study.optimize(lambda t: t.suggest_float("x", -1, 1) + t.suggest_int("k", 0, 9), n_trials=6)
+    want_x = np.array([t.params["x"] for t in study.trials])
+    want_k = np.array([t.params["k"] for t in study.trials], dtype=float)
+    with sqlite3.connect(path) as con:  # never written by Optuna: read as NaN, as the row-by-row read did
+        con.execute("UPDATE trial_params SET param_value = NULL WHERE param_name = 'x' AND trial_id = 3")
+    want_x[2] = np.nan
+    with open_reader(str(path)) as reader:
+        table = reader.trials("s")
+    assert np.array_equal(table.params["x"].values, want_x, equal_nan=True)
+    assert np.array_equal(table.params["k"].values, want_k)
+    assert table.params["x"].present.all()

@@ -175,6 +175,8 @@ _PARAM_ID_BITS = 29
 _KEY_BITS = 7
 # A packed value row fetched into numpy: the packed integer and the value.
 _PACKED_VALUE = np.dtype([("word", np.int64), ("value", np.float64)])
+# A packed param row: the packed integer, the value (0 for NULL) and whether it is NULL.
+_PACKED_PARAM = np.dtype([("word", np.int64), ("value", np.float64), ("null", np.int8)])
 
 
 def _best_values(directions: Sequence[str], entries: Sequence[list | None]) -> list[float] | None:
@@ -682,21 +684,21 @@ class RdbStudyReader(StudyReader):
             if packs:
                 return (
                     f"((p.trial_id * {1 << _PARAM_ID_BITS} + p.param_id) * {1 << _KEY_BITS} + ({case_sql}) + 1), "
-                    "p.param_value",
+                    "IFNULL(p.param_value, 0.0), p.param_value IS NULL",
                     case_params,
                 )
             return f"p.trial_id, p.param_id, p.param_value, {case_sql}", case_params
 
-        for rows in self._fetch(sel, "trial_params", "p", select_columns):
-            if not rows:
+        for rows in self._fetch(sel, "trial_params", "p", select_columns, dtype=_PACKED_PARAM if packs else None):
+            if not len(rows):
                 continue
             if packs:
-                packed, raw_list = zip(*rows, strict=False)
-                words = np.array(packed, dtype=np.int64)
+                words = rows["word"]
                 ids_a = words >> (_PARAM_ID_BITS + _KEY_BITS)
                 pids_a = (words >> _KEY_BITS) & ((1 << _PARAM_ID_BITS) - 1)
                 code = (words & key_mask) - 1
-                raw_a = np.array(raw_list, dtype=np.float64)
+                raw_a = np.ascontiguousarray(rows["value"])
+                raw_a[rows["null"] != 0] = np.nan  # (a structured array has no NULL)
             else:
                 id_list, pid_list, raw_list, code_list = zip(*rows, strict=False)
                 code = np.array(code_list, dtype=np.int64)
