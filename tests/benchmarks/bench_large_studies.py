@@ -10,10 +10,12 @@ that runs away is killed instead of taking the machine down: the parent polls th
 - open a 1M-trial study to the convergence plot drawn (target 1.5 s), then to a usable trials table: the trials tab
   shown with its first rows painted (target 5 s from the start of the open), a sort by value and a scroll to the
   bottom (each repainted), peak RSS (target 1 GB);
-- one live update at 1M: 10 trials appended by SQL, `StudyView.refresh()` and the plot repainted, median of 5,
+- one live update at 1M: 10 trials appended by SQL, `StudyView.refresh()` and the plot repainted, median of 9,
   before and after the trials table is loaded (target 10 ms);
 - switching between the 1M study and a 100-trial study of the same file (both sessions kept by the study view),
-  plot tab and trials tab, median of 3 each way (target 0.5 s), peak RSS with both (target 1.5 GB);
+  plot tab and trials tab, median of 3 each way (target 0.5 s), peak RSS with both (target 1.5 GB); live updates
+  and switches are measured once the window's reads in the worker thread are done (a large storage is counted there
+  after its first plot);
 - open a 10M-trial study to the convergence plot drawn (targets 15 s, 4 GB).
 
 Large studies are written with direct SQL (real Optuna would take days): Optuna creates the file, the study and its
@@ -229,6 +231,16 @@ def _shown(app, widget) -> None:
     widget.viewport().repaint()
 
 
+def _settle(app, window, timeout: float = 300.0) -> None:
+    """Wait until the window's reads in the worker thread are done (a large storage's study list is counted after
+    the first plot): a live update is measured in the steady state, not against that read."""
+    deadline = time.monotonic() + timeout
+    while window.study_view.reads.busy and time.monotonic() < deadline:
+        app.processEvents()
+        time.sleep(0.01)
+    app.processEvents()
+
+
 def _progress(out: dict[str, float]) -> None:
     """Everything measured so far (the parent keeps the last line: a scenario killed later keeps these)."""
     print("RESULT " + json.dumps(out), flush=True)
@@ -249,6 +261,7 @@ def measure_open(app, db: Path, n: int, live: bool, table: bool) -> dict[str, fl
     out["rss"] = _peak_rss_mb()
     _progress(out)
     if live:
+        _settle(app, window)
         out["live_plot"], out["live_plot_cpu"] = _live_updates(app, db, window)
         _progress(out)
     if not table:
@@ -271,6 +284,7 @@ def measure_open(app, db: Path, n: int, live: bool, table: bool) -> dict[str, fl
     _shown(app, bench.table.view)
     out["scroll"] = time.perf_counter() - t
     if live:
+        _settle(app, window)  # (the params of the table are read in the worker thread)
         out["live_table"], out["live_table_cpu"] = _live_updates(app, db, window)
     out["rss"] = _peak_rss_mb()
     window.verifier.cancel()
@@ -279,9 +293,9 @@ def measure_open(app, db: Path, n: int, live: bool, table: bool) -> dict[str, fl
 
 
 def _live_updates(app, db: Path, window) -> tuple[float, float]:
-    """Median wall and CPU time (ms) of 5 updates of 10 new trials: poll, merge, repaint."""
+    """Median wall and CPU time (ms) of 9 updates of 10 new trials: poll, merge, repaint."""
     times, cpu = [], []
-    for _ in range(5):
+    for _ in range(9):
         append_trials(db, 10)
         t, c = time.perf_counter(), time.process_time()
         assert window.study_view.refresh() == 10
@@ -296,6 +310,7 @@ def measure_switch(app, db: Path) -> dict[str, float]:
     view, bench = window.study_view, window.workbench
     window.open_storage(str(db), BIG)
     _shown(app, view.plot.view)
+    _settle(app, window)  # switching between kept sessions, not against the count of a large storage
     out = {}
     for tab, key in ((None, "switch_plot"), (bench.trials_page, "switch_table")):
         if tab is not None:
@@ -341,13 +356,16 @@ def child_main(scenario: str, db: Path, n: int) -> None:
     _progress(result)
 
 
-def run_child(args, scenario: str, db: Path, n: int, folder: Path) -> dict[str, Any]:
-    """The scenario in a child process, killed above the memory cap or after the timeout."""
+def run_child(args, scenario: str, db: Path, n: int, folder: Path, code: Path | None = None) -> dict[str, Any]:
+    """The scenario in a child process, killed above the memory cap or after the timeout; with `code`, the optgui
+    package of that source tree is measured (this script's scenarios either way)."""
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    if code is not None:
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (str(code), env.get("PYTHONPATH", "")) if p)
     env.setdefault("OPTGUI_DATA_DIR", str(folder / "data"))
     env.setdefault("OPTGUI_CACHE_DIR", str(folder / "cache"))
     env.setdefault("XDG_CONFIG_HOME", str(folder / "config"))
-    cmd = [sys.executable, "-m", "tests.benchmarks.bench_large_studies", "--child", scenario, str(db), str(n)]
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--child", scenario, str(db), str(n)]
     cap_kb = int(args.memory_cap_gb * 1024 * 1024)
     started = time.monotonic()
     peak_kb = 0
@@ -396,23 +414,33 @@ def _size(n: int) -> str:
     return f"{n // 1_000_000}M" if n % 1_000_000 == 0 else f"{n // 1000}k" if n % 1000 == 0 else str(n)
 
 
-def report(results: dict[str, float | str], sizes: list[int]) -> None:
-    print(f"{'':<44}{'measured':>12}{'target':>10}{'ratio':>8}")
+def report(results: dict[str, float | str], sizes: list[int], baseline: dict[str, float | str] | None = None) -> None:
+    """Each figure against its target; with a baseline (--against), the baseline's figure and new / baseline."""
+    extra = f"{'baseline':>12}{'vs base':>9}" if baseline is not None else ""
+    print(f"{'':<44}{'measured':>12}{'target':>10}{'ratio':>8}{'':<6}{extra}")
     for key, (label, target, unit) in TARGETS.items():
         # The labels name the target sizes; a run with other --sizes names its own.
         what = label.replace("10M", _size(sizes[-1])).replace("1M", _size(sizes[0]))
         got = results.get(key)
         if got is None:
             continue
+        base = baseline.get(key) if baseline is not None else None
+        versus = ""
+        if isinstance(base, float | int):
+            versus = f"{base:>10.3f} {unit:<2}" + (
+                f"{got / base:>7.2f}x" if isinstance(got, float | int) and base else ""
+            )
+        elif isinstance(base, str):
+            versus = f"  baseline: {base}"
         if isinstance(got, str):
-            print(f"{what:<44}  {got}")
+            print(f"{what:<44}  {got}{versus}")
             continue
         if target is None:
-            print(f"{what:<44}{got:>10.3f} {unit:<2}")
+            print(f"{what:<44}{got:>10.3f} {unit:<2}{'':<24}{versus}")
             continue
         ratio = got / target
         verdict = "ok" if ratio <= 1 else "OVER"
-        print(f"{what:<44}{got:>10.3f} {unit:<2}{target:>7g} {unit:<2}{ratio:>6.2f}  {verdict}")
+        print(f"{what:<44}{got:>10.3f} {unit:<2}{target:>7g} {unit:<2}{ratio:>6.2f}  {verdict:<4}{versus}")
 
 
 def main() -> int:
@@ -423,6 +451,12 @@ def main() -> int:
     parser.add_argument("--memory-cap-gb", type=float, default=6.0, help="RSS above which a scenario is killed")
     parser.add_argument(
         "--large-only", action="store_true", help="only the larger sizes' open-to-plot (skip the 1M scenarios)"
+    )
+    parser.add_argument(
+        "--against",
+        type=Path,
+        help="a source tree of optgui (e.g. an unpacked `git archive main`) measured first, in the same run, as the "
+        "baseline of each figure",
     )
     parser.add_argument("--child", nargs=3, metavar=("SCENARIO", "DB", "N"), help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -436,6 +470,18 @@ def main() -> int:
         f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}; cache {args.cache}; each scenario in a child process "
         f"(killed above {args.memory_cap_gb:g} GB RSS or after {args.timeout:g} s)"
     )
+    baseline = None
+    if args.against is not None:
+        print(f"baseline: the optgui of {args.against}")
+        baseline = measure_all(args, sizes, args.against.resolve())
+    results = measure_all(args, sizes, None)
+    report(results, sizes, baseline)
+    print(f"load average at the end {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    return 0
+
+
+def measure_all(args, sizes: list[int], code: Path | None) -> dict[str, float | str]:
+    """Every scenario, each in its child process, with the optgui of `code` (None: this tree's)."""
     results: dict[str, float | str] = {}
     work = Path(tempfile.mkdtemp(prefix="optgui-bench-scale-"))
     try:
@@ -444,7 +490,7 @@ def main() -> int:
             db = cached_study(args.cache, n)
             live_copy = work / "live.db"
             shutil.copyfile(db, live_copy)  # live updates append trials: never to the cached file
-            opened = run_child(args, "open-live", live_copy, n, work)
+            opened = run_child(args, "open-live", live_copy, n, work, code)
             _collect(
                 results,
                 opened,
@@ -462,12 +508,12 @@ def main() -> int:
                     "live_table_cpu": "live_table_cpu_1m",
                 },
             )
-            switched = run_child(args, "switch", db, n, work)
+            switched = run_child(args, "switch", db, n, work, code)
             names = ("switch_plot", "switch_plot_cpu", "switch_table", "switch_table_cpu")
             _collect(results, switched, {**{k: k for k in names}, "rss": "rss_switch"})
         for n_big in sizes[1:]:
             db = cached_study(args.cache, n_big)
-            opened = run_child(args, "open-plot", db, n_big, work)
+            opened = run_child(args, "open-plot", db, n_big, work, code)
             _collect(
                 results,
                 opened,
@@ -475,9 +521,7 @@ def main() -> int:
             )
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    report(results, sizes)
-    print(f"load average at the end {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
-    return 0
+    return results
 
 
 def _collect(results: dict[str, float | str], measured: dict[str, Any], names: dict[str, str]) -> None:

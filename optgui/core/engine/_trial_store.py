@@ -73,9 +73,13 @@ class Points:
             return False
         need = self.n + len(x)
         if need > len(self.x):
-            cap = max(need, 2 * len(self.x))
-            self.x = np.resize(self.x, cap)
-            self.y = np.resize(self.y, cap)
+            # Room beyond `need`: a study loaded with 1M points otherwise copied them all on its first live trial.
+            # (np.empty and a copy of the used part: np.resize fills the new room by repeating the data.)
+            cap = max(need + need // 8 + 1024, 2 * len(self.x))
+            for name in ("x", "y"):
+                grown = np.empty(cap)
+                grown[: self.n] = getattr(self, name)[: self.n]
+                setattr(self, name, grown)
         self.x[self.n : need] = x
         self.y[self.n : need] = y
         self.n = need

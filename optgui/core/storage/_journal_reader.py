@@ -333,17 +333,18 @@ class JournalStudyReader(StudyReader):
         self.refresh()
         return [s.name for s in self._studies.values()]
 
-    def studies(self) -> list[StudySummary]:
+    def studies(self, *, counts: bool = True) -> list[StudySummary]:
+        # The journal is replayed into memory whole: counting costs nothing more, so `counts` changes nothing.
         self.refresh()
         out = []
         for study in self._studies.values():
-            counts: dict[str, int] = {}
+            per_state: dict[str, int] = {}
             best: list[float] = [np.nan] * len(study.directions)
             first = last = None
             for tid in study.trial_ids:
                 trial = self._trials[tid]
                 name = STATE_NAMES[trial.state]
-                counts[name] = counts.get(name, 0) + 1
+                per_state[name] = per_state.get(name, 0) + 1
                 if trial.state == 1 and trial.values is not None:
                     for k, (value, direction) in enumerate(zip(trial.values, study.directions, strict=False)):
                         better = np.fmax if direction == "maximize" else np.fmin
@@ -361,8 +362,8 @@ class JournalStudyReader(StudyReader):
                     directions=study.directions,
                     metric_names=tuple(metric_names) if isinstance(metric_names, list) else None,
                     n_trials=len(study.trial_ids),
-                    state_counts=frozen_mapping({s: counts[s] for s in STATE_NAMES if s in counts}),
-                    best_values=None if counts.get("COMPLETE", 0) == 0 or any(np.isnan(best)) else tuple(best),
+                    state_counts=frozen_mapping({s: per_state[s] for s in STATE_NAMES if s in per_state}),
+                    best_values=None if per_state.get("COMPLETE", 0) == 0 or any(np.isnan(best)) else tuple(best),
                     first_activity=_moment(first),
                     last_activity=_moment(last),
                     optgui_metadata=frozen_mapping(

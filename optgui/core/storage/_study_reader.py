@@ -25,9 +25,13 @@ class StudyReader:
         """Names of all studies, in creation order."""
         raise NotImplementedError
 
-    def studies(self) -> list[StudySummary]:
+    def studies(self, *, counts: bool = True) -> list[StudySummary]:
         """A summary of every study (names, directions, metric names, counts by state, best values, first and last
-        activity, optgui metadata), read in one pass."""
+        activity, optgui metadata), read in one pass.
+
+        counts=False leaves out what needs a scan of every trial (counts by state, best values, activity): the
+        summaries say so (`counted` False) and keep the trial count when the backend has it cheaply. A window
+        lists a storage of millions of trials at once that way and counts in the background."""
         raise NotImplementedError
 
     def trials(

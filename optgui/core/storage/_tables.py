@@ -361,6 +361,9 @@ class StudySummary:
     last_activity: np.datetime64
     optgui_metadata: Mapping[str, Any]
     user_attrs: Mapping[str, Any] = field(default_factory=lambda: frozen_mapping({}))
+    #: False for a summary read with `studies(counts=False)`: state_counts, best_values and the activity times
+    #: are not read yet (empty, None, NaT); n_trials is.
+    counted: bool = True
 
     @property
     def is_multi_objective(self) -> bool:

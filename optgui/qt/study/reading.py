@@ -6,7 +6,7 @@ from __future__ import annotations
 from optgui.core.records import StudyMetadata
 from optgui.core.storage import StudyReader, StudySummary, TrialDelta, TrialTable, Watermark, open_reader
 
-__all__ = ["open_storage", "summaries", "initial_trials", "all_trials", "poll", "metadata_of", "StudyReader"]
+__all__ = ["open_storage", "summaries", "listing", "initial_trials", "all_trials", "poll", "metadata_of", "StudyReader"]
 
 
 def open_storage(text: str) -> StudyReader:
@@ -14,8 +14,23 @@ def open_storage(text: str) -> StudyReader:
     return open_reader(text)
 
 
+#: A storage opened with more trials than this is listed before its trials are counted (see listing()).
+COUNT_LATER_ABOVE = 200_000
+
+
 def summaries(reader: StudyReader) -> list[StudySummary]:
     return reader.studies()
+
+
+def listing(reader: StudyReader) -> list[StudySummary]:
+    """The summaries to list a storage just opened: counted (states, best values, activity) up to
+    COUNT_LATER_ABOVE trials in the storage; beyond that without counts (`counted` False), which costs no scan of
+    the trials (counting 1M trials took ~2 s of CPU before the first plot), so the caller counts them afterwards
+    (in the background)."""
+    uncounted = reader.studies(counts=False)
+    if sum(s.n_trials for s in uncounted) <= COUNT_LATER_ABOVE:
+        return reader.studies()
+    return uncounted
 
 
 def initial_trials(reader: StudyReader, study: str) -> tuple[TrialTable, Watermark]:

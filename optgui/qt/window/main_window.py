@@ -190,7 +190,7 @@ class MainWindow(QMainWindow):
             text = text.replace(":***@", f":{password}@", 1)
         try:
             reader = reading.open_storage(text)
-            summaries = reading.summaries(reader)
+            summaries = reading.listing(reader)
         except OptguiError as exc:
             self._open_failed(text, str(exc), "")
             return False
@@ -216,8 +216,16 @@ class MainWindow(QMainWindow):
         if target is not None:
             self.study_list.select(target, emit=False)
             self.open_study(target)
+        if not all(s.counted for s in summaries):
+            self._count_in_background()
         self.storage_opened.emit(text)
         return True
+
+    def _count_in_background(self) -> None:
+        """A large storage was listed without counts (reading.listing): its study list counts follow from a
+        read in the worker thread, after the first study's plot."""
+        if not self.study_view.reads.summaries(self.storage, self.storage):
+            self._summaries_wanted = True
 
     def _open_failed(self, text: str, message: str, details: str) -> None:
         dialogs.error(self, "Cannot open the storage", message, details)

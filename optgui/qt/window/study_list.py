@@ -108,6 +108,8 @@ class StudyTableModel(QAbstractTableModel):
         col = index.column()
         counts = s.state_counts
         if role == Qt.ItemDataRole.DisplayRole:
+            if not s.counted and 3 <= col <= 8:
+                return "…"  # a large storage's counts are on their way (read in the background)
             return [
                 s.name,
                 " / ".join(s.directions),
