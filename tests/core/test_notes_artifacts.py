@@ -22,7 +22,7 @@ from optgui.core.annotations import (
     read_notes,
     save_note,
 )
-from optgui.core.errors import LeaseHeldError
+from optgui.core.errors import LeaseHeldError, StudyStateError
 from optgui.core.storage import open_reader
 from tests.support.annotated import ARTIFACT_FILES, LONG_NOTE, make_annotated_study
 
@@ -225,3 +225,15 @@ def test_journal_files_give_the_same_notes_and_artifacts(tmp_path, annotated):
     placed = len(annotations.notes.trials) + len(annotations.notes.orphans)
     assert placed == 2
     assert {a.filename for a in annotations.artifacts.for_trial(1)} == set(ARTIFACT_FILES)
+
+
+def test_a_note_with_a_malformed_version_is_not_saved(annotated):
+    import optuna
+
+    storage = optuna.storages.RDBStorage(f"sqlite:///{annotated.storage}")
+    storage.set_study_system_attr(storage.get_study_id_from_name(annotated.study_name), "dashboard:note_ver", "x")
+    storage.engine.dispose()
+    before = _digest(annotated.storage)
+    with pytest.raises(StudyStateError, match="malformed version"):
+        save_note(annotated.storage, annotated.study_name, None, "new", expected_version=0)
+    assert _digest(annotated.storage) == before

@@ -155,3 +155,42 @@ def test_a_note_saved_elsewhere_meanwhile_is_not_overwritten(qtbot, opened, dial
     assert "saved elsewhere" in dialog_log.errors[0][1]
     assert notes.trial_note.editing and notes.trial_note.editor.toPlainText() == "mine"
     assert _dashboard_note(annotated.storage, annotated.study_name, 0) == "theirs"
+
+
+def test_the_editor_keeps_its_trial_when_another_is_selected(qtbot, opened, dialog_log):
+    window, workbench, annotated, _before = opened
+    notes = workbench.annotations
+    window.study_view.selection.select(3)
+    notes.trial_note.begin_edit()
+    notes.trial_note.editor.setPlainText("for trial 3")
+    window.study_view.selection.select(1)  # the details move on; the editor stays with trial 3
+    assert notes.trial_note.editing and "trial 3" in notes.trial_note.title.text()
+    dialog_log.answers = [0]
+    qtbot.mouseClick(notes.trial_note.save_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not notes.trial_note.editing, timeout=20000)
+    assert _dashboard_note(annotated.storage, annotated.study_name, 3) == "for trial 3"
+    assert _dashboard_note(annotated.storage, annotated.study_name, 1) == ""
+
+
+def test_malformed_records_are_listed_and_hide_nothing(qtbot, tmp_path, make_window):
+    import optuna
+
+    annotated = make_annotated_study(tmp_path)
+    storage = optuna.storages.RDBStorage(f"sqlite:///{annotated.storage}")
+    study_id = storage.get_study_id_from_name(annotated.study_name)
+    trial_ids = [t._trial_id for t in storage.get_all_trials(study_id)]
+    storage.set_study_system_attr(study_id, f"dashboard:{trial_ids[3]}:note_ver", "seven")
+    storage.set_study_system_attr(study_id, f"dashboard:{trial_ids[3]}:note_str:0", "still shown")
+    storage.engine.dispose()
+    window = make_window()
+    assert window.open_storage(annotated.storage)
+    qtbot.waitUntil(lambda: window.study_view.session.annotations is not None, timeout=20000)
+    notes = window.workbench.annotations
+    assert not notes.page.note.problems.isHidden()
+    assert "trial 3" in notes.page.note.problems.text() and "not an integer" in notes.page.note.problems.text()
+    assert "Study note" in notes.page.note.rendered.toPlainText()
+    window.study_view.selection.select(3)
+    assert notes.trial_note.rendered.toPlainText() == "still shown"
+    assert not notes.trial_note.problem.isHidden()
+    window.study_view.selection.select(2)
+    assert notes.trial_note.rendered.toPlainText().startswith("Long") and notes.trial_note.problem.isHidden()

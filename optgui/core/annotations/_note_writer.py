@@ -77,6 +77,12 @@ def _save(
         except KeyError:
             raise StudyStateError(f"study {study_name!r} has no trial {trial_number}") from None
     stored = attrs.get(records.note_version_key(trial_id), 0)
+    if isinstance(stored, bool) or not isinstance(stored, int):
+        what = "the study's note" if trial_id is None else f"the note of trial {trial_number}"
+        raise StudyStateError(
+            f"{what} has a malformed version ({str(stored)[:40]!r}, not an integer): optuna-dashboard cannot save "
+            "it either; nothing was written"
+        )
     if stored != expected_version:
         what = "the study's note" if trial_id is None else f"the note of trial {trial_number}"
         raise NoteConflictError(

@@ -20,11 +20,13 @@ from PySide6.QtWidgets import QFileDialog, QSplitter
 from optgui.core.annotations import StudyAnnotations, find_artifact_store, save_note
 from optgui.core.errors import OptguiError
 from optgui.core.storage import parse_storage
-from optgui.qt import dialogs
+from optgui.qt import dialogs, theme
 from optgui.qt.study import reading
 from optgui.qt.tasks.tasks import TaskError, TaskSlot
 from optgui.qt.workbench.artifact_view import ArtifactView
 from optgui.qt.workbench.note_view import NoteView
+
+MAX_PROBLEMS_SHOWN = 8
 
 
 class StudyNotesPage(QSplitter):
@@ -38,6 +40,15 @@ class StudyNotesPage(QSplitter):
         self.addWidget(self.note)
         self.addWidget(self.artifacts)
         self.setSizes([500, 400])
+
+    def show_problems(self, problems: list[str]) -> None:
+        """Malformed notes and artifact records, each where it belongs and all of them listed here."""
+        shown = problems[:MAX_PROBLEMS_SHOWN]
+        more = len(problems) - len(shown)
+        text = "\n".join(["Malformed records (everything else is shown):", *shown]) if problems else ""
+        self.note.problems.setText(text + (f"\n… and {more} more" if more > 0 else ""))
+        self.note.problems.setStyleSheet(f"color: {theme.colors().bad};")
+        self.note.problems.setVisible(bool(problems))
 
 
 class Annotations(QObject):
@@ -61,7 +72,7 @@ class Annotations(QObject):
         self.view.opened.connect(self.study_opened)
         self.view.selection.trial_selected.connect(self.show_trial)
         self.page.note.save_requested.connect(lambda body, version: self.save(None, body, version))
-        self.trial_note.save_requested.connect(lambda body, version: self.save(self.shown_trial, body, version))
+        self.trial_note.save_requested.connect(lambda body, version: self.save(self.trial_note.subject, body, version))
         self.page.artifacts.folder_requested.connect(self.choose_folder)
         self.trial_artifacts.folder_requested.connect(self.choose_folder)
 
@@ -123,10 +134,7 @@ class Annotations(QObject):
             self.page.note.show_note(annotations.notes.study, writable=writable, reason=reason)
             self.page.artifacts.set_artifacts(annotations.artifacts.study, store, store_text)
             self._mark_table(annotations)
-            problems = annotations.problems
-            if problems:
-                more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
-                self.window.statusBar().showMessage(f"Malformed: {problems[0]}{more}", 15000)
+            self.page.show_problems(annotations.problems)
         self.show_trial(self.shown_trial)
 
     def show_trial(self, number: int | None) -> None:
@@ -139,7 +147,8 @@ class Annotations(QObject):
             details.left_tabs.setTabText(2, "Artifacts")
             return
         writable, reason = self._writable()
-        self.trial_note.show_note(annotations.notes.for_trial(number), writable=writable, reason=reason)
+        note = annotations.notes.for_trial(number)
+        self.trial_note.show_note(note, writable=writable, reason=reason, subject=number)
         store, store_text = self.store_folder()
         artifacts = annotations.artifacts.for_trial(number)
         self.trial_artifacts.set_artifacts(artifacts, store, store_text)

@@ -20,18 +20,20 @@ from PySide6.QtWidgets import (
 )
 
 from optgui.core.annotations import Note
+from optgui.qt import theme
 
 EMPTY_TEXT = "*No note yet.* Press **Edit** to write one (Markdown); optuna-dashboard shows it too."
 
 
 class NoteView(QWidget):
-    # (body, the version the edit started from)
+    # (body, the version the edit started from); `subject` says whose note it is
     save_requested = Signal(str, int)
 
     def __init__(self, what: str = "study", parent: QWidget | None = None):
         super().__init__(parent)
         self.what = what  # "study" or "trial": for the texts
         self.note: Note | None = None
+        self.subject: int | None = None  # the trial number whose note this is (None: the study's), kept while editing
         self.version = 0
         self.writable = False
         layout = QVBoxLayout(self)
@@ -53,6 +55,11 @@ class NoteView(QWidget):
         self.problem.setWordWrap(True)
         self.problem.hide()
         layout.addWidget(self.problem)
+        self.problems = QLabel()  # the study page lists every malformed record of the study here
+        self.problems.setWordWrap(True)
+        self.problems.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.problems.hide()
+        layout.addWidget(self.problems)
         self.pages = QStackedWidget()
         self.rendered = QTextBrowser()
         self.rendered.setOpenExternalLinks(True)
@@ -70,15 +77,17 @@ class NoteView(QWidget):
     def editing(self) -> bool:
         return self.pages.currentWidget() is self.editor
 
-    def show_note(self, note: Note | None, *, writable: bool, reason: str = "") -> None:
-        """Show `note` (None: there is none yet). `writable`: Edit is offered (`reason` says why not)."""
+    def show_note(self, note: Note | None, *, writable: bool, reason: str = "", subject: int | None = None) -> None:
+        """Show `note` (None: there is none yet) of `subject` (a trial number, None for the study). `writable`:
+        Edit is offered (`reason` says why not). While the user edits, the editor stays on its subject."""
         self.writable = writable
         self.edit_button.setEnabled(writable)
         self.edit_button.setToolTip(
             "Edit this note (Markdown); nothing is written until you press Save" if writable else reason
         )
         if self.editing:
-            return  # the user's typing is not replaced; Save checks the version
+            return  # the user's typing is not replaced (Save checks the version), nor its subject
+        self.subject = subject
         self.note = note
         self.version = note.version if note is not None else 0
         body = note.body if note is not None else ""
@@ -90,6 +99,7 @@ class NoteView(QWidget):
         self.title.setText(f"Note{version}")
         problem = note.problem if note is not None else None
         self.problem.setText(f"This note is malformed: it {problem}" if problem else "")
+        self.problem.setStyleSheet(f"color: {theme.colors().bad};")
         self.problem.setVisible(bool(problem))
         self._buttons()
 
@@ -97,6 +107,8 @@ class NoteView(QWidget):
         if not self.writable:
             return
         self.editor.setPlainText(self.note.body if self.note is not None else "")
+        whose = "" if self.subject is None else f" of trial {self.subject}"
+        self.title.setText(f"Editing the note{whose}")
         self.pages.setCurrentWidget(self.editor)
         self.editor.setFocus(Qt.FocusReason.OtherFocusReason)
         self._buttons()
@@ -104,6 +116,8 @@ class NoteView(QWidget):
     def end_edit(self) -> None:
         """Leave editing without writing (Cancel, or after a successful save)."""
         self.pages.setCurrentWidget(self.rendered)
+        version = f" · version {self.version}" if self.note is not None and self.version else ""
+        self.title.setText(f"Note{version}")
         self._buttons()
 
     def _save(self) -> None:
