@@ -194,3 +194,38 @@ def test_malformed_records_are_listed_and_hide_nothing(qtbot, tmp_path, make_win
     assert not notes.trial_note.problem.isHidden()
     window.study_view.selection.select(2)
     assert notes.trial_note.rendered.toPlainText().startswith("Long") and notes.trial_note.problem.isHidden()
+
+
+def test_save_a_copy_and_a_chosen_artifact_folder_is_remembered(qtbot, opened, monkeypatch, tmp_path):
+    from PySide6.QtWidgets import QFileDialog
+
+    from optgui.qt import dialogs
+    from optgui.qt.settings import Settings
+
+    window, workbench, annotated, _before = opened
+    notes = workbench.annotations
+    window.study_view.selection.select(1)
+    view = notes.trial_artifacts
+    item = next(
+        view.list.topLevelItem(i)
+        for i in range(view.list.topLevelItemCount())
+        if view.list.topLevelItem(i).text(0) == "config.json"
+    )
+    view.list.setCurrentItem(item)
+    target = tmp_path / "copied.json"
+    monkeypatch.setattr(dialogs, "save_file", lambda *a, **k: str(target))
+    qtbot.mouseClick(view.copy_button, Qt.MouseButton.LeftButton)
+    assert target.read_bytes() == ARTIFACT_FILES["config.json"]
+    # Another folder (a copy of the store elsewhere), chosen once and remembered for the study.
+    moved = tmp_path / "elsewhere"
+    annotated.store.rename(moved)
+    window.study_view.selection.select(0)
+    window.study_view.selection.select(1)
+    assert {view.list.topLevelItem(i).text(2) for i in range(view.list.topLevelItemCount())} == {"no folder"}
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *a, **k: str(moved))
+    qtbot.mouseClick(view.folder_button, Qt.MouseButton.LeftButton)
+    sizes = {view.list.topLevelItem(i).text(2) for i in range(view.list.topLevelItemCount())}
+    assert "missing" not in sizes and "no folder" not in sizes
+    assert Settings().artifact_store(annotated.storage, annotated.study_name) == str(moved)
+    expected = sorted([*annotated.artifact_ids.values(), annotated.study_artifact_id])
+    assert sorted(p.name for p in moved.iterdir()) == expected  # nothing was written into the folder
