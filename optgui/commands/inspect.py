@@ -60,6 +60,7 @@ def add_arguments(parser) -> None:
 
 def execute(args) -> int:
     # imported on use, not with this module: start-up time
+    from optgui.core.annotations import read_annotations
     from optgui.core.storage import open_reader, resolve_for_reading, snapshot_copy
 
     if args.upgrade:
@@ -109,6 +110,9 @@ def execute(args) -> int:
                     table = select_rows(table, np.arange(max(0, len(table) - args.limit), len(table)))
                 if args.json:
                     head = {**header, "study": summary.as_json() if summary else None}
+                    # optuna-dashboard's notes and Optuna's artifact metadata (a --limit table cannot place every note)
+                    annotations = read_annotations(reader, args.study, None if args.limit is not None else table)
+                    head |= annotations.to_json()
                     stream_document(head, "trials", encoded_trials(table), sys.stdout)
                 elif args.jsonl:
                     _write_lines(encoded_trials(table), sys.stdout)

@@ -6,6 +6,7 @@ removed: recent files never hold a secret.
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSettings, QStandardPaths
@@ -81,8 +82,31 @@ class Settings:
     def set_bytes(self, key: str, value: QByteArray) -> None:
         self._qs.setValue(f"window/{key}", value)
 
+    # --- notes and artifacts: per study file ---------------------------------------------------------------
+    def notes_writable(self, storage: str) -> bool:
+        """The user agreed once that optgui may write notes into this storage."""
+        return self._qs.value(f"notes/writable/{_storage_key(storage)}", False, type=bool)
+
+    def set_notes_writable(self, storage: str) -> None:
+        self._qs.setValue(f"notes/writable/{_storage_key(storage)}", True)
+        self._qs.sync()
+
+    def artifact_store(self, storage: str, study: str) -> str:
+        """The FileSystemArtifactStore folder the user pointed at for this study ("" when none)."""
+        return self._qs.value(f"artifacts/store/{_storage_key(storage, study)}", "", type=str)
+
+    def set_artifact_store(self, storage: str, study: str, folder: str) -> None:
+        self._qs.setValue(f"artifacts/store/{_storage_key(storage, study)}", folder)
+        self._qs.sync()
+
     def sync(self) -> None:
         self._qs.sync()
+
+
+def _storage_key(storage: str, study: str | None = None) -> str:
+    # A hash: paths and URLs hold characters INI keys cannot; the password never reaches the settings.
+    text = redact_url(storage) + ("\0" + study if study is not None else "")
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
 def _still_there(storage: str) -> bool:

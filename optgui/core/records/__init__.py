@@ -24,6 +24,16 @@ optgui.core.records._base.RecordError: optgui:segment:0 has 'start_trial' = -1, 
 from __future__ import annotations
 
 from optgui.core.records._base import MAX_TRIAL_NUMBER, MetadataError, RecordError, now_iso
+from optgui.core.records._dashboard import (
+    ARTIFACT_PREFIX,
+    DASHBOARD_PREFIX,
+    NOTE_CHUNK_LENGTH,
+    NOTE_KEY,
+    ArtifactRecord,
+    note_chunk_prefix,
+    note_chunks,
+    note_version_key,
+)
 from optgui.core.records._fleet import AskedBy, Claim, ControlRecord, FleetRecord, TrialResult, WorkerRecord
 from optgui.core.records._keys import (
     CHECKPOINT_SECONDS,
@@ -164,4 +174,13 @@ __all__ = [
     "CHECKPOINT_SECONDS",
     "MAX_TRIAL_NUMBER",
     "now_iso",
+    # optuna-dashboard's notes and Optuna's artifact metadata (foreign keys optgui reads; notes also written)
+    "ArtifactRecord",
+    "ARTIFACT_PREFIX",
+    "DASHBOARD_PREFIX",
+    "NOTE_CHUNK_LENGTH",
+    "NOTE_KEY",
+    "note_chunk_prefix",
+    "note_chunks",
+    "note_version_key",
 ]

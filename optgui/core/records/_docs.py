@@ -8,6 +8,7 @@ import enum
 import inspect
 
 from optgui.core.records._base import JsonRecord, record_fields
+from optgui.core.records._dashboard import NOTE_CHUNK_LENGTH, ArtifactRecord
 from optgui.core.records._fleet import AskedBy, Claim, ControlRecord, FleetRecord, TrialResult, WorkerRecord
 from optgui.core.records._keys import SCHEMA_VERSION
 from optgui.core.records._lease import LeaseRecord
@@ -87,7 +88,8 @@ and names it; the app shows what is well formed. Keys a record does not list are
 Contents: [Study attributes](#study-attributes) · [Run record](#run-record-optguirun) ·
 [Segments](#segment-optguisegmenti) · [Saved states](#saved-state-optguistateb) ·
 [Trial attributes](#trial-attributes) · [Which trials optgui made](#which-trials-optgui-made) ·
-[Parallel runs](#parallel-runs-additive-keys) · [Vocabularies](#vocabularies) ·
+[Parallel runs](#parallel-runs-additive-keys) ·
+[Notes and artifacts](#notes-and-artifacts-keys-of-optuna-dashboard-and-optuna) · [Vocabularies](#vocabularies) ·
 [Outside the study](#outside-the-study)
 
 ## Study attributes
@@ -129,6 +131,31 @@ Nothing that describes a study's run lives outside it. Two things optgui keeps e
   replay checkpoints ([determinism.md](determinism.md#verifying-a-study)).
 
 The data and cache folders are listed in [packaging.md](packaging.md#where-settings-and-caches-live).
+"""
+
+FOREIGN_KEYS = [
+    ("`dashboard:note_ver`", "the study note's version, an integer bumped by one on every save"),
+    (
+        "`dashboard:note_str:<i>`",
+        f"the study note's Markdown in chunks of at most {NOTE_CHUNK_LENGTH} characters, `i` = 0, 1, ... (a save "
+        'that shortens a note sets the chunks it no longer needs to `""`)',
+    ),
+    (
+        "`dashboard:<trial_id>:note_ver`, `dashboard:<trial_id>:note_str:<i>`",
+        "a trial's note, the same way, keyed by the trial's *id* (not its number)",
+    ),
+    (
+        "`artifacts:<artifact_id>` (on the study or on a trial)",
+        "the JSON text of an [artifact](#artifact-artifactsartifact_id) record",
+    ),
+]
+
+FOREIGN = f"""## Notes and artifacts (keys of optuna-dashboard and Optuna)
+
+optgui reads two kinds of keys that are not its own ([notes-and-artifacts.md](notes-and-artifacts.md)), and
+writes the first only when the user presses Save on a note:
+
+{_table(FOREIGN_KEYS)}
 """
 
 VOCABULARIES: list[type[enum.StrEnum]] = [
@@ -191,6 +218,8 @@ def render() -> str:
         record_section(Claim),
         record_section(TrialResult),
         record_section(AskedBy),
+        FOREIGN,
+        record_section(ArtifactRecord),
         vocabulary_section(),
         OUTSIDE,
     ]

@@ -502,6 +502,11 @@ class JournalStudyReader(StudyReader):
                 out[trial.number] = picked
         return out
 
+    def study_system_attrs(self, study_name: str, prefix: str) -> dict[str, Any]:
+        self.refresh()
+        study = self._study(study_name)
+        return {k: v for k, v in study.system_attrs.items() if k.startswith(prefix)}
+
     def _trial_ids_of(self, study, numbers: Sequence[int] | None) -> list[int]:
         """The study's trial ids, in order; only those numbered `numbers` when given."""
         if numbers is None:

@@ -995,6 +995,15 @@ class RdbStudyReader(StudyReader):
                     out.setdefault(number, {})[key] = _json_or_text(text)
         return out
 
+    def study_system_attrs(self, study_name: str, prefix: str) -> dict[str, Any]:
+        study_id, _ = self._study(study_name)
+        rows = self.db.rows(
+            "SELECT key, value_json FROM study_system_attributes WHERE study_id = ? AND key LIKE ?",
+            (study_id, prefix + "%"),
+        )
+        # LIKE ignores case (and `_` matches any character): keep only the exact prefix.
+        return {key: _json_or_text(text) for key, text in rows if key.startswith(prefix)}
+
     def _study_rows(
         self, sql: str, params: tuple, study_id: int, numbers: Sequence[int] | None
     ) -> Iterator[list[tuple]]:

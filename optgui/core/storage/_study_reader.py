@@ -80,6 +80,11 @@ class StudyReader:
         """
         raise NotImplementedError
 
+    def study_system_attrs(self, study_name: str, prefix: str) -> dict[str, Any]:
+        """{key: value} of the study's system attributes whose key starts with `prefix` (optuna-dashboard's notes,
+        Optuna's artifact metadata). Values are JSON-decoded, never unpickled."""
+        raise NotImplementedError
+
     def close(self) -> None:
         """Release the file or connection. Reading after close is an error."""
 

@@ -7,8 +7,10 @@ and the state names RUNNING, COMPLETE, PRUNED, FAIL, WAITING. Anything else (cal
 subscripts, lambdas...) is rejected with a message naming it.
 
 Column names are the table's keys (number, state, value / values_0, duration, datetime_start, datetime_complete,
-params_<name>, user_attrs_<key>); a param or user attribute can also be named without its prefix (`lr` for
-`params_lr`). A comparison with a missing value is false (also for `!=`), except `x == None` / `x != None`.
+params_<name>, user_attrs_<key>; `artifacts`, a trial's artifact count, and `has_note`, 1 when it has an
+optuna-dashboard note and a condition on its own: `has_note`, `not has_note`); a param or user attribute can also
+be named without its prefix (`lr` for `params_lr`). A comparison with a missing value is false (also for `!=`),
+except `x == None` / `x != None`.
 Datetimes compare with ISO strings in local time (`datetime_start >= "2024-05-01 12:00"`).
 """
 
@@ -22,7 +24,16 @@ from collections.abc import Callable
 import numpy as np
 
 from optgui.core.storage._tables import STATE_CODES, STATE_NAMES
-from optgui.core.storage._trial_frame import ATTR, DATETIME, NUMERIC, PARAM, STATE, Column, TrialFrame
+from optgui.core.storage._trial_frame import (
+    ANNOTATION_COLUMNS,
+    ATTR,
+    DATETIME,
+    NUMERIC,
+    PARAM,
+    STATE,
+    Column,
+    TrialFrame,
+)
 
 Mask = Callable[[TrialFrame], np.ndarray]
 
@@ -120,6 +131,8 @@ class _Compiler:
             return lambda frame: ~inner(frame)
         if isinstance(node, ast.Compare):
             return self.compare(node)
+        if isinstance(node, ast.Name) and node.id == "has_note":  # a flag reads as a condition on its own
+            return lambda frame: frame.note_mark[: frame.n] != 0
         self._reject(node)
         raise FilterError(
             f"{ast.unparse(node)!r} is not a condition: compare it, e.g. `{ast.unparse(node)} > 0` (allowed: {ALLOWED})"
@@ -223,6 +236,9 @@ class _Compiler:
                 return frame.column(key)
         if name == "values" and frame.has_column("value"):
             return frame.column("value")
+        for column in ANNOTATION_COLUMNS:  # known before a study shows them: zero on every trial
+            if name == column.key:
+                return column
         return None
 
     def _column_vs_constant(self, column: Column, op: ast.cmpop, constant) -> Mask:

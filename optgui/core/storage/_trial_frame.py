@@ -34,6 +34,14 @@ class Column:
     source: str  # the attribute or name inside the frame: "number", "values:0", a param name, an attr key
 
 
+# The trials table's note marker and artifact count (TrialFrame.set_annotations); `has_note` / `artifacts > 0`
+# in a filter.
+ANNOTATION_COLUMNS = (
+    Column("has_note", "Note", NUMERIC, "note_mark"),
+    Column("artifacts", "Artifacts", NUMERIC, "artifact_count"),
+)
+
+
 class _ParamStore:
     def __init__(self, name: str, capacity: int):
         self.name = name
@@ -96,6 +104,11 @@ class TrialFrame:
         self.datetime_start = np.empty(0, dtype="datetime64[us]")
         self.datetime_complete = np.empty(0, dtype="datetime64[us]")
         self.duration = np.empty(0)
+        # optuna-dashboard notes and Optuna artifacts per trial (set_annotations): 1.0 where a note has text, the
+        # artifact count. Columns of their own only once a study has any; the filter knows them always.
+        self.note_mark = np.empty(0)
+        self.artifact_count = np.empty(0)
+        self.annotated = False
         self.params: dict[str, _ParamStore] = {}
         self.user_attrs: dict[str, np.ndarray] = {}
         self.columns: list[Column] = []
@@ -115,6 +128,8 @@ class TrialFrame:
         self.datetime_start = _grown(self.datetime_start, cap, np.datetime64("NaT"))
         self.datetime_complete = _grown(self.datetime_complete, cap, np.datetime64("NaT"))
         self.duration = _grown(self.duration, cap, np.nan)
+        self.note_mark = _grown(self.note_mark, cap, 0.0)
+        self.artifact_count = _grown(self.artifact_count, cap, 0.0)
         for store in self.params.values():
             store.grow(cap)
         for key, column in self.user_attrs.items():
@@ -209,6 +224,8 @@ class TrialFrame:
                 self.metric_names[k] if self.metric_names else ("Value" if len(self.directions) == 1 else f"Value {k}")
             )
             cols.append(Column(self.value_key(k), title, NUMERIC, f"values:{k}"))
+        if self.annotated:
+            cols += list(ANNOTATION_COLUMNS)
         cols += [
             Column("duration", "Duration (s)", NUMERIC, "duration"),
             Column("datetime_start", "Started", DATETIME, "datetime_start"),
@@ -221,6 +238,23 @@ class TrialFrame:
 
     def column(self, key: str) -> Column:
         return self._by_key[key]
+
+    def set_annotations(self, note_numbers: np.ndarray, artifact_numbers: np.ndarray, counts: np.ndarray) -> bool:
+        """Mark the trials with a note (with text) and their artifact counts; returns True when the two columns
+        were added (the first time a study has either)."""
+        top = max([self.n, *(int(a.max()) + 1 for a in (note_numbers, artifact_numbers) if len(a))])
+        self._grow(top)
+        self.note_mark[:] = 0.0
+        self.artifact_count[:] = 0.0
+        self.note_mark[note_numbers] = 1.0
+        self.artifact_count[artifact_numbers] = counts
+        self._key_cache.pop("has_note", None)
+        self._key_cache.pop("artifacts", None)
+        if self.annotated or not (len(note_numbers) or len(artifact_numbers)):
+            return False
+        self.annotated = True
+        self._rebuild_columns()
+        return True
 
     def has_column(self, key: str) -> bool:
         return key in self._by_key
@@ -311,6 +345,9 @@ class TrialFrame:
             return fmt(store.distributions[int(store.dist_index[row])].decode(float(store.values[row])))
         if kind == NUMERIC:
             source = column.source
+            if source in ("note_mark", "artifact_count"):
+                value = float(getattr(self, source)[row])
+                return "" if not value else ("✎" if source == "note_mark" else str(int(value)))
             if source == "number":
                 return str(int(self.number[row]))
             value = float(

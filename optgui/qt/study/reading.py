@@ -3,10 +3,21 @@ incremental polls. Kept small so that changes of the reader's API touch one file
 
 from __future__ import annotations
 
+from optgui.core.annotations import StudyAnnotations, read_annotations
 from optgui.core.records import StudyMetadata
 from optgui.core.storage import StudyReader, StudySummary, TrialDelta, TrialTable, Watermark, open_reader
 
-__all__ = ["open_storage", "summaries", "listing", "initial_trials", "all_trials", "poll", "metadata_of", "StudyReader"]
+__all__ = [
+    "open_storage",
+    "summaries",
+    "listing",
+    "initial_trials",
+    "all_trials",
+    "poll",
+    "metadata_of",
+    "notes_and_artifacts",
+    "StudyReader",
+]
 
 
 def open_storage(text: str) -> StudyReader:
@@ -50,3 +61,8 @@ def poll(reader: StudyReader, study: str, watermark: Watermark | None) -> TrialD
 
 def metadata_of(summary: StudySummary) -> StudyMetadata:
     return StudyMetadata.from_system_attrs(dict(summary.optgui_metadata))
+
+
+def notes_and_artifacts(reader: StudyReader, study: str) -> StudyAnnotations:
+    """optuna-dashboard's notes and Optuna's artifact metadata of the study (one read of each kind of key)."""
+    return read_annotations(reader, study)

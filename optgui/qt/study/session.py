@@ -111,6 +111,7 @@ class StudySession:
         self.verification = BadgeState.none()
         self.verify_spec: str | None = None  # the sampler a plain-Optuna study was made with, given in the dialog
         self.verified_revision: int | None = None  # data revision the verification is about (None: none final)
+        self.annotations = None  # notes and artifacts (StudyAnnotations), read by the workbench when first shown
 
     @property
     def key(self) -> tuple[str, str]:

@@ -13,7 +13,16 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QFontDatabase
-from PySide6.QtWidgets import QLabel, QPlainTextEdit, QSplitter, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QLabel,
+    QPlainTextEdit,
+    QSplitter,
+    QTabWidget,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
 
 from optgui.core.engine import read_trial_output, strip_engine_frames
 from optgui.core.records import TRIAL_ERROR
@@ -114,7 +123,11 @@ class TrialDetails(QWidget):
         self.tree.setAlternatingRowColors(True)
         self.tree.setColumnWidth(0, 120)
         self.tree.setColumnWidth(1, 110)
-        self.splitter.addWidget(self.tree)
+        # The attributes, and the trial's optuna-dashboard note and artifacts (tabs added by the workbench).
+        self.left_tabs = QTabWidget()
+        self.left_tabs.setDocumentMode(True)
+        self.left_tabs.addTab(self.tree, "Attributes")
+        self.splitter.addWidget(self.left_tabs)
         self.plot = pg.PlotWidget()
         self.plot.setMinimumHeight(110)
         self.plot.setLabel("bottom", "step")

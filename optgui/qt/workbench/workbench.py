@@ -31,6 +31,7 @@ from optgui.qt.run.run_log import RunLog
 from optgui.qt.study.run_state import SessionRunState
 from optgui.qt.tasks.background import run_with_progress
 from optgui.qt.window.preferences import Preferences, PreferencesDialog
+from optgui.qt.workbench.annotations import Annotations
 from optgui.qt.workbench.best_panel import BestPanel
 from optgui.qt.workbench.plot_export import export_plot
 from optgui.qt.workbench.trial_details import TrialDetails
@@ -88,6 +89,7 @@ class Workbench(QObject):
         self.table.subset_cleared.connect(lambda: selection.set_filter(None))
         self.table.export_requested.connect(self.export_csv)
         self.best.enqueue_requested.connect(self.enqueue)
+        self.annotations = Annotations(self)  # the Notes tab, the details' Note and Artifacts tabs
         self._build_menus()
         self.apply_preferences(startup=True)
 
