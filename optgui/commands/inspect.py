@@ -19,6 +19,7 @@ from typing import TextIO
 
 import numpy as np
 
+from optgui.commands.inspect_workspace import health_cell, health_notes, study_healths, with_health
 from optgui.core.errors import EXIT_OK, OptguiError
 from optgui.core.storage import STATE_NAMES, ParamColumn, StudySummary, TrialTable, iso_utc, json_float, select_rows
 
@@ -96,19 +97,21 @@ def execute(args) -> int:
             }
             if args.study is None:
                 summaries = reader.studies()
+                healths = study_healths(reader, summaries)
                 if args.json:
-                    _dump({**header, "studies": [s.as_json() for s in summaries]})
+                    _dump({**header, "studies": [with_health(s, h) for s, h in zip(summaries, healths, strict=True)]})
                 elif args.jsonl:
-                    _write_lines((s.as_json() for s in summaries), sys.stdout)
+                    _write_lines((with_health(s, h) for s, h in zip(summaries, healths, strict=True)), sys.stdout)
                 else:
-                    _print_summaries(display, reader, summaries)
+                    _print_summaries(display, reader, summaries, healths)
             else:
                 summary = next((s for s in reader.studies() if s.name == args.study), None)
                 table = reader.trials(args.study)  # raises a clear error for an unknown name
                 if args.limit is not None:
                     table = select_rows(table, np.arange(max(0, len(table) - args.limit), len(table)))
                 if args.json:
-                    head = {**header, "study": summary.as_json() if summary else None}
+                    health = study_healths(reader, [summary])[0] if summary else None
+                    head = {**header, "study": with_health(summary, health) if summary else None}
                     stream_document(head, "trials", encoded_trials(table), sys.stdout)
                 elif args.jsonl:
                     _write_lines(encoded_trials(table), sys.stdout)
@@ -165,13 +168,15 @@ def _when(value: np.datetime64) -> str:
     return "-" if text is None else text[:19].replace("T", " ") + " UTC"
 
 
-def _print_summaries(display: str, reader, summaries: list[StudySummary]) -> None:
+def _print_summaries(display: str, reader, summaries: list[StudySummary], healths: list) -> None:
     schema = f", {reader.schema.description}" if reader.schema else ""
     print(f"{display} ({reader.kind}{schema}): {len(summaries)} stud{'y' if len(summaries) == 1 else 'ies'}")
     if not summaries:
         return
-    rows = [("study", "directions", "trials", "complete", "pruned", "fail", "running", "best", "last activity")]
-    for s in summaries:
+    rows = [
+        ("study", "directions", "trials", "complete", "pruned", "fail", "running", "best", "last activity", "health")
+    ]
+    for s, health in zip(summaries, healths, strict=True):
         counts = s.state_counts
         best = " ".join(_fmt(v) for v in s.best_values) if s.best_values else "-"
         rows.append(
@@ -185,9 +190,12 @@ def _print_summaries(display: str, reader, summaries: list[StudySummary]) -> Non
                 str(counts.get("RUNNING", 0) + counts.get("WAITING", 0)),
                 best,
                 _when(s.last_activity),
+                health_cell(health),
             )
         )
     _print_rows(rows)
+    for note in health_notes(summaries, healths):
+        print(f"  {note}")
 
 
 def _print_trials(table: TrialTable) -> None:
