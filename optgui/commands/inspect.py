@@ -1,5 +1,5 @@
 """`optgui inspect STORAGE [--study NAME] [--json|--jsonl]`: print a storage's studies, or one study's trials.
-Read-only.
+Read-only. `optgui inspect FOLDER [--depth N] [--json]`: every study file under a folder (inspect_workspace.py).
 
 --json is one JSON document whose trials are streamed one per line, each encoded by json's C encoder (the pure-Python
 encoder that `indent=` needs took 14 s for 100k trials); --jsonl prints one object per line and nothing else: a
@@ -19,7 +19,14 @@ from typing import TextIO
 
 import numpy as np
 
-from optgui.commands.inspect_workspace import health_cell, health_notes, study_healths, with_health
+from optgui.commands.inspect_workspace import (
+    execute_folder,
+    health_cell,
+    health_notes,
+    is_folder,
+    study_healths,
+    with_health,
+)
 from optgui.core.errors import EXIT_OK, OptguiError
 from optgui.core.storage import STATE_NAMES, ParamColumn, StudySummary, TrialTable, iso_utc, json_float, select_rows
 
@@ -37,7 +44,9 @@ _NONFINITE = {"nan": '"nan"', "inf": '"inf"', "-inf": '"-inf"'}  # as json_float
 
 
 def add_arguments(parser) -> None:
-    parser.add_argument("storage", metavar="STORAGE", help="study file (SQLite or journal) or storage URL")
+    parser.add_argument(
+        "storage", metavar="STORAGE", help="study file (SQLite or journal), storage URL, or a folder of study files"
+    )
     parser.add_argument("--study", metavar="NAME", help="print this study's trials instead of the study list")
     output = parser.add_mutually_exclusive_group()
     output.add_argument("--json", action="store_true", help="machine-readable output: one JSON document")
@@ -53,6 +62,12 @@ def add_arguments(parser) -> None:
         help="read a temporary copy of a SQLite file (for WAL files that cannot be read in place)",
     )
     parser.add_argument(
+        "--depth",
+        type=int,
+        metavar="N",
+        help="with a FOLDER as STORAGE: look for study files this many folders deep (default 3)",
+    )
+    parser.add_argument(
         "--upgrade",
         action="store_true",
         help="upgrade an old-schema SQLite file to the current Optuna schema (writes a backup copy first), then exit",
@@ -60,6 +75,10 @@ def add_arguments(parser) -> None:
 
 
 def execute(args) -> int:
+    if is_folder(args.storage):
+        return execute_folder(args)
+    if args.depth is not None:
+        raise OptguiError("--depth needs a folder")
     # imported on use, not with this module: start-up time
     from optgui.core.storage import open_reader, resolve_for_reading, snapshot_copy
 

@@ -103,7 +103,7 @@ def _write(path: Path, data: bytes) -> Path:
     "make, fragment",
     [
         (lambda d: d / "missing.db", "does not exist"),
-        (lambda d: d, "is a directory"),
+        (lambda d: d, "no study could be read under"),  # a folder is a workspace: tests/commands/test_inspect_folder.py
         (lambda d: _write(d / "empty.db", b""), "is empty"),
         (
             lambda d: _write(

@@ -1,7 +1,9 @@
-"""Run health: running, idle, finished, stalled, failing, orphaned (or possibly orphaned) — computed from the
-reader's tables and the study's optgui records, so the CLI, the window and the workspace agree.
+"""Run health and workspaces, computed from the reader's tables and the study's optgui records, so the CLI, the
+window and the workspace agree.
 
-Above the engine (it asks the engine whether a lease is live); independent of verify and fleet.
+Health: running, idle, finished, stalled, failing, orphaned or possibly orphaned (see `_health.py`). A workspace:
+every study file under a folder, with its studies' summaries and health. Above the engine (it asks the engine
+whether a lease is live); independent of verify and fleet.
 """
 
 from __future__ import annotations
@@ -11,10 +13,39 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from optgui.core.health._health import HealthState, HealthThresholds, RunHealth, assess, study_health
+    from optgui.core.health._workspace import (
+        StudyStatus,
+        Workspace,
+        WorkspaceFile,
+        read_study_file,
+        read_workspace,
+    )
 
-__all__ = ["HealthState", "HealthThresholds", "RunHealth", "assess", "study_health"]
+__all__ = [
+    "HealthState",
+    "HealthThresholds",
+    "RunHealth",
+    "StudyStatus",
+    "Workspace",
+    "WorkspaceFile",
+    "assess",
+    "read_study_file",
+    "read_workspace",
+    "study_health",
+]
 
-_EXPORTS = {name: "optgui.core.health._health" for name in __all__}
+_EXPORTS = {
+    "HealthState": "optgui.core.health._health",
+    "HealthThresholds": "optgui.core.health._health",
+    "RunHealth": "optgui.core.health._health",
+    "assess": "optgui.core.health._health",
+    "study_health": "optgui.core.health._health",
+    "StudyStatus": "optgui.core.health._workspace",
+    "Workspace": "optgui.core.health._workspace",
+    "WorkspaceFile": "optgui.core.health._workspace",
+    "read_study_file": "optgui.core.health._workspace",
+    "read_workspace": "optgui.core.health._workspace",
+}
 
 
 def __getattr__(name: str) -> object:
