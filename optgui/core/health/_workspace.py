@@ -79,21 +79,28 @@ def read_workspace(
     thresholds: HealthThresholds | None = None,
     cancelled: Callable[[], bool] | None = None,
     progress: Callable[[int, int], None] | None = None,
+    previous: Workspace | None = None,
 ) -> Workspace:
     """Scan `root` (see `scan_folder`) and read every study file found; `progress(done, total)` after each file,
-    `cancelled()` between files (a cancelled workspace holds what was read so far)."""
+    `cancelled()` between files (a cancelled workspace holds what was read so far). With `previous` (the same
+    folder read before), a file whose size and modification time are unchanged is taken from it, not read again:
+    what a watched folder needs after one of its files changed."""
     is_cancelled = cancelled or (lambda: False)
     scan = scan_folder(root, depth=depth, cancelled=is_cancelled)
     now = _dt.datetime.now(_dt.UTC)  # one moment for the whole folder, so its files are judged alike
+    known = {f.found: f for f in previous.files} if previous is not None else {}
     files: list[WorkspaceFile] = []
     # A few files at once: SQLite reads release the GIL while they wait on the disk and step through pages.
     with ThreadPoolExecutor(_READERS, thread_name_prefix="optgui-workspace") as pool:
-        futures = [pool.submit(read_study_file, found, thresholds=thresholds, now=now) for found in scan.files]
+        futures = [
+            known[found] if found in known else pool.submit(read_study_file, found, thresholds=thresholds, now=now)
+            for found in scan.files
+        ]
         for future in futures:
             if is_cancelled():
                 pool.shutdown(wait=True, cancel_futures=True)
                 return Workspace(scan.root, tuple(files), scan.skipped, cancelled=True)
-            files.append(future.result())
+            files.append(future if isinstance(future, WorkspaceFile) else future.result())
             if progress is not None:
                 progress(len(files), len(scan.files))
     return Workspace(scan.root, tuple(files), scan.skipped, cancelled=scan.cancelled)

@@ -3,13 +3,23 @@ recent files, live refresh, and a clean shutdown while a run is in progress."""
 
 from __future__ import annotations
 
+import os
 import time
 import traceback
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
-from PySide6.QtWidgets import QLabel, QMainWindow, QSplitter, QStackedWidget, QSystemTrayIcon, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QLabel,
+    QMainWindow,
+    QSplitter,
+    QStackedWidget,
+    QSystemTrayIcon,
+    QVBoxLayout,
+    QWidget,
+)
 
 from optgui.core.engine import DEMO_OBJECTIVE, DEMO_SAMPLER, DEMO_STUDY, DEMO_TRIALS, RunRequest, StudyRunner
 from optgui.core.errors import OptguiError
@@ -121,6 +131,7 @@ class MainWindow(QMainWindow):
             file, "&Open…", self.open_dialog, QKeySequence.StandardKey.Open, "Open a study file read-only"
         )
         self._action(file, "Open &URL…", self.open_url_dialog, None, "Open a PostgreSQL or MySQL storage")
+        self._action(file, "Open &folder…", self.open_folder_dialog, None, "List the study files under a folder")
         self._action(file, "&New study…", self.new_study, QKeySequence.StandardKey.New, "Define a new study")
         self._action(file, "Open &demo", self.open_demo, None, "The demo study in the app data folder")
         self.recent_menu = file.addMenu("Open &recent")
@@ -178,6 +189,8 @@ class MainWindow(QMainWindow):
 
     def open_storage(self, text: str, study: str | None = None) -> bool:
         """Open a storage read-only and show its studies. Errors are shown in a dialog; returns success."""
+        if os.path.isdir(text):  # a folder of study files: the workspace
+            return self.open_folder(text)
         if self.controller.active:
             dialogs.error(self, "A run is in progress", "Stop or pause the run before opening another storage.")
             return False
@@ -215,6 +228,35 @@ class MainWindow(QMainWindow):
             self.study_list.select(target, emit=False)
             self.open_study(target)
         self.storage_opened.emit(text)
+        return True
+
+    # --- workspace (a folder of study files) --------------------------------------------------------------
+    workspace_dock: QDockWidget | None = None
+
+    def open_folder_dialog(self) -> None:
+        folder = dialogs.open_folder(self)
+        if folder:
+            self.open_folder(folder)
+
+    def open_folder(self, folder: str) -> bool:
+        """Show the folder's study files in the workspace panel (a dock beside the study list), read in the
+        background and watched; choosing a study there opens its file."""
+        # imported on use, not with this module: start-up time
+        from optgui.qt.workspace.workspace_panel import WorkspacePanel
+
+        if self.workspace_dock is None:
+            panel = WorkspacePanel()
+            panel.study_chosen.connect(lambda path, study: self.open_storage(path, study))
+            self.workspace_dock = QDockWidget("Workspace", self)
+            self.workspace_dock.setObjectName("workspaceDock")
+            self.workspace_dock.setWidget(panel)
+            self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.workspace_dock)
+        panel = self.workspace_dock.widget()
+        assert isinstance(panel, WorkspacePanel)
+        panel.open_folder(folder)
+        self.workspace_dock.show()
+        self.settings.add_recent(folder)
+        self._refresh_recent()
         return True
 
     def _open_failed(self, text: str, message: str, details: str) -> None:
