@@ -250,6 +250,7 @@ class MainWindow(QMainWindow):
             self.workspace_dock = QDockWidget("Workspace", self)
             self.workspace_dock.setObjectName("workspaceDock")
             self.workspace_dock.setWidget(panel)
+            self.workspace_dock.setMinimumWidth(300)  # file, health and trials stay in view
             self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.workspace_dock)
         panel = self.workspace_dock.widget()
         assert isinstance(panel, WorkspacePanel)

@@ -28,7 +28,8 @@ from optgui.core.storage import DEFAULT_DEPTH, iso_utc
 from optgui.qt.tasks.tasks import TaskError, TaskSlot, TaskState
 from optgui.qt.tasks.throttle import TEXTS, Throttle
 
-COLUMNS = ("File / study", "Trials", "Best", "Last activity", "Health")
+# Health second: in a narrow dock it is what must stay in view.
+COLUMNS = ("File / study", "Health", "Trials", "Best", "Last activity")
 PATH_ROLE = Qt.ItemDataRole.UserRole
 STUDY_ROLE = Qt.ItemDataRole.UserRole + 1
 
@@ -68,8 +69,8 @@ class WorkspacePanel(QWidget):
         self.tree.setColumnCount(len(COLUMNS))
         self.tree.setHeaderLabels(COLUMNS)
         self.tree.setUniformRowHeights(True)
-        self.tree.header().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        self.tree.header().setStretchLastSection(False)
+        self.tree.header().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        self.tree.header().setStretchLastSection(True)
         self.tree.itemActivated.connect(self._activated)
         self.tree.itemClicked.connect(self._activated)
         self.problems = QLabel()
@@ -162,7 +163,7 @@ class WorkspacePanel(QWidget):
         for file in workspace.files:
             self.tree.addTopLevelItem(self._file_item(workspace, file))
         self.tree.expandAll()
-        for column in range(1, len(COLUMNS)):
+        for column in range(len(COLUMNS)):
             self.tree.resizeColumnToContents(column)
         if chosen is not None:
             self.select(*chosen)
@@ -176,8 +177,8 @@ class WorkspacePanel(QWidget):
         item.setData(0, PATH_ROLE, str(file.path))
         item.setToolTip(0, str(file.path))
         if file.error:
-            item.setText(4, "not read")
-            item.setToolTip(4, file.error)
+            item.setText(1, "not read")
+            item.setToolTip(1, file.error)
         for status in file.studies:
             item.addChild(_study_item(file, status))
         return item
@@ -216,17 +217,17 @@ def _study_item(file: WorkspaceFile, status: StudyStatus) -> QTreeWidgetItem:
     item = QTreeWidgetItem(
         [
             summary.name,
+            "?" if health is None else str(health.state),
             str(summary.n_trials),
             best,
             "–" if last is None else last[:16].replace("T", " "),
-            "?" if health is None else str(health.state),
         ]
     )
     item.setData(0, PATH_ROLE, str(file.path))
     item.setData(0, STUDY_ROLE, summary.name)
     if health is not None:
-        item.setToolTip(4, "\n".join([health.summary, *health.evidence[1:]]))
-    for column in (1, 2):
+        item.setToolTip(1, "\n".join([health.summary, *health.evidence[1:]]))
+    for column in (2, 3):
         item.setTextAlignment(column, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
     return item
 
