@@ -83,12 +83,13 @@ def read_workspace(
 ) -> Workspace:
     """Scan `root` (see `scan_folder`) and read every study file found; `progress(done, total)` after each file,
     `cancelled()` between files (a cancelled workspace holds what was read so far). With `previous` (the same
-    folder read before), a file whose size and modification time are unchanged is taken from it, not read again:
-    what a watched folder needs after one of its files changed."""
+    folder read before), a file whose size and modification time are unchanged and whose studies have no RUNNING
+    trial is taken from it, not read again: what a watched folder needs after one of its files changed."""
     is_cancelled = cancelled or (lambda: False)
     scan = scan_folder(root, depth=depth, cancelled=is_cancelled)
     now = _dt.datetime.now(_dt.UTC)  # one moment for the whole folder, so its files are judged alike
-    known = {f.found: f for f in previous.files} if previous is not None else {}
+    # Unchanged files are reused unless a study in them has RUNNING trials: their health changes with time alone.
+    known = {f.found: f for f in previous.files if not _has_running(f)} if previous is not None else {}
     files: list[WorkspaceFile] = []
     # A few files at once: SQLite reads release the GIL while they wait on the disk and step through pages.
     with ThreadPoolExecutor(_READERS, thread_name_prefix="optgui-workspace") as pool:
@@ -104,6 +105,10 @@ def read_workspace(
             if progress is not None:
                 progress(len(files), len(scan.files))
     return Workspace(scan.root, tuple(files), scan.skipped, cancelled=scan.cancelled)
+
+
+def _has_running(file: WorkspaceFile) -> bool:
+    return any(s.summary.state_counts.get("RUNNING", 0) for s in file.studies)
 
 
 def _one_line(exc: BaseException) -> str:

@@ -38,6 +38,7 @@ from optgui.qt.window.about import AboutDialog
 from optgui.qt.window.new_study_dialog import NewStudyDialog
 from optgui.qt.window.start_page import StartPage
 from optgui.qt.window.study_list import StudyList
+from optgui.qt.workspace.notifier import NotificationKind, Notifier, TraySink
 
 NOTIFY_AFTER_SECONDS = 60.0
 STUDY_LIST_MIN_WIDTH = 170  # runs shorter than this finish without a desktop notification
@@ -103,6 +104,10 @@ class MainWindow(QMainWindow):
         self._live_changed(live, seconds)
         self.log_action.setChecked(self.settings.log_scale())
         self.tray: QSystemTrayIcon | None = None
+        self.notifier = Notifier(self.settings, self)
+        self.notifier.sink = TraySink(self.windowIcon(), self.notifier.clicked, self)  # nothing without a tray
+        self.notifier.open_requested.connect(lambda storage, study: self.open_storage(storage, study))
+        self.study_view.badge_changed.connect(self._badge_notification)
         self._refresh_recent()
         # imported on use, not with this module: start-up time
         from optgui.qt.workbench import workbench
@@ -247,6 +252,7 @@ class MainWindow(QMainWindow):
         if self.workspace_dock is None:
             panel = WorkspacePanel()
             panel.study_chosen.connect(lambda path, study: self.open_storage(path, study))
+            panel.read_finished.connect(lambda: panel.workspace and self.notifier.workspace_read(panel.workspace))
             self.workspace_dock = QDockWidget("Workspace", self)
             self.workspace_dock.setObjectName("workspaceDock")
             self.workspace_dock.setWidget(panel)
@@ -254,6 +260,7 @@ class MainWindow(QMainWindow):
             self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.workspace_dock)
         panel = self.workspace_dock.widget()
         assert isinstance(panel, WorkspacePanel)
+        self.notifier.forget_watched()
         panel.open_folder(folder)
         self.workspace_dock.show()
         self.settings.add_recent(folder)
@@ -361,6 +368,8 @@ class MainWindow(QMainWindow):
 
     # --- view ---------------------------------------------------------------------------------------------
     def refresh(self) -> None:
+        if self.workspace_dock is not None and self.workspace_dock.isVisible():
+            self.workspace_dock.widget().reload()  # type: ignore[union-attr]  # (health changes with time alone)
         if self.reader is None:
             return
         if self.controller.active and self.controller.state != "paused":
@@ -461,15 +470,14 @@ class MainWindow(QMainWindow):
         started = self.controller.started_at
         if started is None or time.monotonic() - started < NOTIFY_AFTER_SECONDS:
             return
-        if not QSystemTrayIcon.isSystemTrayAvailable():
-            return
-        if self.tray is None:
-            self.tray = QSystemTrayIcon(self.windowIcon(), self)
-            self.tray.show()
         name = self.study_view.summary.name if self.study_view.summary else "study"
-        title = f"optgui: {name} {'finished' if state == 'completed' else 'failed'}"
-        icon = QSystemTrayIcon.MessageIcon.Information if state == "completed" else QSystemTrayIcon.MessageIcon.Critical
-        self.tray.showMessage(title, message or state, icon, 10000)
+        kind = NotificationKind.RUN_COMPLETED if state == "completed" else NotificationKind.RUN_PAUSED_ON_ERROR
+        self.notifier.notify(kind, self.study_view.storage or "", name, message or state)
+
+    def _badge_notification(self, state) -> None:
+        summary = self.study_view.summary
+        if summary is not None:
+            self.notifier.verification(self.study_view.storage or "", summary.name, state.kind, state.text)
 
     # --- window state -------------------------------------------------------------------------------------
     def _restore_state(self) -> None:

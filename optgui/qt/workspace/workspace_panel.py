@@ -84,6 +84,18 @@ class WorkspacePanel(QWidget):
         layout.addWidget(self.tree, 1)
         layout.addWidget(self.problems)
 
+    def closeEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        self.stop()
+        super().closeEvent(event)
+
+    def stop(self) -> None:
+        """Stop reading and watching (the window is closing, or the panel is no longer wanted)."""
+        self._reread.cancel()
+        self._slot.cancel()
+        paths = self._watcher.files() + self._watcher.directories()
+        if paths:
+            self._watcher.removePaths(paths)
+
     # --- reading ------------------------------------------------------------------------------------------
     def open_folder(self, folder: str | Path, depth: int = DEFAULT_DEPTH) -> None:
         """Show `folder` (read in the background) and watch it."""
