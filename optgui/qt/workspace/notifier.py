@@ -1,5 +1,5 @@
-"""Desktop notifications: a run in this window completes, pauses on an error or stalls, its verification
-diverges; a watched study run elsewhere finishes, stalls or is left with orphaned trials.
+"""Desktop notifications: a run in this window completes or fails, a verification diverges; a watched study (one
+of the open workspace) finishes, stalls or is left with orphaned trials.
 
 The notifier decides *what* to say and whether its kind is on (Preferences); a sink shows it. The app's sink is the
 system tray (`TraySink`: `QSystemTrayIcon.showMessage` with the app icon; nothing at all where the platform has no
@@ -22,7 +22,6 @@ from optgui.qt.settings import Settings
 class NotificationKind(enum.StrEnum):
     RUN_COMPLETED = "run_completed"
     RUN_PAUSED_ON_ERROR = "run_paused_on_error"
-    RUN_STALLED = "run_stalled"
     VERIFICATION_DIVERGED = "verification_diverged"
     WATCHED_FINISHED = "watched_finished"
     WATCHED_STALLED = "watched_stalled"
@@ -33,7 +32,6 @@ class NotificationKind(enum.StrEnum):
 KIND_LABELS = {
     NotificationKind.RUN_COMPLETED: "A run in this window completes",
     NotificationKind.RUN_PAUSED_ON_ERROR: "A run in this window pauses on an error",
-    NotificationKind.RUN_STALLED: "A run in this window stalls",
     NotificationKind.VERIFICATION_DIVERGED: "A verification diverges",
     NotificationKind.WATCHED_FINISHED: "A watched study finishes",
     NotificationKind.WATCHED_STALLED: "A watched study stalls",
