@@ -80,3 +80,34 @@ def test_the_window_opens_a_folder_as_a_workspace_and_a_chosen_study_as_usual(qt
     panel.tree.itemClicked.emit(beta, 0)
     qtbot.waitUntil(lambda: window.study_view.summary is not None and window.study_view.summary.name == "beta")
     assert window.storage == str(tmp_path / "b.db")
+
+
+def test_the_study_header_shows_the_run_health(qtbot, make_window, tmp_path):
+    import datetime as dt
+
+    path = tmp_path / "h.db"
+    study = optuna.create_study(study_name="h", storage=f"sqlite:///{path}")
+    now = dt.datetime.now()
+    for i in range(5):
+        end = now - dt.timedelta(minutes=20 - i)
+        study.add_trial(
+            optuna.trial.FrozenTrial(
+                number=0,
+                trial_id=0,
+                state=optuna.trial.TrialState.COMPLETE,
+                value=float(i),
+                params={"x": float(i)},
+                distributions={"x": optuna.distributions.FloatDistribution(-10, 10)},
+                datetime_start=end - dt.timedelta(seconds=10),
+                datetime_complete=end,
+                user_attrs={},
+                system_attrs={},
+                intermediate_values={},
+            )
+        )
+    study.ask()  # a worker is busy, but nothing finished for 16 minutes
+    window = make_window()
+    assert window.open_storage(str(path), "h")
+    subtitle = window.study_view.subtitle
+    qtbot.waitUntil(lambda: "stalled:" in subtitle.text(), timeout=30000)
+    assert "no\u00a0trial\u00a0finished\u00a0for\u00a016\u00a0min" in subtitle.text()

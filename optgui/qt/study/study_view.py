@@ -41,6 +41,7 @@ from optgui.qt.tasks.background_reads import BackgroundReads
 from optgui.qt.tasks.throttle import TEXTS, Throttle
 from optgui.qt.verify.badge import Badge, VerdictDialog
 from optgui.qt.verify.verification import BadgeState, VerifyJob
+from optgui.qt.workspace.health_line import HealthLine
 
 VERIFY_DURING_RUN_SECONDS = 30.0
 TABS_MIN_WIDTH = 340
@@ -62,6 +63,7 @@ class StudyView(QWidget):
         self.controller = controller
         self.verifier = verifier
         self.session: StudySession | None = None  # the shown study
+        self.health = HealthLine(self._update_subtitle, self)  # the run health in the header, read in the background
         self.run_session: StudySession | None = None  # the study this window's engine runs (or ran last)
         self._sessions: dict[tuple[str, str], StudySession] = {}  # recently shown studies of the open storage
         self._verifying: StudySession | None = None  # the session the verifier's results belong to
@@ -231,6 +233,7 @@ class StudyView(QWidget):
         self.panel.show_definition(session.definition(), rebind=True)
         self._show_run(session)
         self._show_summary(summary)
+        self.health.request(session.storage, summary.name)
         meta = session.metadata
         self.fleet.open(session.storage, summary.name, session.reader.kind, session.display, meta.run)
         if self.verifier.running:
@@ -302,6 +305,9 @@ class StudyView(QWidget):
         others = (("PRUNED", "pruned"), ("FAIL", "failed"), ("RUNNING", "running"))
         counts = [f"{c['COMPLETE']} complete"] + [f"{c[key]} {word}" for key, word in others if c[key]]
         parts.append(" · ".join(counts))
+        health = self.health.text_for(self.storage or "", self.summary.name)
+        if health:
+            parts.append(health)
         parts.append(self._display_shown)
         # Lines break only between the parts: inside one, spaces are non-breaking.
         self.subtitle.setText("   ·   ".join(part.replace(" ", "\u00a0") for part in parts))
@@ -315,6 +321,7 @@ class StudyView(QWidget):
         session.summary = summary
         if session is self.session:
             self._show_summary(summary)
+            self.health.request(session.storage, summary.name)
 
     # --- refresh ------------------------------------------------------------------------------------------
     def refresh(self) -> int:
