@@ -307,11 +307,12 @@ class StudyView(QWidget):
         parts.append(" · ".join(counts))
         health = self.health.text_for(self.storage or "", self.summary.name)
         if health:
-            parts.append(health)
+            parts.append(f"health: {health}")
         parts.append(self._display_shown)
         # Lines break only between the parts: inside one, spaces are non-breaking.
         self.subtitle.setText("   ·   ".join(part.replace(" ", "\u00a0") for part in parts))
-        self.subtitle.setToolTip(self.display)
+        evidence = self.health.evidence_for(self.storage or "", self.summary.name)
+        self.subtitle.setToolTip(f"{self.display}\n{evidence}" if evidence else self.display)
 
     def summary_updated(self, summary: StudySummary) -> None:
         """The study list re-read the storage."""

@@ -45,5 +45,10 @@ class HealthLine(QObject):
         return self._health.get((storage, study))
 
     def text_for(self, storage: str, study: str) -> str:
+        """The state, short enough for the header at 1000 px (the evidence: `evidence_for`, for its tooltip)."""
         health = self.health_of(storage, study)
-        return "" if health is None else health.summary
+        return "" if health is None else str(health.state)
+
+    def evidence_for(self, storage: str, study: str) -> str:
+        health = self.health_of(storage, study)
+        return "" if health is None else "\n".join([health.summary, *health.evidence[1:]])
