@@ -64,11 +64,14 @@ def read_study_file(
             for summary in reader.studies():
                 try:
                     health: RunHealth | None = study_health(reader, summary, thresholds=thresholds, now=now)
-                except (OptguiError, OSError, ValueError):
+                except Exception:  # noqa: BLE001 - the study stays listed, without its health
                     health = None
                 statuses.append(StudyStatus(summary, health))
-    except (OptguiError, OSError, ValueError) as exc:
+    except OptguiError as exc:
         return WorkspaceFile(found, error=_one_line(exc))
+    except Exception as exc:  # noqa: BLE001 - a damaged file may break anything below the reader; one bad file
+        # must not hide the others
+        return WorkspaceFile(found, error=f"{type(exc).__name__}: {_one_line(exc)}")
     return WorkspaceFile(found, tuple(statuses))
 
 
