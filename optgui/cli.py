@@ -57,7 +57,9 @@ def build_gui_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"optgui {__version__}")
     parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
-    parser.add_argument("storage", nargs="?", metavar="STORAGE", help="study file or storage URL to open")
+    parser.add_argument(
+        "storage", nargs="?", metavar="STORAGE", help="study file, storage URL or folder of study files to open"
+    )
     parser.add_argument("--study", metavar="NAME", help="study to open in STORAGE")
     parser.add_argument("--demo", action="store_true", help="open (creating if needed) the demo study")
     desktop = parser.add_mutually_exclusive_group()

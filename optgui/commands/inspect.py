@@ -1,5 +1,5 @@
 """`optgui inspect STORAGE [--study NAME] [--json|--jsonl]`: print a storage's studies, or one study's trials.
-Read-only.
+Read-only. `optgui inspect FOLDER [--depth N] [--json]`: every study file under a folder (inspect_workspace.py).
 
 --json is one JSON document whose trials are streamed one per line, each encoded by json's C encoder (the pure-Python
 encoder that `indent=` needs took 14 s for 100k trials); --jsonl prints one object per line and nothing else: a
@@ -19,6 +19,14 @@ from typing import TextIO
 
 import numpy as np
 
+from optgui.commands.inspect_workspace import (
+    execute_folder,
+    health_cell,
+    health_notes,
+    is_folder,
+    study_healths,
+    with_health,
+)
 from optgui.core.errors import EXIT_OK, OptguiError
 from optgui.core.storage import STATE_NAMES, ParamColumn, StudySummary, TrialTable, iso_utc, json_float, select_rows
 
@@ -36,7 +44,9 @@ _NONFINITE = {"nan": '"nan"', "inf": '"inf"', "-inf": '"-inf"'}  # as json_float
 
 
 def add_arguments(parser) -> None:
-    parser.add_argument("storage", metavar="STORAGE", help="study file (SQLite or journal) or storage URL")
+    parser.add_argument(
+        "storage", metavar="STORAGE", help="study file (SQLite or journal), storage URL, or a folder of study files"
+    )
     parser.add_argument("--study", metavar="NAME", help="print this study's trials instead of the study list")
     output = parser.add_mutually_exclusive_group()
     output.add_argument("--json", action="store_true", help="machine-readable output: one JSON document")
@@ -52,6 +62,12 @@ def add_arguments(parser) -> None:
         help="read a temporary copy of a SQLite file (for WAL files that cannot be read in place)",
     )
     parser.add_argument(
+        "--depth",
+        type=int,
+        metavar="N",
+        help="with a FOLDER as STORAGE: look for study files this many folders deep (default 3)",
+    )
+    parser.add_argument(
         "--upgrade",
         action="store_true",
         help="upgrade an old-schema SQLite file to the current Optuna schema (writes a backup copy first), then exit",
@@ -59,6 +75,10 @@ def add_arguments(parser) -> None:
 
 
 def execute(args) -> int:
+    if is_folder(args.storage):
+        return execute_folder(args)
+    if args.depth is not None:
+        raise OptguiError("--depth needs a folder")
     # imported on use, not with this module: start-up time
     from optgui.core.annotations import read_annotations
     from optgui.core.storage import open_reader, resolve_for_reading, snapshot_copy
@@ -97,19 +117,21 @@ def execute(args) -> int:
             }
             if args.study is None:
                 summaries = reader.studies()
+                healths = study_healths(reader, summaries)
                 if args.json:
-                    _dump({**header, "studies": [s.as_json() for s in summaries]})
+                    _dump({**header, "studies": [with_health(s, h) for s, h in zip(summaries, healths, strict=True)]})
                 elif args.jsonl:
-                    _write_lines((s.as_json() for s in summaries), sys.stdout)
+                    _write_lines((with_health(s, h) for s, h in zip(summaries, healths, strict=True)), sys.stdout)
                 else:
-                    _print_summaries(display, reader, summaries)
+                    _print_summaries(display, reader, summaries, healths)
             else:
                 summary = next((s for s in reader.studies() if s.name == args.study), None)
                 table = reader.trials(args.study)  # raises a clear error for an unknown name
                 if args.limit is not None:
                     table = select_rows(table, np.arange(max(0, len(table) - args.limit), len(table)))
                 if args.json:
-                    head = {**header, "study": summary.as_json() if summary else None}
+                    health = study_healths(reader, [summary])[0] if summary else None
+                    head = {**header, "study": with_health(summary, health) if summary else None}
                     # optuna-dashboard's notes and Optuna's artifact metadata (a --limit table cannot place every note)
                     annotations = read_annotations(reader, args.study, None if args.limit is not None else table)
                     head |= annotations.to_json()
@@ -169,13 +191,15 @@ def _when(value: np.datetime64) -> str:
     return "-" if text is None else text[:19].replace("T", " ") + " UTC"
 
 
-def _print_summaries(display: str, reader, summaries: list[StudySummary]) -> None:
+def _print_summaries(display: str, reader, summaries: list[StudySummary], healths: list) -> None:
     schema = f", {reader.schema.description}" if reader.schema else ""
     print(f"{display} ({reader.kind}{schema}): {len(summaries)} stud{'y' if len(summaries) == 1 else 'ies'}")
     if not summaries:
         return
-    rows = [("study", "directions", "trials", "complete", "pruned", "fail", "running", "best", "last activity")]
-    for s in summaries:
+    rows = [
+        ("study", "directions", "trials", "complete", "pruned", "fail", "running", "best", "last activity", "health")
+    ]
+    for s, health in zip(summaries, healths, strict=True):
         counts = s.state_counts
         best = " ".join(_fmt(v) for v in s.best_values) if s.best_values else "-"
         rows.append(
@@ -189,9 +213,12 @@ def _print_summaries(display: str, reader, summaries: list[StudySummary]) -> Non
                 str(counts.get("RUNNING", 0) + counts.get("WAITING", 0)),
                 best,
                 _when(s.last_activity),
+                health_cell(health),
             )
         )
     _print_rows(rows)
+    for note in health_notes(summaries, healths):
+        print(f"  {note}")
 
 
 def _print_trials(table: TrialTable) -> None:

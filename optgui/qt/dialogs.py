@@ -40,6 +40,11 @@ def open_file(parent: QWidget | None, title: str = "Open study") -> str | None:
     return path or None
 
 
+def open_folder(parent: QWidget | None, title: str = "Open folder of studies") -> str | None:
+    path = QFileDialog.getExistingDirectory(parent, title)
+    return path or None
+
+
 def save_file(
     parent: QWidget | None,
     title: str,

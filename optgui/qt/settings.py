@@ -75,6 +75,13 @@ class Settings:
     def set_log_scale(self, on: bool) -> None:
         self._qs.setValue("view/log_scale", on)
 
+    def notification_enabled(self, kind: str) -> bool:
+        """Whether notifications of this kind are shown (a kind of optgui.qt.workspace.notifier; on by default)."""
+        return bool(self._qs.value(f"notify/{kind}", True, type=bool))
+
+    def set_notification_enabled(self, kind: str, on: bool) -> None:
+        self._qs.setValue(f"notify/{kind}", bool(on))
+
     def bytes(self, key: str) -> QByteArray | None:
         value = self._qs.value(f"window/{key}", None, type=QByteArray)
         return value if value is not None and not value.isEmpty() else None

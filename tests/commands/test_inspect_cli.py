@@ -103,7 +103,7 @@ def _write(path: Path, data: bytes) -> Path:
     "make, fragment",
     [
         (lambda d: d / "missing.db", "does not exist"),
-        (lambda d: d, "is a directory"),
+        (lambda d: d, "no study could be read under"),  # a folder is a workspace: tests/commands/test_inspect_folder.py
         (lambda d: _write(d / "empty.db", b""), "is empty"),
         (
             lambda d: _write(
@@ -164,3 +164,20 @@ def test_snapshot_option_reads_a_copy(tmp_path):
     assert result.returncode == 0, result.stderr
     assert "reading a snapshot copy" in result.stderr and "old " in result.stdout
     assert file_state(path) == before
+
+
+def test_lists_each_studys_health_in_text_and_json(study_db):
+    text = optgui("inspect", str(study_db))
+    assert text.returncode == 0, text.stderr
+    header = next(line for line in text.stdout.splitlines() if line.startswith("study "))
+    assert header.split()[-1] == "health"
+    demo = next(line for line in text.stdout.splitlines() if line.startswith("demo "))
+    assert demo.split()[-1] == "idle"  # plain Optuna, nothing RUNNING
+    data = json.loads(optgui("inspect", str(study_db), "--json").stdout)
+    health = {s["name"]: s["health"] for s in data["studies"]}
+    assert health["demo"]["state"] == "idle" and health["demo"]["pruning_rate"] == 0.0
+    assert health["pair"]["state"] == "idle" and health["pair"]["median_duration"] is None
+    one = json.loads(optgui("inspect", str(study_db), "--study", "demo", "--json").stdout)
+    assert one["study"]["health"]["state"] == "idle"
+    lines = [json.loads(line) for line in optgui("inspect", str(study_db), "--jsonl").stdout.splitlines()]
+    assert {s["name"]: s["health"]["state"] for s in lines} == {"demo": "idle", "pair": "idle"}

@@ -19,6 +19,7 @@ PACKAGES = [
     "optgui.core.fleet",
     "optgui.core.analysis",
     "optgui.core.annotations",
+    "optgui.core.health",
 ]
 
 

@@ -39,6 +39,7 @@ if TYPE_CHECKING:
         trial_rows_csv,
         write_csv,
     )
+    from optgui.core.analysis._stopping import StoppingEvidence, stopping_evidence
 
 __all__ = [
     "ContourGrid",
@@ -70,6 +71,8 @@ __all__ = [
     "timeline",
     "trial_rows_csv",
     "write_csv",
+    "StoppingEvidence",
+    "stopping_evidence",
 ]
 
 _EXPORTS = {
@@ -102,6 +105,8 @@ _EXPORTS = {
     "timeline": "optgui.core.analysis._plot_data",
     "trial_rows_csv": "optgui.core.analysis._plot_data",
     "write_csv": "optgui.core.analysis._plot_data",
+    "StoppingEvidence": "optgui.core.analysis._stopping",
+    "stopping_evidence": "optgui.core.analysis._stopping",
 }
 
 

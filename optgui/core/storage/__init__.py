@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from optgui.core.storage._exports import params_as_json, params_as_python, write_json, write_trials_csv
+    from optgui.core.storage._folder import DEFAULT_DEPTH, FolderScan, FoundFile, SkippedEntry, scan_folder
     from optgui.core.storage._naming import (
         StorageRef,
         open_for_run,
@@ -64,6 +65,11 @@ if TYPE_CHECKING:
     )
 
 __all__ = [
+    "DEFAULT_DEPTH",
+    "FolderScan",
+    "FoundFile",
+    "SkippedEntry",
+    "scan_folder",
     "ATTR",
     "COMPLETE",
     "Column",
@@ -121,6 +127,11 @@ __all__ = [
 ]
 
 _EXPORTS = {
+    "DEFAULT_DEPTH": "optgui.core.storage._folder",
+    "FolderScan": "optgui.core.storage._folder",
+    "FoundFile": "optgui.core.storage._folder",
+    "SkippedEntry": "optgui.core.storage._folder",
+    "scan_folder": "optgui.core.storage._folder",
     "StorageRef": "optgui.core.storage._naming",
     "open_for_run": "optgui.core.storage._naming",
     "parse_storage": "optgui.core.storage._naming",

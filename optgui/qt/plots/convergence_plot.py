@@ -24,6 +24,7 @@ from optgui.qt.flow_layout import FlowLayout
 from optgui.qt.plots.fast_axis import FastAxisItem
 from optgui.qt.plots.line_item import LineItem
 from optgui.qt.plots.points_item import PointsItem
+from optgui.qt.plots.stopping_label import StoppingEvidenceLabel
 
 pg.setConfigOptions(antialias=False, useOpenGL=False)
 
@@ -215,6 +216,8 @@ class ConvergencePlot(QWidget):
         self.placeholder = pg.TextItem("No trials yet", anchor=(0.5, 0.5))
         self.main.addItem(self.placeholder, ignoreBounds=True)
         layout.addWidget(self.view, 1)
+        self.stopping = StoppingEvidenceLabel()  # "should I stop?": evidence under the plot
+        layout.addWidget(self.stopping)
         t = theme.current()
         if t is not None:
             t.changed.connect(self.restyle)
@@ -285,6 +288,7 @@ class ConvergencePlot(QWidget):
     def refresh(self) -> None:
         """Bring the plot up to date with TrialStore: O(new points), or O(points in view) for a full draw."""
         d = self.data
+        self.stopping.follow(d)
         if d is None:
             return
         vb = self.main.vb

@@ -42,6 +42,7 @@ from optgui.qt.tasks.background_reads import BackgroundReads
 from optgui.qt.tasks.throttle import TEXTS, Throttle
 from optgui.qt.verify.badge import Badge, VerdictDialog
 from optgui.qt.verify.verification import BadgeState, VerifyJob
+from optgui.qt.workspace.health_line import HealthLine
 
 VERIFY_DURING_RUN_SECONDS = 30.0
 TABS_MIN_WIDTH = 340
@@ -63,6 +64,7 @@ class StudyView(QWidget):
         self.controller = controller
         self.verifier = verifier
         self.session: StudySession | None = None  # the shown study
+        self.health = HealthLine(self._update_subtitle, self)  # the run health in the header, read in the background
         self.run_session: StudySession | None = None  # the study this window's engine runs (or ran last)
         self._sessions: dict[tuple[str, str], StudySession] = {}  # recently shown studies of the open storage
         self._verifying: StudySession | None = None  # the session the verifier's results belong to
@@ -232,6 +234,7 @@ class StudyView(QWidget):
         self.panel.show_definition(session.definition(), rebind=True)
         self._show_run(session)
         self._show_summary(summary)
+        self.health.request(session.storage, summary.name)
         meta = session.metadata
         self.fleet.open(session.storage, summary.name, session.reader.kind, session.display, meta.run)
         if self.verifier.running:
@@ -303,10 +306,14 @@ class StudyView(QWidget):
         others = (("PRUNED", "pruned"), ("FAIL", "failed"), ("RUNNING", "running"))
         counts = [f"{c['COMPLETE']} complete"] + [f"{c[key]} {word}" for key, word in others if c[key]]
         parts.append(" · ".join(counts))
+        health = self.health.text_for(self.storage or "", self.summary.name)
+        if health:
+            parts.append(f"health: {health}")
         parts.append(self._display_shown)
         # Lines break only between the parts: inside one, spaces are non-breaking.
         self.subtitle.setText("   ·   ".join(part.replace(" ", "\u00a0") for part in parts))
-        self.subtitle.setToolTip(self.display)
+        evidence = self.health.evidence_for(self.storage or "", self.summary.name)
+        self.subtitle.setToolTip(f"{self.display}\n{evidence}" if evidence else self.display)
 
     def summary_updated(self, summary: StudySummary) -> None:
         """The study list re-read the storage."""
@@ -316,6 +323,7 @@ class StudyView(QWidget):
         session.summary = summary
         if session is self.session:
             self._show_summary(summary)
+            self.health.request(session.storage, summary.name)
 
     # --- refresh ------------------------------------------------------------------------------------------
     def refresh(self) -> int:

@@ -3,13 +3,23 @@ recent files, live refresh, and a clean shutdown while a run is in progress."""
 
 from __future__ import annotations
 
+import os
 import time
 import traceback
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
-from PySide6.QtWidgets import QLabel, QMainWindow, QSplitter, QStackedWidget, QSystemTrayIcon, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QLabel,
+    QMainWindow,
+    QSplitter,
+    QStackedWidget,
+    QSystemTrayIcon,
+    QVBoxLayout,
+    QWidget,
+)
 
 from optgui.core.engine import DEMO_OBJECTIVE, DEMO_SAMPLER, DEMO_STUDY, DEMO_TRIALS, RunRequest, StudyRunner
 from optgui.core.errors import OptguiError
@@ -30,6 +40,7 @@ from optgui.qt.window.about import AboutDialog
 from optgui.qt.window.new_study_dialog import NewStudyDialog
 from optgui.qt.window.start_page import StartPage
 from optgui.qt.window.study_list import StudyList
+from optgui.qt.workspace.notifier import NotificationKind, Notifier, TraySink
 
 NOTIFY_AFTER_SECONDS = 60.0
 STUDY_LIST_MIN_WIDTH = 170  # runs shorter than this finish without a desktop notification
@@ -95,6 +106,10 @@ class MainWindow(QMainWindow):
         self._live_changed(live, seconds)
         self.log_action.setChecked(self.settings.log_scale())
         self.tray: QSystemTrayIcon | None = None
+        self.notifier = Notifier(self.settings, self)
+        self.notifier.sink = TraySink(self.windowIcon(), self.notifier.clicked, self)  # nothing without a tray
+        self.notifier.open_requested.connect(lambda storage, study: self.open_storage(storage, study))
+        self.study_view.badge_changed.connect(self._badge_notification)
         self._refresh_recent()
         # imported on use, not with this module: start-up time
         from optgui.qt.workbench import workbench
@@ -123,6 +138,7 @@ class MainWindow(QMainWindow):
             file, "&Open…", self.open_dialog, QKeySequence.StandardKey.Open, "Open a study file read-only"
         )
         self._action(file, "Open &URL…", self.open_url_dialog, None, "Open a PostgreSQL or MySQL storage")
+        self._action(file, "Open &folder…", self.open_folder_dialog, None, "List the study files under a folder")
         self._action(file, "&New study…", self.new_study, QKeySequence.StandardKey.New, "Define a new study")
         self._action(file, "Open &demo", self.open_demo, None, "The demo study in the app data folder")
         self.recent_menu = file.addMenu("Open &recent")
@@ -180,6 +196,8 @@ class MainWindow(QMainWindow):
 
     def open_storage(self, text: str, study: str | None = None) -> bool:
         """Open a storage read-only and show its studies. Errors are shown in a dialog; returns success."""
+        if os.path.isdir(text):  # a folder of study files: the workspace
+            return self.open_folder(text)
         if self.controller.active:
             dialogs.error(self, "A run is in progress", "Stop or pause the run before opening another storage.")
             return False
@@ -226,6 +244,38 @@ class MainWindow(QMainWindow):
         read in the worker thread, after the first study's plot."""
         if not self.study_view.reads.summaries(self.storage, self.storage):
             self._summaries_wanted = True
+
+    # --- workspace (a folder of study files) --------------------------------------------------------------
+    workspace_dock: QDockWidget | None = None
+
+    def open_folder_dialog(self) -> None:
+        folder = dialogs.open_folder(self)
+        if folder:
+            self.open_folder(folder)
+
+    def open_folder(self, folder: str) -> bool:
+        """Show the folder's study files in the workspace panel (a dock beside the study list), read in the
+        background and watched; choosing a study there opens its file."""
+        # imported on use, not with this module: start-up time
+        from optgui.qt.workspace.workspace_panel import WorkspacePanel
+
+        if self.workspace_dock is None:
+            panel = WorkspacePanel()
+            panel.study_chosen.connect(lambda path, study: self.open_storage(path, study))
+            panel.read_finished.connect(lambda: panel.workspace and self.notifier.workspace_read(panel.workspace))
+            self.workspace_dock = QDockWidget("Workspace", self)
+            self.workspace_dock.setObjectName("workspaceDock")
+            self.workspace_dock.setWidget(panel)
+            self.workspace_dock.setMinimumWidth(300)  # file, health and trials stay in view
+            self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.workspace_dock)
+        panel = self.workspace_dock.widget()
+        assert isinstance(panel, WorkspacePanel)
+        self.notifier.forget_watched()
+        panel.open_folder(folder)
+        self.workspace_dock.show()
+        self.settings.add_recent(folder)
+        self._refresh_recent()
+        return True
 
     def _open_failed(self, text: str, message: str, details: str) -> None:
         dialogs.error(self, "Cannot open the storage", message, details)
@@ -328,6 +378,8 @@ class MainWindow(QMainWindow):
 
     # --- view ---------------------------------------------------------------------------------------------
     def refresh(self) -> None:
+        if self.workspace_dock is not None and self.workspace_dock.isVisible():
+            self.workspace_dock.widget().reload()  # type: ignore[union-attr]  # (health changes with time alone)
         if self.reader is None:
             return
         if self.controller.active and self.controller.state is not SessionRunState.PAUSED:
@@ -428,16 +480,14 @@ class MainWindow(QMainWindow):
         started = self.controller.started_at
         if started is None or time.monotonic() - started < NOTIFY_AFTER_SECONDS:
             return
-        if not QSystemTrayIcon.isSystemTrayAvailable():
-            return
-        if self.tray is None:
-            self.tray = QSystemTrayIcon(self.windowIcon(), self)
-            self.tray.show()
         name = self.study_view.summary.name if self.study_view.summary else "study"
-        title = f"optgui: {name} {'finished' if state is SessionRunState.COMPLETED else 'failed'}"
-        completed = state is SessionRunState.COMPLETED
-        icon = QSystemTrayIcon.MessageIcon.Information if completed else QSystemTrayIcon.MessageIcon.Critical
-        self.tray.showMessage(title, message or state, icon, 10000)
+        kind = NotificationKind.RUN_COMPLETED if state is SessionRunState.COMPLETED else NotificationKind.RUN_PAUSED_ON_ERROR
+        self.notifier.notify(kind, self.study_view.storage or "", name, message or state)
+
+    def _badge_notification(self, state) -> None:
+        summary = self.study_view.summary
+        if summary is not None:
+            self.notifier.verification(self.study_view.storage or "", summary.name, state.kind, state.text)
 
     # --- window state -------------------------------------------------------------------------------------
     def _restore_state(self) -> None:

@@ -150,6 +150,19 @@ class PreferencesDialog(QDialog):
         rf.addRow(self.child)
         outer.addWidget(run)
 
+        # imported on use, not with this module: start-up time
+        from optgui.qt.workspace.notifier import KIND_LABELS
+
+        notes = QGroupBox("Desktop notifications")
+        nf = QVBoxLayout(notes)
+        self.notifications = {}
+        for kind, label in KIND_LABELS.items():
+            box = QCheckBox(label)
+            box.setChecked(settings.notification_enabled(kind))
+            nf.addWidget(box)
+            self.notifications[kind] = box
+        outer.addWidget(notes)
+
         files = QGroupBox("Files")
         ff = QFormLayout(files)
         self.data_row = _folder_row(paths.data_dir())
@@ -207,6 +220,8 @@ class PreferencesDialog(QDialog):
         v = self.values()
         self.settings.set_theme(v["theme"])
         self.settings.set_live_refresh(v["live"], v["seconds"])
+        for kind, box in self.notifications.items():
+            self.settings.set_notification_enabled(kind, box.isChecked())
         self.prefs.save(
             default_sampler=v["default_sampler"],
             default_seed=v["default_seed"],

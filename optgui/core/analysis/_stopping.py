@@ -1,0 +1,104 @@
+"""Evidence for "should I stop?": how long since the best value improved, how fast it improves lately, and whether
+it has plateaued — stated as observations, never as advice (Optuna 5 deprecated its terminator).
+
+Over COMPLETE trials in trial-number order, for one objective (its direction decides what "better" is):
+- trials since the best improved: COMPLETE trials after the one that last set the best value;
+- recent window: the last `window_fraction` of the COMPLETE trials (at least one);
+- recent improvement: how much the best value improved over the window (best before the window minus best at
+  its end, made positive for either direction), per trial of the window, and relative to |best before|;
+- plateau: the relative improvement over the window is at most `tolerance` (an absolute one when the best before
+  the window is 0). Undecided (None) with fewer than `min_trials` COMPLETE trials.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from optgui.core.storage._tables import COMPLETE
+
+
+@dataclass(frozen=True)
+class StoppingEvidence:
+    """What `stopping_evidence` found (see the module docstring); `sentences` says it in words."""
+
+    n_complete: int
+    best_value: float | None
+    best_number: int | None
+    trials_since_best: int | None
+    window: int
+    improvement: float | None  # over the window, >= 0
+    improvement_per_trial: float | None
+    relative_improvement: float | None
+    plateau: bool | None
+    tolerance: float
+    window_fraction: float
+
+    @property
+    def sentences(self) -> tuple[str, ...]:
+        if self.best_number is None:
+            return ("No complete trial yet.",)
+        out = [
+            f"Best {self.best_value:.6g} at trial {self.best_number}; "
+            f"{self.trials_since_best} complete trial{'' if self.trials_since_best == 1 else 's'} since."
+        ]
+        if self.improvement is not None:
+            relative = "" if self.relative_improvement is None else f" ({self.relative_improvement:.2%})"
+            out.append(
+                f"Last {self.window} complete trials ({self.window_fraction:.0%}): improved by "
+                f"{self.improvement:.3g}{relative}, {self.improvement_per_trial:.3g} per trial."
+            )
+        if self.plateau is not None:
+            out.append(
+                f"Plateau: {'yes' if self.plateau else 'no'} (tolerance {self.tolerance:g} relative over the last "
+                f"{self.window_fraction:.0%})."
+            )
+        return tuple(out)
+
+
+def stopping_evidence(
+    numbers: np.ndarray,
+    states: np.ndarray,
+    values: np.ndarray,
+    direction: str,
+    *,
+    tolerance: float = 1e-3,
+    window_fraction: float = 0.2,
+    min_trials: int = 10,
+) -> StoppingEvidence:
+    """The evidence for one objective: `values` (one value per row, as `numbers` and `states`), `direction`
+    "minimize" or "maximize". O(rows), numpy only."""
+    complete = np.flatnonzero((states == COMPLETE) & ~np.isnan(values))
+    n = len(complete)
+    empty = StoppingEvidence(n, None, None, None, 0, None, None, None, None, tolerance, window_fraction)
+    if n == 0:
+        return empty
+    sign = -1.0 if direction == "maximize" else 1.0
+    loss = values[complete] * sign  # lower is better
+    best = np.minimum.accumulate(loss)
+    improved = np.flatnonzero(np.concatenate([[True], best[1:] < best[:-1]]))
+    last = int(improved[-1])
+    window = max(1, math.ceil(n * window_fraction))
+    found = dataclasses.replace(
+        empty,
+        best_value=float(best[-1] * sign),
+        best_number=int(numbers[complete[last]]),
+        trials_since_best=n - 1 - last,
+        window=window,
+    )
+    if window >= n:  # no best before the window to compare with
+        return found
+    before, after = float(best[n - window - 1]), float(best[-1])
+    improvement = before - after
+    relative = improvement / abs(before) if before != 0 and math.isfinite(before) else None
+    judged = relative if relative is not None else improvement
+    return dataclasses.replace(
+        found,
+        improvement=improvement,
+        improvement_per_trial=improvement / window,
+        relative_improvement=relative,
+        plateau=None if n < min_trials else bool(judged <= tolerance),
+    )
