@@ -18,6 +18,7 @@ PACKAGES = [
     "optgui.core.verify",
     "optgui.core.fleet",
     "optgui.core.analysis",
+    "optgui.core.share",
 ]
 
 
