@@ -13,7 +13,16 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QFontDatabase
-from PySide6.QtWidgets import QLabel, QPlainTextEdit, QSplitter, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QPlainTextEdit,
+    QSplitter,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
 
 from optgui.core.engine import read_trial_output, strip_engine_frames
 from optgui.core.records import TRIAL_ERROR
@@ -103,7 +112,10 @@ class TrialDetails(QWidget):
         self.header.setObjectName("sectionTitle")
         self.header.setWordWrap(True)
         self.header.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        layout.addWidget(self.header)
+        # The header's row also holds actions on the shown trial, added by the workbench (Reproduce…).
+        self.header_row = QHBoxLayout()
+        self.header_row.addWidget(self.header, 1)
+        layout.addLayout(self.header_row)
         # Side by side: attributes on the left; intermediate values, error and output on the right.
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.right = QSplitter(Qt.Orientation.Vertical)

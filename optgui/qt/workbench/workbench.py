@@ -88,6 +88,10 @@ class Workbench(QObject):
         self.table.export_requested.connect(self.export_csv)
         self.best.enqueue_requested.connect(self.enqueue)
         self._build_menus()
+        # imported here: the sharing actions are a module of their own (Reproduce…, recipes)
+        from optgui.qt.workbench.sharing import Sharing
+
+        self.sharing = Sharing(self)
         self.apply_preferences(startup=True)
 
     # --- tabs and data ------------------------------------------------------------------------------------
