@@ -16,12 +16,12 @@ import pytest
 from optgui.core.share import parse_recipe, read_recipe, recipe_of_study
 from tests.support.trust import assert_clean_exit, optgui
 
-OBJECTIVE = '''
+OBJECTIVE = """
 def objective(trial):
     x = trial.suggest_float("x", -4.0, 4.0)
     k = trial.suggest_categorical("k", ["a", "b"])
     return (x - 1.0) ** 2 + (0.5 if k == "a" else 0.0)
-'''
+"""
 
 
 def _trials(storage: Path, study: str) -> list[tuple]:

@@ -17,7 +17,7 @@ from optgui.core.errors import StudyStateError
 from optgui.core.share import read_trial, reproduce_trial
 from tests.support.trust import cli_env
 
-USER_OBJECTIVE = '''
+USER_OBJECTIVE = """
 import math
 
 def objective(trial):
@@ -27,7 +27,7 @@ def objective(trial):
     lr = trial.suggest_float("lr", 1e-4, 1.0, log=True)
     f = {"sin": math.sin, "cos": math.cos, None: math.tanh}[kind]
     return f(x * n) / 7.0 + math.log(lr) * 1e-3 + x / 3.0
-'''
+"""
 
 
 def _run(storage: str, study: str, objective: str, n_trials: int, sampler: str = "TPESampler(seed=5)") -> None:

@@ -224,9 +224,7 @@ def explain_environment(recipe: Recipe, options: RecipeOptions) -> tuple[Objecti
     changed objective the user did not accept, or one that is missing."""
     given = parse_objective(options.objective) if options.objective else None
     try:
-        objective, change = check_against_record(
-            given, recipe.objective, accept_change=options.accept_objective_change
-        )
+        objective, change = check_against_record(given, recipe.objective, accept_change=options.accept_objective_change)
     except ObjectiveError as exc:
         raise ObjectiveError(f"the recipe's objective does not match this environment: {exc}") from None
     diffs = version_differences(
@@ -314,4 +312,3 @@ def recipe_request(
         recipe=provenance,
     )
     return request, notes
-
