@@ -21,6 +21,8 @@ SUBCOMMANDS = {
     "verify": ("optgui.commands.verify", "replay a study's sampler and report whether its trials reproduce"),
     "worker": ("optgui.commands.worker", "evaluate trials of a parallel run (any number, on any machine)"),
     "control": ("optgui.commands.control", "pause, resume or stop every process of a parallel run; show status"),
+    "reproduce": ("optgui.commands.reproduce", "write a standalone script that re-runs one trial and prints its value"),
+    "recipe": ("optgui.commands.recipe", "write a study's recipe (TOML): everything that defines its run"),
 }
 
 

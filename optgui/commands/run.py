@@ -73,6 +73,12 @@ def add_arguments(parser) -> None:
         help="load CMA-ES optimizer pickles this optgui did not write (from plain Optuna, another account or "
         "machine, or tampered): unpickling can run any code, so only for a file you trust (recorded)",
     )
+    parser.add_argument(
+        "--recipe",
+        metavar="FILE",
+        help="create the study from a recipe (optgui recipe): its sampler, seed, pruner, objective, directions "
+        "and target; --seed S makes a replicate with another seed (recorded), --n-trials overrides the target",
+    )
     parser.add_argument("--quiet", action="store_true", help="no line per trial")
     fleet = parser.add_argument_group("parallel runs (PostgreSQL/MySQL URL or journal file)")
     fleet.add_argument(
@@ -125,6 +131,8 @@ def _request_from_args(args):
         raise OptguiError("run needs --study NAME")
     if args.n_trials is not None and args.n_trials < 0:
         raise OptguiError(f"--n-trials must be >= 0, got {args.n_trials}")
+    if args.recipe:
+        return _request_from_recipe(args)
     return RunRequest(
         storage=args.storage,
         study_name=args.study,
@@ -140,6 +148,30 @@ def _request_from_args(args):
         accept_objective_change=args.accept_objective_change,
         trust_pickles=args.trust_pickles,
     )
+
+
+def _request_from_recipe(args):
+    """The request creating --study from --recipe; how the environment differs is said before anything runs."""
+    # imported on use, not with this module (it loads Optuna): start-up time
+    from optgui.core.share import RecipeOptions, read_recipe, recipe_request
+
+    options = RecipeOptions(
+        objective=args.objective,
+        sampler=args.sampler,
+        pruner=args.pruner,
+        seed=args.seed,
+        directions=args.direction,
+        metric_names=args.metric_name,
+        n_trials=args.n_trials,
+        accept_objective_change=args.accept_objective_change,
+    )
+    recipe = read_recipe(args.recipe)
+    request, notes = recipe_request(recipe, args.storage, args.study, options, recipe_file=args.recipe)
+    for note in notes:
+        print(f"optgui: recipe: {note}", file=sys.stderr)
+    request.timeout = args.timeout
+    request.trust_pickles = args.trust_pickles
+    return request
 
 
 def _format_trial(event: TrialFinished) -> str:

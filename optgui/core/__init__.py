@@ -10,6 +10,7 @@ commands run on machines without libGL and the library can be driven from a note
     verify    replaying a study's history and judging it (the verdict)
     fleet     parallel runs: coordinator, workers, the fleet's records
     analysis  plot data for the analysis views (numpy, equal to Optuna's helpers)
+    share     a trial as a standalone script, a study as a recipe (TOML) and a new study from one
 
 The names below are the ones a notebook needs. Define and run a study (five trials of a built-in objective):
 

@@ -35,8 +35,8 @@ def confirm(parent: QWidget | None, title: str, text: str, action: str) -> bool:
     return choose(parent, title, text, [action]) == 0
 
 
-def open_file(parent: QWidget | None, title: str = "Open study") -> str | None:
-    path, _ = QFileDialog.getOpenFileName(parent, title, "", STUDY_FILE_FILTER)
+def open_file(parent: QWidget | None, title: str = "Open study", file_filter: str = STUDY_FILE_FILTER) -> str | None:
+    path, _ = QFileDialog.getOpenFileName(parent, title, "", file_filter)
     return path or None
 
 

@@ -20,6 +20,7 @@ PACKAGES = [
     "optgui.core.analysis",
     "optgui.core.annotations",
     "optgui.core.health",
+    "optgui.core.share",
 ]
 
 

@@ -105,6 +105,8 @@ class RunRequest:
     # Where a module objective's imports come from, for a process whose own import path is isolated (the engine:
     # optgui.core.engine._child_process); None: found with this process's path (PYTHONPATH, current folder).
     objective_import_root: str | None = None
+    # The recipe a new study is created from (optgui.core.share): recorded in its run record.
+    recipe: dict | None = None
 
 
 @dataclass
@@ -394,6 +396,7 @@ class StudyRunner:
             directions=list(directions),
             metric_names=metric_names,
             versions=versions_for(sampler, pruner),
+            recipe=self.request.recipe,
         )
 
     def _create_study(self) -> None:

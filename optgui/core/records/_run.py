@@ -73,6 +73,13 @@ class RunRecord(JsonRecord):
         optional(OBJECT),
         omit=True,
     )
+    recipe: dict[str, Any] | None = entry(
+        "studies created from a recipe (`optgui run --recipe`) only: `source_storage`, `source_study`, "
+        "`recipe_seed`, `replicate` (true when run with another seed than the recipe's), `sha256` (of what the "
+        "recipe defines), `file`, and `objective_changed` when the user accepted a changed objective",
+        optional(OBJECT),
+        omit=True,
+    )
     extra: dict[str, Any] = dataclasses.field(default_factory=dict)
 
 

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QSplitter,
     QTabWidget,
+    QHBoxLayout,
     QTreeWidget,
     QTreeWidgetItem,
     QVBoxLayout,
@@ -112,7 +113,10 @@ class TrialDetails(QWidget):
         self.header.setObjectName("sectionTitle")
         self.header.setWordWrap(True)
         self.header.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        layout.addWidget(self.header)
+        # The header's row also holds actions on the shown trial, added by the workbench (Reproduce…).
+        self.header_row = QHBoxLayout()
+        self.header_row.addWidget(self.header, 1)
+        layout.addLayout(self.header_row)
         # Side by side: attributes on the left; intermediate values, error and output on the right.
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.right = QSplitter(Qt.Orientation.Vertical)

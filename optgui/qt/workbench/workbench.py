@@ -91,6 +91,10 @@ class Workbench(QObject):
         self.best.enqueue_requested.connect(self.enqueue)
         self.annotations = Annotations(self)  # the Notes tab, the details' Note and Artifacts tabs
         self._build_menus()
+        # imported here: the sharing actions are a module of their own (Reproduce…, recipes)
+        from optgui.qt.workbench.sharing import Sharing
+
+        self.sharing = Sharing(self)
         self.apply_preferences(startup=True)
 
     # --- tabs and data ------------------------------------------------------------------------------------
