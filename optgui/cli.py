@@ -21,6 +21,7 @@ SUBCOMMANDS = {
     "verify": ("optgui.commands.verify", "replay a study's sampler and report whether its trials reproduce"),
     "worker": ("optgui.commands.worker", "evaluate trials of a parallel run (any number, on any machine)"),
     "control": ("optgui.commands.control", "pause, resume or stop every process of a parallel run; show status"),
+    "compare": ("optgui.commands.compare", "compare 2-8 studies of any storages: definitions and results (read-only)"),
 }
 
 
