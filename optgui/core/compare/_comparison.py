@@ -12,10 +12,9 @@ from typing import Any
 from optgui.core.analysis import ResultSummary, SpreadOfBests, result_summary, spread_of_bests
 from optgui.core.compare._studies import ComparedStudy
 from optgui.core.errors import OptguiError
-from optgui.core.records import KEY_RUN, PREFIX
+from optgui.core.records import KEY_HISTORY, KEY_RUN
 
 COMPARE_SCHEMA = "optgui.compare/1"
-KEY_HISTORY = PREFIX + "history"
 STATES = ("COMPLETE", "PRUNED", "FAIL", "RUNNING", "WAITING")
 ABSENT = "—"
 

@@ -78,8 +78,22 @@ if TYPE_CHECKING:
         version_differences,
         versions_for,
     )
+    from optgui.core.engine._warm_start import (
+        HistoryPlan,
+        SkippedTrial,
+        copied_trial_count,
+        plan_history,
+        start_from_history,
+        trials_digest,
+    )
 
 __all__ = [
+    "HistoryPlan",
+    "SkippedTrial",
+    "copied_trial_count",
+    "plan_history",
+    "start_from_history",
+    "trials_digest",
     "BUILTINS",
     "CopyCancelled",
     "DEFAULT_DIRECTIONS",
@@ -155,6 +169,12 @@ __all__ = [
 ]
 
 _EXPORTS = {
+    "HistoryPlan": "optgui.core.engine._warm_start",
+    "SkippedTrial": "optgui.core.engine._warm_start",
+    "copied_trial_count": "optgui.core.engine._warm_start",
+    "plan_history": "optgui.core.engine._warm_start",
+    "start_from_history": "optgui.core.engine._warm_start",
+    "trials_digest": "optgui.core.engine._warm_start",
     "ENDED_WITH_STATE": "optgui.core.engine._runner",
     "RunInterrupted": "optgui.core.engine._runner",
     "RunOutcome": "optgui.core.engine._runner",

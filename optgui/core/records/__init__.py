@@ -25,11 +25,13 @@ from __future__ import annotations
 
 from optgui.core.records._base import MAX_TRIAL_NUMBER, MetadataError, RecordError, now_iso
 from optgui.core.records._fleet import AskedBy, Claim, ControlRecord, FleetRecord, TrialResult, WorkerRecord
+from optgui.core.records._history import HistoryRecord, write_history
 from optgui.core.records._keys import (
     CHECKPOINT_SECONDS,
     KEY_CHECKPOINT,
     KEY_CONTROL,
     KEY_FLEET,
+    KEY_HISTORY,
     KEY_LEASE,
     KEY_RUN,
     KEY_SCHEMA,
@@ -102,6 +104,7 @@ __all__ = [
     "Checkpoint",
     "LeaseRecord",
     "COPIED_LEASE",
+    "HistoryRecord",
     "TrialError",
     "Abandoned",
     "Recovered",
@@ -129,6 +132,7 @@ __all__ = [
     "write_segment",
     "write_state",
     "write_checkpoint",
+    "write_history",
     # saved states stored incrementally
     "resolve_state_chain",
     "incremental_study_attrs",
@@ -150,6 +154,7 @@ __all__ = [
     "KEY_CONTROL",
     "KEY_WORKER",
     "KEY_TRUSTED_PICKLES",
+    "KEY_HISTORY",
     "TRIAL_ERROR",
     "TRIAL_ABANDONED",
     "TRIAL_RECOVERED",
