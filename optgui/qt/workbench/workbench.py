@@ -34,6 +34,7 @@ from optgui.qt.workbench.best_panel import BestPanel
 from optgui.qt.workbench.plot_export import export_plot
 from optgui.qt.workbench.trial_details import TrialDetails
 from optgui.qt.workbench.trials_table import TrialsTable
+from optgui.qt.workbench.warm_start import WarmStartMenu
 
 CSV_FILTER = "CSV files (*.csv)"
 # From this many trials the trials table is shown before its params are read (they follow from a worker thread).
@@ -88,6 +89,7 @@ class Workbench(QObject):
         self.table.export_requested.connect(self.export_csv)
         self.best.enqueue_requested.connect(self.enqueue)
         self._build_menus()
+        self.warm_start = WarmStartMenu(self)  # "New study from these trials…"
         self.apply_preferences(startup=True)
 
     # --- tabs and data ------------------------------------------------------------------------------------
