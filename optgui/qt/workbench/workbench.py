@@ -27,6 +27,7 @@ from optgui.core.engine import (
 from optgui.core.errors import OptguiError
 from optgui.core.storage import TrialFrame, parse_storage, write_json, write_trials_csv
 from optgui.qt import dialogs
+from optgui.qt.compare.compare_window import install_compare_action
 from optgui.qt.run.run_log import RunLog
 from optgui.qt.tasks.background import run_with_progress
 from optgui.qt.window.preferences import Preferences, PreferencesDialog
@@ -90,6 +91,7 @@ class Workbench(QObject):
         self.best.enqueue_requested.connect(self.enqueue)
         self._build_menus()
         self.warm_start = WarmStartMenu(self)  # "New study from these trials…"
+        self.compare_action = install_compare_action(window, self.study_menu)  # Study ▸ Compare studies…
         self.apply_preferences(startup=True)
 
     # --- tabs and data ------------------------------------------------------------------------------------
