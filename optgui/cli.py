@@ -23,6 +23,7 @@ SUBCOMMANDS = {
     "control": ("optgui.commands.control", "pause, resume or stop every process of a parallel run; show status"),
     "reproduce": ("optgui.commands.reproduce", "write a standalone script that re-runs one trial and prints its value"),
     "recipe": ("optgui.commands.recipe", "write a study's recipe (TOML): everything that defines its run"),
+    "compare": ("optgui.commands.compare", "compare 2-8 studies of any storages: definitions and results (read-only)"),
 }
 
 

@@ -9,6 +9,7 @@ import sys
 
 from optgui.commands import interrupts
 from optgui.commands.output import print_line
+from optgui.commands.run_history import add_history_argument, apply_history
 from optgui.commands.run_shared import _recorded_fleet, print_drawn_seed
 from optgui.core.engine import (
     DEMO_OBJECTIVE,
@@ -80,6 +81,7 @@ def add_arguments(parser) -> None:
         "and target; --seed S makes a replicate with another seed (recorded), --n-trials overrides the target",
     )
     parser.add_argument("--quiet", action="store_true", help="no line per trial")
+    add_history_argument(parser)
     fleet = parser.add_argument_group("parallel runs (PostgreSQL/MySQL URL or journal file)")
     fleet.add_argument(
         "--workers",
@@ -197,7 +199,7 @@ def execute(args) -> int:
     from optgui.core.optuna_logs import quiet_optuna_logging
 
     quiet_optuna_logging()  # optgui prints its own line per trial
-    request = _request_from_args(args)
+    request = apply_history(args, _request_from_args(args))
     fleet_args = (args.workers, args.mode, args.batch, args.pipeline)
     if any(a is not None for a in fleet_args) or _recorded_fleet(request) is not None:
         # imported on use, not with this module: start-up time

@@ -8,6 +8,15 @@ import importlib
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from optgui.core.analysis._compare_data import (
+        FRACTIONS,
+        BestByTime,
+        ResultSummary,
+        SpreadOfBests,
+        best_by_time,
+        result_summary,
+        spread_of_bests,
+    )
     from optgui.core.analysis._plot_data import (
         ContourGrid,
         Dimension,
@@ -42,6 +51,13 @@ if TYPE_CHECKING:
     from optgui.core.analysis._stopping import StoppingEvidence, stopping_evidence
 
 __all__ = [
+    "BestByTime",
+    "FRACTIONS",
+    "ResultSummary",
+    "SpreadOfBests",
+    "best_by_time",
+    "result_summary",
+    "spread_of_bests",
     "ContourGrid",
     "Dimension",
     "EdfData",
@@ -76,6 +92,13 @@ __all__ = [
 ]
 
 _EXPORTS = {
+    "BestByTime": "optgui.core.analysis._compare_data",
+    "FRACTIONS": "optgui.core.analysis._compare_data",
+    "ResultSummary": "optgui.core.analysis._compare_data",
+    "SpreadOfBests": "optgui.core.analysis._compare_data",
+    "best_by_time": "optgui.core.analysis._compare_data",
+    "result_summary": "optgui.core.analysis._compare_data",
+    "spread_of_bests": "optgui.core.analysis._compare_data",
     "ContourGrid": "optgui.core.analysis._plot_data",
     "Dimension": "optgui.core.analysis._plot_data",
     "EdfData": "optgui.core.analysis._plot_data",

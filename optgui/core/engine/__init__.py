@@ -78,8 +78,22 @@ if TYPE_CHECKING:
         version_differences,
         versions_for,
     )
+    from optgui.core.engine._warm_start import (
+        HistoryPlan,
+        SkippedTrial,
+        copied_trial_count,
+        plan_history,
+        start_from_history,
+        trials_digest,
+    )
 
 __all__ = [
+    "HistoryPlan",
+    "SkippedTrial",
+    "copied_trial_count",
+    "plan_history",
+    "start_from_history",
+    "trials_digest",
     "BUILTINS",
     "CopyCancelled",
     "DEFAULT_DIRECTIONS",
@@ -160,6 +174,12 @@ _EXPORTS = {
     "ENDED_WITH_STATE": "optgui.core.engine._segment_plan",
     "SegmentPlan": "optgui.core.engine._segment_plan",
     "plan_segment": "optgui.core.engine._segment_plan",
+    "HistoryPlan": "optgui.core.engine._warm_start",
+    "SkippedTrial": "optgui.core.engine._warm_start",
+    "copied_trial_count": "optgui.core.engine._warm_start",
+    "plan_history": "optgui.core.engine._warm_start",
+    "start_from_history": "optgui.core.engine._warm_start",
+    "trials_digest": "optgui.core.engine._warm_start",
     "RunInterrupted": "optgui.core.engine._runner",
     "RunOutcome": "optgui.core.engine._runner",
     "RunRequest": "optgui.core.engine._runner",

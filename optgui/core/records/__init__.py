@@ -35,11 +35,13 @@ from optgui.core.records._dashboard import (
     note_version_key,
 )
 from optgui.core.records._fleet import AskedBy, Claim, ControlRecord, FleetRecord, TrialResult, WorkerRecord
+from optgui.core.records._history import HistoryRecord, write_history
 from optgui.core.records._keys import (
     CHECKPOINT_SECONDS,
     KEY_CHECKPOINT,
     KEY_CONTROL,
     KEY_FLEET,
+    KEY_HISTORY,
     KEY_LEASE,
     KEY_RUN,
     KEY_SCHEMA,
@@ -112,6 +114,7 @@ __all__ = [
     "Checkpoint",
     "LeaseRecord",
     "COPIED_LEASE",
+    "HistoryRecord",
     "TrialError",
     "Abandoned",
     "Recovered",
@@ -139,6 +142,7 @@ __all__ = [
     "write_segment",
     "write_state",
     "write_checkpoint",
+    "write_history",
     # saved states stored incrementally
     "resolve_state_chain",
     "incremental_study_attrs",
@@ -160,6 +164,7 @@ __all__ = [
     "KEY_CONTROL",
     "KEY_WORKER",
     "KEY_TRUSTED_PICKLES",
+    "KEY_HISTORY",
     "TRIAL_ERROR",
     "TRIAL_ABANDONED",
     "TRIAL_RECOVERED",

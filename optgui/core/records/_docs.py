@@ -10,6 +10,7 @@ import inspect
 from optgui.core.records._base import JsonRecord, record_fields
 from optgui.core.records._dashboard import NOTE_CHUNK_LENGTH, ArtifactRecord
 from optgui.core.records._fleet import AskedBy, Claim, ControlRecord, FleetRecord, TrialResult, WorkerRecord
+from optgui.core.records._history import HistoryRecord
 from optgui.core.records._keys import SCHEMA_VERSION
 from optgui.core.records._lease import LeaseRecord
 from optgui.core.records._run import RunRecord, Target
@@ -206,6 +207,7 @@ def render() -> str:
         record_section(SavedState, "##"),
         record_section(Checkpoint, "##"),
         record_section(LeaseRecord, "##"),
+        record_section(HistoryRecord, "##"),
         TRIALS,
         record_section(TrialError),
         record_section(Abandoned),

@@ -17,6 +17,7 @@ KEY_FLEET = "optgui:fleet"
 KEY_CONTROL = "optgui:control"
 KEY_WORKER = "optgui:worker:"  # + worker index
 KEY_TRUSTED_PICKLES = "optgui:trusted_pickles"
+KEY_HISTORY = "optgui:history"  # a warm start's provenance
 
 # Trial system attributes
 TRIAL_ERROR = "optgui:error"

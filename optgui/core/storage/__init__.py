@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from optgui.core.storage._schema import HEAD_REVISION, SchemaInfo, upgrade_with_backup
     from optgui.core.storage._study_read import StudySnapshot, read_study
     from optgui.core.storage._study_reader import StudyReader
+    from optgui.core.storage._study_ref import StudyRef, StudyRefError, parse_study_ref, parse_trial_selection
     from optgui.core.storage._table_filter import FilterError, compile_expression, state_mask, text_mask
     from optgui.core.storage._tables import (
         COMPLETE,
@@ -90,6 +91,8 @@ __all__ = [
     "SchemaInfo",
     "StorageRef",
     "StudyReader",
+    "StudyRef",
+    "StudyRefError",
     "StudySnapshot",
     "StudySummary",
     "TrialDelta",
@@ -111,7 +114,9 @@ __all__ = [
     "open_reader",
     "params_as_json",
     "params_as_python",
+    "parse_study_ref",
     "parse_storage",
+    "parse_trial_selection",
     "read_study",
     "redact_url",
     "resolve_for_reading",
@@ -142,6 +147,10 @@ _EXPORTS = {
     "sqlite_uses_wal": "optgui.core.storage._naming",
     "StudyReader": "optgui.core.storage._study_reader",
     "open_reader": "optgui.core.storage._reader",
+    "StudyRef": "optgui.core.storage._study_ref",
+    "StudyRefError": "optgui.core.storage._study_ref",
+    "parse_study_ref": "optgui.core.storage._study_ref",
+    "parse_trial_selection": "optgui.core.storage._study_ref",
     "HEAD_REVISION": "optgui.core.storage._schema",
     "SchemaInfo": "optgui.core.storage._schema",
     "upgrade_with_backup": "optgui.core.storage._schema",

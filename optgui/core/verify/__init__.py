@@ -10,6 +10,7 @@ import importlib
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from optgui.core.verify._cache import cached_verdict
     from optgui.core.verify._objective_check import run_objective_check
     from optgui.core.verify._process import VerifyJob, child_environment
     from optgui.core.verify._verdict import (
@@ -46,6 +47,7 @@ __all__ = [
     "VerificationCancelled",
     "Verifier",
     "VerifyJob",
+    "cached_verdict",
     "child_environment",
     "run_objective_check",
     "verify_snapshot",
@@ -54,6 +56,7 @@ __all__ = [
 ]
 
 _EXPORTS = {
+    "cached_verdict": "optgui.core.verify._cache",
     "VERSION_CHECK_SECONDS": "optgui.core.verify._verifier",
     "VerificationCancelled": "optgui.core.verify._verifier",
     "Verifier": "optgui.core.verify._verifier",

@@ -15,6 +15,7 @@ Two kinds of entries:
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import math
@@ -182,6 +183,12 @@ def load_verdict(key: str) -> Verdict | None:
         return Verdict.from_json_obj(data)
     except (TypeError, ValueError, KeyError):
         return None
+
+
+def cached_verdict(snapshot: Any, spec: Spec | str | None = None) -> Verdict | None:
+    """The verdict cached for exactly this study content, or None: a lookup that never verifies."""
+    verdict = load_verdict(verdict_key(snapshot, TrialChain(snapshot.trials), spec))
+    return None if verdict is None else dataclasses.replace(verdict, cached=True)
 
 
 def store_verdict(key: str, verdict: Verdict) -> None:

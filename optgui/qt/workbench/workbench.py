@@ -27,6 +27,7 @@ from optgui.core.engine import (
 from optgui.core.errors import OptguiError
 from optgui.core.storage import TrialFrame, parse_storage, write_json, write_trials_csv
 from optgui.qt import dialogs
+from optgui.qt.compare.compare_window import install_compare_action
 from optgui.qt.run.run_log import RunLog
 from optgui.qt.study.run_state import SessionRunState
 from optgui.qt.tasks.background import run_with_progress
@@ -36,6 +37,7 @@ from optgui.qt.workbench.best_panel import BestPanel
 from optgui.qt.workbench.plot_export import export_plot
 from optgui.qt.workbench.trial_details import TrialDetails
 from optgui.qt.workbench.trials_table import TrialsTable
+from optgui.qt.workbench.warm_start import WarmStartMenu
 
 CSV_FILTER = "CSV files (*.csv)"
 # From this many trials the trials table is shown before its params are read (they follow from a worker thread).
@@ -95,6 +97,8 @@ class Workbench(QObject):
         from optgui.qt.workbench.sharing import Sharing
 
         self.sharing = Sharing(self)
+        self.warm_start = WarmStartMenu(self)  # "New study from these trials…"
+        self.compare_action = install_compare_action(window, self.study_menu)  # Study ▸ Compare studies…
         self.apply_preferences(startup=True)
 
     # --- tabs and data ------------------------------------------------------------------------------------
