@@ -80,5 +80,6 @@ def test_user_env_with_optuna_5(tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(900)
 def test_user_env_with_optuna_3_6(tmp_path):
     _check(_user_env_with_optuna(tmp_path, "==3.6.*"), tmp_path, "3.6")

@@ -10,6 +10,7 @@ import importlib
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from optgui.core.engine._bridge import BridgeObjective, worker_objective
     from optgui.core.engine._builtin_objectives import BUILTINS, DEFAULT_DIRECTIONS
     from optgui.core.engine._child_process import isolated_environment, python_command
     from optgui.core.engine._demo import DEMO_OBJECTIVE, DEMO_SAMPLER, DEMO_STUDY, DEMO_TRIALS
@@ -40,6 +41,12 @@ if TYPE_CHECKING:
         spec_uses_cmaes,
     )
     from optgui.core.engine._priority import lower_priority
+    from optgui.core.engine._python_env import (
+        PythonEnvironment,
+        PythonEnvironmentError,
+        check_objective,
+        probe_environment,
+    )
     from optgui.core.engine._recovery import RecoveryError, choose_start_state, plan_recovery, reset_zombie_rdb
     from optgui.core.engine._replay import Reenactor, ReplayError, float_bits
     from optgui.core.engine._rng_state import SamplerStateError, restore
@@ -106,6 +113,9 @@ __all__ = [
     "RunRequest",
     "RunStarted",
     "RunStateChanged",
+    "BridgeObjective",
+    "PythonEnvironment",
+    "PythonEnvironmentError",
     "SAMPLER_CLASSES",
     "SamplerStateError",
     "Spec",
@@ -118,6 +128,9 @@ __all__ = [
     "TrialStarted",
     "TrialStore",
     "check_against_record",
+    "check_objective",
+    "probe_environment",
+    "worker_objective",
     "choose_start_state",
     "copy_study_with_metadata",
     "current_versions",
@@ -161,6 +174,12 @@ _EXPORTS = {
     "RunRequest": "optgui.core.engine._runner",
     "StudyRunner": "optgui.core.engine._runner",
     "TrialAbandoned": "optgui.core.engine._runner",
+    "BridgeObjective": "optgui.core.engine._bridge",
+    "worker_objective": "optgui.core.engine._bridge",
+    "PythonEnvironment": "optgui.core.engine._python_env",
+    "PythonEnvironmentError": "optgui.core.engine._python_env",
+    "check_objective": "optgui.core.engine._python_env",
+    "probe_environment": "optgui.core.engine._python_env",
     "EngineProcess": "optgui.core.engine._engine_process",
     "RecoveryPerformed": "optgui.core.engine._events",
     "RunFailed": "optgui.core.engine._events",

@@ -349,3 +349,36 @@ def parse_objective_in(python: str, text: str, *, import_root: str | None = None
     origin = locate_module(python, target, root)
     sha = _sha256(Path(origin)) if origin and Path(origin).is_file() else None
     return ObjectiveRef("module", f"{target}:{function}", origin, function, sha, root)
+
+
+def worker_objective(
+    storage_text: str, study_name: str, python: str | None, *, abandoned: type[BaseException]
+) -> BridgeObjective | None:
+    """The objective of a fleet worker (`optgui worker --python PATH`) through the bridge: in `python`, else in
+    the interpreter the study recorded; None when neither (the worker runs it in-process, as before). Started, so
+    an import error is one line before the worker joins."""
+    from optgui.core import records
+    from optgui.core.engine._python_env import probe_environment, recorded_environment
+    from optgui.core.errors import StudyStateError
+    from optgui.core.storage import open_for_run, parse_storage
+
+    storage, _ = open_for_run(parse_storage(storage_text), create=False)
+    try:
+        study_id = storage.get_study_id_from_name(study_name)
+    except KeyError:
+        raise StudyStateError(f"no study {study_name!r} in {storage_text}") from None
+    meta = records.read_metadata(storage, study_id)
+    if meta.run is None:
+        return None
+    python = python or (recorded_environment(meta.run, meta.segments) or {}).get("executable")
+    if python is None:
+        return None
+    environment = probe_environment(python)
+    objective = ObjectiveRef.from_record(meta.run["objective"])
+    if objective.kind == "builtin":
+        raise PythonEnvironmentError(f"--python runs a file or module objective; {objective.ref} is a built-in")
+    bridge = BridgeObjective(
+        environment.executable, objective.ref, import_root=objective.import_root, abandoned=abandoned
+    )
+    bridge.start()
+    return bridge
