@@ -278,3 +278,12 @@ def test_the_run_record_stays_readable_by_the_records_module(user_env, tmp_path)
         ).fetchone()
     record = records.RunRecord.from_json(json.loads(text))
     assert record.environment is not None and record.environment["executable"] == user_env.python
+
+
+def test_objective_check_re_evaluates_in_the_recorded_environment(user_env, tmp_path):
+    storage = tmp_path / "study.db"
+    assert _run(storage, user_env).returncode == 0
+    proc = run_optgui("verify", str(storage), "--study", "s", "--objective-check", "3", "--json")
+    assert proc.returncode in (0, 2), proc.stderr  # (the sampler replay's verdict is not this test's subject)
+    check = json.loads(proc.stdout)["objective_check"]
+    assert len(check["trials"]) == 3 and all(t["reproduced"] for t in check["trials"]), check

@@ -46,6 +46,7 @@ if TYPE_CHECKING:
         PythonEnvironmentError,
         check_objective,
         probe_environment,
+        recorded_environment,
     )
     from optgui.core.engine._recovery import RecoveryError, choose_start_state, plan_recovery, reset_zombie_rdb
     from optgui.core.engine._replay import Reenactor, ReplayError, float_bits
@@ -130,6 +131,7 @@ __all__ = [
     "check_against_record",
     "check_objective",
     "probe_environment",
+    "recorded_environment",
     "worker_objective",
     "choose_start_state",
     "copy_study_with_metadata",
@@ -180,6 +182,7 @@ _EXPORTS = {
     "PythonEnvironmentError": "optgui.core.engine._python_env",
     "check_objective": "optgui.core.engine._python_env",
     "probe_environment": "optgui.core.engine._python_env",
+    "recorded_environment": "optgui.core.engine._python_env",
     "EngineProcess": "optgui.core.engine._engine_process",
     "RecoveryPerformed": "optgui.core.engine._events",
     "RunFailed": "optgui.core.engine._events",
