@@ -42,9 +42,11 @@ if TYPE_CHECKING:
     )
     from optgui.core.engine._priority import lower_priority
     from optgui.core.engine._python_env import (
+        InterpreterCandidate,
         PythonEnvironment,
         PythonEnvironmentError,
         check_objective,
+        find_interpreters,
         probe_environment,
         recorded_environment,
     )
@@ -115,6 +117,7 @@ __all__ = [
     "RunStarted",
     "RunStateChanged",
     "BridgeObjective",
+    "InterpreterCandidate",
     "PythonEnvironment",
     "PythonEnvironmentError",
     "SAMPLER_CLASSES",
@@ -130,6 +133,7 @@ __all__ = [
     "TrialStore",
     "check_against_record",
     "check_objective",
+    "find_interpreters",
     "probe_environment",
     "recorded_environment",
     "worker_objective",
@@ -182,6 +186,8 @@ _EXPORTS = {
     "PythonEnvironmentError": "optgui.core.engine._python_env",
     "check_objective": "optgui.core.engine._python_env",
     "probe_environment": "optgui.core.engine._python_env",
+    "find_interpreters": "optgui.core.engine._python_env",
+    "InterpreterCandidate": "optgui.core.engine._python_env",
     "recorded_environment": "optgui.core.engine._python_env",
     "EngineProcess": "optgui.core.engine._engine_process",
     "RecoveryPerformed": "optgui.core.engine._events",

@@ -235,3 +235,92 @@ def recorded_environment(run: dict[str, Any], segments: tuple[dict[str, Any], ..
         if isinstance(change, dict):
             environment = change.get("now")
     return environment if isinstance(environment, dict) else None
+
+
+@dataclass(frozen=True)
+class InterpreterCandidate:
+    """An interpreter the run definition's "Python" field offers (probe_environment tells its versions)."""
+
+    path: str
+    source: str  # "project venv", "conda", "pyenv", "PATH"
+
+
+_PROJECT_MARKERS = ("pyproject.toml", "setup.py", "setup.cfg", ".git")
+_VENV_NAMES = (".venv", "venv")
+
+
+def _venv_python(folder: Path) -> Path | None:
+    for relative in ("bin/python", "Scripts/python.exe"):
+        candidate = folder / relative
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _project_root(start: Path) -> Path | None:
+    for folder in (start, *start.parents):
+        if any((folder / marker).exists() for marker in _PROJECT_MARKERS):
+            return folder
+    return None
+
+
+def _conda_pythons() -> list[Path]:
+    import shutil
+
+    conda = shutil.which("conda") or shutil.which("mamba")
+    if conda is None:
+        return []
+    try:
+        out = subprocess.run([conda, "env", "list", "--json"], capture_output=True, text=True, timeout=20).stdout
+        prefixes = json.loads(out).get("envs", [])
+    except (OSError, ValueError, subprocess.TimeoutExpired):
+        return []
+    found = [_venv_python(Path(p)) or Path(p) / "python.exe" for p in prefixes]
+    return [p for p in found if p.is_file()]
+
+
+def _pyenv_pythons() -> list[Path]:
+    import shutil
+
+    if shutil.which("pyenv") is None:
+        return []
+    try:
+        root = subprocess.run(["pyenv", "root"], capture_output=True, text=True, timeout=20).stdout.strip()
+    except (OSError, subprocess.TimeoutExpired):
+        return []
+    versions = Path(root) / "versions" if root else None
+    if versions is None or not versions.is_dir():
+        return []
+    return [p for p in (_venv_python(v) for v in sorted(versions.iterdir())) if p is not None]
+
+
+def _path_pythons() -> list[Path]:
+    found = []
+    for folder in os.environ.get("PATH", "").split(os.pathsep):
+        for name in ("python3", "python", "python.exe"):
+            candidate = Path(folder) / name
+            if folder and candidate.is_file() and os.access(candidate, os.X_OK):
+                found.append(candidate)
+    return found
+
+
+def find_interpreters(objective_file: str | None = None) -> list[InterpreterCandidate]:
+    """Interpreters a user likely means, most likely first: a `.venv`/`venv` beside the objective file or in its
+    project root (the nearest folder above it with pyproject.toml, setup.py, setup.cfg or .git), conda's
+    environments, pyenv's versions, Pythons on PATH. Without running any of them (probe_environment does that)."""
+    groups: list[tuple[str, list[Path]]] = []
+    if objective_file:
+        folder = Path(objective_file).expanduser().absolute().parent
+        roots = [folder] + [r for r in [_project_root(folder)] if r is not None and r != folder]
+        venvs = [_venv_python(root / name) for root in roots for name in _VENV_NAMES]
+        groups.append(("project venv", [p for p in venvs if p is not None]))
+    groups += [("conda", _conda_pythons()), ("pyenv", _pyenv_pythons()), ("PATH", _path_pythons())]
+    seen: set[str] = set()
+    candidates = []
+    for source, paths in groups:
+        for path in paths:
+            key = os.path.normcase(str(path.absolute()))
+            if key not in seen:
+                seen.add(key)
+                candidates.append(InterpreterCandidate(str(path.absolute()), source))
+    return candidates
