@@ -9,7 +9,8 @@ Checks, each in a fresh app data folder:
      is the frozen executable again), and the app exits cleanly with status 0;
   3. a journal file made by `optgui run` opens in the window the same way;
   4. `--install-desktop-entry` into a temporary XDG data folder points the launcher at the executable, and
-     `--uninstall-desktop-entry` removes it.
+     `--uninstall-desktop-entry` removes it;
+  5. a user's file objective runs in a system Python through the bridge (`--python`), and resumes there.
 Exit status 0 when everything passed.
 """
 
@@ -127,6 +128,41 @@ def check(exe: Path) -> None:
         run(exe, ["--uninstall-desktop-entry"], env)
         if desktop.exists():
             raise Failure("--uninstall-desktop-entry left the launcher behind")
+
+        print("5. a user's objective runs in a system Python (--python), which has nothing of optgui")
+        user_objective(exe, Path(tmp) / "user")
+
+
+def system_python() -> str | None:
+    """A Python on this machine outside the build (the frozen app's own Python is not a program one can run)."""
+    import shutil
+
+    for candidate in ("/usr/bin/python3", shutil.which("python3"), shutil.which("python")):
+        if candidate and Path(candidate).is_file():
+            return candidate
+    return None
+
+
+def user_objective(exe: Path, base: Path) -> None:
+    python = system_python()
+    if python is None:
+        print("    skipped: no system Python found")
+        return
+    env = fresh_env(base)
+    objective = base / "train.py"
+    objective.write_text(
+        "import math\n\n\ndef objective(trial):\n    x = trial.suggest_float('x', -3, 3)\n"
+        "    print('x =', x)\n    return math.cos(x) + x * x\n"
+    )
+    storage = base / "user.db"
+    args = ["run", str(storage), "--study", "u", "--objective", f"{objective}:objective", "--python", python]
+    run(exe, [*args, "--sampler", "TPESampler(seed=1)", "--n-trials", "4", "--quiet"], env)
+    run(exe, ["run", str(storage), "--study", "u", "--n-trials", "6", "--quiet"], env)  # resumes in that Python
+    proc = run(exe, ["inspect", str(storage), "--study", "u", "--json"], env)
+    study = json.loads(proc.stdout)["study"]
+    if study["state_counts"] != {"COMPLETE": 6}:
+        raise Failure(f"the user objective's study is not 6 complete trials: {study['state_counts']}")
+    print(f"    6 trials of a file objective ran in {python}")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -80,6 +80,18 @@ def add_arguments(parser) -> None:
         help="create the study from a recipe (optgui recipe): its sampler, seed, pruner, objective, directions "
         "and target; --seed S makes a replicate with another seed (recorded), --n-trials overrides the target",
     )
+    parser.add_argument(
+        "--python",
+        metavar="PATH",
+        help="run the objective in this Python (a venv's, conda's, pyenv's...) through optgui's bridge; default: "
+        "optgui's own, or the one the study recorded",
+    )
+    parser.add_argument(
+        "--accept-environment-change",
+        action="store_true",
+        help="resume although the objective's Python or its installed packages changed since the run started "
+        "(recorded)",
+    )
     parser.add_argument("--quiet", action="store_true", help="no line per trial")
     add_history_argument(parser)
     fleet = parser.add_argument_group("parallel runs (PostgreSQL/MySQL URL or journal file)")
@@ -149,6 +161,8 @@ def _request_from_args(args):
         accept_version_change=args.accept_version_change,
         accept_objective_change=args.accept_objective_change,
         trust_pickles=args.trust_pickles,
+        python=args.python,
+        accept_environment_change=args.accept_environment_change,
     )
 
 
@@ -249,6 +263,7 @@ def execute(args) -> int:
         raise StorageError(f"writing to {request.storage} failed: {_root_cause(exc)}") from None
     finally:
         interrupts.restore(previous)
+        runner.close_objective()
     target = f" of {outcome.n_target}" if outcome.n_target is not None else ""
     if outcome.reason == "nothing-to-do":
         met = f" (target {outcome.n_target})" if outcome.n_target is not None else ""

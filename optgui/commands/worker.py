@@ -37,6 +37,12 @@ def add_arguments(parser) -> None:
         action="store_true",
         help="free mode with CMA-ES: load optimizer pickles this optgui did not write (can run any code)",
     )
+    parser.add_argument(
+        "--python",
+        metavar="PATH",
+        help="run the objective in this Python (the project's venv, conda env...) through optgui's bridge; "
+        "default: the interpreter the study recorded, else optgui's own",
+    )
     parser.add_argument("--quiet", action="store_true", help="no line per trial")
 
 
@@ -56,10 +62,15 @@ def execute(args) -> int:
                 on_closed=worker.request_stop,  # output closed: stop after this trial rather than die in the next
             )
 
+    # imported on use, not with this module (it loads Optuna): start-up time
+    from optgui.core.engine import TrialAbandoned, worker_objective
+
+    objective = worker_objective(args.storage, args.study, args.python, abandoned=TrialAbandoned)
     worker = FleetWorker(
         args.storage,
         args.study,
         listener,
+        objective=objective,
         accept_objective_change=args.accept_objective_change,
         accept_version_change=args.accept_version_change,
         trust_pickles=args.trust_pickles,
@@ -90,6 +101,8 @@ def execute(args) -> int:
     finally:
         for s, handler in previous.items():
             signal.signal(s, handler)
+        if objective is not None:
+            objective.close()
     print(
         f"optgui: worker {outcome.index} {outcome.reason} after evaluating {outcome.n_evaluated} trials",
         file=sys.stderr,

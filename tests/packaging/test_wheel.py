@@ -38,5 +38,6 @@ def test_wheel_contains_package_data_and_launcher(tmp_path):
     assert f"optgui/resources/icons/{APP_ID}.svg" in names
     for name in (resources.DESKTOP_FILE, resources.METAINFO_FILE, resources.MIME_FILE):
         assert f"optgui/resources/linux/{name}" in names
+    assert "optgui/resources/bridge/optgui_bridge.py" in names  # run by the objective's own Python
     assert "[gui_scripts]\noptgui-app = optgui.cli:main_gui" in entry_points
     assert "[console_scripts]\noptgui = optgui.cli:main" in entry_points

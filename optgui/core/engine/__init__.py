@@ -10,6 +10,7 @@ import importlib
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from optgui.core.engine._bridge import BridgeObjective, worker_objective
     from optgui.core.engine._builtin_objectives import BUILTINS, DEFAULT_DIRECTIONS
     from optgui.core.engine._child_process import isolated_environment, python_command
     from optgui.core.engine._demo import DEMO_OBJECTIVE, DEMO_SAMPLER, DEMO_STUDY, DEMO_TRIALS
@@ -40,6 +41,15 @@ if TYPE_CHECKING:
         spec_uses_cmaes,
     )
     from optgui.core.engine._priority import lower_priority
+    from optgui.core.engine._python_env import (
+        InterpreterCandidate,
+        PythonEnvironment,
+        PythonEnvironmentError,
+        check_objective,
+        find_interpreters,
+        probe_environment,
+        recorded_environment,
+    )
     from optgui.core.engine._recovery import RecoveryError, choose_start_state, plan_recovery, reset_zombie_rdb
     from optgui.core.engine._replay import Reenactor, ReplayError, float_bits
     from optgui.core.engine._rng_state import SamplerStateError, restore
@@ -120,6 +130,10 @@ __all__ = [
     "RunRequest",
     "RunStarted",
     "RunStateChanged",
+    "BridgeObjective",
+    "InterpreterCandidate",
+    "PythonEnvironment",
+    "PythonEnvironmentError",
     "SAMPLER_CLASSES",
     "SamplerStateError",
     "SegmentPlan",
@@ -133,6 +147,11 @@ __all__ = [
     "TrialStarted",
     "TrialStore",
     "check_against_record",
+    "check_objective",
+    "find_interpreters",
+    "probe_environment",
+    "recorded_environment",
+    "worker_objective",
     "choose_start_state",
     "copy_study_with_metadata",
     "current_versions",
@@ -185,6 +204,15 @@ _EXPORTS = {
     "RunRequest": "optgui.core.engine._runner",
     "StudyRunner": "optgui.core.engine._runner",
     "TrialAbandoned": "optgui.core.engine._runner",
+    "BridgeObjective": "optgui.core.engine._bridge",
+    "worker_objective": "optgui.core.engine._bridge",
+    "PythonEnvironment": "optgui.core.engine._python_env",
+    "PythonEnvironmentError": "optgui.core.engine._python_env",
+    "check_objective": "optgui.core.engine._python_env",
+    "probe_environment": "optgui.core.engine._python_env",
+    "find_interpreters": "optgui.core.engine._python_env",
+    "InterpreterCandidate": "optgui.core.engine._python_env",
+    "recorded_environment": "optgui.core.engine._python_env",
     "EngineProcess": "optgui.core.engine._engine_process",
     "RecoveryPerformed": "optgui.core.engine._events",
     "RunFailed": "optgui.core.engine._events",

@@ -47,6 +47,7 @@ from optgui.core import records
 from optgui.core.engine import _pickle_trust as pickle_trust
 from optgui.core.engine import _rng_state as rng_state
 from optgui.core.engine import _trial_output as trial_output
+from optgui.core.engine._bridge import BridgeObjective, parse_objective_in
 from optgui.core.engine._builtin_objectives import DEFAULT_DIRECTIONS
 from optgui.core.engine._events import (
     RecoveryPerformed,
@@ -58,6 +59,12 @@ from optgui.core.engine._events import (
 )
 from optgui.core.engine._lease import Lease
 from optgui.core.engine._objectives import ObjectiveRef, check_against_record, load_objective, parse_objective
+from optgui.core.engine._python_env import (
+    PythonEnvironment,
+    environment_change,
+    probe_environment,
+    recorded_environment,
+)
 from optgui.core.engine._recovery import reset_zombie_rdb
 from optgui.core.engine._samplers import DEFAULT_PRUNER, Spec, draw_seed, parse_spec, resolve_seed
 from optgui.core.engine._segment_plan import (
@@ -107,6 +114,10 @@ class RunRequest:
     objective_import_root: str | None = None
     # The recipe a new study is created from (optgui.core.share): recorded in its run record.
     recipe: dict | None = None
+    # The interpreter the objective runs in (`--python`, through optgui's bridge); None: optgui's own, or the one
+    # the study recorded (optgui.core.engine._python_env).
+    python: str | None = None
+    accept_environment_change: bool = False
 
 
 @dataclass
@@ -228,6 +239,8 @@ class StudyRunner:
         self.request = request
         self._listener = listener
         self._objective_override = objective
+        self._python_env: PythonEnvironment | None = None  # the objective's interpreter, when not optgui's own
+        self._bridge: BridgeObjective | None = None
         self._pause = threading.Event()
         self._resume = threading.Event()
         self._stop = threading.Event()
@@ -276,6 +289,8 @@ class StudyRunner:
         self._abandon.set()
         self._stop.set()
         self._resume.set()
+        if self._bridge is not None:
+            self._bridge.abort()  # kills the objective's process: a trial that never calls back stops too
 
     def _leased(self) -> Lease:
         """The lease this run holds (a run that has something to do holds one from prepare() on)."""
@@ -363,8 +378,9 @@ class StudyRunner:
         req = self.request
         if not req.objective:
             raise StudyStateError(missing_objective)
-        objective = parse_objective(req.objective, import_root=req.objective_import_root)
-        self._objective_fn = self._objective_override or load_objective(objective)
+        self._python_env = probe_environment(req.python) if req.python else None
+        objective = self._parse_objective(req.objective)
+        self._objective_fn = self._load_objective_fn(objective)
         self._objective_ref = objective
         sampler = resolve_seed(parse_spec(req.sampler or DEFAULT_SAMPLER, "sampler"), req.seed)
         if sampler.accepts_seed() and sampler.seed is None:
@@ -397,6 +413,7 @@ class StudyRunner:
             metric_names=metric_names,
             versions=versions_for(sampler, pruner),
             recipe=self.request.recipe,
+            environment=self._python_env.to_record() if self._python_env else None,
         )
 
     def _create_study(self) -> None:
@@ -536,12 +553,45 @@ class StudyRunner:
                 f"--metric-name {' '.join(req.metric_names)} differs from the study's metric "
                 f"names {' '.join(run.get('metric_names') or []) or '(none)'}"
             )
-        given_obj = parse_objective(req.objective, import_root=req.objective_import_root) if req.objective else None
+        environment_note = self._choose_environment(meta)
+        given_obj = self._parse_objective(req.objective) if req.objective else None
+        if given_obj is None and self._python_env is not None and run["objective"].get("kind") == "module":
+            given_obj = self._parse_objective(run["objective"]["ref"], run["objective"].get("import_root"))
         objective, change = check_against_record(given_obj, run["objective"], accept_change=req.accept_objective_change)
         self._objective_ref = objective
-        self._objective_fn = self._objective_override or load_objective(objective)
-        self._accepted = dict(change or {}) or None
+        self._objective_fn = self._load_objective_fn(objective)
+        self._accepted = {**(change or {}), **(environment_note or {})} or None
         self._check_versions(meta, recorded_sampler, recorded_pruner)
+
+    def _choose_environment(self, meta: StudyMetadata) -> dict | None:
+        """The objective's interpreter for a rerun: --python, else the recorded one; the change note (or refusal)."""
+        recorded = recorded_environment(meta.run or {}, meta.segments)
+        python = self.request.python or (recorded or {}).get("executable")
+        self._python_env = probe_environment(python) if python else None
+        return environment_change(recorded, self._python_env, accept_change=self.request.accept_environment_change)
+
+    def _parse_objective(self, text: str, import_root: str | None = None) -> ObjectiveRef:
+        root = import_root or self.request.objective_import_root
+        if self._python_env is None:
+            return parse_objective(text, import_root=root)
+        return parse_objective_in(self._python_env.executable, text, import_root=root)
+
+    def _load_objective_fn(self, objective: ObjectiveRef) -> Callable:
+        """The objective as a callable: through the bridge in the chosen interpreter, else in this process."""
+        if self._python_env is None:
+            return self._objective_override or load_objective(objective)
+        self.close_objective()
+        self._bridge = BridgeObjective(
+            self._python_env.executable, objective.ref, import_root=objective.import_root, abandoned=TrialAbandoned
+        )
+        self._bridge.start()  # the objective's import error is one clear line before the run starts
+        return self._bridge
+
+    def close_objective(self) -> None:
+        """End the objective's process of a run in another interpreter (it also ends when this process does)."""
+        bridge, self._bridge = self._bridge, None
+        if bridge is not None:
+            bridge.close()
 
     def _target_already_met(self, meta: StudyMetadata) -> bool:
         """A rerun whose target is met by a run that ended cleanly: "nothing to do", and the study stays

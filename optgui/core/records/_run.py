@@ -68,6 +68,14 @@ class RunRecord(JsonRecord):
         OBJECT,
         required=True,
     )
+    environment: dict[str, Any] | None = entry(
+        "runs with `--python` only: the objective's interpreter, `executable`, `python` (its version), `optuna` (its "
+        "version, or null), `distributions` (how many are installed) and `distributions_sha256` (of their sorted "
+        "`name==version` lines); absent: optgui's own interpreter. A segment's `accepted.environment_changed` "
+        '(`{"recorded", "now"}`) supersedes it from that segment on',
+        optional(OBJECT),
+        omit=True,
+    )
     fleet: dict[str, Any] | None = entry(
         'parallel runs only: `{"mode": "deterministic", "batch": k, "pipeline": bool}` or `{"mode": "free"}`',
         optional(OBJECT),

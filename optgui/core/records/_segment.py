@@ -129,6 +129,7 @@ class Segment(JsonRecord):
     )
     accepted: dict[str, Any] | None = entry(
         'null, or the changes the user accepted to resume: `objective_changed` (`{"recorded", "now"}` sha256), '
+        '`environment_changed` (`{"recorded", "now"}` run-record environments, null: optgui\'s own interpreter), '
         "`foreign_pickles` (trial numbers); older runs may also hold `versions` (`{package: [recorded, now]}`), "
         "read like `version_change`",
         optional(OBJECT),

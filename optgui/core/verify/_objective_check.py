@@ -104,12 +104,40 @@ def evaluate(
     """In this process: load the objective and re-evaluate the chosen trials (user code runs here).
 
     announce(ref) is called with the ObjectiveRef right before its code is loaded."""
-    import optuna
 
     ref, note = _objective_ref(snapshot, objective, import_root)
     if announce is not None:
         announce(ref)
-    func = load_objective(ref)
+    bridge = _bridge_in_recorded_environment(snapshot, ref)
+    func = bridge if bridge is not None else load_objective(ref)
+    try:
+        return _recheck(snapshot, func, count, rtol, note)
+    finally:
+        if bridge is not None:
+            bridge.close()
+
+
+def _bridge_in_recorded_environment(snapshot, ref: ObjectiveRef):
+    """The objective in the interpreter the study last ran it in (`--python`), or None for optgui's own."""
+    from optgui.core.engine import BridgeObjective, PythonEnvironmentError, recorded_environment
+
+    if ref.kind == "builtin":
+        return None
+    meta = StudyMetadata.from_system_attrs(snapshot.system_attrs).check()
+    environment = recorded_environment(meta.run, meta.segments) if meta.run is not None else None
+    if environment is None:
+        return None
+    bridge = BridgeObjective(environment["executable"], ref.ref, import_root=ref.import_root)
+    try:
+        bridge.start()
+    except (PythonEnvironmentError, OSError) as exc:
+        raise ObjectiveError(f"the objective check cannot use the recorded environment: {exc}") from None
+    return bridge
+
+
+def _recheck(snapshot, func, count: int, rtol: float | None, note: str) -> ObjectiveCheck:
+    import optuna
+
     results = []
     for trial in choose_trials(snapshot.trials, snapshot.directions, count, salt=snapshot.name):
         recorded = tuple(float(v) for v in trial.values)

@@ -481,7 +481,11 @@ class MainWindow(QMainWindow):
         if started is None or time.monotonic() - started < NOTIFY_AFTER_SECONDS:
             return
         name = self.study_view.summary.name if self.study_view.summary else "study"
-        kind = NotificationKind.RUN_COMPLETED if state is SessionRunState.COMPLETED else NotificationKind.RUN_PAUSED_ON_ERROR
+        kind = (
+            NotificationKind.RUN_COMPLETED
+            if state is SessionRunState.COMPLETED
+            else NotificationKind.RUN_PAUSED_ON_ERROR
+        )
         self.notifier.notify(kind, self.study_view.storage or "", name, message or state)
 
     def _badge_notification(self, state) -> None:

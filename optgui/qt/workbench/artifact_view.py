@@ -42,7 +42,7 @@ ARTIFACT_ROLE = Qt.ItemDataRole.UserRole + 1
 
 
 def preview_kind(artifact: Artifact) -> str:
-    """"image", "csv", "json", "markdown", "text", or "" (no inline preview)."""
+    """ "image", "csv", "json", "markdown", "text", or "" (no inline preview)."""
     mime = artifact.mimetype.lower()
     name = artifact.filename.lower()
     if artifact.encoding:
