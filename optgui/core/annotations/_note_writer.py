@@ -15,6 +15,7 @@ import warnings
 from collections.abc import Collection
 from typing import Any
 
+from optgui.core import _optuna_internals as oi
 from optgui.core import records
 from optgui.core.engine import describe_lease, lease_is_live
 from optgui.core.errors import LeaseHeldError, StudyStateError
@@ -46,7 +47,7 @@ def save_note(
         try:
             return _save(backend, ref, study_name, trial_number, body, expected_version, own_pids)
         finally:
-            engine = getattr(getattr(backend, "_backend", backend), "engine", None)
+            engine = oi.sql_engine(backend)
             if engine is not None:
                 engine.dispose()  # release the file: the window keeps only read-only connections
 
