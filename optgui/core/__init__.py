@@ -51,8 +51,9 @@ Verify it: the recorded history replays bit for bit, and pausing made no differe
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING
+
+from optgui.core.lazy_exports import lazy_exports
 
 if TYPE_CHECKING:
     from optgui.core.engine import (
@@ -162,15 +163,5 @@ _HOMES = {
 _EXPORTS = {name: module for module, names in _HOMES.items() for name in names}
 
 
-def __getattr__(name: str) -> object:
-    # Lazy: `import optgui.core` (which every optgui module does) loads no subpackage until a name is used.
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+# Lazy: `import optgui.core` (which every optgui module does) loads no subpackage until a name is used.
+__getattr__, __dir__ = lazy_exports(globals(), _EXPORTS, __all__)

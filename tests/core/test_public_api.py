@@ -21,6 +21,7 @@ PACKAGES = [
     "optgui.core.annotations",
     "optgui.core.health",
     "optgui.core.share",
+    "optgui.core.lazy_exports",
 ]
 
 

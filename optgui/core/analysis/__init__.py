@@ -4,8 +4,9 @@ one of Optuna's plot-data helpers or importance evaluators. Depends on the stora
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING
+
+from optgui.core.lazy_exports import lazy_exports
 
 if TYPE_CHECKING:
     from optgui.core.analysis._compare_data import (
@@ -133,15 +134,5 @@ _EXPORTS = {
 }
 
 
-def __getattr__(name: str) -> object:
-    # Lazy: `import optgui.core.analysis` loads nothing until a name is used, so the CLI and the GUI start fast.
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+# Lazy: `import optgui.core.analysis` loads nothing until a name is used, so the CLI and the GUI start fast.
+__getattr__, __dir__ = lazy_exports(globals(), _EXPORTS, __all__)

@@ -8,8 +8,9 @@ formats are in optgui.core.records (`dashboard:` and `artifacts:` keys). See doc
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING
+
+from optgui.core.lazy_exports import lazy_exports
 
 if TYPE_CHECKING:
     from optgui.core.annotations._artifacts import (
@@ -65,15 +66,5 @@ _EXPORTS = {
 }
 
 
-def __getattr__(name: str) -> object:
-    # Lazy: `import optgui.core.annotations` loads nothing until a name is used (start-up time).
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+# Lazy: `import optgui.core.annotations` loads nothing until a name is used (start-up time).
+__getattr__, __dir__ = lazy_exports(globals(), _EXPORTS, __all__)

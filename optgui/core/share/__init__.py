@@ -9,8 +9,9 @@ Above the engine (it builds RunRequests), beside verify and fleet.
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING
+
+from optgui.core.lazy_exports import lazy_exports
 
 if TYPE_CHECKING:
     from optgui.core.share._recipe import (
@@ -65,15 +66,5 @@ _HOMES = {
 _EXPORTS = {name: module for module, names in _HOMES.items() for name in names}
 
 
-def __getattr__(name: str) -> object:
-    # Lazy, as every core subpackage: importing optgui.core.share loads nothing until a name is used.
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+# Lazy, as every core subpackage: importing optgui.core.share loads nothing until a name is used.
+__getattr__, __dir__ = lazy_exports(globals(), _EXPORTS, __all__)

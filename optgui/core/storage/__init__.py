@@ -7,8 +7,9 @@ exports, which write files of their own. Below every other layer but the records
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING
+
+from optgui.core.lazy_exports import lazy_exports
 
 if TYPE_CHECKING:
     from optgui.core.storage._exports import params_as_json, params_as_python, write_json, write_trials_csv
@@ -198,15 +199,5 @@ _EXPORTS = {
 }
 
 
-def __getattr__(name: str) -> object:
-    # Lazy: `import optgui.core.storage` loads nothing until a name is used, so the CLI and the GUI start fast.
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+# Lazy: `import optgui.core.storage` loads nothing until a name is used, so the CLI and the GUI start fast.
+__getattr__, __dir__ = lazy_exports(globals(), _EXPORTS, __all__)

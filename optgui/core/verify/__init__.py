@@ -6,8 +6,9 @@ Builds on the engine; independent of the fleet.
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING
+
+from optgui.core.lazy_exports import lazy_exports
 
 if TYPE_CHECKING:
     from optgui.core.verify._cache import cached_verdict
@@ -78,15 +79,5 @@ _EXPORTS = {
 }
 
 
-def __getattr__(name: str) -> object:
-    # Lazy: `import optgui.core.verify` loads nothing until a name is used, so the CLI and the GUI start fast.
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+# Lazy: `import optgui.core.verify` loads nothing until a name is used, so the CLI and the GUI start fast.
+__getattr__, __dir__ = lazy_exports(globals(), _EXPORTS, __all__)
