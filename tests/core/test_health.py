@@ -141,7 +141,7 @@ def test_a_failing_objective_shows_its_failure_rate_and_most_common_error(tmp_pa
     health = _health(path)
     assert health.state is HealthState.FAILING
     assert health.failure_rate == pytest.approx(0.8)
-    assert health.common_error is not None and "out of GPU memory" in health.common_error
+    assert health.common_error == "MemoryError: out of GPU memory"  # the record's summary, not its repr
     assert "80% of the last 10 finished trials failed; most often:" in health.summary
     assert _health(path, thresholds=HealthThresholds(failure_threshold=0.9)).state is HealthState.FINISHED
 

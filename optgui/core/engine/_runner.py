@@ -145,7 +145,7 @@ class TrialAbandoned(BaseException):
 _FAULT_SIGNALS = {"KILL": signal.SIGKILL, "INT": signal.SIGINT, "TERM": signal.SIGTERM, "STOP": signal.SIGSTOP}
 
 
-def _invalid_return_error(value, n_objectives: int) -> dict | None:
+def _invalid_return_error(value, n_objectives: int) -> records.TrialError | None:
     """The reason Optuna's tell will fail a trial whose objective returned `value` (None, NaN, not a number, or the
     wrong number of values), in Optuna's own words, as an optgui:error record; None for a value Optuna accepts.
     The details pane shows it: a FAIL trial without a reason looked as if optgui had not run it."""
@@ -167,7 +167,7 @@ def _invalid_return_error(value, n_objectives: int) -> dict | None:
     if not reasons:
         return None
     message = "the objective returned an invalid value: " + "; ".join(reasons) + " (Optuna records such a trial FAIL)"
-    return {"type": "InvalidValue", "message": message, "traceback": ""}
+    return records.TrialError(type="InvalidValue", message=message, traceback="")
 
 
 def _fault_signals(point: str, number: int | None) -> list[signal.Signals]:
@@ -1043,13 +1043,13 @@ class StudyRunner:
         except Exception as exc:  # noqa: BLE001 - objective errors become FAIL trials, as optimize(catch=...)
             self._leased().check_held()  # (the error may be the other process's finished trial refusing a write)
             state = TrialState.FAIL
-            error = {"type": exc.__class__.__name__, "message": str(exc), "traceback": traceback.format_exc()}
-            self._storage.set_trial_system_attr(oi.trial_id(trial), records.TRIAL_ERROR, error)
+            error = records.TrialError(type=exc.__class__.__name__, message=str(exc), traceback=traceback.format_exc())
+            self._storage.set_trial_system_attr(oi.trial_id(trial), records.TRIAL_ERROR, error.to_json())
         duration = time.monotonic() - t0
         if state is None and error is None:
             error = _invalid_return_error(value, len(self._directions))
             if error is not None:  # recorded now: once told, the trial takes no more attributes
-                self._storage.set_trial_system_attr(oi.trial_id(trial), records.TRIAL_ERROR, error)
+                self._storage.set_trial_system_attr(oi.trial_id(trial), records.TRIAL_ERROR, error.to_json())
         self._sign_pickles(oi.trial_id(trial))
         _fault("before_tell", number)
         self._leased().check_held()  # a process stopped past its lease must not tell a trial someone else took over
@@ -1062,12 +1062,12 @@ class StudyRunner:
             raise
         _fault("after_tell", number)
         if final_state == TrialState.FAIL and error is None and message:
-            error = {"type": "InvalidValue", "message": message, "traceback": ""}
+            error = records.TrialError(type="InvalidValue", message=message, traceback="")
         self._n_finished += 1
         self._last_trial = number
         # The told trial as stored (one read by primary key): the window shows the run from these events alone.
         told = self._storage.get_trial(oi.trial_id(trial))
-        self._emit(trial_finished(told, duration, error["message"] if error else None, self._n_finished, self._target))
+        self._emit(trial_finished(told, duration, error.message if error else None, self._n_finished, self._target))
 
     def _check_lease_after_ask(self, trial) -> None:
         """Stopped inside ask() past the lease's life, this process created a trial in a study another process now

@@ -314,41 +314,41 @@ class FleetWorker:
         self._emit(TrialStarted(number))
         trial = oi.trial_of_id(study, trial_ref.trial_id)
         fix_suggests(trial)
-        result, error, duration = self._call(self._evaluate, trial)
+        outcome, error, duration = self._call(self._evaluate, trial)
         if error is not None:
-            self._store.set_trial_attr(trial_ref.trial_id, records.TRIAL_ERROR, error)
-        result.update({"worker": self.index, "attempt": attempt, "duration": duration})
+            self._store.set_trial_attr(trial_ref.trial_id, records.TRIAL_ERROR, error.to_json())
+        result = outcome.changed(worker=self.index, attempt=attempt, duration=duration)
         if attempt == 0:
             _fault_point("worker_before_result", number)
-        self._store.insert_trial_attr_once(trial_ref.trial_id, fl.TRIAL_RESULT, result)
+        self._store.insert_trial_attr_once(trial_ref.trial_id, fl.TRIAL_RESULT, result.to_json())
         self.n_evaluated += 1
         self.registration.note(trial=None, n_evaluated=self.n_evaluated)
-        values = tuple(result["values"]) if result.get("values") else None
         self._emit(
             TrialFinished(
                 number,
-                result["state"],
-                values,
+                result.state,
+                tuple(result.values) if result.values else None,
                 tuple(trial.params.items()),
                 duration,
-                result.get("message"),
+                result.message,
                 self.n_evaluated,
                 None,
             )
         )
 
     @staticmethod
-    def _call(function, trial) -> tuple[dict, dict | None, float]:
-        """Run the evaluation as Optuna's optimize would and describe its outcome as a posted result."""
+    def _call(function, trial) -> tuple[records.TrialResult, records.TrialError | None, float]:
+        """Run the evaluation as Optuna's optimize would and describe its outcome as a posted result (and the
+        error record of a failure)."""
         t0 = time.monotonic()
-        error = None
         try:
             value = function(trial)
         except optuna.TrialPruned:
-            return {"state": "PRUNED", "values": None}, None, time.monotonic() - t0
+            return records.TrialResult(state=records.ResultState.PRUNED, values=None), None, time.monotonic() - t0
         except Exception as exc:  # noqa: BLE001 - objective errors become FAIL trials, as optimize(catch=...)
-            error = {"type": exc.__class__.__name__, "message": str(exc), "traceback": traceback.format_exc()}
-            return {"state": "FAIL", "values": None, "message": str(exc)}, error, time.monotonic() - t0
+            error = records.TrialError(type=exc.__class__.__name__, message=str(exc), traceback=traceback.format_exc())
+            failed = records.TrialResult(state=records.ResultState.FAIL, values=None, message=str(exc))
+            return failed, error, time.monotonic() - t0
         duration = time.monotonic() - t0
         raw = list(value) if isinstance(value, (list, tuple)) else [value]
         try:
@@ -356,12 +356,12 @@ class FleetWorker:
         except (TypeError, ValueError):
             message = f"the objective returned {value!r}, which cannot be cast to float"
             return (
-                {"state": "FAIL", "values": None, "message": message},
-                {"type": "InvalidValue", "message": message, "traceback": ""},
+                records.TrialResult(state=records.ResultState.FAIL, values=None, message=message),
+                records.TrialError(type="InvalidValue", message=message, traceback=""),
                 duration,
             )
         # COMPLETE is decided by the coordinator's tell (NaN or a wrong number of values make the trial FAIL).
-        return {"state": "COMPLETE", "values": values}, None, duration
+        return records.TrialResult(state=records.ResultState.COMPLETE, values=values), None, duration
 
     # --- free-running ---------------------------------------------------------------------------------------
     def _run_free(self) -> str:
@@ -409,12 +409,12 @@ class FleetWorker:
             self.registration.note(trial=trial.number)
             result, error, duration = self._call(self._objective_fn, trial)
             if error is not None:
-                self._store.set_trial_attr(oi.trial_id(trial), records.TRIAL_ERROR, error)
-            state = {"PRUNED": TrialState.PRUNED, "FAIL": TrialState.FAIL}.get(result["state"])
+                self._store.set_trial_attr(oi.trial_id(trial), records.TRIAL_ERROR, error.to_json())
+            state = {"PRUNED": TrialState.PRUNED, "FAIL": TrialState.FAIL}.get(result.state)
             self._sign_pickles(oi.trial_id(trial))
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                final_state, told, message = oi.tell(study, trial, result.get("values"), state)
+                final_state, told, message = oi.tell(study, trial, result.values, state)
             self.n_evaluated += 1
             self.registration.note(trial=None, n_evaluated=self.n_evaluated)
             self._emit(
@@ -424,7 +424,7 @@ class FleetWorker:
                     tuple(told) if told else None,
                     tuple(trial.params.items()),
                     duration,
-                    result.get("message") or message,
+                    result.message or message,
                     self.n_evaluated,
                     target,
                 )

@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from optgui.core.engine import lease_is_live
-from optgui.core.records import KEY_LEASE, KEY_TARGET, KEY_WORKER, TRIAL_ABANDONED, TRIAL_ERROR
+from optgui.core.records import KEY_LEASE, KEY_TARGET, KEY_WORKER, TRIAL_ABANDONED, TRIAL_ERROR, TrialError
 from optgui.core.storage import COMPLETE, FAIL, PRUNED, RUNNING, StudyReader, StudySummary, TrialTable
 
 _FINISHED = (COMPLETE, PRUNED, FAIL)
@@ -110,7 +110,7 @@ def study_health(
     window = _failure_window(table, thresholds)
     failed = table.number[window][table.state[window] == FAIL].tolist()
     attrs = reader.trial_system_attrs(summary.name, "optgui:", numbers=failed) if failed else {}
-    errors = [str(a[TRIAL_ERROR]) for a in attrs.values() if a.get(TRIAL_ERROR) is not None]
+    errors = [TrialError.text_of(a[TRIAL_ERROR]) for a in attrs.values() if a.get(TRIAL_ERROR) is not None]
     abandoned = _count_abandoned(reader, summary, table)
     return assess(
         table,

@@ -22,6 +22,17 @@ class TrialError(JsonRecord):
     traceback: str | None = entry("its traceback", optional(TEXT))
     extra: dict[str, Any] = dataclasses.field(default_factory=dict)
 
+    @property
+    def summary(self) -> str:
+        """One line: the class and the message ("MemoryError: out of GPU memory")."""
+        return f"{self.type}: {self.message}"
+
+    @classmethod
+    def text_of(cls, stored: Any) -> str:
+        """The one-line summary of a stored value, or the value as text when it is not a well-formed record (an
+        older or foreign writer): what lists and health lines show, never a dict's repr."""
+        return cls._parse(stored).summary if cls.problem(stored) is None else str(stored)
+
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class Abandoned(JsonRecord):

@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from optgui.core.engine import read_trial_output, strip_engine_frames
-from optgui.core.records import TRIAL_ERROR
+from optgui.core.records import TRIAL_ERROR, TrialError
 from optgui.core.storage import (
     STATE_NAMES,
     ParamDistribution,
@@ -257,8 +257,8 @@ class TrialDetails(QWidget):
             group = self._group(f"System attributes ({len(system)})")
             for key, value in system.items():
                 text = value if isinstance(value, str) else json.dumps(value, default=str)
-                if key == TRIAL_ERROR and isinstance(value, dict):
-                    text = f"{value.get('type')}: {value.get('message')}"
+                if key == TRIAL_ERROR:
+                    text = TrialError.text_of(value)
                 QTreeWidgetItem(group, [key, text[:300], ""])
         self.tree.expandAll()
 
@@ -300,9 +300,10 @@ class TrialDetails(QWidget):
                 else ""
             )
             return
-        if isinstance(error, dict):
-            title = f"{error.get('type', 'Error')}: {error.get('message', '')}"
-            body = strip_engine_frames(error.get("traceback") or "") or title
+        if TrialError.problem(error) is None:
+            record = TrialError.from_json(error)
+            title = record.summary
+            body = strip_engine_frames(record.traceback or "") or title
         else:
             title, body = "Error", str(error)
         self.error_title.setText(title)
