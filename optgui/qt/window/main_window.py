@@ -42,8 +42,9 @@ from optgui.qt.window.start_page import StartPage
 from optgui.qt.window.study_list import StudyList
 from optgui.qt.workspace.notifier import NotificationKind, Notifier, TraySink
 
-NOTIFY_AFTER_SECONDS = 60.0
-STUDY_LIST_MIN_WIDTH = 170  # runs shorter than this finish without a desktop notification
+NOTIFY_AFTER_SECONDS = 60.0  # runs shorter than this finish without a desktop notification
+STUDY_LIST_MIN_WIDTH = 170
+RUN_HEALTH_SECONDS = 15.0  # how often the health of this window's run is read during the run (a stall, the header)
 
 
 class MainWindow(QMainWindow):
@@ -108,8 +109,14 @@ class MainWindow(QMainWindow):
         self.tray: QSystemTrayIcon | None = None
         self.notifier = Notifier(self.settings, self)
         self.notifier.sink = TraySink(self.windowIcon(), self.notifier.clicked, self)  # nothing without a tray
-        self.notifier.open_requested.connect(lambda storage, study: self.open_storage(storage, study))
+        self.notifier.open_requested.connect(self.show_notified)
         self.study_view.badge_changed.connect(self._badge_notification)
+        # The run's health (stalled?) is read again while it runs: for the header and a stall notification.
+        self.run_health_timer = QTimer(self)
+        self.run_health_timer.setInterval(int(RUN_HEALTH_SECONDS * 1000))
+        self.run_health_timer.timeout.connect(self._read_run_health)
+        self.study_view.health.landed.connect(self._run_health_landed)
+        self.controller.idle.connect(self.run_health_timer.stop)
         self._refresh_recent()
         # imported on use, not with this module: start-up time
         from optgui.qt.workbench import workbench
@@ -461,6 +468,13 @@ class MainWindow(QMainWindow):
 
     def _run_state(self, state: SessionRunState, message: str) -> None:
         self._update_status()
+        session = self.study_view.run_session
+        if state is SessionRunState.STARTING and session is not None:
+            self.notifier.run_started(session.storage, session.name)
+        if self.controller.active and not self.run_health_timer.isActive():
+            self.run_health_timer.start()
+        elif not self.controller.active:
+            self.run_health_timer.stop()
         if state in (SessionRunState.COMPLETED, SessionRunState.FAILED):
             self._notify(state, message)
 
@@ -487,6 +501,33 @@ class MainWindow(QMainWindow):
             else NotificationKind.RUN_PAUSED_ON_ERROR
         )
         self.notifier.notify(kind, self.study_view.storage or "", name, message or state)
+
+    def _read_run_health(self) -> None:
+        session = self.study_view.run_session
+        if self.controller.active and session is not None:
+            self.study_view.health.request(session.storage, session.name)
+
+    def _run_health_landed(self, storage: str, study: str, health) -> None:
+        session = self.study_view.run_session
+        running = self.controller.active and session is not None and (session.storage, session.name) == (storage, study)
+        if running and health is not None:
+            self.notifier.run_health(storage, study, health)
+
+    def show_notified(self, storage: str, study: str) -> None:
+        """A notification was clicked: bring the window up showing its study (a study of the open storage is
+        shown from it, which a run in progress allows; another storage is opened)."""
+        if self.isMinimized():
+            self.showNormal()
+        self.raise_()
+        self.activateWindow()
+        if self.reader is not None and storage == self.storage and self.stack.currentWidget() is self.storage_page:
+            if not self.study_list.select(study, emit=False):
+                self.study_list.find.clear()  # the find filter hid it
+                if not self.study_list.select(study, emit=False):
+                    return
+            self.open_study(study)
+            return
+        self.open_storage(storage, study)
 
     def _badge_notification(self, state) -> None:
         summary = self.study_view.summary

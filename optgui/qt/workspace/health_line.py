@@ -7,19 +7,23 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import QObject
+from PySide6.QtCore import QObject, Signal
 
-from optgui.core.health import RunHealth, study_health
+from optgui.core.health import HealthThresholds, RunHealth, study_health
 from optgui.core.storage import open_reader
 from optgui.qt.tasks.tasks import TaskSlot, TaskState
 
 
 class HealthLine(QObject):
-    """`request(storage, study)`; `text_for(storage, study)` is the line to show (empty until it is read)."""
+    """`request(storage, study)`; `text_for(storage, study)` is the line to show (empty until it is read).
+    `landed(storage, study, health)` after each read (health None when the study is gone)."""
+
+    landed = Signal(str, str, object)
 
     def __init__(self, changed: Callable[[], object], parent: QObject | None = None):
         super().__init__(parent)
         self._changed = changed
+        self.thresholds = HealthThresholds()  # (the core's defaults; tests judge sooner)
         self._slot = TaskSlot(self, "study health")
         self._health: dict[tuple[str, str], RunHealth] = {}
 
@@ -27,10 +31,12 @@ class HealthLine(QObject):
         if self._slot.running:
             return  # the read in flight lands soon; the next refresh asks again
 
+        thresholds = self.thresholds
+
         def work(_state: TaskState) -> RunHealth | None:
             with open_reader(storage) as reader:
                 summary = next((s for s in reader.studies() if s.name == study), None)
-                return None if summary is None else study_health(reader, summary)
+                return None if summary is None else study_health(reader, summary, thresholds=thresholds)
 
         self._slot.start(work, returned=lambda health: self._landed((storage, study), health))
 
@@ -40,6 +46,7 @@ class HealthLine(QObject):
         else:
             self._health[key] = health
         self._changed()
+        self.landed.emit(*key, health)
 
     def health_of(self, storage: str, study: str) -> RunHealth | None:
         return self._health.get((storage, study))

@@ -1,5 +1,5 @@
-"""Desktop notifications: a run in this window completes or fails, a verification diverges; a watched study (one
-of the open workspace) finishes, stalls or is left with orphaned trials.
+"""Desktop notifications: a run in this window completes, fails or stalls, a verification diverges; a watched study
+(one of the open workspace) finishes, stalls or is left with orphaned trials.
 
 The notifier decides *what* to say and whether its kind is on (Preferences); a sink shows it. The app's sink is the
 system tray (`TraySink`: `QSystemTrayIcon.showMessage` with the app icon; nothing at all where the platform has no
@@ -15,13 +15,14 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QSystemTrayIcon
 
-from optgui.core.health import HealthState, Workspace
+from optgui.core.health import HealthState, RunHealth, Workspace
 from optgui.qt.settings import Settings
 
 
 class NotificationKind(enum.StrEnum):
     RUN_COMPLETED = "run_completed"
     RUN_PAUSED_ON_ERROR = "run_paused_on_error"
+    RUN_STALLED = "run_stalled"
     VERIFICATION_DIVERGED = "verification_diverged"
     WATCHED_FINISHED = "watched_finished"
     WATCHED_STALLED = "watched_stalled"
@@ -32,6 +33,7 @@ class NotificationKind(enum.StrEnum):
 KIND_LABELS = {
     NotificationKind.RUN_COMPLETED: "A run in this window completes",
     NotificationKind.RUN_PAUSED_ON_ERROR: "A run in this window pauses on an error",
+    NotificationKind.RUN_STALLED: "A run in this window stalls",
     NotificationKind.VERIFICATION_DIVERGED: "A verification diverges",
     NotificationKind.WATCHED_FINISHED: "A watched study finishes",
     NotificationKind.WATCHED_STALLED: "A watched study stalls",
@@ -95,6 +97,7 @@ class Notifier(QObject):
         self._watched: dict[tuple[str, str], HealthState] = {}
         self._learned = False  # the folder's first read has been seen
         self._badges: dict[tuple[str, str], str] = {}  # the last verdict kind shown per study
+        self._runs: dict[tuple[str, str], HealthState] = {}  # the last health of this window's run, per study
 
     def clicked(self, key: tuple[str, str]) -> None:
         self.open_requested.emit(*key)
@@ -116,6 +119,18 @@ class Notifier(QObject):
         before, self._badges[key] = self._badges.get(key), kind
         if kind == "diverged" and before is not None and before != "diverged":
             self.notify(NotificationKind.VERIFICATION_DIVERGED, storage, study, text)
+
+    def run_health(self, storage: str, study: str, health: RunHealth) -> None:
+        """The health of the run this window's engine runs, read again: notify when it becomes stalled, once per
+        stall (still stalled at the next read is not news; stalled again after it recovered is)."""
+        key = (storage, study)
+        before, self._runs[key] = self._runs.get(key), health.state
+        if health.state is HealthState.STALLED and before is not HealthState.STALLED:
+            self.notify(NotificationKind.RUN_STALLED, storage, study, health.summary)
+
+    def run_started(self, storage: str, study: str) -> None:
+        """A new run of the study: what the last one did is forgotten."""
+        self._runs.pop((storage, study), None)
 
     def workspace_read(self, workspace: Workspace) -> None:
         """Notify of each watched study that entered finished, stalled or orphaned since the last read. The first
