@@ -40,6 +40,7 @@ from optgui.qt.window.about import AboutDialog
 from optgui.qt.window.new_study_dialog import NewStudyDialog
 from optgui.qt.window.start_page import StartPage
 from optgui.qt.window.study_list import StudyList
+from optgui.qt.workspace.health_line import StudyHealths
 from optgui.qt.workspace.notifier import NotificationKind, Notifier, TraySink
 
 NOTIFY_AFTER_SECONDS = 60.0  # runs shorter than this finish without a desktop notification
@@ -117,6 +118,9 @@ class MainWindow(QMainWindow):
         self.run_health_timer.timeout.connect(self._read_run_health)
         self.study_view.health.landed.connect(self._run_health_landed)
         self.controller.idle.connect(self.run_health_timer.stop)
+        self.list_health = StudyHealths(self)  # the study list's Health column, read in the background
+        self.list_health.landed.connect(self._list_health_landed)
+        self.study_view.health.landed.connect(self._study_health_landed)
         self._refresh_recent()
         # imported on use, not with this module: start-up time
         from optgui.qt.workbench import workbench
@@ -227,6 +231,8 @@ class MainWindow(QMainWindow):
         self.settings.add_recent(text)
         self._refresh_recent()
         self.study_list.show_storage(summaries)
+        self.list_health.forget()
+        self.list_health.request(text)
         self.stack.setCurrentWidget(self.storage_page)
         self.setWindowTitle(f"{shown_name(reader.display)} — optgui")
         for note in reader.notes:
@@ -313,6 +319,7 @@ class MainWindow(QMainWindow):
         self._update_status()
 
     def _close_reader(self) -> None:
+        self.list_health.forget()
         if self.reader is not None:
             self.reader.close()
             self.reader = None
@@ -389,6 +396,8 @@ class MainWindow(QMainWindow):
             self.workspace_dock.widget().reload()  # type: ignore[union-attr]  # (health changes with time alone)
         if self.reader is None:
             return
+        if self.storage is not None:
+            self.list_health.request(self.storage)  # (at most every LIST_HEALTH_SECONDS)
         if self.controller.active and self.controller.state is not SessionRunState.PAUSED:
             # A running study's view follows the run's own events; only the list's counts are re-read, in the
             # background (a summary pass over a storage being written must not stall the event loop).
@@ -501,6 +510,15 @@ class MainWindow(QMainWindow):
             else NotificationKind.RUN_PAUSED_ON_ERROR
         )
         self.notifier.notify(kind, self.study_view.storage or "", name, message or state)
+
+    def _list_health_landed(self, storage: str, healths: dict) -> None:
+        if self.reader is not None and storage == self.storage:
+            self.study_list.set_health(healths)
+
+    def _study_health_landed(self, storage: str, study: str, health) -> None:
+        """The header's health of a study of the open storage is its list row's too (read later than the list's)."""
+        if self.reader is not None and storage == self.storage and health is not None:
+            self.study_list.model.set_health_of(study, health)
 
     def _read_run_health(self) -> None:
         session = self.study_view.run_session

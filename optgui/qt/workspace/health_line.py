@@ -1,10 +1,12 @@
 """The study header's health line: the core's run health of the shown study (the same as `optgui inspect` and the
 workspace list say), read in the background on its own read-only reader each time the study is shown or the list
 re-read the storage. A read still running when the next is asked for is let finish first (the slot is serial), so
-a slow read of a very large study is never stacked."""
+a slow read of a very large study is never stacked. And the study list's Health column: every study of the open
+storage, read the same way (`StudyHealths`)."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 from PySide6.QtCore import QObject, Signal
@@ -59,3 +61,50 @@ class HealthLine(QObject):
     def evidence_for(self, storage: str, study: str) -> str:
         health = self.health_of(storage, study)
         return "" if health is None else "\n".join([health.summary, *health.evidence[1:]])
+
+
+#: At most this often the study list's health of every study is read again (a read of each study's trials).
+LIST_HEALTH_SECONDS = 10.0
+
+
+class StudyHealths(QObject):
+    """The health of every study of a storage, for the study list's Health column: the core's `study_health`, as
+    `optgui inspect` computes it, read in the background on its own read-only reader, so opening a large file waits
+    for none of it. `request(storage)` reads a storage not read yet at once, the same one again at most every
+    `every` seconds; `landed(storage, {study: RunHealth | None})` after each read."""
+
+    landed = Signal(str, object)
+
+    def __init__(self, parent: QObject | None = None, every: float = LIST_HEALTH_SECONDS):
+        super().__init__(parent)
+        self.every = every
+        self.thresholds = HealthThresholds()
+        self._slot = TaskSlot(self, "study list health")
+        self._last: tuple[str, float] | None = None  # the storage of the last read and when it began
+
+    def request(self, storage: str) -> None:
+        last = self._last
+        same = last is not None and last[0] == storage
+        if same and (self._slot.running or time.monotonic() - last[1] < self.every):
+            return
+        self._last = (storage, time.monotonic())
+        thresholds = self.thresholds
+
+        def work(state: TaskState) -> dict[str, RunHealth | None]:
+            healths: dict[str, RunHealth | None] = {}
+            with open_reader(storage) as reader:
+                for summary in reader.studies(counts=False):  # (the health needs no counts: no scan for them)
+                    if state.cancelled:
+                        break
+                    try:
+                        healths[summary.name] = study_health(reader, summary, thresholds=thresholds)
+                    except Exception:  # noqa: BLE001 - one unreadable study must not hide the others (as inspect)
+                        healths[summary.name] = None
+            return healths
+
+        self._slot.start(work, returned=lambda healths: self.landed.emit(storage, healths))
+
+    def forget(self) -> None:
+        """The storage was closed: a read of it in flight lands nowhere, and reopening it reads at once."""
+        self._slot.cancel()
+        self._last = None
