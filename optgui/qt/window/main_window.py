@@ -44,7 +44,9 @@ from optgui.qt.workspace.health_line import StudyHealths
 from optgui.qt.workspace.notifier import NotificationKind, Notifier, TraySink
 
 NOTIFY_AFTER_SECONDS = 60.0  # runs shorter than this finish without a desktop notification
-STUDY_LIST_MIN_WIDTH = 170
+STUDY_LIST_MIN_WIDTH = 150
+WORKSPACE_MIN_WIDTH = 140  # px; beside the study list and view at their minimums the window fits 1000 px
+WORKSPACE_WIDTH = 380  # px the workspace dock opens with where the window has the room
 RUN_HEALTH_SECONDS = 15.0  # how often the health of this window's run is read during the run (a stall, the header)
 
 
@@ -279,8 +281,11 @@ class MainWindow(QMainWindow):
             self.workspace_dock = QDockWidget("Workspace", self)
             self.workspace_dock.setObjectName("workspaceDock")
             self.workspace_dock.setWidget(panel)
-            self.workspace_dock.setMinimumWidth(300)  # file, health and trials stay in view
+            # Narrow enough for a 1000 px window beside the study list and view (the panel keeps the columns that
+            # fit, names and health first); wider when the window has the room.
+            self.workspace_dock.setMinimumWidth(WORKSPACE_MIN_WIDTH)
             self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.workspace_dock)
+            self.resizeDocks([self.workspace_dock], [WORKSPACE_WIDTH], Qt.Orientation.Horizontal)
         panel = self.workspace_dock.widget()
         assert isinstance(panel, WorkspacePanel)
         self.notifier.forget_watched()
