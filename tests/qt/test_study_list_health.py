@@ -71,4 +71,13 @@ def test_the_health_column_says_what_inspect_says(qtbot, tmp_path, make_window, 
     assert tip.startswith("stalled: no trial finished for 26 min")
     studies.table.sortByColumn(HEALTH, Qt.SortOrder.AscendingOrder)
     assert [row.name for row in model.rows] == ["done", "quiet", "stuck"]  # finished, idle, stalled
+
+    # A list of the usual width keeps the health beside the names and trial counts, inside its width.
+    window.resize(1280, 800)
+    window.splitter.setSizes([260, 1020])
+    qtbot.waitUntil(lambda: studies.table.viewport().width() < 260)
+    header = studies.table.horizontalHeader()
+    qtbot.waitUntil(lambda: studies.shown_columns()[:3] == ["Study", "Trials", "Health"], timeout=5000)
+    shown = [c for c in range(header.count()) if not header.isSectionHidden(c)]
+    assert sum(header.sectionSize(c) for c in shown) <= studies.table.viewport().width() + 1, studies.shown_columns()
     assert not dialog_log.errors

@@ -44,8 +44,8 @@ from optgui.qt.workspace.health_line import StudyHealths
 from optgui.qt.workspace.notifier import NotificationKind, Notifier, TraySink
 
 NOTIFY_AFTER_SECONDS = 60.0  # runs shorter than this finish without a desktop notification
-STUDY_LIST_MIN_WIDTH = 150
-WORKSPACE_MIN_WIDTH = 140  # px; beside the study list and view at their minimums the window fits 1000 px
+STUDY_LIST_MIN_WIDTH = 160  # (its name and trial count stay in view)
+WORKSPACE_MIN_WIDTH = 130  # px; beside the study list and view at their minimums the window fits 1000 px
 WORKSPACE_WIDTH = 380  # px the workspace dock opens with where the window has the room
 RUN_HEALTH_SECONDS = 15.0  # how often the health of this window's run is read during the run (a stall, the header)
 

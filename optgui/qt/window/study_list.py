@@ -43,10 +43,11 @@ COLUMNS = (
     "Health",
 )
 HEALTH = COLUMNS.index("Health")
-# Which columns a narrow list keeps, most important first: the list shows the first ones that fit whole beside the
+# Which columns a narrow list keeps, most important first (the health before the best value: a list watched during
+# runs must say which one stalls): the list shows the first ones that fit whole beside the
 # study's name (which takes the rest and elides); the others are in each row's tooltip. (At 1000 px the list showed
 # Study and Direction and a scroll bar: no trial count, no best value.)
-COLUMN_PRIORITY = (0, 2, 7, HEALTH, 5, 6, 1, 3, 4, 8, 9)
+COLUMN_PRIORITY = (0, 2, HEALTH, 7, 5, 6, 1, 3, 4, 8, 9)
 STUDY_COLUMN_MIN = 96  # px the study's name keeps before a column gives way to it
 
 
@@ -286,11 +287,14 @@ class StudyList(QWidget):
         room = self.table.viewport().width() - STUDY_COLUMN_MIN
         fits = True
         for column in COLUMN_PRIORITY[1:]:
-            width = max(self.table.sizeHintForColumn(column), header.sectionSizeHint(column))
-            fits = fits and width <= room  # once one does not fit, the less important ones give way too
+            if fits:  # (measured shown: a hidden column's hints are not its texts', and it was shown past the edge)
+                header.setSectionHidden(column, False)
+                width = max(self.table.sizeHintForColumn(column), header.sectionSizeHint(column))
+                fits = width <= room  # once one does not fit, the less important ones give way too
             if fits:
                 room -= width
-            header.setSectionHidden(column, not fits)
+            else:
+                header.setSectionHidden(column, True)
 
     def shown_columns(self) -> list[str]:
         header = self.table.horizontalHeader()
