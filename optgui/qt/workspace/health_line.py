@@ -84,8 +84,7 @@ class StudyHealths(QObject):
 
     def request(self, storage: str) -> None:
         last = self._last
-        same = last is not None and last[0] == storage
-        if same and (self._slot.running or time.monotonic() - last[1] < self.every):
+        if last is not None and last[0] == storage and (self._slot.running or time.monotonic() - last[1] < self.every):
             return
         self._last = (storage, time.monotonic())
         thresholds = self.thresholds
