@@ -487,6 +487,7 @@ class MainWindow(QMainWindow):
             self.notifier.run_started(session.storage, session.name)
         if self.controller.active and not self.run_health_timer.isActive():
             self.run_health_timer.start()
+            self._read_run_health()  # (the header said the health from before the run)
         elif not self.controller.active:
             self.run_health_timer.stop()
         if state in (SessionRunState.COMPLETED, SessionRunState.FAILED):
