@@ -192,3 +192,32 @@ def test_the_stall_of_a_run_can_be_turned_off_in_preferences(qtbot):
     notifier.run_health("s.db", "s", RunHealth(HealthState.RUNNING, "running"))
     notifier.run_health("s.db", "s", stalled)
     assert [t for t, _, _, _ in tray.shown] == ["optgui: s — a run in this window stalls"]
+
+
+def test_a_run_of_this_window_is_not_notified_again_as_a_watched_study(qtbot, tmp_path, make_window, dialog_log):
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    path = folder / "q.db"
+    optuna.create_study(study_name="q", storage=f"sqlite:///{path}").optimize(
+        lambda t: t.suggest_float("x", 0, 1), n_trials=2
+    )
+    window = make_window()
+    window.study_list.live.setChecked(False)
+    tray = FakeTray()
+    window.notifier.sink = tray
+    assert window.open_folder(str(folder))
+    panel = window.workspace_dock.widget()
+    qtbot.waitUntil(lambda: [i.text(1) for i in panel.items()] == ["idle"], timeout=30000)
+    panel._activated(panel.items()[0])  # the user opens the study from the workspace and runs it here
+    qtbot.waitUntil(lambda: window.study_view.summary is not None and window.study_view.summary.name == "q")
+    run_panel = window.study_view.panel
+    run_panel.objective.setCurrentText("builtin:quadratic")
+    run_panel.n_trials.setValue(4)
+    run_panel.buttons["Start"].click()
+    qtbot.waitUntil(lambda: window.controller.state == "completed" and not window.controller.active, timeout=60000)
+    with qtbot.waitSignal(panel.read_finished, timeout=30000):
+        panel.reload()
+    assert [i.text(1) for i in panel.items()] == ["finished"]  # the workspace sees the run's end
+    # A run this short ends without a notification, and the workspace does not raise one for it either.
+    assert tray.shown == []
+    assert not dialog_log.errors

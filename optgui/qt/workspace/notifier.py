@@ -9,6 +9,7 @@ tray); tests pass a sink of their own. Clicking a notification emits `open_reque
 from __future__ import annotations
 
 import enum
+import os
 from typing import Protocol
 
 from PySide6.QtCore import QObject, Signal
@@ -98,6 +99,7 @@ class Notifier(QObject):
         self._learned = False  # the folder's first read has been seen
         self._badges: dict[tuple[str, str], str] = {}  # the last verdict kind shown per study
         self._runs: dict[tuple[str, str], HealthState] = {}  # the last health of this window's run, per study
+        self._ours: set[tuple[str, str]] = set()  # studies this window ran: notified as its runs, not as watched
 
     def clicked(self, key: tuple[str, str]) -> None:
         self.open_requested.emit(*key)
@@ -129,12 +131,15 @@ class Notifier(QObject):
             self.notify(NotificationKind.RUN_STALLED, storage, study, health.summary)
 
     def run_started(self, storage: str, study: str) -> None:
-        """A new run of the study: what the last one did is forgotten."""
+        """A new run of the study: what the last one did is forgotten. From now on the study is this window's: a
+        workspace that holds it does not notify of it again (its stall or end is notified as this window's run)."""
         self._runs.pop((storage, study), None)
+        self._ours.add(_same_file(storage, study))
 
     def workspace_read(self, workspace: Workspace) -> None:
         """Notify of each watched study that entered finished, stalled or orphaned since the last read. The first
-        read of a folder only learns the states: what was already so when the folder was opened is not news."""
+        read of a folder only learns the states: what was already so when the folder was opened is not news; and a
+        study this window ran is not watched (a short run ends without a notification, a long one with its own)."""
         first, self._learned = not self._learned, True
         states: dict[tuple[str, str], HealthState] = {}
         for file in workspace.files:
@@ -144,6 +149,8 @@ class Notifier(QObject):
                 key = (str(file.path), status.summary.name)
                 states[key] = status.health.state
                 kind = _WATCHED.get(status.health.state)
+                if self._ours and _same_file(*key) in self._ours:
+                    continue  # run in this window: its own notifications say it
                 if not first and kind is not None and self._watched.get(key) != status.health.state:
                     self.notify(kind, key[0], key[1], status.health.summary)
         self._watched = states
@@ -151,3 +158,8 @@ class Notifier(QObject):
     def forget_watched(self) -> None:
         """Another folder: its studies' present states are not news either."""
         self._watched, self._learned = {}, False
+
+
+def _same_file(storage: str, study: str) -> tuple[str, str]:
+    """A study's key that names its file the same way however the path was written (a URL stays as it is)."""
+    return (storage if "://" in storage else os.path.realpath(storage), study)
