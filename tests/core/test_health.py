@@ -199,3 +199,19 @@ def test_a_run_resumed_after_a_long_silence_is_stalled_only_after_its_own_silenc
     finally:
         process.send_signal(signal.SIGKILL)
         process.wait(timeout=30)
+
+
+def test_a_run_that_resumed_recently_is_judged_from_its_resume(tmp_path):
+    path = tmp_path / "study.db"
+    study = optuna.create_study(study_name="s", storage=_optuna_storage(path))
+    _add_finished(study, 5, ended_ago=12 * 60)  # median 10 s
+    study.ask()  # nothing finished for 12 min: stalled, for all the study itself says
+    now = dt.datetime.now(dt.UTC)
+    assert _health(path, now=now).state is HealthState.STALLED
+    # the caller knows its run was paused until 10 s ago: that is no stall of it (the limit is 60 s)
+    resumed = _health(path, now=now, running_since=now - dt.timedelta(seconds=10))
+    assert resumed.state is HealthState.RUNNING, resumed.summary
+    # but 5 minutes after it resumed without a finished trial, it is
+    later = _health(path, now=now, running_since=now - dt.timedelta(minutes=5))
+    assert later.state is HealthState.STALLED
+    assert later.summary.startswith("stalled: no trial finished in the 5 min since the run started")

@@ -221,3 +221,36 @@ def test_a_run_of_this_window_is_not_notified_again_as_a_watched_study(qtbot, tm
     # A run this short ends without a notification, and the workspace does not raise one for it either.
     assert tray.shown == []
     assert not dialog_log.errors
+
+
+def test_a_run_resumed_after_a_long_pause_is_not_notified_as_stalled(qtbot, tmp_path, make_window, dialog_log):
+    path = tmp_path / "p.db"
+    optuna.create_study(study_name="p", storage=f"sqlite:///{path}")
+    window = make_window()
+    window.study_list.live.setChecked(False)
+    tray = FakeTray()
+    window.notifier.sink = tray
+    window.study_view.health.thresholds = HealthThresholds(stall_factor=0.2, min_stall=3.0)  # stalled after 3 s
+    window.run_health_timer.setInterval(200)
+    landed: list[tuple[str, str, object]] = []
+    window.study_view.health.landed.connect(lambda storage, study, health: landed.append((storage, study, health)))
+    assert window.open_storage(str(path), "p")
+    view, panel = window.study_view, window.study_view.panel
+    panel.objective.setCurrentText("builtin:slow(sleep=1.5)")
+    panel.n_trials.setValue(20)
+    panel.buttons["Start"].click()
+    qtbot.waitUntil(lambda: view.session.data.counts()["COMPLETE"] >= 2, timeout=60000)
+    panel.buttons["Pause"].click()
+    qtbot.waitUntil(lambda: window.controller.state == "paused", timeout=30000)
+    done = view.session.data.counts()["COMPLETE"]
+    qtbot.wait(4500)  # the user pauses for longer than the run may go without a finished trial
+    resumed = len(landed)
+    panel.buttons["Resume"].click()
+    qtbot.waitUntil(lambda: view.session.data.counts()["COMPLETE"] >= done + 1, timeout=30000)
+    after = [health for _, _, health in landed[resumed:]]
+    assert any(h is not None and h.running for h in after), "no health was read while a trial ran after the resume"
+    assert [str(h.state) for h in after if h is not None and h.state is HealthState.STALLED] == []
+    assert tray.shown == []  # the pause was no stall of the run
+    window.controller.stop("paused")
+    qtbot.waitUntil(lambda: not window.controller.active, timeout=30000)
+    assert not dialog_log.errors

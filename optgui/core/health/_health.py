@@ -104,9 +104,11 @@ def study_health(
     *,
     thresholds: HealthThresholds | None = None,
     now: _dt.datetime | None = None,
+    running_since: _dt.datetime | None = None,
 ) -> RunHealth:
     """The health of one study of an open reader (its summary from `reader.studies()`); reads the trials' states
-    and datetimes, and the `optgui:error`/`optgui:abandoned` attributes of the recent failures."""
+    and datetimes, and the `optgui:error`/`optgui:abandoned` attributes of the recent failures. running_since: see
+    `assess`."""
     thresholds = thresholds or HealthThresholds()
     table = reader.trials(summary.name, params=False, user_attrs=False)
     window = _failure_window(table, thresholds)
@@ -121,6 +123,7 @@ def study_health(
         abandoned=abandoned,
         thresholds=thresholds,
         now=now,
+        running_since=running_since,
     )
 
 
@@ -145,10 +148,13 @@ def assess(
     abandoned: int = 0,
     thresholds: HealthThresholds | None = None,
     now: _dt.datetime | None = None,
+    running_since: _dt.datetime | None = None,
 ) -> RunHealth:
     """The health of a study from its trials (states and datetimes) and its optgui metadata (decoded `optgui:`
     study attributes); errors: the `optgui:error` texts of the recent failures; abandoned: failed trials that crash
-    recovery abandoned (they do not count towards the target)."""
+    recovery abandoned (they do not count towards the target); running_since: when the caller's own run last began
+    or resumed running, if it knows (a run paused for an hour is not stalled by that hour once it resumes; the
+    lease says when a writer started, not when it resumed)."""
     k = thresholds or HealthThresholds()
     moment = now or _dt.datetime.now(_dt.UTC)
     now64 = np.datetime64(moment.astimezone(_dt.UTC).replace(tzinfo=None), "us")
@@ -163,7 +169,7 @@ def assess(
     pruning_rate = float((table.state == PRUNED).sum() / n_finished) if n_finished else None
     common_error = Counter(errors).most_common(1)[0][0] if errors else None
     writer = _writer_alive(metadata, moment)
-    started = _writer_started(metadata, moment) if writer else None
+    started = _later(_writer_started(metadata, moment) if writer else None, _utc64(running_since))
     quiet_from = _later(last_finish, started)
     facts = _Facts(
         k=k,
@@ -314,7 +320,7 @@ def _writer_started(metadata: Mapping[str, Any], now: _dt.datetime) -> np.dateti
     recorded owners that live; None when none of them says."""
     owners = [metadata[KEY_LEASE]] if isinstance(metadata.get(KEY_LEASE), dict) else []
     owners += [v for key, v in metadata.items() if key.startswith(KEY_WORKER) and isinstance(v, dict)]
-    starts = []
+    starts: list[np.datetime64] = []
     for owner in owners:
         began = owner.get("acquired", owner.get("started"))
         if not isinstance(began, str) or not _owner_alive(owner, now):
@@ -323,10 +329,18 @@ def _writer_started(metadata: Mapping[str, Any], now: _dt.datetime) -> np.dateti
             moment = _dt.datetime.fromisoformat(began)
         except ValueError:  # a malformed record says nothing
             continue
-        if moment.tzinfo is not None:
-            moment = moment.astimezone(_dt.UTC).replace(tzinfo=None)
-        starts.append(np.datetime64(moment, "us"))
+        stamp = _utc64(moment)
+        if stamp is not None:
+            starts.append(stamp)
     return min(starts) if starts else None
+
+
+def _utc64(moment: _dt.datetime | None) -> np.datetime64 | None:
+    if moment is None:
+        return None
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(_dt.UTC).replace(tzinfo=None)
+    return np.datetime64(moment, "us")
 
 
 def _later(a: np.datetime64 | None, b: np.datetime64 | None) -> np.datetime64 | None:

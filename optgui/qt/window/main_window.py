@@ -3,6 +3,7 @@ recent files, live refresh, and a clean shutdown while a run is in progress."""
 
 from __future__ import annotations
 
+import datetime
 import os
 import time
 import traceback
@@ -485,6 +486,11 @@ class MainWindow(QMainWindow):
         session = self.study_view.run_session
         if state is SessionRunState.STARTING and session is not None:
             self.notifier.run_started(session.storage, session.name)
+        # When the run last began or resumed running: a pause is no silence of the run (its health is judged so).
+        if state is SessionRunState.RUNNING and self._running_since is None:
+            self._running_since = datetime.datetime.now(datetime.UTC)
+        elif state not in (SessionRunState.RUNNING, SessionRunState.PAUSING):
+            self._running_since = None
         if self.controller.active and not self.run_health_timer.isActive():
             self.run_health_timer.start()
             self._read_run_health()  # (the header said the health from before the run)
@@ -526,10 +532,15 @@ class MainWindow(QMainWindow):
         if self.reader is not None and storage == self.storage and health is not None:
             self.study_list.model.set_health_of(study, health)
 
+    _running_since: datetime.datetime | None = None
+
     def _read_run_health(self) -> None:
         session = self.study_view.run_session
-        if self.controller.active and session is not None:
-            self.study_view.health.request(session.storage, session.name)
+        # Only while it runs: paused, it has nothing in flight; resuming, the engine may run a trial before it says
+        # so, and a read then would count the pause as silence.
+        running = self.controller.active and self.controller.state is SessionRunState.RUNNING
+        if running and session is not None and self._running_since is not None:
+            self.study_view.health.request(session.storage, session.name, running_since=self._running_since)
 
     def _run_health_landed(self, storage: str, study: str, health) -> None:
         session = self.study_view.run_session

@@ -6,6 +6,7 @@ storage, read the same way (`StudyHealths`)."""
 
 from __future__ import annotations
 
+import datetime as _dt
 import time
 from collections.abc import Callable
 
@@ -29,7 +30,8 @@ class HealthLine(QObject):
         self._slot = TaskSlot(self, "study health")
         self._health: dict[tuple[str, str], RunHealth] = {}
 
-    def request(self, storage: str, study: str) -> None:
+    def request(self, storage: str, study: str, running_since: _dt.datetime | None = None) -> None:
+        """Read the study's health; running_since: when this window's run of it last began or resumed running."""
         if self._slot.running:
             return  # the read in flight lands soon; the next refresh asks again
 
@@ -38,7 +40,9 @@ class HealthLine(QObject):
         def work(_state: TaskState) -> RunHealth | None:
             with open_reader(storage) as reader:
                 summary = next((s for s in reader.studies() if s.name == study), None)
-                return None if summary is None else study_health(reader, summary, thresholds=thresholds)
+                if summary is None:
+                    return None
+                return study_health(reader, summary, thresholds=thresholds, running_since=running_since)
 
         self._slot.start(work, returned=lambda health: self._landed((storage, study), health))
 
