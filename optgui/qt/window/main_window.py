@@ -540,12 +540,16 @@ class MainWindow(QMainWindow):
         # so, and a read then would count the pause as silence.
         running = self.controller.active and self.controller.state is SessionRunState.RUNNING
         if running and session is not None and self._running_since is not None:
-            self.study_view.health.request(session.storage, session.name, running_since=self._running_since)
+            health = self.study_view.health
+            self._run_read = health.request(session.storage, session.name, running_since=self._running_since)
+
+    _run_read = False  # the header's next health read is the run's (a read the view asked for knows no resume)
 
     def _run_health_landed(self, storage: str, study: str, health) -> None:
+        ours, self._run_read = self._run_read, False
         session = self.study_view.run_session
         running = self.controller.active and session is not None and (session.storage, session.name) == (storage, study)
-        if running and health is not None:
+        if ours and running and health is not None:
             self.notifier.run_health(storage, study, health)
 
     def show_notified(self, storage: str, study: str) -> None:

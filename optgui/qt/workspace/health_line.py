@@ -30,10 +30,11 @@ class HealthLine(QObject):
         self._slot = TaskSlot(self, "study health")
         self._health: dict[tuple[str, str], RunHealth] = {}
 
-    def request(self, storage: str, study: str, running_since: _dt.datetime | None = None) -> None:
-        """Read the study's health; running_since: when this window's run of it last began or resumed running."""
+    def request(self, storage: str, study: str, running_since: _dt.datetime | None = None) -> bool:
+        """Read the study's health; running_since: when this window's run of it last began or resumed running.
+        False when a read is in flight already (this one is not made: the next `landed` is that read's)."""
         if self._slot.running:
-            return  # the read in flight lands soon; the next refresh asks again
+            return False  # the read in flight lands soon; the next refresh asks again
 
         thresholds = self.thresholds
 
@@ -45,6 +46,7 @@ class HealthLine(QObject):
                 return study_health(reader, summary, thresholds=thresholds, running_since=running_since)
 
         self._slot.start(work, returned=lambda health: self._landed((storage, study), health))
+        return True
 
     def _landed(self, key: tuple[str, str], health: RunHealth | None) -> None:
         if health is None:
