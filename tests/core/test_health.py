@@ -178,3 +178,40 @@ def test_a_killed_writer_leaves_orphaned_running_trials(tmp_path, kind):
     assert health.state is HealthState.ORPHANED
     assert health.orphaned == health.running == 1
     assert f"process {process.pid} on" in health.summary and "is gone" in health.summary
+
+
+def test_a_run_resumed_after_a_long_silence_is_stalled_only_after_its_own_silence(tmp_path):
+    path = tmp_path / "study.db"
+    study = optuna.create_study(study_name="s", storage=_optuna_storage(path))
+    _add_finished(study, 5, ended_ago=12 * 60)  # median 10 s; nothing finished for 12 min
+    process = _optgui_run(path, "--objective", "builtin:slow(sleep=60)", "--n-trials", "1000", wait=False)
+    k = HealthThresholds(stall_factor=1.0, min_stall=20.0)  # stalled after 20 s without a finished trial
+    try:
+        _wait_for_running_trial(path, time.monotonic() + 120)
+        now = dt.datetime.now(dt.UTC)
+        health = _health(path, thresholds=k, now=now)
+        # the run has just started: the 12 quiet minutes before it are no stall of it
+        assert health.state is HealthState.RUNNING, health.summary
+        assert health.since_last_finish is not None and health.since_last_finish > 12 * 60
+        later = _health(path, thresholds=k, now=now + dt.timedelta(seconds=25))
+        assert later.state is HealthState.STALLED, later.summary  # (the lease's heartbeat is still live then)
+        assert "no trial finished in the" in later.summary and "since the run started" in later.summary
+    finally:
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=30)
+
+
+def test_a_run_that_resumed_recently_is_judged_from_its_resume(tmp_path):
+    path = tmp_path / "study.db"
+    study = optuna.create_study(study_name="s", storage=_optuna_storage(path))
+    _add_finished(study, 5, ended_ago=12 * 60)  # median 10 s
+    study.ask()  # nothing finished for 12 min: stalled, for all the study itself says
+    now = dt.datetime.now(dt.UTC)
+    assert _health(path, now=now).state is HealthState.STALLED
+    # the caller knows its run was paused until 10 s ago: that is no stall of it (the limit is 60 s)
+    resumed = _health(path, now=now, running_since=now - dt.timedelta(seconds=10))
+    assert resumed.state is HealthState.RUNNING, resumed.summary
+    # but 5 minutes after it resumed without a finished trial, it is
+    later = _health(path, now=now, running_since=now - dt.timedelta(minutes=5))
+    assert later.state is HealthState.STALLED
+    assert later.summary.startswith("stalled: no trial finished in the 5 min since the run started")

@@ -33,7 +33,7 @@ def test_a_narrow_list_keeps_the_counts_and_elides_the_name(qtbot, tmp_path, mak
     tip = studies.model.data(studies.model.index(0, 0), Qt.ItemDataRole.ToolTipRole)
     assert "5 trials: 5 complete" in tip and "best:" in tip
 
-    window.resize(1600, 900)
-    window.splitter.setSizes([800, 800])  # a wide list: every column
+    window.resize(1700, 900)
+    window.splitter.setSizes([1000, 700])  # a wide list: every column (the Health column too)
     qtbot.waitUntil(lambda: len(studies.shown_columns()) == header.count(), timeout=5000)
     assert not dialog_log.errors

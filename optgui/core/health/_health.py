@@ -10,6 +10,8 @@ The states, in the order they win when several apply:
 - possibly orphaned: a plain-Optuna study (no lease to ask) with a RUNNING trial older than k × the median trial
   duration while no other trial finished since it started;
 - stalled: RUNNING trials, but no trial finished for k × the median trial duration (and at least `min_stall`);
+  the silence counts from the last finished trial or, when later, from the moment the live optgui writer started
+  (a run resumed after a day is not stalled by that day);
 - failing: the failure rate over the last N finished trials is above the threshold (evidence: the most common
   `optgui:error` message);
 - running: a live optgui writer or RUNNING trials;
@@ -102,9 +104,11 @@ def study_health(
     *,
     thresholds: HealthThresholds | None = None,
     now: _dt.datetime | None = None,
+    running_since: _dt.datetime | None = None,
 ) -> RunHealth:
     """The health of one study of an open reader (its summary from `reader.studies()`); reads the trials' states
-    and datetimes, and the `optgui:error`/`optgui:abandoned` attributes of the recent failures."""
+    and datetimes, and the `optgui:error`/`optgui:abandoned` attributes of the recent failures. running_since: see
+    `assess`."""
     thresholds = thresholds or HealthThresholds()
     table = reader.trials(summary.name, params=False, user_attrs=False)
     window = _failure_window(table, thresholds)
@@ -119,6 +123,7 @@ def study_health(
         abandoned=abandoned,
         thresholds=thresholds,
         now=now,
+        running_since=running_since,
     )
 
 
@@ -143,10 +148,13 @@ def assess(
     abandoned: int = 0,
     thresholds: HealthThresholds | None = None,
     now: _dt.datetime | None = None,
+    running_since: _dt.datetime | None = None,
 ) -> RunHealth:
     """The health of a study from its trials (states and datetimes) and its optgui metadata (decoded `optgui:`
     study attributes); errors: the `optgui:error` texts of the recent failures; abandoned: failed trials that crash
-    recovery abandoned (they do not count towards the target)."""
+    recovery abandoned (they do not count towards the target); running_since: when the caller's own run last began
+    or resumed running, if it knows (a run paused for an hour is not stalled by that hour once it resumes; the
+    lease says when a writer started, not when it resumed)."""
     k = thresholds or HealthThresholds()
     moment = now or _dt.datetime.now(_dt.UTC)
     now64 = np.datetime64(moment.astimezone(_dt.UTC).replace(tzinfo=None), "us")
@@ -160,17 +168,20 @@ def assess(
     failure_rate = float((table.state[window] == FAIL).mean()) if len(window) else None
     pruning_rate = float((table.state == PRUNED).sum() / n_finished) if n_finished else None
     common_error = Counter(errors).most_common(1)[0][0] if errors else None
+    writer = _writer_alive(metadata, moment)
+    started = _later(_writer_started(metadata, moment) if writer else None, _utc64(running_since))
+    quiet_from = _later(last_finish, started)
     facts = _Facts(
         k=k,
         median=median,
-        since=since,
+        since=None if quiet_from is None else _seconds(now64 - quiet_from),
+        since_run_start=started is not None and quiet_from == started,
         n_running=len(running_rows),
         failure_rate=failure_rate if len(window) >= min(k.failure_window, k.min_failure_window) else None,
         window=len(window),
         common_error=common_error,
     )
     evidence: list[str] = []
-    writer = _writer_alive(metadata, moment)
     orphaned: np.ndarray = np.array([], dtype=np.int64)
     possibly = False
     if len(running_rows) and writer is False:
@@ -205,11 +216,12 @@ def assess(
 class _Facts:
     k: HealthThresholds
     median: float | None
-    since: float | None
+    since: float | None  # seconds without a finished trial while a run could finish one
     n_running: int
     failure_rate: float | None  # None until the window holds enough trials to judge
     window: int
     common_error: str | None
+    since_run_start: bool = False  # the silence counts from the live writer's start, not a finished trial
 
     @property
     def limit(self) -> float | None:
@@ -243,7 +255,8 @@ def _state(
         assert facts.median is not None
         evidence.insert(
             0,
-            f"no trial finished for {_duration(facts.since)}, {facts.since / facts.median:.0f}× "
+            f"no trial finished {'in the ' if facts.since_run_start else 'for '}{_duration(facts.since)}"
+            f"{' since the run started' if facts.since_run_start else ''}, {facts.since / facts.median:.0f}× "
             f"the median {_duration(facts.median)}",
         )
         return HealthState.STALLED
@@ -300,6 +313,40 @@ def _writer_alive(metadata: Mapping[str, Any], now: _dt.datetime) -> bool | None
     if not owners:
         return None
     return any(_owner_alive(owner, now) for owner in owners)
+
+
+def _writer_started(metadata: Mapping[str, Any], now: _dt.datetime) -> np.datetime64 | None:
+    """When the live optgui writer began: the earliest start (a lease's `acquired`, a worker's `started`) of the
+    recorded owners that live; None when none of them says."""
+    owners = [metadata[KEY_LEASE]] if isinstance(metadata.get(KEY_LEASE), dict) else []
+    owners += [v for key, v in metadata.items() if key.startswith(KEY_WORKER) and isinstance(v, dict)]
+    starts: list[np.datetime64] = []
+    for owner in owners:
+        began = owner.get("acquired", owner.get("started"))
+        if not isinstance(began, str) or not _owner_alive(owner, now):
+            continue
+        try:
+            moment = _dt.datetime.fromisoformat(began)
+        except ValueError:  # a malformed record says nothing
+            continue
+        stamp = _utc64(moment)
+        if stamp is not None:
+            starts.append(stamp)
+    return min(starts) if starts else None
+
+
+def _utc64(moment: _dt.datetime | None) -> np.datetime64 | None:
+    if moment is None:
+        return None
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(_dt.UTC).replace(tzinfo=None)
+    return np.datetime64(moment, "us")
+
+
+def _later(a: np.datetime64 | None, b: np.datetime64 | None) -> np.datetime64 | None:
+    if a is None or b is None:
+        return b if a is None else a
+    return max(a, b)
 
 
 def _owner_alive(record: dict, now: _dt.datetime) -> bool:

@@ -45,7 +45,7 @@ from optgui.qt.verify.verification import BadgeState, VerifyJob
 from optgui.qt.workspace.health_line import HealthLine
 
 VERIFY_DURING_RUN_SECONDS = 30.0
-TABS_MIN_WIDTH = 340
+TABS_MIN_WIDTH = 400  # px; narrower, analysis titles and the Fleet and Notes buttons were cut off
 PANEL_MIN_WIDTH = 250
 KEPT_SESSIONS = 4  # sessions of recently shown studies kept, so that switching back costs a poll, not a read
 

@@ -3,6 +3,7 @@ recent files, live refresh, and a clean shutdown while a run is in progress."""
 
 from __future__ import annotations
 
+import datetime
 import os
 import time
 import traceback
@@ -40,10 +41,14 @@ from optgui.qt.window.about import AboutDialog
 from optgui.qt.window.new_study_dialog import NewStudyDialog
 from optgui.qt.window.start_page import StartPage
 from optgui.qt.window.study_list import StudyList
+from optgui.qt.workspace.health_line import StudyHealths
 from optgui.qt.workspace.notifier import NotificationKind, Notifier, TraySink
 
-NOTIFY_AFTER_SECONDS = 60.0
-STUDY_LIST_MIN_WIDTH = 170  # runs shorter than this finish without a desktop notification
+NOTIFY_AFTER_SECONDS = 60.0  # runs shorter than this finish without a desktop notification
+STUDY_LIST_MIN_WIDTH = 160  # (its name and trial count stay in view)
+WORKSPACE_MIN_WIDTH = 130  # px; beside the study list and view at their minimums the window fits 1000 px
+WORKSPACE_WIDTH = 380  # px the workspace dock opens with where the window has the room
+RUN_HEALTH_SECONDS = 15.0  # how often the health of this window's run is read during the run (a stall, the header)
 
 
 class MainWindow(QMainWindow):
@@ -108,8 +113,17 @@ class MainWindow(QMainWindow):
         self.tray: QSystemTrayIcon | None = None
         self.notifier = Notifier(self.settings, self)
         self.notifier.sink = TraySink(self.windowIcon(), self.notifier.clicked, self)  # nothing without a tray
-        self.notifier.open_requested.connect(lambda storage, study: self.open_storage(storage, study))
+        self.notifier.open_requested.connect(self.show_notified)
         self.study_view.badge_changed.connect(self._badge_notification)
+        # The run's health (stalled?) is read again while it runs: for the header and a stall notification.
+        self.run_health_timer = QTimer(self)
+        self.run_health_timer.setInterval(int(RUN_HEALTH_SECONDS * 1000))
+        self.run_health_timer.timeout.connect(self._read_run_health)
+        self.study_view.health.landed.connect(self._run_health_landed)
+        self.controller.idle.connect(self.run_health_timer.stop)
+        self.list_health = StudyHealths(self)  # the study list's Health column, read in the background
+        self.list_health.landed.connect(self._list_health_landed)
+        self.study_view.health.landed.connect(self._study_health_landed)
         self._refresh_recent()
         # imported on use, not with this module: start-up time
         from optgui.qt.workbench import workbench
@@ -220,6 +234,8 @@ class MainWindow(QMainWindow):
         self.settings.add_recent(text)
         self._refresh_recent()
         self.study_list.show_storage(summaries)
+        self.list_health.forget()
+        self.list_health.request(text)
         self.stack.setCurrentWidget(self.storage_page)
         self.setWindowTitle(f"{shown_name(reader.display)} — optgui")
         for note in reader.notes:
@@ -266,8 +282,11 @@ class MainWindow(QMainWindow):
             self.workspace_dock = QDockWidget("Workspace", self)
             self.workspace_dock.setObjectName("workspaceDock")
             self.workspace_dock.setWidget(panel)
-            self.workspace_dock.setMinimumWidth(300)  # file, health and trials stay in view
+            # Narrow enough for a 1000 px window beside the study list and view (the panel keeps the columns that
+            # fit, names and health first); wider when the window has the room.
+            self.workspace_dock.setMinimumWidth(WORKSPACE_MIN_WIDTH)
             self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.workspace_dock)
+            self.resizeDocks([self.workspace_dock], [WORKSPACE_WIDTH], Qt.Orientation.Horizontal)
         panel = self.workspace_dock.widget()
         assert isinstance(panel, WorkspacePanel)
         self.notifier.forget_watched()
@@ -306,6 +325,7 @@ class MainWindow(QMainWindow):
         self._update_status()
 
     def _close_reader(self) -> None:
+        self.list_health.forget()
         if self.reader is not None:
             self.reader.close()
             self.reader = None
@@ -382,6 +402,8 @@ class MainWindow(QMainWindow):
             self.workspace_dock.widget().reload()  # type: ignore[union-attr]  # (health changes with time alone)
         if self.reader is None:
             return
+        if self.storage is not None:
+            self.list_health.request(self.storage)  # (at most every LIST_HEALTH_SECONDS)
         if self.controller.active and self.controller.state is not SessionRunState.PAUSED:
             # A running study's view follows the run's own events; only the list's counts are re-read, in the
             # background (a summary pass over a storage being written must not stall the event loop).
@@ -461,6 +483,19 @@ class MainWindow(QMainWindow):
 
     def _run_state(self, state: SessionRunState, message: str) -> None:
         self._update_status()
+        session = self.study_view.run_session
+        if state is SessionRunState.STARTING and session is not None:
+            self.notifier.run_started(session.storage, session.name)
+        # When the run last began or resumed running: a pause is no silence of the run (its health is judged so).
+        if state is SessionRunState.RUNNING and self._running_since is None:
+            self._running_since = datetime.datetime.now(datetime.UTC)
+        elif state not in (SessionRunState.RUNNING, SessionRunState.PAUSING):
+            self._running_since = None
+        if self.controller.active and not self.run_health_timer.isActive():
+            self.run_health_timer.start()
+            self._read_run_health()  # (the header said the health from before the run)
+        elif not self.controller.active:
+            self.run_health_timer.stop()
         if state in (SessionRunState.COMPLETED, SessionRunState.FAILED):
             self._notify(state, message)
 
@@ -487,6 +522,51 @@ class MainWindow(QMainWindow):
             else NotificationKind.RUN_PAUSED_ON_ERROR
         )
         self.notifier.notify(kind, self.study_view.storage or "", name, message or state)
+
+    def _list_health_landed(self, storage: str, healths: dict) -> None:
+        if self.reader is not None and storage == self.storage:
+            self.study_list.set_health(healths)
+
+    def _study_health_landed(self, storage: str, study: str, health) -> None:
+        """The header's health of a study of the open storage is its list row's too (read later than the list's)."""
+        if self.reader is not None and storage == self.storage and health is not None:
+            self.study_list.model.set_health_of(study, health)
+
+    _running_since: datetime.datetime | None = None
+
+    def _read_run_health(self) -> None:
+        session = self.study_view.run_session
+        # Only while it runs: paused, it has nothing in flight; resuming, the engine may run a trial before it says
+        # so, and a read then would count the pause as silence.
+        running = self.controller.active and self.controller.state is SessionRunState.RUNNING
+        if running and session is not None and self._running_since is not None:
+            health = self.study_view.health
+            self._run_read = health.request(session.storage, session.name, running_since=self._running_since)
+
+    _run_read = False  # the header's next health read is the run's (a read the view asked for knows no resume)
+
+    def _run_health_landed(self, storage: str, study: str, health) -> None:
+        ours, self._run_read = self._run_read, False
+        session = self.study_view.run_session
+        running = self.controller.active and session is not None and (session.storage, session.name) == (storage, study)
+        if ours and running and health is not None:
+            self.notifier.run_health(storage, study, health)
+
+    def show_notified(self, storage: str, study: str) -> None:
+        """A notification was clicked: bring the window up showing its study (a study of the open storage is
+        shown from it, which a run in progress allows; another storage is opened)."""
+        if self.isMinimized():
+            self.showNormal()
+        self.raise_()
+        self.activateWindow()
+        if self.reader is not None and storage == self.storage and self.stack.currentWidget() is self.storage_page:
+            if not self.study_list.select(study, emit=False):
+                self.study_list.find.clear()  # the find filter hid it
+                if not self.study_list.select(study, emit=False):
+                    return
+            self.open_study(study)
+            return
+        self.open_storage(storage, study)
 
     def _badge_notification(self, state) -> None:
         summary = self.study_view.summary

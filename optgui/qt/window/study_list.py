@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from optgui.core.health import RunHealth
 from optgui.core.storage import StudySummary
 from optgui.qt import theme
 from optgui.qt.flow_layout import FlowLayout
@@ -28,11 +29,25 @@ from optgui.qt.flow_layout import FlowLayout
 # The root index, as Qt's model API takes for a flat table (one instance: no call in default arguments).
 _NO_PARENT = QModelIndex()
 
-COLUMNS = ("Study", "Direction", "Trials", "Complete", "Pruned", "Failed", "Running", "Best", "Last activity", "optgui")
-# Which columns a narrow list keeps, most important first: the list shows the first ones that fit whole beside the
+COLUMNS = (
+    "Study",
+    "Direction",
+    "Trials",
+    "Complete",
+    "Pruned",
+    "Failed",
+    "Running",
+    "Best",
+    "Last activity",
+    "optgui",
+    "Health",
+)
+HEALTH = COLUMNS.index("Health")
+# Which columns a narrow list keeps, most important first (the health before the best value: a list watched during
+# runs must say which one stalls): the list shows the first ones that fit whole beside the
 # study's name (which takes the rest and elides); the others are in each row's tooltip. (At 1000 px the list showed
 # Study and Direction and a scroll bar: no trial count, no best value.)
-COLUMN_PRIORITY = (0, 2, 7, 5, 6, 1, 3, 4, 8, 9)
+COLUMN_PRIORITY = (0, 2, HEALTH, 7, 5, 6, 1, 3, 4, 8, 9)
 STUDY_COLUMN_MIN = 96  # px the study's name keeps before a column gives way to it
 
 
@@ -55,6 +70,30 @@ class StudyTableModel(QAbstractTableModel):
         self.rows: list[StudySummary] = []
         self._filter = ""
         self._sort = (0, Qt.SortOrder.AscendingOrder)
+        # Each study's run health (the core's, as `optgui inspect` says it), read in the background: a study not
+        # read yet has none; None when its trials could not be read.
+        self.health: dict[str, RunHealth | None] = {}
+
+    def set_health(self, health: dict[str, RunHealth | None]) -> None:
+        self.health = dict(health)
+        if self.rows:
+            self.dataChanged.emit(self.index(0, HEALTH), self.index(len(self.rows) - 1, HEALTH))
+            if self._sort[0] == HEALTH:
+                self.sort(*self._sort)
+
+    def set_health_of(self, name: str, health: RunHealth | None) -> None:
+        self.health[name] = health
+        row = self.row_of(name)
+        if row is not None:
+            self.dataChanged.emit(self.index(row, HEALTH), self.index(row, HEALTH))
+
+    def health_text(self, name: str) -> str:
+        """What the Health column shows: the state as `optgui inspect` prints it ("?" when it could not be read),
+        "…" while it is being read."""
+        if name not in self.health:
+            return "…"
+        health = self.health[name]
+        return "?" if health is None else str(health.state)
 
     def set_summaries(self, summaries: list[StudySummary]) -> None:
         self.beginResetModel()
@@ -74,8 +113,9 @@ class StudyTableModel(QAbstractTableModel):
         rows.sort(key=lambda s: self._key(s, column), reverse=order == Qt.SortOrder.DescendingOrder)
         self.rows = rows
 
-    @staticmethod
-    def _key(s: StudySummary, column: int):
+    def _key(self, s: StudySummary, column: int):
+        if column == HEALTH:
+            return self.health_text(s.name)
         counts = s.state_counts
         return {
             0: s.name.lower(),
@@ -121,6 +161,7 @@ class StudyTableModel(QAbstractTableModel):
                 _best(s),
                 _when(s.last_activity),
                 "yes" if s.optgui_metadata else "—",
+                self.health_text(s.name),
             ][col]
         if role == Qt.ItemDataRole.TextAlignmentRole and 2 <= col <= 7:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
@@ -131,8 +172,12 @@ class StudyTableModel(QAbstractTableModel):
                 return QColor(color)
         if role == Qt.ItemDataRole.ToolTipRole:
             names = f"metrics: {', '.join(s.metric_names)}\n" if s.metric_names else ""
+            health = self.health.get(s.name)
+            tip = f"health: {health.summary}\n" if health is not None else ""
+            if col == HEALTH and health is not None:
+                return "\n".join([health.summary, *health.evidence[1:]])
             return (
-                f"{s.name}\n{names}directions: {', '.join(s.directions)}\n"
+                f"{s.name}\n{names}{tip}directions: {', '.join(s.directions)}\n"
                 f"{s.n_trials} trials: {counts.get('COMPLETE', 0)} complete, {counts.get('PRUNED', 0)} pruned, "
                 f"{counts.get('FAIL', 0)} failed, {counts.get('RUNNING', 0)} running\n"
                 f"best: {_best(s)} · last activity: {_when(s.last_activity)}\n"
@@ -242,11 +287,14 @@ class StudyList(QWidget):
         room = self.table.viewport().width() - STUDY_COLUMN_MIN
         fits = True
         for column in COLUMN_PRIORITY[1:]:
-            width = max(self.table.sizeHintForColumn(column), header.sectionSizeHint(column))
-            fits = fits and width <= room  # once one does not fit, the less important ones give way too
+            if fits:  # (measured shown: a hidden column's hints are not its texts', and it was shown past the edge)
+                header.setSectionHidden(column, False)
+                width = max(self.table.sizeHintForColumn(column), header.sectionSizeHint(column))
+                fits = width <= room  # once one does not fit, the less important ones give way too
             if fits:
                 room -= width
-            header.setSectionHidden(column, not fits)
+            else:
+                header.setSectionHidden(column, True)
 
     def shown_columns(self) -> list[str]:
         header = self.table.horizontalHeader()
@@ -277,7 +325,13 @@ class StudyList(QWidget):
         self.find.clear()
         self.find.blockSignals(False)
         self.model.set_filter("")
+        self.model.health = {}
         self.set_summaries(summaries)
+
+    def set_health(self, health: dict[str, RunHealth | None]) -> None:
+        """Each study's health (read in the background): the Health column follows."""
+        self.model.set_health(health)
+        self.fit_columns()
 
     def _filter(self, text: str) -> None:
         self.model.set_filter(text)

@@ -1,5 +1,5 @@
-"""Desktop notifications: a run in this window completes or fails, a verification diverges; a watched study (one
-of the open workspace) finishes, stalls or is left with orphaned trials.
+"""Desktop notifications: a run in this window completes, fails or stalls, a verification diverges; a watched study
+(one of the open workspace) finishes, stalls or is left with orphaned trials.
 
 The notifier decides *what* to say and whether its kind is on (Preferences); a sink shows it. The app's sink is the
 system tray (`TraySink`: `QSystemTrayIcon.showMessage` with the app icon; nothing at all where the platform has no
@@ -9,19 +9,21 @@ tray); tests pass a sink of their own. Clicking a notification emits `open_reque
 from __future__ import annotations
 
 import enum
+import os
 from typing import Protocol
 
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QSystemTrayIcon
 
-from optgui.core.health import HealthState, Workspace
+from optgui.core.health import HealthState, RunHealth, Workspace
 from optgui.qt.settings import Settings
 
 
 class NotificationKind(enum.StrEnum):
     RUN_COMPLETED = "run_completed"
     RUN_PAUSED_ON_ERROR = "run_paused_on_error"
+    RUN_STALLED = "run_stalled"
     VERIFICATION_DIVERGED = "verification_diverged"
     WATCHED_FINISHED = "watched_finished"
     WATCHED_STALLED = "watched_stalled"
@@ -32,6 +34,7 @@ class NotificationKind(enum.StrEnum):
 KIND_LABELS = {
     NotificationKind.RUN_COMPLETED: "A run in this window completes",
     NotificationKind.RUN_PAUSED_ON_ERROR: "A run in this window pauses on an error",
+    NotificationKind.RUN_STALLED: "A run in this window stalls",
     NotificationKind.VERIFICATION_DIVERGED: "A verification diverges",
     NotificationKind.WATCHED_FINISHED: "A watched study finishes",
     NotificationKind.WATCHED_STALLED: "A watched study stalls",
@@ -95,6 +98,8 @@ class Notifier(QObject):
         self._watched: dict[tuple[str, str], HealthState] = {}
         self._learned = False  # the folder's first read has been seen
         self._badges: dict[tuple[str, str], str] = {}  # the last verdict kind shown per study
+        self._runs: dict[tuple[str, str], HealthState] = {}  # the last health of this window's run, per study
+        self._ours: set[tuple[str, str]] = set()  # studies this window ran: notified as its runs, not as watched
 
     def clicked(self, key: tuple[str, str]) -> None:
         self.open_requested.emit(*key)
@@ -117,9 +122,24 @@ class Notifier(QObject):
         if kind == "diverged" and before is not None and before != "diverged":
             self.notify(NotificationKind.VERIFICATION_DIVERGED, storage, study, text)
 
+    def run_health(self, storage: str, study: str, health: RunHealth) -> None:
+        """The health of the run this window's engine runs, read again: notify when it becomes stalled, once per
+        stall (still stalled at the next read is not news; stalled again after it recovered is)."""
+        key = (storage, study)
+        before, self._runs[key] = self._runs.get(key), health.state
+        if health.state is HealthState.STALLED and before is not HealthState.STALLED:
+            self.notify(NotificationKind.RUN_STALLED, storage, study, health.summary)
+
+    def run_started(self, storage: str, study: str) -> None:
+        """A new run of the study: what the last one did is forgotten. From now on the study is this window's: a
+        workspace that holds it does not notify of it again (its stall or end is notified as this window's run)."""
+        self._runs.pop((storage, study), None)
+        self._ours.add(_same_file(storage, study))
+
     def workspace_read(self, workspace: Workspace) -> None:
         """Notify of each watched study that entered finished, stalled or orphaned since the last read. The first
-        read of a folder only learns the states: what was already so when the folder was opened is not news."""
+        read of a folder only learns the states: what was already so when the folder was opened is not news; and a
+        study this window ran is not watched (a short run ends without a notification, a long one with its own)."""
         first, self._learned = not self._learned, True
         states: dict[tuple[str, str], HealthState] = {}
         for file in workspace.files:
@@ -129,6 +149,8 @@ class Notifier(QObject):
                 key = (str(file.path), status.summary.name)
                 states[key] = status.health.state
                 kind = _WATCHED.get(status.health.state)
+                if self._ours and _same_file(*key) in self._ours:
+                    continue  # run in this window: its own notifications say it
                 if not first and kind is not None and self._watched.get(key) != status.health.state:
                     self.notify(kind, key[0], key[1], status.health.summary)
         self._watched = states
@@ -136,3 +158,8 @@ class Notifier(QObject):
     def forget_watched(self) -> None:
         """Another folder: its studies' present states are not news either."""
         self._watched, self._learned = {}, False
+
+
+def _same_file(storage: str, study: str) -> tuple[str, str]:
+    """A study's key that names its file the same way however the path was written (a URL stays as it is)."""
+    return (storage if "://" in storage else os.path.realpath(storage), study)

@@ -8,15 +8,17 @@ modification time changed. Choosing a study emits `study_chosen(path, study)`; t
 
 from __future__ import annotations
 
+import datetime as _dt
 from pathlib import Path
 
-from PySide6.QtCore import QFileSystemWatcher, Qt, Signal
+from PySide6.QtCore import QEvent, QFileSystemWatcher, QObject, Qt, Signal
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QProgressBar,
     QPushButton,
+    QSizePolicy,
     QTreeWidget,
     QTreeWidgetItem,
     QVBoxLayout,
@@ -30,6 +32,11 @@ from optgui.qt.tasks.throttle import TEXTS, Throttle
 
 # Health second: in a narrow dock it is what must stay in view.
 COLUMNS = ("File / study", "Health", "Trials", "Best", "Last activity")
+# Which columns a narrow panel keeps beside the names, most important first: those that fit whole are shown (the
+# names take the rest, elided in the middle); the others are in each row's tooltip. (At 1000 px the dock is ~180 px
+# wide: the last column was cut off at its edge.)
+COLUMN_PRIORITY = (1, 2, 4, 3)
+NAME_MIN = 64  # px the file and study names keep before a column gives way to them
 PATH_ROLE = Qt.ItemDataRole.UserRole
 STUDY_ROLE = Qt.ItemDataRole.UserRole + 1
 
@@ -54,8 +61,11 @@ class WorkspacePanel(QWidget):
         self.title = QLabel("No folder")
         self.title.setObjectName("workspaceTitle")
         self.title.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        # A long folder path is elided to the panel's width instead of widening the dock (and the window).
+        self.title.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.progress = QProgressBar()
         self.progress.setTextVisible(True)
+        self.progress.setMinimumWidth(40)  # (its text's width would widen a narrow dock, and the window with it)
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.clicked.connect(self.cancel)
         busy = QHBoxLayout()
@@ -69,8 +79,17 @@ class WorkspacePanel(QWidget):
         self.tree.setColumnCount(len(COLUMNS))
         self.tree.setHeaderLabels(COLUMNS)
         self.tree.setUniformRowHeights(True)
-        self.tree.header().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        self.tree.header().setStretchLastSection(True)
+        header = self.tree.header()
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)  # (sized by fit_columns)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)  # the names take the rest, elided
+        header.setSectionsMovable(False)
+        header_item = self.tree.headerItem()
+        if header_item is not None:
+            header_item.setToolTip(4, "The study's last activity (UTC)")
+        self.tree.setTextElideMode(Qt.TextElideMode.ElideMiddle)  # file names differ at their ends
+        self.tree.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.tree.viewport().installEventFilter(self)
         self.tree.itemActivated.connect(self._activated)
         self.tree.itemClicked.connect(self._activated)
         self.problems = QLabel()
@@ -83,6 +102,41 @@ class WorkspacePanel(QWidget):
         layout.addWidget(self.busy_row)
         layout.addWidget(self.tree, 1)
         layout.addWidget(self.problems)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt's name
+        if watched is self.tree.viewport() and event.type() == QEvent.Type.Resize:
+            self.fit_columns()
+        return False
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        super().resizeEvent(event)
+        self._elide_title()
+
+    def _elide_title(self) -> None:
+        full = self.title.toolTip() or "No folder"
+        room = max(0, self.title.contentsRect().width())
+        self.title.setText(self.title.fontMetrics().elidedText(full, Qt.TextElideMode.ElideMiddle, room))
+
+    def fit_columns(self) -> None:
+        """Show the columns that fit whole beside the names (COLUMN_PRIORITY), each as wide as its texts; the names
+        take the rest (at least NAME_MIN px) and are elided in the middle."""
+        header = self.tree.header()
+        room = self.tree.viewport().width() - NAME_MIN
+        fits = True
+        for column in COLUMN_PRIORITY:
+            if fits:  # (measured shown: a hidden section's hints are not its texts')
+                header.setSectionHidden(column, False)
+                width = max(self.tree.sizeHintForColumn(column), header.sectionSizeHint(column))
+                fits = width <= room  # once one does not fit, the less important ones give way too
+            if fits:
+                room -= width
+                header.resizeSection(column, width)
+            else:
+                header.setSectionHidden(column, True)
+
+    def shown_columns(self) -> list[str]:
+        header = self.tree.header()
+        return [name for column, name in enumerate(COLUMNS) if not header.isSectionHidden(column)]
 
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt's name
         self.stop()
@@ -100,8 +154,8 @@ class WorkspacePanel(QWidget):
     def open_folder(self, folder: str | Path, depth: int = DEFAULT_DEPTH) -> None:
         """Show `folder` (read in the background) and watch it."""
         self.root, self.scan_depth, self.workspace = Path(folder), depth, None
-        self.title.setText(str(self.root))
         self.title.setToolTip(str(self.root))
+        self._elide_title()
         self.tree.clear()
         self.reload()
 
@@ -175,8 +229,7 @@ class WorkspacePanel(QWidget):
         for file in workspace.files:
             self.tree.addTopLevelItem(self._file_item(workspace, file))
         self.tree.expandAll()
-        for column in range(len(COLUMNS)):
-            self.tree.resizeColumnToContents(column)
+        self.fit_columns()
         if chosen is not None:
             self.select(*chosen)
         problems = [f"{_relative(workspace, f.path)}: {f.error}" for f in workspace.files if f.error]
@@ -190,6 +243,7 @@ class WorkspacePanel(QWidget):
         item.setToolTip(0, str(file.path))
         if file.error:
             item.setText(1, "not read")
+            item.setToolTip(0, f"{file.path}\nnot read: {file.error}")
             item.setToolTip(1, file.error)
         for status in file.studies:
             item.addChild(_study_item(file, status))
@@ -226,22 +280,32 @@ def _study_item(file: WorkspaceFile, status: StudyStatus) -> QTreeWidgetItem:
     summary, health = status.summary, status.health
     best = " ".join(f"{v:.6g}" for v in summary.best_values) if summary.best_values else "–"
     last = iso_utc(summary.last_activity)
-    item = QTreeWidgetItem(
-        [
-            summary.name,
-            "?" if health is None else str(health.state),
-            str(summary.n_trials),
-            best,
-            "–" if last is None else last[:16].replace("T", " "),
-        ]
-    )
+    state = "?" if health is None else str(health.state)
+    item = QTreeWidgetItem([summary.name, state, str(summary.n_trials), best, _short_time(last)])
     item.setData(0, PATH_ROLE, str(file.path))
     item.setData(0, STUDY_ROLE, summary.name)
+    # Every column's full text, for a narrow panel that shows only some of them, or elides the name.
+    whole = "–" if last is None else last[:19].replace("T", " ") + " UTC"
+    tip = (
+        f"{summary.name} in {file.path}\nhealth: {health.summary if health is not None else state}\n"
+        f"{summary.n_trials} trials · best {best} · last activity {whole}"
+    )
+    for column in (0, 2, 3, 4):
+        item.setToolTip(column, tip)
     if health is not None:
         item.setToolTip(1, "\n".join([health.summary, *health.evidence[1:]]))
     for column in (2, 3):
         item.setTextAlignment(column, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
     return item
+
+
+def _short_time(iso: str | None) -> str:
+    """A study's last activity in few characters (UTC): "12-04 10:27" this year, the date in another."""
+    if iso is None:
+        return "–"
+    if iso[:4] != str(_dt.datetime.now(_dt.UTC).year):
+        return iso[:10]
+    return iso[5:16].replace("T", " ")
 
 
 def _relative(workspace: Workspace, path: Path) -> str:
