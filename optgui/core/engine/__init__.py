@@ -10,7 +10,7 @@ import importlib
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from optgui.core.engine._bridge import BridgeObjective, worker_objective
+    from optgui.core.engine._bridge import BridgeObjective, try_objective, worker_objective
     from optgui.core.engine._builtin_objectives import BUILTINS, DEFAULT_DIRECTIONS
     from optgui.core.engine._child_process import isolated_environment, python_command
     from optgui.core.engine._demo import DEMO_OBJECTIVE, DEMO_SAMPLER, DEMO_STUDY, DEMO_TRIALS
@@ -42,11 +42,16 @@ if TYPE_CHECKING:
     )
     from optgui.core.engine._priority import lower_priority
     from optgui.core.engine._python_env import (
+        EnvironmentCheck,
         InterpreterCandidate,
+        InterpreterInfo,
         PythonEnvironment,
         PythonEnvironmentError,
+        check_environment_for_run,
         check_objective,
+        describe_interpreter,
         find_interpreters,
+        own_interpreter,
         probe_environment,
         recorded_environment,
     )
@@ -131,7 +136,9 @@ __all__ = [
     "RunStarted",
     "RunStateChanged",
     "BridgeObjective",
+    "EnvironmentCheck",
     "InterpreterCandidate",
+    "InterpreterInfo",
     "PythonEnvironment",
     "PythonEnvironmentError",
     "SAMPLER_CLASSES",
@@ -147,8 +154,12 @@ __all__ = [
     "TrialStarted",
     "TrialStore",
     "check_against_record",
+    "check_environment_for_run",
     "check_objective",
+    "describe_interpreter",
     "find_interpreters",
+    "own_interpreter",
+    "try_objective",
     "probe_environment",
     "recorded_environment",
     "worker_objective",
@@ -206,6 +217,12 @@ _EXPORTS = {
     "TrialAbandoned": "optgui.core.engine._runner",
     "BridgeObjective": "optgui.core.engine._bridge",
     "worker_objective": "optgui.core.engine._bridge",
+    "try_objective": "optgui.core.engine._bridge",
+    "EnvironmentCheck": "optgui.core.engine._python_env",
+    "InterpreterInfo": "optgui.core.engine._python_env",
+    "check_environment_for_run": "optgui.core.engine._python_env",
+    "describe_interpreter": "optgui.core.engine._python_env",
+    "own_interpreter": "optgui.core.engine._python_env",
     "PythonEnvironment": "optgui.core.engine._python_env",
     "PythonEnvironmentError": "optgui.core.engine._python_env",
     "check_objective": "optgui.core.engine._python_env",

@@ -31,7 +31,17 @@ from pathlib import Path
 from typing import Any
 
 from optgui.core.engine._objectives import ObjectiveRef, _module_import_root, _sha256, parse_objective
-from optgui.core.engine._python_env import PythonEnvironmentError, _clean_env, bridge_command, locate_module
+from optgui.core.engine._python_env import (
+    PythonEnvironmentError,
+    _check_version,
+    _clean_env,
+    bridge_command,
+    check_objective,
+    interpreter_path,
+    locate_module,
+    own_interpreter,
+)
+from optgui.core.errors import ObjectiveError
 
 PROTOCOL_VERSION = 1
 _STDERR_TAIL_BYTES = 4000
@@ -349,6 +359,27 @@ def parse_objective_in(python: str, text: str, *, import_root: str | None = None
     origin = locate_module(python, target, root)
     sha = _sha256(Path(origin)) if origin and Path(origin).is_file() else None
     return ObjectiveRef("module", f"{target}:{function}", origin, function, sha, root)
+
+
+def try_objective(python: str | None, text: str, *, import_root: str | None = None) -> str:
+    """Import the objective in `python` (None: optgui's own interpreter), in a child process, before a run
+    starts (the GUI's "Test objective"): its success message, or PythonEnvironmentError / ObjectiveError with
+    the one-line reason (a missing or too old interpreter, a missing file, the objective's exact import error).
+    Nothing of the objective runs in this process."""
+    text = text.strip()
+    if not text:
+        raise ObjectiveError("no objective given")
+    if text.startswith("builtin:"):
+        if python is not None and interpreter_path(python) != interpreter_path(own_interpreter()):
+            raise PythonEnvironmentError(
+                f"{text} is one of optgui's built-ins: it runs in optgui's own Python (choose that one)"
+            )
+        parse_objective(text)
+        return f"objective {text} is one of optgui's built-ins"
+    path = interpreter_path(python or own_interpreter())
+    _check_version(path)
+    objective = parse_objective_in(path, text, import_root=import_root)
+    return check_objective(path, objective.ref, objective.import_root)
 
 
 def worker_objective(
