@@ -1,0 +1,183 @@
+"""The run definition's Python field: the objective runs in the user's own environment chosen in the window (a venv
+with a package optgui's environment lacks), "Test objective" says whether it imports there before anything runs,
+the choice is remembered per study, and a different Python on a later run is asked about first."""
+
+from __future__ import annotations
+
+import optuna
+import pytest
+from PySide6.QtCore import Qt
+
+from optgui.core import records
+from tests.support.user_env import HELPER_PACKAGE, make_user_env, other_python, plain_optuna_trials, stored_trials
+
+SEED = 3
+N_TRIALS = 6
+STUDY = "bridge"
+
+
+@pytest.fixture
+def user_env(tmp_path):
+    return make_user_env(tmp_path / "env")
+
+
+@pytest.fixture
+def db(tmp_path):
+    path = tmp_path / "study.db"
+    for name in (STUDY, "other"):
+        optuna.create_study(storage=f"sqlite:///{path}", study_name=name)
+    return path
+
+
+def _type_python(qtbot, panel, text: str) -> None:
+    """Type an interpreter's path into the field and press Enter, as a user does."""
+    field = panel.python.lineEdit()
+    field.selectAll()
+    field.clear()
+    qtbot.keyClicks(field, text)
+    qtbot.keyClick(field, Qt.Key.Key_Return)
+
+
+def _test_objective(qtbot, panel) -> bool:
+    qtbot.mouseClick(panel.test_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: panel.test_ok is not None, timeout=60000)
+    return panel.test_ok
+
+
+def _define(panel, env) -> None:
+    panel.objective.setCurrentText(env.objective)
+    panel.sampler.setText("TPESampler")
+    panel.seed.setText(str(SEED))
+
+
+def _run_to_the_end(qtbot, window, n_trials: int) -> None:
+    panel = window.study_view.panel
+    panel.n_trials.setValue(n_trials)
+    button = panel.buttons["Resume"] if panel.resume_action.isEnabled() else panel.buttons["Start"]
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: window.controller.active, timeout=60000)
+    qtbot.waitUntil(lambda: not window.controller.active, timeout=300000)
+    assert window.controller.state == "completed", (window.controller.state, panel.notice.text())
+
+
+def _metadata(db):
+    storage = optuna.storages.RDBStorage(f"sqlite:///{db}")
+    try:
+        return records.read_metadata(storage, storage.get_study_id_from_name(STUDY))
+    finally:
+        storage.remove_session()
+
+
+def test_a_run_in_the_chosen_venv_equals_plain_optuna(qtbot, make_window, dialog_log, user_env, db):
+    window = make_window()
+    assert window.open_storage(str(db), STUDY)
+    panel = window.study_view.panel
+    _define(panel, user_env)
+    assert panel.python_choice() is None  # optgui's own Python by default
+
+    assert _test_objective(qtbot, panel) is False  # optgui's environment lacks the package
+    assert f"No module named '{HELPER_PACKAGE}'" in panel.test_result.text()
+
+    _type_python(qtbot, panel, user_env.python)
+    assert panel.python_choice() == user_env.python
+    qtbot.waitUntil(lambda: "no optuna" in panel.python_info.text(), timeout=60000)  # its versions, asked aside
+    assert _test_objective(qtbot, panel) is True, panel.test_result.text()
+    assert "imports" in panel.test_result.text()
+
+    _run_to_the_end(qtbot, window, N_TRIALS)
+
+    assert not dialog_log.errors, dialog_log.errors
+    assert stored_trials(db, STUDY) == plain_optuna_trials(user_env, N_TRIALS, SEED)
+    assert _metadata(db).run["environment"]["executable"] == user_env.python
+
+
+def test_the_choice_is_remembered_per_study(qtbot, make_window, dialog_log, user_env, db):
+    window = make_window()
+    assert window.open_storage(str(db), STUDY)
+    panel = window.study_view.panel
+    _type_python(qtbot, panel, user_env.python)
+
+    assert window.study_list.select("other")
+    assert window.study_view.session.name == "other"
+    assert panel.python_choice() is None  # another study: its own choice (none made: optgui's own)
+    assert window.study_list.select(STUDY)
+    assert panel.python_choice() == user_env.python
+
+    window.close()
+    reopened = make_window()
+    assert reopened.open_storage(str(db), STUDY)
+    assert reopened.study_view.panel.python_choice() == user_env.python
+    assert reopened.study_list.select("other")
+    assert reopened.study_view.panel.python_choice() is None
+
+
+def test_another_python_on_a_later_run_is_asked_about_and_recorded(
+    qtbot, make_window, dialog_log, user_env, db, tmp_path
+):
+    second = make_user_env(tmp_path / "second")  # another venv, with the same package
+    window = make_window()
+    assert window.open_storage(str(db), STUDY)
+    panel = window.study_view.panel
+    _define(panel, user_env)
+    _type_python(qtbot, panel, user_env.python)
+    _run_to_the_end(qtbot, window, N_TRIALS)
+    asked_before = len(dialog_log.questions)
+
+    _type_python(qtbot, panel, second.python)
+    dialog_log.answers = [None]  # refused: nothing runs
+    qtbot.mouseClick(panel.buttons["Start"], Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: len(dialog_log.questions) > asked_before, timeout=20000)
+    title, text = dialog_log.questions[-1]
+    assert "another Python" in title
+    assert user_env.python in text and second.python in text and "sampler" in text
+    qtbot.waitUntil(lambda: "Not run" in panel.notice.text(), timeout=10000)
+    assert not window.controller.active
+    assert len(stored_trials(db, STUDY)) == N_TRIALS
+
+    _run_to_the_end(qtbot, window, N_TRIALS + 4)  # accepted (the default answer)
+
+    assert not dialog_log.errors, dialog_log.errors
+    change = _metadata(db).segments[-1]["accepted"]["environment_changed"]
+    assert change["recorded"]["executable"] == user_env.python
+    assert change["now"]["executable"] == second.python
+    # The sampler did not notice: the trials are plain Optuna's uninterrupted run.
+    assert stored_trials(db, STUDY) == plain_optuna_trials(user_env, N_TRIALS + 4, SEED)
+
+
+def test_a_missing_or_too_old_python_is_one_message_before_the_run(qtbot, make_window, dialog_log, user_env, db):
+    window = make_window()
+    assert window.open_storage(str(db), STUDY)
+    panel = window.study_view.panel
+    _define(panel, user_env)
+    pythons = [(str(user_env.objective_file.parent / "no-such-python"), "no such interpreter")]
+    old = other_python("2.7") or other_python("3.8")
+    if old is not None:
+        pythons.append((old, "must be 3.9 or newer"))
+    for python, message in pythons:
+        _type_python(qtbot, panel, python)
+        before = len(dialog_log.errors)
+        qtbot.mouseClick(panel.buttons["Start"], Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: len(dialog_log.errors) > before, timeout=60000)  # noqa: B023
+        title, text, details = dialog_log.errors[-1]
+        assert message in text and python in text, text
+        assert not details and "Traceback" not in text
+        assert not window.controller.active
+    assert _metadata(db).run is None  # nothing was written
+
+
+def test_an_import_error_in_the_chosen_python_stops_start_with_the_exact_error(
+    qtbot, make_window, dialog_log, user_env, db
+):
+    window = make_window()
+    assert window.open_storage(str(db), STUDY)
+    panel = window.study_view.panel
+    _define(panel, user_env)
+    own = panel.python.itemText(0)
+    _type_python(qtbot, panel, own)  # optgui's own Python, picked by its name
+    assert panel.python_choice() is None
+    _type_python(qtbot, panel, user_env.python)
+    user_env.objective_file.write_text("import no_such_package_here\n\ndef objective(trial):\n    return 0.0\n")
+    qtbot.mouseClick(panel.buttons["Start"], Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: bool(dialog_log.errors), timeout=60000)
+    assert "No module named 'no_such_package_here'" in dialog_log.errors[-1][1]
+    assert not window.controller.active and _metadata(db).run is None
