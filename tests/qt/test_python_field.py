@@ -4,6 +4,8 @@ the choice is remembered per study, and a different Python on a later run is ask
 
 from __future__ import annotations
 
+import sys
+
 import optuna
 import pytest
 from PySide6.QtCore import Qt
@@ -89,6 +91,50 @@ def test_a_run_in_the_chosen_venv_equals_plain_optuna(qtbot, make_window, dialog
     assert not dialog_log.errors, dialog_log.errors
     assert stored_trials(db, STUDY) == plain_optuna_trials(user_env, N_TRIALS, SEED)
     assert _metadata(db).run["environment"]["executable"] == user_env.python
+
+
+def test_the_projects_venv_is_listed_with_its_versions_and_can_be_picked(qtbot, make_window, dialog_log, tmp_path, db):
+    env = make_user_env(tmp_path / "env")
+    venv = env.objective_file.parent / ".venv"
+    (tmp_path / "env" / "user-venv").rename(venv)  # beside the objective, where a project keeps it
+    python = str(venv / "bin" / "python")
+    window = make_window()
+    assert window.open_storage(str(db), STUDY)
+    panel = window.study_view.panel
+    _define(panel, env)
+    assert panel.python.findData(python) < 0  # nothing is looked for before the list is opened
+
+    panel.python.showPopup()
+    qtbot.waitUntil(
+        lambda: panel.python.findData(python) >= 0 and "optuna" in panel.python.itemText(panel.python.findData(python)),
+        timeout=60000,
+    )
+    index = panel.python.findData(python)
+    assert panel.python.itemText(index).startswith("Python 3.") and "no optuna" in panel.python.itemText(index)
+    own = panel.python.findData(sys.executable)
+    assert own < 0 and panel.python.itemText(0) == "optgui's own Python"  # listed once, first
+    assert panel.python.itemText(panel.python.count() - 1) == "Browse…"
+    panel.python.hidePopup()
+    panel.python.setCurrentIndex(index)
+    panel.python.activated.emit(index)  # as a click on the entry
+    assert panel.python_choice() == python
+    assert _test_objective(qtbot, panel) is True, panel.test_result.text()
+
+
+def test_browse_picks_an_interpreter_and_cancelling_keeps_the_choice(qtbot, make_window, dialog_log, user_env, db):
+    window = make_window()
+    assert window.open_storage(str(db), STUDY)
+    panel = window.study_view.panel
+    browse = panel.python.count() - 1
+    dialog_log.open_file = user_env.python
+    panel.python.setCurrentIndex(browse)
+    panel.python.activated.emit(browse)
+    assert panel.python_choice() == user_env.python
+    dialog_log.open_file = None  # cancelled
+    panel.python.setCurrentIndex(panel.python.count() - 1)
+    panel.python.activated.emit(panel.python.count() - 1)
+    assert panel.python_choice() == user_env.python
+    assert window.settings.python_choice(str(db), STUDY) == user_env.python
 
 
 def test_the_choice_is_remembered_per_study(qtbot, make_window, dialog_log, user_env, db):

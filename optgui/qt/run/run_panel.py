@@ -77,6 +77,16 @@ def _duration(seconds: float | None) -> str:
     return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
 
 
+class _PythonCombo(QComboBox):
+    """The Python field: says when its list is about to open (the environments are looked for then)."""
+
+    opening = Signal()
+
+    def showPopup(self) -> None:  # noqa: N802 - Qt's name
+        self.opening.emit()
+        super().showPopup()
+
+
 class RunPanel(QWidget):
     start_requested = Signal()
     pause_requested = Signal()
@@ -135,7 +145,8 @@ class RunPanel(QWidget):
         form.addRow("Sampler", self.sampler)
         form.addRow("Pruner", self.pruner)
         form.addRow("Seed", self.seed)
-        self.python = QComboBox()
+        self.python = _PythonCombo()
+        self.python.opening.connect(self.discover_interpreters)
         self.python.setEditable(True)
         self.python.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
         # The items hold paths and versions: the field keeps the panel's width and the list elides in the middle.
@@ -355,7 +366,6 @@ class RunPanel(QWidget):
         for w in (self.objective, self.sampler, self.pruner, self.seed):
             w.setEnabled(not definition.recorded)
         self.set_state(self.state, self.state_message)  # (the same state, looked at again)
-        self.discover_interpreters()
 
     def _trials_changed(self, _value: int) -> None:
         if not self._setting_fields:
@@ -453,7 +463,8 @@ class RunPanel(QWidget):
 
     def discover_interpreters(self) -> None:
         """Find the environments the Python field offers (again when the objective's folder changed), in the
-        background: each appears with its versions as it answers."""
+        background: each appears with its versions as it answers. Done when the list is first opened, not before:
+        each candidate costs a process start."""
         objective_file = self._objective_file()
         folder = str(Path(objective_file).expanduser().absolute().parent) if objective_file else ""
         if folder == self._discovered_for:
@@ -470,7 +481,6 @@ class RunPanel(QWidget):
 
     def _objective_edited(self) -> None:
         self.show_test_result(None)
-        self.discover_interpreters()
 
     def _python_activated(self, index: int) -> None:
         if self.python.itemData(index) == _BROWSE_DATA:
