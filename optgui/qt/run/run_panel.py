@@ -13,6 +13,7 @@ import platform
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
@@ -156,13 +157,15 @@ class RunPanel(QWidget):
         self.python.addItem(OWN_PYTHON, _OWN_DATA)
         self.python.addItem(BROWSE, _BROWSE_DATA)
         self.python.setItemData(0, f"{sys.executable} (the Python optgui runs in)", Qt.ItemDataRole.ToolTipRole)
-        self.python.lineEdit().setPlaceholderText("path to a Python interpreter")
+        self.python_edit = QLineEdit()  # (set before the items: a combo's own line edit is typed as optional)
+        self.python.setLineEdit(self.python_edit)
+        self.python_edit.setPlaceholderText("path to a Python interpreter")
         self.python.setToolTip(
             "The Python the objective runs in: its packages, not optgui's. Recorded with each run; a different one "
             "on a later run is asked about first (the values may change, the sampler's suggestions do not)."
         )
         self.python.activated.connect(self._python_activated)
-        self.python.lineEdit().editingFinished.connect(self._python_edited)
+        self.python_edit.editingFinished.connect(self._python_edited)
         form.addRow("Python", self.python)
         # The field is narrow: what the chosen interpreter is (versions, full path) is said in full below it.
         self.python_info = QLabel()
@@ -186,7 +189,9 @@ class RunPanel(QWidget):
         self.test_result.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.test_result.hide()
         form.addRow(self.test_result)
-        self.objective.lineEdit().editingFinished.connect(self._objective_edited)
+        objective_edit = self.objective.lineEdit()
+        assert objective_edit is not None  # (editable)
+        objective_edit.editingFinished.connect(self._objective_edited)
         self.definition_note = QLabel()
         self.definition_note.setObjectName("muted")
         self.definition_note.setWordWrap(True)
@@ -374,7 +379,7 @@ class RunPanel(QWidget):
     def request_fields(self) -> dict:
         """The values to build a RunRequest from (None for fields fixed by the record)."""
         seed_text = self.seed.text().strip()
-        fields = {"n_trials": self.n_trials.value() or None, "timeout": self.timeout.value() or None}
+        fields: dict[str, Any] = {"n_trials": self.n_trials.value() or None, "timeout": self.timeout.value() or None}
         if not self.defined:
             fields.update(
                 objective=self.objective.currentText().strip() or None,
@@ -409,7 +414,7 @@ class RunPanel(QWidget):
         else:
             index = 0
         self.python.setCurrentIndex(index)
-        self.python.lineEdit().setCursorPosition(0)
+        self.python_edit.setCursorPosition(0)
         self._shown_python = self.python_choice()
 
     def _show_python_info(self) -> None:
@@ -436,11 +441,11 @@ class RunPanel(QWidget):
             index = self.python.count() - 1
             self.python.insertItem(index, text, info.path)
         else:
-            editing = index == self.python.currentIndex() and self.python.lineEdit().hasFocus()
+            editing = index == self.python.currentIndex() and self.python_edit.hasFocus()
             if not editing:
                 self.python.setItemText(index, text)
                 if index == self.python.currentIndex():
-                    self.python.lineEdit().setCursorPosition(0)
+                    self.python_edit.setCursorPosition(0)
         self.python.setItemData(index, tip, Qt.ItemDataRole.ToolTipRole)
         # The list shows each entry in full (up to a limit) even though the field is narrow.
         view = self.python.view()
@@ -537,7 +542,7 @@ class RunPanel(QWidget):
         self.test_result.setVisible(bool(text))
         self.test_result.setText(text)
         c = theme.colors()
-        color = {True: c.ok, False: c.bad}.get(ok, c.muted)  # type: ignore[call-overload]
+        color = c.muted if ok is None else (c.ok if ok else c.bad)
         self.test_result.setStyleSheet(f"QLabel {{ color: {color}; }}")
 
     # --- state --------------------------------------------------------------------------------------------
