@@ -35,7 +35,6 @@ from optgui.core.engine import (
     lease_is_live,
     own_interpreter,
     recorded_environment,
-    try_objective,
 )
 from optgui.core.errors import OptguiError
 from optgui.core.records import StudyMetadata
@@ -458,15 +457,12 @@ class StudyView(QWidget):
         if python is None:
             self._start(session, fields, trust_pickles)
             return
-        recorded_objective = (meta.run or {}).get("objective") or {}
-        objective = fields.get("objective") or recorded_objective.get("ref") or ""
-        import_root = None if fields.get("objective") else recorded_objective.get("import_root")
 
+        # The interpreter only (one short process start): the objective's import is the engine's first step, and
+        # its error is the run's one-line notice before anything is written (importing it here as well would
+        # double a heavy import's wait on every Start; Test objective does it on request).
         def check(state) -> EnvironmentCheck:
-            found = check_environment_for_run(python, meta.run, meta.segments)
-            executable = found.environment.executable if found.environment else python
-            try_objective(executable, objective, import_root=import_root)
-            return found
+            return check_environment_for_run(python, meta.run, meta.segments)
 
         self.panel.set_notice(f"Checking the objective's Python ({shown_name(python)})…")
         self._python_check.start(
