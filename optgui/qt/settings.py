@@ -110,8 +110,8 @@ class Settings:
     def python_choice(self, storage: str, study: str) -> str | None:
         """The interpreter last chosen in the run definition for this study: a path, "" for optgui's own, None when
         none was chosen here."""
-        value = self._qs.value(f"python/choice/{_storage_key(storage, study)}", None, type=str)
-        return None if value is None else str(value)
+        key = f"python/choice/{_storage_key(storage, study)}"
+        return str(self._qs.value(key, "", type=str)) if self._qs.contains(key) else None
 
     def set_python_choice(self, storage: str, study: str, python: str | None) -> None:
         self._qs.setValue(f"python/choice/{_storage_key(storage, study)}", python or "")

@@ -231,3 +231,39 @@ def test_an_import_error_in_the_chosen_python_is_one_line_before_anything_is_wri
     assert "No module named 'no_such_package_here'" in notice and "Traceback" not in notice, notice
     assert not dialog_log.errors  # (a failure with a traceback would open the details dialog)
     assert _metadata(db).run is None and not stored_trials(db, STUDY)
+
+
+def test_opening_a_study_runs_no_interpreter_it_names(qtbot, make_window, dialog_log, user_env, db, tmp_path):
+    """The run record names the objective's interpreter; opening the study shows it with the recorded versions and
+    never starts it (a study file could name any program)."""
+    from optgui.core.engine import RunRequest, StudyRunner
+
+    request = RunRequest(
+        storage=str(db),
+        study_name=STUDY,
+        objective=user_env.objective,
+        sampler="RandomSampler(seed=1)",
+        n_trials=1,
+        python=user_env.python,
+    )
+    StudyRunner(request).run()
+    marker = tmp_path / "program-ran"
+    program = tmp_path / "not-a-python"
+    program.write_text(f"#!/bin/sh\ntouch {marker}\n")
+    program.chmod(0o755)
+    storage = optuna.storages.RDBStorage(f"sqlite:///{db}")
+    sid = storage.get_study_id_from_name(STUDY)
+    run = storage.get_study_system_attrs(sid)[records.KEY_RUN]
+    environment = {"executable": str(program), "python": "3.12.1", "optuna": None, "distributions": 0}
+    storage.set_study_system_attr(
+        sid, records.KEY_RUN, {**run, "environment": {**environment, "distributions_sha256": ""}}
+    )
+    storage.remove_session()
+
+    window = make_window()
+    assert window.open_storage(str(db), STUDY)
+    panel = window.study_view.panel
+    assert panel.python_choice() == str(program)
+    assert panel.python_info.text().startswith("Python 3.12.1 · no optuna (as recorded)")
+    assert not panel._describe_one.running and not panel._discovery.running
+    assert not marker.exists()

@@ -338,7 +338,7 @@ class RunPanel(QWidget):
         if rebind:
             self._objective_test.cancel()
             self.show_test_result(None)
-            self.set_python_choice(definition.python)
+            self.set_python_choice(definition.python, recorded=definition.environment, describe=False)
         if rebind or definition.recorded != was_recorded:
             self._setting_fields = True
             try:
@@ -403,19 +403,28 @@ class RunPanel(QWidget):
             return data if data not in (_OWN_DATA, _BROWSE_DATA) else None
         return os.path.expanduser(text) if text else None
 
-    def set_python_choice(self, python: str | None) -> None:
-        """Show `python` (a path; None or "": optgui's own) as the choice, without reporting it as the user's."""
+    def set_python_choice(self, python: str | None, *, recorded: dict | None = None, describe: bool = True) -> None:
+        """Show `python` (a path; None or "": optgui's own) as the choice, without reporting it as the user's.
+
+        recorded: the study's record of that interpreter (its versions are shown from it). describe: ask the
+        interpreter for its versions if they are not known; never for a path that comes from a study being opened
+        (opening a study runs nothing it names)."""
+        if python and recorded and recorded.get("executable") == python and python not in self._described:
+            self._described[python] = InterpreterInfo(
+                python, "recorded with the study", recorded.get("python") or "?", recorded.get("optuna")
+            )
         if python:
             index = self.python.findData(python)
             if index < 0:
                 index = self._add_python_item(self._described.get(python) or InterpreterInfo(python, ""))
-                if python not in self._described:
-                    self._describe(python)
+            if describe and python not in self._described:
+                self._describe(python)
         else:
             index = 0
         self.python.setCurrentIndex(index)
         self.python_edit.setCursorPosition(0)
         self._shown_python = self.python_choice()
+        self._show_python_info()
 
     def _show_python_info(self) -> None:
         python = self.python_choice()
@@ -423,7 +432,12 @@ class RunPanel(QWidget):
             text = f"Python {platform.python_version()} · {_own_optuna()} — the Python optgui runs in"
         else:
             info = self._described.get(python)
-            summary = info.summary() if info is not None else "asking for its versions…"
+            if info is not None:
+                summary = info.summary()
+            else:
+                summary = "asking for its versions…" if self._describe_one.running else "versions not known yet"
+            if info is not None and info.source == "recorded with the study":
+                summary += " (as recorded)"
             text = f"{summary}\n{_breakable(shown_name(python))}"
         self.python_info.setText(text)
 

@@ -39,7 +39,9 @@ class RunDefinition:
     adopted_trials: int = 0  # trials made without optgui (history for the first run)
     resumable: bool = False  # the run record has segments and trials: Resume, not Start
     record: dict | None = None  # the run record itself (the fleet tab and Start read it)
-    python: str | None = None  # the interpreter the objective last ran in (None: optgui's own)
+    # The interpreter the objective last ran in, as recorded (executable, python and optuna versions, ...); None:
+    # optgui's own. Shown, never run, when the study is opened.
+    environment: dict | None = None
 
     @classmethod
     def of(cls, meta: StudyMetadata, n_trials: int, n_finished: int) -> RunDefinition:
@@ -61,8 +63,13 @@ class RunDefinition:
             recorded=True,
             resumable=bool(meta.segments) and n_trials > 0 and not done,
             record=run,
-            python=(recorded_environment(run, meta.segments) or {}).get("executable"),
+            environment=recorded_environment(run, meta.segments),
         )
+
+    @property
+    def python(self) -> str | None:
+        """The recorded interpreter's path (None: optgui's own)."""
+        return (self.environment or {}).get("executable")
 
 
 def initial_badge(meta: StudyMetadata, n_finished: int, auto_verify: bool) -> BadgeState:
