@@ -267,3 +267,22 @@ def test_opening_a_study_runs_no_interpreter_it_names(qtbot, make_window, dialog
     assert panel.python_info.text().startswith("Python 3.12.1 · no optuna (as recorded)")
     assert not panel._describe_one.running and not panel._discovery.running
     assert not marker.exists()
+
+
+def test_a_test_still_running_when_the_python_changes_reports_nothing(
+    qtbot, qapp, make_window, dialog_log, user_env, db
+):
+    from optgui.qt.tasks.tasks import running_tasks
+
+    window = make_window()
+    assert window.open_storage(str(db), STUDY)
+    panel = window.study_view.panel
+    _define(panel, user_env)
+    qtbot.mouseClick(panel.test_button, Qt.MouseButton.LeftButton)  # in optgui's own Python: it would fail
+    assert not panel.test_button.isEnabled()
+    _type_python(qtbot, panel, user_env.python)
+    assert panel.test_button.isEnabled() and panel.test_ok is None
+    qtbot.waitUntil(lambda: not any(t.name == "objective test" for t in running_tasks()), timeout=60000)
+    qapp.processEvents()  # (what the dropped test could still deliver was posted before its work ended)
+    assert panel.test_ok is None and not panel.test_result.isVisible()
+    assert _test_objective(qtbot, panel) is True

@@ -307,6 +307,10 @@ class RunPanel(QWidget):
 
     def _restyle(self, _colors) -> None:
         self.set_state(self.state, self.state_message)  # (the same state, looked at again)
+        if self.test_result.text():
+            c = theme.colors()
+            color = c.muted if self.test_ok is None else (c.ok if self.test_ok else c.bad)
+            self.test_result.setStyleSheet(f"QLabel {{ color: {color}; }}")
 
     def _action(self, text: str, shortcut: str, tip: str, signal) -> QAction:
         action = QAction(text, self)
@@ -549,8 +553,10 @@ class RunPanel(QWidget):
         self.show_test_result(False, f"✗ {exc if isinstance(exc, OptguiError) else error.message}")
 
     def show_test_result(self, ok: bool | None, text: str = "") -> None:
-        """The Test objective line: success (green), failure (red), a note (muted), or nothing."""
+        """The Test objective line: success (green), failure (red), a note (muted), or nothing (a test still
+        running is then dropped: its answer would be about another objective or Python)."""
         if not text:
+            self._objective_test.cancel()
             self.test_button.setEnabled(True)
         self.test_ok = ok
         self.test_result.setVisible(bool(text))
