@@ -217,7 +217,7 @@ class RunPanel(QWidget):
         self.child_process = QCheckBox("Objective in a separate process")
         self.child_process.setToolTip(
             "Abort trial then stops the objective at once, even in the middle of a long "
-            "computation (costs one process start per run)"
+            "computation (costs one process start per run; an objective in another Python always has its own)"
         )
         bform.addRow(self.child_process)
         outer.addWidget(budget)

@@ -522,7 +522,8 @@ class StudyView(QWidget):
             **fields,
         )
         objective_ref = None
-        if self.panel.child_process.isChecked():
+        # (In another Python the objective has its own process already, which Abort trial stops at once.)
+        if self.panel.child_process.isChecked() and not fields.get("python"):
             objective_ref = fields.get("objective") or (session.metadata.run or {}).get("objective", {}).get("ref")
         session.notice, session.notice_is_error, session.last_error, session.progress = None, False, None, None
         self.panel.set_notice(None)
