@@ -106,6 +106,17 @@ class Settings:
         self._qs.setValue(f"artifacts/store/{_storage_key(storage, study)}", folder)
         self._qs.sync()
 
+    # --- the objective's Python: per study ------------------------------------------------------------------
+    def python_choice(self, storage: str, study: str) -> str | None:
+        """The interpreter last chosen in the run definition for this study: a path, "" for optgui's own, None when
+        none was chosen here."""
+        key = f"python/choice/{_storage_key(storage, study)}"
+        return str(self._qs.value(key, "", type=str)) if self._qs.contains(key) else None
+
+    def set_python_choice(self, storage: str, study: str, python: str | None) -> None:
+        self._qs.setValue(f"python/choice/{_storage_key(storage, study)}", python or "")
+        self._qs.sync()
+
     def sync(self) -> None:
         self._qs.sync()
 

@@ -10,11 +10,11 @@ the sampler's work inside each suggest is the same on both sides; the difference
 the same trial number is the bridge's overhead (its messages and the JSON over the socket). Printed: both medians
 side by side, and the median and 90th percentile of the paired per-trial difference (target: median <= 2 ms).
 
-The bridge's cost is a few process round trips per trial (here four: the trial, two suggests, the report), so it
-is bounded by how fast this machine switches between two processes. That floor is measured first, in the same run:
-the median round trip of a one-line JSON message between this process and a child of PATH over a socket pair,
-times the trial's round trips. On a loaded machine (more runnable processes than cores) each wake-up waits for a
-time slice, and both numbers grow together.
+The bridge's cost is a few process round trips per trial (here three: the trial and two suggests; the report is sent
+without waiting for an answer), so it is bounded by how fast this machine switches between two processes. That floor
+is measured first, in the same run: the median round trip of a one-line JSON message between this process and a
+child of PATH over a socket pair, times the trial's round trips. On a loaded machine (more runnable processes than
+cores) each wake-up waits for a time slice, and both numbers grow together.
 """
 
 from __future__ import annotations
@@ -49,7 +49,7 @@ reader = sock.makefile("rb")
 for line in reader:
     sock.sendall(line)
 """
-ROUND_TRIPS_PER_TRIAL = 4
+ROUND_TRIPS_PER_TRIAL = 3  # the trial and two suggests (report is sent without waiting for an answer)
 
 
 def round_trip_ms(python: str, n: int = 2000) -> float:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from optgui.core.lazy_exports import lazy_exports
 
 if TYPE_CHECKING:
-    from optgui.core.engine._bridge import BridgeObjective, worker_objective
+    from optgui.core.engine._bridge import BridgeObjective, try_objective, worker_objective
     from optgui.core.engine._builtin_objectives import BUILTINS, DEFAULT_DIRECTIONS
     from optgui.core.engine._child_process import isolated_environment, python_command
     from optgui.core.engine._demo import DEMO_OBJECTIVE, DEMO_SAMPLER, DEMO_STUDY, DEMO_TRIALS
@@ -43,11 +43,16 @@ if TYPE_CHECKING:
     )
     from optgui.core.engine._priority import lower_priority
     from optgui.core.engine._python_env import (
+        EnvironmentCheck,
         InterpreterCandidate,
+        InterpreterInfo,
         PythonEnvironment,
         PythonEnvironmentError,
+        check_environment_for_run,
         check_objective,
+        describe_interpreter,
         find_interpreters,
+        own_interpreter,
         probe_environment,
         recorded_environment,
     )
@@ -132,7 +137,9 @@ __all__ = [
     "RunStarted",
     "RunStateChanged",
     "BridgeObjective",
+    "EnvironmentCheck",
     "InterpreterCandidate",
+    "InterpreterInfo",
     "PythonEnvironment",
     "PythonEnvironmentError",
     "SAMPLER_CLASSES",
@@ -148,8 +155,12 @@ __all__ = [
     "TrialStarted",
     "TrialStore",
     "check_against_record",
+    "check_environment_for_run",
     "check_objective",
+    "describe_interpreter",
     "find_interpreters",
+    "own_interpreter",
+    "try_objective",
     "probe_environment",
     "recorded_environment",
     "worker_objective",
@@ -207,6 +218,12 @@ _EXPORTS = {
     "TrialAbandoned": "optgui.core.engine._runner",
     "BridgeObjective": "optgui.core.engine._bridge",
     "worker_objective": "optgui.core.engine._bridge",
+    "try_objective": "optgui.core.engine._bridge",
+    "EnvironmentCheck": "optgui.core.engine._python_env",
+    "InterpreterInfo": "optgui.core.engine._python_env",
+    "check_environment_for_run": "optgui.core.engine._python_env",
+    "describe_interpreter": "optgui.core.engine._python_env",
+    "own_interpreter": "optgui.core.engine._python_env",
     "PythonEnvironment": "optgui.core.engine._python_env",
     "PythonEnvironmentError": "optgui.core.engine._python_env",
     "check_objective": "optgui.core.engine._python_env",

@@ -15,6 +15,9 @@ the same as in-process.
   (TrialAbandoned); the next trial starts a fresh bridge.
 - An objective exception fails the trial with the objective's exception type name and message, as
   `optimize(catch=(Exception,))` does; its traceback (from the bridge) goes to the trial's output log.
+- report() and set_user_attr() return nothing, so the bridge does not wait for them (a process round trip costs
+  a scheduler wake-up on each side, milliseconds on a loaded machine): they are performed in order, and an error
+  one raises is raised in the objective at its next call (which is then not performed) or fails the trial.
 """
 
 from __future__ import annotations
@@ -31,9 +34,19 @@ from pathlib import Path
 from typing import Any
 
 from optgui.core.engine._objectives import ObjectiveRef, _module_import_root, _sha256, parse_objective
-from optgui.core.engine._python_env import PythonEnvironmentError, _clean_env, bridge_command, locate_module
+from optgui.core.engine._python_env import (
+    PythonEnvironmentError,
+    _check_version,
+    _clean_env,
+    bridge_command,
+    check_objective,
+    interpreter_path,
+    locate_module,
+    own_interpreter,
+)
+from optgui.core.errors import ObjectiveError
 
-PROTOCOL_VERSION = 1
+PROTOCOL_VERSION = 2
 _STDERR_TAIL_BYTES = 4000
 _STUDY_PROPERTIES = ("study_name", "directions", "direction", "user_attrs", "best_value", "best_params", "best_trial")
 _TRIAL_PROPERTIES = (
@@ -58,6 +71,15 @@ _TRIAL_METHODS = (
     "set_user_attr",
     "set_constraint",
 )
+
+
+# Calls that return nothing: the bridge sends them without waiting for an answer (one process round trip less per
+# report); an error they raise here reaches the objective at its next call, or fails the trial if there is none.
+_NO_REPLY_METHODS = ("report", "set_user_attr")
+
+
+def _error(exc: BaseException) -> dict[str, str]:
+    return {"type": exc.__class__.__name__, "message": str(exc)}
 
 
 class _AbortRequested(Exception):
@@ -188,6 +210,7 @@ class BridgeObjective:
             raise PythonEnvironmentError(f"--python {self.python}: cannot be started ({exc.strerror or exc})") from None
         finally:
             child_sock.close()
+        parent_sock.settimeout(0.05)  # (how often a wait for the objective looks at abort())
         self._proc, self._stream = proc, _Stream(parent_sock)
         self._stderr_tail.clear()
         self._stderr_reader = threading.Thread(
@@ -244,7 +267,6 @@ class BridgeObjective:
                 return message
             if self._abort.is_set():
                 raise _AbortRequested()
-            stream.sock.settimeout(0.05)
             try:
                 alive = stream.read_some()
             except TimeoutError:
@@ -265,9 +287,12 @@ class BridgeObjective:
                 self.start()
             assert self._stream is not None
             self._stream.send({"op": "trial", "number": trial.number})
+            deferred: Exception | None = None  # the error of a call made without waiting for its answer
             while True:
                 message = self._receive()
                 op = message.get("op")
+                if deferred is not None and op in ("return", "pruned", "raise"):
+                    raise deferred  # in-process it would have ended the objective where it was made
                 if op == "return":
                     return message.get("value")
                 if op == "pruned":
@@ -279,13 +304,34 @@ class BridgeObjective:
                     stream = sys.stdout if message.get("stream") == "stdout" else sys.stderr
                     stream.write(str(message.get("text", "")))
                     continue
-                self._stream.send(self._answer(trial, message))
+                if message.get("reply") is False:  # report, set_user_attr: the objective went on without waiting
+                    if deferred is None:
+                        deferred = self._perform_quietly(trial, message)
+                    continue
+                if deferred is not None:  # its error is what the objective meets at its next call (not performed)
+                    answer, deferred = {"error": _error(deferred)}, None
+                else:
+                    answer = self._answer(trial, message)
+                self._stream.send(answer)
         except _AbortRequested:
             self.close()
             raise self._abandoned() from None
         except self._abandoned:
             self.close()  # the engine abandoned the trial inside a call: the objective must not go on
             raise
+
+    def _perform_quietly(self, trial: Any, message: dict[str, Any]) -> Exception | None:
+        """Perform a call the objective did not wait for (report, set_user_attr); its exception, if any."""
+        name = str(message.get("name"))
+        try:
+            if message.get("op") != "call" or name not in _NO_REPLY_METHODS:
+                raise AttributeError(f"optgui's bridge: {name!r} needs an answer")
+            getattr(trial, name)(*message.get("args", []), **message.get("kwargs", {}))
+        except self._abandoned:
+            raise
+        except Exception as exc:  # noqa: BLE001 - raised in the objective at its next call, or fails the trial
+            return exc
+        return None
 
     def _answer(self, trial: Any, message: dict[str, Any]) -> dict[str, Any]:
         """Perform one forwarded call on the real trial; its result, or the exception the objective should see."""
@@ -307,7 +353,7 @@ class BridgeObjective:
         except self._abandoned:
             raise
         except Exception as exc:  # noqa: BLE001 - e.g. a bad suggest: re-raised inside the objective
-            return {"error": {"type": exc.__class__.__name__, "message": str(exc)}}
+            return {"error": _error(exc)}
 
     def abort(self) -> None:
         self._abort.set()
@@ -349,6 +395,27 @@ def parse_objective_in(python: str, text: str, *, import_root: str | None = None
     origin = locate_module(python, target, root)
     sha = _sha256(Path(origin)) if origin and Path(origin).is_file() else None
     return ObjectiveRef("module", f"{target}:{function}", origin, function, sha, root)
+
+
+def try_objective(python: str | None, text: str, *, import_root: str | None = None) -> str:
+    """Import the objective in `python` (None: optgui's own interpreter), in a child process, before a run
+    starts (the GUI's "Test objective"): its success message, or PythonEnvironmentError / ObjectiveError with
+    the one-line reason (a missing or too old interpreter, a missing file, the objective's exact import error).
+    Nothing of the objective runs in this process."""
+    text = text.strip()
+    if not text:
+        raise ObjectiveError("no objective given")
+    if text.startswith("builtin:"):
+        if python is not None and interpreter_path(python) != interpreter_path(own_interpreter()):
+            raise PythonEnvironmentError(
+                f"{text} is one of optgui's built-ins: it runs in optgui's own Python (choose that one)"
+            )
+        parse_objective(text)
+        return f"objective {text} is one of optgui's built-ins"
+    path = interpreter_path(python or own_interpreter())
+    _check_version(path)
+    objective = parse_objective_in(path, text, import_root=import_root)
+    return check_objective(path, objective.ref, objective.import_root)
 
 
 def worker_objective(

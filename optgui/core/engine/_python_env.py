@@ -209,14 +209,9 @@ def environment_change(
     before = PythonEnvironment.from_record(recorded) if recorded else None
     if before is not None and current is not None and before == current:
         return None
-    recorded_text = before.describe() if before else "optgui's own interpreter"
-    current_text = current.describe() if current else "optgui's own interpreter"
-    same_path = before is not None and current is not None and before.executable == current.executable
-    what = "its installed packages changed" if same_path else "a different Python"
     if not accept_change:
         raise PythonEnvironmentError(
-            f"the objective's environment differs from the recorded one ({what}): recorded {recorded_text}, now "
-            f"{current_text}; rerun with --accept-environment-change to continue anyway (recorded)"
+            f"{describe_change(before, current)}; rerun with --accept-environment-change to continue anyway (recorded)"
         )
     return {
         "environment_changed": {
@@ -224,6 +219,43 @@ def environment_change(
             "now": current.to_record() if current else None,
         }
     }
+
+
+def describe_change(before: PythonEnvironment | None, current: PythonEnvironment | None) -> str:
+    """How the objective's environment differs from the recorded one, naming both (None: optgui's own)."""
+    recorded_text = before.describe() if before else "optgui's own interpreter"
+    current_text = current.describe() if current else "optgui's own interpreter"
+    same_path = before is not None and current is not None and before.executable == current.executable
+    what = "its installed packages changed" if same_path else "a different Python"
+    return (
+        f"the objective's environment differs from the recorded one ({what}): recorded {recorded_text}, "
+        f"now {current_text}"
+    )
+
+
+@dataclass(frozen=True)
+class EnvironmentCheck:
+    """What a run in an interpreter would meet, asked before it starts (the GUI's Start)."""
+
+    environment: PythonEnvironment | None  # the interpreter the objective would run in (None: optgui's own)
+    change: str | None  # how it differs from the one the study recorded (describe_change); None: no difference
+
+
+def check_environment_for_run(
+    python: str | None, run: dict[str, Any] | None, segments: tuple[dict[str, Any], ...] = ()
+) -> EnvironmentCheck:
+    """Probe the interpreter a run would use (`python`, else the one the study recorded) and compare it with the
+    recorded one as the engine will; PythonEnvironmentError when it cannot serve (missing, too old). A study
+    without a run record (`run` None) has nothing to differ from."""
+    recorded = recorded_environment(run, segments) if run is not None else None
+    chosen = python or (recorded or {}).get("executable")
+    environment = probe_environment(chosen) if chosen else None
+    if run is None:
+        return EnvironmentCheck(environment, None)
+    before = PythonEnvironment.from_record(recorded) if recorded else None
+    if before == environment:
+        return EnvironmentCheck(environment, None)
+    return EnvironmentCheck(environment, describe_change(before, environment))
 
 
 def recorded_environment(run: dict[str, Any], segments: tuple[dict[str, Any], ...]) -> dict[str, Any] | None:
@@ -243,6 +275,82 @@ class InterpreterCandidate:
 
     path: str
     source: str  # "project venv", "conda", "pyenv", "PATH"
+
+
+@dataclass(frozen=True)
+class InterpreterInfo:
+    """A candidate's Python and Optuna versions, or why it cannot serve (describe_interpreter)."""
+
+    path: str
+    source: str
+    python: str | None = None  # "3.11.4"
+    optuna: str | None = None  # its Optuna's version; None: no Optuna installed there
+    problem: str | None = None  # "too old (3.9+ needed)", "cannot be started", ...
+
+    @property
+    def usable(self) -> bool:
+        return self.problem is None
+
+    def summary(self) -> str:
+        """E.g. "Python 3.11.4 · optuna 4.1.0", "Python 3.12.1 · no optuna", or the problem."""
+        if self.problem is not None:
+            return f"Python {self.python} · {self.problem}" if self.python else self.problem
+        return f"Python {self.python} · " + (f"optuna {self.optuna}" if self.optuna else "no optuna")
+
+
+# Runs on any Python (2.7 too: a too-old one is reported, not a syntax error); reads Optuna's version from its
+# installed metadata without importing it.
+_DESCRIBE = """
+import json, sys
+optuna = None
+try:
+    from importlib import metadata
+    try:
+        optuna = metadata.version("optuna")
+    except Exception:
+        optuna = None
+except Exception:
+    pass
+print(json.dumps({"python": "%d.%d.%d" % tuple(sys.version_info[:3]), "optuna": optuna}))
+"""
+DESCRIBE_TIMEOUT = 10.0
+
+
+def _describe_run(command: list[str], timeout: float) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        command,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        stdin=subprocess.DEVNULL,
+        env=_clean_env(),
+        cwd=os.path.abspath(os.sep),
+    )
+
+
+def describe_interpreter(path: str, source: str = "", timeout: float = DESCRIBE_TIMEOUT) -> InterpreterInfo:
+    """Ask the interpreter (a child process in isolated mode, `-I`, at most `timeout` seconds) for its Python and
+    Optuna versions. Never raises: what goes wrong is the answer's `problem`. (A Python older than 3.4 has no
+    `-I`: it is asked again with `-E -s` from the file system's root, for its version.)"""
+    try:
+        proc = _describe_run([path, "-I", "-c", _DESCRIBE], timeout)
+        if proc.returncode != 0 and not proc.stdout.strip():
+            proc = _describe_run([path, "-E", "-s", "-c", _DESCRIBE], timeout)
+    except subprocess.TimeoutExpired:
+        return InterpreterInfo(path, source, problem=f"did not answer within {timeout:.0f} s")
+    except OSError as exc:
+        return InterpreterInfo(path, source, problem=f"cannot be started ({exc.strerror or exc})")
+    try:
+        answer = json.loads(proc.stdout.strip().splitlines()[-1])
+        python = str(answer["python"])
+        version = tuple(int(part) for part in python.split(".")[:2])
+    except (IndexError, KeyError, TypeError, ValueError):
+        return InterpreterInfo(path, source, problem="does not look like a Python interpreter")
+    if version < MINIMUM_PYTHON:
+        needed = ".".join(map(str, MINIMUM_PYTHON))
+        return InterpreterInfo(path, source, python, problem=f"too old ({needed} or newer needed)")
+    optuna = answer.get("optuna")
+    return InterpreterInfo(path, source, python, str(optuna) if optuna else None)
 
 
 _PROJECT_MARKERS = ("pyproject.toml", "setup.py", "setup.cfg", ".git")

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from optgui.core.engine import StoreChange, TrialStore, lease_is_live, parse_spec
+from optgui.core.engine import StoreChange, TrialStore, lease_is_live, parse_spec, recorded_environment
 from optgui.core.records import StudyMetadata
 from optgui.core.storage import StudySummary, TrialDelta, TrialTable
 from optgui.qt.study.run_state import RunStateMachine, SessionRunState
@@ -39,6 +39,9 @@ class RunDefinition:
     adopted_trials: int = 0  # trials made without optgui (history for the first run)
     resumable: bool = False  # the run record has segments and trials: Resume, not Start
     record: dict | None = None  # the run record itself (the fleet tab and Start read it)
+    # The interpreter the objective last ran in, as recorded (executable, python and optuna versions, ...); None:
+    # optgui's own. Shown, never run, when the study is opened.
+    environment: dict | None = None
 
     @classmethod
     def of(cls, meta: StudyMetadata, n_trials: int, n_finished: int) -> RunDefinition:
@@ -60,7 +63,13 @@ class RunDefinition:
             recorded=True,
             resumable=bool(meta.segments) and n_trials > 0 and not done,
             record=run,
+            environment=recorded_environment(run, meta.segments),
         )
+
+    @property
+    def python(self) -> str | None:
+        """The recorded interpreter's path (None: optgui's own)."""
+        return (self.environment or {}).get("executable")
 
 
 def initial_badge(meta: StudyMetadata, n_finished: int, auto_verify: bool) -> BadgeState:
@@ -112,6 +121,9 @@ class StudySession:
         self.verify_spec: str | None = None  # the sampler a plain-Optuna study was made with, given in the dialog
         self.verified_revision: int | None = None  # data revision the verification is about (None: none final)
         self.annotations = None  # notes and artifacts (StudyAnnotations), read by the workbench when first shown
+        # The run definition's Python as last chosen for this study in this window (None: not chosen here; "" is
+        # optgui's own interpreter).
+        self.python_choice: str | None = None
 
     @property
     def key(self) -> tuple[str, str]:

@@ -25,7 +25,19 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from optgui.core.engine import RunRequest, StoreChange, TrialStore, describe_lease, lease_is_live
+from optgui.core.engine import (
+    EnvironmentCheck,
+    RunRequest,
+    StoreChange,
+    TrialStore,
+    check_environment_for_run,
+    describe_lease,
+    lease_is_live,
+    own_interpreter,
+    recorded_environment,
+)
+from optgui.core.errors import OptguiError
+from optgui.core.records import StudyMetadata
 from optgui.core.storage import StudySummary
 from optgui.qt import dialogs
 from optgui.qt.fleet.fleet_panel import FleetPanel
@@ -39,6 +51,7 @@ from optgui.qt.study.run_state import ENDED, SessionRunState
 from optgui.qt.study.selection import TrialSelection
 from optgui.qt.study.session import NOTHING_TO_CHECK, StudySession, initial_badge
 from optgui.qt.tasks.background_reads import BackgroundReads
+from optgui.qt.tasks.tasks import TaskError, TaskSlot
 from optgui.qt.tasks.throttle import TEXTS, Throttle
 from optgui.qt.verify.badge import Badge, VerdictDialog
 from optgui.qt.verify.verification import BadgeState, VerifyJob
@@ -59,10 +72,15 @@ class StudyView(QWidget):
     trials_changed = Signal(object)
     badge_changed = Signal(object)  # the shown session's BadgeState (the status bar's badge follows)
 
-    def __init__(self, controller: RunController, verifier: VerifyJob, parent=None):
+    def __init__(self, controller: RunController, verifier: VerifyJob, parent=None, settings=None):
         super().__init__(parent)
         self.controller = controller
         self.verifier = verifier
+        self.settings = settings  # optgui.qt.settings.Settings: the Python chosen per study is remembered there
+        # Start with another Python than optgui's own: the interpreter and the objective's import are checked in the
+        # background first (a missing or too old Python, an import error: one message before anything runs).
+        self._python_check = TaskSlot(self, "python check")
+        self._accepted_python: tuple[tuple[str, str], str] | None = None  # (study, python) whose change was accepted
         self.session: StudySession | None = None  # the shown study
         self.health = HealthLine(self._update_subtitle, self)  # the run health in the header, read in the background
         self.run_session: StudySession | None = None  # the study this window's engine runs (or ran last)
@@ -140,6 +158,7 @@ class StudyView(QWidget):
         self.panel.pause_requested.connect(controller.pause)
         self.panel.stop_requested.connect(controller.stop)
         self.panel.abort_requested.connect(self.abort_trial)
+        self.panel.python_chosen.connect(self._python_chosen)
         controller.trials_landed.connect(self._trials_landed)
         controller.state_changed.connect(self._run_state)
         controller.run_started.connect(self._run_started)
@@ -231,7 +250,9 @@ class StudyView(QWidget):
         self.tabs.setDocumentMode(True)
         if multi:
             self.pareto.set_data(session.data, names)
+        self._python_check.cancel()
         self.panel.show_definition(session.definition(), rebind=True)
+        self._show_remembered_python(session)
         self._show_run(session)
         self._show_summary(summary)
         self.health.request(session.storage, summary.name)
@@ -423,12 +444,76 @@ class StudyView(QWidget):
 
     def start_run(self, trust_pickles: bool = False) -> None:
         session = self.session
-        if self.controller.active or session is None or not self._confirm_write():
+        if self.controller.active or self._python_check.running or session is None or not self._confirm_write():
             return
         fields = self.panel.request_fields()
         if not self.panel.defined and not fields.get("objective"):
             self.panel.set_notice("Choose an objective first (e.g. builtin:quadratic or path/to/file.py:function).")
             return
+        python = fields.pop("python", None)
+        meta = self._current_metadata(session)
+        if python is None and meta.run is not None and recorded_environment(meta.run, meta.segments) is not None:
+            python = own_interpreter()  # optgui's own, chosen over the recorded one: named, so the engine uses it
+        if python is None:
+            self._start(session, fields, trust_pickles)
+            return
+
+        # The interpreter only (one short process start): the objective's import is the engine's first step, and
+        # its error is the run's one-line notice before anything is written (importing it here as well would
+        # double a heavy import's wait on every Start; Test objective does it on request).
+        def check(state) -> EnvironmentCheck:
+            return check_environment_for_run(python, meta.run, meta.segments)
+
+        self.panel.set_notice(f"Checking the objective's Python ({shown_name(python)})…")
+        self._python_check.start(
+            check,
+            returned=lambda found: self._python_checked(session, fields, trust_pickles, found),
+            errored=lambda error: self._python_refused(session, error),
+        )
+
+    @staticmethod
+    def _current_metadata(session: StudySession) -> StudyMetadata:
+        """The study's records as stored now (the session's summary may predate a run that just ended: its
+        re-read is on the way): one small read of the study's optgui attributes."""
+        try:
+            return StudyMetadata.from_system_attrs(session.reader.study_system_attrs(session.name, "optgui:"))
+        except Exception:  # noqa: BLE001 - unreadable now: what the session last read
+            return session.metadata
+
+    def _python_checked(self, session: StudySession, fields: dict, trust_pickles: bool, found: EnvironmentCheck):
+        if session is not self.session or self.controller.active:
+            return
+        self.panel.set_notice(None)
+        assert found.environment is not None
+        executable = found.environment.executable
+        if found.change is not None and self._accepted_python != (session.key, executable):
+            message = found.change[:1].upper() + found.change[1:]
+            if not dialogs.confirm(
+                self,
+                "Run the objective in another Python?",
+                f"{message}.\n\nThe objective's values may differ in another environment (other package "
+                "versions); the sampler's suggestions do not depend on it, so the run stays reproducible. The change "
+                "is recorded in the new run segment.",
+                "Run in this Python",
+            ):
+                session.notice, session.notice_is_error = "Not run: the objective's Python was not changed.", False
+                self.panel.set_notice(session.notice)
+                return
+            self._accepted_python = (session.key, executable)
+        accept = found.change is not None
+        self._start(session, {**fields, "python": executable, "accept_environment_change": accept}, trust_pickles)
+
+    def _python_refused(self, session: StudySession, error: TaskError) -> None:
+        if session is not self.session:
+            return
+        exc = error.exception
+        message = str(exc) if isinstance(exc, OptguiError) else error.message
+        session.notice, session.notice_is_error = f"Not run: {message}", True
+        self.panel.set_notice(session.notice, error=True)
+        details = "" if isinstance(exc, OptguiError) else error.details
+        dialogs.error(self, "The objective's Python cannot run it", message, details)
+
+    def _start(self, session: StudySession, fields: dict, trust_pickles: bool) -> None:
         request = RunRequest(
             storage=session.storage,
             study_name=session.name,
@@ -437,7 +522,8 @@ class StudyView(QWidget):
             **fields,
         )
         objective_ref = None
-        if self.panel.child_process.isChecked():
+        # (In another Python the objective has its own process already, which Abort trial stops at once.)
+        if self.panel.child_process.isChecked() and not fields.get("python"):
             objective_ref = fields.get("objective") or (session.metadata.run or {}).get("objective", {}).get("ref")
         session.notice, session.notice_is_error, session.last_error, session.progress = None, False, None, None
         self.panel.set_notice(None)
@@ -445,6 +531,24 @@ class StudyView(QWidget):
         self.verifier.cancel()
         self.run_session = session  # before start(): its first state change is this session's
         self.controller.start(request, objective_ref)
+
+    # --- the objective's Python, remembered per study -----------------------------------------------------------
+    def _show_remembered_python(self, session: StudySession) -> None:
+        """The Python last chosen for the study, in this window or (through the settings) an earlier one; else
+        the one the study recorded, which show_definition shows."""
+        choice = session.python_choice
+        if choice is None and self.settings is not None:
+            choice = self.settings.python_choice(session.storage, session.name)
+        if choice is not None:
+            self.panel.set_python_choice(choice or None)
+
+    def _python_chosen(self, python: str) -> None:
+        session = self.session
+        if session is None:
+            return
+        session.python_choice = python
+        if self.settings is not None:
+            self.settings.set_python_choice(session.storage, session.name, python)
 
     def resume_run(self) -> None:
         if self.controller.active:

@@ -76,7 +76,7 @@ class MainWindow(QMainWindow):
         self.splitter.setObjectName("mainSplitter")
         self.study_list = StudyList()
         self.study_list.setMinimumWidth(STUDY_LIST_MIN_WIDTH)  # (its own hint would keep the window wide)
-        self.study_view = StudyView(self.controller, self.verifier)
+        self.study_view = StudyView(self.controller, self.verifier, settings=self.settings)
         self.study_view.reads.delivered.connect(self._background_summaries)
         self.splitter.addWidget(self.study_list)
         self.splitter.addWidget(self.study_view)

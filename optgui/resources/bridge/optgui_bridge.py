@@ -19,15 +19,18 @@ travel as JSON lines over the connection (a socket, never stdout, so the objecti
 performed on the engine's real `optuna.Trial`, in the order the objective makes them. Every message carries the
 protocol version `v`:
 
-    bridge -> engine  {"v": 1, "op": "ready"} | {"v": 1, "op": "load_error", "message": ...}
-    engine -> bridge  {"v": 1, "op": "trial", "number": N}          (run the objective once)
-    bridge -> engine  {"v": 1, "op": "call", "name": "suggest_float", "args": [...], "kwargs": {...}}
-                      {"v": 1, "op": "get", "name": "params"}      {"v": 1, "op": "study", "name": "best_value"}
-    engine -> bridge  {"v": 1, "ok": RESULT} | {"v": 1, "error": {"type": ..., "message": ...}}
-    bridge -> engine  {"v": 1, "op": "output", "stream": "stdout"|"stderr", "text": ...}   (what the objective prints)
-    bridge -> engine  {"v": 1, "op": "return", "value": ...} | {"v": 1, "op": "pruned", "message": ...}
-                      | {"v": 1, "op": "raise", "type": ..., "message": ..., "traceback": ...}
-    engine -> bridge  {"v": 1, "op": "exit"}
+    bridge -> engine  {"v": 2, "op": "ready"} | {"v": 2, "op": "load_error", "message": ...}
+    engine -> bridge  {"v": 2, "op": "trial", "number": N}          (run the objective once)
+    bridge -> engine  {"v": 2, "op": "call", "name": "suggest_float", "args": [...], "kwargs": {...}}
+                      {"v": 2, "op": "get", "name": "params"}      {"v": 2, "op": "study", "name": "best_value"}
+    engine -> bridge  {"v": 2, "ok": RESULT} | {"v": 2, "error": {"type": ..., "message": ...}}
+    bridge -> engine  {"v": 2, "op": "call", "name": "report", "args": [...], "kwargs": {...}, "reply": false}
+                      (report and set_user_attr: no answer is sent or awaited; an error they raise in the engine
+                      is the answer to the objective's next call, which is then not performed)
+    bridge -> engine  {"v": 2, "op": "output", "stream": "stdout"|"stderr", "text": ...}   (what the objective prints)
+    bridge -> engine  {"v": 2, "op": "return", "value": ...} | {"v": 2, "op": "pruned", "message": ...}
+                      | {"v": 2, "op": "raise", "type": ..., "message": ..., "traceback": ...}
+    engine -> bridge  {"v": 2, "op": "exit"}
 
 Pruning: `raise optuna.TrialPruned()` works where the environment has Optuna (any exception class named
 TrialPruned counts, whichever Optuna version defined it). Without Optuna, raise `trial.TrialPruned()` (the same
@@ -48,7 +51,7 @@ import sys
 import traceback
 from typing import Any, Callable, Dict, List, Optional
 
-PROTOCOL_VERSION = 1
+PROTOCOL_VERSION = 2
 
 # Trial attributes read from the engine's trial (plain data); everything else the objective may use is a method.
 _PROPERTIES = (
@@ -73,6 +76,8 @@ _METHODS = (
     "set_user_attr",
     "set_constraint",
 )
+# Methods that return nothing: sent without waiting for the engine (see the protocol above).
+_NO_REPLY = ("report", "set_user_attr")
 _STUDY_PROPERTIES = (
     "study_name",
     "directions",
@@ -178,6 +183,14 @@ class BridgeTrial:
     def __getattr__(self, name: str) -> Any:
         if name in _PROPERTIES:
             return self._channel.request({"op": "get", "name": name})
+        if name in _NO_REPLY:
+
+            def send(*args: Any, **kwargs: Any) -> None:
+                message = {"op": "call", "name": name, "args": list(args), "kwargs": kwargs, "reply": False}
+                self._channel.send(message)
+
+            send.__name__ = name
+            return send
         if name in _METHODS:
 
             def call(*args: Any, **kwargs: Any) -> Any:
