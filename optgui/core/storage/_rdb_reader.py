@@ -78,12 +78,18 @@ class _Chunker:
         self.size = first
 
     def run(
-        self, statement: Callable[[], tuple[str, tuple]], lo: int, hi: int, dtype: np.dtype | None = None
+        self,
+        statement: Callable[[], tuple[str, tuple]],
+        lo: int,
+        hi: int,
+        dtype: np.dtype | None = None,
+        fetch: Callable[[str, tuple], Any] | None = None,
     ) -> Iterator[Any]:
         """Run statement() -> (sql ending in `BETWEEN ? AND ?`, its other parameters) over [lo, hi] in chunks.
 
         statement() is called before each chunk, so a caller can change the SQL between chunks. Each chunk's rows
-        are a list of tuples, or with `dtype` one structured array (ReadOnlyDb.array).
+        are a list of tuples, or with `dtype` one structured array (ReadOnlyDb.array), or what `fetch(sql, its
+        parameters)` returns.
         """
         start = lo
         while start <= hi:
@@ -91,7 +97,10 @@ class _Chunker:
             sql, params = statement()
             began = time.perf_counter()
             bounds = (*params, start, stop)
-            rows = self.db.rows(sql, bounds) if dtype is None else self.db.array(sql, bounds, dtype)
+            if fetch is not None:
+                rows = fetch(sql, bounds)
+            else:
+                rows = self.db.rows(sql, bounds) if dtype is None else self.db.array(sql, bounds, dtype)
             elapsed = time.perf_counter() - began
             if elapsed > 0:
                 scale = min(4.0, max(0.25, CHUNK_TARGET_SECONDS / elapsed))
@@ -390,15 +399,21 @@ class RdbStudyReader(StudyReader):
 
     # ------------------------------------------------------------------------------------------------ trials
     def _full_selection(self, study_id: int) -> _Selection:
-        ((lo, hi, n),) = self.db.rows(
-            "SELECT MIN(trial_id), MAX(trial_id), COUNT(*) FROM trials WHERE study_id = ?", (study_id,)
+        # MIN and MAX come from the ends of the study_id index; counting the study's trials scans all of them
+        # (~0.15 s at 1M), so it is done only when the file holds other studies.
+        ((lo, hi, all_lo, all_hi, studies),) = self.db.rows(
+            "SELECT (SELECT MIN(trial_id) FROM trials WHERE study_id = ?), "
+            "(SELECT MAX(trial_id) FROM trials WHERE study_id = ?), "
+            "(SELECT MIN(trial_id) FROM trials), (SELECT MAX(trial_id) FROM trials), (SELECT COUNT(*) FROM studies)",
+            (study_id, study_id),
         )
         if lo is None:
             return _Selection(study_id, "join")
-        ((all_lo, all_hi),) = self.db.rows(
-            "SELECT (SELECT MIN(trial_id) FROM trials), (SELECT MAX(trial_id) FROM trials)"
-        )
-        dense = n * 2 >= (all_hi - all_lo + 1)
+        if studies == 1:
+            dense = True  # every trial of the file is this study's
+        else:
+            ((n,),) = self.db.rows("SELECT COUNT(*) FROM trials WHERE study_id = ?", (study_id,))
+            dense = n * 2 >= (all_hi - all_lo + 1)
         return _Selection(study_id, "table" if dense else "join", lo=lo, hi=hi)
 
     def _fetch(
@@ -442,8 +457,11 @@ class RdbStudyReader(StudyReader):
                 text, params = current()
                 if table == "trials":
                     # The row carries its study: filtering in SQL is free and spares Python other studies' rows.
+                    # (SQLite: "+" keeps the filter off the study_id index, whose lookups of every row back in the
+                    # table cost ~40% more CPU than this range scan of the table itself.)
+                    study = f"+{alias}.study_id" if db.dialect == "sqlite" else f"{alias}.study_id"
                     return (
-                        f"SELECT {text} FROM trials {alias} WHERE {alias}.study_id = ? "
+                        f"SELECT {text} FROM trials {alias} WHERE {study} = ? "
                         f"AND {alias}.{pk} BETWEEN ? AND ?",
                         (*params, sel.study_id),
                     )
@@ -627,11 +645,10 @@ class RdbStudyReader(StudyReader):
         # Packed rows come as one structured array per chunk, which has no NULL: Optuna stores infinities as a NULL
         # value with their type, and any other NULL value (NaN in old files) travels as type 3.
         type_sql = f"CASE WHEN {self._value_type} != 0 THEN {self._value_type} WHEN v.value IS NULL THEN 3 ELSE 0 END"
-        cols = (
-            f"(v.trial_id * {1 << _OBJECTIVE_BITS} + {objective_sql}) * 4 + {type_sql}, IFNULL(v.value, 0.0)"
-            if packs
-            else f"v.trial_id, v.objective, v.value, {self._value_type}"
-        )
+        word_sql = f"(v.trial_id * {1 << _OBJECTIVE_BITS} + {objective_sql}) * 4 + {type_sql}"
+        if packs and sel.mode == "table":
+            return self._value_chunks_by_key(db or self.db, word_sql)
+        cols = f"{word_sql}, IFNULL(v.value, 0.0)" if packs else f"v.trial_id, v.objective, v.value, {self._value_type}"
         chunks: list[tuple[np.ndarray, ...]] = []
         for rows in self._fetch(sel, "trial_values", "v", cols, db=db, dtype=_PACKED_VALUE if packs else None):
             if not len(rows):
@@ -649,6 +666,33 @@ class RdbStudyReader(StudyReader):
                 types = np.array(type_list, dtype=np.int8)
                 ids = np.array(id_list, dtype=np.int64)
             chunks.append((ids, objective, _apply_value_types(np.asarray(raw, dtype=np.float64), types)))
+        return chunks
+
+    def _value_chunks_by_key(self, db: ReadOnlyDb, word_sql: str) -> list[tuple[np.ndarray, ...]]:
+        """_value_chunks of a whole table scanned by key (SQLite): per chunk, the packed words of its rows joined
+        into one text and their values as a single REAL column, read in one transaction and in key order, so the
+        n-th word and the n-th value are the same row. One float object per row instead of a row tuple with an
+        integer and a float: ~30% less CPU on 1M values."""
+        ((lo, hi),) = db.rows(
+            "SELECT (SELECT MIN(trial_value_id) FROM trial_values), (SELECT MAX(trial_value_id) FROM trial_values)"
+        )
+        if lo is None:
+            return []
+        rows = "FROM trial_values v WHERE v.trial_value_id BETWEEN ? AND ? ORDER BY v.trial_value_id"
+        words_sql = f"SELECT group_concat(w), COUNT(*) FROM (SELECT {word_sql} AS w {rows})"
+        top = (1 << _OBJECTIVE_BITS) - 1
+        chunks: list[tuple[np.ndarray, ...]] = []
+        for text, raw in _Chunker(db).run(
+            lambda: (f"SELECT IFNULL(v.value, 0.0) {rows}", ()),
+            lo,
+            hi,
+            fetch=lambda sql, bounds: db.text_and_floats(words_sql, sql, bounds),
+        ):
+            if not len(raw):
+                continue
+            words = np.fromstring(text, dtype=np.int64, sep=",")
+            types = (words & 3).astype(np.int8)
+            chunks.append((words >> (_OBJECTIVE_BITS + 2), (words >> 2) & top, _apply_value_types(raw, types)))
         return chunks
 
     def _apply_values(self, chunks, trial_id: np.ndarray, values: np.ndarray) -> None:
