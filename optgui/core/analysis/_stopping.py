@@ -68,30 +68,44 @@ def stopping_evidence(
     tolerance: float = 1e-3,
     window_fraction: float = 0.2,
     min_trials: int = 10,
+    best: np.ndarray | None = None,
 ) -> StoppingEvidence:
     """The evidence for one objective: `values` (one value per row, as `numbers` and `states`), `direction`
-    "minimize" or "maximize". O(rows), numpy only."""
+    "minimize" or "maximize". O(rows), numpy only.
+
+    `best`, when given, is the best-so-far value of each row (as TrialStore.best: the best of the COMPLETE rows up
+    to it, NaN before the first). The answer is the same, without the gathers and the running minimum over every
+    COMPLETE trial (~5x less CPU at 1M trials, where the plot's label asks twice a second during a run)."""
     complete = np.flatnonzero((states == COMPLETE) & ~np.isnan(values))
     n = len(complete)
     empty = StoppingEvidence(n, None, None, None, 0, None, None, None, None, tolerance, window_fraction)
     if n == 0:
         return empty
     sign = -1.0 if direction == "maximize" else 1.0
-    loss = values[complete] * sign  # lower is better
-    best = np.minimum.accumulate(loss)
-    improved = np.flatnonzero(np.concatenate([[True], best[1:] < best[:-1]]))
-    last = int(improved[-1])
     window = max(1, math.ceil(n * window_fraction))
+    if best is not None:
+        final = best[complete[-1]]
+        # best is monotone from the first COMPLETE row on: it last improved at the first row holding its final
+        # value, a COMPLETE row.
+        first = int(complete[0])
+        last = int(np.searchsorted(complete, first + int(np.argmax(best[first : complete[-1] + 1] == final))))
+        best_at = lambda i: float(best[complete[i]] * sign)  # noqa: E731 - the loss of the i-th COMPLETE trial
+    else:
+        loss = values[complete] * sign  # lower is better
+        running = np.minimum.accumulate(loss)
+        last = int(np.flatnonzero(np.concatenate([[True], running[1:] < running[:-1]]))[-1])
+        best_at = lambda i: float(running[i])  # noqa: E731
+    after = best_at(n - 1)
     found = dataclasses.replace(
         empty,
-        best_value=float(best[-1] * sign),
+        best_value=after * sign,
         best_number=int(numbers[complete[last]]),
         trials_since_best=n - 1 - last,
         window=window,
     )
     if window >= n:  # no best before the window to compare with
         return found
-    before, after = float(best[n - window - 1]), float(best[-1])
+    before = best_at(n - window - 1)
     improvement = before - after
     relative = improvement / abs(before) if before != 0 and math.isfinite(before) else None
     judged = relative if relative is not None else improvement
