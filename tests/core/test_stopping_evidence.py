@@ -82,12 +82,12 @@ def test_the_best_so_far_shortcut_gives_the_same_evidence(direction, seed):
     if seed == 1:  # every trial improves: the window's edges and the last trial are improvements
         values = np.arange(n, 0, -1.0) if direction == "minimize" else np.arange(n, dtype=float)
     numbers, nat = np.arange(n, dtype=np.int64), np.full(n, np.datetime64("NaT", "us"))
-    table = TrialTable("s", (direction,), numbers + 1, numbers, states, values.reshape(-1, 1), nat, nat, np.full(n, np.nan))
+    table = TrialTable(
+        "s", (direction,), numbers + 1, numbers, states, values.reshape(-1, 1), nat, nat, np.full(n, np.nan)
+    )
     store = TrialStore((direction,), capacity=8)
     store.load(table)
     for fraction in (0.2, 0.5, 1.0):
         plain = stopping_evidence(np.arange(n), states, values, direction, window_fraction=fraction)
-        fast = stopping_evidence(
-            np.arange(n), states, values, direction, window_fraction=fraction, best=store.best[:n]
-        )
+        fast = stopping_evidence(np.arange(n), states, values, direction, window_fraction=fraction, best=store.best[:n])
         assert repr(fast) == repr(plain)  # (repr: NaN fields compare unequal to themselves)

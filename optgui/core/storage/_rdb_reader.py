@@ -516,8 +516,7 @@ class RdbStudyReader(StudyReader):
                     # table cost ~40% more CPU than this range scan of the table itself.)
                     study = f"+{alias}.study_id" if db.dialect == "sqlite" else f"{alias}.study_id"
                     return (
-                        f"SELECT {text} FROM trials {alias} WHERE {study} = ? "
-                        f"AND {alias}.{pk} BETWEEN ? AND ?",
+                        f"SELECT {text} FROM trials {alias} WHERE {study} = ? AND {alias}.{pk} BETWEEN ? AND ?",
                         (*params, sel.study_id),
                     )
                 return f"SELECT {text} FROM {table} {alias} WHERE {alias}.{pk} BETWEEN ? AND ?", params

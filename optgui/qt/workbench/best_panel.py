@@ -20,7 +20,6 @@ from optgui.core.storage import COMPLETE, TrialFrame, format_value, params_as_js
 from optgui.qt.copy_feedback import copy_with_feedback
 from optgui.qt.flow_layout import FlowLayout
 
-
 UNIQUE_BY_MASK_FROM = 4096  # candidates; below this, np.unique costs less than a mask of every trial
 
 
