@@ -953,10 +953,11 @@ class RdbStudyReader(StudyReader):
     ) -> Watermark:
         ids = table.trial_id
         max_id = int(ids[-1]) if len(ids) else 0
-        unfinished = tuple(
-            (int(tid), fingerprints.get(int(tid), ("unknown",)))
-            for tid in ids[np.isin(table.state, UNFINISHED_STATES)].tolist()
-        )
+        # (one comparison per state: np.isin sorted the states, ~0.4 s at 10M trials)
+        open_rows = np.zeros(len(ids), dtype=bool)
+        for code in UNFINISHED_STATES:
+            open_rows |= table.state == code
+        unfinished = tuple((int(tid), fingerprints.get(int(tid), ("unknown",))) for tid in ids[open_rows].tolist())
         recent = frozenset(ids[ids > max_id - self._lookback].tolist()) if self._lookback else frozenset()
         return Watermark(
             study_id=study_id, max_trial_id=max_id, unfinished=unfinished, recent_ids=recent, anchor=anchor
