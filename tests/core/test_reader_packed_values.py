@@ -101,8 +101,9 @@ def test_datetimes_in_another_form_are_read_row_by_row(tmp_path, monkeypatch):
 
     # Texts SQLAlchemy does not write: without a fraction, with a "T", a shorter fraction, a day past the month.
     odd = ["2026-01-02 03:04:05", "2026-01-02T03:04:05.000001", "2026-01-02 03:04:05.5", "2026-02-30 00:00:00.000000"]
-    for text in odd:
+    for text in [*odd, "N" * 25 + "0", "N" + "o" * 25]:  # (26 characters starting with N: not a NULL)
         assert _parse_joined_datetimes(",".join(["2026-01-01 00:00:00.000000", text]), 2) is None
+    assert _parse_joined_datetimes(",".join(["N" * 26, "2026-01-01 00:00:00.000000"]), 2) is not None  # NULL
     path = tmp_path / "odd.db"
     texts = ["2026-01-01 00:00:00.000000", *odd[:3]]
     _datetimes_study(path, texts)

@@ -144,7 +144,10 @@ def _parse_joined_datetimes(text: str | None, count: int) -> np.ndarray | None:
     if not np.all(cells[:, -1] == ord(",")):
         return None
     null = cells[:, 0] == ord("N")
-    cells = cells[~null] if null.any() else cells
+    if null.any():
+        if not np.all(cells[null, :_DATETIME_WIDTH] == ord("N")):  # a text starting with N is not a NULL
+            return None
+        cells = cells[~null]
     digits = cells[:, :_DATETIME_WIDTH].astype(np.int64) - ord("0")
     for at, char in _DATETIME_SEPARATORS.items():
         if not np.all(cells[:, at] == ord(char)):
