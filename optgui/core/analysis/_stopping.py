@@ -64,13 +64,16 @@ BLOCK_ROWS = 1 << 16
 
 
 def _kth_true(mask: np.ndarray, k: int) -> int:
-    """Index of the k-th (0-based) True of `mask`: counts per block, then one block's True indexes."""
-    counts = np.add.reduceat(mask, np.arange(0, len(mask), BLOCK_ROWS), dtype=np.int64)
-    cumulative = np.cumsum(counts)
-    block = int(np.searchsorted(cumulative, k, side="right"))
-    before = int(cumulative[block - 1]) if block else 0
-    start = block * BLOCK_ROWS
-    return start + int(np.flatnonzero(mask[start : start + BLOCK_ROWS])[k - before])
+    """Index of the k-th (0-based) True of `mask`: count_nonzero block by block (a pass over bytes, no index array
+    and no cast), then the True indexes of the one block holding it."""
+    seen = 0
+    for start in range(0, len(mask), BLOCK_ROWS):
+        block = mask[start : start + BLOCK_ROWS]
+        count = int(np.count_nonzero(block))
+        if seen + count > k:
+            return start + int(np.flatnonzero(block)[k - seen])
+        seen += count
+    raise IndexError(k)
 
 
 def stopping_evidence(
@@ -111,13 +114,14 @@ def stopping_evidence(
         best_row = first + int(np.argmax(best[first:end] == final))
         last = int(np.count_nonzero(mask[:best_row]))
         best_at = lambda i: float(best[_kth_true(mask, i)] * sign)  # noqa: E731 - the i-th COMPLETE trial's loss
+        after = float(final * sign)
     else:
         loss = values[complete] * sign  # lower is better
         running = np.minimum.accumulate(loss)
         last = int(np.flatnonzero(np.concatenate([[True], running[1:] < running[:-1]]))[-1])
         best_row = int(complete[last])
         best_at = lambda i: float(running[i])  # noqa: E731
-    after = best_at(n - 1)
+        after = float(running[-1])
     found = dataclasses.replace(
         empty,
         best_value=after * sign,
