@@ -1,6 +1,9 @@
-"""GUI benchmark: event-loop lateness without and during a TPE run, opening a 100k-trial study, one live update.
+"""GUI benchmark: event-loop lateness without and during a TPE run, opening a large study, one live update.
 
-    QT_QPA_PLATFORM=offscreen python -m tests.benchmarks.bench_gui [--trials 1000] [--repeats 3]
+    QT_QPA_PLATFORM=offscreen python -m tests.benchmarks.bench_gui [--trials 1000] [--repeats 3] [--big 100000]
+        [--skip-run]
+
+--skip-run measures only the large study (`--big` trials, written with direct SQL into a file Optuna reads).
 
 Lateness is how late a 10 ms QTimer fires (p50/p99/max, median over the repeats), during the run and the 2.5 s
 after it ends. The run goes through the real window (study view, run controller, live plot, badge), so the numbers
@@ -9,6 +12,15 @@ CPU time is printed next to wall times (it does not grow when other processes lo
 average.
 "GC untuned" repeats one run without the collector tuning the app applies (gc.freeze() after start-up; during a
 run, collections paced by the GUI's flush timer instead of automatic ones), as the baseline in the same process.
+
+The large study: wall and CPU time (all threads) from "open file" to the convergence plot drawn; the trials table
+shown (numbers, states, values: usable) and then its params and attributes read in the background; one live
+update of 10 new trials (poll + plot + repaint) right after opening, while the background reads still run, and
+once they are done. Its baseline in the same run is a bare read of the same numbers, states and values with the
+sqlite3 module (row tuples into lists, nothing else), the floor any reader of the file pays on this machine at
+this moment: the open's ratio to it says more than its seconds on a loaded machine. Targets (issue #18): at 1M
+trials the plot in <= 1.5 s, a usable table in <= 5 s, RSS <= 1 GB, one live update <= 10 ms; at 10M the plot in
+<= 15 s within 4 GB.
 """
 
 from __future__ import annotations
@@ -151,25 +163,65 @@ def build_large_study(path: Path, n: int) -> None:
 
 
 def append_trials(path: Path, k: int) -> None:
+    """k more trials (90% COMPLETE, 7% PRUNED, 3% FAIL), written in slices: the benchmark's own memory stays small
+    (its peak RSS is the GUI's)."""
     rng = np.random.default_rng(len(str(path)) + k)
+    names = np.array(["COMPLETE", "PRUNED", "FAIL"], dtype=object)
     con = sqlite3.connect(path)
     with con:
         ((study_id,),) = con.execute("SELECT study_id FROM studies WHERE study_name = 'big'")
         ((top,),) = con.execute("SELECT MAX(number) FROM trials WHERE study_id = ?", (study_id,))
         ((max_id,),) = con.execute("SELECT MAX(trial_id) FROM trials")
         start = "2026-01-01 00:00:00.000000"
-        states = rng.choice(["COMPLETE"] * 90 + ["PRUNED"] * 7 + ["FAIL"] * 3, size=k)
-        con.executemany(
-            "INSERT INTO trials (trial_id, number, study_id, state, datetime_start, datetime_complete)"
-            " VALUES (?, ?, ?, ?, ?, ?)",
-            [(max_id + 1 + i, top + 1 + i, study_id, str(states[i]), start, start) for i in range(k)],
-        )
-        values = 10.0 / (1 + np.arange(top + 1, top + 1 + k)) ** 0.5 * rng.lognormal(0, 1, k)
-        con.executemany(
-            "INSERT INTO trial_values (trial_id, objective, value, value_type) VALUES (?, 0, ?, 'FINITE')",
-            [(max_id + 1 + i, float(values[i])) for i in range(k) if states[i] != "FAIL"],
-        )
+        for lo in range(0, k, 1_000_000):
+            m = min(k, lo + 1_000_000) - lo
+            states = names[rng.choice(3, size=m, p=[0.9, 0.07, 0.03])]
+            ids = max_id + 1 + lo + np.arange(m)
+            numbers = top + 1 + lo + np.arange(m)
+            con.executemany(
+                "INSERT INTO trials (trial_id, number, study_id, state, datetime_start, datetime_complete)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                zip(
+                    ids.tolist(),
+                    numbers.tolist(),
+                    [study_id] * m,
+                    states.tolist(),
+                    [start] * m,
+                    [start] * m,
+                    strict=True,
+                ),
+            )
+            values = 10.0 / (1 + numbers) ** 0.5 * rng.lognormal(0, 1, m)
+            keep = states != "FAIL"
+            con.executemany(
+                "INSERT INTO trial_values (trial_id, objective, value, value_type) VALUES (?, 0, ?, 'FINITE')",
+                zip(ids[keep].tolist(), values[keep].tolist(), strict=True),
+            )
     con.close()
+
+
+def bare_read(path: Path) -> tuple[float, float]:
+    """(wall, CPU) of reading numbers, states and values with the sqlite3 module alone: the benchmark's floor."""
+    t, cpu = time.perf_counter(), time.process_time()
+    con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    trials = con.execute("SELECT trial_id, number, state FROM trials").fetchall()
+    values = con.execute("SELECT trial_id, value FROM trial_values").fetchall()
+    con.close()
+    assert trials and values
+    return time.perf_counter() - t, time.process_time() - cpu
+
+
+def live_updates(path: Path, view, k: int = 5) -> list[tuple[float, float]]:
+    """(wall, GUI-thread CPU) of k live updates, each of 10 trials appended to the file."""
+    out = []
+    for _ in range(k):
+        append_trials(path, 10)
+        t, cpu = time.perf_counter(), time.thread_time()
+        n = view.refresh()
+        view.plot.view.viewport().repaint()
+        out.append((time.perf_counter() - t, time.thread_time() - cpu))
+        assert n == 10
+    return out
 
 
 def main() -> int:
@@ -177,6 +229,7 @@ def main() -> int:
     parser.add_argument("--trials", type=int, default=1000)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--big", type=int, default=100_000)
+    parser.add_argument("--skip-run", action="store_true", help="only the large study (no TPE run)")
     args = parser.parse_args()
 
     folder = Path(tempfile.mkdtemp(prefix="optgui-bench-"))
@@ -199,6 +252,13 @@ def main() -> int:
         f"optgui GUI benchmark: {os.cpu_count()} CPUs, Qt platform {app.platformName()}, "
         f"median of {args.repeats}; load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}"
     )
+    if not args.skip_run:
+        run_benchmark(app, folder, args)
+    big_study_benchmark(app, folder, args)
+    return 0
+
+
+def run_benchmark(app, folder: Path, args) -> None:
     idle_rows, run_rows, run_info = [], [], []
     for r in range(args.repeats):
         window = make_window()
@@ -228,41 +288,75 @@ def main() -> int:
         f"{1000 * statistics.median(c for _, _, c in run_info):.2f} ms (whole GUI-thread CPU / updates)"
     )
 
+
+def big_study_benchmark(app, folder: Path, args) -> None:
     big = folder / "big.db"
     t = time.perf_counter()
     build_large_study(big, args.big)
     print(f"Built a {args.big}-trial study in {time.perf_counter() - t:.1f} s")
-    opens, updates, update_cpu = [], [], []
+    opens, tables, updates, settled = [], [], [], []
     for _ in range(args.repeats):
         window = make_window()
         app.processEvents()
-        t = time.perf_counter()
+        gc.collect()
+        opened = t = time.perf_counter()
+        cpu = time.process_time()
         window.open_storage(str(big), "big")
         window.study_view.plot.view.viewport().repaint()
-        opens.append(time.perf_counter() - t)
-        assert window.study_view.data.n >= args.big
-        for _ in range(5):
-            append_trials(big, 10)
-            t = time.perf_counter()
-            cpu = time.thread_time()
-            n = window.study_view.refresh()
-            window.study_view.plot.view.viewport().repaint()
-            updates.append(time.perf_counter() - t)
-            update_cpu.append(time.thread_time() - cpu)
-            assert n == 10
+        opens.append((time.perf_counter() - t, time.process_time() - cpu))
+        view = window.study_view
+        assert view.data.n >= args.big
+        # The trials table, asked for at once: usable when it shows every trial (numbers, states, values); its
+        # params and attributes follow from a read in the background.
+        t, cpu = time.perf_counter(), time.process_time()
+        window.workbench.show_tab(window.workbench.trials_page)
+        app.processEvents()
+        usable = (time.perf_counter() - t, time.perf_counter() - opened)
+        assert len(window.workbench.table.model.order) == view.data.n
+        view.tabs.setCurrentIndex(0)
+        updates += live_updates(big, view)  # the background reads of the open still run
+        while not view.session.store.params_loaded and time.perf_counter() - t < 600:
+            settle(0.05)
+        tables.append((usable, time.perf_counter() - t, time.process_time() - cpu))
+        settle(2.0)  # the remaining background reads (counts, health) end
+        settled += live_updates(big, view)
         window.verifier.cancel()
         window.close()
+        window.deleteLater()  # (a closed main window is kept otherwise, with its study: the next repeat's RSS)
+        settle(0.5)
+        del window, view
+        gc.collect()
+    peak = rss_mb()
+    bare = [bare_read(big) for _ in range(args.repeats)]  # (after the GUI: its lists would raise the peak RSS)
+    med = statistics.median
+    floor = med(w for w, _ in bare)
+    wall, cpu = med(w for w, _ in opens), med(c for _, c in opens)
     print(
-        f"Open a {args.big}-trial study to the convergence plot drawn: {statistics.median(opens):.3f} s "
-        f"(runs: {', '.join(f'{x:.3f}' for x in opens)})"
+        f"Bare sqlite3 read of the numbers, states and values (baseline): {floor:.3f} s wall, "
+        f"{med(c for _, c in bare):.3f} s CPU"
+    )
+    target = 1.5 if args.big <= 1_000_000 else 15.0
+    print(
+        f"Open a {args.big}-trial study to the convergence plot drawn: {wall:.3f} s wall ({wall / floor:.2f}x the "
+        f"baseline; target {target:g} s: {wall / target:.2f}x), CPU {cpu:.3f} s all threads "
+        f"(runs: {', '.join(f'{w:.3f}/{c:.3f}' for w, c in opens)})"
     )
     print(
-        f"One live update with 10 new trials (poll + plot + repaint): {1000 * statistics.median(updates):.1f} ms "
-        f"median, {1000 * max(updates):.1f} ms max; GUI thread CPU {1000 * statistics.median(update_cpu):.1f} ms "
-        "median"
+        f"Trials table: usable {med(u[0] for u, _, _ in tables):.3f} s after the click "
+        f"({med(u[1] for u, _, _ in tables):.3f} s after opening began; target 5 s); params and attributes "
+        f"{med(p for _, p, _ in tables):.3f} s after the click (CPU {med(c for _, _, c in tables):.3f} s)"
     )
-    print(f"Peak RSS {rss_mb():.0f} MB; load average at the end {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
-    return 0
+    for name, rows in (("while the background reads run", updates), ("background reads done", settled)):
+        w = [1000 * x for x, _ in rows]
+        c = [1000 * x for _, x in rows]
+        print(
+            f"One live update with 10 new trials (poll + plot + repaint), {name}: {med(w):.1f} ms median, "
+            f"{max(w):.1f} ms max; GUI thread CPU {med(c):.1f} ms median (target 10 ms)"
+        )
+    print(
+        f"Peak RSS {peak:.0f} MB (target {'1 GB' if args.big <= 1_000_000 else '4 GB'}); load average at the "
+        f"end {' '.join(f'{x:.2f}' for x in os.getloadavg())}"
+    )
 
 
 if __name__ == "__main__":

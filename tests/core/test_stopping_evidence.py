@@ -61,3 +61,36 @@ def test_on_a_real_study_the_best_matches_optuna(tmp_path):
     assert e.best_number == study.best_trial.number and e.best_value == study.best_value
     later = [t for t in study.trials if t.number > study.best_trial.number]
     assert e.trials_since_best == len(later) and e.window == 8
+
+
+@pytest.mark.parametrize("direction", ["minimize", "maximize"])
+@pytest.mark.parametrize("seed", range(6))
+def test_the_best_so_far_shortcut_gives_the_same_evidence(direction, seed, monkeypatch):
+    # TrialStore.best per row (what the plot's label passes) must not change a word of the evidence: random states,
+    # NaN values, infinities, ties and long flat stretches.
+    from optgui.core.engine import TrialStore
+    from optgui.core.storage import PRUNED, RUNNING, TrialTable
+
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(1, 400))
+    states = rng.choice(np.array([COMPLETE, COMPLETE, COMPLETE, PRUNED, FAIL, RUNNING], dtype=np.int8), size=n)
+    values = np.round(rng.normal(size=n), 1)  # ties
+    values[rng.random(n) < 0.05] = np.nan
+    values[rng.random(n) < 0.02] = rng.choice([np.inf, -np.inf])
+    if seed == 0:
+        values[:] = np.inf  # nothing ever improves on the first value
+    if seed == 1:  # every trial improves: the window's edges and the last trial are improvements
+        values = np.arange(n, 0, -1.0) if direction == "minimize" else np.arange(n, dtype=float)
+    numbers, nat = np.arange(n, dtype=np.int64), np.full(n, np.datetime64("NaT", "us"))
+    table = TrialTable(
+        "s", (direction,), numbers + 1, numbers, states, values.reshape(-1, 1), nat, nat, np.full(n, np.nan)
+    )
+    store = TrialStore((direction,), capacity=8)
+    store.load(table)
+    from optgui.core.analysis import _stopping
+
+    monkeypatch.setattr(_stopping, "BLOCK_ROWS", [1, 7, 64, 1 << 16][seed % 4])  # the k-th row across blocks
+    for fraction in (0.2, 0.5, 1.0):
+        plain = stopping_evidence(np.arange(n), states, values, direction, window_fraction=fraction)
+        fast = stopping_evidence(np.arange(n), states, values, direction, window_fraction=fraction, best=store.best[:n])
+        assert repr(fast) == repr(plain)  # (repr: NaN fields compare unequal to themselves)

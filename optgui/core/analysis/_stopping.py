@@ -59,6 +59,23 @@ class StoppingEvidence:
         return tuple(out)
 
 
+#: Rows per block when finding the k-th COMPLETE row (_kth_true).
+BLOCK_ROWS = 1 << 16
+
+
+def _kth_true(mask: np.ndarray, k: int) -> int:
+    """Index of the k-th (0-based) True of `mask`: count_nonzero block by block (a pass over bytes, no index array
+    and no cast), then the True indexes of the one block holding it."""
+    seen = 0
+    for start in range(0, len(mask), BLOCK_ROWS):
+        block = mask[start : start + BLOCK_ROWS]
+        count = int(np.count_nonzero(block))
+        if seen + count > k:
+            return start + int(np.flatnonzero(block)[k - seen])
+        seen += count
+    raise IndexError(k)
+
+
 def stopping_evidence(
     numbers: np.ndarray,
     states: np.ndarray,
@@ -68,30 +85,53 @@ def stopping_evidence(
     tolerance: float = 1e-3,
     window_fraction: float = 0.2,
     min_trials: int = 10,
+    best: np.ndarray | None = None,
 ) -> StoppingEvidence:
     """The evidence for one objective: `values` (one value per row, as `numbers` and `states`), `direction`
-    "minimize" or "maximize". O(rows), numpy only."""
-    complete = np.flatnonzero((states == COMPLETE) & ~np.isnan(values))
-    n = len(complete)
+    "minimize" or "maximize". O(rows), numpy only.
+
+    `best`, when given, is the best-so-far value of each row (as TrialStore.best: the best of the COMPLETE rows up
+    to it, NaN before the first). The answer is the same, without the gathers and the running minimum over every
+    COMPLETE trial, and without listing the COMPLETE rows (a 72 MB index array at 10M trials): ~7x less CPU at
+    1M trials, where the plot's label asks twice a second during a run."""
+    mask = (states == COMPLETE) & ~np.isnan(values)
+    if best is not None:
+        n = int(np.count_nonzero(mask))
+    else:
+        complete = np.flatnonzero(mask)
+        n = len(complete)
     empty = StoppingEvidence(n, None, None, None, 0, None, None, None, None, tolerance, window_fraction)
     if n == 0:
         return empty
     sign = -1.0 if direction == "maximize" else 1.0
-    loss = values[complete] * sign  # lower is better
-    best = np.minimum.accumulate(loss)
-    improved = np.flatnonzero(np.concatenate([[True], best[1:] < best[:-1]]))
-    last = int(improved[-1])
     window = max(1, math.ceil(n * window_fraction))
+    if best is not None:
+        first = int(np.argmax(mask))
+        end = len(mask) - int(np.argmax(mask[::-1]))  # one past the last COMPLETE row
+        final = best[end - 1]
+        # best is monotone from the first COMPLETE row on: it last improved at the first row holding its final
+        # value, a COMPLETE row.
+        best_row = first + int(np.argmax(best[first:end] == final))
+        last = int(np.count_nonzero(mask[:best_row]))
+        best_at = lambda i: float(best[_kth_true(mask, i)] * sign)  # noqa: E731 - the i-th COMPLETE trial's loss
+        after = float(final * sign)
+    else:
+        loss = values[complete] * sign  # lower is better
+        running = np.minimum.accumulate(loss)
+        last = int(np.flatnonzero(np.concatenate([[True], running[1:] < running[:-1]]))[-1])
+        best_row = int(complete[last])
+        best_at = lambda i: float(running[i])  # noqa: E731
+        after = float(running[-1])
     found = dataclasses.replace(
         empty,
-        best_value=float(best[-1] * sign),
-        best_number=int(numbers[complete[last]]),
+        best_value=after * sign,
+        best_number=int(numbers[best_row]),
         trials_since_best=n - 1 - last,
         window=window,
     )
     if window >= n:  # no best before the window to compare with
         return found
-    before, after = float(best[n - window - 1]), float(best[-1])
+    before = best_at(n - window - 1)
     improvement = before - after
     relative = improvement / abs(before) if before != 0 and math.isfinite(before) else None
     judged = relative if relative is not None else improvement

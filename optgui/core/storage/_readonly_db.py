@@ -45,6 +45,11 @@ class ReadOnlyDb:
         """The rows as one numpy structured array of `dtype` (one field per column; no column may be NULL)."""
         return np.array(self.rows(sql, params), dtype=dtype)
 
+    def text_and_floats(self, text_sql: str, floats_sql: str, params: tuple) -> tuple[str | None, np.ndarray]:
+        """In one read transaction: text_sql's first row (a text and the number of rows it stands for, e.g. a
+        group_concat and a COUNT) and floats_sql's rows (one REAL column, no NULL) as float64. (SQLite only.)"""
+        raise NotImplementedError  # pragma: no cover - interface
+
     def table_names(self) -> set[str]:  # pragma: no cover - interface
         raise NotImplementedError
 
@@ -170,6 +175,23 @@ class SqliteReadOnlyDb(ReadOnlyDb):
                 return np.fromiter(self._conn.execute(sql, params), dtype=dtype)
             except sqlite3.Error as exc:
                 raise StorageError(_sqlite_message(self.display, exc)) from None
+
+    def text_and_floats(self, text_sql: str, floats_sql: str, params: tuple) -> tuple[str | None, np.ndarray]:
+        with self._lock:
+            self._check_writer()
+            try:
+                self._conn.execute("BEGIN")  # one snapshot for both statements
+                try:
+                    ((text, count),) = self._conn.execute(text_sql, params).fetchall()
+                    # A float per row, no row tuple kept: the cheapest way out of the sqlite3 module.
+                    floats = np.fromiter(
+                        (value for (value,) in self._conn.execute(floats_sql, params)), dtype=np.float64, count=count
+                    )
+                finally:
+                    self._conn.execute("COMMIT")
+            except sqlite3.Error as exc:
+                raise StorageError(_sqlite_message(self.display, exc)) from None
+        return text, floats
 
     def twin(self) -> SqliteReadOnlyDb:
         # Same checks and mode as this connection (read-only, immutable for a WAL file without a writer).

@@ -84,7 +84,12 @@ class _ParamStore:
 def _grown(array: np.ndarray, capacity: int, fill) -> np.ndarray:
     if len(array) >= capacity:
         return array
-    out = np.full((capacity,) + array.shape[1:], fill, dtype=array.dtype)
+    if array.dtype != object and isinstance(fill, (bool, int, float)) and fill == 0:
+        # Zeroed pages from the OS, touched only when written: columns that stay zero (the note and artifact
+        # marks of a study without any, room past the last trial) cost no memory or page faults (~10 ms per 8 MB).
+        out = np.zeros((capacity,) + array.shape[1:], dtype=array.dtype)
+    else:
+        out = np.full((capacity,) + array.shape[1:], fill, dtype=array.dtype)
     out[: len(array)] = array
     return out
 

@@ -44,5 +44,7 @@ class StoppingEvidenceLabel(QLabel):
             return
         self._key = key
         n, k = data.n, data.objective
-        evidence = stopping_evidence(data.number[:n], data.state[:n], data.values[:n, k], data.directions[k])
+        evidence = stopping_evidence(
+            data.number[:n], data.state[:n], data.values[:n, k], data.directions[k], best=data.best[:n]
+        )
         self.setText("   ".join(evidence.sentences).replace("  ", "\u00a0 "))

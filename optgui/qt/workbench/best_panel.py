@@ -20,15 +20,22 @@ from optgui.core.storage import COMPLETE, TrialFrame, format_value, params_as_js
 from optgui.qt.copy_feedback import copy_with_feedback
 from optgui.qt.flow_layout import FlowLayout
 
+UNIQUE_BY_MASK_FROM = 4096  # candidates; below this, np.unique costs less than a mask of every trial
+
 
 def best_rows(frame: TrialFrame, candidates: np.ndarray | None = None) -> np.ndarray:
     """Trial numbers of the best trial (single objective; the lowest number wins ties, as Optuna's best_trial) or
     of the Pareto set over all objectives (in number order), among `candidates` (all trials when None)."""
-    rows = (
-        np.flatnonzero(frame.state[: frame.n] == COMPLETE)
-        if candidates is None
-        else np.unique(candidates[frame.state[candidates] == COMPLETE])
-    )
+    if candidates is None:
+        rows = np.flatnonzero(frame.state[: frame.n] == COMPLETE)
+    elif len(candidates) > UNIQUE_BY_MASK_FROM:
+        # Many candidates (every trial, when a full read lands): a mask gives np.unique's sorted distinct rows
+        # without its sort (~0.35 s at 1M trials on the GUI thread).
+        mask = np.zeros(frame.n, dtype=bool)
+        mask[candidates] = True
+        rows = np.flatnonzero(mask & (frame.state[: frame.n] == COMPLETE))
+    else:
+        rows = np.unique(candidates[frame.state[candidates] == COMPLETE])
     if len(rows) == 0:
         return rows
     values = frame.values[rows].copy()

@@ -75,9 +75,15 @@ class StudyExtras:
             self._system.clear()
             self._intermediate.clear()
             return
-        for number in numbers:
-            self._system.pop(int(number), None)
-            self._intermediate.pop(int(number), None)
+        # Few trials are held (those shown), while `numbers` may be every trial (a full read landing): look the
+        # held ones up in `numbers` rather than each number in the dicts (~0.8 s at 1M trials).
+        held = np.array(sorted(set(self._system) | set(self._intermediate)), dtype=np.int64)
+        if not len(held):
+            return
+        numbers = np.asarray(numbers, dtype=np.int64)
+        for number in held[np.isin(held, numbers)].tolist():
+            self._system.pop(number, None)
+            self._intermediate.pop(number, None)
 
     def system_attrs(self, number: int) -> dict:
         if self.reader is None:

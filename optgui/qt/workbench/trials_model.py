@@ -70,6 +70,7 @@ class TrialsModel(QAbstractTableModel):
         self.frame = TrialFrame(("minimize",))
         self.columns: list[Column] = list(self.frame.columns)
         self._order = np.empty(0, dtype=np.int64)
+        self._room: np.ndarray | None = None  # the buffer `_order` is the start of, with room to append
         self._pos: np.ndarray | None = None
         self.sort_key = "number"
         self.descending = False
@@ -119,9 +120,16 @@ class TrialsModel(QAbstractTableModel):
             self._sync_columns()
         if len(new) == 0 and len(changed) == 0:
             return 0
-        for row in changed.tolist() + new.tolist():  # new: a placeholder row (a gap in the numbers) may be shown
-            self._cells.pop(row, None)
-        touched = np.concatenate([changed, new])
+        touched = np.concatenate([changed, new])  # new: a placeholder row (a gap in the numbers) may be shown
+        if len(touched) > 4 * len(self._cells):
+            # Every trial touched (a full read landing): look the few cached rows up in `touched` instead of each
+            # touched row in the cache (~0.3 s at 1M trials).
+            cached = np.fromiter(self._cells, dtype=np.int64, count=len(self._cells))
+            for row in cached[np.isin(cached, touched)].tolist():
+                del self._cells[row]
+        else:
+            for row in touched.tolist():
+                self._cells.pop(row, None)
         passes = self._mask_of(touched)
         visible_now = np.zeros(len(touched), dtype=bool)
         if len(changed):  # new trials are never shown yet
@@ -188,7 +196,19 @@ class TrialsModel(QAbstractTableModel):
     @order.setter
     def order(self, value: np.ndarray) -> None:
         self._order = value
+        self._room = None
         self._pos = None
+
+    def _append_order(self, rows: np.ndarray) -> None:
+        """order + rows, written into spare room after the order: a live update's new trials at the end cost
+        O(new trials), not a copy of the whole order (8 MB at 1M trials, ~3 ms per update)."""
+        n, need = len(self._order), len(self._order) + len(rows)
+        room = self._room
+        if room is None or len(room) < need:
+            room = np.empty(need + need // 8 + 1024, dtype=np.int64)
+            room[:n] = self._order
+        room[n:need] = rows
+        self._order, self._room, self._pos = room[:need], room, None
 
     def _positions(self) -> np.ndarray:
         """View position of every frame row, -1 where not shown (cached until the order changes)."""
@@ -243,7 +263,7 @@ class TrialsModel(QAbstractTableModel):
         if self.sort_key == "number" and not self.descending and (len(self.order) == 0 or rows.min() > self.order[-1]):
             first = len(self.order)  # the common live case: new trials at the end, one insert
             self.beginInsertRows(QModelIndex(), first, first + len(rows) - 1)
-            self.order = np.concatenate([self.order, np.sort(rows)])
+            self._append_order(np.sort(rows))
             self.endInsertRows()
             return
         key = self._effective_key()
