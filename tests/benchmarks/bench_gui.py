@@ -43,6 +43,8 @@ import numpy as np  # noqa: E402
 import optuna  # noqa: E402
 from PySide6.QtCore import QElapsedTimer, QEventLoop, Qt, QTimer  # noqa: E402
 
+from tests.benchmarks.bench_scale import append_trials as scale_append_trials  # noqa: E402
+
 TICK_MS = 10
 # The lateness of a run includes what follows its end: the last reads, the verifier's start and first polls, the
 # deferred full garbage collection (optgui.qt.run.run_controller.FULL_COLLECTION_AFTER_MS).
@@ -163,41 +165,9 @@ def build_large_study(path: Path, n: int) -> None:
 
 
 def append_trials(path: Path, k: int) -> None:
-    """k more trials (90% COMPLETE, 7% PRUNED, 3% FAIL), written in slices: the benchmark's own memory stays small
-    (its peak RSS is the GUI's)."""
-    rng = np.random.default_rng(len(str(path)) + k)
-    names = np.array(["COMPLETE", "PRUNED", "FAIL"], dtype=object)
-    con = sqlite3.connect(path)
-    with con:
-        ((study_id,),) = con.execute("SELECT study_id FROM studies WHERE study_name = 'big'")
-        ((top,),) = con.execute("SELECT MAX(number) FROM trials WHERE study_id = ?", (study_id,))
-        ((max_id,),) = con.execute("SELECT MAX(trial_id) FROM trials")
-        start = "2026-01-01 00:00:00.000000"
-        for lo in range(0, k, 1_000_000):
-            m = min(k, lo + 1_000_000) - lo
-            states = names[rng.choice(3, size=m, p=[0.9, 0.07, 0.03])]
-            ids = max_id + 1 + lo + np.arange(m)
-            numbers = top + 1 + lo + np.arange(m)
-            con.executemany(
-                "INSERT INTO trials (trial_id, number, study_id, state, datetime_start, datetime_complete)"
-                " VALUES (?, ?, ?, ?, ?, ?)",
-                zip(
-                    ids.tolist(),
-                    numbers.tolist(),
-                    [study_id] * m,
-                    states.tolist(),
-                    [start] * m,
-                    [start] * m,
-                    strict=True,
-                ),
-            )
-            values = 10.0 / (1 + numbers) ** 0.5 * rng.lognormal(0, 1, m)
-            keep = states != "FAIL"
-            con.executemany(
-                "INSERT INTO trial_values (trial_id, objective, value, value_type) VALUES (?, 0, ?, 'FINITE')",
-                zip(ids[keep].tolist(), values[keep].tolist(), strict=True),
-            )
-    con.close()
+    """k more trials of study "big" without params (the plot's path reads none), as the scale benchmark writes
+    them."""
+    scale_append_trials(path, "big", k, params=False)
 
 
 def bare_read(path: Path) -> tuple[float, float]:

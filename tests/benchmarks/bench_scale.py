@@ -63,14 +63,15 @@ def build(path: Path, n: int) -> None:
     append_trials(path, "small", 99)
 
 
-def append_trials(path: Path, study: str, k: int) -> None:
-    """k trials more, each with a value and param x (90% COMPLETE, 7% PRUNED, 3% FAIL)."""
+def append_trials(path: Path, study: str, k: int, params: bool = True) -> None:
+    """k trials more, each with a value and (unless `params` is false) param x (90% COMPLETE, 7% PRUNED, 3% FAIL),
+    written in slices: the benchmark's own memory stays small (its peak RSS is the GUI's)."""
     con = sqlite3.connect(path)
     with con:
         ((study_id,),) = con.execute("SELECT study_id FROM studies WHERE study_name = ?", (study,))
         ((top,),) = con.execute("SELECT MAX(number) FROM trials WHERE study_id = ?", (study_id,))
         ((max_id,),) = con.execute("SELECT MAX(trial_id) FROM trials")
-        ((max_param,),) = con.execute("SELECT MAX(param_id) FROM trial_params")
+        ((max_param,),) = con.execute("SELECT COALESCE(MAX(param_id), 0) FROM trial_params")
         ((dist,),) = con.execute("SELECT distribution_json FROM trial_params LIMIT 1")
         start = "2026-01-01 00:00:00.000000"
         for first in range(0, k, CHUNK):
@@ -98,6 +99,8 @@ def append_trials(path: Path, study: str, k: int) -> None:
                 "INSERT INTO trial_values (trial_id, objective, value, value_type) VALUES (?, 0, ?, 'FINITE')",
                 zip(ids[keep].tolist(), values[keep].tolist(), strict=False),
             )
+            if not params:
+                continue
             x = rng.uniform(-1, 1, m)
             con.executemany(
                 "INSERT INTO trial_params (param_id, trial_id, param_name, param_value, distribution_json)"
