@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from optgui.core.verify import Verdict, VerificationState
 from optgui.qt.verify import verification
 from optgui.qt.verify.verification import VerifyJob
 from tests.support.studies import plain_study
@@ -25,4 +26,7 @@ def test_a_check_started_soon_starts_once_and_cancel_stops_it(qtbot, tmp_path):
     assert states[0].kind == "checking"
     qtbot.waitUntil(lambda: not job.running, timeout=120000)
     assert [s.kind for s in states].count("checking") == 1
-    assert states[-1].kind == "unverifiable"  # made by plain Optuna: no run record to replay
+    assert states[-1].kind is VerificationState.UNVERIFIABLE  # made by plain Optuna: no run record to replay
+    # The verdict behind the badge says the same in the core's vocabulary, also read back from its JSON.
+    verdict = Verdict.from_json_obj(states[-1].verdict["json"]) if "json" in states[-1].verdict else None
+    assert verdict is None or verdict.kind is VerificationState.UNVERIFIABLE

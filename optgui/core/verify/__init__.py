@@ -24,6 +24,7 @@ if TYPE_CHECKING:
         Progress,
         TrialRecheck,
         Verdict,
+        VerificationState,
     )
     from optgui.core.verify._verifier import (
         VERSION_CHECK_SECONDS,
@@ -43,6 +44,7 @@ __all__ = [
     "TrialRecheck",
     "UNVERIFIABLE",
     "VERIFIED",
+    "VerificationState",
     "VERSION_CHECK_SECONDS",
     "Verdict",
     "VerificationCancelled",
@@ -72,6 +74,7 @@ _EXPORTS = {
     "TrialRecheck": "optgui.core.verify._verdict",
     "UNVERIFIABLE": "optgui.core.verify._verdict",
     "VERIFIED": "optgui.core.verify._verdict",
+    "VerificationState": "optgui.core.verify._verdict",
     "Verdict": "optgui.core.verify._verdict",
     "VerifyJob": "optgui.core.verify._process",
     "child_environment": "optgui.core.verify._process",

@@ -13,16 +13,36 @@ Kinds:
 
 from __future__ import annotations
 
+import enum
 import math
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 VERDICT_SCHEMA = 1
 
-VERIFIED = "verified"
-DIVERGED = "diverged"
-UNVERIFIABLE = "unverifiable"
-NOT_REPRODUCIBLE = "not-reproducible"
+
+class VerificationState(enum.StrEnum):
+    """Where a study's verification stands: a verdict's kind (the last four) or, in the app, not checked yet or
+    being checked. Members equal their strings, so the verdict's JSON is unchanged.
+
+    >>> VerificationState("diverged") is VerificationState.DIVERGED
+    True
+    >>> VerificationState.NOT_CHECKED == "none"
+    True
+    """
+
+    NOT_CHECKED = "none"
+    CHECKING = "checking"
+    VERIFIED = "verified"
+    DIVERGED = "diverged"
+    UNVERIFIABLE = "unverifiable"
+    NOT_REPRODUCIBLE = "not-reproducible"
+
+
+VERIFIED = VerificationState.VERIFIED
+DIVERGED = VerificationState.DIVERGED
+UNVERIFIABLE = VerificationState.UNVERIFIABLE
+NOT_REPRODUCIBLE = VerificationState.NOT_REPRODUCIBLE
 # The replay re-enacts suggestions and tells the recorded values: an edited value changes nothing it can see.
 VALUES_NOT_CHECKED = (
     "objective values not checked: the replay reproduces the sampler's suggestions and takes the recorded values "
@@ -147,7 +167,7 @@ class Progress:
 
 @dataclass(frozen=True)
 class Verdict:
-    kind: str
+    kind: VerificationState
     study: str
     sampler: str | None = None  # the spec replayed, in call syntax
     n_checked: int = 0  # trials whose suggestions were replayed and matched
@@ -237,6 +257,7 @@ class Verdict:
         if obj.get("schema") != VERDICT_SCHEMA:
             raise ValueError(f"unknown verdict schema {obj.get('schema')!r}")
         data = {k: v for k, v in obj.items() if k not in ("schema", "values_checked")}
+        data["kind"] = VerificationState(data["kind"])
         data["reasons"] = tuple(data.get("reasons") or ())
         data["notes"] = tuple(data.get("notes") or ())
         data["segments"] = tuple(SegmentSummary(**s) for s in data.get("segments") or ())

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from optgui.core.engine import StoreChange, TrialStore, lease_is_live, parse_spec, recorded_environment
 from optgui.core.records import StudyMetadata
 from optgui.core.storage import StudySummary, TrialDelta, TrialTable
+from optgui.core.verify import VerificationState
 from optgui.qt.study.run_state import RunStateMachine, SessionRunState
 from optgui.qt.verify.verification import BadgeState
 
@@ -76,7 +77,7 @@ def initial_badge(meta: StudyMetadata, n_finished: int, auto_verify: bool) -> Ba
     """The verification state of a study nobody has checked in this window yet."""
     if not meta.present:
         return BadgeState(
-            "unverifiable",
+            VerificationState.UNVERIFIABLE,
             "Not verifiable: not run by optgui (no run record)",
             verdict={"reason": "the study has no optgui run record: its sampler and seed are unknown"},
         )

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
 
-from optgui.core.verify import DIVERGED, VERIFIED, ObjectiveCheck, Verdict
+from optgui.core.verify import DIVERGED, VERIFIED, ObjectiveCheck, Verdict, VerificationState
 from optgui.core.verify import VerifyJob as CoreJob
 from optgui.qt.tasks.tasks import TaskSlot, TaskState
 
@@ -29,7 +29,7 @@ VERIFY_NICENESS = 10  # the verifier's child runs below the GUI (optgui.core.eng
 
 @dataclass(frozen=True)
 class BadgeState:
-    kind: str  # none | checking | verified | diverged | unverifiable
+    kind: VerificationState  # never NOT_REPRODUCIBLE: the badge shows such a verdict as unverifiable
     text: str
     checked: int = 0
     total: int = 0
@@ -41,14 +41,14 @@ class BadgeState:
 
     @classmethod
     def none(cls, text: str = "Not checked") -> BadgeState:
-        return cls("none", text)
+        return cls(VerificationState.NOT_CHECKED, text)
 
     @classmethod
     def checking(cls, checked: int, total: int, first: int | None = None, last: int | None = None) -> BadgeState:
         if total <= 0:  # the verifier has not counted the trials yet: "0 of 0" would read as an empty study
-            return cls("checking", "Checking…", checked, total)
+            return cls(VerificationState.CHECKING, "Checking…", checked, total)
         span = f"{first if first is not None else 0}–{last}" if last is not None else "0"
-        return cls("checking", f"Checking… {span} of {total}", checked, total)
+        return cls(VerificationState.CHECKING, f"Checking… {span} of {total}", checked, total)
 
     @classmethod
     def from_verdict(cls, v: Verdict) -> BadgeState:
@@ -79,7 +79,7 @@ class BadgeState:
                 else {"trial": bad.trial, "recorded": bad.recorded, "reproduced": bad.error or bad.evaluated},
             }
         if v.kind == VERIFIED and v.n_total == 0:  # nothing was replayed: no claim, not a green badge
-            return cls("none", "Nothing to check yet: no finished trials", 0, 0, details)
+            return cls(VerificationState.NOT_CHECKED, "Nothing to check yet: no finished trials", 0, 0, details)
         if v.kind == VERIFIED:
             text = f"Sampler replay verified {v.n_checked}/{v.n_total}"
             text += " · equivalent to an uninterrupted run" if v.equivalent else " · replayable only"
@@ -90,15 +90,15 @@ class BadgeState:
                 text += f" · objective reproduced {check.n_reproduced}/{len(check.trials)}"
             else:
                 text += f" · objective differs ({check.n_reproduced}/{len(check.trials)} reproduced)"
-            return cls("verified", text, v.n_checked, v.n_total, details)
+            return cls(VerificationState.VERIFIED, text, v.n_checked, v.n_total, details)
         if v.kind == DIVERGED:
             at = v.divergence.trial if v.divergence is not None else "?"
-            return cls("diverged", f"Diverged at trial {at}", v.n_checked, v.n_total, details)
-        return cls("unverifiable", f"Not verifiable: {v.reason}", v.n_checked, v.n_total, details)
+            return cls(VerificationState.DIVERGED, f"Diverged at trial {at}", v.n_checked, v.n_total, details)
+        return cls(VerificationState.UNVERIFIABLE, f"Not verifiable: {v.reason}", v.n_checked, v.n_total, details)
 
     @classmethod
     def failed(cls, reason: str) -> BadgeState:
-        return cls("unverifiable", f"Not verifiable: {reason}", verdict={"reason": reason})
+        return cls(VerificationState.UNVERIFIABLE, f"Not verifiable: {reason}", verdict={"reason": reason})
 
 
 def version_change_explanation(checks: list[dict]) -> str:
@@ -172,13 +172,13 @@ class VerifyJob(QObject):
             lambda state: _verify(state, storage, study, spec),
             name=f"verify {study}",
             delay=delay,
-            started=None if announce else lambda: self._publish(BadgeState("checking", "Checking…")),
+            started=None if announce else lambda: self._publish(BadgeState(VerificationState.CHECKING, "Checking…")),
             yielded=self._publish,
             returned=self._verified,
             errored=lambda error: self._publish(BadgeState.failed(error.message)),
         )
         if announce:
-            self._publish(BadgeState("checking", "Checking…"))
+            self._publish(BadgeState(VerificationState.CHECKING, "Checking…"))
 
     def _verified(self, job: CoreJob) -> None:
         if job.verdict is not None:
@@ -195,7 +195,7 @@ class VerifyJob(QObject):
             returned=self._objective_checked,
             errored=lambda error: self._objective_check_failed(str(error.exception)),
         )
-        self._publish(BadgeState("checking", "Checking the objective…", verdict=self.last.verdict))
+        self._publish(BadgeState(VerificationState.CHECKING, "Checking the objective…", verdict=self.last.verdict))
 
     def _objective_checked(self, result: ObjectiveCheck) -> None:
         assert self.verdict is not None
