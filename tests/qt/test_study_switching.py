@@ -271,6 +271,13 @@ def test_a_new_study_shows_no_points_and_no_green_badge(qtbot, tmp_path, files, 
     assert view.session.name == "fresh"
     fresh = Expected("fresh", 0, 0, 0, 0, frozenset(), "builtin:quadratic", 40, True, "none")
     assert_plot_shows(view, fresh)
+    # Its trial-number axis shows trials 0-9 in whole numbers, not a one-trial range in thousandths.
+    plot = view.plot
+    (x0, x1), _ = plot.main.vb.viewRange()
+    assert x0 <= 0 and 9 <= x1 < 12, (x0, x1)
+    axis = plot.strip.getAxis("bottom")
+    assert not axis.autoSIPrefix
+    assert all(spacing >= 1 for spacing, _ in axis.tickSpacing(0.0, 3.0, 600))
     assert_panel_shows(view, fresh)
     # Nothing to check: neither badge claims a verification, and both say the same.
     assert_badges_agree(window, fresh)
@@ -283,6 +290,8 @@ def test_a_new_study_shows_no_points_and_no_green_badge(qtbot, tmp_path, files, 
 def test_the_run_panel_shows_the_selected_studys_definition(qtbot, files, make_window, dialog_log):
     two, _ = files
     window = make_window()
+    window.resize(1000, 700)
+    window.show()
     assert window.open_storage(str(two), LOW)
     panel = window.study_view.panel
     assert panel.objective.currentText() == "builtin:quadratic" and panel.n_trials.value() == 12
@@ -293,6 +302,23 @@ def test_the_run_panel_shows_the_selected_studys_definition(qtbot, files, make_w
     assert panel.start_action.isEnabled() and not panel.resume_action.isEnabled()
     select(window, LOW)
     assert panel.sampler.text() == LOW_SAMPLER and not panel.sampler.isEnabled()
+
+
+def test_the_run_panels_notes_are_drawn_whole_after_a_switch(qtbot, tmp_path, make_window, dialog_log):
+    """A note that grows when another study is selected (an empty study's, then one with trials made without
+    optgui) gets the height its text needs at the panel's width; it was drawn cut off at 1000 px."""
+    path = tmp_path / "two.db"
+    _plain(path, "empty", _tiny, 0)
+    _plain(path, "seven", _tiny, 7)
+    window = make_window()
+    window.resize(1000, 700)
+    window.show()
+    note = window.study_view.panel.definition_note
+    for name in ("empty", "seven", "empty", "seven"):
+        assert window.open_storage(str(path), name)
+        qtbot.wait(100)  # (the layout settles)
+        assert note.height() >= note.heightForWidth(note.width()), (name, note.text())
+    assert "made without optgui" in note.text()
 
 
 def test_live_refresh_keeps_an_edit_of_the_trial_target(qtbot, files, make_window, dialog_log):

@@ -49,6 +49,20 @@ class FastAxisItem(pg.AxisItem):
     def __init__(self, orientation: str, **kwargs):
         super().__init__(orientation, **kwargs)
         self._label_sizes: dict[str, tuple[float, float]] = {}
+        self.whole_numbers = False  # set_whole_numbers()
+
+    def set_whole_numbers(self) -> None:
+        """An axis of trial numbers: ticks on integers only, and never an SI prefix (a range of a few trials was
+        labelled "-500 … 500 (x0.001)", half trials as 2.5)."""
+        self.whole_numbers = True
+        self.enableAutoSIPrefix(False)
+
+    def tickSpacing(self, minVal, maxVal, size):  # noqa: N802 - pyqtgraph's name
+        levels = super().tickSpacing(minVal, maxVal, size)
+        if not self.whole_numbers:
+            return levels
+        whole = [(spacing, offset) for spacing, offset in levels if spacing >= 1]
+        return whole or [(1.0, 0.0)]
 
     def fast_path(self) -> bool:
         """Whether this axis is drawn by layout() (else by pyqtgraph)."""

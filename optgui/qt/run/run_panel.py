@@ -48,6 +48,7 @@ from optgui.qt.paths_shown import shown_name
 from optgui.qt.study.run_state import ABORTABLE, PAUSABLE, STOPPABLE, SessionRunState
 from optgui.qt.study.session import RunDefinition
 from optgui.qt.tasks.tasks import TaskError, TaskSlot
+from optgui.qt.wrapped_label import WrappedLabel
 
 S = SessionRunState
 OWN_PYTHON = "optgui's own Python"
@@ -146,7 +147,7 @@ class RunPanel(QWidget):
         form.addRow("Sampler", self.sampler)
         form.addRow("Pruner", self.pruner)
         form.addRow("Seed", self.seed)
-        self.definition_note = QLabel()
+        self.definition_note = WrappedLabel()
         self.definition_note.setObjectName("muted")
         self.definition_note.setWordWrap(True)
         form.addRow(self.definition_note)
@@ -172,7 +173,7 @@ class RunPanel(QWidget):
         self.python_edit.editingFinished.connect(self._python_edited)
         form.addRow("Python", self.python)
         # The field is narrow: what the chosen interpreter is (versions, full path) is said in full below it.
-        self.python_info = QLabel()
+        self.python_info = WrappedLabel()
         self.python_info.setObjectName("muted")
         self.python_info.setWordWrap(True)
         self.python_info.setTextFormat(Qt.TextFormat.PlainText)
@@ -187,7 +188,7 @@ class RunPanel(QWidget):
         test_row.addWidget(self.test_button)
         test_row.addStretch(1)
         form.addRow("", test_row)
-        self.test_result = QLabel()
+        self.test_result = WrappedLabel()
         self.test_result.setWordWrap(True)
         self.test_result.setTextFormat(Qt.TextFormat.PlainText)  # an import error may hold "<...>"
         self.test_result.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -260,7 +261,7 @@ class RunPanel(QWidget):
 
         status = QGroupBox("Progress")
         sl = QVBoxLayout(status)
-        self.state_label = QLabel()
+        self.state_label = WrappedLabel()
         self.state_label.setObjectName("runState")
         self.state_label.setWordWrap(True)  # ("Paused after trial 46" and the count do not fit one row at 1000 px)
         # The count sits beside the state, not on the bar: drawn on the bar, the part of it over the fill took the
@@ -282,14 +283,14 @@ class RunPanel(QWidget):
             label.setObjectName("muted")
             row.addWidget(label)
         sl.addLayout(row)
-        self.notice = QLabel()
+        self.notice = WrappedLabel()
         self.notice.setWordWrap(True)
         self.notice.setObjectName("notice")
         self.notice_is_error = False
         self.notice.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.notice.hide()
         sl.addWidget(self.notice)
-        self.last_error = QLabel()
+        self.last_error = WrappedLabel()
         self.last_error.setWordWrap(True)
         self.last_error.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.last_error.hide()
