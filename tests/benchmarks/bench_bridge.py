@@ -20,6 +20,8 @@ cores) each wake-up waits for a time slice, and both numbers grow together.
 from __future__ import annotations
 
 import argparse
+import atexit
+import shutil
 import statistics
 import sys
 import tempfile
@@ -82,6 +84,7 @@ def main() -> None:
     warnings.simplefilter("ignore")
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     folder = Path(tempfile.mkdtemp(prefix="optgui-bench-bridge-"))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)  # (a large study file is made in it)
     (folder / "objective.py").write_text(OBJECTIVE)
     ref = parse_objective(f"{folder / 'objective.py'}:objective")
     in_process = load_objective(ref)

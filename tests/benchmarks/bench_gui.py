@@ -26,9 +26,11 @@ trials the plot in <= 1.5 s, a usable table in <= 5 s, RSS <= 1 GB, one live upd
 from __future__ import annotations
 
 import argparse
+import atexit
 import gc
 import os
 import resource
+import shutil
 import sqlite3
 import statistics
 import sys
@@ -203,6 +205,8 @@ def main() -> int:
     args = parser.parse_args()
 
     folder = Path(tempfile.mkdtemp(prefix="optgui-bench-"))
+
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)  # (a large study file is made in it)
     os.environ.setdefault("XDG_CONFIG_HOME", str(folder / "config"))
     os.environ.setdefault("OPTGUI_DATA_DIR", str(folder / "data"))
     from optgui.qt.window import app as qt_app

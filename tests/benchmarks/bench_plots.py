@@ -19,10 +19,12 @@ reference runs on the first --contour-trials trials and says so.
 from __future__ import annotations
 
 import argparse
+import atexit
 import datetime
 import json
 import os
 import re
+import shutil
 import signal
 import sqlite3
 import statistics
@@ -184,6 +186,8 @@ def main() -> int:
     warnings.filterwarnings("ignore")
 
     folder = Path(tempfile.mkdtemp(prefix="optgui-bench-plots-"))
+
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)  # (a large study file is made in it)
     os.environ.setdefault("XDG_CONFIG_HOME", str(folder / "config"))
     db = folder / "big.db"
     t = time.perf_counter()

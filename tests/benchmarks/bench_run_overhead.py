@@ -19,6 +19,8 @@ trial is also timed directly: its loop minus Optuna's ask, tell and the objectiv
 from __future__ import annotations
 
 import argparse
+import atexit
+import shutil
 import statistics
 import tempfile
 import threading
@@ -44,6 +46,7 @@ def main() -> None:
     warnings.simplefilter("ignore")
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     tmp = Path(tempfile.mkdtemp(prefix="optgui-bench-"))
+    atexit.register(shutil.rmtree, tmp, ignore_errors=True)  # (a large study file is made in it)
     objective = quadratic()
 
     def plain_study(name: str) -> optuna.Study:

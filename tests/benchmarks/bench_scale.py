@@ -22,9 +22,11 @@ Studies are written with direct SQL into a file Optuna made (and reads back): re
 from __future__ import annotations
 
 import argparse
+import atexit
 import json
 import os
 import resource
+import shutil
 import sqlite3
 import statistics
 import subprocess
@@ -225,6 +227,8 @@ def main() -> int:
     args = parser.parse_args()
 
     folder = Path(tempfile.mkdtemp(prefix="optgui-scale-"))
+
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)  # (a large study file is made in it)
     os.environ.setdefault("XDG_CONFIG_HOME", str(folder / "config"))
     os.environ.setdefault("OPTGUI_DATA_DIR", str(folder / "data"))
     if args.measure_only:

@@ -7,7 +7,9 @@ ringed in a plot, and a parallel-coordinates brush filtering the table.
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -42,6 +44,7 @@ def main() -> None:
     mode = sys.argv[2] if len(sys.argv) > 2 else "light"
     out.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="optgui-screens-"))
+    atexit.register(shutil.rmtree, work, ignore_errors=True)  # (a large study file is made in it)
     os.environ["OPTGUI_DATA_DIR"] = str(work / "data")
     os.environ["OPTGUI_CACHE_DIR"] = str(work / "cache")
     os.environ["XDG_CONFIG_HOME"] = str(work / "config")
