@@ -12,6 +12,7 @@ import optuna
 from PySide6.QtCore import Qt
 
 from optgui.qt.window.study_list import HEALTH
+from optgui.qt.workspace.health_line import reread_due
 
 
 def _finished(value: float, ended: dt.datetime) -> optuna.trial.FrozenTrial:
@@ -56,6 +57,8 @@ def test_the_health_column_says_what_inspect_says(qtbot, tmp_path, make_window, 
     window = make_window()
     window.resize(1600, 900)
     window.study_list.live.setChecked(False)
+    list_reads: list[set[str]] = []
+    window.list_health.landed.connect(lambda storage, healths: list_reads.append(set(healths)))
     assert window.open_storage(str(path), "quiet")
     window.splitter.setSizes([800, 800])  # a wide list: every column
     studies = window.study_list
@@ -66,6 +69,9 @@ def test_the_health_column_says_what_inspect_says(qtbot, tmp_path, make_window, 
 
     qtbot.waitUntil(lambda: "…" not in shown().values(), timeout=30000)
     assert shown() == expected
+    # The shown study's health is the header's read, not read a second time for the list.
+    assert list_reads and list_reads[0] == {"done", "stuck"}
+    assert window.study_view.health.text_for(str(path), "quiet") == "idle"
     assert "Health" in studies.shown_columns()
     tip = model.data(model.index(model.row_of("stuck"), HEALTH), Qt.ItemDataRole.ToolTipRole)
     assert tip.startswith("stalled: no trial finished for 26 min")
@@ -81,3 +87,12 @@ def test_the_health_column_says_what_inspect_says(qtbot, tmp_path, make_window, 
     shown = [c for c in range(header.count()) if not header.isSectionHidden(c)]
     assert sum(header.sectionSize(c) for c in shown) <= studies.table.viewport().width() + 1, studies.shown_columns()
     assert not dialog_log.errors
+
+
+def test_a_slow_health_read_is_repeated_less_often():
+    """A health read is repeated after the list's period, or after ten times its own duration if that is longer
+    (watching a 1M-trial study costs at most ~10% of a core)."""
+    assert reread_due(started=0.0, duration=0.05, every=10.0, now=10.0)
+    assert not reread_due(started=0.0, duration=0.05, every=10.0, now=9.9)
+    assert not reread_due(started=0.0, duration=2.5, every=10.0, now=24.0)
+    assert reread_due(started=0.0, duration=2.5, every=10.0, now=25.0)

@@ -71,6 +71,7 @@ class StudyView(QWidget):
     # the trials table, best panel and details follow it.
     trials_changed = Signal(object)
     badge_changed = Signal(object)  # the shown session's BadgeState (the status bar's badge follows)
+    all_trials_read = Signal()  # a background read of every trial of a study ended (held health reads may go)
 
     def __init__(self, controller: RunController, verifier: VerifyJob, parent=None, settings=None):
         super().__init__(parent)
@@ -93,6 +94,7 @@ class StudyView(QWidget):
         # During a run the reader is polled off the GUI thread (the engine holds the write lock now and then).
         self.reads = BackgroundReads(self)
         self.reads.delivered.connect(self._background_read)
+        self.health.hold = self.reading_all_trials
         self._texts = Throttle(self, TEXTS, self._update_texts, leading=False)
 
         layout = QVBoxLayout(self)
@@ -388,11 +390,17 @@ class StudyView(QWidget):
         if session.reader is not None and not session.store.params_loaded:
             self.reads.trials(session.storage, session.name, session)
 
+    def reading_all_trials(self) -> bool:
+        """Whether every trial of a study is being read in the background (its params): health reads wait for it."""
+        return "trials" in self.reads.busy
+
     def _background_read(self, message) -> None:
         kind, token, result, error = message
         self.reads.done(kind)
         if kind == "trials":
             self._params_read(token, result, error)
+            self.health.release()
+            self.all_trials_read.emit()
             return
         if kind != "poll":
             return

@@ -123,6 +123,8 @@ class MainWindow(QMainWindow):
         self.controller.idle.connect(self.run_health_timer.stop)
         self.list_health = StudyHealths(self)  # the study list's Health column, read in the background
         self.list_health.landed.connect(self._list_health_landed)
+        self.list_health.hold = self.study_view.reading_all_trials  # (after it, as the header's health)
+        self.study_view.all_trials_read.connect(self.list_health.release)
         self.study_view.health.landed.connect(self._study_health_landed)
         self._refresh_recent()
         # imported on use, not with this module: start-up time
@@ -235,7 +237,6 @@ class MainWindow(QMainWindow):
         self._refresh_recent()
         self.study_list.show_storage(summaries)
         self.list_health.forget()
-        self.list_health.request(text)
         self.stack.setCurrentWidget(self.storage_page)
         self.setWindowTitle(f"{shown_name(reader.display)} — optgui")
         for note in reader.notes:
@@ -252,6 +253,9 @@ class MainWindow(QMainWindow):
             self.open_study(target)
         if not all(s.counted for s in summaries):
             self._count_in_background()
+        # The list's Health column reads every study's trials: only once the first study is drawn (at 1M trials
+        # that read, running beside the study's own, doubled the time to the plot).
+        self.list_health.request(text, self._shown_study())
         self.storage_opened.emit(text)
         return True
 
@@ -403,7 +407,7 @@ class MainWindow(QMainWindow):
         if self.reader is None:
             return
         if self.storage is not None:
-            self.list_health.request(self.storage)  # (at most every LIST_HEALTH_SECONDS)
+            self.list_health.request(self.storage, self._shown_study())  # (at most every LIST_HEALTH_SECONDS)
         if self.controller.active and self.controller.state is not SessionRunState.PAUSED:
             # A running study's view follows the run's own events; only the list's counts are re-read, in the
             # background (a summary pass over a storage being written must not stall the event loop).
@@ -523,8 +527,16 @@ class MainWindow(QMainWindow):
         )
         self.notifier.notify(kind, self.study_view.storage or "", name, message or state)
 
+    def _shown_study(self) -> str | None:
+        session = self.study_view.session
+        return session.name if session is not None and session.storage == self.storage else None
+
     def _list_health_landed(self, storage: str, healths: dict) -> None:
         if self.reader is not None and storage == self.storage:
+            shown = self._shown_study()
+            header = self.study_view.health.health_of(storage, shown) if shown is not None else None
+            if shown is not None and shown not in healths and header is not None:
+                healths = {**healths, shown: header}  # (read by the header, not again by the list)
             self.study_list.set_health(healths)
 
     def _study_health_landed(self, storage: str, study: str, health) -> None:
