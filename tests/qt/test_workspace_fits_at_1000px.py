@@ -97,8 +97,17 @@ def test_a_1000px_window_with_the_workspace_fits(qtbot, tmp_path, make_window, d
     tip = stuck.toolTip(0)
     assert "health: stalled: no trial finished for 26 min" in tip and "6 trials" in tip and "last activity" in tip
 
-    problems = []
     view = window.study_view
+    # Every tab of the study view is inside the tab bar (its title shortened if need be, whole in its tooltip),
+    # none behind scroll arrows.
+    bar = view.tabs.tabBar()
+    shown_tabs = [i for i in range(bar.count()) if bar.isTabVisible(i)]
+    ends = [bar.tabRect(i).right() for i in shown_tabs]
+    assert max(ends) <= view.tabs.width(), (view.tabs.width(), ends)
+    assert not bar.usesScrollButtons()
+    assert all(bar.tabToolTip(i) == bar.tabText(i) for i in shown_tabs)
+
+    problems = []
     for page in _pages(view):
         try:  # (a view draws in the next event-loop pass, and its layout follows the new texts after that)
             qtbot.waitUntil(lambda: not clipped_texts(window), timeout=1000)

@@ -63,6 +63,20 @@ PANEL_MIN_WIDTH = 250
 KEPT_SESSIONS = 4  # sessions of recently shown studies kept, so that switching back costs a poll, not a read
 
 
+class ViewTabs(QTabWidget):
+    """The study's views. Too narrow for every tab (1000 px with the workspace panel open), the tabs shorten their
+    titles ("Conv…") instead of hiding the last ones behind scroll arrows; each tab's tooltip names it whole."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setUsesScrollButtons(False)
+        self.setElideMode(Qt.TextElideMode.ElideRight)
+
+    def tabInserted(self, index: int) -> None:  # noqa: N802 - Qt's name
+        super().tabInserted(index)
+        self.setTabToolTip(index, self.tabText(index))
+
+
 class StudyView(QWidget):
     changed = Signal()  # counts, run state or badge changed: the status bar follows
     run_finished = Signal()  # the run thread ended: the study list re-reads summaries
@@ -123,7 +137,7 @@ class StudyView(QWidget):
 
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.setObjectName("studySplitter")
-        self.tabs = QTabWidget()
+        self.tabs = ViewTabs()
         self.plot = ConvergencePlot()
         self.pareto = ParetoPlot()
         self.tabs.addTab(self.plot, "Convergence")
@@ -140,7 +154,6 @@ class StudyView(QWidget):
         # analysis views' controls, the fleet form, the trials table's toolbar) would otherwise add up to a
         # window wider than a small screen, and the window widened itself whenever such a page was shown.
         self.tabs.setMinimumWidth(TABS_MIN_WIDTH)
-        self.tabs.setUsesScrollButtons(True)
         self.panel = RunPanel()
         self.panel.setMinimumWidth(PANEL_MIN_WIDTH)
         # In a scroll area: a window of 700 px or less is shorter than the panel.
