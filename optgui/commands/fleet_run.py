@@ -19,17 +19,23 @@ from optgui.core.engine import RunStarted, TrialFinished
 from optgui.core.errors import OptguiError
 
 WORKER_EXIT_SECONDS = 30.0
+FLEET_SESSION_ENV = "OPTGUI_FLEET_SESSION"  # the fleet session a local worker was started for
 
 
-def start_local_workers(storage: str, study: str, n: int, *, quiet: bool = True) -> list[subprocess.Popen]:
+def start_local_workers(
+    storage: str, study: str, n: int, *, fleet_session: str, quiet: bool = True
+) -> list[subprocess.Popen]:
     """N `optgui worker` processes of this Python, each in its own session (a terminal's Ctrl-C reaches only the
     coordinator, which then stops the fleet in order). They import optgui with an isolated path
-    (optgui.core.engine._child_process); each adds the objective's recorded import root when it loads the objective."""
+    (optgui.core.engine._child_process); each adds the objective's recorded import root when it loads the objective.
+    `fleet_session` is the fleet they were started for: a worker that starts only after that fleet finished exits
+    at once instead of waiting for the next one (and holding this command for WORKER_EXIT_SECONDS)."""
     # imported on use, not with this module: start-up time
     from optgui.core.engine import isolated_environment, python_command
 
     cmd = python_command("optgui", "worker", storage, "--study", study) + (["--quiet"] if quiet else [])
     env = isolated_environment()
+    env[FLEET_SESSION_ENV] = fleet_session
     return [subprocess.Popen(cmd, start_new_session=True, stdin=subprocess.DEVNULL, env=env) for _ in range(n)]
 
 
@@ -87,7 +93,9 @@ def execute_fleet(args, request, format_trial) -> int:
                 file=sys.stderr,
             )
             return 0
-        free_workers = start_local_workers(request.storage, request.study_name, n_workers, quiet=args.quiet)
+        free_workers = start_local_workers(
+            request.storage, request.study_name, n_workers, fleet_session=setup.session, quiet=args.quiet
+        )
         stop = {"sent": False}
 
         def on_signal(signum, frame):
@@ -123,7 +131,9 @@ def execute_fleet(args, request, format_trial) -> int:
         if coordinator.created_storage:
             print(f"optgui: created {request.storage}", file=sys.stderr)
         print_drawn_seed(coordinator)
-        workers = start_local_workers(request.storage, request.study_name, n_workers, quiet=args.quiet)
+        workers = start_local_workers(
+            request.storage, request.study_name, n_workers, fleet_session=coordinator.session, quiet=args.quiet
+        )
         if n_workers == 0:
             print("optgui: coordinating; start workers with optgui worker STORAGE --study NAME", file=sys.stderr)
         outcome = coordinator.run()

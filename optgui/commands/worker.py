@@ -7,9 +7,11 @@ claimed again by another worker (deterministic mode) or told FAIL (free-running 
 
 from __future__ import annotations
 
+import os
 import signal
 import sys
 
+from optgui.commands.fleet_run import FLEET_SESSION_ENV
 from optgui.commands.output import print_line
 from optgui.core.engine import TrialFinished
 
@@ -74,6 +76,7 @@ def execute(args) -> int:
         accept_objective_change=args.accept_objective_change,
         accept_version_change=args.accept_version_change,
         trust_pickles=args.trust_pickles,
+        fleet_session=os.environ.get(FLEET_SESSION_ENV),
     )
     interrupts = {"count": 0}
 

@@ -89,3 +89,34 @@ def test_suggest_only_trial_ends_the_phase_at_the_first_other_use():
     space_that_reports.search_space = space_that_reports
     with pytest.raises(OptguiError, match="may only call trial.suggest_"):
         run_suggest_phase(space_that_reports, study.ask())
+
+
+def test_a_worker_started_for_a_fleet_that_already_finished_exits_at_once(tmp_path):
+    """A local worker can start after its fleet finished (the coordinator was quicker than its start-up): told the
+    session it was started for, it ends at once; a worker told nothing waits for the study's next fleet, as one
+    started by hand for a later rerun should."""
+    import threading
+    import time
+
+    from optgui.core.fleet import FleetWorker
+
+    objective = write_objective(tmp_path)
+    journal = tmp_path / "fleet.log"
+    proc = run_fleet(str(journal), "late", f"{objective}:search_space,evaluate", SAMPLER, 2, workers=1, batch=1)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    storage = JournalStorage(JournalFileBackend(str(journal)))
+    fleet = storage.get_study_system_attrs(storage.get_study_id_from_name("late"))[fl.KEY_FLEET]
+    assert fleet["state"] == "completed"
+
+    started = time.monotonic()
+    outcome = FleetWorker(str(journal), "late", fleet_session=fleet["session"]).run()
+    assert (outcome.reason, outcome.n_evaluated) == ("completed", 0)
+    assert time.monotonic() - started < 10
+
+    waiting = FleetWorker(str(journal), "late", fleet_session="another fleet")
+    done = threading.Event()
+    thread = threading.Thread(target=lambda: (waiting.run(), done.set()), daemon=True)
+    thread.start()
+    assert not done.wait(2.0)  # still waiting for the next fleet of this study
+    waiting.request_stop()
+    assert done.wait(10)

@@ -15,12 +15,11 @@ from optgui.core import records
 from optgui.core.fleet import _store as fl
 from optgui.core.fleet._worker import FleetWorker
 from optgui.core.verify._verifier import verify_study
-from tests.support.determinism import first_difference
 from tests.support.fleet import (
     batched_reference,
     child_env,
+    fleet_difference,
     optgui_cmd,
-    recorded_signatures,
     run_fleet,
     write_objective,
 )
@@ -132,7 +131,8 @@ def test_a_fleet_recorded_under_another_numpy_resumes_with_its_workers_and_stays
     assert proc.returncode == 0, proc.stderr[-3000:]
     storage = JournalStorage(JournalFileBackend(str(journal)))
     reference = batched_reference(SAMPLER, objective, 8, 2, study_name="ref")
-    assert first_difference(reference, recorded_signatures(storage, STUDY)) is None
+    difference = fleet_difference(reference, storage, STUDY)
+    assert difference is None, difference
     meta = records.read_metadata(storage, storage.get_study_id_from_name(STUDY))
     assert meta.last_segment is not None
     assert meta.last_segment["version_change"] == {"numpy": [OLD_NUMPY, np.__version__]}

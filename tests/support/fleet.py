@@ -13,7 +13,7 @@ from pathlib import Path
 import optuna
 
 from optgui.core.engine._samplers import parse_spec
-from tests.support.determinism import trial_signature
+from tests.support.determinism import first_difference, trial_signature
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -253,3 +253,24 @@ def run_fleet(
     if output is not None:
         return subprocess.run(cmd, env=env or child_env(), stdout=output, stderr=output, text=True, timeout=timeout)
     return subprocess.run(cmd, env=env or child_env(), capture_output=True, text=True, timeout=timeout)
+
+
+def fleet_difference(reference: list[tuple], storage, study_name: str) -> str | None:
+    """None when the study's trials equal the reference; else what differs, with the first differing trial's
+    claims, posted result and error, so that a rare failure on a loaded machine says what happened."""
+    recorded = recorded_signatures(storage, study_name)
+    index = first_difference(reference, recorded)
+    if index is None:
+        return None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        trials = optuna.load_study(study_name=study_name, storage=storage).get_trials(deepcopy=False)
+    trial = trials[index] if index < len(trials) else None
+    attrs = {k: v for k, v in trial.system_attrs.items() if k.startswith("optgui:")} if trial else {}
+    return (
+        f"trial {index} differs (reference {len(reference)} trials, recorded {len(recorded)}):\n"
+        f"  reference: {reference[index] if index < len(reference) else None}\n"
+        f"  recorded:  {recorded[index] if index < len(recorded) else None}\n"
+        f"  intermediate values: {trial.intermediate_values if trial else None}\n"
+        f"  optgui attributes: {attrs}"
+    )

@@ -94,8 +94,10 @@ class FleetWorker:
         accept_objective_change: bool = False,
         accept_version_change: bool = False,
         trust_pickles: bool = False,
+        fleet_session: str | None = None,
     ):
         self.storage_text = storage
+        self._fleet_session = fleet_session  # the fleet this worker was started for, when its starter said
         self._trust_pickles = trust_pickles
         self._pickle_key: bytes | None = None
         self._pickle_recorder: PickleRecorder | None = None
@@ -155,7 +157,10 @@ class FleetWorker:
         attrs = self._store.fleet_attrs()
         self._start_seq = int((attrs.get(fl.KEY_CONTROL) or {}).get("seq", 0))
         fleet = attrs.get(fl.KEY_FLEET) or {}
-        self._initial_session = fleet.get("session") if fleet.get("state") in FINAL_FLEET_STATES else None
+        # A finished fleet's session is not waited out, except the very fleet this worker was started for: a worker
+        # that starts late, after its fleet finished, exits at once instead of waiting for the next one.
+        finished = fleet.get("state") in FINAL_FLEET_STATES and fleet.get("session") != self._fleet_session
+        self._initial_session = fleet.get("session") if finished else None
         extra: dict[str, Any] = {}
         registration = self._registration = fl.WorkerRegistration(self._store, mode=self.mode)
         if self.mode == "free":
