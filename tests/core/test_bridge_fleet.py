@@ -47,3 +47,19 @@ def test_worker_with_a_missing_python_is_one_line(tmp_path):
     assert proc.stderr.strip().splitlines() == [
         f"optgui: error: --python {tmp_path / 'nope' / 'python'}: no such interpreter"
     ]
+
+
+def test_one_function_objective_in_another_python_ends_its_suggest_phase_where_it_should(tmp_path):
+    """The coordinator runs a one-function objective only up to its first use of the trial that is not a suggest
+    (here a report): in the user's Python the bridge is told to end it there and is ready for the next trial. (It
+    was left waiting mid-trial: every later trial failed with 'suggest was not made in the suggest phase'.)"""
+    env = make_user_env(tmp_path)  # suggests, prints, reports, sets a user attribute; trial 6 fails on purpose
+    journal = tmp_path / "study.log"
+    proc = run_optgui(
+        "run", str(journal), "--study", "s", "--objective", env.objective, "--python", env.python,
+        "--workers", "2", "--sampler", "tpe", "--seed", "2", "--n-trials", "8", "--quiet",
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    trials = _journal_trials(journal)
+    assert [state for _, state, _, _ in trials] == ["COMPLETE"] * 6 + ["FAIL", "COMPLETE"], proc.stderr[-2000:]
+    assert trials == plain_optuna_trials(env, 8, 2)

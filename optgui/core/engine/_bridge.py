@@ -46,7 +46,7 @@ from optgui.core.engine._python_env import (
 )
 from optgui.core.errors import ObjectiveError
 
-PROTOCOL_VERSION = 2
+PROTOCOL_VERSION = 3
 _STDERR_TAIL_BYTES = 4000
 _STUDY_PROPERTIES = ("study_name", "directions", "direction", "user_attrs", "best_value", "best_params", "best_trial")
 _TRIAL_PROPERTIES = (
@@ -282,11 +282,18 @@ class BridgeObjective:
         import optuna
 
         self._abort.clear()
+        # A parallel run's coordinator runs a one-function objective only up to its first use of the trial other than
+        # a suggest (SuggestOnlyTrial raises there): every call is answered then, so that the objective can be told
+        # to end right there instead of going on, unseen, in its own process.
+        suggest_only = bool(getattr(type(trial), "suggest_phase_only", False))
         try:
             if self._proc is None or self._proc.poll() is not None:
                 self.start()
             assert self._stream is not None
-            self._stream.send({"op": "trial", "number": trial.number})
+            start: dict[str, Any] = {"op": "trial", "number": trial.number}
+            if suggest_only:
+                start["suggest_only"] = True
+            self._stream.send(start)
             deferred: Exception | None = None  # the error of a call made without waiting for its answer
             while True:
                 message = self._receive()
@@ -311,13 +318,42 @@ class BridgeObjective:
                 if deferred is not None:  # its error is what the objective meets at its next call (not performed)
                     answer, deferred = {"error": _error(deferred)}, None
                 else:
-                    answer = self._answer(trial, message)
+                    try:
+                        answer = self._answer(trial, message)
+                    except self._abandoned:
+                        raise
+                    except BaseException:  # the suggest phase ended at this call (or an interrupt)
+                        if suggest_only:
+                            self._end_trial()
+                        else:
+                            self.close()
+                        raise
                 self._stream.send(answer)
         except _AbortRequested:
             self.close()
             raise self._abandoned() from None
         except self._abandoned:
             self.close()  # the engine abandoned the trial inside a call: the objective must not go on
+            raise
+
+    def _end_trial(self) -> None:
+        """Answer the objective's pending call with "end" and wait until it has unwound (what it prints meanwhile
+        is passed on); the bridge is then ready for the next trial. A bridge that does not end is stopped."""
+        assert self._stream is not None
+        try:
+            self._stream.send({"end": True})
+            while True:
+                message = self._receive()
+                op = message.get("op")
+                if op in ("ended", "return", "pruned", "raise"):
+                    return
+                if op == "output":
+                    stream = sys.stdout if message.get("stream") == "stdout" else sys.stderr
+                    stream.write(str(message.get("text", "")))
+                elif op in ("call", "get", "study") and message.get("reply") is not False:
+                    self._stream.send({"end": True})  # (an objective that caught the first one asks again)
+        except BaseException:
+            self.close()
             raise
 
     def _perform_quietly(self, trial: Any, message: dict[str, Any]) -> Exception | None:

@@ -61,6 +61,8 @@ class SuggestPhaseEnded(BaseException):
 class SuggestOnlyTrial:
     """What a one-function objective sees in the coordinator: suggests pass through, anything else ends the phase."""
 
+    suggest_phase_only = True  # (read on the class: an objective in another Python is then told where to end)
+
     def __init__(self, trial):
         object.__setattr__(self, "_trial", trial)
 

@@ -310,6 +310,7 @@ class FleetPanel(QWidget):
             ("--sampler", "sampler"),
             ("--pruner", "pruner"),
             ("--seed", "seed"),
+            ("--python", "python"),  # the run panel's Python: the coordinator records it, the workers use it
         ):
             if fields.get(key) is not None:
                 args += [option, str(fields[key])]
@@ -346,7 +347,9 @@ class FleetPanel(QWidget):
             return
         if not self._confirm_write():
             return
-        self.processes.start("worker", ["worker", self.storage, "--study", self.study, "--quiet"])
+        python = self._request_fields().get("python")
+        extra = ["--python", python] if python else []  # (else the Python the study recorded)
+        self.processes.start("worker", ["worker", self.storage, "--study", self.study, "--quiet", *extra])
         self._set_note("Started one more worker.")
         self._update_controls()
 

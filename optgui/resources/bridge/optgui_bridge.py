@@ -19,18 +19,23 @@ travel as JSON lines over the connection (a socket, never stdout, so the objecti
 performed on the engine's real `optuna.Trial`, in the order the objective makes them. Every message carries the
 protocol version `v`:
 
-    bridge -> engine  {"v": 2, "op": "ready"} | {"v": 2, "op": "load_error", "message": ...}
-    engine -> bridge  {"v": 2, "op": "trial", "number": N}          (run the objective once)
-    bridge -> engine  {"v": 2, "op": "call", "name": "suggest_float", "args": [...], "kwargs": {...}}
-                      {"v": 2, "op": "get", "name": "params"}      {"v": 2, "op": "study", "name": "best_value"}
-    engine -> bridge  {"v": 2, "ok": RESULT} | {"v": 2, "error": {"type": ..., "message": ...}}
-    bridge -> engine  {"v": 2, "op": "call", "name": "report", "args": [...], "kwargs": {...}, "reply": false}
+    bridge -> engine  {"v": 3, "op": "ready"} | {"v": 3, "op": "load_error", "message": ...}
+    engine -> bridge  {"v": 3, "op": "trial", "number": N}          (run the objective once)
+                      {"v": 3, "op": "trial", "number": N, "suggest_only": true}   (a parallel run's coordinator:
+                      every call is answered, report and set_user_attr too, and may be answered with "end")
+    bridge -> engine  {"v": 3, "op": "call", "name": "suggest_float", "args": [...], "kwargs": {...}}
+                      {"v": 3, "op": "get", "name": "params"}      {"v": 3, "op": "study", "name": "best_value"}
+    engine -> bridge  {"v": 3, "ok": RESULT} | {"v": 3, "error": {"type": ..., "message": ...}}
+                      | {"v": 3, "end": true}   (the engine needs no more of this run of the objective: the
+                      objective is unwound, past its own `except Exception`, and the bridge says {"op": "ended"})
+    bridge -> engine  {"v": 3, "op": "call", "name": "report", "args": [...], "kwargs": {...}, "reply": false}
                       (report and set_user_attr: no answer is sent or awaited; an error they raise in the engine
                       is the answer to the objective's next call, which is then not performed)
-    bridge -> engine  {"v": 2, "op": "output", "stream": "stdout"|"stderr", "text": ...}   (what the objective prints)
-    bridge -> engine  {"v": 2, "op": "return", "value": ...} | {"v": 2, "op": "pruned", "message": ...}
-                      | {"v": 2, "op": "raise", "type": ..., "message": ..., "traceback": ...}
-    engine -> bridge  {"v": 2, "op": "exit"}
+    bridge -> engine  {"v": 3, "op": "output", "stream": "stdout"|"stderr", "text": ...}   (what the objective prints)
+    bridge -> engine  {"v": 3, "op": "return", "value": ...} | {"v": 3, "op": "pruned", "message": ...}
+                      | {"v": 3, "op": "raise", "type": ..., "message": ..., "traceback": ...}
+                      | {"v": 3, "op": "ended"}
+    engine -> bridge  {"v": 3, "op": "exit"}
 
 Pruning: `raise optuna.TrialPruned()` works where the environment has Optuna (any exception class named
 TrialPruned counts, whichever Optuna version defined it). Without Optuna, raise `trial.TrialPruned()` (the same
@@ -51,7 +56,7 @@ import sys
 import traceback
 from typing import Any, Callable, Dict, List, Optional
 
-PROTOCOL_VERSION = 2
+PROTOCOL_VERSION = 3
 
 # Trial attributes read from the engine's trial (plain data); everything else the objective may use is a method.
 _PROPERTIES = (
@@ -93,6 +98,11 @@ class TrialPruned(Exception):
     """Raise it in an objective to prune the trial (in an environment without Optuna; optuna.TrialPruned works too)."""
 
 
+class _TrialEnded(BaseException):
+    """The engine ended this run of the objective (a BaseException: the objective's `except Exception` cannot keep
+    it running)."""
+
+
 class BridgeError(Exception):
     """The engine refused a call with an exception whose type is not a built-in one (its name is in the message)."""
 
@@ -120,6 +130,8 @@ class _Channel:
     def request(self, message: Dict[str, Any]) -> Any:
         self.send(message)
         answer = self.receive()
+        if answer.get("end"):
+            raise _TrialEnded()
         if "error" in answer:
             raise _rebuilt_exception(answer["error"]["type"], answer["error"]["message"])
         return answer.get("ok")
@@ -162,9 +174,10 @@ class BridgeTrial:
 
     TrialPruned = TrialPruned
 
-    def __init__(self, channel: _Channel) -> None:
+    def __init__(self, channel: _Channel, answer_every_call: bool = False) -> None:
         self._channel = channel
         self._study = _StudyView(channel)
+        self._answer_every_call = answer_every_call
 
     @property
     def study(self) -> _StudyView:
@@ -183,7 +196,7 @@ class BridgeTrial:
     def __getattr__(self, name: str) -> Any:
         if name in _PROPERTIES:
             return self._channel.request({"op": "get", "name": name})
-        if name in _NO_REPLY:
+        if name in _NO_REPLY and not self._answer_every_call:
 
             def send(*args: Any, **kwargs: Any) -> None:
                 message = {"op": "call", "name": name, "args": list(args), "kwargs": kwargs, "reply": False}
@@ -301,13 +314,17 @@ def _describe_load_error(ref: str, exc: BaseException) -> str:
     return "importing objective {} failed: {}: {}".format(ref, exc.__class__.__name__, exc)
 
 
-def _run_trial(channel: _Channel, objective: Callable[..., Any]) -> None:
-    trial = BridgeTrial(channel)
+def _run_trial(channel: _Channel, objective: Callable[..., Any], suggest_only: bool = False) -> None:
+    trial = BridgeTrial(channel, answer_every_call=suggest_only)
     saved = sys.stdout, sys.stderr
     sys.stdout = _Output(channel, "stdout", saved[0])
     sys.stderr = _Output(channel, "stderr", saved[1])
     try:
         value = objective(trial)
+    except _TrialEnded:
+        sys.stdout, sys.stderr = saved
+        channel.send({"op": "ended"})
+        return
     except Exception as exc:  # noqa: BLE001 - every objective error goes back to the engine
         sys.stdout, sys.stderr = saved
         if _is_pruned(exc):
@@ -346,7 +363,7 @@ def _serve(connection: str, ref: str, import_root: Optional[str]) -> int:
             return 0  # the engine has gone
         if message.get("op") != "trial":
             return 0
-        _run_trial(channel, objective)
+        _run_trial(channel, objective, suggest_only=bool(message.get("suggest_only")))
 
 
 def _distribution(name: str) -> Optional[str]:
