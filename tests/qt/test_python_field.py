@@ -286,3 +286,20 @@ def test_a_test_still_running_when_the_python_changes_reports_nothing(
     qapp.processEvents()  # (what the dropped test could still deliver was posted before its work ended)
     assert panel.test_ok is None and not panel.test_result.isVisible()
     assert _test_objective(qtbot, panel) is True
+
+
+def test_the_fleet_tab_runs_its_workers_in_the_chosen_python(qtbot, make_window, dialog_log, user_env, tmp_path):
+    """Start fleet passes the run panel's Python to `optgui run --workers`; with none chosen, none is named (the
+    workers then use the one the study recorded)."""
+    journal = tmp_path / "fleet.log"
+    from optuna.storages.journal import JournalFileBackend, JournalStorage
+
+    optuna.create_study(storage=JournalStorage(JournalFileBackend(str(journal))), study_name=STUDY)
+    window = make_window()
+    assert window.open_storage(str(journal), STUDY)
+    view = window.study_view
+    _define(view.panel, user_env)
+    assert "--python" not in view.fleet.fleet_arguments()  # optgui's own: the study's recorded one is used
+    _type_python(qtbot, view.panel, user_env.python)
+    arguments = view.fleet.fleet_arguments()
+    assert arguments[arguments.index("--python") + 1] == user_env.python
