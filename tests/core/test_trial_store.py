@@ -250,3 +250,20 @@ def test_an_older_full_read_never_takes_a_finished_trial_back():
     change = store.apply_read(old_read)
     assert store.params_loaded and change.changed.tolist() == [0]
     assert store.state[1] == COMPLETE and store.values[1, 0] == 0.5 and store.best_value() == 0.5
+
+
+def test_a_full_read_into_an_empty_store_then_a_poll_past_a_gap_leaves_placeholders():
+    """A full read into an empty store is written without clearing its rows first: the rows a later poll skips must
+    still be RUNNING placeholders, and carry the best so far, in a store that held more rows before (a reload)."""
+    store = TrialStore(("minimize",), capacity=4)
+    store.load(_table(range(12), [COMPLETE] * 12, np.arange(12.0)))  # grows past the first capacity
+    store.load(_table(range(3), [COMPLETE, PRUNED, FAIL], [5.0, 4.0, np.nan]))  # shorter: rows 3..11 are gone
+    assert store.n == 3 and store.number[:3].tolist() == [0, 1, 2]
+    store.apply(_table([6], [COMPLETE], [1.0]))  # rows 3, 4, 5 not delivered yet
+    assert store.n == 7
+    assert store.state[3:6].tolist() == [RUNNING] * 3 and store.trial_id[3:6].tolist() == [-1] * 3
+    assert np.isnan(store.values[3:6, 0]).all() and np.isnat(store.datetime_start[3:6]).all()
+    assert store.number[:7].tolist() == list(range(7))
+    assert store.counts()["RUNNING"] == 3 and store.counts()["COMPLETE"] == 2
+    assert store.complete.view()[0].tolist() == [0.0, 6.0] and store.pruned.view()[0].tolist() == [1.0]
+    assert store.best[:7].tolist() == [5.0, 5.0, 5.0, 5.0, 5.0, 5.0, 1.0]  # (pruned 4.0 is not a best)

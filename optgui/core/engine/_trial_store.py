@@ -49,7 +49,7 @@ from optgui.core.storage import (
     frozen_mapping,
     select_rows,
 )
-from optgui.core.storage._trial_frame import _grown
+from optgui.core.storage._trial_frame import _grown, contiguous
 
 _EMPTY_ROWS = np.empty(0, dtype=np.int64)
 
@@ -225,7 +225,9 @@ class TrialStore(TrialFrame):
         self.revision += 1
         self._key_cache.clear()
         self._update_points(rows, *before)
-        self._update_best(int(rows.min()))
+        # From the first row written or added: the placeholders of a gap carry the best so far too (best[] of rows
+        # past the old end holds whatever an earlier, longer load left there).
+        self._update_best(min(int(rows.min()), old_n))
         return StoreChange(new, changed, added)
 
     def apply_read(self, table: TrialTable) -> StoreChange:
@@ -269,14 +271,19 @@ class TrialStore(TrialFrame):
             if np.any(self._plotted[known] & moved):
                 self._rebuild_points()
                 return
-        finished = _sorted_unique(rows[(self.state[rows] != RUNNING) & ~self._plotted[rows]])
+        span = contiguous(rows)
+        if isinstance(span, slice):  # (a full read's rows: masks over a slice, no gathers)
+            finished = np.flatnonzero((self.state[span] != RUNNING) & ~self._plotted[span]) + span.start
+        else:
+            finished = _sorted_unique(rows[(self.state[rows] != RUNNING) & ~self._plotted[rows]])
         if not self._append_points(finished):
             self._rebuild_points()
 
     def _append_points(self, rows: np.ndarray) -> bool:
-        self._plotted[rows] = True
-        y = self.values[rows, self.objective]
-        state = self.state[rows]
+        at = contiguous(rows)
+        self._plotted[at] = True
+        y = self.values[at, self.objective]
+        state = self.state[at]
         ok = True
         for code, points in ((COMPLETE, self.complete), (PRUNED, self.pruned)):
             sel = state == code
