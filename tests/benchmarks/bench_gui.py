@@ -46,7 +46,6 @@ import optuna  # noqa: E402
 from PySide6.QtCore import QElapsedTimer, QEventLoop, Qt, QTimer  # noqa: E402
 
 from tests.benchmarks.bench_scale import append_trials as scale_append_trials  # noqa: E402
-from tests.benchmarks.bench_scale import current_rss_mb  # noqa: E402
 
 TICK_MS = 10
 # The lateness of a run includes what follows its end: the last reads, the verifier's start and first polls, the
@@ -264,34 +263,6 @@ def run_benchmark(app, folder: Path, args) -> None:
     )
 
 
-def switching(app, big: Path, repeats: int) -> tuple[list[float], list[float], float]:
-    """Seconds to show a 100-trial study of the same file after the large one, and back (sessions of recently
-    shown studies are kept), each until the plot is drawn; and the RSS with both sessions held."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        small = optuna.create_study(storage=f"sqlite:///{big}", study_name="small", load_if_exists=True)
-        if not small.trials:
-            small.optimize(lambda t: t.suggest_float("x", -1, 1) ** 2, n_trials=100)
-    window = make_window()
-    window.open_storage(str(big), "big")
-    settle(2.0)  # (its background reads end)
-    to_small, to_big = [], []
-    for _ in range(repeats):
-        for name, times in (("small", to_small), ("big", to_big)):
-            t = time.perf_counter()
-            assert window.study_list.select(name)  # as a click in the list
-            window.study_view.plot.view.viewport().repaint()
-            times.append(time.perf_counter() - t)
-            assert window.study_view.session.name == name
-            settle(0.5)
-    both = current_rss_mb()
-    window.verifier.cancel()
-    window.close()
-    window.deleteLater()
-    settle(0.5)
-    return to_small, to_big, both
-
-
 def big_study_benchmark(app, folder: Path, args) -> None:
     big = folder / "big.db"
     t = time.perf_counter()
@@ -329,7 +300,6 @@ def big_study_benchmark(app, folder: Path, args) -> None:
         settle(0.5)
         del window, view
         gc.collect()
-    switches = switching(app, big, args.repeats)
     peak = rss_mb()
     bare = [bare_read(big) for _ in range(args.repeats)]  # (after the GUI: its lists would raise the peak RSS)
     med = statistics.median
@@ -357,13 +327,6 @@ def big_study_benchmark(app, folder: Path, args) -> None:
             f"One live update with 10 new trials (poll + plot + repaint), {name}: {med(w):.1f} ms median, "
             f"{max(w):.1f} ms max; GUI thread CPU {med(c):.1f} ms median (target 10 ms)"
         )
-    to_small, to_big, both_rss = switches
-    print(
-        f"Switching between the {args.big}-trial study and a 100-trial study of the same file, plot drawn: to the "
-        f"small one {1000 * med(to_small):.0f} ms, back to the large one {1000 * med(to_big):.0f} ms median "
-        f"(max {1000 * max(to_small + to_big):.0f} ms; target 500 ms); RSS with both open {both_rss:.0f} MB "
-        f"(target 1.5 GB)"
-    )
     print(
         f"Peak RSS {peak:.0f} MB (target {'1 GB' if args.big <= 1_000_000 else '4 GB'}); load average at the "
         f"end {' '.join(f'{x:.2f}' for x in os.getloadavg())}"
