@@ -64,3 +64,20 @@ def install(parent=None) -> ErrorReporter:
 
 def reporter() -> ErrorReporter | None:
     return _reporter
+
+
+def in_window_words(message: str) -> str:
+    """A core message written for the command line, said as the window says it: the Python field instead of the
+    --python option ("--python /x/python: no such interpreter" -> "Python /x/python: no such interpreter").
+
+    >>> in_window_words("--python /opt/py: no such interpreter")
+    'Python /opt/py: no such interpreter'
+    >>> in_window_words("--python runs a file or module objective; builtin:quadratic is a built-in")
+    'Another Python runs a file or module objective; builtin:quadratic is a built-in'
+    """
+    message = message.replace("(leave out --python)", "(choose optgui's own Python)")
+    if message.startswith("--python runs "):
+        return "Another Python runs " + message[len("--python runs ") :]
+    if message.startswith("--python "):
+        return "Python " + message[len("--python ") :]
+    return message

@@ -206,6 +206,7 @@ def test_a_missing_or_too_old_python_is_one_message_before_the_run(qtbot, make_w
         qtbot.waitUntil(lambda: len(dialog_log.errors) > before, timeout=60000)  # noqa: B023
         title, text, details = dialog_log.errors[-1]
         assert message in text and python in text, text
+        assert text.startswith(f"Python {python}") and "--python" not in text, text  # the field, not the option
         assert not details and "Traceback" not in text
         assert not window.controller.active
     assert _metadata(db).run is None  # nothing was written

@@ -44,6 +44,7 @@ from optgui.core.engine import (
 )
 from optgui.core.errors import OptguiError
 from optgui.qt import dialogs, theme
+from optgui.qt.errors import in_window_words
 from optgui.qt.paths_shown import shown_name
 from optgui.qt.study.run_state import ABORTABLE, PAUSABLE, STOPPABLE, SessionRunState
 from optgui.qt.study.session import RunDefinition
@@ -551,7 +552,8 @@ class RunPanel(QWidget):
 
     def _test_failed(self, error: TaskError) -> None:
         exc = error.exception
-        self.show_test_result(False, f"✗ {exc if isinstance(exc, OptguiError) else error.message}")
+        message = in_window_words(str(exc)) if isinstance(exc, OptguiError) else error.message
+        self.show_test_result(False, f"✗ {message}")
 
     def show_test_result(self, ok: bool | None, text: str = "") -> None:
         """The Test objective line: success (green), failure (red), a note (muted), or nothing (a test still

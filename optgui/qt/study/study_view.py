@@ -40,6 +40,7 @@ from optgui.core.errors import OptguiError
 from optgui.core.records import StudyMetadata
 from optgui.core.storage import StudySummary
 from optgui.qt import dialogs
+from optgui.qt.errors import in_window_words
 from optgui.qt.fleet.fleet_panel import FleetPanel
 from optgui.qt.paths_shown import shown_name
 from optgui.qt.plots.convergence_plot import ConvergencePlot, ParetoPlot
@@ -528,7 +529,7 @@ class StudyView(QWidget):
         if session is not self.session:
             return
         exc = error.exception
-        message = str(exc) if isinstance(exc, OptguiError) else error.message
+        message = in_window_words(str(exc)) if isinstance(exc, OptguiError) else error.message
         session.notice, session.notice_is_error = f"Not run: {message}", True
         self.panel.set_notice(session.notice, error=True)
         details = "" if isinstance(exc, OptguiError) else error.details
