@@ -3,11 +3,18 @@
 A QScrollArea sizes its widget from size hints computed at a width other than the one the widget gets, so a
 word-wrapped QLabel whose text grows (a longer note after switching studies) kept the height of its old text and
 was drawn cut off. This label asks for the height its text needs at its actual width.
+
+Its texts change during a run (the state, the notice): the height is measured with the font's metrics, as QLabel
+measures plain text, and the minimum height is set only when it changes, so that an update of the same height
+does not lay the run panel out again.
 """
 
 from __future__ import annotations
 
+from PySide6.QtCore import QRect, Qt
 from PySide6.QtWidgets import QLabel
+
+_TALL = 1_000_000  # px: room enough for any text's height
 
 
 class WrappedLabel(QLabel):
@@ -16,6 +23,8 @@ class WrappedLabel(QLabel):
         self.setWordWrap(True)
 
     def setText(self, text: str) -> None:  # noqa: N802 - Qt's name
+        if text == self.text():
+            return
         super().setText(text)
         self._fit()
 
@@ -23,12 +32,19 @@ class WrappedLabel(QLabel):
         super().resizeEvent(event)
         self._fit()
 
+    def text_height(self, width: int) -> int:
+        """The height the text needs at `width` px, margins included (0 without text)."""
+        if not self.text():
+            return 0
+        margins = self.contentsMargins()
+        inner = max(width - margins.left() - margins.right() - 2 * self.margin(), 1)
+        flags = int(Qt.TextFlag.TextWordWrap) | int(self.alignment())
+        box = self.fontMetrics().boundingRect(QRect(0, 0, inner, _TALL), flags, self.text())
+        return box.height() + margins.top() + margins.bottom() + 2 * self.margin()
+
     def _fit(self) -> None:
         if self.width() <= 0:
             return
-        previous = self.minimumHeight()
-        self.setMinimumHeight(0)  # (QLabel's height for a width is at least its minimum height)
-        needed = max(self.heightForWidth(self.width()), 0)
-        self.setMinimumHeight(needed)
-        if needed != previous:
-            self.updateGeometry()
+        needed = self.text_height(self.width())
+        if needed != self.minimumHeight():
+            self.setMinimumHeight(needed)
