@@ -23,13 +23,18 @@ def _journal_trials(path):
     return [[t.number, t.state.name, t.params, t.values] for t in study.trials if t.state.is_finished()]
 
 
+def _two_workers(env, journal, n_trials: int):
+    """`optgui run --workers 2 --python` of the environment's objective, TPE with seed 2."""
+    return run_optgui(
+        "run", str(journal), "--study", "s", "--objective", env.objective, "--python", env.python,
+        "--workers", "2", "--sampler", "tpe", "--seed", "2", "--n-trials", str(n_trials), "--quiet",
+    )  # fmt: skip
+
+
 def test_deterministic_fleet_evaluates_in_the_recorded_python(tmp_path):
     env = make_user_env(tmp_path, objective_source=SIMPLE)
     journal = tmp_path / "study.log"
-    proc = run_optgui(
-        "run", str(journal), "--study", "s", "--objective", env.objective, "--python", env.python,
-        "--workers", "2", "--sampler", "tpe", "--seed", "2", "--n-trials", "6", "--quiet",
-    )  # fmt: skip
+    proc = _two_workers(env, journal, 6)
     assert proc.returncode == 0, proc.stderr
     # The reference: plain Optuna's sequential run (a deterministic fleet equals it).
     assert _journal_trials(journal) == plain_optuna_trials(env, 6, 2)
@@ -55,10 +60,7 @@ def test_one_function_objective_in_another_python_ends_its_suggest_phase_where_i
     was left waiting mid-trial: every later trial failed with 'suggest was not made in the suggest phase'.)"""
     env = make_user_env(tmp_path)  # suggests, prints, reports, sets a user attribute; trial 6 fails on purpose
     journal = tmp_path / "study.log"
-    proc = run_optgui(
-        "run", str(journal), "--study", "s", "--objective", env.objective, "--python", env.python,
-        "--workers", "2", "--sampler", "tpe", "--seed", "2", "--n-trials", "8", "--quiet",
-    )  # fmt: skip
+    proc = _two_workers(env, journal, 8)
     assert proc.returncode == 0, proc.stderr
     trials = _journal_trials(journal)
     assert [state for _, state, _, _ in trials] == ["COMPLETE"] * 6 + ["FAIL", "COMPLETE"], proc.stderr[-2000:]
