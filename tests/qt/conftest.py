@@ -14,6 +14,15 @@ optuna.logging.set_verbosity(optuna.logging.ERROR)
 
 
 @pytest.fixture(autouse=True)
+def _gui_thread_collector(qapp):
+    """As in the application (optgui.qt.window.app.setup): garbage is collected in the GUI thread only, so that a
+    background task never destroys a previous test's widgets."""
+    from optgui.qt.tasks.gui_collector import install_gui_collector
+
+    install_gui_collector(qapp)
+
+
+@pytest.fixture(autouse=True)
 def _no_run_left(qapp):
     from optgui.qt.run.run_controller import running_relays
 

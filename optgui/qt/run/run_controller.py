@@ -32,6 +32,7 @@ from optgui.core.engine import (
 from optgui.core.records import EndReason
 from optgui.qt.study.run_state import PAUSABLE, RunStateMachine, SessionRunState
 from optgui.qt.tasks import tasks
+from optgui.qt.tasks.gui_collector import gui_collector
 from optgui.qt.tasks.tasks import Task, TaskSlot, TaskState
 from optgui.qt.tasks.throttle import DATA
 
@@ -165,9 +166,15 @@ class RunController(QObject):
         self.state_changed.emit(self.run.state, self.run.message)
         self._flushes = 0
         self._full_collection.stop()
-        self._collector_paused = PACE_COLLECTOR and gc.isenabled()
+        # The run paces collections itself (between flushes): the GUI-thread collector, or Python's automatic one,
+        # is paused meanwhile.
+        collector = gui_collector()
+        self._collector_paused = PACE_COLLECTOR and (collector is not None or gc.isenabled())
         if self._collector_paused:
-            gc.disable()
+            if collector is not None:
+                collector.paused = True
+            else:
+                gc.disable()
         self._timer.start()
         self._relay = self._relay_slot.start(
             lambda state: _relay(state, engine, events),
@@ -213,7 +220,11 @@ class RunController(QObject):
     def _resume_collector(self) -> None:
         if self._collector_paused:
             self._collector_paused = False
-            gc.enable()
+            collector = gui_collector()
+            if collector is not None:
+                collector.paused = False
+            else:
+                gc.enable()
             self._full_collection.start()
 
     @Slot()

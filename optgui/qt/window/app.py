@@ -52,8 +52,10 @@ def setup(app: QApplication, settings=None):
     # imported on use, not with this module: start-up time
     from optgui.qt import errors, theme
     from optgui.qt.settings import Settings
+    from optgui.qt.tasks.gui_collector import install_gui_collector
 
     settings = settings or Settings()
+    install_gui_collector(app)  # garbage (and the Qt objects it holds) is freed in the GUI thread only
     theme.install(app, settings.theme())
     errors.install(app)
     app.setStyleSheet(STYLE)
