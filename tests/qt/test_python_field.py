@@ -247,7 +247,11 @@ def test_opening_a_study_runs_no_interpreter_it_names(qtbot, make_window, dialog
         n_trials=1,
         python=user_env.python,
     )
-    StudyRunner(request).run()
+    runner = StudyRunner(request)
+    try:
+        runner.run()
+    finally:
+        runner.close_objective()  # (its bridge process would outlive the test)
     marker = tmp_path / "program-ran"
     program = tmp_path / "not-a-python"
     program.write_text(f"#!/bin/sh\ntouch {marker}\n")
