@@ -16,6 +16,7 @@ from optgui.qt.settings import Settings
 from optgui.qt.window.preferences import PreferencesDialog
 from optgui.qt.workspace.notifier import NotificationKind, Notifier
 from optgui.qt.workspace.workspace_panel import WorkspacePanel
+from tests.support.studies import finished_trial
 
 
 class FakeTray:
@@ -24,22 +25,6 @@ class FakeTray:
 
     def show(self, title: str, message: str, key: tuple[str, str], critical: bool) -> None:
         self.shown.append((title, message, key, critical))
-
-
-def _finished_trial(value: float, ended: dt.datetime) -> optuna.trial.FrozenTrial:
-    return optuna.trial.FrozenTrial(
-        number=0,
-        trial_id=0,
-        state=optuna.trial.TrialState.COMPLETE,
-        value=value,
-        params={"x": value},
-        distributions={"x": optuna.distributions.FloatDistribution(-100, 100)},
-        datetime_start=ended - dt.timedelta(seconds=10),
-        datetime_complete=ended,
-        user_attrs={},
-        system_attrs={},
-        intermediate_values={},
-    )
 
 
 def _notifier(qtbot) -> tuple[Notifier, FakeTray]:
@@ -53,7 +38,7 @@ def test_a_watched_study_that_stalls_raises_one_notification_and_a_click_opens_i
     path = tmp_path / "w.db"
     study = optuna.create_study(study_name="w", storage=f"sqlite:///{path}")
     for i in range(5):
-        study.add_trial(_finished_trial(float(i), dt.datetime.now() - dt.timedelta(minutes=30 - i)))
+        study.add_trial(finished_trial(float(i), dt.datetime.now() - dt.timedelta(minutes=30 - i)))
     notifier, tray = _notifier(qtbot)
     panel = WorkspacePanel()
     qtbot.addWidget(panel)
@@ -139,7 +124,7 @@ def test_a_stalled_run_in_this_window_is_notified_once_and_a_click_shows_its_stu
     path = tmp_path / "r.db"
     run = optuna.create_study(study_name="run", storage=f"sqlite:///{path}")
     for i in range(5):  # trials of 10 s, the last one 26 minutes ago
-        run.add_trial(_finished_trial(float(i), dt.datetime.now() - dt.timedelta(minutes=30 - i)))
+        run.add_trial(finished_trial(float(i), dt.datetime.now() - dt.timedelta(minutes=30 - i)))
     other = optuna.create_study(study_name="other", storage=f"sqlite:///{path}")
     other.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=2)
     window = make_window()

@@ -13,22 +13,7 @@ from PySide6.QtCore import Qt
 
 from optgui.qt.window.study_list import HEALTH
 from optgui.qt.workspace.health_line import reread_due
-
-
-def _finished(value: float, ended: dt.datetime) -> optuna.trial.FrozenTrial:
-    return optuna.trial.FrozenTrial(
-        number=0,
-        trial_id=0,
-        state=optuna.trial.TrialState.COMPLETE,
-        value=value,
-        params={"x": value},
-        distributions={"x": optuna.distributions.FloatDistribution(-100, 100)},
-        datetime_start=ended - dt.timedelta(seconds=10),
-        datetime_complete=ended,
-        user_attrs={},
-        system_attrs={},
-        intermediate_values={},
-    )
+from tests.support.studies import finished_trial
 
 
 def _inspect_health(path) -> dict[str, str]:
@@ -47,7 +32,7 @@ def test_the_health_column_says_what_inspect_says(qtbot, tmp_path, make_window, 
     )  # fmt: skip
     stuck = optuna.create_study(study_name="stuck", storage=f"sqlite:///{path}")
     for i in range(5):  # 10 s trials, the last one 26 minutes ago; then a trial starts and nothing finishes
-        stuck.add_trial(_finished(float(i), dt.datetime.now() - dt.timedelta(minutes=30 - i)))
+        stuck.add_trial(finished_trial(float(i), dt.datetime.now() - dt.timedelta(minutes=30 - i)))
     stuck.ask()
     quiet = optuna.create_study(study_name="quiet", storage=f"sqlite:///{path}")
     quiet.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=3)

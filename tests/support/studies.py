@@ -20,3 +20,23 @@ def plain_study(path, name="det", directions=("minimize",), trials=0, objective=
         if trials:
             study.optimize(objective, n_trials=trials)
     return path
+
+
+def finished_trial(value: float, ended) -> optuna.trial.FrozenTrial:
+    """A COMPLETE trial of param x that ran for 10 s and ended at `ended` (a datetime), for add_trial: studies
+    whose last activity lies in the past (stalled, idle)."""
+    import datetime as dt
+
+    return optuna.trial.FrozenTrial(
+        number=0,
+        trial_id=0,
+        state=optuna.trial.TrialState.COMPLETE,
+        value=value,
+        params={"x": value},
+        distributions={"x": optuna.distributions.FloatDistribution(-100, 100)},
+        datetime_start=ended - dt.timedelta(seconds=10),
+        datetime_complete=ended,
+        user_attrs={},
+        system_attrs={},
+        intermediate_values={},
+    )
