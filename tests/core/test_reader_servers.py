@@ -102,7 +102,8 @@ def test_server_reader_cannot_write(server_url, storage):
     with open_reader(server_url) as reader:
         with pytest.raises(StorageError, match="(?i)read.only"):
             reader.db.rows("INSERT INTO studies (study_name) VALUES (?)", ("written-by-reader",))
-    assert "written-by-reader" not in [s.study_name for s in optuna.get_all_study_summaries(rdb)]
+    # Names only: summaries read each study's trials, and a parallel test may delete its study meanwhile.
+    assert "written-by-reader" not in optuna.get_all_study_names(rdb)
 
 
 def test_server_bad_password_is_one_clean_line(server_url):

@@ -4,6 +4,7 @@ steps. The build itself is checked by `python packaging/smoke_test.py` (minutes,
 
 from __future__ import annotations
 
+import importlib
 import plistlib
 import sys
 import types
@@ -90,6 +91,8 @@ def run_spec(tmp_path, monkeypatch, platform):
     rec = Recorder()
     namespace = {name: getattr(rec, name) for name in ("Analysis", "PYZ", "EXE", "COLLECT", "BUNDLE")}
     namespace.update(SPECPATH=str(spec.parent), workpath=str(tmp_path), __file__=str(spec))
+    # PyInstaller reads the platform once, at import: import it under the real one, then pretend.
+    importlib.import_module("PyInstaller.utils.hooks")
     monkeypatch.setattr(sys, "path", list(sys.path))
     monkeypatch.setattr(sys, "platform", platform)
     exec(compile(spec.read_text(), str(spec), "exec"), namespace)  # noqa: S102 - the project's own spec
