@@ -9,7 +9,7 @@ import warnings
 import optuna
 import pytest
 
-from tests.support.clipping import clipped_texts
+from tests.support.clipping import clipped_on_each_page
 
 
 def _pruned_objective(trial):
@@ -48,19 +48,6 @@ def studies(tmp_path_factory):
     return path
 
 
-def _pages(view):
-    """Every page a user can show: each tab, and each analysis view."""
-    for index in range(view.tabs.count()):
-        if view.tabs.isTabVisible(index):
-            view.tabs.setCurrentIndex(index)
-            if view.tabs.widget(index) is view.analysis:
-                for key in view.analysis.classes:
-                    view.analysis.show_view(key)
-                    yield f"Analysis/{key}"
-            else:
-                yield view.tabs.tabText(index)
-
-
 def test_every_page_shows_its_texts_whole_in_a_1000x700_window(qtbot, studies, make_window, dialog_log):
     window = make_window()
     window.resize(1000, 700)
@@ -71,11 +58,6 @@ def test_every_page_shows_its_texts_whole_in_a_1000x700_window(qtbot, studies, m
     problems = []
     for study in ("pruned", "two-objectives", "empty"):
         assert window.study_list.select(study)
-        for page in _pages(view):
-            try:  # (a view draws in the next event-loop pass, and its layout follows the new texts after that)
-                qtbot.waitUntil(lambda: not clipped_texts(window), timeout=1000)
-            except AssertionError:
-                problems += [f"{study} {page}: {text}" for text in clipped_texts(window)]
-            assert window.width() <= 1000, f"{study}: the window widened itself to {window.width()} px on {page}"
+        problems += clipped_on_each_page(qtbot, window, view, max_width=1000, prefix=f"{study} ")
     assert not problems, "\n".join(problems)
     assert not dialog_log.errors

@@ -10,6 +10,7 @@ import optuna
 import pytest
 
 from optgui.qt.workspace.workspace_panel import WorkspacePanel
+from tests.support.studies import finished_trial
 
 
 def _study(path: Path, name: str, n_trials: int) -> None:
@@ -90,21 +91,7 @@ def test_the_study_header_shows_the_run_health(qtbot, make_window, tmp_path):
     now = dt.datetime.now()
     for i in range(5):
         end = now - dt.timedelta(minutes=20 - i)
-        study.add_trial(
-            optuna.trial.FrozenTrial(
-                number=0,
-                trial_id=0,
-                state=optuna.trial.TrialState.COMPLETE,
-                value=float(i),
-                params={"x": float(i)},
-                distributions={"x": optuna.distributions.FloatDistribution(-10, 10)},
-                datetime_start=end - dt.timedelta(seconds=10),
-                datetime_complete=end,
-                user_attrs={},
-                system_attrs={},
-                intermediate_values={},
-            )
-        )
+        study.add_trial(finished_trial(float(i), end))
     study.ask()  # a worker is busy, but nothing finished for 16 minutes
     window = make_window()
     assert window.open_storage(str(path), "h")

@@ -11,10 +11,9 @@ import sys
 
 import optuna
 from PySide6.QtCore import Qt
-from pytestqt.exceptions import TimeoutError
 
 from optgui.qt.workspace.workspace_panel import COLUMNS, NAME_MIN
-from tests.support.clipping import clipped_texts
+from tests.support.clipping import clipped_on_each_page
 
 
 def _folder(tmp_path):
@@ -61,18 +60,6 @@ def _columns_inside(panel) -> list[str]:
     return problems
 
 
-def _pages(view):
-    for index in range(view.tabs.count()):
-        if view.tabs.isTabVisible(index):
-            view.tabs.setCurrentIndex(index)
-            if view.tabs.widget(index) is view.analysis:
-                for key in view.analysis.classes:
-                    view.analysis.show_view(key)
-                    yield f"Analysis/{key}"
-            else:
-                yield view.tabs.tabText(index)
-
-
 def test_a_1000px_window_with_the_workspace_fits(qtbot, tmp_path, make_window, dialog_log):
     folder = _folder(tmp_path)
     window = make_window()
@@ -107,13 +94,7 @@ def test_a_1000px_window_with_the_workspace_fits(qtbot, tmp_path, make_window, d
     assert not bar.usesScrollButtons()
     assert all(bar.tabToolTip(i) == bar.tabText(i) for i in shown_tabs)
 
-    problems = []
-    for page in _pages(view):
-        try:  # (a view draws in the next event-loop pass, and its layout follows the new texts after that)
-            qtbot.waitUntil(lambda: not clipped_texts(window), timeout=1000)
-        except TimeoutError:
-            problems += [f"{page}: {text}" for text in clipped_texts(window)]
-        assert window.width() <= 1000, f"the window widened itself to {window.width()} px on {page}"
+    problems = clipped_on_each_page(qtbot, window, view, max_width=1000)
     assert not problems, "\n".join(problems)
 
     window.resize(1600, 900)

@@ -3,8 +3,11 @@ than the widget (or than the part of it its parents show), and wrapped labels sh
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from PySide6.QtGui import Qt as GuiQt
 from PySide6.QtWidgets import QAbstractButton, QLabel, QWidget
+from pytestqt.exceptions import TimeoutError
 
 
 def _shown(widget: QWidget) -> bool:
@@ -44,3 +47,30 @@ def clipped_texts(root: QWidget) -> list[str]:
         if why is not None:
             found.append(f'{type(widget).__name__} "{widget.text()[:60]}": {why}')
     return found
+
+
+def pages(view) -> Iterator[str]:
+    """Show each page a user can show in a study view (each tab, and each analysis view) in turn, yielding its
+    name while it is shown."""
+    for index in range(view.tabs.count()):
+        if view.tabs.isTabVisible(index):
+            view.tabs.setCurrentIndex(index)
+            if view.tabs.widget(index) is view.analysis:
+                for key in view.analysis.classes:
+                    view.analysis.show_view(key)
+                    yield f"Analysis/{key}"
+            else:
+                yield view.tabs.tabText(index)
+
+
+def clipped_on_each_page(qtbot, window, view, *, max_width: int, prefix: str = "") -> list[str]:
+    """'page: text' for each text cut off on any page of `view`; fails at once if the window grows beyond
+    max_width on a page."""
+    problems = []
+    for page in pages(view):
+        try:  # (a view draws in the next event-loop pass, and its layout follows the new texts after that)
+            qtbot.waitUntil(lambda: not clipped_texts(window), timeout=1000)
+        except TimeoutError:
+            problems += [f"{prefix}{page}: {text}" for text in clipped_texts(window)]
+        assert window.width() <= max_width, f"{prefix}the window widened itself to {window.width()} px on {page}"
+    return problems
