@@ -58,8 +58,6 @@ def test_abort_kills_the_objective_and_resume_recovers(tmp_path):
             runner.run()
         except RunInterrupted as exc:
             outcome["interrupted"] = str(exc)
-        finally:
-            runner.close_objective()
 
     thread = threading.Thread(target=run)
     thread.start()
@@ -84,6 +82,25 @@ def test_abort_kills_the_objective_and_resume_recovers(tmp_path):
     kept = [t[1:] for t in stored_trials(storage, "s") if t[0] not in abandoned]
     (env.objective_file.with_name("aborted-once")).write_text("")  # the reference runs without the sleep
     assert kept == [t[1:] for t in plain_optuna_trials(env, 6, 5)]
+
+
+def test_a_finished_run_ends_its_objectives_process(tmp_path):
+    env = make_user_env(tmp_path)
+    request = RunRequest(
+        storage=str(tmp_path / "study.db"),
+        study_name="s",
+        objective=env.objective,
+        sampler="RandomSampler(seed=1)",
+        n_trials=2,
+        python=env.python,
+    )
+    runner = StudyRunner(request)
+    runner.prepare()
+    process = runner._bridge._proc if runner._bridge is not None else None
+    assert process is not None and process.poll() is None  # started by prepare: its import is checked first
+    assert runner.run().reason == "completed"
+    assert runner._bridge is None
+    process.wait(timeout=10)  # (a run that left it alive would time out here)
 
 
 def test_bridge_objective_abort_in_a_trial_raises_the_engines_abandon(tmp_path):

@@ -247,11 +247,7 @@ def test_opening_a_study_runs_no_interpreter_it_names(qtbot, make_window, dialog
         n_trials=1,
         python=user_env.python,
     )
-    runner = StudyRunner(request)
-    try:
-        runner.run()
-    finally:
-        runner.close_objective()  # (its bridge process would outlive the test)
+    StudyRunner(request).run()  # (its objective's process ends with the run)
     marker = tmp_path / "program-ran"
     program = tmp_path / "not-a-python"
     program.write_text(f"#!/bin/sh\ntouch {marker}\n")

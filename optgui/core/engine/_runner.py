@@ -889,8 +889,16 @@ class StudyRunner:
 
     def run(self) -> RunOutcome:
         """Run the planned segment until the target, a timeout, a stop or the sampler's own stop; a pause ends the
-        segment and waits for resume or stop. The skeleton every run shares (a fleet's coordinator too): prepare,
-        announce, `_loop`, then end the segment and release the lease."""
+        segment and waits for resume or stop. The objective's process of a run in another interpreter ends with
+        the run."""
+        try:
+            return self._run_segment()
+        finally:
+            self.close_objective()
+
+    def _run_segment(self) -> RunOutcome:
+        """The skeleton every run shares (a fleet's coordinator too): prepare, announce, `_loop`, then end the
+        segment and release the lease."""
         if not self._prepared:
             self.prepare()
         if self._nothing_to_do:
