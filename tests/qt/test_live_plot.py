@@ -167,3 +167,51 @@ def test_points_are_drawn_where_their_trials_are(qtbot):
         abs(c.red() - brush.red()) + abs(c.green() - brush.green()) + abs(c.blue() - brush.blue()) < 40
         for c in background
     )
+
+
+def _line_pixels(x, y, x_range, y_range, size=(600, 300)) -> np.ndarray:
+    """The pixels a 2 px line through (x, y) covers on an image of `size` showing x_range × y_range."""
+    import pyqtgraph as pg
+    from PySide6.QtGui import QColor, QImage, QPainter, QTransform
+
+    width, height = size
+    image = QImage(width, height, QImage.Format.Format_Grayscale8)
+    image.fill(0)
+    painter = QPainter(image)
+    sx, sy = width / (x_range[1] - x_range[0]), -height / (y_range[1] - y_range[0])
+    painter.setTransform(QTransform(sx, 0, 0, sy, -x_range[0] * sx, -y_range[1] * sy))
+    pen = pg.mkPen(QColor("white"), width=2)
+    pen.setCosmetic(True)
+    painter.setPen(pen)
+    painter.drawPath(pg.arrayToQPath(np.asarray(x, float), np.asarray(y, float), connect="finite"))
+    painter.end()
+    return np.frombuffer(image.constBits(), np.uint8).reshape(height, image.bytesPerLine())[:, :width] > 0
+
+
+def test_a_best_line_that_improves_on_every_trial_is_thinned_to_the_same_picture():
+    rng = np.random.default_rng(3)
+    n = 200_000
+    drops = rng.exponential(1.0, n) * np.where(rng.random(n) < 0.001, 2000.0, 1.0)  # now and then a big one
+    best = np.cumsum(-drops)  # improves on every trial
+    x, y = staircase(best)
+    assert len(x) == 2 * n
+    for x_range in ((-0.5, n - 0.5), (50_000.0, 50_700.0), (123_456.0, 150_000.0)):
+        tx, ty = convergence_plot.thin_line(x, y, *x_range, 600)
+        shown = (x >= x_range[0]) & (x <= x_range[1])
+        assert len(tx) <= 2 * 600 + 4 or len(tx) == shown.sum() + 2
+        y_range = (float(y[shown].min()), float(y[shown].max()))
+        full = _line_pixels(x, y, x_range, y_range)
+        thinned = _line_pixels(tx, ty, x_range, y_range)
+        assert full.sum() > 600
+        # The same picture up to where a step falls inside its pixel column: every pixel of each is at most one
+        # pixel from one of the other.
+        assert not (full & ~_grown(thinned)).any() and not (thinned & ~_grown(full)).any(), x_range
+
+
+def _grown(pixels: np.ndarray) -> np.ndarray:
+    """pixels and their 8 neighbours."""
+    padded = np.pad(pixels, 1)
+    height, width = pixels.shape
+    return np.logical_or.reduce(
+        [padded[1 + dy : 1 + dy + height, 1 + dx : 1 + dx + width] for dy in (-1, 0, 1) for dx in (-1, 0, 1)]
+    )

@@ -5,8 +5,8 @@ Live updates are O(new trials): each category's scatter draws a prefix of TrialS
 are appended to it (PointsItem.addPoints), thinned per pixel column. Everything is redrawn (decimated from
 all points) only when the picture really changes: a zoom or pan, the log scale, another objective, reloaded data,
 or when appended points exceed a per-column budget. While following a run the x range grows in steps with
-headroom, so the axes are not re-laid out on every update; the best-so-far line is a staircase through its few
-change points."""
+headroom, so the axes are not re-laid out on every update; the best-so-far line is a staircase through its change
+points, thinned to the pixel columns it is drawn on."""
 
 from __future__ import annotations
 
@@ -93,6 +93,31 @@ def staircase(best: np.ndarray, steps: np.ndarray | None = None) -> tuple[np.nda
     x[0::2], y[0::2] = xs, ys
     x[1::2], y[1::2] = np.append(xs[1:], n - 1), ys
     return x, y
+
+
+def thin_line(x: np.ndarray, y: np.ndarray, x0: float, x1: float, columns: int) -> tuple[np.ndarray, np.ndarray]:
+    """The points of a line through sorted x that draw it on `columns` pixel columns of [x0, x1]: all of them when
+    few, otherwise the first and the last point of each column (and every non-finite point, which breaks the line).
+
+    For a monotone line such as the best-so-far staircase, the segment between a column's first and last point
+    covers what the points in between draw, and consecutive kept points are consecutive in the line, so the picture
+    is the same at pixel resolution. A wide pen makes Qt stroke every segment: a staircase of 7,000 points (a study
+    of 1M trials whose best improves often) cost ~20 ms per repaint, the thinned one stays under ~2 columns' worth.
+    """
+    lo = int(np.searchsorted(x, x0, side="left"))
+    hi = int(np.searchsorted(x, x1, side="right"))
+    lo, hi = max(0, lo - 1), min(len(x), hi + 1)
+    xs, ys = x[lo:hi], y[lo:hi]
+    if len(xs) <= 4 * columns or x1 <= x0:
+        return xs, ys
+    bins = np.floor((xs - x0) * (columns / (x1 - x0))).astype(np.int64)
+    changes = np.flatnonzero(bins[1:] != bins[:-1])
+    keep = np.zeros(len(xs), dtype=bool)
+    keep[[0, -1]] = True
+    keep[changes] = True  # the last point of a column
+    keep[changes + 1] = True  # the first point of the next
+    keep |= ~np.isfinite(ys)
+    return xs[keep], ys[keep]
 
 
 def following_x_range(n: int, live: bool) -> tuple[float, float]:
@@ -336,7 +361,7 @@ class ConvergencePlot(QWidget):
                     self._drawn[id(item)] = points.n
         if self._follow_y and self._y_bounds is not None:
             self._set_y_range(*following_y_range(*self._y_bounds, self._y_range, self.live))
-        bx, by = staircase(d.best[: d.n], d.best_steps())
+        bx, by = thin_line(*staircase(d.best[: d.n], d.best_steps()), x0, x1, columns)
         by = self._shown(by, log)
         drawn_x, drawn_y = self.best.getData()
         if not (np.array_equal(drawn_x, bx) and np.array_equal(drawn_y, by, equal_nan=True)):
