@@ -142,7 +142,7 @@ def assert_workbench_shows(window, e: Expected) -> None:
     assert frame.n == e.complete + e.failed
     params = {c.key.removeprefix("params_") for c in wb.table.model.columns if c.key.startswith("params_")}
     assert params == set(e.params)
-    values = frame.values[:, 0]
+    values = frame.values[: frame.n, 0]
     finite = values[np.isfinite(values)]
     assert ((finite >= e.lo) & (finite <= e.hi)).all()
     # Best panel: this study's best trial and params.

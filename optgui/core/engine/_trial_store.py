@@ -187,7 +187,7 @@ class TrialStore(TrialFrame):
     def _grow(self, need: int) -> None:
         super()._grow(need)
         if len(self.best) < self._cap:
-            self.best = _grown(self.best, self._cap, np.nan)
+            self.best = _grown(self.best, self._cap, None)  # (apply recomputes it from the first row it writes)
             self._plotted = _grown(self._plotted, self._cap, False)
 
     # --- deltas -------------------------------------------------------------------------------------------
