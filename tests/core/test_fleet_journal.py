@@ -9,8 +9,13 @@ from optuna.storages.journal import JournalFileBackend, JournalStorage
 from optgui.core.engine._split_objective import SuggestOnlyTrial, SuggestPhaseEnded, run_suggest_phase
 from optgui.core.errors import OptguiError
 from optgui.core.fleet import _store as fl
-from tests.support.determinism import first_difference
-from tests.support.fleet import batched_reference, child_env, recorded_signatures, run_fleet, write_objective
+from tests.support.fleet import (
+    batched_reference,
+    child_env,
+    fleet_difference,
+    run_fleet,
+    write_objective,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -33,12 +38,8 @@ def test_journal_fleet_with_one_function_objective_equals_batched_reference(tmp_
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
     storage = JournalStorage(JournalFileBackend(str(journal)))
-    assert (
-        first_difference(
-            batched_reference(SAMPLER, objective, 9, 3, study_name="ref"), recorded_signatures(storage, "j")
-        )
-        is None
-    )
+    difference = fleet_difference(batched_reference(SAMPLER, objective, 9, 3, study_name="ref"), storage, "j")
+    assert difference is None, f"{difference}\ncoordinator's stderr:\n{proc.stderr[-3000:]}"
     status = fl.read_status(fl.fleet_store(storage, storage.get_study_id_from_name("j"), _journal_ref(journal)))
     assert [w.state for w in status.workers] == ["exited", "exited"] and status.state == "completed"
 
@@ -89,6 +90,35 @@ def test_suggest_only_trial_ends_the_phase_at_the_first_other_use():
     space_that_reports.search_space = space_that_reports
     with pytest.raises(OptguiError, match="may only call trial.suggest_"):
         run_suggest_phase(space_that_reports, study.ask())
+
+
+class _StorageFailsOnParams(optuna.storages.InMemoryStorage):
+    def set_trial_param(self, *args, **kwargs):
+        raise optuna.exceptions.StorageInternalError("database is locked")
+
+
+def test_a_storage_error_in_the_suggest_phase_stops_it_and_an_objectives_own_error_does_not():
+    """An objective's own error in its suggest phase is the worker's to meet again (the trial fails there, as in
+    plain Optuna); a suggest that fails in the storage is raised, not taken for the objective's: the trial would be
+    released without parameters and every worker would fail it."""
+    study = optuna.create_study(storage=_StorageFailsOnParams(), sampler=optuna.samplers.RandomSampler(seed=0))
+
+    def objective(t):
+        t.suggest_float("x", 0, 1)
+        t.report(0.0, 0)
+
+    with pytest.raises(optuna.exceptions.StorageInternalError, match="locked"):
+        run_suggest_phase(objective, study.ask())
+
+    def raises_itself(t):
+        raise ValueError("the objective's own")
+
+    assert run_suggest_phase(raises_itself, optuna.create_study().ask()) == "raised"
+
+    def bad_bounds(t):
+        t.suggest_float("x", 1, 0)  # Optuna refuses it before the storage: the worker meets it too
+
+    assert run_suggest_phase(bad_bounds, optuna.create_study().ask()) == "raised"
 
 
 def test_a_worker_started_for_a_fleet_that_already_finished_exits_at_once(tmp_path):

@@ -23,8 +23,11 @@ Built-in objectives carry their own search-space function (attribute `search_spa
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
+
+import optuna
 
 from optgui.core import _optuna_internals as oi
 from optgui.core.errors import ObjectiveError
@@ -58,6 +61,20 @@ class SuggestPhaseEnded(BaseException):
     `except Exception` cannot swallow it)."""
 
 
+class SuggestCallFailed(BaseException):
+    """A suggest passed to the real trial failed in the storage or the system, not in the objective: the suggest
+    phase stops with that error instead of releasing a trial without its parameters (which every worker would then
+    fail). A BaseException for the reason SuggestPhaseEnded is one."""
+
+    def __init__(self, error: Exception):
+        super().__init__(error)
+        self.error = error
+
+
+# What a suggest in the coordinator can meet that the objective does not cause (a worker would not meet it again).
+_NOT_THE_OBJECTIVES = (OSError, json.JSONDecodeError, optuna.exceptions.StorageInternalError)
+
+
 class SuggestOnlyTrial:
     """What a one-function objective sees in the coordinator: suggests pass through, anything else ends the phase."""
 
@@ -68,7 +85,9 @@ class SuggestOnlyTrial:
 
     def __getattr__(self, name: str) -> Any:
         trial = object.__getattribute__(self, "_trial")
-        if name in SUGGEST_METHODS or name in READ_ONLY:
+        if name in SUGGEST_METHODS:
+            return _passed_through(getattr(trial, name))
+        if name in READ_ONLY:
             return getattr(trial, name)
         raise SuggestPhaseEnded(name)
 
@@ -76,13 +95,31 @@ class SuggestOnlyTrial:
         raise SuggestPhaseEnded(name)
 
 
+def _passed_through(suggest: Callable) -> Callable:
+    def call(*args, **kwargs):
+        try:
+            return suggest(*args, **kwargs)
+        except _NOT_THE_OBJECTIVES as exc:
+            raise SuggestCallFailed(exc) from exc
+
+    return call
+
+
 def run_suggest_phase(objective: Callable, trial) -> str:
     """Run the suggest phase of `objective` on `trial` (a real optuna.Trial in the coordinator).
 
     Returns how it ended: "split" (a two-function objective or a built-in's search_space), "ended" (first non-suggest
     use), "returned" (the objective ran to completion in the coordinator) or "raised" (it raised; the worker will
-    raise the same from the same parameters, which makes the trial FAIL there as in the reference).
+    raise the same from the same parameters, which makes the trial FAIL there as in the reference). A storage or
+    system error inside a suggest is raised (the run stops; a rerun recovers the trial).
     """
+    try:
+        return _suggest_phase(objective, trial)
+    except SuggestCallFailed as failed:
+        raise failed.error from None
+
+
+def _suggest_phase(objective: Callable, trial) -> str:
     search_space = getattr(objective, "search_space", None)
     if search_space is not None:
         try:
