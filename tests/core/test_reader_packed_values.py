@@ -5,8 +5,6 @@ value of an old file (NaN)."""
 from __future__ import annotations
 
 import sqlite3
-import threading
-import time
 import warnings
 
 import numpy as np
@@ -114,46 +112,3 @@ def test_datetimes_in_another_form_are_read_row_by_row(tmp_path, monkeypatch):
         rows = _rows_read(reader, monkeypatch)
     want = np.array([np.datetime64(t) for t in texts], dtype="datetime64[us]")
     assert np.array_equal(packed.datetime_start, want) and np.array_equal(rows.datetime_start, want)
-
-
-def test_values_read_in_chunks_by_both_connections_equal_optuna(tmp_path, monkeypatch):
-    """The plot's read scans values on a second connection while this one reads the trials, then this one takes
-    chunks of the same key range too: every value lands on its trial whoever read it."""
-    from optgui.core.storage import _rdb_reader
-
-    path = tmp_path / "chunks.db"
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        optuna.logging.set_verbosity(optuna.logging.ERROR)
-        study = optuna.create_study(
-            storage=f"sqlite:///{path}", study_name="s", sampler=optuna.samplers.RandomSampler(1)
-        )
-        study.optimize(lambda t: t.suggest_float("x", -1, 1) if t.number % 7 else float("nan"), n_trials=120)
-    want = np.array([t.value if t.value is not None else np.nan for t in study.trials])
-    monkeypatch.setattr(_rdb_reader._Chunker.__init__, "__defaults__", (3,))  # chunks of 3 keys
-    monkeypatch.setattr(_rdb_reader, "_MIN_CHUNK", 3)
-    monkeypatch.setattr(_rdb_reader, "_MAX_CHUNK", 3)
-    take = _rdb_reader._KeyRange.take
-
-    def slow_in_the_thread(self, size):
-        chunk = take(self, size)
-        if threading.current_thread().name == "optgui-read-parallel":
-            time.sleep(0.01)  # (this connection reads its trials meanwhile, and then finds chunks left)
-        return chunk
-
-    chunks_by_thread: dict[str, int] = {}
-    by_key = _rdb_reader.RdbStudyReader._value_chunks_by_key
-
-    def counted_by_key(self, *args):
-        chunks = by_key(self, *args)
-        name = threading.current_thread().name
-        chunks_by_thread[name] = chunks_by_thread.get(name, 0) + len(chunks)
-        return chunks
-
-    monkeypatch.setattr(_rdb_reader._KeyRange, "take", slow_in_the_thread)
-    monkeypatch.setattr(_rdb_reader.RdbStudyReader, "_value_chunks_by_key", counted_by_key)
-    with open_reader(str(path)) as reader:
-        table = reader.trials("s", params=False, user_attrs=False, datetimes=False)
-    assert np.array_equal(table.values[:, 0], want, equal_nan=True)
-    assert chunks_by_thread.get("optgui-read-parallel", 0) > 0, chunks_by_thread
-    assert chunks_by_thread.get(threading.current_thread().name, 0) > 0, chunks_by_thread

@@ -70,25 +70,6 @@ def _state_sql(col: str) -> str:
     return _STATE_CASE.format(col=col)
 
 
-class _KeyRange:
-    """A key range [lo, hi] that readers take chunks of, in order; several readers (threads, each with its own
-    connection) may share one, so that one that finished its other work helps with the rest."""
-
-    def __init__(self, lo: int, hi: int) -> None:
-        self._next = lo
-        self._hi = hi
-        self._lock = threading.Lock()
-
-    def take(self, size: int) -> tuple[int, int] | None:
-        """The next chunk of at most `size` keys, or None when the range is done."""
-        with self._lock:
-            if self._next > self._hi:
-                return None
-            start, stop = self._next, min(self._hi, self._next + size - 1)
-            self._next = stop + 1
-            return start, stop
-
-
 class _Chunker:
     """Adaptive trial_id (or primary key) ranges: each statement should take about CHUNK_TARGET_SECONDS."""
 
@@ -99,25 +80,20 @@ class _Chunker:
     def run(
         self,
         statement: Callable[[], tuple[str, tuple]],
-        lo: int | _KeyRange,
-        hi: int | None = None,
+        lo: int,
+        hi: int,
         dtype: np.dtype | None = None,
         fetch: Callable[[str, tuple], Any] | None = None,
     ) -> Iterator[Any]:
-        """Run statement() -> (sql ending in `BETWEEN ? AND ?`, its other parameters) over [lo, hi] in chunks, or
-        over the chunks this reader takes of a shared _KeyRange `lo`.
+        """Run statement() -> (sql ending in `BETWEEN ? AND ?`, its other parameters) over [lo, hi] in chunks.
 
         statement() is called before each chunk, so a caller can change the SQL between chunks. Each chunk's rows
         are a list of tuples, or with `dtype` one structured array (ReadOnlyDb.array), or what `fetch(sql, its
         parameters)` returns.
         """
-        if isinstance(lo, _KeyRange):
-            keys = lo
-        else:
-            assert hi is not None
-            keys = _KeyRange(lo, hi)
-        while (chunk := keys.take(self.size)) is not None:
-            start, stop = chunk
+        start = lo
+        while start <= hi:
+            stop = min(hi, start + self.size - 1)
             sql, params = statement()
             began = time.perf_counter()
             bounds = (*params, start, stop)
@@ -130,6 +106,7 @@ class _Chunker:
                 scale = min(4.0, max(0.25, CHUNK_TARGET_SECONDS / elapsed))
                 self.size = int(min(_MAX_CHUNK, max(_MIN_CHUNK, self.size * scale)))
             yield rows
+            start = stop + 1
 
     def rows(self, sql: str, params: tuple, lo: int, hi: int) -> Iterator[list[tuple]]:
         return self.run(lambda: (sql, params), lo, hi)
@@ -584,16 +561,9 @@ class RdbStudyReader(StudyReader):
         # (it releases the GIL). Not with row-by-row reads on both sides: sqlite3 takes the GIL back for every
         # row, and two threads handing it over per row cost more CPU than they save (measured: 2x).
         packed = self._packs(sel)
-        values_reader = None
-        if packed and sel.mode == "table":
-            # Both connections take chunks of one key range: this one joins once its trials are read.
-            value_keys = self._value_keys()
-            in_thread = self._in_parallel(lambda db: self._value_chunks(sel, db, value_keys))
-
-            def values_reader() -> list[tuple[np.ndarray, ...]]:
-                here = self._value_chunks(sel, self.db, value_keys) if value_keys is not None else []
-                return in_thread() + here
-
+        values_reader = (
+            self._in_parallel(lambda db: self._value_chunks(sel, db)) if packed and sel.mode == "table" else None
+        )
         if packed:
             parts = self._read_packed_trials(sel, datetimes)
         else:
@@ -729,18 +699,8 @@ class RdbStudyReader(StudyReader):
     def _read_values(self, sel: _Selection, trial_id: np.ndarray, values: np.ndarray) -> None:
         self._apply_values(self._value_chunks(sel), trial_id, values)
 
-    def _value_keys(self) -> _KeyRange | None:
-        """The trial_values table's primary key range (None: the table is empty)."""
-        ((lo, hi),) = self.db.rows(
-            "SELECT (SELECT MIN(trial_value_id) FROM trial_values), (SELECT MAX(trial_value_id) FROM trial_values)"
-        )
-        return None if lo is None else _KeyRange(lo, hi)
-
-    def _value_chunks(
-        self, sel: _Selection, db: ReadOnlyDb | None = None, keys: _KeyRange | None = None
-    ) -> list[tuple[np.ndarray, ...]]:
-        """(trial ids, objective indexes, values) per chunk of trial_values rows of the selection (of a "table"
-        selection on SQLite: of the chunks of `keys` this reader takes)."""
+    def _value_chunks(self, sel: _Selection, db: ReadOnlyDb | None = None) -> list[tuple[np.ndarray, ...]]:
+        """(trial ids, objective indexes, values) per chunk of trial_values rows of the selection."""
         # Packed (see above): trial id, objective and value type in one integer, the value beside it.
         packs = self._packs(sel)
         # An objective index outside the packable range (Optuna never writes one) becomes the largest index,
@@ -752,8 +712,7 @@ class RdbStudyReader(StudyReader):
         type_sql = f"CASE WHEN {self._value_type} != 0 THEN {self._value_type} WHEN v.value IS NULL THEN 3 ELSE 0 END"
         word_sql = f"(v.trial_id * {1 << _OBJECTIVE_BITS} + {objective_sql}) * 4 + {type_sql}"
         if packs and sel.mode == "table":
-            keys = keys or self._value_keys()
-            return [] if keys is None else self._value_chunks_by_key(db or self.db, word_sql, keys)
+            return self._value_chunks_by_key(db or self.db, word_sql)
         cols = f"{word_sql}, IFNULL(v.value, 0.0)" if packs else f"v.trial_id, v.objective, v.value, {self._value_type}"
         chunks: list[tuple[np.ndarray, ...]] = []
         for rows in self._fetch(sel, "trial_values", "v", cols, db=db, dtype=_PACKED_VALUE if packs else None):
@@ -774,18 +733,24 @@ class RdbStudyReader(StudyReader):
             chunks.append((ids, objective, _apply_value_types(np.asarray(raw, dtype=np.float64), types)))
         return chunks
 
-    def _value_chunks_by_key(self, db: ReadOnlyDb, word_sql: str, keys: _KeyRange) -> list[tuple[np.ndarray, ...]]:
+    def _value_chunks_by_key(self, db: ReadOnlyDb, word_sql: str) -> list[tuple[np.ndarray, ...]]:
         """_value_chunks of a whole table scanned by key (SQLite): per chunk, the packed words of its rows joined
         into one text and their values as a single REAL column, read in one transaction and in key order, so the
         n-th word and the n-th value are the same row. One float object per row instead of a row tuple with an
         integer and a float: ~30% less CPU on 1M values."""
+        ((lo, hi),) = db.rows(
+            "SELECT (SELECT MIN(trial_value_id) FROM trial_values), (SELECT MAX(trial_value_id) FROM trial_values)"
+        )
+        if lo is None:
+            return []
         rows = "FROM trial_values v WHERE v.trial_value_id BETWEEN ? AND ? ORDER BY v.trial_value_id"
         words_sql = f"SELECT group_concat(w), COUNT(*) FROM (SELECT {word_sql} AS w {rows})"
         top = (1 << _OBJECTIVE_BITS) - 1
         chunks: list[tuple[np.ndarray, ...]] = []
         for text, raw in _Chunker(db).run(
             lambda: (f"SELECT IFNULL(v.value, 0.0) {rows}", ()),
-            keys,
+            lo,
+            hi,
             fetch=lambda sql, bounds: db.text_and_floats(words_sql, sql, bounds),
         ):
             if not len(raw):
