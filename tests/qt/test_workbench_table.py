@@ -189,15 +189,33 @@ def test_live_rows_keep_selection_and_scroll_position(qtbot, table_widget):
     present = key[~np.isnan(key)]
     assert np.all(np.diff(present) >= 0) and np.isnan(key[len(present) :]).all()
     assert len(model.order) == N + 20
+    np.testing.assert_array_equal(model.order, stable_order(model.frame.values[: model.frame.n, 0]))
+    view.horizontalHeader().setSortIndicator(model.column_index("value"), Qt.SortOrder.DescendingOrder)
+    table_widget.apply(synthetic_table(10, first=N + 20))  # (sorted places found by bisection: a few rows, many)
+    np.testing.assert_array_equal(model.order, stable_order(model.frame.values[: model.frame.n, 0], True))
+    view.horizontalHeader().setSortIndicator(model.column_index("value"), Qt.SortOrder.AscendingOrder)
+    table_widget.select_trial(50_000)
     # A RUNNING trial that completes moves to its sorted place, still selected.
-    table_widget.apply(synthetic_table(1, first=N + 20, running_tail=1))
-    table_widget.select_trial(N + 20)
-    assert model.order[-1] == N + 20  # RUNNING: no value, sorted last
-    done = synthetic_table(1, first=N + 20)
+    table_widget.apply(synthetic_table(1, first=N + 30, running_tail=1))
+    table_widget.select_trial(N + 30)
+    assert model.order[-1] == N + 30  # RUNNING: no value, sorted last
+    done = synthetic_table(1, first=N + 30)
     table_widget.apply(done)
-    assert table_widget.current_trial() == N + 20
+    assert table_widget.current_trial() == N + 30
     if done.state[0] == COMPLETE:
-        assert model.order[-1] != N + 20
+        assert model.order[-1] != N + 30
+
+
+def test_sorted_places_found_by_bisection_equal_numpys():
+    from optgui.qt.workbench.trials_model import _place_after
+
+    rng = np.random.default_rng(5)
+    key = rng.integers(0, 20, 500).astype(float)  # many ties
+    key[rng.random(500) < 0.1] = np.nan
+    key[:3] = (np.inf, -np.inf, np.inf)
+    order = stable_order(key)
+    for value in [*rng.integers(-1, 21, 50).astype(float), np.nan, np.inf, -np.inf, 0.0, 19.0]:
+        assert _place_after(key, order, float(value)) == np.searchsorted(key[order], value, side="right"), value
 
 
 def test_column_chooser_hides_columns_and_export_uses_shown_ones(qtbot, table_widget, tmp_path):

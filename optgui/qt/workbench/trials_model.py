@@ -38,6 +38,29 @@ from optgui.core.storage import (
 from optgui.qt import theme
 
 
+def _place_after(key: np.ndarray, order: np.ndarray, value: float) -> int:
+    """np.searchsorted(key[order], value, side="right") for key[order] sorted as numpy sorts (NaN last), found by
+    bisection without gathering key[order].
+
+    >>> key = np.array([3.0, np.nan, 1.0, 2.0])
+    >>> order = np.array([2, 3, 0, 1])  # keys 1, 2, 3, NaN
+    >>> [_place_after(key, order, v) for v in (0.5, 2.0, 9.0, float("nan"))]
+    [0, 2, 3, 4]
+    """
+    lo, hi = 0, len(order)
+    value_is_nan = value != value
+    while lo < hi:
+        mid = (lo + hi) // 2
+        k = key[order[mid]]
+        # Is value before k? Nothing is before NaN's place but a number; NaN is before nothing.
+        before = False if value_is_nan else (k != k or value < k)
+        if before:
+            hi = mid
+        else:
+            lo = mid + 1
+    return lo
+
+
 def _as_change(result) -> tuple[np.ndarray, np.ndarray, bool]:
     """(new rows, changed rows, columns added) of TrialFrame.apply or TrialStore.apply (a StoreChange)."""
     if isinstance(result, tuple):
@@ -268,7 +291,13 @@ class TrialsModel(QAbstractTableModel):
             return
         key = self._effective_key()
         rows = rows[argsort_stable(key[rows])]
-        targets = np.searchsorted(key[self.order], key[rows], side="right") + np.arange(len(rows))
+        if len(rows) * 64 < len(self.order):
+            # A few rows into a long order: a binary search each, not a gather of the whole order's keys (8 MB at
+            # 1M trials, ~10 ms of every live update of a sorted table).
+            places = np.array([_place_after(key, self.order, value) for value in key[rows].tolist()], dtype=np.int64)
+        else:
+            places = np.searchsorted(key[self.order], key[rows], side="right")
+        targets = places + np.arange(len(rows))
         # Insert in target order; each target already accounts for the rows inserted before it.
         for row, target in zip(rows.tolist(), targets.tolist(), strict=False):
             self.beginInsertRows(QModelIndex(), target, target)
