@@ -312,23 +312,23 @@ class _PaintCounter:
 
 
 def _live_updates(app, db: Path, window) -> tuple[float, float]:
-    """Median wall and CPU time (ms) of 9 updates of 10 new trials: poll, merge, and the plot painted once, as the
-    event loop paints it (a forced repaint on top of that would count the paint twice)."""
-    viewport = window.study_view.plot.view.viewport()
-    paints = _PaintCounter(viewport)
+    """Median wall and CPU time (ms) of 9 updates of 10 new trials: poll, merge, and what is shown painted by the
+    event loop (a forced repaint on top of that would count the paint twice). When the plot is shown it must have
+    been painted once per update."""
+    plot = window.study_view.plot.view
+    paints = _PaintCounter(plot.viewport())
     times, cpu = [], []
     for _ in range(9):
         append_trials(db, 10)
         paints.n = 0
         t, c = time.perf_counter(), time.process_time()
         assert window.study_view.refresh() == 10
-        for _ in range(100):
-            app.processEvents()
-            if paints.n:
-                break
+        app.processEvents()  # the poll's signals, then the paints they asked for
+        app.processEvents()
         times.append(time.perf_counter() - t)
         cpu.append(time.process_time() - c)
-        assert paints.n == 1, f"the plot was painted {paints.n} times"
+        if plot.isVisible():
+            assert paints.n == 1, f"the plot was painted {paints.n} times"
     return 1000 * statistics.median(times), 1000 * statistics.median(cpu)
 
 
