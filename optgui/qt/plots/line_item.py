@@ -1,9 +1,10 @@
 """LineItem: a polyline in data coordinates that Qt draws by itself.
 
-The convergence plot's best-so-far line is a staircase of at most a few points per pixel column. pyqtgraph's curve items recompute
-their bounds in pixels (with the pen's width) and re-enter Python on every repaint: ~1 ms of each live update at
-100k trials, for a line that changes little. Here the line is a QGraphicsPathItem with a cosmetic pen: its path is
-built once per change, and repaints stay in C++. Non-finite points break the line (pyqtgraph's connect="finite").
+The convergence plot's best-so-far line is a staircase of at most a few points per pixel column. pyqtgraph's curve
+items recompute their bounds in pixels (with the pen's width) and re-enter Python on every repaint: ~1 ms of each live
+update at 100k trials, for a line that changes little. Here the line is a QGraphicsPathItem with a cosmetic pen: its
+path is built once per change, and repaints stay in C++. Non-finite points break the line (pyqtgraph's
+connect="finite").
 """
 
 from __future__ import annotations
