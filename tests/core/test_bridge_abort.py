@@ -38,19 +38,25 @@ def _wait_for(path, seconds=60.0):
         time.sleep(0.05)
 
 
-def test_abort_kills_the_objective_and_resume_recovers(tmp_path):
-    env = make_user_env(tmp_path, objective_source=SLOW_ON_TRIAL_2)
-    storage = tmp_path / "study.db"
+def _prepared_runner(env, storage, sampler: str, n_trials: int) -> StudyRunner:
+    """A run of the user env's objective in its own Python, prepared (its objective's process started)."""
     request = RunRequest(
         storage=str(storage),
         study_name="s",
         objective=env.objective,
-        sampler="TPESampler(seed=5)",
-        n_trials=6,
+        sampler=sampler,
+        n_trials=n_trials,
         python=env.python,
     )
     runner = StudyRunner(request)
     runner.prepare()
+    return runner
+
+
+def test_abort_kills_the_objective_and_resume_recovers(tmp_path):
+    env = make_user_env(tmp_path, objective_source=SLOW_ON_TRIAL_2)
+    storage = tmp_path / "study.db"
+    runner = _prepared_runner(env, storage, "TPESampler(seed=5)", 6)
     outcome: dict = {}
 
     def run() -> None:
@@ -86,16 +92,7 @@ def test_abort_kills_the_objective_and_resume_recovers(tmp_path):
 
 def test_a_finished_run_ends_its_objectives_process(tmp_path):
     env = make_user_env(tmp_path)
-    request = RunRequest(
-        storage=str(tmp_path / "study.db"),
-        study_name="s",
-        objective=env.objective,
-        sampler="RandomSampler(seed=1)",
-        n_trials=2,
-        python=env.python,
-    )
-    runner = StudyRunner(request)
-    runner.prepare()
+    runner = _prepared_runner(env, tmp_path / "study.db", "RandomSampler(seed=1)", 2)
     process = runner._bridge._proc if runner._bridge is not None else None
     assert process is not None and process.poll() is None  # started by prepare: its import is checked first
     assert runner.run().reason == "completed"

@@ -48,6 +48,14 @@ def _fast_axes() -> dict[str, FastAxisItem]:
     return {side: FastAxisItem(side) for side in ("left", "bottom", "right", "top")}
 
 
+def _in_view(x: np.ndarray, y: np.ndarray, x0: float, x1: float) -> tuple[np.ndarray, np.ndarray]:
+    """The points of sorted x within [x0, x1], and one more on each side (so lines reach the edges)."""
+    lo = int(np.searchsorted(x, x0, side="left"))
+    hi = int(np.searchsorted(x, x1, side="right"))
+    lo, hi = max(0, lo - 1), min(len(x), hi + 1)
+    return x[lo:hi], y[lo:hi]
+
+
 def decimate(x: np.ndarray, y: np.ndarray, x0: float, x1: float, columns: int) -> tuple[np.ndarray, np.ndarray]:
     """The points to draw for the visible x range [x0, x1] on `columns` pixel columns: all of them when few,
     otherwise the lowest and the highest point of each column (so extremes and the best values stay visible).
@@ -56,10 +64,7 @@ def decimate(x: np.ndarray, y: np.ndarray, x0: float, x1: float, columns: int) -
     pixel column. (pyqtgraph's own auto-downsampling draws every point while the view auto-ranges, which is the
     usual state of a live plot: ~0.3 s per update at 100k symbols.)
     """
-    lo = int(np.searchsorted(x, x0, side="left"))
-    hi = int(np.searchsorted(x, x1, side="right"))
-    lo, hi = max(0, lo - 1), min(len(x), hi + 1)
-    xs, ys = x[lo:hi], y[lo:hi]
+    xs, ys = _in_view(x, y, x0, x1)
     if len(xs) <= 4 * columns or x1 <= x0:
         return xs, ys
     bins = ((xs - x0) * (columns / (x1 - x0))).astype(np.int64)
@@ -104,10 +109,7 @@ def thin_line(x: np.ndarray, y: np.ndarray, x0: float, x1: float, columns: int) 
     is the same at pixel resolution. A wide pen makes Qt stroke every segment: a staircase of 7,000 points (a study
     of 1M trials whose best improves often) cost ~20 ms per repaint, the thinned one stays under ~2 columns' worth.
     """
-    lo = int(np.searchsorted(x, x0, side="left"))
-    hi = int(np.searchsorted(x, x1, side="right"))
-    lo, hi = max(0, lo - 1), min(len(x), hi + 1)
-    xs, ys = x[lo:hi], y[lo:hi]
+    xs, ys = _in_view(x, y, x0, x1)
     if len(xs) <= 4 * columns or x1 <= x0:
         return xs, ys
     bins = np.floor((xs - x0) * (columns / (x1 - x0))).astype(np.int64)
