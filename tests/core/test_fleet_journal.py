@@ -7,7 +7,7 @@ import pytest
 from optuna.storages.journal import JournalFileBackend, JournalStorage
 
 from optgui.core.engine._split_objective import SuggestOnlyTrial, SuggestPhaseEnded, run_suggest_phase
-from optgui.core.errors import OptguiError
+from optgui.core.errors import OptguiError, StorageError
 from optgui.core.fleet import _store as fl
 from tests.support.fleet import (
     batched_reference,
@@ -93,21 +93,29 @@ def test_suggest_only_trial_ends_the_phase_at_the_first_other_use():
 
 
 class _StorageFailsOnParams(optuna.storages.InMemoryStorage):
+    def __init__(self, error: Exception):
+        super().__init__()
+        self.error = error
+
     def set_trial_param(self, *args, **kwargs):
-        raise optuna.exceptions.StorageInternalError("database is locked")
+        raise self.error
 
 
-def test_a_storage_error_in_the_suggest_phase_stops_it_and_an_objectives_own_error_does_not():
+@pytest.mark.parametrize(
+    "error",
+    [optuna.exceptions.StorageInternalError("database is locked"), StorageError("the journal lock is locked")],
+)
+def test_a_storage_error_in_the_suggest_phase_stops_it_and_an_objectives_own_error_does_not(error):
     """An objective's own error in its suggest phase is the worker's to meet again (the trial fails there, as in
     plain Optuna); a suggest that fails in the storage is raised, not taken for the objective's: the trial would be
     released without parameters and every worker would fail it."""
-    study = optuna.create_study(storage=_StorageFailsOnParams(), sampler=optuna.samplers.RandomSampler(seed=0))
+    study = optuna.create_study(storage=_StorageFailsOnParams(error), sampler=optuna.samplers.RandomSampler(seed=0))
 
     def objective(t):
         t.suggest_float("x", 0, 1)
         t.report(0.0, 0)
 
-    with pytest.raises(optuna.exceptions.StorageInternalError, match="locked"):
+    with pytest.raises(type(error), match="locked"):
         run_suggest_phase(objective, study.ask())
 
     def raises_itself(t):

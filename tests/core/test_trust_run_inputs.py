@@ -13,6 +13,7 @@ import sys
 
 import pytest
 
+from optgui.core.errors import StorageError
 from tests.support.determinism import STUDY, run_cli
 from tests.support.verify import cli_env
 
@@ -189,3 +190,23 @@ def test_a_dangling_journal_lock_is_refused_at_once_in_one_line(tmp_path):
     )
     _one_clear_line(out, 3, "dangling symbolic link", "s.log.lock")
     assert _sha(log) == before
+
+
+def test_a_journal_lock_released_while_it_is_checked_is_not_taken_for_a_dangling_one(tmp_path, monkeypatch):
+    """Another writer's lock link seen, then released before the check that it resolves: that is a free lock, not
+    debris. (Two separate checks made a parallel run's write fail now and then under load: "dangling symbolic
+    link" for a lock that was being released.)"""
+    from optgui.core.storage import _naming
+
+    log = tmp_path / "s.log"
+    log.write_text("")
+    lock = _naming._journal_lock(str(log))
+    real_islink = os.path.islink
+    # The moment of the race: the link is seen (another writer holds the lock) and is gone right after.
+    monkeypatch.setattr(os.path, "islink", lambda path: True if str(path).endswith(".lock") else real_islink(path))
+    assert lock.acquire()
+    lock.release()
+    monkeypatch.undo()
+    (tmp_path / "s.log.lock").symlink_to(tmp_path / "gone" / "s.log")  # a real dangling link is still refused
+    with pytest.raises(StorageError, match="dangling symbolic link"):
+        lock.acquire()

@@ -30,7 +30,7 @@ from typing import Any
 import optuna
 
 from optgui.core import _optuna_internals as oi
-from optgui.core.errors import ObjectiveError
+from optgui.core.errors import ObjectiveError, StorageError
 
 SUGGEST_METHODS = (
     "suggest_float",
@@ -72,7 +72,7 @@ class SuggestCallFailed(BaseException):
 
 
 # What a suggest in the coordinator can meet that the objective does not cause (a worker would not meet it again).
-_NOT_THE_OBJECTIVES = (OSError, json.JSONDecodeError, optuna.exceptions.StorageInternalError)
+_NOT_THE_OBJECTIVES = (OSError, json.JSONDecodeError, optuna.exceptions.StorageInternalError, StorageError)
 
 
 class SuggestOnlyTrial:

@@ -238,6 +238,17 @@ def snapshot_copy(storage: str | StorageRef, dest: str | Path | None = None) -> 
     return dest_path
 
 
+def _dangles(link: str) -> bool:
+    """Whether `link` is a symbolic link to a missing file. One readlink answers "is it a link" and "to what" at
+    once: a lock another process releases between two separate checks (is a link, does not resolve) is no
+    dangling link. (That race failed a parallel run's writes now and then under load.)"""
+    try:
+        target = os.readlink(link)
+    except OSError:
+        return False  # not a link, or no longer there: released
+    return not os.path.exists(os.path.join(os.path.dirname(link), target))
+
+
 def _journal_lock(path: str):
     """Optuna's symlink lock for a journal file, except that a dangling lock symlink is refused at once.
 
@@ -251,7 +262,7 @@ def _journal_lock(path: str):
     class RefusingDanglingSymlinkLock(JournalFileSymlinkLock):
         def acquire(self) -> bool:
             lock = self._lock_file
-            if os.path.islink(lock) and not os.path.exists(lock):
+            if _dangles(lock):
                 raise StorageError(
                     f"the journal lock {lock} is a dangling symbolic link, which Optuna cannot wait on: if no "
                     "other process is writing the study, remove it and run again"
