@@ -233,6 +233,19 @@ class TrialsModel(QAbstractTableModel):
         room[n:need] = rows
         self._order, self._room, self._pos = room[:need], room, None
 
+    def _insert_order(self, position: int, row: int) -> None:
+        """order with `row` inserted at `position`: the order's tail shifted within its spare room (~0.3 ms at
+        1M trials) rather than the whole order copied into new memory (np.insert: ~1.6-5 ms, each new row of a
+        live update of a table sorted by value)."""
+        n = len(self._order)
+        room = self._room
+        if room is None or len(room) < n + 1:
+            room = np.empty(n + 1 + (n + 1) // 8 + 1024, dtype=np.int64)
+            room[:n] = self._order
+        room[position + 1 : n + 1] = room[position:n]  # (numpy copies overlapping ranges as memmove does)
+        room[position] = row
+        self._order, self._room, self._pos = room[: n + 1], room, None
+
     def _positions(self) -> np.ndarray:
         """View position of every frame row, -1 where not shown (cached until the order changes)."""
         if self._pos is None or len(self._pos) != self.frame.n:
@@ -301,7 +314,7 @@ class TrialsModel(QAbstractTableModel):
         # Insert in target order; each target already accounts for the rows inserted before it.
         for row, target in zip(rows.tolist(), targets.tolist(), strict=False):
             self.beginInsertRows(QModelIndex(), target, target)
-            self.order = np.insert(self.order, target, row)
+            self._insert_order(target, row)
             self.endInsertRows()
 
     # --- user actions -------------------------------------------------------------------------------------
