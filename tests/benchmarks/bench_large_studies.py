@@ -292,35 +292,18 @@ def measure_open(app, db: Path, n: int, live: bool, table: bool) -> dict[str, fl
     return out
 
 
-class _PaintCounter:
-    """Counts the paint events of a widget (what the user sees drawn)."""
-
-    def __init__(self, widget) -> None:
-        from PySide6.QtCore import QEvent, QObject
-
-        counter = self
-
-        class Filter(QObject):
-            def eventFilter(self, _obj, event):  # noqa: N802 - Qt's name
-                if event.type() == QEvent.Type.Paint:
-                    counter.n += 1
-                return False
-
-        self.n = 0
-        self._filter = Filter()
-        widget.installEventFilter(self._filter)
-
-
 def _live_updates(app, db: Path, window) -> tuple[float, float]:
     """Median wall and CPU time (ms) of 9 updates of 10 new trials: poll, merge, and what is shown painted by the
     event loop (a forced repaint on top of that would count a paint twice). When the plot is shown it must have
     been painted."""
     plot = window.study_view.plot.view
-    paints = _PaintCounter(plot.viewport())
+    from tests.support.qt_tables import PaintCounter
+
+    paints = PaintCounter(plot.viewport())
     times, cpu = [], []
     for _ in range(9):
         append_trials(db, 10)
-        paints.n = 0
+        paints.count = 0
         t, c = time.perf_counter(), time.process_time()
         assert window.study_view.refresh() == 10
         app.processEvents()  # the poll's signals, then the paints they asked for
@@ -328,7 +311,7 @@ def _live_updates(app, db: Path, window) -> tuple[float, float]:
         times.append(time.perf_counter() - t)
         cpu.append(time.process_time() - c)
         if plot.isVisible():
-            assert paints.n >= 1, "the plot was not painted"
+            assert paints.count >= 1, "the plot was not painted"
     return 1000 * statistics.median(times), 1000 * statistics.median(cpu)
 
 

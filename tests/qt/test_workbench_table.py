@@ -12,7 +12,7 @@ from PySide6.QtCore import Qt
 
 from optgui.core.storage._table_filter import FilterError
 from optgui.core.storage._tables import COMPLETE, FAIL, PRUNED, STATE_NAMES
-from tests.support.qt_tables import synthetic_table
+from tests.support.qt_tables import PaintCounter, synthetic_table
 
 N = 100_000
 
@@ -232,25 +232,6 @@ def test_column_chooser_hides_columns_and_export_uses_shown_ones(qtbot, table_wi
     lines = path.read_text().splitlines()
     assert lines[0].split(",") == [k if k != "duration" else "duration_seconds" for k in keys]
     assert [line.split(",")[0] for line in lines[1:]] == ["0", "1", "2", "3", "4"]
-
-
-class PaintCounter:
-    """Counts paint events that reach a widget (a real event filter on the real viewport)."""
-
-    def __init__(self, widget):
-        from PySide6.QtCore import QEvent, QObject
-
-        counter = self
-
-        class Filter(QObject):
-            def eventFilter(self, _obj, event):
-                if event.type() == QEvent.Type.Paint:
-                    counter.count += 1
-                return False
-
-        self.count = 0
-        self._filter = Filter()
-        widget.installEventFilter(self._filter)
 
 
 def settle(qtbot):

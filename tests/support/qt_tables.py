@@ -77,3 +77,22 @@ def synthetic_table(n: int, *, first: int = 0, seed: int = 0, running_tail: int 
         frozen_mapping(params),
         frozen_mapping({"tag": frozen_array(tags), "epochs": frozen_array(epochs)}),
     )
+
+
+class PaintCounter:
+    """Counts paint events that reach a widget (a real event filter on the real viewport)."""
+
+    def __init__(self, widget):
+        from PySide6.QtCore import QEvent, QObject
+
+        counter = self
+
+        class Filter(QObject):
+            def eventFilter(self, _obj, event):
+                if event.type() == QEvent.Type.Paint:
+                    counter.count += 1
+                return False
+
+        self.count = 0
+        self._filter = Filter()
+        widget.installEventFilter(self._filter)
