@@ -370,8 +370,11 @@ def run_child(args, scenario: str, db: Path, n: int, folder: Path, code: Path | 
     """The scenario in a child process, killed above the memory cap or after the timeout; with `code`, the optgui
     package of that source tree is measured (this script's scenarios either way)."""
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
-    if code is not None:
-        env["PYTHONPATH"] = os.pathsep.join(p for p in (str(code), env.get("PYTHONPATH", "")) if p)
+    # The child runs this file by its path: its folder, not the checkout, would come first on its import path,
+    # and the scenarios import the tests' support modules.
+    checkout = Path(__file__).resolve().parents[2]
+    roots = (str(code) if code is not None else "", str(checkout), env.get("PYTHONPATH", ""))
+    env["PYTHONPATH"] = os.pathsep.join(p for p in roots if p)
     env.setdefault("OPTGUI_DATA_DIR", str(folder / "data"))
     env.setdefault("OPTGUI_CACHE_DIR", str(folder / "cache"))
     env.setdefault("XDG_CONFIG_HOME", str(folder / "config"))

@@ -285,3 +285,24 @@ def test_a_changed_trial_is_shown_with_its_new_values(qtbot, table_widget):
     assert model.data(model.index(position, state_column)) == expected_state
     value = done.values[0, 0]
     assert model.data(model.index(position, value_column)) == ("" if np.isnan(value) else f"{value:.7g}")
+
+
+def test_trial_numbers_of_seven_digits_are_not_elided(qtbot):
+    """The "#" column fits the largest trial number, not only those of the first rows shown (at 1M trials it
+    showed "999…"), with a digit to spare for a study that keeps growing."""
+    from PySide6.QtWidgets import QStyle
+
+    from optgui.qt.workbench.trials_table import TrialsTable
+
+    widget = TrialsTable()
+    qtbot.addWidget(widget)
+    widget.resize(1000, 400)
+    widget.show()
+    widget.load(synthetic_table(40, first=1_234_560), ("minimize",))
+    column = widget.model.column_index("number")
+    style = widget.view.style()
+    margins = 2 * (style.pixelMetric(QStyle.PixelMetric.PM_FocusFrameHMargin, None, widget.view) + 1)
+    metrics = widget.view.fontMetrics()
+    assert widget.view.columnWidth(column) >= metrics.horizontalAdvance("12345999") + margins
+    last = widget.model.index(widget.model.rowCount() - 1, column)
+    assert widget.model.data(last) == "1234599"
