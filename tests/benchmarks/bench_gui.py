@@ -249,8 +249,7 @@ def run_benchmark(app, folder: Path, args) -> None:
     def row(name, rows):
         med = [statistics.median(col) for col in zip(*rows, strict=False)]
         print(
-            f"  {name:<34} p50 {med[0]:6.2f} ms   p99 {med[1]:6.2f} ms   p99.9 {med[2]:6.2f} ms   "
-            f"max {med[3]:6.2f} ms"
+            f"  {name:<34} p50 {med[0]:6.2f} ms   p99 {med[1]:6.2f} ms   p99.9 {med[2]:6.2f} ms   max {med[3]:6.2f} ms"
         )
 
     print(f"Event-loop lateness of a {TICK_MS} ms timer:")

@@ -31,6 +31,7 @@ from optgui.qt.paths_shown import shown_name
 from optgui.qt.run.run_controller import RunController
 from optgui.qt.run.run_panel import STATE_TEXT
 from optgui.qt.settings import Settings
+from optgui.qt.steady_label import SteadyLabel
 from optgui.qt.study import reading
 from optgui.qt.study.run_state import SessionRunState
 from optgui.qt.study.study_view import StudyView
@@ -190,7 +191,7 @@ class MainWindow(QMainWindow):
 
     def _build_status_bar(self) -> None:
         bar = self.statusBar()
-        self.trials_label = QLabel()
+        self.trials_label = SteadyLabel()  # (counts that change with every text update of a run)
         self.state_label = QLabel()
         self.status_badge = Badge(compact=True)
         for w in (self.trials_label, self.state_label):

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 
 from optgui.core.storage import STATE_NAMES, FilterError, TrialTable
 from optgui.qt.flow_layout import FlowLayout
+from optgui.qt.steady_label import SteadyLabel
 from optgui.qt.workbench.trials_model import TrialsModel
 from optgui.qt.workbench.trials_view import TrialsView
 
@@ -70,7 +71,8 @@ class TrialsTable(QWidget):
         self.expression.returnPressed.connect(self.apply_expression)
         self.expression.textChanged.connect(lambda text: text or self.apply_expression())
         expr_row.addWidget(self.expression, 1)
-        self.count_label = QLabel()
+        self.count_label = SteadyLabel()  # (it changes with every live update)
+        self.count_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         self.count_label.setObjectName("muted")
         expr_row.addWidget(self.count_label)
         self.columns_button = QToolButton()
