@@ -214,7 +214,7 @@ class TrialStore(TrialFrame):
             delta = self._events_table(list(delta))
         if len(delta) == 0:
             return StoreChange(_EMPTY_ROWS, _EMPTY_ROWS, False)
-        rows = delta.number.astype(np.int64)
+        rows = np.asarray(delta.number, dtype=np.int64)  # (no copy of an int64 column)
         old_n = self.n
         known = rows[rows < old_n]
         before = (known, self.state[known].copy(), self.values[known, self.objective].copy())

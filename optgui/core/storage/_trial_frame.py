@@ -194,7 +194,7 @@ class TrialFrame:
         if len(table) == 0:
             empty = np.empty(0, dtype=np.int64)
             return empty, empty, False
-        rows = table.number.astype(np.int64)
+        rows = np.asarray(table.number, dtype=np.int64)  # (no copy of an int64 column)
         top = int(rows.max()) + 1
         old_n = self.n
         self._grow(top)
