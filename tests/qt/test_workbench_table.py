@@ -213,9 +213,12 @@ def test_sorted_places_found_by_bisection_equal_numpys():
     key = rng.integers(0, 20, 500).astype(float)  # many ties
     key[rng.random(500) < 0.1] = np.nan
     key[:3] = (np.inf, -np.inf, np.inf)
-    order = stable_order(key)
+    order, descending = stable_order(key), stable_order(key, descending=True)
     for value in [*rng.integers(-1, 21, 50).astype(float), np.nan, np.inf, -np.inf, 0.0, 19.0]:
         assert _place_after(key, order, float(value)) == np.searchsorted(key[order], value, side="right"), value
+        # Descending: the place of -value in -key's order, found without negating the key.
+        expected = np.searchsorted(-key[descending], -value, side="right")
+        assert _place_after(key, descending, float(value), descending=True) == expected, value
 
 
 def test_column_chooser_hides_columns_and_export_uses_shown_ones(qtbot, table_widget, tmp_path):

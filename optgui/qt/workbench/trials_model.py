@@ -38,14 +38,17 @@ from optgui.core.storage import (
 from optgui.qt import theme
 
 
-def _place_after(key: np.ndarray, order: np.ndarray, value: float) -> int:
+def _place_after(key: np.ndarray, order: np.ndarray, value: float, descending: bool = False) -> int:
     """np.searchsorted(key[order], value, side="right") for key[order] sorted as numpy sorts (NaN last), found by
-    bisection without gathering key[order].
+    bisection without gathering key[order]. With `descending`, the order sorts -key (largest first, NaN still
+    last) and the place is that of -value: the key is not negated (8 MB at 1M trials, each live update).
 
     >>> key = np.array([3.0, np.nan, 1.0, 2.0])
     >>> order = np.array([2, 3, 0, 1])  # keys 1, 2, 3, NaN
     >>> [_place_after(key, order, v) for v in (0.5, 2.0, 9.0, float("nan"))]
     [0, 2, 3, 4]
+    >>> [_place_after(key, np.array([0, 3, 2, 1]), v, descending=True) for v in (0.5, 2.0, 9.0)]
+    [3, 2, 0]
     """
     lo, hi = 0, len(order)
     value_is_nan = value != value
@@ -53,7 +56,7 @@ def _place_after(key: np.ndarray, order: np.ndarray, value: float) -> int:
         mid = (lo + hi) // 2
         k = key[order[mid]]
         # Is value before k? Nothing is before NaN's place but a number; NaN is before nothing.
-        before = False if value_is_nan else (k != k or value < k)
+        before = False if value_is_nan else (k != k or (value > k if descending else value < k))
         if before:
             hi = mid
         else:
@@ -302,14 +305,18 @@ class TrialsModel(QAbstractTableModel):
             self._append_order(np.sort(rows))
             self.endInsertRows()
             return
-        key = self._effective_key()
-        rows = rows[argsort_stable(key[rows])]
+        key = self.frame.sort_key(self.frame.column(self.sort_key))  # (not negated when descending: see below)
+        sign = -1.0 if self.descending else 1.0
+        rows = rows[argsort_stable(sign * key[rows])]
         if len(rows) * 64 < len(self.order):
             # A few rows into a long order: a binary search each, not a gather of the whole order's keys (8 MB at
-            # 1M trials, ~10 ms of every live update of a sorted table).
-            places = np.array([_place_after(key, self.order, value) for value in key[rows].tolist()], dtype=np.int64)
+            # 1M trials, ~10 ms of every live update of a sorted table) nor a negated copy of the key (~1 ms).
+            places = np.array(
+                [_place_after(key, self.order, value, self.descending) for value in key[rows].tolist()],
+                dtype=np.int64,
+            )
         else:
-            places = np.searchsorted(key[self.order], key[rows], side="right")
+            places = np.searchsorted(sign * key[self.order], sign * key[rows], side="right")
         targets = places + np.arange(len(rows))
         # Insert in target order; each target already accounts for the rows inserted before it.
         for row, target in zip(rows.tolist(), targets.tolist(), strict=False):
