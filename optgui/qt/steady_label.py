@@ -10,18 +10,13 @@ much less (a shorter count after switching studies). For one line of plain text.
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QSize
-from PySide6.QtWidgets import QLabel
+
+from optgui.qt.wrapped_label import FittingLabel
 
 
-class SteadyLabel(QLabel):
+class SteadyLabel(FittingLabel):
     def __init__(self, text: str = "", parent=None):
         super().__init__(text, parent)
-        self._fit()
-
-    def setText(self, text: str) -> None:  # noqa: N802 - Qt's name
-        if text == self.text():
-            return
-        super().setText(text)
         self._fit()
 
     def changeEvent(self, event) -> None:  # noqa: N802 - Qt's name

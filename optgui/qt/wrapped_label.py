@@ -17,16 +17,23 @@ from PySide6.QtWidgets import QLabel
 _TALL = 1_000_000  # px: room enough for any text's height
 
 
-class WrappedLabel(QLabel):
-    def __init__(self, text: str = "", parent=None):
-        super().__init__(text, parent)
-        self.setWordWrap(True)
+class FittingLabel(QLabel):
+    """A label that fits its size to each new text (`_fit`); the same text again changes nothing."""
 
     def setText(self, text: str) -> None:  # noqa: N802 - Qt's name
         if text == self.text():
             return
         super().setText(text)
         self._fit()
+
+    def _fit(self) -> None:  # pragma: no cover - interface
+        raise NotImplementedError
+
+
+class WrappedLabel(FittingLabel):
+    def __init__(self, text: str = "", parent=None):
+        super().__init__(text, parent)
+        self.setWordWrap(True)
 
     def resizeEvent(self, event) -> None:  # noqa: N802 - Qt's name
         super().resizeEvent(event)
