@@ -6,6 +6,8 @@ walks every row), widths are measured on the first rows instead.
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import numpy as np
 from PySide6.QtCore import QItemSelectionModel, Qt, Signal
 from PySide6.QtGui import QAction
@@ -40,6 +42,7 @@ class TrialsTable(QWidget):
         super().__init__(parent)
         self.model = TrialsModel(self)
         self.hidden_keys: set[str] = set(DEFAULT_HIDDEN)
+        self._counting = True  # (see _counted_once)
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 4, 0, 0)
@@ -151,11 +154,24 @@ class TrialsTable(QWidget):
         self._size_columns()
 
     def apply(self, table: TrialTable) -> int:
-        return self.model.apply(table)
+        with self._counted_once():
+            return self.model.apply(table)
 
     def rows_changed(self, new, changed, columns_added: bool) -> int:
         """The bound frame changed (the session applied a poll or the engine's events)."""
-        return self.model.rows_changed(new, changed, columns_added)
+        with self._counted_once():
+            return self.model.rows_changed(new, changed, columns_added)
+
+    @contextmanager
+    def _counted_once(self):
+        """Rows inserted one by one (a sorted order) show the count once, at the end: in between it read "x of y
+        trials" and resized its label twice per live update, laying the window out again."""
+        self._counting = False
+        try:
+            yield
+        finally:
+            self._counting = True
+            self._update_count()
 
     # --- filters ------------------------------------------------------------------------------------------
     def _states_changed(self) -> None:
@@ -299,5 +315,7 @@ class TrialsTable(QWidget):
             self.view.scrollToBottom()
 
     def _update_count(self, *_args) -> None:
+        if not self._counting:
+            return
         shown, total = len(self.model.order), self.model.frame.n
         self.count_label.setText(f"{shown:,} of {total:,} trials" if shown != total else f"{total:,} trials")
