@@ -193,9 +193,12 @@ class TrialsModel(QAbstractTableModel):
             keys.insert(position, column.key)
 
     # --- order --------------------------------------------------------------------------------------------
+    def _key(self) -> np.ndarray:
+        """The sort column's key, ascending (see _effective_key)."""
+        return self.frame.sort_key(self.frame.column(self.sort_key))
+
     def _effective_key(self) -> np.ndarray:
-        column = self.frame.column(self.sort_key)
-        key = self.frame.sort_key(column)
+        key = self._key()
         return -key if self.descending else key
 
     def _mask_of(self, rows: np.ndarray | None = None) -> np.ndarray:
@@ -305,7 +308,7 @@ class TrialsModel(QAbstractTableModel):
             self._append_order(np.sort(rows))
             self.endInsertRows()
             return
-        key = self.frame.sort_key(self.frame.column(self.sort_key))  # (not negated when descending: see below)
+        key = self._key()  # (not negated when descending: see below)
         sign = -1.0 if self.descending else 1.0
         rows = rows[argsort_stable(sign * key[rows])]
         if len(rows) * 64 < len(self.order):

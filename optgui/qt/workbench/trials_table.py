@@ -240,8 +240,8 @@ class TrialsTable(QWidget):
         order = self.model.order
         sample = np.concatenate([order[:200], order[-200:]]) if len(order) > 400 else order
         # The first rows of the shown order have the smallest numbers: the "#" column is sized for the largest
-        # one with a digit to spare, so a study that grows past the next power of ten is still not elided.
-        digits = len(str(max(int(self.model.frame.number[: self.model.frame.n].max(initial=0)), 999)))
+        # (row = trial number) with a digit to spare, so a study that grows past a power of ten is not elided.
+        digits = len(str(max(self.model.frame.n - 1, 999)))
         for i, column in enumerate(self.model.columns):
             texts = [column.title] + [self.model.frame.display(column, int(r), full=False) for r in sample]
             if column.key == "number":
